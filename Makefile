@@ -1,0 +1,52 @@
+# Tessera. `make run` and `make test` work as root on a fresh Debian machine.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/tessera
+export GOFLAGS ?= -buildvcs=false
+
+.PHONY: run test build deps deps-go deps-pg deps-ui deps-e2e ui ui-test e2e go-test vet bench clean
+
+run: build ## build and serve on :8080 (private PostgreSQL under ./data when DATABASE_URL is unset)
+	./$(BIN) serve
+
+build: deps ui ## build bin/tessera with the UI embedded
+	$(GO) build -o $(BIN) .
+
+test: deps vet go-test ui-test e2e ## everything CI runs
+
+deps: deps-go deps-pg deps-ui
+
+deps-go:
+	@command -v $(GO) >/dev/null || { echo "Go is missing: install Go 1.24+ (https://go.dev/dl) or apt-get install -y golang"; exit 1; }
+	$(GO) mod download
+
+deps-pg:
+	@bash scripts/ensure-deps.sh postgres
+
+deps-ui:
+	@bash scripts/ensure-deps.sh node
+	@if [ -f ui/package.json ]; then cd ui && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; }; fi
+
+deps-e2e:
+	@bash scripts/ensure-deps.sh chromium
+
+ui: deps-ui
+	@if [ -f ui/package.json ]; then cd ui && npm run build; fi
+
+ui-test: deps-ui
+	@if [ -f ui/package.json ] && grep -q '"test"' ui/package.json; then cd ui && npm test; fi
+
+e2e: deps-e2e build
+	@if [ -f ui/package.json ] && grep -q '"e2e"' ui/package.json; then cd ui && npm run e2e; fi
+
+vet:
+	$(GO) vet ./...
+
+go-test:
+	$(GO) test -count=1 -timeout 20m ./...
+
+bench: deps build ## print performance figures
+	$(GO) run ./scripts/bench
+
+clean:
+	rm -rf bin ui/dist/assets ui/dist/index.html

@@ -1,0 +1,6 @@
+package api
+
+// mountApps registers the apps routes.
+func (s *Server) mountApps() error {
+	return nil
+}

@@ -1,0 +1,105 @@
+package api
+
+import (
+	"errors"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/server/auth"
+	"github.com/tessera/tessera/server/problem"
+)
+
+type loginBody struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+type tokenBody struct {
+	Name      string `json:"name"`
+	ExpiresIn int    `json:"expires_in_days,omitempty"`
+}
+
+func (s *Server) mountAuth() error {
+	s.route("POST", "/api/v1/auth/login", "auth", "Log in with email and password; returns a bearer token and sets a session cookie.", s.login)
+	s.route("POST", "/api/v1/auth/logout", "auth", "End the current session.", s.logout)
+	s.route("GET", "/api/v1/me", "auth", "The current user.", func(c *fiber.Ctx) error {
+		p, err := auth.Require(c)
+		if err != nil {
+			return err
+		}
+		return c.JSON(fiber.Map{"user": p, "id": p.UserID, "email": p.Email, "name": p.Name, "is_admin": p.IsAdmin, "csrf_token": p.CSRF})
+	})
+	s.route("POST", "/api/v1/me/tokens", "auth", "Create a personal API token (shown once).", s.createToken)
+	return nil
+}
+
+func (s *Server) login(c *fiber.Ctx) error {
+	var b loginBody
+	if err := bindJSON(c, &b); err != nil {
+		return err
+	}
+	var errs spec.Errors
+	if b.Email == "" {
+		errs.Add("email", "required", "email is required")
+	}
+	if b.Password == "" {
+		errs.Add("password", "required", "password is required")
+	}
+	if len(errs) > 0 {
+		return problem.Validation(errs)
+	}
+	token, csrf, p, err := s.Auth.Login(c.UserContext(), c.IP(), b.Email, b.Password)
+	switch {
+	case errors.Is(err, auth.ErrRateLimited):
+		c.Set(fiber.HeaderRetryAfter, "900")
+		return problem.New(429, err.Error())
+	case errors.Is(err, auth.ErrBadCredentials):
+		return problem.Unauthorized(err.Error()).WithCode("bad_credentials")
+	case err != nil:
+		return err
+	}
+	exp := time.Now().Add(s.Cfg.SessionTTL)
+	c.Cookie(&fiber.Cookie{Name: auth.SessionCookie, Value: token, Path: "/", Expires: exp, HTTPOnly: true, SameSite: "Lax", Secure: s.Cfg.SecureCookies})
+	c.Cookie(&fiber.Cookie{Name: auth.CSRFCookie, Value: csrf, Path: "/", Expires: exp, SameSite: "Strict", Secure: s.Cfg.SecureCookies})
+	return c.JSON(fiber.Map{"token": token, "csrf_token": csrf, "user": p})
+}
+
+func (s *Server) logout(c *fiber.Ctx) error {
+	p, err := auth.Require(c)
+	if err != nil {
+		return err
+	}
+	if p.SessionID != "" {
+		if err := s.Auth.Logout(c.UserContext(), p.SessionID); err != nil {
+			return err
+		}
+	}
+	c.ClearCookie(auth.SessionCookie, auth.CSRFCookie)
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) createToken(c *fiber.Ctx) error {
+	p, err := auth.Require(c)
+	if err != nil {
+		return err
+	}
+	var b tokenBody
+	if len(c.Body()) > 0 {
+		if err := bindJSON(c, &b); err != nil {
+			return err
+		}
+	}
+	if len(b.Name) > 100 {
+		return problem.Validation(specErrors("name", "too_long", "name must have at most 100 characters"))
+	}
+	if b.ExpiresIn < 0 || b.ExpiresIn > 3650 {
+		return problem.Validation(specErrors("expires_in_days", "out_of_range", "expires_in_days must be from 0 (never) to 3650"))
+	}
+	id, tok, err := s.Auth.CreateToken(c.UserContext(), p.UserID, b.Name, time.Duration(b.ExpiresIn)*24*time.Hour)
+	if err != nil {
+		return err
+	}
+	return c.Status(201).JSON(fiber.Map{"id": id, "token": tok, "name": b.Name})
+}

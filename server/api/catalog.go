@@ -1,0 +1,6 @@
+package api
+
+// mountCatalog registers the catalog routes.
+func (s *Server) mountCatalog() error {
+	return nil
+}

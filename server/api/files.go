@@ -1,0 +1,6 @@
+package api
+
+// mountFiles registers the files routes.
+func (s *Server) mountFiles() error {
+	return nil
+}

@@ -1,0 +1,6 @@
+package api
+
+// mountFlows registers the flows routes.
+func (s *Server) mountFlows() error {
+	return nil
+}

@@ -1,0 +1,6 @@
+package api
+
+// mountForms registers the forms routes.
+func (s *Server) mountForms() error {
+	return nil
+}

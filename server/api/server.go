@@ -1,0 +1,158 @@
+// Package api wires the HTTP routes (one file per resource) onto Fiber.
+package api
+
+import (
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+
+	"github.com/tessera/tessera/runtime/db"
+	"github.com/tessera/tessera/server/auth"
+	"github.com/tessera/tessera/server/config"
+	"github.com/tessera/tessera/server/problem"
+)
+
+// Server holds the dependencies shared by the route files.
+type Server struct {
+	Cfg  config.Config
+	DB   *db.DB
+	Log  *slog.Logger
+	Auth *auth.Service
+	// Services holds the runtime services the route files use. Each route file adds what it
+	// needs in its mount function; see services.go.
+	Services
+	app      *fiber.App
+	docs     map[string]routeDoc // "METHOD /path" -> docs, for openapi.json
+	stopping func()
+}
+
+// New builds the Fiber app with every route mounted.
+func New(cfg config.Config, d *db.DB, log *slog.Logger) (*Server, error) {
+	s := &Server{Cfg: cfg, DB: d, Log: log, Auth: auth.NewService(d.Pool, cfg.SessionTTL), docs: map[string]routeDoc{}}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "tessera",
+		ErrorHandler:          problem.Handler(log),
+		BodyLimit:             int(cfg.MaxUpload) + 1<<20,
+		CaseSensitive:         true,
+		DisableStartupMessage: true,
+		ReadTimeout:           60 * time.Second,
+		WriteTimeout:          120 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		JSONEncoder:           json.Marshal,
+		JSONDecoder:           json.Unmarshal,
+	})
+	s.app.Use(recover.New())
+	s.app.Use(requestid.New())
+	s.app.Use(s.accessLog())
+	s.app.Use(metricsMiddleware())
+	s.app.Use(s.Auth.Middleware())
+	if err := s.initServices(); err != nil {
+		return nil, err
+	}
+	for _, mount := range mounts {
+		if err := mount(s); err != nil {
+			return nil, err
+		}
+	}
+	s.mountUI() // last: the SPA fallback
+	return s, nil
+}
+
+// mounts lists the route files' mount functions, in order.
+var mounts = []func(*Server) error{
+	(*Server).mountOps,
+	(*Server).mountAuth,
+	(*Server).mountOpenAPI,
+	(*Server).mountApps,
+	(*Server).mountDefinitions,
+	(*Server).mountRecords,
+	(*Server).mountFiles,
+	(*Server).mountForms,
+	(*Server).mountAdmin,
+	(*Server).mountFlows,
+	(*Server).mountTasks,
+	(*Server).mountReports,
+	(*Server).mountCatalog,
+}
+
+// App returns the Fiber app (tests use App().Test).
+func (s *Server) App() *fiber.App { return s.app }
+
+// Listen serves on addr until Shutdown.
+func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
+
+// Shutdown stops accepting requests and waits for running ones.
+func (s *Server) Shutdown(timeout time.Duration) error {
+	if s.stopping != nil {
+		s.stopping()
+	}
+	return s.app.ShutdownWithTimeout(timeout)
+}
+
+// OnShutdown registers work to do when the server stops (background workers).
+func (s *Server) OnShutdown(f func()) {
+	prev := s.stopping
+	s.stopping = func() {
+		f()
+		if prev != nil {
+			prev()
+		}
+	}
+}
+
+// routeDoc describes a route for openapi.json.
+type routeDoc struct {
+	Summary string
+	Public  bool
+	Tag     string
+}
+
+// route registers a handler and its documentation in one call.
+func (s *Server) route(method, path, tag, summary string, h ...fiber.Handler) {
+	s.app.Add(method, path, h...)
+	s.docs[method+" "+path] = routeDoc{Summary: summary, Tag: tag, Public: auth.IsPublic(examplePath(path))}
+}
+
+func examplePath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, x := range parts {
+		if strings.HasPrefix(x, ":") {
+			parts[i] = "x"
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+func (s *Server) accessLog() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		err := c.Next()
+		status := c.Response().StatusCode()
+		if err != nil {
+			status = problem.From(err).Status
+		}
+		s.Log.Info("http", "method", c.Method(), "path", c.Path(), "status", status,
+			"ms", time.Since(start).Milliseconds(), "request_id", c.GetRespHeader(fiber.HeaderXRequestID))
+		return err
+	}
+}
+
+// bindJSON strictly decodes the JSON body into v: 415 for another content type, 422 with the
+// offending path for bad JSON or unknown keys.
+func bindJSON(c *fiber.Ctx, v any) error {
+	if len(c.Body()) > 0 && !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEApplicationJSON) {
+		return problem.New(fiber.StatusUnsupportedMediaType, "send the body as application/json")
+	}
+	if len(c.Body()) == 0 {
+		return problem.Validation(specErrors("$", "required", "a JSON body is required"))
+	}
+	if err := decodeStrict(c.Body(), v); err != nil {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,365 @@
+// Package auth authenticates requests: argon2id passwords, sessions stored in PostgreSQL, API
+// tokens, CSRF protection for cookie sessions, login rate limiting and the public allow-list.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tessera/tessera/runtime/access"
+	"github.com/tessera/tessera/server/problem"
+)
+
+// Cookie and header names.
+const (
+	SessionCookie = "tessera_session"
+	CSRFCookie    = "tessera_csrf"
+	CSRFHeader    = "X-CSRF-Token"
+)
+
+// Principal is the authenticated caller of a request.
+type Principal struct {
+	UserID    uuid.UUID  `json:"id"`
+	Email     string     `json:"email"`
+	Name      string     `json:"name"`
+	IsAdmin   bool       `json:"is_admin"`
+	TeamID    *uuid.UUID `json:"team_id"`
+	Locale    string     `json:"locale"`
+	Via       string     `json:"-"` // session | token
+	SessionID string     `json:"-"`
+	CSRF      string     `json:"-"`
+}
+
+// Subject converts the principal to the identity permission checks use.
+func (p *Principal) Subject() access.Subject {
+	return access.Subject{UserID: p.UserID, TeamID: p.TeamID, IsAdmin: p.IsAdmin}
+}
+
+// Service issues and checks credentials.
+type Service struct {
+	Pool       *pgxpool.Pool
+	SessionTTL time.Duration
+	limiter    *loginLimiter
+}
+
+// NewService returns an auth service on pool.
+func NewService(pool *pgxpool.Pool, ttl time.Duration) *Service {
+	return &Service{Pool: pool, SessionTTL: ttl, limiter: newLoginLimiter(10, 15*time.Minute)}
+}
+
+// ErrBadCredentials is returned for an unknown email, a wrong password or a disabled user.
+var ErrBadCredentials = errors.New("invalid email or password")
+
+// ErrRateLimited is returned when too many failed logins came from one client for one email.
+var ErrRateLimited = errors.New("too many failed login attempts; try again later")
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashToken(tok string) string {
+	sum := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(sum[:])
+}
+
+const principalCols = `u.id, u.email, u.name, u.is_admin, u.team_id, u.locale`
+
+func scanPrincipal(row pgx.Row, p *Principal, extra ...any) error {
+	return row.Scan(append([]any{&p.UserID, &p.Email, &p.Name, &p.IsAdmin, &p.TeamID, &p.Locale}, extra...)...)
+}
+
+// Login checks the credentials and opens a session. It returns the session token (usable as a
+// cookie value and as a bearer token), the CSRF token and the principal.
+func (s *Service) Login(ctx context.Context, clientIP, email, password string) (token, csrf string, p *Principal, err error) {
+	key := clientIP + "|" + strings.ToLower(strings.TrimSpace(email))
+	if !s.limiter.allow(key) {
+		return "", "", nil, ErrRateLimited
+	}
+	p = &Principal{}
+	var hash string
+	var disabled bool
+	err = scanPrincipal(s.Pool.QueryRow(ctx, `SELECT `+principalCols+`, u.password_hash, u.disabled FROM users u WHERE lower(u.email) = lower($1)`, strings.TrimSpace(email)), p, &hash, &disabled)
+	if errors.Is(err, pgx.ErrNoRows) {
+		CheckPassword(dummyHash, password) // same cost as a real check: no user enumeration by timing
+		s.limiter.fail(key)
+		return "", "", nil, ErrBadCredentials
+	}
+	if err != nil {
+		return "", "", nil, fmt.Errorf("login: loading user: %w", err)
+	}
+	if !CheckPassword(hash, password) || disabled {
+		s.limiter.fail(key)
+		return "", "", nil, ErrBadCredentials
+	}
+	s.limiter.reset(key)
+	token, csrf = randomToken(32), randomToken(24)
+	if _, err := s.Pool.Exec(ctx, `INSERT INTO sessions (id, user_id, csrf_token, expires_at) VALUES ($1, $2, $3, $4)`,
+		hashToken(token), p.UserID, csrf, time.Now().Add(s.SessionTTL)); err != nil {
+		return "", "", nil, fmt.Errorf("login: storing session: %w", err)
+	}
+	p.Via, p.SessionID, p.CSRF = "session", hashToken(token), csrf
+	return token, csrf, p, nil
+}
+
+var dummyHash, _ = HashPassword("not-a-real-password")
+
+// Logout deletes the session.
+func (s *Service) Logout(ctx context.Context, sessionID string) error {
+	_, err := s.Pool.Exec(ctx, `DELETE FROM sessions WHERE id = $1`, sessionID)
+	return err
+}
+
+// CreateToken issues a long-lived API token for user. The plain token is returned once.
+func (s *Service) CreateToken(ctx context.Context, user uuid.UUID, name string, ttl time.Duration) (id uuid.UUID, token string, err error) {
+	token = "tsr_" + randomToken(32)
+	var expires *time.Time
+	if ttl > 0 {
+		t := time.Now().Add(ttl)
+		expires = &t
+	}
+	err = s.Pool.QueryRow(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, expires_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		user, name, hashToken(token), expires).Scan(&id)
+	if err != nil {
+		return uuid.Nil, "", fmt.Errorf("creating API token: %w", err)
+	}
+	return id, token, nil
+}
+
+// FromBearer resolves an API token or a session token.
+func (s *Service) FromBearer(ctx context.Context, token string) (*Principal, error) {
+	p := &Principal{}
+	h := hashToken(token)
+	err := scanPrincipal(s.Pool.QueryRow(ctx, `SELECT `+principalCols+` FROM api_tokens t JOIN users u ON u.id = t.user_id
+		WHERE t.token_hash = $1 AND NOT u.disabled AND (t.expires_at IS NULL OR t.expires_at > now())`, h), p)
+	if err == nil {
+		p.Via = "token"
+		_, _ = s.Pool.Exec(ctx, `UPDATE api_tokens SET last_used_at = now() WHERE token_hash = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, h)
+		return p, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return nil, err
+	}
+	p, err = s.FromSession(ctx, token)
+	if p != nil {
+		p.Via = "token" // a session token presented as bearer needs no CSRF token
+	}
+	return p, err
+}
+
+// FromSession resolves a session cookie value; nil when unknown or expired.
+func (s *Service) FromSession(ctx context.Context, token string) (*Principal, error) {
+	p := &Principal{}
+	h := hashToken(token)
+	err := scanPrincipal(s.Pool.QueryRow(ctx, `SELECT `+principalCols+`, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.id = $1 AND s.expires_at > now() AND NOT u.disabled`, h), p, &p.CSRF)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.Via, p.SessionID = "session", h
+	return p, nil
+}
+
+// EnsureAdmin creates the first admin when no user with that email exists. Concurrent starts
+// of several replicas are race-free (an advisory transaction lock plus the unique email index).
+func (s *Service) EnsureAdmin(ctx context.Context, email, password string) error {
+	if email == "" || password == "" {
+		return nil
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("creating first admin: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7355608)`); err != nil {
+		return fmt.Errorf("creating first admin: lock: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO users (email, name, password_hash, is_admin) VALUES ($1, $2, $3, true)
+		ON CONFLICT (lower(email)) DO NOTHING`, strings.TrimSpace(email), "Administrator", hash); err != nil {
+		return fmt.Errorf("creating first admin: %w", err)
+	}
+	return tx.Commit(ctx)
+}
+
+// ---- middleware ----
+
+// The explicit allow-list of paths served without credentials. Everything else, including
+// unknown paths and odd encodings such as %2f, needs a session or a token.
+var (
+	publicAPI  = regexp.MustCompile(`^/api/v1/(openapi\.json|auth/login|public/forms/[A-Za-z0-9_-]+(/submit)?)$`)
+	publicHook = regexp.MustCompile(`^/hooks/[A-Za-z0-9_.-]+$`)
+	publicPage = regexp.MustCompile(`^/(healthz|readyz|metrics|f/[A-Za-z0-9_-]+)$`)
+	// The single-page UI shell and its assets carry no data.
+	publicUI = regexp.MustCompile(`^/((assets|locales)/[A-Za-z0-9_./-]+|[A-Za-z0-9_.-]*|(login|apps|admin|tasks|builder|settings|me|records|runs|forms|reports|dashboards)(/[A-Za-z0-9_.~-]+)*/?)$`)
+)
+
+// IsPublic reports whether path is on the public allow-list.
+func IsPublic(path string) bool {
+	switch {
+	case strings.Contains(path, ".."):
+		return false
+	case path == "/api" || strings.HasPrefix(path, "/api/"):
+		return publicAPI.MatchString(path)
+	case path == "/hooks" || strings.HasPrefix(path, "/hooks/"):
+		return publicHook.MatchString(path)
+	default:
+		return publicPage.MatchString(path) || publicUI.MatchString(path)
+	}
+}
+
+const localsKey = "tessera.principal"
+
+// Middleware authenticates every request; non-public paths without valid credentials get 401,
+// cookie-authenticated unsafe requests without the CSRF header get 403.
+func (s *Service) Middleware() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p, err := s.resolve(c)
+		if err != nil {
+			return err
+		}
+		if p != nil {
+			c.Locals(localsKey, p)
+		}
+		if IsPublic(c.Path()) {
+			return c.Next()
+		}
+		if p == nil {
+			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="tessera"`)
+			return problem.Unauthorized("authentication required: log in or send Authorization: Bearer <token>")
+		}
+		if p.Via == "session" && !safeMethod(c.Method()) {
+			if h := c.Get(CSRFHeader); h == "" || h != p.CSRF {
+				return problem.Forbidden("missing or wrong " + CSRFHeader + " header for a cookie session").WithCode("csrf")
+			}
+		}
+		return c.Next()
+	}
+}
+
+func (s *Service) resolve(c *fiber.Ctx) (*Principal, error) {
+	if h := c.Get(fiber.HeaderAuthorization); h != "" {
+		tok, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || strings.TrimSpace(tok) == "" {
+			return nil, problem.Unauthorized("the Authorization header must be 'Bearer <token>'")
+		}
+		p, err := s.FromBearer(c.UserContext(), strings.TrimSpace(tok))
+		if err != nil {
+			return nil, fmt.Errorf("authenticating bearer token: %w", err)
+		}
+		if p == nil {
+			return nil, problem.Unauthorized("the token is invalid or expired")
+		}
+		return p, nil
+	}
+	if v := c.Cookies(SessionCookie); v != "" {
+		p, err := s.FromSession(c.UserContext(), v)
+		if err != nil {
+			return nil, fmt.Errorf("authenticating session: %w", err)
+		}
+		return p, nil
+	}
+	return nil, nil
+}
+
+func safeMethod(m string) bool {
+	return m == fiber.MethodGet || m == fiber.MethodHead || m == fiber.MethodOptions
+}
+
+// From returns the request's principal, or nil for anonymous requests.
+func From(c *fiber.Ctx) *Principal {
+	p, _ := c.Locals(localsKey).(*Principal)
+	return p
+}
+
+// Require returns the principal or a 401 problem.
+func Require(c *fiber.Ctx) (*Principal, error) {
+	if p := From(c); p != nil {
+		return p, nil
+	}
+	return nil, problem.Unauthorized("authentication required")
+}
+
+// RequireAdmin returns the principal when it is a platform admin.
+func RequireAdmin(c *fiber.Ctx) (*Principal, error) {
+	p, err := Require(c)
+	if err != nil {
+		return nil, err
+	}
+	if !p.IsAdmin {
+		return nil, problem.Forbidden("platform admin rights required")
+	}
+	return p, nil
+}
+
+// ---- login rate limiting ----
+
+type loginLimiter struct {
+	mu     sync.Mutex
+	max    int
+	window time.Duration
+	fails  map[string][]time.Time
+}
+
+func newLoginLimiter(max int, window time.Duration) *loginLimiter {
+	return &loginLimiter{max: max, window: window, fails: map[string][]time.Time{}}
+}
+
+func (l *loginLimiter) prune(key string, now time.Time) []time.Time {
+	ts := l.fails[key]
+	i := 0
+	for i < len(ts) && now.Sub(ts[i]) > l.window {
+		i++
+	}
+	ts = ts[i:]
+	if len(ts) == 0 {
+		delete(l.fails, key)
+	} else {
+		l.fails[key] = ts
+	}
+	return ts
+}
+
+func (l *loginLimiter) allow(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.prune(key, time.Now())) < l.max
+}
+
+func (l *loginLimiter) fail(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.fails) > 100000 { // bound memory under a spray attack
+		l.fails = map[string][]time.Time{}
+	}
+	l.fails[key] = append(l.prune(key, time.Now()), time.Now())
+}
+
+func (l *loginLimiter) reset(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.fails, key)
+}

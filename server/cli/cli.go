@@ -1,0 +1,195 @@
+// Package cli implements the tessera command: serve, migrate, and the sandbox worker entry.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tessera/tessera/migrations"
+	"github.com/tessera/tessera/runtime/db"
+	"github.com/tessera/tessera/runtime/pgserver"
+	"github.com/tessera/tessera/server/api"
+	"github.com/tessera/tessera/server/config"
+)
+
+const usage = `tessera: self-hosted low-code automation platform
+
+Usage:
+  tessera serve [--role=all|api|worker] [--addr=:8080]
+  tessera migrate up|down|status
+  tessera version
+
+Environment:
+  DATABASE_URL            PostgreSQL URL; unset starts a private cluster under TESSERA_DATA_DIR
+  TESSERA_DATA_DIR        data directory (default ./data)
+  TESSERA_ADDR            listen address (default :8080)
+  TESSERA_ADMIN_EMAIL     first admin's email (created on first start)
+  TESSERA_ADMIN_PASSWORD  first admin's password
+  TESSERA_SECRET_KEY      base64 32-byte key for secrets at rest (else data dir key file)
+`
+
+// Version is set at build time.
+var Version = "dev"
+
+// Subcommands registered by other packages (e.g. the sandbox worker) run before the usual ones.
+var Subcommands = map[string]func(args []string) int{}
+
+// Main runs the command line and returns the exit code.
+func Main(args []string) int {
+	if len(args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		return 2
+	}
+	if f, ok := Subcommands[args[1]]; ok {
+		return f(args[2:])
+	}
+	switch args[1] {
+	case "serve":
+		return run(serve, args[2:])
+	case "migrate":
+		return run(migrate, args[2:])
+	case "version":
+		fmt.Println(Version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return 0
+	default:
+		fmt.Fprintf(os.Stderr, "tessera: unknown command %q\n\n%s", args[1], usage)
+		return 2
+	}
+}
+
+func run(f func(context.Context, []string) error, args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := f(ctx, args); err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(os.Stderr, "tessera:", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+// openDatabase connects to DATABASE_URL, or starts the private cluster. The returned stop
+// function closes the pool and stops the cluster.
+func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (*db.DB, func(), error) {
+	dsn := cfg.DatabaseURL
+	var cluster *pgserver.Cluster
+	if dsn == "" {
+		log.Info("DATABASE_URL is unset: starting a private PostgreSQL", "dir", cfg.DataDir)
+		c, err := pgserver.Start(ctx, cfg.DataDir)
+		if err != nil {
+			return nil, nil, fmt.Errorf("starting private PostgreSQL: %w", err)
+		}
+		cluster = c
+		if err := ensureDatabase(ctx, c, "tessera"); err != nil {
+			c.Stop()
+			return nil, nil, err
+		}
+		dsn = c.URL("tessera")
+	}
+	d, err := db.Open(ctx, dsn)
+	if err != nil {
+		cluster.Stop()
+		return nil, nil, err
+	}
+	return d, func() { d.Close(); cluster.Stop() }, nil
+}
+
+func ensureDatabase(ctx context.Context, c *pgserver.Cluster, name string) error {
+	d, err := db.Open(ctx, c.URL("postgres"))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	var exists bool
+	if err := d.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return fmt.Errorf("checking database %s: %w", name, err)
+	}
+	if !exists {
+		if _, err := d.Pool.Exec(ctx, "CREATE DATABASE "+name); err != nil && !strings.Contains(err.Error(), "already exists") {
+			return fmt.Errorf("creating database %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func serve(ctx context.Context, args []string) error {
+	cfg := config.FromEnv()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&cfg.Role, "role", cfg.Role, "all | api | worker")
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if cfg.Role != "all" && cfg.Role != "api" && cfg.Role != "worker" {
+		return fmt.Errorf("--role must be all, api or worker, not %q", cfg.Role)
+	}
+	log := newLogger(cfg.LogLevel)
+	slog.SetDefault(log)
+	d, closeDB, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	if err := migrations.Up(ctx, d.SQL); err != nil {
+		return err
+	}
+	srv, err := api.New(cfg, d, log)
+	if err != nil {
+		return err
+	}
+	if err := srv.Auth.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() {
+		log.Info("tessera serving", "addr", cfg.Addr, "role", cfg.Role, "version", Version)
+		errc <- srv.Listen(cfg.Addr)
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	return srv.Shutdown(20 * time.Second)
+}
+
+func migrate(ctx context.Context, args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: tessera migrate up|down|status")
+	}
+	cfg := config.FromEnv()
+	log := newLogger(cfg.LogLevel)
+	d, closeDB, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	switch args[0] {
+	case "up":
+		return migrations.Up(ctx, d.SQL)
+	case "down":
+		return migrations.Down(ctx, d.SQL)
+	case "status":
+		return migrations.Status(ctx, d.SQL, io.Writer(os.Stdout))
+	default:
+		return fmt.Errorf("unknown migrate command %q: use up, down or status", args[0])
+	}
+}
