@@ -51,9 +51,9 @@ func (s *Server) openAPI() map[string]any {
 		paths[oaPath][strings.ToLower(method)] = op
 	}
 	return map[string]any{
-		"openapi": "3.1.0",
-		"info":    map[string]any{"title": "Tessera API", "version": "1.0.0", "description": "Self-hosted low-code automation platform. Errors are RFC 9457 problem+json."},
-		"paths":   paths,
+		"openapi":  "3.1.0",
+		"info":     map[string]any{"title": "Tessera API", "version": "1.0.0", "description": "Self-hosted low-code automation platform. Errors are RFC 9457 problem+json."},
+		"paths":    paths,
 		"security": []any{map[string]any{"bearer": []string{}}, map[string]any{"session": []string{}}},
 		"components": map[string]any{
 			"securitySchemes": map[string]any{
