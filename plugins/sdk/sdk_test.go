@@ -147,7 +147,10 @@ func TestCheckSpecRejects(t *testing.T) {
 		"bad type":        func(s *sdk.Spec) { s.Operations[0].Params[0].Type = "date" },
 		"select no opts":  func(s *sdk.Spec) { s.Operations[0].Params[0].Type = sdk.TypeSelect },
 		"show_if unknown": func(s *sdk.Spec) { s.Operations[0].Params[0].ShowIf = map[string][]any{"zz": {"1"}} },
-		"bad default":     func(s *sdk.Spec) { s.Operations[0].Params[0].Type = sdk.TypeNumber; s.Operations[0].Params[0].Default = "x" },
+		"bad default": func(s *sdk.Spec) {
+			s.Operations[0].Params[0].Type = sdk.TypeNumber
+			s.Operations[0].Params[0].Default = "x"
+		},
 	}
 	if err := sdk.CheckSpec(base()); err != nil {
 		t.Fatal(err)
