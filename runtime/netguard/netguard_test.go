@@ -235,7 +235,7 @@ func TestClientAgainstLoopbackListener(t *testing.T) {
 
 	const ok, no = "ok", "forbidden"
 	cases := []struct {
-		name, url                string
+		name, url               string
 		strict, listed, private string
 	}{
 		{"dotted loopback", u("127.0.0.1"), no, ok, ok},
