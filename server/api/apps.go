@@ -1,6 +1,200 @@
 package api
 
-// mountApps registers the apps routes.
+import (
+	"encoding/json"
+	"errors"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/builder/store"
+	"github.com/tessera/tessera/server/auth"
+	"github.com/tessera/tessera/server/problem"
+)
+
+type createAppBody struct {
+	Slug     string          `json:"slug"`
+	Name     string          `json:"name"`
+	Settings json.RawMessage `json:"settings,omitempty"`
+}
+
+type patchAppBody struct {
+	Name     string          `json:"name,omitempty"`
+	Settings json.RawMessage `json:"settings,omitempty"`
+}
+
+// appView is an app with its definitions, as the UI's app home needs it.
+type appView struct {
+	*store.App
+	Entities   []*store.Definition `json:"entities"`
+	Forms      []*store.Definition `json:"forms"`
+	Flows      []*store.Definition `json:"flows"`
+	Reports    []*store.Definition `json:"reports"`
+	Dashboards []*store.Definition `json:"dashboards"`
+}
+
 func (s *Server) mountApps() error {
+	s.route("GET", "/api/v1/apps", "apps", "List the apps the caller can see.", s.listApps)
+	s.route("POST", "/api/v1/apps", "apps", "Create an app (platform admin).", s.createApp)
+	s.route("POST", "/api/v1/apps/import", "apps", "Import an app bundle (platform admin); ?publish=false keeps drafts only.", s.importApp)
+	s.route("GET", "/api/v1/apps/:app", "apps", "An app with its definitions.", s.getApp)
+	s.route("PATCH", "/api/v1/apps/:app", "apps", "Rename an app or change its settings (time zone, business calendar).", s.patchApp)
+	s.route("GET", "/api/v1/apps/:app/export", "apps", "Export an app as one JSON bundle.", s.exportApp)
 	return nil
+}
+
+// loadApp resolves :app and checks that the caller may perform action on resource "app".
+func (s *Server) loadApp(c *fiber.Ctx, action string) (*auth.Principal, *store.App, error) {
+	p, err := auth.Require(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	app, err := s.Store.GetApp(c.UserContext(), c.Params("app"))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, problem.NotFound("app " + c.Params("app") + " not found")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := s.Authz.Grant(c.UserContext(), p.Subject(), app.ID, "app", action)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !g.Allowed() {
+		if action == "read" {
+			return nil, nil, problem.NotFound("app " + c.Params("app") + " not found")
+		}
+		return nil, nil, problem.Forbidden("you may not " + action + " app " + app.Slug)
+	}
+	return p, app, nil
+}
+
+func (s *Server) listApps(c *fiber.Ctx) error {
+	p, err := auth.Require(c)
+	if err != nil {
+		return err
+	}
+	apps, err := s.Store.ListApps(c.UserContext())
+	if err != nil {
+		return err
+	}
+	items := []*store.App{}
+	for _, a := range apps {
+		g, err := s.Authz.Grant(c.UserContext(), p.Subject(), a.ID, "app", "read")
+		if err != nil {
+			return err
+		}
+		if g.Allowed() {
+			items = append(items, a)
+		}
+	}
+	return c.JSON(fiber.Map{"items": items})
+}
+
+func (s *Server) createApp(c *fiber.Ctx) error {
+	p, err := auth.RequireAdmin(c)
+	if err != nil {
+		return err
+	}
+	var b createAppBody
+	if err := bindJSON(c, &b); err != nil {
+		return err
+	}
+	app, err := s.Store.CreateApp(c.UserContext(), &p.UserID, b.Slug, b.Name, b.Settings)
+	if errors.Is(err, store.ErrExists) {
+		return problem.Conflict("an app with slug " + b.Slug + " already exists").WithCode("exists")
+	}
+	if err != nil {
+		return err
+	}
+	return c.Status(201).JSON(app)
+}
+
+func (s *Server) getApp(c *fiber.Ctx) error {
+	_, app, err := s.loadApp(c, "read")
+	if err != nil {
+		return err
+	}
+	defs, err := s.Store.List(c.UserContext(), app, "")
+	if err != nil {
+		return err
+	}
+	v := appView{App: app, Entities: []*store.Definition{}, Forms: []*store.Definition{}, Flows: []*store.Definition{}, Reports: []*store.Definition{}, Dashboards: []*store.Definition{}}
+	for _, d := range defs {
+		switch d.Kind {
+		case spec.KindEntity:
+			v.Entities = append(v.Entities, d)
+		case spec.KindForm:
+			v.Forms = append(v.Forms, d)
+		case spec.KindFlow:
+			v.Flows = append(v.Flows, d)
+		case spec.KindReport:
+			v.Reports = append(v.Reports, d)
+		case spec.KindDashboard:
+			v.Dashboards = append(v.Dashboards, d)
+		}
+	}
+	return c.JSON(v)
+}
+
+func (s *Server) patchApp(c *fiber.Ctx) error {
+	p, app, err := s.loadApp(c, "manage")
+	if err != nil {
+		return err
+	}
+	var b patchAppBody
+	if err := bindJSON(c, &b); err != nil {
+		return err
+	}
+	out, err := s.Store.UpdateApp(c.UserContext(), &p.UserID, app, b.Name, b.Settings)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+func (s *Server) exportApp(c *fiber.Ctx) error {
+	_, app, err := s.loadApp(c, "manage")
+	if err != nil {
+		return err
+	}
+	b, err := s.Store.Export(c.UserContext(), app)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+app.Slug+`.tessera.json"`)
+	return c.JSON(b)
+}
+
+func (s *Server) importApp(c *fiber.Ctx) error {
+	p, err := auth.RequireAdmin(c)
+	if err != nil {
+		return err
+	}
+	var b store.Bundle
+	if err := bindJSON(c, &b); err != nil {
+		return err
+	}
+	return s.installBundle(c, p, &b, store.ImportOptions{Slug: c.Query("slug"), Name: c.Query("name"), Publish: c.Query("publish") != "false"})
+}
+
+// installBundle imports a bundle and answers 201 with the new app (409 when the slug is taken).
+func (s *Server) installBundle(c *fiber.Ctx, p *auth.Principal, b *store.Bundle, opt store.ImportOptions) error {
+	app, err := s.Store.Import(c.UserContext(), &p.UserID, b, opt)
+	if errors.Is(err, store.ErrExists) {
+		slug := opt.Slug
+		if slug == "" {
+			slug = b.App.Slug
+		}
+		return problem.Conflict("an app with slug " + slug + " already exists; pass ?slug= to install under another slug").WithCode("exists")
+	}
+	if err != nil {
+		return err
+	}
+	if s.AfterImport != nil {
+		if err := s.AfterImport(c.UserContext(), p, app, b); err != nil {
+			return err
+		}
+	}
+	return c.Status(201).JSON(app)
 }

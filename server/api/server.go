@@ -69,6 +69,7 @@ var mounts = []func(*Server) error{
 	(*Server).mountAuth,
 	(*Server).mountOpenAPI,
 	(*Server).mountApps,
+	(*Server).mountTemplates,
 	(*Server).mountDefinitions,
 	(*Server).mountRecords,
 	(*Server).mountFiles,

@@ -5,8 +5,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/tessera/tessera/builder/store"
 	"github.com/tessera/tessera/runtime/access"
 	"github.com/tessera/tessera/runtime/defs"
+	"github.com/tessera/tessera/server/auth"
 )
 
 // Services holds the runtime services shared between route files. Add a field here when a
@@ -15,6 +17,10 @@ import (
 type Services struct {
 	Defs  *defs.Loader
 	Authz Authorizer
+	// Store keeps apps and definition drafts/versions (builder/store).
+	Store *store.Store
+	// AfterImport runs after an app bundle (import or template) committed, e.g. to seed records.
+	AfterImport func(ctx context.Context, p *auth.Principal, app *store.App, b *store.Bundle) error
 }
 
 // Authorizer answers permission questions. Resources are "entity:<slug>", "form:<slug>",
@@ -29,6 +35,7 @@ type Authorizer interface {
 // initServices constructs the runtime services from the server's config and database.
 func (s *Server) initServices() error {
 	s.Defs = defs.New(s.DB.Pool)
+	s.Store = store.New(s.DB.Pool, store.Hooks{})
 	s.Authz = adminOrOwn{}
 	return nil
 }

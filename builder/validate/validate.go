@@ -1,0 +1,504 @@
+// Package validate checks definitions semantically: names, field types, references between
+// definitions, and flow nodes against the node/connector catalog. Every error names its JSON path.
+package validate
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/parser"
+	"github.com/robfig/cron/v3"
+
+	"github.com/tessera/tessera/builder/spec"
+)
+
+var (
+	slugRe     = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
+	fieldKeyRe = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+	hookKeyRe  = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}$`)
+)
+
+// reservedFields are record columns that a field may not shadow.
+var reservedFields = []string{"id", "data", "version", "owner_id", "team_id", "created_at", "updated_at", "deleted_at", "merged"}
+
+// Lookup resolves other definitions of the same app while validating references. A nil
+// Lookup skips cross-definition checks (used when saving drafts).
+type Lookup interface {
+	// Entity returns the entity with slug (the published one, or the one being published).
+	Entity(slug string) *spec.Entity
+	// Report reports whether a report with slug exists.
+	Report(slug string) bool
+	// Flow reports whether a flow with slug exists.
+	Flow(slug string) bool
+}
+
+// Catalog answers which node types exist (flows are checked against it). A nil Catalog accepts
+// every node type.
+type Catalog interface {
+	HasNode(nodeType string) bool
+}
+
+// Slug checks an identifier used in URLs.
+func Slug(path, s string, errs *spec.Errors) {
+	if !slugRe.MatchString(s) {
+		errs.Add(path, "invalid_slug", "must start with a lowercase letter and contain only a-z, 0-9, '-' and '_' (at most 63 characters)")
+	}
+}
+
+// Definition validates a decoded definition of any kind.
+func Definition(def any, lk Lookup, cat Catalog) spec.Errors {
+	switch d := def.(type) {
+	case *spec.Entity:
+		return Entity(d)
+	case *spec.Form:
+		return Form(d, lk)
+	case *spec.Flow:
+		return Flow(d, lk, cat)
+	case *spec.Report:
+		return Report(d, lk)
+	case *spec.Dashboard:
+		return Dashboard(d, lk)
+	}
+	return spec.Errors{{Field: "$", Code: "unknown_kind", Message: fmt.Sprintf("unknown definition type %T", def)}}
+}
+
+// Entity validates an entity on its own.
+func Entity(e *spec.Entity) spec.Errors {
+	var errs spec.Errors
+	Slug("slug", e.Slug, &errs)
+	if len(e.Fields) == 0 {
+		errs.Add("fields", "required", "an entity needs at least one field")
+	}
+	if len(e.Fields) > 500 {
+		errs.Add("fields", "too_many", "an entity may have at most 500 fields")
+	}
+	seen := map[string]bool{}
+	for i, f := range e.Fields {
+		p := fmt.Sprintf("fields[%d]", i)
+		if !fieldKeyRe.MatchString(f.Key) {
+			errs.Add(p+".key", "invalid_key", "field keys start with a lowercase letter and contain only a-z, 0-9 and '_' (at most 63 characters)")
+		} else if slices.Contains(reservedFields, f.Key) {
+			errs.Add(p+".key", "reserved", "%q is a reserved name", f.Key)
+		} else if seen[f.Key] {
+			errs.Add(p+".key", "duplicate", "field %q is defined twice", f.Key)
+		}
+		seen[f.Key] = true
+		if !slices.Contains(spec.FieldTypes, f.Type) {
+			errs.Add(p+".type", "invalid_type", "unknown field type %q; use one of %s", f.Type, strings.Join(spec.FieldTypes, ", "))
+			continue
+		}
+		switch f.Type {
+		case spec.TypeSelect, spec.TypeMultiselect:
+			if len(f.Options) == 0 {
+				errs.Add(p+".options", "required", "a %s field needs options", f.Type)
+			}
+			opts := map[string]bool{}
+			for j, o := range f.Options {
+				if o.Value == "" {
+					errs.Add(fmt.Sprintf("%s.options[%d]", p, j), "required", "option values must not be empty")
+				} else if opts[o.Value] {
+					errs.Add(fmt.Sprintf("%s.options[%d]", p, j), "duplicate", "option %q is listed twice", o.Value)
+				}
+				opts[o.Value] = true
+			}
+		case spec.TypeRelation:
+			if f.Target == "" {
+				errs.Add(p+".target", "required", "a relation field needs the target entity slug")
+			}
+		case spec.TypeFormula:
+			if f.Formula == "" {
+				errs.Add(p+".formula", "required", "a formula field needs a formula")
+			} else if _, err := expr.Compile(f.Formula, expr.Env(map[string]any{"record": map[string]any{}, "now": time.Time{}})); err != nil {
+				errs.Add(p+".formula", "invalid_expression", "%v", err)
+			}
+		}
+		if f.Unique && (f.Type == spec.TypeAttachment || f.Type == spec.TypeMultiselect || f.Type == spec.TypeFormula) {
+			errs.Add(p+".unique", "unsupported", "a %s field cannot be unique", f.Type)
+		}
+		if f.Min != nil && f.Max != nil && *f.Min > *f.Max {
+			errs.Add(p+".min", "invalid_range", "min must not exceed max")
+		}
+		if f.Pattern != "" {
+			if _, err := regexp.Compile(f.Pattern); err != nil {
+				errs.Add(p+".pattern", "invalid_pattern", "%v", err)
+			}
+		}
+	}
+	if e.Stages != nil {
+		st := e.Stages
+		f := e.Field(st.Field)
+		switch {
+		case st.Field == "":
+			errs.Add("stages.field", "required", "name the stage field")
+		case f == nil:
+			errs.Add("stages.field", "unknown_field", "stage field %q is not a field of this entity", st.Field)
+		case f.Type != spec.TypeSelect:
+			errs.Add("stages.field", "invalid_type", "the stage field must be a select field")
+		}
+		if len(st.Order) == 0 {
+			errs.Add("stages.order", "required", "list the stages in order")
+		}
+		for i, s := range st.Order {
+			if f != nil && f.Type == spec.TypeSelect && !hasOption(f, s) {
+				errs.Add(fmt.Sprintf("stages.order[%d]", i), "unknown_option", "stage %q is not an option of field %q", s, st.Field)
+			}
+		}
+		for i, t := range st.Transitions {
+			p := fmt.Sprintf("stages.transitions[%d]", i)
+			for _, end := range []struct{ key, v string }{{"from", t.From}, {"to", t.To}} {
+				if end.v != "*" && !slices.Contains(st.Order, end.v) {
+					errs.Add(p+"."+end.key, "unknown_stage", "%q is not a stage (use one of the order, or *)", end.v)
+				}
+			}
+			if t.Require != "" {
+				if _, err := parser.Parse(t.Require); err != nil {
+					errs.Add(p+".require", "invalid_expression", "%v", err)
+				}
+			}
+		}
+		for k, v := range st.Probability {
+			if !slices.Contains(st.Order, k) {
+				errs.Add("stages.probability."+k, "unknown_stage", "%q is not a stage", k)
+			}
+			if v < 0 || v > 1 {
+				errs.Add("stages.probability."+k, "out_of_range", "probability must be from 0 to 1")
+			}
+		}
+	}
+	if e.Dedupe != nil {
+		if len(e.Dedupe.Keys) == 0 {
+			errs.Add("dedupe.keys", "required", "list at least one dedupe key")
+		}
+		for i, key := range e.Dedupe.Keys {
+			if len(key) == 0 {
+				errs.Add(fmt.Sprintf("dedupe.keys[%d]", i), "required", "a dedupe key lists one or more fields")
+			}
+			for j, k := range key {
+				if e.Field(k) == nil {
+					errs.Add(fmt.Sprintf("dedupe.keys[%d][%d]", i, j), "unknown_field", "%q is not a field of this entity", k)
+				}
+			}
+		}
+		if o := e.Dedupe.OnDuplicate; o != "" && o != "merge" && o != "reject" {
+			errs.Add("dedupe.on_duplicate", "invalid_value", "on_duplicate must be merge or reject")
+		}
+	}
+	if e.TitleField != "" && e.Field(e.TitleField) == nil {
+		errs.Add("title_field", "unknown_field", "%q is not a field of this entity", e.TitleField)
+	}
+	for i, k := range e.ReportIndex {
+		if e.Field(k) == nil {
+			errs.Add(fmt.Sprintf("report_index[%d]", i), "unknown_field", "%q is not a field of this entity", k)
+		}
+	}
+	return errs
+}
+
+// EntityRefs checks an entity's references to other entities (relation targets).
+func EntityRefs(e *spec.Entity, lk Lookup) spec.Errors {
+	var errs spec.Errors
+	if lk == nil {
+		return nil
+	}
+	for i, f := range e.Fields {
+		if f.Type == spec.TypeRelation && f.Target != "" && f.Target != e.Slug && lk.Entity(f.Target) == nil {
+			errs.Add(fmt.Sprintf("fields[%d].target", i), "unknown_entity", "entity %q does not exist or is not published", f.Target)
+		}
+	}
+	return errs
+}
+
+func hasOption(f *spec.Field, v string) bool {
+	for _, o := range f.Options {
+		if o.Value == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Form validates a form; with a Lookup it checks the entity and the layout's fields.
+func Form(f *spec.Form, lk Lookup) spec.Errors {
+	var errs spec.Errors
+	Slug("slug", f.Slug, &errs)
+	if f.Entity == "" {
+		errs.Add("entity", "required", "name the entity the form writes")
+	}
+	var ent *spec.Entity
+	if lk != nil && f.Entity != "" {
+		if ent = lk.Entity(f.Entity); ent == nil {
+			errs.Add("entity", "unknown_entity", "entity %q does not exist or is not published", f.Entity)
+		}
+	}
+	if len(f.Layout) == 0 {
+		errs.Add("layout", "required", "a form needs at least one field in its layout")
+	}
+	seen := map[string]bool{}
+	var walk func(path string, items []spec.FormItem)
+	walk = func(path string, items []spec.FormItem) {
+		for i, it := range items {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			switch {
+			case it.Field != "" && len(it.Items) > 0:
+				errs.Add(p, "invalid_item", "an item is either a field or a section with items")
+			case it.Field != "":
+				if seen[it.Field] {
+					errs.Add(p+".field", "duplicate", "field %q appears twice", it.Field)
+				}
+				seen[it.Field] = true
+				if ent != nil && ent.Field(it.Field) == nil {
+					errs.Add(p+".field", "unknown_field", "%q is not a field of entity %q", it.Field, f.Entity)
+				}
+			case len(it.Items) > 0:
+				walk(p+".items", it.Items)
+			default:
+				errs.Add(p, "invalid_item", "an item needs a field or items")
+			}
+			if it.Width < 0 || it.Width > 24 {
+				errs.Add(p+".width", "out_of_range", "width is a grid span from 1 to 24")
+			}
+		}
+	}
+	walk("layout", f.Layout)
+	for i, r := range f.Rules {
+		p := fmt.Sprintf("rules[%d]", i)
+		if !seen[r.Field] {
+			errs.Add(p+".field", "unknown_field", "%q is not in the form's layout", r.Field)
+		}
+		if r.Then != "show" && r.Then != "hide" && r.Then != "require" {
+			errs.Add(p+".then", "invalid_value", "then must be show, hide or require")
+		}
+		if _, err := parser.Parse(r.When); err != nil || r.When == "" {
+			errs.Add(p+".when", "invalid_expression", "when must be an expression over the form values")
+		}
+	}
+	if ent != nil {
+		for k := range f.Defaults {
+			if ent.Field(k) == nil {
+				errs.Add("defaults."+k, "unknown_field", "%q is not a field of entity %q", k, f.Entity)
+			}
+		}
+		for i, k := range f.Hidden {
+			if ent.Field(k) == nil {
+				errs.Add(fmt.Sprintf("hidden[%d]", i), "unknown_field", "%q is not a field of entity %q", k, f.Entity)
+			}
+		}
+	}
+	if f.Success != nil && f.Success.Redirect != "" && !strings.HasPrefix(f.Success.Redirect, "https://") && !strings.HasPrefix(f.Success.Redirect, "http://") && !strings.HasPrefix(f.Success.Redirect, "/") {
+		errs.Add("success.redirect", "invalid_url", "redirect must be an http(s) URL or a path")
+	}
+	return errs
+}
+
+// Trigger types.
+var triggerTypes = []string{"record.created", "record.updated", "record.deleted", "stage.changed", "form.submitted", "webhook", "cron", "manual"}
+
+// Flow validates a flow's trigger and graph; node params are checked by the engine's compiler.
+func Flow(f *spec.Flow, lk Lookup, cat Catalog) spec.Errors {
+	var errs spec.Errors
+	Slug("slug", f.Slug, &errs)
+	t := f.Trigger
+	if !slices.Contains(triggerTypes, t.Type) {
+		errs.Add("trigger.type", "invalid_value", "trigger type must be one of %s", strings.Join(triggerTypes, ", "))
+	}
+	switch t.Type {
+	case "record.created", "record.updated", "record.deleted", "stage.changed":
+		if t.Entity == "" {
+			errs.Add("trigger.entity", "required", "a %s trigger names its entity", t.Type)
+		} else if lk != nil && lk.Entity(t.Entity) == nil {
+			errs.Add("trigger.entity", "unknown_entity", "entity %q does not exist or is not published", t.Entity)
+		} else if lk != nil && t.Type == "stage.changed" && lk.Entity(t.Entity).Stages == nil {
+			errs.Add("trigger.entity", "no_stages", "entity %q has no stages", t.Entity)
+		}
+		if lk != nil && t.Entity != "" {
+			if ent := lk.Entity(t.Entity); ent != nil {
+				for i, k := range t.Fields {
+					if ent.Field(k) == nil {
+						errs.Add(fmt.Sprintf("trigger.fields[%d]", i), "unknown_field", "%q is not a field of entity %q", k, t.Entity)
+					}
+				}
+			}
+		}
+	case "form.submitted":
+		if t.Form == "" {
+			errs.Add("trigger.form", "required", "a form.submitted trigger names its form")
+		}
+	case "webhook":
+		if !hookKeyRe.MatchString(t.Key) {
+			errs.Add("trigger.key", "invalid_key", "a webhook key has 1-100 characters of A-Z, a-z, 0-9, '.', '_' and '-'")
+		}
+		if t.Mode != "" && t.Mode != "sync" && t.Mode != "async" {
+			errs.Add("trigger.mode", "invalid_value", "mode must be sync or async")
+		}
+	case "cron":
+		if _, err := cron.ParseStandard(t.Schedule); err != nil || t.Schedule == "" {
+			errs.Add("trigger.schedule", "invalid_schedule", "schedule must be a cron expression such as \"0 9 * * 1-5\"")
+		}
+		if t.Missed != "" && t.Missed != "skip" && t.Missed != "once" {
+			errs.Add("trigger.missed", "invalid_value", "missed must be skip or once")
+		}
+	}
+	if t.Timezone != "" {
+		if _, err := time.LoadLocation(t.Timezone); err != nil {
+			errs.Add("trigger.timezone", "invalid_timezone", "unknown time zone %q", t.Timezone)
+		}
+	}
+	if t.Condition != "" {
+		if _, err := parser.Parse(t.Condition); err != nil {
+			errs.Add("trigger.condition", "invalid_expression", "%v", err)
+		}
+	}
+	if len(f.Nodes) == 0 {
+		errs.Add("nodes", "required", "a flow needs at least one node")
+	}
+	ids := map[string]bool{}
+	for i, n := range f.Nodes {
+		p := fmt.Sprintf("nodes[%d]", i)
+		if !fieldKeyRe.MatchString(strings.ReplaceAll(n.ID, "-", "_")) {
+			errs.Add(p+".id", "invalid_id", "node ids start with a letter and contain only letters, digits, '-' and '_'")
+		} else if ids[n.ID] {
+			errs.Add(p+".id", "duplicate", "node id %q is used twice", n.ID)
+		}
+		ids[n.ID] = true
+		if n.Type == "" {
+			errs.Add(p+".type", "required", "a node needs a type")
+		} else if cat != nil && !cat.HasNode(n.Type) {
+			errs.Add(p+".type", "unknown_node_type", "unknown node type %q", n.Type)
+		}
+	}
+	adj := map[string][]string{}
+	for i, e := range f.Edges {
+		p := fmt.Sprintf("edges[%d]", i)
+		if !ids[e.From] {
+			errs.Add(p+".from", "unknown_node", "no node %q", e.From)
+		}
+		if !ids[e.To] {
+			errs.Add(p+".to", "unknown_node", "no node %q", e.To)
+		}
+		adj[e.From] = append(adj[e.From], e.To)
+	}
+	if cyc := findCycle(f.Nodes, adj); cyc != "" {
+		errs.Add("edges", "cycle", "the edges form a cycle through node %q; use a foreach node for loops", cyc)
+	}
+	if f.RunAs != "" && f.RunAs != "service" && f.RunAs != "trigger_user" {
+		errs.Add("run_as", "invalid_value", "run_as must be service or trigger_user")
+	}
+	return errs
+}
+
+func findCycle(nodes []spec.Node, adj map[string][]string) string {
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[string]int{}
+	var visit func(string) string
+	visit = func(n string) string {
+		color[n] = grey
+		for _, m := range adj[n] {
+			switch color[m] {
+			case grey:
+				return m
+			case white:
+				if c := visit(m); c != "" {
+					return c
+				}
+			}
+		}
+		color[n] = black
+		return ""
+	}
+	for _, n := range nodes {
+		if color[n.ID] == white {
+			if c := visit(n.ID); c != "" {
+				return c
+			}
+		}
+	}
+	return ""
+}
+
+// Report kinds and aggregations.
+var (
+	reportKinds = []string{"table", "pivot", "funnel", "dwell", "kpi", "stagnation", "penetration", "forecast", "compare"}
+	aggs        = []string{"count", "count_distinct", "sum", "avg", "min", "max", "median"}
+	buckets     = []string{"", "day", "week", "month", "quarter", "year"}
+	sysFields   = []string{"id", "created_at", "updated_at", "owner_id", "team_id"}
+)
+
+// Report validates a report; with a Lookup it checks fields against the entity.
+func Report(r *spec.Report, lk Lookup) spec.Errors {
+	var errs spec.Errors
+	Slug("slug", r.Slug, &errs)
+	if !slices.Contains(reportKinds, r.Kind) {
+		errs.Add("kind", "invalid_value", "kind must be one of %s", strings.Join(reportKinds, ", "))
+	}
+	var ent *spec.Entity
+	if r.Entity == "" {
+		errs.Add("entity", "required", "name the entity the report reads")
+	} else if lk != nil {
+		if ent = lk.Entity(r.Entity); ent == nil {
+			errs.Add("entity", "unknown_entity", "entity %q does not exist or is not published", r.Entity)
+		}
+	}
+	known := func(k string) bool { return slices.Contains(sysFields, k) || ent == nil || ent.Field(k) != nil }
+	for i, d := range r.Dimensions {
+		p := fmt.Sprintf("dimensions[%d]", i)
+		if d.Field == "" || !known(d.Field) {
+			errs.Add(p+".field", "unknown_field", "%q is not a field of entity %q", d.Field, r.Entity)
+		}
+		if !slices.Contains(buckets, d.Bucket) {
+			errs.Add(p+".bucket", "invalid_value", "bucket must be day, week, month, quarter or year")
+		}
+	}
+	for i, m := range r.Measures {
+		p := fmt.Sprintf("measures[%d]", i)
+		if !slices.Contains(aggs, m.Agg) {
+			errs.Add(p+".agg", "invalid_value", "agg must be one of %s", strings.Join(aggs, ", "))
+		}
+		if m.Agg != "count" && m.Field == "" {
+			errs.Add(p+".field", "required", "%s needs a field", m.Agg)
+		}
+		if m.Field != "" && !known(m.Field) {
+			errs.Add(p+".field", "unknown_field", "%q is not a field of entity %q", m.Field, r.Entity)
+		}
+	}
+	if r.Limit < 0 || r.Limit > 100000 {
+		errs.Add("limit", "out_of_range", "limit must be from 0 to 100000")
+	}
+	if r.Compare != nil && r.Compare.Period != "week" && r.Compare.Period != "month" && r.Compare.Period != "year" {
+		errs.Add("compare.period", "invalid_value", "period must be week, month or year")
+	}
+	if (r.Kind == "funnel" || r.Kind == "dwell" || r.Kind == "stagnation" || r.Kind == "penetration" || r.Kind == "forecast") && ent != nil && ent.Stages == nil {
+		errs.Add("kind", "no_stages", "a %s report needs an entity with stages", r.Kind)
+	}
+	return errs
+}
+
+// Dashboard validates a dashboard; with a Lookup it checks that its reports exist.
+func Dashboard(d *spec.Dashboard, lk Lookup) spec.Errors {
+	var errs spec.Errors
+	Slug("slug", d.Slug, &errs)
+	ids := map[string]bool{}
+	for i, w := range d.Widgets {
+		p := fmt.Sprintf("widgets[%d]", i)
+		if w.Report == "" {
+			errs.Add(p+".report", "required", "a widget shows a report")
+		} else if lk != nil && !lk.Report(w.Report) {
+			errs.Add(p+".report", "unknown_report", "report %q does not exist or is not published", w.Report)
+		}
+		if w.ID != "" && ids[w.ID] {
+			errs.Add(p+".id", "duplicate", "widget id %q is used twice", w.ID)
+		}
+		ids[w.ID] = true
+		if w.W < 0 || w.W > 24 || w.X < 0 || w.X > 23 || w.H < 0 || w.Y < 0 {
+			errs.Add(p, "out_of_range", "widgets sit on a 24-column grid: 0 <= x < 24, 1 <= w <= 24")
+		}
+	}
+	return errs
+}

@@ -1,0 +1,96 @@
+package validate_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/builder/validate"
+)
+
+type lookup map[string]*spec.Entity
+
+func (l lookup) Entity(slug string) *spec.Entity { return l[slug] }
+func (l lookup) Report(slug string) bool         { return slug == "r1" }
+func (l lookup) Flow(slug string) bool           { return false }
+
+func decode(t *testing.T, kind, body string) any {
+	t.Helper()
+	v, err := spec.Decode(kind, []byte(body))
+	if err != nil {
+		t.Fatalf("decode %s: %v", body, err)
+	}
+	return v
+}
+
+func TestDefinitions(t *testing.T) {
+	lead := decode(t, spec.KindEntity, `{"slug":"lead","fields":[{"key":"name","type":"text"},{"key":"stage","type":"select","options":["a","b"]}],"stages":{"field":"stage","order":["a","b"]}}`).(*spec.Entity)
+	lk := lookup{"lead": lead}
+	cases := []struct {
+		name, kind, body string
+		wantField        string // "" = valid
+	}{
+		{"valid entity", spec.KindEntity, `{"slug":"lead","fields":[{"key":"name","type":"text"}]}`, ""},
+		{"bad slug", spec.KindEntity, `{"slug":"Lead","fields":[{"key":"name","type":"text"}]}`, "slug"},
+		{"no fields", spec.KindEntity, `{"slug":"lead","fields":[]}`, "fields"},
+		{"bad field type", spec.KindEntity, `{"slug":"lead","fields":[{"key":"a","type":"blob"}]}`, "fields[0].type"},
+		{"duplicate key", spec.KindEntity, `{"slug":"lead","fields":[{"key":"a","type":"text"},{"key":"a","type":"text"}]}`, "fields[1].key"},
+		{"reserved key", spec.KindEntity, `{"slug":"lead","fields":[{"key":"owner_id","type":"text"}]}`, "fields[0].key"},
+		{"select without options", spec.KindEntity, `{"slug":"lead","fields":[{"key":"s","type":"select"}]}`, "fields[0].options"},
+		{"stage field not select", spec.KindEntity, `{"slug":"lead","fields":[{"key":"s","type":"text"}],"stages":{"field":"s","order":["x"]}}`, "stages.field"},
+		{"stage not an option", spec.KindEntity, `{"slug":"lead","fields":[{"key":"s","type":"select","options":["a"]}],"stages":{"field":"s","order":["a","z"]}}`, "stages.order[1]"},
+		{"gate with bad expr", spec.KindEntity, `{"slug":"lead","fields":[{"key":"s","type":"select","options":["a","b"]}],"stages":{"field":"s","order":["a","b"],"transitions":[{"from":"a","to":"b","require":"any(("}]}}`, "stages.transitions[0].require"},
+		{"gate unknown stage", spec.KindEntity, `{"slug":"lead","fields":[{"key":"s","type":"select","options":["a","b"]}],"stages":{"field":"s","order":["a","b"],"transitions":[{"from":"a","to":"c"}]}}`, "stages.transitions[0].to"},
+		{"dedupe unknown field", spec.KindEntity, `{"slug":"lead","fields":[{"key":"a","type":"text"}],"dedupe":{"keys":[["phone"]]}}`, "dedupe.keys[0][0]"},
+		{"bad formula", spec.KindEntity, `{"slug":"lead","fields":[{"key":"f","type":"formula","formula":"1 +"}]}`, "fields[0].formula"},
+		{"valid form", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"field":"name"}]}`, ""},
+		{"form unknown entity", spec.KindForm, `{"slug":"f","entity":"deal","layout":[{"field":"name"}]}`, "entity"},
+		{"form unknown field in section", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"section":"A","items":[{"field":"x"}]}]}`, "layout[0].items[0].field"},
+		{"form bad default", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"field":"name"}],"defaults":{"nope":1}}`, "defaults.nope"},
+		{"valid flow", spec.KindFlow, `{"slug":"fl","trigger":{"type":"record.created","entity":"lead"},"nodes":[{"id":"a","type":"set"}]}`, ""},
+		{"flow unknown trigger", spec.KindFlow, `{"slug":"fl","trigger":{"type":"sometimes"},"nodes":[{"id":"a","type":"set"}]}`, "trigger.type"},
+		{"flow bad cron", spec.KindFlow, `{"slug":"fl","trigger":{"type":"cron","schedule":"every day"},"nodes":[{"id":"a","type":"set"}]}`, "trigger.schedule"},
+		{"flow bad tz", spec.KindFlow, `{"slug":"fl","trigger":{"type":"cron","schedule":"0 9 * * *","timezone":"Moon/Base"},"nodes":[{"id":"a","type":"set"}]}`, "trigger.timezone"},
+		{"flow edge to nowhere", spec.KindFlow, `{"slug":"fl","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"set"}],"edges":[{"from":"a","to":"b"}]}`, "edges[0].to"},
+		{"flow duplicate node", spec.KindFlow, `{"slug":"fl","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"set"},{"id":"a","type":"set"}]}`, "nodes[1].id"},
+		{"flow stage trigger", spec.KindFlow, `{"slug":"fl","trigger":{"type":"stage.changed","entity":"lead","to":"b"},"nodes":[{"id":"a","type":"set"}]}`, ""},
+		{"flow webhook bad key", spec.KindFlow, `{"slug":"fl","trigger":{"type":"webhook","key":"a b"},"nodes":[{"id":"a","type":"set"}]}`, "trigger.key"},
+		{"valid report", spec.KindReport, `{"slug":"r","entity":"lead","kind":"pivot","dimensions":[{"field":"stage"}],"measures":[{"agg":"count"}]}`, ""},
+		{"report bad agg", spec.KindReport, `{"slug":"r","entity":"lead","kind":"pivot","measures":[{"agg":"mode","field":"name"}]}`, "measures[0].agg"},
+		{"report unknown dim", spec.KindReport, `{"slug":"r","entity":"lead","kind":"pivot","dimensions":[{"field":"region"}]}`, "dimensions[0].field"},
+		{"report sum without field", spec.KindReport, `{"slug":"r","entity":"lead","kind":"pivot","measures":[{"agg":"sum"}]}`, "measures[0].field"},
+		{"dashboard unknown report", spec.KindDashboard, `{"slug":"d","widgets":[{"report":"r2","x":0,"y":0,"w":6,"h":4}]}`, "widgets[0].report"},
+		{"dashboard ok", spec.KindDashboard, `{"slug":"d","widgets":[{"report":"r1","x":0,"y":0,"w":6,"h":4}]}`, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			errs := validate.Definition(decode(t, tc.kind, tc.body), lk, nil)
+			if tc.wantField == "" {
+				if len(errs) > 0 {
+					t.Fatalf("unexpected errors: %v", errs)
+				}
+				return
+			}
+			for _, e := range errs {
+				if e.Field == tc.wantField {
+					if e.Code == "" || e.Message == "" {
+						t.Fatalf("error without code or message: %+v", e)
+					}
+					return
+				}
+			}
+			t.Fatalf("want an error at %s, got %v", tc.wantField, errs)
+		})
+	}
+}
+
+func TestDecodeRejectsUnknownKeysWithPath(t *testing.T) {
+	_, err := spec.Decode(spec.KindEntity, []byte(`{"slug":"x","fields":[],"colour":1}`))
+	if err == nil || !strings.Contains(err.Error(), "colour") {
+		t.Fatalf("err = %v", err)
+	}
+	_, err = spec.Decode(spec.KindEntity, []byte(`{"slug":"x","fields":"nope"}`))
+	if errs, ok := err.(spec.Errors); !ok || errs[0].Field != "fields" {
+		t.Fatalf("err = %#v", err)
+	}
+}
