@@ -2,12 +2,17 @@ package api
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/google/uuid"
 
 	"github.com/tessera/tessera/builder/store"
+	"github.com/tessera/tessera/plugins/sdk"
 	"github.com/tessera/tessera/runtime/access"
+	"github.com/tessera/tessera/runtime/authz"
 	"github.com/tessera/tessera/runtime/defs"
+	"github.com/tessera/tessera/runtime/netguard"
+	"github.com/tessera/tessera/runtime/secrets"
 	"github.com/tessera/tessera/server/auth"
 )
 
@@ -17,6 +22,13 @@ import (
 type Services struct {
 	Defs  *defs.Loader
 	Authz Authorizer
+	// Policies is the concrete authorizer behind Authz: roles, assignments, audited changes.
+	Policies *authz.Authorizer
+	// Connectors, NetGuard and Secrets: connector registry, SSRF guard, encrypted
+	// credentials (built in initConnectors, catalog.go).
+	Connectors *sdk.Registry
+	NetGuard   *netguard.Guard
+	Secrets    *secrets.Store
 	// Store keeps apps and definition drafts/versions (builder/store).
 	Store *store.Store
 	// AfterImport runs after an app bundle (import or template) committed, e.g. to seed records.
@@ -36,20 +48,14 @@ type Authorizer interface {
 func (s *Server) initServices() error {
 	s.Defs = defs.New(s.DB.Pool)
 	s.Store = store.New(s.DB.Pool, store.Hooks{})
-	s.Authz = adminOrOwn{}
+	az, err := authz.New(context.Background(), s.DB.Pool, s.DB.Gorm, s.Log)
+	if err != nil {
+		return fmt.Errorf("starting authorizer: %w", err)
+	}
+	s.Authz, s.Policies = az, az
+	s.OnShutdown(az.Close)
+	if err := s.initConnectors(); err != nil {
+		return err
+	}
 	return nil
-}
-
-// adminOrOwn is the fallback authorizer until runtime/authz is wired: platform admins may do
-// everything, everyone else only reads and writes their own records.
-type adminOrOwn struct{}
-
-func (adminOrOwn) Grant(_ context.Context, sub access.Subject, _ uuid.UUID, resource, action string) (access.Grant, error) {
-	if sub.IsAdmin || sub.System {
-		return access.All(), nil
-	}
-	if len(resource) > 7 && resource[:7] == "entity:" && (action == "read" || action == "create" || action == "update" || action == "delete") {
-		return access.Grant{Scope: access.ScopeOwn, Owner: sub.UserID}, nil
-	}
-	return access.Grant{Scope: access.ScopeNone}, nil
 }
