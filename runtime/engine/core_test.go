@@ -1,0 +1,170 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/runtime/engine"
+)
+
+func workerMain() { crashWorkerMain() }
+
+func TestCompileErrorsPointAtNode(t *testing.T) {
+	cases := []struct {
+		name, flow, field string
+	}{
+		{"bad expr", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"set","params":{"values":{"x":1}}},{"id":"b","type":"condition","params":{"expr":"1 +"}}]}`, "nodes[1].params.expr"},
+		{"unknown type", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"nope"}]}`, "nodes[0].type"},
+		{"unknown param", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"condition","params":{"exp":"true"}}]}`, "nodes[0].params.exp"},
+		{"bad template", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"set","params":{"values":{"x":{"y":"{{ 1 + }}"}}}}]}`, "nodes[0].params.values.x.y"},
+		{"bad port", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"condition","params":{"expr":"true"}},{"id":"b","type":"set","params":{"values":{}}}],"edges":[{"from":"a","to":"b","port":"maybe"}]}`, "edges[0].port"},
+		{"cycle", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"set","params":{"values":{}}},{"id":"b","type":"set","params":{"values":{}}}],"edges":[{"from":"a","to":"b"},{"from":"b","to":"a"}]}`, "edges"},
+		{"cron schedule", `{"slug":"f","trigger":{"type":"cron","schedule":"every day"},"nodes":[]}`, "trigger.schedule"},
+		{"webhook key", `{"slug":"f","trigger":{"type":"webhook"},"nodes":[]}`, "trigger.key"},
+		{"duplicate id", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"set","params":{"values":{}}},{"id":"a","type":"set","params":{"values":{}}}]}`, "nodes[1].id"},
+		{"delay duration", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"delay","params":{"duration":"soon"}}]}`, "nodes[0].params.duration"},
+		{"foreach inner", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"foreach","params":{"items":"{{ [1] }}","node":{"type":"condition","params":{"expr":")"}}}}]}`, "nodes[0].params.node.params.expr"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := spec.Decode(spec.KindFlow, []byte(tc.flow))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, errs := engine.Compile(v.(*spec.Flow))
+			if len(errs) == 0 {
+				t.Fatal("expected errors")
+			}
+			for _, e := range errs {
+				if e.Field == tc.field {
+					return
+				}
+			}
+			t.Fatalf("no error at %s: %v", tc.field, errs)
+		})
+	}
+}
+
+func TestTemplates(t *testing.T) {
+	env := map[string]any{"trigger": map[string]any{"body": map[string]any{"n": 3.0, "name": "张三", "tags": []any{"a"}}}, "steps": map[string]any{}}
+	cases := []struct {
+		in   string
+		want any
+	}{
+		{"{{ trigger.body.n }}", 3.0},
+		{" {{ trigger.body.n * 2 }} ", 6.0},
+		{"n={{ trigger.body.n }}", "n=3"},
+		{"{{ trigger.body.name }}-{{ trigger.body.n }}", "张三-3"},
+		{"{{ trigger.body.tags }}", []any{"a"}},
+		{"plain", "plain"},
+	}
+	for _, tc := range cases {
+		v, err := engine.CompileTemplate(tc.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := v.Eval(env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := json.Marshal(got)
+		b, _ := json.Marshal(tc.want)
+		if string(a) != string(b) {
+			t.Errorf("%q = %s, want %s", tc.in, a, b)
+		}
+	}
+}
+
+func TestCoreNodes(t *testing.T) {
+	e := newEnv(t, true)
+	e.publish(`{"slug":"core","trigger":{"type":"manual"},
+	 "nodes":[
+	  {"id":"calc","type":"set","params":{"values":{"amount":"{{ trigger.amount }}","label":"amount={{ trigger.amount }}","double":"{{ trigger.amount * 2 }}"}}},
+	  {"id":"big","type":"condition","params":{"expr":"steps.calc.amount > 1000"}},
+	  {"id":"tier","type":"switch","params":{"value":"trigger.tier","cases":[{"port":"gold","equals":"gold"},{"port":"huge","when":"trigger.amount > 100000"}]}},
+	  {"id":"mk","type":"record.create","params":{"entity":"deal","values":{"name":"{{ trigger.name }}","amount":"{{ steps.calc.double }}"}}},
+	  {"id":"small","type":"set","params":{"values":{"small":true}}},
+	  {"id":"gold","type":"set","params":{"values":{"gold":true}}},
+	  {"id":"other","type":"set","params":{"values":{"other":true}}},
+	  {"id":"upd","type":"record.update","params":{"entity":"deal","id":"{{ steps.mk.id }}","values":{"stage":"won"}}},
+	  {"id":"find","type":"record.find","params":{"entity":"deal","filter":{"stage":"won"},"limit":10}},
+	  {"id":"each","type":"foreach","params":{"items":"{{ steps.find.items }}","node":{"type":"set","params":{"values":{"n":"{{ index }}","id":"{{ item.id }}"}}}}},
+	  {"id":"del","type":"record.delete","params":{"entity":"deal","id":"{{ steps.mk }}"}}
+	 ],
+	 "edges":[{"from":"calc","to":"big"},{"from":"big","to":"mk","port":"true"},{"from":"big","to":"small","port":"false"},
+	  {"from":"calc","to":"tier"},{"from":"tier","to":"gold","port":"gold"},{"from":"tier","to":"other","port":"default"},
+	  {"from":"mk","to":"upd"},{"from":"upd","to":"find"},{"from":"find","to":"each"},{"from":"each","to":"del"}]}`)
+
+	id := e.start("core", map[string]any{"amount": 5000, "name": "ACME", "tier": "gold"})
+	r := e.wait(id, "succeeded", "failed")
+	if r.Status != "succeeded" {
+		t.Fatalf("run %s: %v; steps %s", r.Status, deref(r.Error), e.steps(id))
+	}
+	steps := e.steps(id)
+	for _, want := range []string{`"node" : "calc", "status" : "succeeded", "output" : {"label": "amount=5000", "amount": 5000, "double": 10000}`,
+		`"node" : "big", "status" : "succeeded", "output" : {"result": true}, "error" : null, "port" : "true"`,
+		`"node" : "tier", "status" : "succeeded", "output" : {"port": "gold", "value": "gold"}, "error" : null, "port" : "gold"`,
+		`"node" : "gold"`, `"node" : "upd"`, `"count": 1`} {
+		if !strings.Contains(steps, want) {
+			t.Errorf("steps lack %s:\n%s", want, steps)
+		}
+	}
+	for _, no := range []string{`"node" : "small"`, `"node" : "other"`} {
+		if strings.Contains(steps, no) {
+			t.Errorf("steps contain %s", no)
+		}
+	}
+	if n := e.count(`SELECT count(*) FROM records WHERE entity = 'deal' AND data->>'stage' = 'won' AND (data->>'amount')::numeric = 10000 AND deleted_at IS NOT NULL`); n != 1 {
+		t.Fatalf("deal records created+updated+deleted = %d", n)
+	}
+	// the other branch
+	id = e.start("core", map[string]any{"amount": 10, "name": "x", "tier": "silver"})
+	if r := e.wait(id, "succeeded", "failed"); r.Status != "succeeded" {
+		t.Fatalf("second run %s", r.Status)
+	}
+	steps = e.steps(id)
+	if !strings.Contains(steps, `"node" : "small"`) || !strings.Contains(steps, `"node" : "other"`) || strings.Contains(steps, `"node" : "mk"`) {
+		t.Fatalf("branching wrong: %s", steps)
+	}
+}
+
+func TestRetryPolicyAndManualRetry(t *testing.T) {
+	e := newEnv(t, true)
+	// record.update of a missing record fails; retried 3 times with backoff, then the run fails
+	e.publish(`{"slug":"flaky","trigger":{"type":"manual"},"nodes":[
+	  {"id":"a","type":"set","params":{"values":{"ok":true}}},
+	  {"id":"b","type":"record.update","retry":{"max_attempts":3,"backoff":"50ms"},"params":{"entity":"deal","id":"{{ trigger.id }}","values":{"x":1}}}],
+	  "edges":[{"from":"a","to":"b"}]}`)
+	id := e.start("flaky", map[string]any{"id": "00000000-0000-0000-0000-000000000001"})
+	r := e.wait(id, "failed")
+	if !strings.Contains(deref(r.Error), "node b") {
+		t.Fatalf("error %q", deref(r.Error))
+	}
+	if n := e.count(`SELECT count(*) FROM flow_steps WHERE run_id = $1 AND node = 'b' AND status = 'failed'`, id); n != 3 {
+		t.Fatalf("attempts of b = %d, want 3: %s", n, e.steps(id))
+	}
+	// create the record the step needs, then retry from the failed step: a is not re-run
+	ctx := context.Background()
+	if _, err := e.d.Pool.Exec(ctx, `INSERT INTO records (id, app_id, entity, data) VALUES ('00000000-0000-0000-0000-000000000001', $1, 'deal', '{}')`, e.app); err != nil {
+		t.Fatal(err)
+	}
+	ok, err := e.eng.Retry(ctx, id)
+	if err != nil || !ok {
+		t.Fatalf("retry: %v %v", ok, err)
+	}
+	if r := e.wait(id, "succeeded", "failed"); r.Status != "succeeded" {
+		t.Fatalf("after retry: %s %s", r.Status, e.steps(id))
+	}
+	if n := e.count(`SELECT count(*) FROM flow_steps WHERE run_id = $1 AND node = 'a'`, id); n != 1 {
+		t.Fatalf("a ran %d times", n)
+	}
+	if n := e.count(`SELECT max(attempt) FROM flow_steps WHERE run_id = $1 AND node = 'b'`, id); n != 4 {
+		t.Fatalf("b attempts %d", n)
+	}
+}
+
+var _ = os.Getenv

@@ -1,0 +1,650 @@
+// Package engine compiles published flows into plans (every node prepared at publish) and runs
+// them durably: steps persisted as they finish, idempotent side effects, parked waits.
+package engine
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/runtime/access"
+	"github.com/tessera/tessera/runtime/calendar"
+	"github.com/tessera/tessera/runtime/defs"
+	"github.com/tessera/tessera/runtime/queue"
+)
+
+// Run statuses.
+const (
+	StatusQueued    = "queued"
+	StatusRunning   = "running"
+	StatusWaiting   = "waiting"
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+)
+
+// Options wire the engine's collaborators; nil ones make the nodes that need them fail with a
+// clear error.
+type Options struct {
+	Records    RecordStore
+	Scripts    ScriptRunner
+	Connectors ConnectorCaller
+	Log        *slog.Logger
+	// Now is the clock (tests); time.Now by default.
+	Now func() time.Time
+}
+
+// Engine runs flows.
+type Engine struct {
+	Pool  *pgxpool.Pool
+	Defs  *defs.Loader
+	Queue *queue.Queue
+	opts  Options
+	plans sync.Map // planKey -> *Plan
+}
+
+type planKey struct {
+	app     uuid.UUID
+	flow    string
+	version int
+}
+
+// New returns an engine; set Queue before running flows.
+func New(pool *pgxpool.Pool, loader *defs.Loader, q *queue.Queue, o Options) *Engine {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Engine{Pool: pool, Defs: loader, Queue: q, opts: o}
+}
+
+// SetRecords, SetScripts and SetConnectors wire collaborators after construction.
+func (e *Engine) SetRecords(r RecordStore)        { e.opts.Records = r }
+func (e *Engine) SetScripts(s ScriptRunner)       { e.opts.Scripts = s }
+func (e *Engine) SetConnectors(c ConnectorCaller) { e.opts.Connectors = c }
+
+// Records returns the record store the engine uses.
+func (e *Engine) Records() RecordStore { return e.opts.Records }
+
+func (e *Engine) now() time.Time { return e.opts.Now() }
+
+// PlanFor loads and compiles a pinned flow version (cached).
+func (e *Engine) PlanFor(ctx context.Context, appID uuid.UUID, flow string, version int) (*Plan, error) {
+	key := planKey{appID, flow, version}
+	if p, ok := e.plans.Load(key); ok {
+		return p.(*Plan), nil
+	}
+	v, err := e.Defs.Version(ctx, appID, spec.KindFlow, flow, version)
+	if err != nil {
+		return nil, err
+	}
+	plan, errs := Compile(v.(*spec.Flow))
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("compiling flow %s v%d: %w", flow, version, errs)
+	}
+	e.plans.Store(key, plan)
+	return plan, nil
+}
+
+// StartRequest describes a new run.
+type StartRequest struct {
+	AppID   uuid.UUID
+	Flow    string
+	Version int // 0: the published version
+	Trigger map[string]any
+	// IdempotencyKey dedupes starts per (app, flow); RequestHash detects reuse with another body.
+	IdempotencyKey string
+	RequestHash    string
+	Actor          *uuid.UUID
+	ParentRun      *uuid.UUID
+	ParentNode     string
+	// At schedules the first working (zero: now).
+	At time.Time
+}
+
+// ErrIdempotencyMismatch is returned when an idempotency key is reused with another request.
+var ErrIdempotencyMismatch = errors.New("idempotency key was used with a different request")
+
+// Start creates a run and enqueues it in tx (nil tx: its own transaction). It returns the run id
+// and whether it was created (false: an earlier run with the same idempotency key).
+func (e *Engine) Start(ctx context.Context, tx pgx.Tx, r StartRequest) (uuid.UUID, bool, error) {
+	if tx == nil {
+		var id uuid.UUID
+		var created bool
+		err := pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
+			var err error
+			id, created, err = e.Start(ctx, tx, r)
+			return err
+		})
+		return id, created, err
+	}
+	runAs := "service"
+	if r.Version == 0 {
+		var flow *spec.Flow
+		var err error
+		flow, r.Version, err = e.Defs.Flow(ctx, r.AppID, r.Flow)
+		if err != nil {
+			return uuid.Nil, false, err
+		}
+		if flow.RunAs != "" {
+			runAs = flow.RunAs
+		}
+	}
+	trig, err := json.Marshal(r.Trigger)
+	if err != nil {
+		return uuid.Nil, false, fmt.Errorf("encoding trigger: %w", err)
+	}
+	var idem, hash *string
+	if r.IdempotencyKey != "" {
+		idem = &r.IdempotencyKey
+	}
+	if r.RequestHash != "" {
+		hash = &r.RequestHash
+	}
+	var id uuid.UUID
+	err = tx.QueryRow(ctx, `INSERT INTO flow_runs (app_id, flow, flow_version, status, trigger, idempotency_key, request_hash, actor, parent_run_id, parent_node, run_as)
+		VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, NULLIF($9, ''), $10)
+		ON CONFLICT (app_id, flow, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`,
+		r.AppID, r.Flow, r.Version, trig, idem, hash, r.Actor, r.ParentRun, r.ParentNode, runAs).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		var prevHash *string
+		if err := tx.QueryRow(ctx, `SELECT id, request_hash FROM flow_runs WHERE app_id = $1 AND flow = $2 AND idempotency_key = $3`,
+			r.AppID, r.Flow, r.IdempotencyKey).Scan(&id, &prevHash); err != nil {
+			return uuid.Nil, false, fmt.Errorf("loading run for idempotency key: %w", err)
+		}
+		if hash != nil && prevHash != nil && *hash != *prevHash {
+			return id, false, ErrIdempotencyMismatch
+		}
+		return id, false, nil
+	}
+	if err != nil {
+		return uuid.Nil, false, fmt.Errorf("creating run of %s: %w", r.Flow, err)
+	}
+	if err := e.Queue.EnqueueTx(ctx, tx, id, r.At); err != nil {
+		return uuid.Nil, false, err
+	}
+	return id, true, nil
+}
+
+// runRow is a flow_runs row.
+type runRow struct {
+	ID         uuid.UUID
+	AppID      uuid.UUID
+	Flow       string
+	Version    int
+	Status     string
+	Trigger    map[string]any
+	Actor      *uuid.UUID
+	ParentRun  *uuid.UUID
+	ParentNode *string
+	RunAs      string
+}
+
+// stepRow is the latest flow_steps row of a node.
+type stepRow struct {
+	ID      int64
+	Node    string
+	Status  string
+	Output  json.RawMessage
+	Port    *string
+	Attempt int
+	State   json.RawMessage
+	WakeAt  *time.Time
+}
+
+func lockKey(id uuid.UUID) int64 {
+	return int64(binary.BigEndian.Uint64(id[:8]) ^ 0x7465737365726121)
+}
+
+// Execute works a run until it finishes, fails or parks. It holds a session advisory lock on
+// the run (released by Postgres if the process dies) and answers queue.ErrBusy when another
+// worker holds it.
+func (e *Engine) Execute(ctx context.Context, runID uuid.UUID) error {
+	conn, err := e.Pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("acquiring connection: %w", err)
+	}
+	defer conn.Release()
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, lockKey(runID)).Scan(&got); err != nil {
+		return fmt.Errorf("locking run: %w", err)
+	}
+	if !got {
+		return queue.ErrBusy
+	}
+	defer func() {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockKey(runID)); err != nil {
+			conn.Conn().Close(context.Background()) // closing the session drops the lock
+		}
+	}()
+	return e.execute(ctx, runID)
+}
+
+func (e *Engine) loadRun(ctx context.Context, id uuid.UUID) (*runRow, error) {
+	r := &runRow{ID: id}
+	var trig []byte
+	err := e.Pool.QueryRow(ctx, `SELECT app_id, flow, flow_version, status, trigger, actor, parent_run_id, parent_node, run_as FROM flow_runs WHERE id = $1`, id).
+		Scan(&r.AppID, &r.Flow, &r.Version, &r.Status, &trig, &r.Actor, &r.ParentRun, &r.ParentNode, &r.RunAs)
+	if err != nil {
+		return nil, fmt.Errorf("loading run %s: %w", id, err)
+	}
+	if err := json.Unmarshal(trig, &r.Trigger); err != nil {
+		return nil, fmt.Errorf("decoding trigger of run %s: %w", id, err)
+	}
+	return r, nil
+}
+
+func (e *Engine) loadSteps(ctx context.Context, id uuid.UUID) (map[string]*stepRow, error) {
+	rows, err := e.Pool.Query(ctx, `SELECT DISTINCT ON (node) id, node, status, output, port, attempt, state, wake_at
+		FROM flow_steps WHERE run_id = $1 ORDER BY node, id DESC`, id)
+	if err != nil {
+		return nil, fmt.Errorf("loading steps: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]*stepRow{}
+	for rows.Next() {
+		s := &stepRow{}
+		if err := rows.Scan(&s.ID, &s.Node, &s.Status, &s.Output, &s.Port, &s.Attempt, &s.State, &s.WakeAt); err != nil {
+			return nil, fmt.Errorf("loading steps: %w", err)
+		}
+		out[s.Node] = s
+	}
+	return out, rows.Err()
+}
+
+// Exec is what a node sees while it runs: the run, the environment for expressions and
+// helpers for side effects.
+type Exec struct {
+	Ctx     context.Context
+	Engine  *Engine
+	RunID   uuid.UUID
+	AppID   uuid.UUID
+	Flow    string
+	NodeID  string
+	Attempt int
+	StepID  int64
+	// Env holds trigger, steps, run, now (and item/index inside foreach).
+	Env map[string]any
+	// Input is what the node resolved from its params (shown in the run history).
+	Input   any
+	Subject access.Subject
+	// Key is the idempotency key of the node's side effects (run id + node id [+ index]).
+	Key        string
+	plan       *Plan
+	run        *runRow
+	hostWrites int
+}
+
+// Now is the engine clock.
+func (x *Exec) Now() time.Time { return x.Engine.now() }
+
+// Calendar returns the app's business calendar.
+func (x *Exec) Calendar() (*calendar.Calendar, error) {
+	app, err := x.Engine.Defs.AppByID(x.Ctx, x.AppID)
+	if err != nil {
+		return nil, err
+	}
+	return calendar.FromAppSettings(app.Settings)
+}
+
+// Deadline adds d to from, counting working hours when cal is "business" (or the flow's
+// calendar is and cal is empty).
+func (x *Exec) Deadline(from time.Time, d time.Duration, cal string) (time.Time, error) {
+	if cal == "" && x.plan != nil {
+		cal = x.plan.Flow.Calendar
+	}
+	if cal != "business" {
+		return from.Add(d), nil
+	}
+	c, err := x.Calendar()
+	if err != nil {
+		return time.Time{}, err
+	}
+	return c.AddWorkingDuration(from, d), nil
+}
+
+func (e *Engine) subject(ctx context.Context, r *runRow) access.Subject {
+	if r.RunAs != "trigger_user" || r.Actor == nil {
+		return access.Subject{System: true}
+	}
+	sub := access.Subject{UserID: *r.Actor}
+	_ = e.Pool.QueryRow(ctx, `SELECT team_id, is_admin FROM users WHERE id = $1`, *r.Actor).Scan(&sub.TeamID, &sub.IsAdmin)
+	return sub
+}
+
+func (e *Engine) execute(ctx context.Context, runID uuid.UUID) error {
+	run, err := e.loadRun(ctx, runID)
+	if err != nil {
+		return err
+	}
+	if run.Status == StatusSucceeded || run.Status == StatusFailed {
+		return nil
+	}
+	plan, err := e.PlanFor(ctx, run.AppID, run.Flow, run.Version)
+	if err != nil {
+		if errors.Is(err, defs.ErrNotFound) || isSpecErrors(err) {
+			return e.finish(ctx, run, StatusFailed, nil, err.Error())
+		}
+		return err
+	}
+	steps, err := e.loadSteps(ctx, runID)
+	if err != nil {
+		return err
+	}
+	if _, err := e.Pool.Exec(ctx, `UPDATE flow_runs SET status = 'running', started_at = coalesce(started_at, now()), wake_at = NULL WHERE id = $1`, runID); err != nil {
+		return fmt.Errorf("marking run running: %w", err)
+	}
+	outputs := map[string]any{}
+	env := map[string]any{
+		"trigger": run.Trigger,
+		"steps":   outputs,
+		"run":     map[string]any{"id": runID.String(), "flow": run.Flow, "version": run.Version, "app_id": run.AppID.String()},
+	}
+	sub := e.subject(ctx, run)
+	todo := append([]string(nil), plan.Roots...)
+	visited := map[string]bool{}
+	var wakes []time.Time
+	waiting := false
+	var last any
+	for len(todo) > 0 {
+		id := todo[0]
+		todo = todo[1:]
+		if visited[id] {
+			continue
+		}
+		visited[id] = true
+		pn := plan.Nodes[id]
+		env["now"] = e.now()
+		x := &Exec{Ctx: ctx, Engine: e, RunID: runID, AppID: run.AppID, Flow: run.Flow, NodeID: id, Env: env,
+			Subject: sub, Key: runID.String() + ":" + id, plan: plan, run: run}
+		row := steps[id]
+		var res Result
+		var failErr error
+		switch {
+		case row != nil && row.Status == "succeeded":
+			var out any
+			if len(row.Output) > 0 {
+				_ = json.Unmarshal(row.Output, &out)
+			}
+			res = Result{Output: out}
+			if row.Port != nil {
+				res.Port = *row.Port
+			}
+		case row != nil && row.Status == "waiting":
+			x.Attempt, x.StepID = row.Attempt, row.ID
+			rs, ok := pn.Runner.(Resumer)
+			if !ok {
+				failErr = fmt.Errorf("node %s cannot resume", id)
+				break
+			}
+			res, failErr = safeCall(func() (Result, error) { return rs.Resume(x, row.State) })
+			if failErr == nil {
+				if err := e.saveResult(ctx, row.ID, res); err != nil {
+					return err
+				}
+			}
+		case row != nil && row.Status == "failed" && !retryFlag(row.State):
+			// a final failure; the run failed earlier and was not retried
+			failErr = errors.New("failed earlier")
+		case row != nil && row.Status == "failed" && row.WakeAt != nil && row.WakeAt.After(e.now()):
+			wakes = append(wakes, *row.WakeAt)
+			waiting = true
+			continue
+		default:
+			x.Attempt = 1
+			if row != nil {
+				x.Attempt = row.Attempt + 1
+				if row.Status == "running" {
+					if _, err := e.Pool.Exec(ctx, `UPDATE flow_steps SET status = 'failed', error = 'interrupted (worker stopped)', finished_at = now() WHERE id = $1`, row.ID); err != nil {
+						return fmt.Errorf("marking interrupted step: %w", err)
+					}
+				}
+			}
+			if err := e.Pool.QueryRow(ctx, `INSERT INTO flow_steps (run_id, node, status, attempt) VALUES ($1, $2, 'running', $3) RETURNING id`,
+				runID, id, x.Attempt).Scan(&x.StepID); err != nil {
+				return fmt.Errorf("recording step %s: %w", id, err)
+			}
+			res, failErr = safeCall(func() (Result, error) { return pn.Runner.Exec(x) })
+			if ctx.Err() != nil {
+				return ctx.Err() // the worker is stopping: the job is retried, the step re-run
+			}
+			if failErr == nil {
+				if err := e.saveStep(ctx, x, res); err != nil {
+					return err
+				}
+			}
+		}
+		if failErr != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if row != nil && row.Status == "failed" && !retryFlag(row.State) {
+				return e.finish(ctx, run, StatusFailed, nil, fmt.Sprintf("node %s failed", id))
+			}
+			retryAt, final := e.decideRetry(pn, x.Attempt)
+			if err := e.failStep(ctx, x.StepID, x.Input, failErr, final, retryAt); err != nil {
+				return err
+			}
+			if !final {
+				wakes = append(wakes, retryAt)
+				waiting = true
+				continue
+			}
+			if next := pn.Next["error"]; len(next) > 0 {
+				outputs[id] = map[string]any{"error": failErr.Error()}
+				todo = append(todo, next...)
+				continue
+			}
+			return e.finish(ctx, run, StatusFailed, nil, fmt.Sprintf("node %s: %v", id, failErr))
+		}
+		if res.Wait != nil {
+			waiting = true
+			if res.Wait.WakeAt != nil {
+				wakes = append(wakes, *res.Wait.WakeAt)
+			}
+			continue
+		}
+		outputs[id] = res.Output
+		last = res.Output
+		todo = append(todo, pn.Next[res.Port]...)
+	}
+	if waiting {
+		var wake *time.Time
+		for i := range wakes {
+			if wake == nil || wakes[i].Before(*wake) {
+				wake = &wakes[i]
+			}
+		}
+		if _, err := e.Pool.Exec(ctx, `UPDATE flow_runs SET status = 'waiting', wake_at = $2 WHERE id = $1`, runID, wake); err != nil {
+			return fmt.Errorf("parking run: %w", err)
+		}
+		if wake != nil {
+			return e.Queue.Enqueue(ctx, runID, *wake)
+		}
+		return nil
+	}
+	return e.finish(ctx, run, StatusSucceeded, last, "")
+}
+
+func isSpecErrors(err error) bool {
+	var se spec.Errors
+	return errors.As(err, &se)
+}
+
+func retryFlag(state json.RawMessage) bool {
+	var s struct {
+		Retry bool `json:"retry"`
+	}
+	_ = json.Unmarshal(state, &s)
+	return s.Retry
+}
+
+func (e *Engine) decideRetry(pn *PlanNode, attempt int) (time.Time, bool) {
+	if attempt >= pn.MaxAttempts {
+		return time.Time{}, true
+	}
+	backoff := pn.Backoff
+	for i := 1; i < attempt && backoff < 24*time.Hour; i++ {
+		backoff *= 2
+	}
+	return e.now().Add(backoff), false
+}
+
+// safeCall turns a node panic into a step error.
+func safeCall(f func() (Result, error)) (res Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("node panicked: %v", r)
+		}
+	}()
+	return f()
+}
+
+func marshalNullable(v any) ([]byte, error) {
+	if v == nil {
+		return nil, nil
+	}
+	return json.Marshal(v)
+}
+
+func (e *Engine) saveStep(ctx context.Context, x *Exec, res Result) error {
+	input, err := marshalNullable(x.Input)
+	if err != nil {
+		input = nil
+	}
+	if res.Wait != nil {
+		state, err := json.Marshal(res.Wait.State)
+		if err != nil {
+			return fmt.Errorf("encoding wait state of %s: %w", x.NodeID, err)
+		}
+		state = withWatch(state, res.Wait.Watch)
+		_, err = e.Pool.Exec(ctx, `UPDATE flow_steps SET status = 'waiting', input = $2, state = $3, wake_at = $4 WHERE id = $1`, x.StepID, input, state, res.Wait.WakeAt)
+		if err != nil {
+			return fmt.Errorf("parking step %s: %w", x.NodeID, err)
+		}
+		return nil
+	}
+	out, err := marshalNullable(res.Output)
+	if err != nil {
+		return fmt.Errorf("encoding output of %s: %w", x.NodeID, err)
+	}
+	if _, err := e.Pool.Exec(ctx, `UPDATE flow_steps SET status = 'succeeded', input = $2, output = $3, port = NULLIF($4, ''), finished_at = now() WHERE id = $1`,
+		x.StepID, input, out, res.Port); err != nil {
+		return fmt.Errorf("saving step %s: %w", x.NodeID, err)
+	}
+	return nil
+}
+
+// withWatch adds {"watch": w} to a JSON object state.
+func withWatch(state []byte, w string) []byte {
+	if w == "" {
+		return state
+	}
+	var m map[string]any
+	if json.Unmarshal(state, &m) != nil || m == nil {
+		m = map[string]any{"value": json.RawMessage(state)}
+	}
+	m["watch"] = w
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// saveResult stores the outcome of a resumed step (still waiting, or finished).
+func (e *Engine) saveResult(ctx context.Context, stepID int64, res Result) error {
+	if res.Wait != nil {
+		state, err := json.Marshal(res.Wait.State)
+		if err != nil {
+			return fmt.Errorf("encoding wait state: %w", err)
+		}
+		state = withWatch(state, res.Wait.Watch)
+		_, err = e.Pool.Exec(ctx, `UPDATE flow_steps SET state = $2, wake_at = $3 WHERE id = $1`, stepID, state, res.Wait.WakeAt)
+		return err
+	}
+	out, err := marshalNullable(res.Output)
+	if err != nil {
+		return fmt.Errorf("encoding output: %w", err)
+	}
+	_, err = e.Pool.Exec(ctx, `UPDATE flow_steps SET status = 'succeeded', output = $2, port = NULLIF($3, ''), wake_at = NULL, finished_at = now() WHERE id = $1`, stepID, out, res.Port)
+	return err
+}
+
+func (e *Engine) failStep(ctx context.Context, stepID int64, input any, failErr error, final bool, retryAt time.Time) error {
+	in, _ := marshalNullable(input)
+	var state []byte
+	var wake *time.Time
+	if !final {
+		state = []byte(`{"retry":true}`)
+		wake = &retryAt
+	}
+	msg := failErr.Error()
+	if len(msg) > 4000 {
+		msg = msg[:4000]
+	}
+	if _, err := e.Pool.Exec(ctx, `UPDATE flow_steps SET status = 'failed', input = coalesce($2, input), error = $3, state = $4, wake_at = $5, finished_at = now() WHERE id = $1`,
+		stepID, in, msg, state, wake); err != nil {
+		return fmt.Errorf("recording step failure: %w", err)
+	}
+	return nil
+}
+
+func (e *Engine) finish(ctx context.Context, run *runRow, status string, output any, msg string) error {
+	out, err := marshalNullable(output)
+	if err != nil {
+		out, _ = json.Marshal(fmt.Sprint(output))
+	}
+	var errText *string
+	if msg != "" {
+		errText = &msg
+	}
+	return pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE flow_runs SET status = $2, output = $3, error = $4, finished_at = now(), wake_at = NULL WHERE id = $1`,
+			run.ID, status, out, errText); err != nil {
+			return fmt.Errorf("finishing run: %w", err)
+		}
+		if run.ParentRun != nil {
+			return e.Queue.EnqueueTx(ctx, tx, *run.ParentRun, time.Time{})
+		}
+		return nil
+	})
+}
+
+// Retry restarts a failed run from its failed step(s). It answers false when the run is not
+// failed.
+func (e *Engine) Retry(ctx context.Context, runID uuid.UUID) (bool, error) {
+	var ok bool
+	err := pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE flow_runs SET status = 'queued', error = NULL, finished_at = NULL WHERE id = $1 AND status = 'failed'`, runID)
+		if err != nil {
+			return fmt.Errorf("retrying run: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return nil
+		}
+		ok = true
+		if _, err := tx.Exec(ctx, `UPDATE flow_steps s SET state = '{"retry":true}', wake_at = NULL
+			WHERE s.run_id = $1 AND s.status = 'failed' AND s.id = (SELECT max(id) FROM flow_steps WHERE run_id = $1 AND node = s.node)`, runID); err != nil {
+			return fmt.Errorf("retrying steps: %w", err)
+		}
+		return e.Queue.EnqueueTx(ctx, tx, runID, time.Time{})
+	})
+	return ok, err
+}
+
+// Wake enqueues a run now (tasks completed, events arrived).
+func (e *Engine) Wake(ctx context.Context, tx pgx.Tx, runID uuid.UUID) error {
+	if tx == nil {
+		return e.Queue.Enqueue(ctx, runID, time.Time{})
+	}
+	return e.Queue.EnqueueTx(ctx, tx, runID, time.Time{})
+}

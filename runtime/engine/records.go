@@ -1,0 +1,263 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tessera/tessera/runtime/access"
+	"github.com/tessera/tessera/runtime/events"
+)
+
+// RecordCall is one record operation a flow asks for.
+type RecordCall struct {
+	AppID   uuid.UUID
+	Subject access.Subject
+	Entity  string
+	ID      uuid.UUID
+	Values  map[string]any
+	Filter  map[string]any
+	Limit   int
+}
+
+// RecordStore is what record.* nodes and script host calls use; the server wires it to
+// runtime/records. Records are returned in the API shape {"id","data","version","owner_id",
+// "created_at","updated_at"}. Create and Update get a context carrying the step's
+// idempotency key (EffectKey); stores that run events.Hook in their transaction get
+// exactly-once writes from EffectsHook.
+type RecordStore interface {
+	Create(ctx context.Context, c RecordCall) (map[string]any, error)
+	Get(ctx context.Context, c RecordCall) (map[string]any, error)
+	Update(ctx context.Context, c RecordCall) (map[string]any, error)
+	Delete(ctx context.Context, c RecordCall) error
+	Find(ctx context.Context, c RecordCall) ([]map[string]any, error)
+}
+
+// ErrRecordNotFound is returned by stores for a missing record.
+var ErrRecordNotFound = errors.New("record not found")
+
+type effectKeyCtx struct{}
+
+// WithEffectKey returns ctx carrying an idempotency key for the write made with it.
+func WithEffectKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, effectKeyCtx{}, key)
+}
+
+// EffectKey returns the idempotency key carried by ctx ("" when none).
+func EffectKey(ctx context.Context) string {
+	k, _ := ctx.Value(effectKeyCtx{}).(string)
+	return k
+}
+
+// RecordEffect stores key -> record id in tx; a duplicate key fails the transaction, so a
+// replayed write rolls back instead of writing twice.
+func RecordEffect(ctx context.Context, tx pgx.Tx, key string, recordID uuid.UUID) error {
+	if key == "" {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO flow_effects (key, result) VALUES ($1, jsonb_build_object('id', $2::text))`, key, recordID)
+	if err != nil {
+		return fmt.Errorf("recording effect %s: %w", key, err)
+	}
+	return nil
+}
+
+// EffectsHook is an events.Hook that records the idempotency key of flow-made writes in the
+// writing transaction. Chain it with the trigger hook when wiring runtime/records.
+func EffectsHook(ctx context.Context, tx pgx.Tx, c events.Change) error {
+	if c.Kind == events.Created || c.Kind == events.Updated || c.Kind == events.Merged {
+		return RecordEffect(ctx, tx, EffectKey(ctx), c.RecordID)
+	}
+	return nil
+}
+
+// lookupEffect returns the record id written earlier under key.
+func (e *Engine) lookupEffect(ctx context.Context, key string) (uuid.UUID, bool, error) {
+	var id string
+	err := e.Pool.QueryRow(ctx, `SELECT result->>'id' FROM flow_effects WHERE key = $1`, key).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return uuid.Nil, false, nil
+	}
+	if err != nil {
+		return uuid.Nil, false, fmt.Errorf("looking up effect: %w", err)
+	}
+	u, err := uuid.Parse(id)
+	return u, err == nil, nil
+}
+
+// SQLRecords is a minimal RecordStore on the records table: no field validation, no dedupe.
+// It runs Hooks in the writing transaction like runtime/records. Tests and the fallback use it.
+type SQLRecords struct {
+	Pool  *pgxpool.Pool
+	Hooks []events.Hook
+}
+
+func recordJSON(id uuid.UUID, data []byte, version int, owner *uuid.UUID, created, updated time.Time) map[string]any {
+	var d map[string]any
+	_ = json.Unmarshal(data, &d)
+	out := map[string]any{"id": id.String(), "data": d, "version": version, "created_at": created.Format(time.RFC3339Nano), "updated_at": updated.Format(time.RFC3339Nano)}
+	if owner != nil {
+		out["owner_id"] = owner.String()
+	} else {
+		out["owner_id"] = nil
+	}
+	return out
+}
+
+func (s *SQLRecords) runHooks(ctx context.Context, tx pgx.Tx, c events.Change) error {
+	if err := EffectsHook(ctx, tx, c); err != nil {
+		return err
+	}
+	for _, h := range s.Hooks {
+		if err := h(ctx, tx, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func owner(sub access.Subject) *uuid.UUID {
+	if sub.UserID == uuid.Nil {
+		return nil
+	}
+	u := sub.UserID
+	return &u
+}
+
+// Create inserts a record.
+func (s *SQLRecords) Create(ctx context.Context, c RecordCall) (map[string]any, error) {
+	data, err := json.Marshal(c.Values)
+	if err != nil {
+		return nil, fmt.Errorf("encoding values: %w", err)
+	}
+	var out map[string]any
+	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		var id uuid.UUID
+		var created, updated time.Time
+		var own *uuid.UUID
+		if err := tx.QueryRow(ctx, `INSERT INTO records (app_id, entity, data, owner_id, team_id) VALUES ($1, $2, $3, $4, $5)
+			RETURNING id, owner_id, created_at, updated_at`, c.AppID, c.Entity, data, owner(c.Subject), c.Subject.TeamID).Scan(&id, &own, &created, &updated); err != nil {
+			return fmt.Errorf("inserting record: %w", err)
+		}
+		out = recordJSON(id, data, 1, own, created, updated)
+		return s.runHooks(ctx, tx, events.Change{Kind: events.Created, AppID: c.AppID, Entity: c.Entity, RecordID: id, Record: c.Values, Actor: owner(c.Subject), At: created})
+	})
+	return out, err
+}
+
+// Get reads a record.
+func (s *SQLRecords) Get(ctx context.Context, c RecordCall) (map[string]any, error) {
+	var data []byte
+	var version int
+	var own *uuid.UUID
+	var created, updated time.Time
+	err := s.Pool.QueryRow(ctx, `SELECT data, version, owner_id, created_at, updated_at FROM records WHERE app_id = $1 AND entity = $2 AND id = $3 AND deleted_at IS NULL`,
+		c.AppID, c.Entity, c.ID).Scan(&data, &version, &own, &created, &updated)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrRecordNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading record: %w", err)
+	}
+	return recordJSON(c.ID, data, version, own, created, updated), nil
+}
+
+// Update merges values into a record.
+func (s *SQLRecords) Update(ctx context.Context, c RecordCall) (map[string]any, error) {
+	patch, err := json.Marshal(c.Values)
+	if err != nil {
+		return nil, fmt.Errorf("encoding values: %w", err)
+	}
+	var out map[string]any
+	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		var oldData, data []byte
+		var version int
+		var own *uuid.UUID
+		var created, updated time.Time
+		if err := tx.QueryRow(ctx, `SELECT data FROM records WHERE app_id = $1 AND entity = $2 AND id = $3 AND deleted_at IS NULL FOR UPDATE`, c.AppID, c.Entity, c.ID).Scan(&oldData); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return ErrRecordNotFound
+			}
+			return fmt.Errorf("locking record: %w", err)
+		}
+		if err := tx.QueryRow(ctx, `UPDATE records SET data = data || $4, version = version + 1, updated_at = now()
+			WHERE app_id = $1 AND entity = $2 AND id = $3 RETURNING data, version, owner_id, created_at, updated_at`, c.AppID, c.Entity, c.ID, patch).
+			Scan(&data, &version, &own, &created, &updated); err != nil {
+			return fmt.Errorf("updating record: %w", err)
+		}
+		out = recordJSON(c.ID, data, version, own, created, updated)
+		var oldM, newM map[string]any
+		_ = json.Unmarshal(oldData, &oldM)
+		_ = json.Unmarshal(data, &newM)
+		var changed []string
+		for k := range c.Values {
+			a, _ := json.Marshal(oldM[k])
+			b, _ := json.Marshal(newM[k])
+			if string(a) != string(b) {
+				changed = append(changed, k)
+			}
+		}
+		return s.runHooks(ctx, tx, events.Change{Kind: events.Updated, AppID: c.AppID, Entity: c.Entity, RecordID: c.ID, Record: newM, Old: oldM, Changed: changed, Actor: owner(c.Subject), At: updated})
+	})
+	return out, err
+}
+
+// Delete soft-deletes a record (deleting a missing one is not an error).
+func (s *SQLRecords) Delete(ctx context.Context, c RecordCall) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE records SET deleted_at = now() WHERE app_id = $1 AND entity = $2 AND id = $3 AND deleted_at IS NULL`, c.AppID, c.Entity, c.ID)
+		if err != nil {
+			return fmt.Errorf("deleting record: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return nil
+		}
+		return s.runHooks(ctx, tx, events.Change{Kind: events.Deleted, AppID: c.AppID, Entity: c.Entity, RecordID: c.ID, Actor: owner(c.Subject), At: time.Now()})
+	})
+}
+
+// Find lists records whose fields equal the filter's values ({"stage":"new"} or
+// {"stage":{"eq":"new"}}), newest first.
+func (s *SQLRecords) Find(ctx context.Context, c RecordCall) ([]map[string]any, error) {
+	match := map[string]any{}
+	for k, v := range c.Filter {
+		if m, ok := v.(map[string]any); ok {
+			if eq, ok := m["eq"]; ok {
+				v = eq
+			} else {
+				return nil, fmt.Errorf("filter on %s: only equality is supported by this store", k)
+			}
+		}
+		match[k] = v
+	}
+	mj, _ := json.Marshal(match)
+	limit := c.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	rows, err := s.Pool.Query(ctx, `SELECT id, data, version, owner_id, created_at, updated_at FROM records
+		WHERE app_id = $1 AND entity = $2 AND deleted_at IS NULL AND data @> $3 ORDER BY created_at DESC, id LIMIT $4`, c.AppID, c.Entity, mj, limit)
+	if err != nil {
+		return nil, fmt.Errorf("finding records: %w", err)
+	}
+	defer rows.Close()
+	var out []map[string]any
+	for rows.Next() {
+		var id uuid.UUID
+		var data []byte
+		var version int
+		var own *uuid.UUID
+		var created, updated time.Time
+		if err := rows.Scan(&id, &data, &version, &own, &created, &updated); err != nil {
+			return nil, fmt.Errorf("finding records: %w", err)
+		}
+		out = append(out, recordJSON(id, data, version, own, created, updated))
+	}
+	return out, rows.Err()
+}

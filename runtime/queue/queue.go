@@ -1,0 +1,197 @@
+// Package queue runs flow runs durably on River (PostgreSQL): enqueue in the caller's
+// transaction, work with snooze and retry, and rescue jobs of crashed workers.
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// QueueName is the River queue flow runs are worked on.
+const QueueName = "flows"
+
+// ErrBusy is returned by a handler when another worker holds the run; the job is snoozed.
+var ErrBusy = errors.New("run is busy")
+
+// RunArgs is the job of working one flow run. At is the wake-up time for scheduled jobs (unix
+// ms), part of the unique key so one wake-up per run and instant is queued.
+type RunArgs struct {
+	RunID uuid.UUID `json:"run_id"`
+	At    int64     `json:"at,omitempty"`
+}
+
+// Kind is the persistent job kind (survives renames).
+func (RunArgs) Kind() string { return "tessera.flow.run" }
+
+// Handler works a run; ErrBusy snoozes the job, other errors are retried by River.
+type Handler func(ctx context.Context, runID uuid.UUID) error
+
+// Options configure a Queue.
+type Options struct {
+	// Work starts workers (role all or worker); without it the queue only inserts jobs.
+	Work bool
+	// Workers is the number of runs worked at once (default 8).
+	Workers int
+	Handler Handler
+	// JobTimeout bounds one working of a run (default 2 min); RescueAfter makes jobs of a
+	// crashed worker available again (default 3 min; must exceed JobTimeout).
+	JobTimeout  time.Duration
+	RescueAfter time.Duration
+	// PollInterval is how often workers look for jobs besides LISTEN/NOTIFY (default 1s).
+	PollInterval time.Duration
+	Log          *slog.Logger
+	ID           string
+}
+
+// Queue inserts and works flow-run jobs.
+type Queue struct {
+	client *river.Client[pgx.Tx]
+	work   bool
+}
+
+type worker struct {
+	river.WorkerDefaults[RunArgs]
+	h       Handler
+	timeout time.Duration
+}
+
+func (w *worker) Timeout(*river.Job[RunArgs]) time.Duration { return w.timeout }
+
+func (w *worker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
+	err := w.h(ctx, job.Args.RunID)
+	if errors.Is(err, ErrBusy) {
+		return river.JobSnooze(500 * time.Millisecond)
+	}
+	return err
+}
+
+// New builds a queue on pool.
+func New(pool *pgxpool.Pool, o Options) (*Queue, error) {
+	if o.Workers <= 0 {
+		o.Workers = 8
+	}
+	if o.JobTimeout <= 0 {
+		o.JobTimeout = 2 * time.Minute
+	}
+	if o.RescueAfter <= o.JobTimeout {
+		o.RescueAfter = o.JobTimeout + time.Minute
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	cfg := &river.Config{
+		Logger:               o.Log,
+		JobTimeout:           o.JobTimeout,
+		RescueStuckJobsAfter: o.RescueAfter,
+		MaxAttempts:          25,
+		ID:                   o.ID,
+	}
+	if o.PollInterval > 0 {
+		cfg.FetchPollInterval = o.PollInterval
+		if cfg.FetchCooldown > o.PollInterval || o.PollInterval < 100*time.Millisecond {
+			cfg.FetchCooldown = o.PollInterval / 2
+		}
+	}
+	if o.Work {
+		if o.Handler == nil {
+			return nil, errors.New("queue: a handler is required to work jobs")
+		}
+		workers := river.NewWorkers()
+		if err := river.AddWorkerSafely(workers, &worker{h: o.Handler, timeout: o.JobTimeout}); err != nil {
+			return nil, fmt.Errorf("queue: adding worker: %w", err)
+		}
+		cfg.Workers = workers
+		cfg.Queues = map[string]river.QueueConfig{QueueName: {MaxWorkers: o.Workers}}
+	}
+	c, err := river.NewClient(riverpgxv5.New(pool), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("queue: creating River client: %w", err)
+	}
+	return &Queue{client: c, work: o.Work}, nil
+}
+
+// Start starts the workers (no-op for an insert-only queue).
+func (q *Queue) Start(ctx context.Context) error {
+	if !q.work {
+		return nil
+	}
+	if err := q.client.Start(ctx); err != nil {
+		return fmt.Errorf("queue: starting: %w", err)
+	}
+	return nil
+}
+
+// Stop waits for running jobs up to ctx's deadline, then cancels them.
+func (q *Queue) Stop(ctx context.Context) error {
+	if !q.work {
+		return nil
+	}
+	if err := q.client.Stop(ctx); err != nil {
+		if err2 := q.client.StopAndCancel(context.Background()); err2 != nil {
+			return fmt.Errorf("queue: stopping: %w", err2)
+		}
+	}
+	return nil
+}
+
+func opts(at time.Time) (RunArgs, *river.InsertOpts) {
+	o := &river.InsertOpts{Queue: QueueName}
+	var a RunArgs
+	if !at.IsZero() && at.After(time.Now()) {
+		o.ScheduledAt = at
+		a.At = at.UnixMilli()
+		o.UniqueOpts = river.UniqueOpts{ByArgs: true}
+	}
+	return a, o
+}
+
+// EnqueueTx inserts a job for run in tx (committed with the caller's write); a zero at means
+// now.
+func (q *Queue) EnqueueTx(ctx context.Context, tx pgx.Tx, runID uuid.UUID, at time.Time) error {
+	a, o := opts(at)
+	a.RunID = runID
+	if _, err := q.client.InsertTx(ctx, tx, a, o); err != nil {
+		return fmt.Errorf("queue: enqueueing run %s: %w", runID, err)
+	}
+	return nil
+}
+
+// Enqueue inserts a job for run in its own transaction.
+func (q *Queue) Enqueue(ctx context.Context, runID uuid.UUID, at time.Time) error {
+	a, o := opts(at)
+	a.RunID = runID
+	if _, err := q.client.Insert(ctx, a, o); err != nil {
+		return fmt.Errorf("queue: enqueueing run %s: %w", runID, err)
+	}
+	return nil
+}
+
+// EnqueueManyTx inserts immediate jobs for runs in tx.
+func (q *Queue) EnqueueManyTx(ctx context.Context, tx pgx.Tx, runIDs []uuid.UUID) error {
+	if len(runIDs) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, len(runIDs))
+	for i, id := range runIDs {
+		params[i] = river.InsertManyParams{Args: RunArgs{RunID: id}, InsertOpts: &river.InsertOpts{Queue: QueueName}}
+	}
+	if _, err := q.client.InsertManyFastTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("queue: enqueueing %d runs: %w", len(runIDs), err)
+	}
+	return nil
+}
+
+// Client exposes the River client (metrics, tests).
+func (q *Queue) Client() *river.Client[pgx.Tx] { return q.client }
+
+var _ rivertype.JobArgs = RunArgs{}
