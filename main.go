@@ -4,7 +4,11 @@ package main
 import (
 	"os"
 
+	"github.com/tessera/tessera/runtime/script"
 	"github.com/tessera/tessera/server/cli"
 )
 
-func main() { os.Exit(cli.Main(os.Args)) }
+func main() {
+	cli.Subcommands[script.WorkerSubcommand] = script.WorkerMain
+	os.Exit(cli.Main(os.Args))
+}

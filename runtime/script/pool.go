@@ -1,0 +1,578 @@
+package script
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ErrClosed is returned by Run after Close.
+var ErrClosed = errors.New("script pool is closed")
+
+// killGrace is how long the parent waits past the deadline for the worker's own interrupt to
+// answer before it kills the worker.
+const killGrace = 100 * time.Millisecond
+
+// Options configure a Pool. Zero values take the defaults.
+type Options struct {
+	// Size is the number of worker processes (default 2). Calls beyond it wait for a free worker.
+	Size int
+	// MemoryMB is each worker's address-space limit (RLIMIT_AS) in MiB (default 512); the Go soft
+	// memory limit is set to 60% of it. A negative value disables the limit (tests only).
+	MemoryMB int
+	// Timeout is the wall-clock limit of one call, host calls included (default 2s).
+	Timeout time.Duration
+	// Exe is the worker executable. Empty means this binary (os.Executable) with Args defaulting
+	// to WorkerSubcommand; with Exe set, Args are used as given (tests pass the test binary and
+	// select the worker through Env).
+	Exe  string
+	Args []string
+	// Env is the workers' environment. Nil gives a minimal one (TZ and ZONEINFO only): workers
+	// never see the server's secrets. GOMAXPROCS=1 and GOTRACEBACK=none are always added.
+	Env []string
+	// MaxInput and MaxOutput cap the JSON size of the input and the output (default 1 MiB each);
+	// host-call arguments are capped by MaxOutput and host-call results by MaxInput.
+	MaxInput, MaxOutput int
+	// MaxCode caps the size of the code (default 256 KiB).
+	MaxCode int
+	// MaxDepth caps the JavaScript call depth (default 2000).
+	MaxDepth int
+	// MaxCalls recycles a worker after this many calls (default 10000).
+	MaxCalls int
+	// StartTimeout bounds a worker's start-up (default 10s).
+	StartTimeout time.Duration
+	// Logger receives worker crash reports (default slog.Default()).
+	Logger *slog.Logger
+}
+
+func (o *Options) defaults() error {
+	if o.Size <= 0 {
+		o.Size = DefaultSize
+	}
+	if o.MemoryMB == 0 {
+		o.MemoryMB = DefaultMemoryMB
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Exe == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("finding the sandbox worker executable: %w", err)
+		}
+		o.Exe = exe
+		if o.Args == nil {
+			o.Args = []string{WorkerSubcommand}
+		}
+	}
+	if o.Env == nil {
+		for _, k := range []string{"TZ", "ZONEINFO"} {
+			if v, ok := os.LookupEnv(k); ok {
+				o.Env = append(o.Env, k+"="+v)
+			}
+		}
+	}
+	if o.MaxInput <= 0 {
+		o.MaxInput = DefaultMaxInput
+	}
+	if o.MaxOutput <= 0 {
+		o.MaxOutput = DefaultMaxOutput
+	}
+	if o.MaxCode <= 0 {
+		o.MaxCode = DefaultMaxCode
+	}
+	if o.MaxDepth <= 0 {
+		o.MaxDepth = DefaultMaxDepth
+	}
+	if o.MaxCalls <= 0 {
+		o.MaxCalls = 10000
+	}
+	if o.StartTimeout <= 0 {
+		o.StartTimeout = 10 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return nil
+}
+
+// Pool runs scripts in a fixed number of sandboxed worker processes. It is safe for concurrent use.
+type Pool struct {
+	opts    Options
+	idle    chan *worker
+	done    chan struct{}
+	mu      sync.Mutex
+	closed  bool
+	workers map[*worker]struct{}
+	wg      sync.WaitGroup
+}
+
+// NewPool starts opts.Size workers and waits until each is ready.
+func NewPool(opts Options) (*Pool, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	p := &Pool{
+		opts:    opts,
+		idle:    make(chan *worker, opts.Size),
+		done:    make(chan struct{}),
+		workers: map[*worker]struct{}{},
+	}
+	for i := 0; i < opts.Size; i++ {
+		w, err := p.spawn()
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		p.idle <- w
+	}
+	return p, nil
+}
+
+// Timeout is the per-call time limit of the pool.
+func (p *Pool) Timeout() time.Duration { return p.opts.Timeout }
+
+// Run calls code (a JavaScript function body that sees `input`) with input encoded as JSON
+// (json.RawMessage and []byte are taken as JSON text) in a worker, and returns its return value as
+// JSON. host answers records.* and http.fetch; nil makes those calls throw. A failure of the script
+// is a *ScriptError; other errors are ErrClosed, the context's error or start-up failures.
+func (p *Pool) Run(ctx context.Context, code string, input any, host Host) (*Result, error) {
+	if len(code) > p.opts.MaxCode {
+		return nil, &ScriptError{Kind: KindLimit, Message: fmt.Sprintf("script code is larger than %s", sizeText(p.opts.MaxCode))}
+	}
+	in, err := encodeInput(input)
+	if err != nil {
+		return nil, err
+	}
+	if len(in) > p.opts.MaxInput {
+		return nil, &ScriptError{Kind: KindLimit, Message: fmt.Sprintf("script input is larger than %s", sizeText(p.opts.MaxInput))}
+	}
+	w, err := p.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err, healthy := p.call(ctx, w, code, in, host)
+	p.release(w, healthy)
+	return res, err
+}
+
+func encodeInput(input any) (json.RawMessage, error) {
+	switch v := input.(type) {
+	case nil:
+		return json.RawMessage("null"), nil
+	case json.RawMessage:
+		if !json.Valid(v) {
+			return nil, &ScriptError{Kind: KindLimit, Message: "script input is not valid JSON"}
+		}
+		return v, nil
+	case []byte:
+		if !json.Valid(v) {
+			return nil, &ScriptError{Kind: KindLimit, Message: "script input is not valid JSON"}
+		}
+		return v, nil
+	}
+	b, err := json.Marshal(input)
+	if err != nil {
+		return nil, fmt.Errorf("encoding script input: %w", err)
+	}
+	return b, nil
+}
+
+// Close stops all workers; running calls fail with ErrClosed.
+func (p *Pool) Close() error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
+	close(p.done)
+	ws := make([]*worker, 0, len(p.workers))
+	for w := range p.workers {
+		ws = append(ws, w)
+	}
+	p.mu.Unlock()
+	var stops sync.WaitGroup
+	for _, w := range ws {
+		stops.Add(1)
+		go func() {
+			defer stops.Done()
+			w.stop()
+		}()
+	}
+	stops.Wait()
+	p.wg.Wait()
+	return nil
+}
+
+func (p *Pool) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}
+
+func (p *Pool) acquire(ctx context.Context) (*worker, error) {
+	for {
+		select {
+		case w := <-p.idle:
+			if w.dead() {
+				p.retire(w)
+				p.replace()
+				continue
+			}
+			return w, nil
+		case <-p.done:
+			return nil, ErrClosed
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for a script worker: %w", ctx.Err())
+		}
+	}
+}
+
+func (p *Pool) release(w *worker, healthy bool) {
+	w.calls++
+	if !healthy || w.calls >= p.opts.MaxCalls || w.dead() {
+		w.kill()
+		p.retire(w)
+		p.replace()
+		return
+	}
+	p.idle <- w // never blocks: at most Size workers exist
+}
+
+func (p *Pool) retire(w *worker) {
+	p.mu.Lock()
+	delete(p.workers, w)
+	p.mu.Unlock()
+}
+
+// replace starts a worker in the background (with backoff on failure) and makes it idle.
+func (p *Pool) replace() {
+	if p.isClosed() {
+		return
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		backoff := 50 * time.Millisecond
+		for {
+			w, err := p.spawn()
+			if err == nil {
+				p.idle <- w
+				return
+			}
+			if errors.Is(err, ErrClosed) {
+				return
+			}
+			p.opts.Logger.Error("starting script worker", "err", err)
+			select {
+			case <-p.done:
+				return
+			case <-time.After(backoff):
+			}
+			if backoff < 5*time.Second {
+				backoff *= 2
+			}
+		}
+	}()
+}
+
+// spawn starts one worker and waits for its ready message.
+func (p *Pool) spawn() (*worker, error) {
+	args := append(append([]string{}, p.opts.Args...),
+		"-memory-mb="+strconv.Itoa(max(p.opts.MemoryMB, 0)),
+		"-max-input="+strconv.Itoa(p.opts.MaxInput),
+		"-max-output="+strconv.Itoa(p.opts.MaxOutput),
+		"-max-code="+strconv.Itoa(p.opts.MaxCode),
+		"-max-depth="+strconv.Itoa(p.opts.MaxDepth),
+	)
+	cmd := exec.Command(p.opts.Exe, args...)
+	cmd.Env = append(append([]string{}, p.opts.Env...), "GOMAXPROCS=1", "GOTRACEBACK=none")
+	isolate(cmd)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("starting script worker: %w", err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("starting script worker: %w", err)
+	}
+	w := &worker{
+		cmd:    cmd,
+		stdin:  stdin,
+		msgs:   make(chan *message, 1),
+		killed: make(chan struct{}),
+		stderr: &tail{max: 8 << 10},
+	}
+	cmd.Stderr = w.stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting script worker %s: %w", p.opts.Exe, err)
+	}
+	go w.readLoop(stdout, frameLimit(p.opts.MaxInput, p.opts.MaxOutput, p.opts.MaxCode))
+
+	timer := time.NewTimer(p.opts.StartTimeout)
+	defer timer.Stop()
+	select {
+	case m, ok := <-w.msgs:
+		if !ok || m.T != msgReady {
+			w.kill()
+			w.waitExit()
+			return nil, fmt.Errorf("starting script worker: no ready message (stderr: %q)", w.stderr.String())
+		}
+	case <-timer.C:
+		w.kill()
+		return nil, fmt.Errorf("starting script worker: not ready after %s", p.opts.StartTimeout)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		w.kill()
+		return nil, ErrClosed
+	}
+	p.workers[w] = struct{}{}
+	return w, nil
+}
+
+type hostAnswer struct {
+	result json.RawMessage
+	err    error
+}
+
+// call runs one request on w. healthy reports whether w can serve further calls.
+func (p *Pool) call(ctx context.Context, w *worker, code string, input json.RawMessage, host Host) (res *Result, err error, healthy bool) {
+	timeout := p.opts.Timeout
+	start := time.Now()
+	if err := w.send(&message{T: msgRun, Code: code, Input: input, TimeoutMS: timeout.Milliseconds()}); err != nil {
+		w.kill()
+		return nil, p.deathError(w), false
+	}
+	killTimer := time.NewTimer(timeout + killGrace)
+	defer killTimer.Stop()
+	hostCtx, cancelHost := context.WithDeadline(ctx, start.Add(timeout))
+	defer cancelHost()
+	var hostDone chan hostAnswer
+	for {
+		select {
+		case m, ok := <-w.msgs:
+			if !ok {
+				return nil, p.deathError(w), false
+			}
+			switch {
+			case m.T == msgHost && hostDone == nil:
+				hostDone = make(chan hostAnswer, 1)
+				go func(method string, args json.RawMessage) {
+					r, err := p.callHost(hostCtx, host, method, args)
+					hostDone <- hostAnswer{r, err}
+				}(m.Method, m.Args)
+			case m.T == msgResult:
+				if m.Error != nil {
+					m.Error.Logs = m.Logs
+					if m.Error.Kind == KindTimeout {
+						m.Error.Message = timeoutMessage(timeout)
+					}
+					return nil, m.Error, true
+				}
+				if len(m.Output) > p.opts.MaxOutput {
+					return nil, &ScriptError{Kind: KindLimit, Logs: m.Logs,
+						Message: fmt.Sprintf("script output is larger than %s", sizeText(p.opts.MaxOutput))}, true
+				}
+				if !json.Valid(m.Output) {
+					w.kill()
+					return nil, &ScriptError{Kind: KindCrash, Logs: m.Logs, Message: "script worker returned invalid JSON"}, false
+				}
+				return &Result{Output: m.Output, Logs: m.Logs, Duration: time.Since(start)}, nil, true
+			default:
+				w.kill()
+				return nil, &ScriptError{Kind: KindCrash, Message: fmt.Sprintf("script worker sent an unexpected %q message", m.T)}, false
+			}
+		case a := <-hostDone:
+			hostDone = nil
+			reply := &message{T: msgReply, Result: a.result}
+			switch {
+			case a.err != nil:
+				reply.Result, reply.HostError = nil, a.err.Error()
+				if reply.HostError == "" {
+					reply.HostError = "host call failed"
+				}
+			case len(a.result) > p.opts.MaxInput:
+				reply.Result, reply.HostError = nil, fmt.Sprintf("host call result is larger than %s", sizeText(p.opts.MaxInput))
+			case len(a.result) > 0 && !json.Valid(a.result):
+				reply.Result, reply.HostError = nil, "host call returned invalid JSON"
+			}
+			if err := w.send(reply); err != nil {
+				w.kill()
+				return nil, p.deathError(w), false
+			}
+		case <-killTimer.C:
+			w.kill()
+			return nil, &ScriptError{Kind: KindTimeout, Message: timeoutMessage(timeout)}, false
+		case <-ctx.Done():
+			w.kill()
+			if p.isClosed() {
+				return nil, ErrClosed, false
+			}
+			return nil, fmt.Errorf("running script: %w", ctx.Err()), false
+		}
+	}
+}
+
+var hostMethods = map[string]bool{
+	MethodRecordsFind: true, MethodRecordsGet: true, MethodRecordsCreate: true,
+	MethodRecordsUpdate: true, MethodHTTPFetch: true,
+}
+
+func (p *Pool) callHost(ctx context.Context, host Host, method string, args json.RawMessage) (json.RawMessage, error) {
+	if !hostMethods[method] {
+		return nil, fmt.Errorf("%s is not available to scripts", method)
+	}
+	if host == nil {
+		return nil, fmt.Errorf("%s is not available here", method)
+	}
+	if len(args) > p.opts.MaxOutput || !json.Valid(args) {
+		return nil, fmt.Errorf("%s: invalid arguments", method)
+	}
+	return host.Call(ctx, method, args)
+}
+
+// deathError explains why a worker died during a call (its stdout closed); it waits for the
+// process to exit so the stderr tail is complete.
+func (p *Pool) deathError(w *worker) error {
+	w.kill()
+	w.waitExit()
+	if p.isClosed() {
+		return ErrClosed
+	}
+	text := w.stderr.String()
+	switch {
+	case strings.Contains(text, "out of memory"), strings.Contains(text, "cannot allocate memory"),
+		strings.Contains(text, "stack exceeds"), strings.Contains(text, "stack overflow"):
+		return &ScriptError{Kind: KindMemory, Message: fmt.Sprintf("script exceeded its memory limit (%d MiB)", p.opts.MemoryMB)}
+	}
+	p.opts.Logger.Warn("script worker crashed", "state", w.cmd.ProcessState.String(), "stderr", firstLines(text, 3))
+	return &ScriptError{Kind: KindCrash, Message: "script worker crashed"}
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// worker is the parent's handle on one child process.
+type worker struct {
+	cmd      *exec.Cmd
+	stdin    io.WriteCloser
+	msgs     chan *message // closed after the process has exited
+	killed   chan struct{}
+	killOnce sync.Once
+	stderr   *tail
+	calls    int
+}
+
+// readLoop forwards the child's messages until its stdout closes, then reaps the process.
+func (w *worker) readLoop(r io.Reader, maxFrame int) {
+	defer close(w.msgs)
+	for {
+		m, err := readFrame(r, maxFrame)
+		if err != nil {
+			w.kill() // EOF (it exited) or a protocol error: either way it is finished
+			_, _ = io.Copy(io.Discard, r)
+			_ = w.cmd.Wait()
+			return
+		}
+		select {
+		case w.msgs <- m:
+		case <-w.killed:
+		}
+	}
+}
+
+func (w *worker) send(m *message) error { return writeFrame(w.stdin, m) }
+
+func (w *worker) kill() {
+	w.killOnce.Do(func() {
+		close(w.killed)
+		_ = w.cmd.Process.Kill()
+		_ = w.stdin.Close()
+	})
+}
+
+// stop asks the worker to exit by closing its stdin, killing it if it lingers.
+func (w *worker) stop() {
+	_ = w.stdin.Close()
+	select {
+	case <-w.exited():
+	case <-time.After(time.Second):
+	}
+	w.kill()
+}
+
+func (w *worker) dead() bool {
+	select {
+	case <-w.killed:
+		return true
+	default:
+		return false
+	}
+}
+
+// exited is closed once the reader has reaped the process. Receiving from the closed msgs channel
+// after draining works as the signal.
+func (w *worker) exited() <-chan struct{} {
+	ch := make(chan struct{})
+	go func() {
+		for range w.msgs {
+		}
+		close(ch)
+	}()
+	return ch
+}
+
+func (w *worker) waitExit() {
+	for range w.msgs {
+	}
+}
+
+// tail keeps the first max/4 and the last max bytes written to it (a worker's stderr): the
+// first line of a fatal error says why the worker died.
+type tail struct {
+	mu    sync.Mutex
+	max   int
+	total int
+	head  []byte
+	buf   []byte
+}
+
+func (t *tail) Write(b []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n := t.max/4 - len(t.head); n > 0 {
+		t.head = append(t.head, b[:min(len(b), n)]...)
+	}
+	t.total += len(b)
+	t.buf = append(t.buf, b...)
+	if len(t.buf) > t.max {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
+	}
+	return len(b), nil
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.total <= t.max {
+		return string(t.buf)
+	}
+	return string(t.head) + "\n…\n" + string(t.buf)
+}
