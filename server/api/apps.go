@@ -61,10 +61,13 @@ func (s *Server) loadApp(c *fiber.Ctx, action string) (*auth.Principal, *store.A
 		return nil, nil, err
 	}
 	if !g.Allowed() {
-		if action == "read" {
-			return nil, nil, problem.NotFound("app " + c.Params("app") + " not found")
+		// Callers who may not even read the app learn nothing about its existence.
+		if action != "read" {
+			if rg, err := s.Authz.Grant(c.UserContext(), p.Subject(), app.ID, "app", "read"); err == nil && rg.Allowed() {
+				return nil, nil, problem.Forbidden("you may not " + action + " app " + app.Slug)
+			}
 		}
-		return nil, nil, problem.Forbidden("you may not " + action + " app " + app.Slug)
+		return nil, nil, problem.NotFound("app " + c.Params("app") + " not found")
 	}
 	return p, app, nil
 }

@@ -60,7 +60,7 @@ func TestAppsAndDefinitionsScenarios(t *testing.T) {
 		}},
 		{"save entity slug mismatch", "PUT", "/api/v1/apps/crm/entities/lead", `{"slug":"other","fields":[{"key":"a","type":"text"}]}`, e.AdminToken, 422, nil},
 		{"save entity as rep", "PUT", "/api/v1/apps/crm/entities/lead", leadEntity, repTok, 404, nil},
-		{"save unknown kind", "PUT", "/api/v1/apps/crm/widgets/x", `{}`, e.AdminToken, 401, nil},
+		{"save unknown kind", "PUT", "/api/v1/apps/crm/widgets/x", `{}`, e.AdminToken, 404, nil},
 		{"publish entity", "POST", "/api/v1/apps/crm/entities/lead/publish", nil, e.AdminToken, 200, func(t *testing.T, r *apitest.Resp) {
 			if r.JSON()["version"].(float64) != 1 {
 				t.Fatalf("publish: %s", r.Body)
