@@ -2,5 +2,9 @@
 package all
 
 import (
-	_ "github.com/tessera/tessera/plugins/http" // HTTP request
+	_ "github.com/tessera/tessera/plugins/dingtalk" // DingTalk robot (signed)
+	_ "github.com/tessera/tessera/plugins/feishu"   // Feishu bot (signed)
+	_ "github.com/tessera/tessera/plugins/http"     // HTTP request
+	_ "github.com/tessera/tessera/plugins/slack"    // Slack incoming webhook
+	_ "github.com/tessera/tessera/plugins/wecom"    // WeCom robot
 )
