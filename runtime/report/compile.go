@@ -1,0 +1,767 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/runtime/access"
+	"github.com/tessera/tessera/runtime/defs"
+	"github.com/tessera/tessera/runtime/filter"
+)
+
+// Query is a compiled report: SQL with $n placeholders, its arguments and its output columns.
+type Query struct {
+	SQL     string
+	Args    []any
+	Columns []Column
+	kinds   []valKind // per SQL output column
+	tz      *time.Location
+	post    func(*Result) *Result // Go-side shaping (funnels)
+}
+
+// HasPost reports whether the query's rows are reshaped in Go after the SQL runs (funnels);
+// such queries must be run with Engine.Run rather than streamed row by row.
+func (q *Query) HasPost() bool { return q.post != nil }
+
+// valKind says how a SQL output value is rendered in JSON.
+type valKind int
+
+const (
+	vText valKind = iota
+	vInt
+	vNum
+	vBool
+	vDate
+	vTime
+	vDay
+	vWeek
+	vMonth
+	vQuarter
+	vYear
+)
+
+func (k valKind) colType() string {
+	switch k {
+	case vInt, vNum:
+		return "number"
+	case vBool:
+		return "bool"
+	case vDate, vDay, vWeek:
+		return "date"
+	case vMonth, vQuarter, vYear:
+		return "period"
+	case vTime:
+		return "datetime"
+	default:
+		return "text"
+	}
+}
+
+var bucketKinds = map[string]valKind{"day": vDay, "week": vWeek, "month": vMonth, "quarter": vQuarter, "year": vYear}
+
+// periodInterval maps a comparison period to its interval.
+var periodInterval = map[string]string{"day": "1 day", "week": "7 days", "month": "1 month", "quarter": "3 months", "year": "1 year"}
+
+// kindParams are the kind-specific settings in Report.Params.
+type kindParams struct {
+	Field           string             `json:"field,omitempty"`            // stage field (default: the entity's stages.field)
+	Stages          []string           `json:"stages,omitempty"`           // funnel/stagnation: stages to use, in order
+	Stage           string             `json:"stage,omitempty"`            // stagnation: the stage to inspect
+	Days            float64            `json:"days,omitempty"`             // stagnation: no change for this many days (default 7)
+	Basis           string             `json:"basis,omitempty"`            // stagnation: "stage" (time in stage, default) or "updated" (any change)
+	FromStage       string             `json:"from_stage,omitempty"`       // penetration: A
+	ToStage         string             `json:"to_stage,omitempty"`         // penetration: B
+	Hours           float64            `json:"hours,omitempty"`            // penetration: within this many hours (default 72)
+	IncludeOpen     bool               `json:"include_open,omitempty"`     // dwell: count current stays up to now
+	Amount          string             `json:"amount,omitempty"`           // forecast: amount field (default: first money field)
+	Probability     map[string]float64 `json:"probability,omitempty"`      // forecast: overrides stages.probability
+	IncludeTerminal bool               `json:"include_terminal,omitempty"` // forecast: include terminal stages
+	DateField       string             `json:"date_field,omitempty"`       // field the from/to range applies to (default created_at)
+}
+
+// builder accumulates SQL arguments and errors while compiling one report.
+type builder struct {
+	app    *defs.App
+	ent    *spec.Entity
+	rep    *spec.Report
+	p      Params
+	g      access.Grant
+	tz     *time.Location
+	now    time.Time
+	kp     kindParams
+	args   []any
+	errs   spec.Errors
+	joins  []string
+	locale string
+}
+
+func (b *builder) arg(v any) string {
+	b.args = append(b.args, v)
+	return "$" + strconv.Itoa(len(b.args))
+}
+
+func (b *builder) label(l spec.Label, en, zh string) string {
+	if t := l.Text(b.locale, ""); t != "" {
+		return t
+	}
+	if b.locale == "en" {
+		return en
+	}
+	return zh
+}
+
+// Compile turns rep over ent into SQL for the caller with grant g. Problems with the definition
+// or the parameters come back as spec.Errors (answer 422).
+func Compile(app *defs.App, ent *spec.Entity, rep *spec.Report, p Params, g access.Grant) (*Query, error) {
+	b := &builder{app: app, ent: ent, rep: rep, p: p, g: g, tz: Timezone(app), now: p.Now, locale: p.Locale}
+	if b.now.IsZero() {
+		b.now = time.Now()
+	}
+	if b.locale == "" {
+		b.locale = "zh-CN"
+	}
+	if rep.Entity != ent.Slug {
+		b.errs.Add("entity", "mismatch", "report entity %q is not %q", rep.Entity, ent.Slug)
+	}
+	if len(rep.Params) > 0 && string(rep.Params) != "null" {
+		if err := spec.DecodeInto(rep.Params, &b.kp); err != nil {
+			var fe spec.Errors
+			if errors.As(err, &fe) {
+				for _, e := range fe {
+					e.Field = "params." + strings.TrimPrefix(e.Field, "$")
+					b.errs = append(b.errs, e)
+				}
+			}
+		}
+	}
+	if rep.Limit < 0 || rep.Limit > MaxLimit {
+		b.errs.Add("limit", "out_of_range", "limit must be from 0 to %d", MaxLimit)
+	}
+	var q *Query
+	switch rep.Kind {
+	case KindPivot, KindKPI:
+		if rep.Compare != nil {
+			q = b.compare()
+		} else {
+			q = b.pivot()
+		}
+	case KindCompare:
+		if rep.Compare == nil {
+			b.errs.Add("compare", "required", "a compare report needs compare.period")
+			return nil, b.errs
+		}
+		q = b.compare()
+	case KindTable:
+		if len(rep.Measures) > 0 {
+			q = b.pivot()
+		} else {
+			q = b.table()
+		}
+	case KindFunnel:
+		q = b.funnel()
+	case KindDwell:
+		q = b.dwell()
+	case KindStagnation:
+		q = b.stagnation()
+	case KindPenetration:
+		q = b.penetration()
+	case KindForecast:
+		q = b.forecast()
+	default:
+		b.errs.Add("kind", "unknown_kind", "unknown report kind %q (one of %s)", rep.Kind, strings.Join(Kinds, ", "))
+	}
+	if len(b.errs) > 0 {
+		return nil, b.errs
+	}
+	q.Args = b.args
+	q.tz = b.tz
+	return q, nil
+}
+
+// lit quotes a field key that passed filter.Resolve (so it is a plain identifier) as a literal.
+func lit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// dim is a compiled dimension.
+type dim struct {
+	key, label string
+	field      string
+	expr       string // grouping value
+	name       string // name expression (user/team dimensions), or ""
+	kind       valKind
+	bucket     string
+	timeExpr   string // the un-bucketed time expression (compare)
+}
+
+// resolve finds a column the caller may use, or records an unknown_field error at path.
+func (b *builder) resolve(name, path string) *filter.Column {
+	c, ok := filter.Resolve(name, b.ent, b.g.Hidden, "r")
+	if !ok {
+		b.errs.Add(path, "unknown_field", "unknown field %q", name)
+		return nil
+	}
+	return c
+}
+
+func (b *builder) fieldLabel(name string) string {
+	if f := b.ent.Field(name); f != nil {
+		return f.Label.Text(b.locale, name)
+	}
+	sys := map[string][2]string{
+		"id": {"ID", "ID"}, "created_at": {"Created", "创建时间"}, "updated_at": {"Updated", "更新时间"},
+		"owner_id": {"Owner", "负责人"}, "team_id": {"Team", "团队"},
+	}
+	if l, ok := sys[name]; ok {
+		if b.locale == "en" {
+			return l[0]
+		}
+		return l[1]
+	}
+	return name
+}
+
+// timeBucket truncates a time column to bucket in the app's time zone.
+func (b *builder) timeBucket(c *filter.Column, bucket, tzArg string) string {
+	if c.Kind == filter.KindDate {
+		return fmt.Sprintf("date_trunc(%s, %s::timestamp)", lit(bucket), c.Expr)
+	}
+	return fmt.Sprintf("date_trunc(%s, %s AT TIME ZONE %s)", lit(bucket), c.Expr, tzArg)
+}
+
+func (b *builder) tzArg() string { return b.arg(b.tz.String()) }
+
+// dims compiles the report's dimensions; name joins are added to b.joins.
+func (b *builder) dims(allowBucket bool) []*dim {
+	var out []*dim
+	var tz string
+	for i, d := range b.rep.Dimensions {
+		path := fmt.Sprintf("dimensions[%d]", i)
+		c := b.resolve(d.Field, path+".field")
+		if c == nil {
+			continue
+		}
+		x := &dim{key: d.Field, field: d.Field, label: b.label(d.Label, b.fieldLabel(d.Field), b.fieldLabel(d.Field))}
+		bucket := d.Bucket
+		if bucket != "" && !allowBucket {
+			b.errs.Add(path+".bucket", "unsupported", "this report kind does not bucket dimensions")
+			continue
+		}
+		switch c.Kind {
+		case filter.KindArray, filter.KindFiles:
+			b.errs.Add(path+".field", "unsupported", "field %q holds a list and cannot be a dimension", d.Field)
+			continue
+		case filter.KindDate, filter.KindTimestamp:
+			if bucket == "" && c.Kind == filter.KindTimestamp {
+				bucket = "day"
+			}
+			x.timeExpr = c.Expr
+			if bucket == "" {
+				x.expr, x.kind = c.Expr, vDate
+				break
+			}
+			k, ok := bucketKinds[bucket]
+			if !ok {
+				b.errs.Add(path+".bucket", "invalid", "bucket must be day, week, month, quarter or year")
+				continue
+			}
+			if tz == "" && c.Kind == filter.KindTimestamp {
+				tz = b.tzArg()
+			}
+			x.expr, x.kind, x.bucket = b.timeBucket(c, bucket, tz), k, bucket
+			x.key = d.Field + "_" + bucket
+		case filter.KindNumeric:
+			if bucket != "" {
+				b.errs.Add(path+".bucket", "invalid", "only date fields take a bucket")
+				continue
+			}
+			x.expr, x.kind = c.Expr+"::float8", vNum
+		case filter.KindBool:
+			x.expr, x.kind = c.Expr+"::boolean", vBool
+		default:
+			if bucket != "" {
+				b.errs.Add(path+".bucket", "invalid", "only date fields take a bucket")
+				continue
+			}
+			x.expr, x.kind = c.Expr, vText
+			if c.Kind == filter.KindUUID {
+				x.expr = c.Expr + "::text"
+			}
+			alias := fmt.Sprintf("n%d", i)
+			switch {
+			case d.Field == "owner_id":
+				b.joins = append(b.joins, fmt.Sprintf("LEFT JOIN users %s ON %s.id = r.owner_id", alias, alias))
+				x.name = alias + ".name"
+			case d.Field == "team_id":
+				b.joins = append(b.joins, fmt.Sprintf("LEFT JOIN teams %s ON %s.id = r.team_id", alias, alias))
+				x.name = alias + ".name"
+			default:
+				if f := b.ent.Field(d.Field); f != nil && (f.Type == spec.TypeUser || f.Type == spec.TypeTeam) {
+					tbl := "users"
+					if f.Type == spec.TypeTeam {
+						tbl = "teams"
+					}
+					b.joins = append(b.joins, fmt.Sprintf("LEFT JOIN %s %s ON %s.id::text = %s", tbl, alias, alias, c.Expr))
+					x.name = alias + ".name"
+				}
+			}
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+// measure is a compiled aggregate.
+type measure struct {
+	key, label string
+	agg        string // aggregate call without FILTER, e.g. sum(x)
+	cast       string // applied after the aggregate (and its FILTER)
+	kind       valKind
+}
+
+func (m *measure) sql(cond string) string {
+	s := m.agg
+	if cond != "" {
+		s += " FILTER (WHERE " + cond + ")"
+	}
+	if m.cast != "" {
+		s = "(" + s + ")" + m.cast
+	}
+	return s
+}
+
+var aggLabels = map[string][2]string{
+	"count": {"Count", "数量"}, "count_distinct": {"Distinct", "去重数"}, "sum": {"Sum", "合计"},
+	"avg": {"Average", "平均"}, "min": {"Min", "最小"}, "max": {"Max", "最大"}, "median": {"Median", "中位数"},
+}
+
+// measures compiles the report's measures (count when none are given).
+func (b *builder) measures() []*measure {
+	ms := b.rep.Measures
+	if len(ms) == 0 {
+		ms = []spec.Measure{{Agg: "count"}}
+	}
+	var out []*measure
+	seen := map[string]bool{}
+	for i, m := range ms {
+		path := fmt.Sprintf("measures[%d]", i)
+		names, ok := aggLabels[m.Agg]
+		if !ok {
+			b.errs.Add(path+".agg", "invalid", "agg must be count, count_distinct, sum, avg, min, max or median")
+			continue
+		}
+		x := &measure{key: m.Agg}
+		var c *filter.Column
+		if m.Field != "" {
+			if c = b.resolve(m.Field, path+".field"); c == nil {
+				continue
+			}
+			x.key = m.Agg + "_" + m.Field
+		} else if m.Agg != "count" {
+			b.errs.Add(path+".field", "required", "%s needs a field", m.Agg)
+			continue
+		}
+		lbl := names[1]
+		if b.locale == "en" {
+			lbl = names[0]
+		}
+		if m.Field != "" {
+			if b.locale == "en" {
+				lbl += " of " + b.fieldLabel(m.Field)
+			} else {
+				lbl = b.fieldLabel(m.Field) + lbl
+			}
+		}
+		x.label = b.label(m.Label, lbl, lbl)
+		numeric := c != nil && c.Kind == filter.KindNumeric
+		switch m.Agg {
+		case "count":
+			x.agg, x.kind = "count(*)", vInt
+			if c != nil {
+				x.agg = "count(" + c.Expr + ")"
+			}
+		case "count_distinct":
+			if c.Kind == filter.KindArray || c.Kind == filter.KindFiles {
+				b.errs.Add(path+".field", "unsupported", "count_distinct does not apply to list fields")
+				continue
+			}
+			x.agg, x.kind = "count(DISTINCT "+c.Expr+")", vInt
+		case "sum", "avg":
+			if !numeric {
+				b.errs.Add(path+".field", "not_numeric", "%s needs a number, money or percent field", m.Agg)
+				continue
+			}
+			x.agg, x.cast, x.kind = m.Agg+"("+c.Expr+")", "::float8", vNum
+		case "median":
+			if !numeric {
+				b.errs.Add(path+".field", "not_numeric", "median needs a number, money or percent field")
+				continue
+			}
+			x.agg, x.kind = "percentile_cont(0.5) WITHIN GROUP (ORDER BY "+c.Expr+"::float8)", vNum
+		case "min", "max":
+			switch c.Kind {
+			case filter.KindNumeric:
+				x.agg, x.cast, x.kind = m.Agg+"("+c.Expr+")", "::float8", vNum
+			case filter.KindDate:
+				x.agg, x.kind = m.Agg+"("+c.Expr+")", vDate
+			case filter.KindTimestamp:
+				x.agg, x.kind = m.Agg+"("+c.Expr+")", vTime
+			case filter.KindText:
+				x.agg, x.kind = m.Agg+"("+c.Expr+")", vText
+			default:
+				b.errs.Add(path+".field", "unsupported", "%s does not apply to this field", m.Agg)
+				continue
+			}
+		}
+		if seen[x.key] {
+			b.errs.Add(path, "duplicate", "measure %q appears twice", x.key)
+			continue
+		}
+		seen[x.key] = true
+		out = append(out, x)
+	}
+	return out
+}
+
+// dateColumn resolves the field the from/to range (and comparisons) apply to.
+func (b *builder) dateColumn(name, path string) *filter.Column {
+	if name == "" {
+		name = "created_at"
+	}
+	c := b.resolve(name, path)
+	if c == nil {
+		return nil
+	}
+	if c.Kind != filter.KindDate && c.Kind != filter.KindTimestamp {
+		b.errs.Add(path, "not_date", "field %q is not a date", name)
+		return nil
+	}
+	return c
+}
+
+// timeArg renders t for comparison with column c (dates compare as local calendar dates).
+func (b *builder) timeArg(c *filter.Column, t time.Time) string {
+	if c.Kind == filter.KindDate {
+		return b.arg(t.In(b.tz).Format("2006-01-02")) + "::date"
+	}
+	return b.arg(t) + "::timestamptz"
+}
+
+// where builds the row predicate: app and entity, not deleted, the caller's row scope, the
+// report's filters, the runtime filter and (when withRange) the from/to range.
+func (b *builder) where(withRange bool) string {
+	parts := []string{"r.app_id = " + b.arg(b.app.ID), "r.entity = " + b.arg(b.ent.Slug), "r.deleted_at IS NULL"}
+	if pred := b.g.RowPredicate("r", &b.args); pred != "" {
+		parts = append(parts, pred)
+	}
+	add := func(raw []byte, prefix string) {
+		s, err := filter.Compile(raw, b.ent, b.g.Hidden, "r", &b.args)
+		if err != nil {
+			var fe spec.Errors
+			if errors.As(err, &fe) {
+				for _, e := range fe {
+					e.Field = prefix + strings.TrimPrefix(e.Field, "filter")
+					b.errs = append(b.errs, e)
+				}
+				return
+			}
+			b.errs.Add(prefix, "invalid", "%v", err)
+			return
+		}
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	add(b.rep.Filters, "filters")
+	add(b.p.Filter, "filter")
+	if withRange && (b.p.From != nil || b.p.To != nil) {
+		if c := b.dateColumn(b.kp.DateField, "params.date_field"); c != nil {
+			if b.p.From != nil {
+				parts = append(parts, c.Expr+" >= "+b.timeArg(c, *b.p.From))
+			}
+			if b.p.To != nil {
+				parts = append(parts, c.Expr+" < "+b.timeArg(c, *b.p.To))
+			}
+		}
+	}
+	return strings.Join(parts, "\n  AND ")
+}
+
+func (b *builder) joinSQL() string {
+	if len(b.joins) == 0 {
+		return ""
+	}
+	return "\n" + strings.Join(b.joins, "\n")
+}
+
+func (b *builder) limit() int {
+	switch {
+	case b.p.Limit > 0:
+		return b.p.Limit
+	case b.rep.Limit > 0:
+		return b.rep.Limit
+	default:
+		return DefaultLimit
+	}
+}
+
+// dimSelect returns the select list of dims (value, then name when present) as aliases
+// prefix+"d<i>" and the output columns.
+func dimSelect(dims []*dim, src string) (sel []string, cols []Column, kinds []valKind) {
+	for i, d := range dims {
+		e, n := d.expr, d.name
+		if src != "" {
+			e, n = fmt.Sprintf("%s.d%d", src, i), fmt.Sprintf("%s.d%d_name", src, i)
+		}
+		sel = append(sel, fmt.Sprintf("%s AS d%d", e, i))
+		cols = append(cols, Column{Key: d.key, Label: d.label, Type: d.kind.colType()})
+		kinds = append(kinds, d.kind)
+		if d.name != "" {
+			sel = append(sel, fmt.Sprintf("%s AS d%d_name", n, i))
+			cols = append(cols, Column{Key: d.key + "_name", Label: d.label, Type: "text"})
+			kinds = append(kinds, vText)
+		}
+	}
+	return sel, cols, kinds
+}
+
+func ordinals(from, to int) string {
+	var s []string
+	for i := from; i <= to; i++ {
+		s = append(s, strconv.Itoa(i))
+	}
+	return strings.Join(s, ", ")
+}
+
+// orderBy maps the report's sort keys ("-count", "stage") to output ordinals; without sort
+// keys it orders by the first n columns.
+func (b *builder) orderBy(cols []Column, n int) string {
+	var parts []string
+	for i, s := range b.rep.Sort {
+		desc := strings.HasPrefix(s, "-")
+		key := strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
+		idx := -1
+		for j, c := range cols {
+			if c.Key == key {
+				idx = j
+				break
+			}
+		}
+		if idx < 0 {
+			b.errs.Add(fmt.Sprintf("sort[%d]", i), "unknown_column", "sort key %q is not an output column", key)
+			continue
+		}
+		dir := " ASC NULLS LAST"
+		if desc {
+			dir = " DESC NULLS LAST"
+		}
+		parts = append(parts, strconv.Itoa(idx+1)+dir)
+	}
+	if len(parts) == 0 && n > 0 {
+		return "\nORDER BY " + ordinals(1, n)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "\nORDER BY " + strings.Join(parts, ", ")
+}
+
+// pivot: one row per dimension tuple with the measures (kpi: no dimensions, one row).
+func (b *builder) pivot() *Query {
+	dims := b.dims(true)
+	ms := b.measures()
+	where := b.where(true)
+	sel, cols, kinds := dimSelect(dims, "")
+	nd := len(sel)
+	for i, m := range ms {
+		sel = append(sel, fmt.Sprintf("%s AS m%d", m.sql(""), i))
+		cols = append(cols, Column{Key: m.key, Label: m.label, Type: m.kind.colType()})
+		kinds = append(kinds, m.kind)
+	}
+	sql := "SELECT " + strings.Join(sel, ", ") + "\nFROM records r" + b.joinSQL() + "\nWHERE " + where
+	if nd > 0 {
+		sql += "\nGROUP BY " + ordinals(1, nd)
+	}
+	sql += b.orderBy(cols, nd)
+	sql += "\nLIMIT " + b.arg(b.limit())
+	return &Query{SQL: sql, Columns: cols, kinds: kinds}
+}
+
+// table: one row per record with the dimension fields as columns (or every visible field).
+func (b *builder) table() *Query {
+	if len(b.rep.Dimensions) == 0 {
+		for _, f := range b.ent.Fields {
+			if !b.g.Hidden[f.Key] && f.Type != spec.TypeAttachment {
+				b.rep.Dimensions = append(b.rep.Dimensions, spec.Dimension{Field: f.Key})
+			}
+		}
+	}
+	dims := b.dims(false)
+	where := b.where(true)
+	sel, cols, kinds := dimSelect(dims, "")
+	sel = append([]string{"r.id::text AS id"}, sel...)
+	cols = append([]Column{{Key: "id", Label: "ID", Type: "text"}}, cols...)
+	kinds = append([]valKind{vText}, kinds...)
+	sql := "SELECT " + strings.Join(sel, ", ") + "\nFROM records r" + b.joinSQL() + "\nWHERE " + where
+	order := b.orderBy(cols, 0)
+	if order == "" {
+		order = "\nORDER BY r.created_at DESC, r.id"
+	}
+	sql += order + "\nLIMIT " + b.arg(b.limit())
+	return &Query{SQL: sql, Columns: cols, kinds: kinds}
+}
+
+// periodStart truncates t (in the app's zone) to the start of period.
+func periodStart(t time.Time, period string, tz *time.Location) time.Time {
+	t = t.In(tz)
+	y, m, d := t.Date()
+	switch period {
+	case "day":
+		return time.Date(y, m, d, 0, 0, 0, 0, tz)
+	case "week":
+		wd := (int(t.Weekday()) + 6) % 7 // Monday = 0
+		return time.Date(y, m, d-wd, 0, 0, 0, 0, tz)
+	case "month":
+		return time.Date(y, m, 1, 0, 0, 0, 0, tz)
+	case "quarter":
+		return time.Date(y, m-(m-1)%3, 1, 0, 0, 0, 0, tz)
+	default:
+		return time.Date(y, 1, 1, 0, 0, 0, 0, tz)
+	}
+}
+
+// shift moves t back by one period.
+func shift(t time.Time, period string) time.Time {
+	switch period {
+	case "day":
+		return t.AddDate(0, 0, -1)
+	case "week":
+		return t.AddDate(0, 0, -7)
+	case "month":
+		return t.AddDate(0, -1, 0)
+	case "quarter":
+		return t.AddDate(0, -3, 0)
+	default:
+		return t.AddDate(-1, 0, 0)
+	}
+}
+
+// compare: every measure next to its value in the previous period, with the absolute and
+// percentage change. With a bucketed dimension on the compare field each bucket is compared
+// with the bucket one period earlier; otherwise the current period (from/to, or the period to
+// date) is compared with the one before it.
+func (b *builder) compare() *Query {
+	cmp := b.rep.Compare
+	iv, ok := periodInterval[cmp.Period]
+	if !ok {
+		b.errs.Add("compare.period", "invalid", "period must be day, week, month, quarter or year")
+		return nil
+	}
+	tc := b.dateColumn(cmp.Field, "compare.field")
+	dims := b.dims(true)
+	ms := b.measures()
+	where := b.where(false)
+	if tc == nil || len(b.errs) > 0 {
+		return nil
+	}
+	cmpField := cmp.Field
+	if cmpField == "" {
+		cmpField = "created_at"
+	}
+	bucketIdx := -1
+	for i, d := range dims {
+		if d.field == cmpField && d.bucket != "" {
+			bucketIdx = i
+			break
+		}
+	}
+	sel, cols, kinds := dimSelect(dims, "")
+	nd := len(sel)
+	outDims, _, _ := dimSelect(dims, "c")
+	var out []string
+	addCols := func(m *measure) {
+		cols = append(cols,
+			Column{Key: m.key, Label: m.label, Type: m.kind.colType()},
+			Column{Key: m.key + "_prev", Label: m.label + b.label(nil, " (previous)", "（上期）"), Type: m.kind.colType()},
+			Column{Key: m.key + "_change", Label: m.label + b.label(nil, " change", "变化"), Type: "number"},
+			Column{Key: m.key + "_change_pct", Label: m.label + b.label(nil, " change %", "变化率%"), Type: "percent"})
+		kinds = append(kinds, m.kind, m.kind, vNum, vNum)
+	}
+	pct := func(cur, prev string) string {
+		return fmt.Sprintf("round(((%s - %s)::numeric / nullif(%s, 0)::numeric) * 100, 2)::float8", cur, prev, prev)
+	}
+	var sql string
+	if bucketIdx >= 0 {
+		// Bucket against the bucket one period earlier.
+		for i, m := range ms {
+			sel = append(sel, fmt.Sprintf("%s AS m%d", m.sql(""), i))
+			c, p := fmt.Sprintf("c.m%d", i), fmt.Sprintf("p.m%d", i)
+			out = append(out, c, p, fmt.Sprintf("(%s - %s)::float8", c, p), pct(c, p))
+			addCols(m)
+		}
+		rng := []string{where}
+		if b.p.From != nil {
+			rng = append(rng, tc.Expr+" >= "+b.timeArg(tc, shift(*b.p.From, cmp.Period)))
+		}
+		if b.p.To != nil {
+			rng = append(rng, tc.Expr+" < "+b.timeArg(tc, *b.p.To))
+		}
+		var on []string
+		for i, d := range dims {
+			if i == bucketIdx {
+				on = append(on, fmt.Sprintf("p.d%d = c.d%d - %s::interval", i, i, b.arg(iv)))
+				continue
+			}
+			on = append(on, fmt.Sprintf("p.d%d IS NOT DISTINCT FROM c.d%d", i, i))
+			_ = d
+		}
+		sql = "WITH agg AS (\nSELECT " + strings.Join(sel, ", ") + "\nFROM records r" + b.joinSQL() + "\nWHERE " + strings.Join(rng, "\n  AND ") +
+			"\nGROUP BY " + ordinals(1, nd) + "\n)\nSELECT " + strings.Join(append(outDims, out...), ", ") +
+			"\nFROM agg c LEFT JOIN agg p ON " + strings.Join(on, " AND ")
+		if b.p.From != nil {
+			d := dims[bucketIdx]
+			from := b.timeArg(tc, *b.p.From)
+			if tc.Kind == filter.KindTimestamp {
+				from = "(" + from + " AT TIME ZONE " + b.tzArg() + ")"
+			} else {
+				from += "::timestamp"
+			}
+			sql += fmt.Sprintf("\nWHERE c.d%d >= date_trunc(%s, %s)", bucketIdx, lit(d.bucket), from)
+		}
+	} else {
+		// Current period against the previous one.
+		var curFrom, curTo time.Time
+		if b.p.From != nil {
+			curFrom = *b.p.From
+		} else {
+			curFrom = periodStart(b.now, cmp.Period, b.tz)
+		}
+		if b.p.To != nil {
+			curTo = *b.p.To
+		} else {
+			curTo = b.now
+		}
+		prevFrom, prevTo := shift(curFrom, cmp.Period), shift(curTo, cmp.Period)
+		isCur := fmt.Sprintf("(%s >= %s AND %s < %s)", tc.Expr, b.timeArg(tc, curFrom), tc.Expr, b.timeArg(tc, curTo))
+		isPrev := fmt.Sprintf("(%s >= %s AND %s < %s)", tc.Expr, b.timeArg(tc, prevFrom), tc.Expr, b.timeArg(tc, prevTo))
+		for i, m := range ms {
+			sel = append(sel, fmt.Sprintf("%s AS c%d", m.sql(isCur), i), fmt.Sprintf("%s AS p%d", m.sql(isPrev), i))
+			c, p := fmt.Sprintf("c.c%d", i), fmt.Sprintf("c.p%d", i)
+			if m.kind == vInt {
+				p = "coalesce(" + p + ", 0)"
+			}
+			out = append(out, c, p, fmt.Sprintf("(%s - %s)::float8", c, p), pct(c, p))
+			addCols(m)
+		}
+		inner := "SELECT " + strings.Join(sel, ", ") + "\nFROM records r" + b.joinSQL() + "\nWHERE " + where + "\n  AND (" + isCur + " OR " + isPrev + ")"
+		if nd > 0 {
+			inner += "\nGROUP BY " + ordinals(1, nd)
+		}
+		sql = "SELECT " + strings.Join(append(outDims, out...), ", ") + "\nFROM (\n" + inner + "\n) c"
+	}
+	sql += b.orderBy(cols, nd)
+	sql += "\nLIMIT " + b.arg(b.limit())
+	return &Query{SQL: sql, Columns: cols, kinds: kinds}
+}

@@ -1,0 +1,467 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/runtime/filter"
+)
+
+// stageSetup is the resolved stage field of a stage report.
+type stageSetup struct {
+	field    string
+	expr     string   // current stage of r
+	order    []string // stages in pipeline order
+	terminal []string
+	prob     map[string]float64
+	evKey    string // the key of the stage field inside record_events.changes, as a literal
+}
+
+// stages resolves the stage field (params.field or the entity's stages.field) and its order.
+func (b *builder) stages() *stageSetup {
+	field := b.kp.Field
+	if field == "" && b.ent.Stages != nil {
+		field = b.ent.Stages.Field
+	}
+	if field == "" {
+		b.errs.Add("params.field", "required", "the entity has no stages; name the stage field in params.field")
+		return nil
+	}
+	c := b.resolve(field, "params.field")
+	if c == nil {
+		return nil
+	}
+	if c.Kind != filter.KindText {
+		b.errs.Add("params.field", "invalid", "field %q is not a stage (select) field", field)
+		return nil
+	}
+	s := &stageSetup{field: field, expr: c.Expr, evKey: lit(field)}
+	if b.ent.Stages != nil && b.ent.Stages.Field == field {
+		s.order = append(s.order, b.ent.Stages.Order...)
+		s.terminal = b.ent.Stages.Terminal
+		s.prob = b.ent.Stages.Probability
+	} else if f := b.ent.Field(field); f != nil {
+		for _, o := range f.Options {
+			s.order = append(s.order, o.Value)
+		}
+	}
+	if len(s.order) == 0 {
+		b.errs.Add("params.field", "invalid", "field %q has no stage order", field)
+		return nil
+	}
+	if len(b.kp.Stages) > 0 {
+		known := map[string]bool{}
+		for _, o := range s.order {
+			known[o] = true
+		}
+		for i, st := range b.kp.Stages {
+			if !known[st] {
+				b.errs.Add(fmt.Sprintf("params.stages[%d]", i), "unknown_stage", "%q is not a stage of %q", st, field)
+			}
+		}
+		s.order = b.kp.Stages
+	}
+	return s
+}
+
+func (s *stageSetup) has(st string) bool {
+	for _, o := range s.order {
+		if o == st {
+			return true
+		}
+	}
+	return false
+}
+
+// baseCTE selects the visible records (alias r) with the dims as d<i>/d<i>_name and extra
+// columns, as the CTE "b".
+func (b *builder) baseCTE(dims []*dim, where string, extra ...string) string {
+	sel, _, _ := dimSelect(dims, "")
+	sel = append([]string{"r.id AS _id"}, append(extra, sel...)...)
+	return "b AS (\nSELECT " + strings.Join(sel, ", ") + "\nFROM records r" + b.joinSQL() + "\nWHERE " + where + "\n)"
+}
+
+// restricted reports whether the caller sees a subset of the entity's records (row scope,
+// filters or range), in which case event scans are restricted to the visible records.
+func (b *builder) restricted() bool {
+	return b.g.Scope != "all" || len(b.rep.Filters) > 2 || len(b.p.Filter) > 2 || b.p.From != nil || b.p.To != nil
+}
+
+// stageEvents is the predicate selecting the stage-change events of s for the entity; events
+// are limited to the visible records when the caller's view is restricted.
+func (b *builder) stageEvents(s *stageSetup) string {
+	w := fmt.Sprintf("e.app_id = %s AND e.entity = %s AND e.kind = 'stage' AND e.changes ? %s", b.arg(b.app.ID), b.arg(b.ent.Slug), s.evKey)
+	if b.restricted() {
+		w += " AND e.record_id IN (SELECT _id FROM b)"
+	}
+	return w
+}
+
+func dimRefs(dims []*dim, src string) []string {
+	sel, _, _ := dimSelect(dims, src)
+	out := make([]string, len(sel))
+	for i, s := range sel {
+		out[i] = s[:strings.Index(s, " AS ")]
+	}
+	return out
+}
+
+// funnel: records per stage reached, counted from the stage history: a record counts in every
+// stage up to the furthest one it ever reached (its current stage, or any stage its stage
+// events moved it from or to), so a skipped stage still counts. Conversion is the share of
+// the previous stage's records, overall the share of the first stage's.
+func (b *builder) funnel() *Query {
+	s := b.stages()
+	dims := b.dims(true)
+	where := b.where(true)
+	if s == nil || len(b.errs) > 0 {
+		return nil
+	}
+	sa := b.arg(s.order) + "::text[]"
+	base := b.baseCTE(dims, where, fmt.Sprintf("array_position(%s, %s) AS _cur", sa, s.expr))
+	ev := fmt.Sprintf("x AS (\nSELECT e.record_id, max(greatest(array_position(%s, e.changes->%s->>0), array_position(%s, e.changes->%s->>1))) AS idx\nFROM record_events e\nWHERE %s\nGROUP BY e.record_id\n)",
+		sa, s.evKey, sa, s.evKey, b.stageEvents(s))
+	refs := dimRefs(dims, "b")
+	sel := append(append([]string{}, refs...), "greatest(coalesce(x.idx, 0), coalesce(b._cur, 0)) AS idx", "count(*) AS n")
+	n := len(refs) + 1
+	sql := "WITH " + base + ",\n" + ev + "\nSELECT " + strings.Join(sel, ", ") + "\nFROM b LEFT JOIN x ON x.record_id = b._id\nGROUP BY " + ordinals(1, n) + "\nORDER BY " + ordinals(1, n)
+	_, dcols, dkinds := dimSelect(dims, "")
+	kinds := append(append([]valKind{}, dkinds...), vInt, vInt)
+	cols := append(append([]Column{}, dcols...),
+		Column{Key: "stage", Label: b.fieldLabel(s.field), Type: "text"},
+		Column{Key: "stage_index", Label: b.label(nil, "Step", "步骤"), Type: "number"},
+		Column{Key: "count", Label: b.label(nil, "Records", "数量"), Type: "number"},
+		Column{Key: "conversion_pct", Label: b.label(nil, "Conversion %", "转化率%"), Type: "percent"},
+		Column{Key: "overall_pct", Label: b.label(nil, "Overall %", "总转化率%"), Type: "percent"})
+	nd := len(dcols)
+	order := s.order
+	limit := b.limit()
+	post := func(res *Result) *Result {
+		out := &Result{Columns: cols, Rows: [][]any{}}
+		type group struct {
+			dims   []any
+			counts []int64
+		}
+		var groups []*group
+		index := map[string]*group{}
+		for _, row := range res.Rows {
+			k := fmt.Sprint(row[:nd]...)
+			g := index[k]
+			if g == nil {
+				g = &group{dims: row[:nd], counts: make([]int64, len(order)+1)}
+				index[k] = g
+				groups = append(groups, g)
+			}
+			idx, _ := row[nd].(int64)
+			cnt, _ := row[nd+1].(int64)
+			if idx >= 1 && int(idx) <= len(order) {
+				g.counts[idx] += cnt
+			}
+		}
+		for _, g := range groups {
+			reached := make([]int64, len(order)+2)
+			for i := len(order); i >= 1; i-- {
+				reached[i] = reached[i+1] + g.counts[i]
+			}
+			for i := 1; i <= len(order); i++ {
+				row := append(append([]any{}, g.dims...), order[i-1], int64(i), reached[i], pctOf(reached[i], reached[i-1], i == 1), pctOf(reached[i], reached[1], false))
+				out.Rows = append(out.Rows, row)
+				if len(out.Rows) >= limit*len(order) {
+					return out
+				}
+			}
+		}
+		return out
+	}
+	return &Query{SQL: sql, Columns: cols, kinds: kinds, post: post}
+}
+
+// pctOf is part/whole in percent rounded to 2 decimals (100 for the first step, nil when whole is 0).
+func pctOf(part, whole int64, first bool) any {
+	if first {
+		return 100.0
+	}
+	if whole == 0 {
+		return nil
+	}
+	return math.Round(float64(part)/float64(whole)*10000) / 100
+}
+
+// dwell: time spent per stage, per dimension tuple (the stage x office heatmap). A stay starts
+// when a stage event (or the record's creation) puts the record into a stage and ends at the
+// record's next stage event. By default only finished stays count; with params.include_open
+// the current stay of each record counts up to now (except in terminal stages).
+func (b *builder) dwell() *Query {
+	s := b.stages()
+	dims := b.dims(true)
+	where := b.where(true)
+	if s == nil || len(b.errs) > 0 {
+		return nil
+	}
+	base := b.baseCTE(dims, where, "r.created_at AS _created", s.expr+" AS _cur")
+	ev := fmt.Sprintf("ev AS (\nSELECT e.record_id, e.at, e.changes->%s->>0 AS old, e.changes->%s->>1 AS new,\n  lead(e.at) OVER w AS next_at, row_number() OVER w AS n\nFROM record_events e\nWHERE %s\nWINDOW w AS (PARTITION BY e.record_id ORDER BY e.at, e.id)\n)",
+		s.evKey, s.evKey, b.stageEvents(s))
+	stays := "s AS (\nSELECT record_id, new AS stage, at AS entered, next_at AS left_at FROM ev\nUNION ALL\nSELECT record_id, old, NULL, at FROM ev WHERE n = 1"
+	if b.kp.IncludeOpen {
+		stays += "\nUNION ALL\nSELECT _id, _cur, NULL, NULL FROM b WHERE NOT EXISTS (SELECT 1 FROM ev WHERE ev.record_id = b._id)"
+	}
+	stays += "\n)"
+	sa := b.arg(s.order) + "::text[]"
+	cond := "s.left_at IS NOT NULL"
+	if b.kp.IncludeOpen {
+		cond = "(s.left_at IS NOT NULL OR NOT s.stage = ANY(" + b.arg(append([]string{}, s.terminal...)) + "::text[]))"
+	}
+	refs := dimRefs(dims, "b")
+	hours := fmt.Sprintf("extract(epoch FROM coalesce(s.left_at, %s) - coalesce(s.entered, b._created))::float8 / 3600", b.arg(b.now)+"::timestamptz")
+	sel := append(append([]string{}, refs...), "s.stage", "count(*) AS stays",
+		"round(avg(h.v)::numeric, 2)::float8 AS avg_hours",
+		"round((percentile_cont(0.5) WITHIN GROUP (ORDER BY h.v))::numeric, 2)::float8 AS median_hours",
+		"round(max(h.v)::numeric, 2)::float8 AS max_hours")
+	n := len(refs)
+	group := ordinals(1, n+1)
+	order := "array_position(" + sa + ", s.stage)"
+	if n > 0 {
+		order = ordinals(1, n) + ", " + order
+	}
+	sql := "WITH " + base + ",\n" + ev + ",\n" + stays + "\nSELECT " + strings.Join(sel, ", ") +
+		"\nFROM s JOIN b ON b._id = s.record_id\nCROSS JOIN LATERAL (SELECT " + hours + " AS v) h\nWHERE s.stage = ANY(" + sa + ") AND " + cond +
+		"\nGROUP BY " + group
+	_, dcols, dkinds := dimSelect(dims, "")
+	cols := append(append([]Column{}, dcols...),
+		Column{Key: "stage", Label: b.fieldLabel(s.field), Type: "text"},
+		Column{Key: "stays", Label: b.label(nil, "Stays", "停留次数"), Type: "number"},
+		Column{Key: "avg_hours", Label: b.label(nil, "Average hours", "平均停留小时"), Type: "number"},
+		Column{Key: "median_hours", Label: b.label(nil, "Median hours", "停留小时中位数"), Type: "number"},
+		Column{Key: "max_hours", Label: b.label(nil, "Max hours", "最长停留小时"), Type: "number"})
+	kinds := append(append([]valKind{}, dkinds...), vText, vInt, vNum, vNum, vNum)
+	if o := b.orderBy(cols, 0); o != "" {
+		sql += o
+	} else {
+		sql += "\nORDER BY " + order
+	}
+	sql += "\nLIMIT " + b.arg(b.limit())
+	return &Query{SQL: sql, Columns: cols, kinds: kinds}
+}
+
+// titleExpr is the record's title: the entity's title field, else its first visible text field.
+func (b *builder) titleExpr() string {
+	cands := []string{b.ent.TitleField}
+	for _, f := range b.ent.Fields {
+		if f.Type == spec.TypeText {
+			cands = append(cands, f.Key)
+		}
+	}
+	for _, k := range cands {
+		if k == "" {
+			continue
+		}
+		if c, ok := filter.Resolve(k, b.ent, b.g.Hidden, "r"); ok && c.Kind == filter.KindText {
+			return c.Expr
+		}
+	}
+	return "r.id::text"
+}
+
+// stagnation: records sitting in a stage with no stage change (basis "stage", default) or no
+// change at all (basis "updated") for params.days days (default 7), longest first.
+func (b *builder) stagnation() *Query {
+	s := b.stages()
+	where := b.where(true)
+	if s == nil || len(b.errs) > 0 {
+		return nil
+	}
+	days := b.kp.Days
+	if days <= 0 {
+		days = 7
+	}
+	var which []string
+	switch {
+	case b.kp.Stage != "":
+		if !s.has(b.kp.Stage) {
+			b.errs.Add("params.stage", "unknown_stage", "%q is not a stage of %q", b.kp.Stage, s.field)
+			return nil
+		}
+		which = []string{b.kp.Stage}
+	default:
+		term := map[string]bool{}
+		for _, t := range s.terminal {
+			term[t] = true
+		}
+		for _, o := range s.order {
+			if !term[o] {
+				which = append(which, o)
+			}
+		}
+	}
+	base := b.baseCTE(nil, where+"\n  AND "+s.expr+" = ANY("+b.arg(which)+"::text[])",
+		"r.created_at AS _created", "r.updated_at AS _updated", "r.owner_id AS _owner", s.expr+" AS _stage", b.titleExpr()+" AS _title")
+	since := "coalesce(l.at, b._created)"
+	last := ""
+	switch b.kp.Basis {
+	case "", "stage":
+		last = ",\nl AS (\nSELECT e.record_id, max(e.at) AS at\nFROM record_events e\nWHERE " + b.stageEvents(s) + "\nGROUP BY e.record_id\n)"
+	case "updated":
+		since = "b._updated"
+	default:
+		b.errs.Add("params.basis", "invalid", "basis must be stage or updated")
+		return nil
+	}
+	now := b.arg(b.now) + "::timestamptz"
+	sql := "WITH " + base + last + "\nSELECT b._id::text, b._title, b._stage, u.name, " + since + " AS since, round((extract(epoch FROM " + now + " - " + since +
+		")::float8 / 86400)::numeric, 1)::float8 AS days, b._updated\nFROM b"
+	if last != "" {
+		sql += " LEFT JOIN l ON l.record_id = b._id"
+	}
+	sql += " LEFT JOIN users u ON u.id = b._owner\nWHERE " + since + " < " + now + " - " + b.arg(days) + " * interval '1 day'"
+	cols := []Column{
+		{Key: "id", Label: "ID", Type: "text"},
+		{Key: "title", Label: b.label(nil, "Record", "记录"), Type: "text"},
+		{Key: "stage", Label: b.fieldLabel(s.field), Type: "text"},
+		{Key: "owner_name", Label: b.label(nil, "Owner", "负责人"), Type: "text"},
+		{Key: "since", Label: b.label(nil, "Unchanged since", "停滞起始"), Type: "datetime"},
+		{Key: "days", Label: b.label(nil, "Days", "停滞天数"), Type: "number"},
+		{Key: "updated_at", Label: b.label(nil, "Updated", "更新时间"), Type: "datetime"},
+	}
+	order := b.orderBy(cols, 0)
+	if order == "" {
+		order = "\nORDER BY 5 ASC, 1"
+	}
+	sql += order + "\nLIMIT " + b.arg(b.limit())
+	return &Query{SQL: sql, Columns: cols, kinds: []valKind{vText, vText, vText, vText, vTime, vNum, vTime}}
+}
+
+// penetration: of the records that entered stage A (created in it or moved into it), the
+// share that reached stage B (by any path) within params.hours hours (default 72).
+func (b *builder) penetration() *Query {
+	s := b.stages()
+	dims := b.dims(true)
+	where := b.where(true)
+	if s == nil || len(b.errs) > 0 {
+		return nil
+	}
+	if b.kp.FromStage == "" || !s.has(b.kp.FromStage) {
+		b.errs.Add("params.from_stage", "unknown_stage", "from_stage must be a stage of %q", s.field)
+	}
+	if b.kp.ToStage == "" || !s.has(b.kp.ToStage) {
+		b.errs.Add("params.to_stage", "unknown_stage", "to_stage must be a stage of %q", s.field)
+	}
+	if len(b.errs) > 0 {
+		return nil
+	}
+	hours := b.kp.Hours
+	if hours <= 0 {
+		hours = 72
+	}
+	base := b.baseCTE(dims, where, "r.created_at AS _created", s.expr+" AS _cur")
+	a, to := b.arg(b.kp.FromStage), b.arg(b.kp.ToStage)
+	agg := fmt.Sprintf("x AS (\nSELECT e.record_id, (array_agg(e.changes->%s->>0 ORDER BY e.at, e.id))[1] AS first_old,\n  min(e.at) FILTER (WHERE e.changes->%s->>1 = %s) AS a_ev,\n  array_agg(e.at) FILTER (WHERE e.changes->%s->>1 = %s) AS b_ats\nFROM record_events e\nWHERE %s\nGROUP BY e.record_id\n)",
+		s.evKey, s.evKey, a, s.evKey, to, b.stageEvents(s))
+	refs := dimRefs(dims, "b")
+	ent := fmt.Sprintf("y AS (\nSELECT b.*, CASE WHEN coalesce(x.first_old, b._cur) = %s THEN b._created ELSE x.a_ev END AS a_at, x.b_ats\nFROM b LEFT JOIN x ON x.record_id = b._id\n)", a)
+	yrefs := make([]string, len(refs))
+	for i, r := range refs {
+		yrefs[i] = "y" + strings.TrimPrefix(r, "b")
+	}
+	within := fmt.Sprintf("EXISTS (SELECT 1 FROM unnest(y.b_ats) t WHERE t >= y.a_at AND t <= y.a_at + %s * interval '1 hour')", b.arg(hours))
+	sel := make([]string, 0, len(yrefs)+2)
+	for i, r := range yrefs {
+		sel = append(sel, fmt.Sprintf("%s AS c%d", r, i))
+	}
+	sel = append(sel, "count(*) FILTER (WHERE y.a_at IS NOT NULL) AS entered",
+		"count(*) FILTER (WHERE y.a_at IS NOT NULL AND "+within+") AS moved")
+	inner := "SELECT " + strings.Join(sel, ", ") + "\nFROM y"
+	n := len(yrefs)
+	if n > 0 {
+		inner += "\nGROUP BY " + ordinals(1, n)
+	}
+	outer := []string{}
+	for i := 1; i <= n; i++ {
+		outer = append(outer, fmt.Sprintf("z.c%d", i-1))
+	}
+	outer = append(outer, "z.entered", "z.moved", "round((z.moved::numeric / nullif(z.entered, 0)) * 100, 2)::float8 AS rate_pct")
+	sql := "WITH " + base + ",\n" + agg + ",\n" + ent + "\nSELECT " + strings.Join(outer, ", ") + "\nFROM (\n" + inner + "\n) z"
+	_, dcols, dkinds := dimSelect(dims, "")
+	cols := append(append([]Column{}, dcols...),
+		Column{Key: "entered", Label: b.label(nil, "Entered "+b.kp.FromStage, "进入"+b.kp.FromStage), Type: "number"},
+		Column{Key: "moved", Label: b.label(nil, fmt.Sprintf("Reached %s within %gh", b.kp.ToStage, hours), fmt.Sprintf("%g小时内进入%s", hours, b.kp.ToStage)), Type: "number"},
+		Column{Key: "rate_pct", Label: b.label(nil, "Penetration %", "渗透率%"), Type: "percent"})
+	kinds := append(append([]valKind{}, dkinds...), vInt, vInt, vNum)
+	sql += b.orderBy(cols, n) + "\nLIMIT " + b.arg(b.limit())
+	return &Query{SQL: sql, Columns: cols, kinds: kinds}
+}
+
+// forecast: the weighted pipeline, sum(amount x stage probability) per dimension tuple, over the
+// records in stages with a probability (terminal stages only with params.include_terminal).
+func (b *builder) forecast() *Query {
+	s := b.stages()
+	dims := b.dims(true)
+	where := b.where(true)
+	if s == nil || len(b.errs) > 0 {
+		return nil
+	}
+	prob := s.prob
+	if len(b.kp.Probability) > 0 {
+		prob = b.kp.Probability
+	}
+	amountKey := b.kp.Amount
+	if amountKey == "" {
+		for _, f := range b.ent.Fields {
+			if f.Type == spec.TypeMoney && !b.g.Hidden[f.Key] {
+				amountKey = f.Key
+				break
+			}
+		}
+	}
+	if amountKey == "" {
+		b.errs.Add("params.amount", "required", "name the amount field in params.amount")
+		return nil
+	}
+	amt := b.resolve(amountKey, "params.amount")
+	if amt == nil {
+		return nil
+	}
+	if amt.Kind != filter.KindNumeric {
+		b.errs.Add("params.amount", "not_numeric", "field %q is not a number", amountKey)
+		return nil
+	}
+	term := map[string]bool{}
+	if !b.kp.IncludeTerminal {
+		for _, t := range s.terminal {
+			term[t] = true
+		}
+	}
+	var names []string
+	var probs []float64
+	for _, o := range s.order {
+		p, ok := prob[o]
+		if !ok || term[o] {
+			continue
+		}
+		if p < 0 || p > 1 {
+			b.errs.Add("params.probability."+o, "out_of_range", "probability must be from 0 to 1")
+		}
+		names, probs = append(names, o), append(probs, p)
+	}
+	if len(names) == 0 {
+		b.errs.Add("params.probability", "required", "no stage has a probability (stages.probability or params.probability)")
+		return nil
+	}
+	sa, pa := b.arg(names)+"::text[]", b.arg(probs)+"::float8[]"
+	sel, cols, kinds := dimSelect(dims, "")
+	nd := len(sel)
+	sel = append(sel, "count(*) AS n", "coalesce(sum("+amt.Expr+"), 0)::float8 AS amount",
+		fmt.Sprintf("coalesce(sum(%s * (%s)[array_position(%s, %s)]), 0)::float8 AS weighted", amt.Expr, pa, sa, s.expr))
+	cols = append(cols,
+		Column{Key: "count", Label: b.label(nil, "Records", "数量"), Type: "number"},
+		Column{Key: "amount", Label: b.fieldLabel(amountKey), Type: "number"},
+		Column{Key: "weighted", Label: b.label(nil, "Weighted amount", "加权金额"), Type: "number"})
+	kinds = append(kinds, vInt, vNum, vNum)
+	sql := "SELECT " + strings.Join(sel, ", ") + "\nFROM records r" + b.joinSQL() + "\nWHERE " + where + "\n  AND " + s.expr + " = ANY(" + sa + ")"
+	if nd > 0 {
+		sql += "\nGROUP BY " + ordinals(1, nd)
+	}
+	sql += b.orderBy(cols, nd) + "\nLIMIT " + b.arg(b.limit())
+	return &Query{SQL: sql, Columns: cols, kinds: kinds}
+}
