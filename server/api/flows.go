@@ -1,6 +1,382 @@
 package api
 
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tessera/tessera/runtime/access"
+	"github.com/tessera/tessera/runtime/defs"
+	"github.com/tessera/tessera/runtime/engine"
+	"github.com/tessera/tessera/runtime/events"
+	"github.com/tessera/tessera/runtime/queue"
+	"github.com/tessera/tessera/runtime/trigger"
+	"github.com/tessera/tessera/server/auth"
+	"github.com/tessera/tessera/server/problem"
+)
+
+// initFlows builds the flow engine, its River queue and the triggers. Workers (and the cron
+// scheduler) run when the role is all or worker; the api role only inserts jobs.
+func (s *Server) initFlows() error {
+	work := s.Cfg.Role != "api"
+	var eng *engine.Engine
+	q, err := queue.New(s.DB.Pool, queue.Options{Work: work, Log: s.Log,
+		Handler: func(ctx context.Context, id uuid.UUID) error { return eng.Execute(ctx, id) }})
+	if err != nil {
+		return fmt.Errorf("starting flow queue: %w", err)
+	}
+	eng = engine.New(s.DB.Pool, s.Defs, q, engine.Options{Log: s.Log})
+	s.Engine = eng
+	s.Triggers = trigger.New(eng, s.Log)
+	// Until runtime/records is wired, flows write through the minimal SQL store.
+	eng.SetRecords(&engine.SQLRecords{Pool: s.DB.Pool, Hooks: []events.Hook{s.Triggers.Hook}})
+	s.wireFlowCollaborators()
+	if !work {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := q.Start(ctx); err != nil {
+		cancel()
+		return err
+	}
+	cron := trigger.NewCron(eng, s.Log)
+	go cron.Run(ctx)
+	s.OnShutdown(func() {
+		cancel()
+		stopCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+		defer stop()
+		_ = q.Stop(stopCtx)
+		cron.Wait()
+	})
+	return nil
+}
+
 // mountFlows registers the flows routes.
 func (s *Server) mountFlows() error {
+	s.route("POST", "/api/v1/apps/:app/flows/:flow/run", "flows", "Run a published flow manually with input.", s.runFlow)
+	s.route("GET", "/api/v1/apps/:app/flows/:flow/runs", "flows", "Runs of a flow, newest first.", s.listRuns)
+	s.route("GET", "/api/v1/runs/:id", "flows", "A run with its steps (input, output, error, attempt, timings).", s.getRun)
+	s.route("POST", "/api/v1/runs/:id/retry", "flows", "Retry a failed run from its failed step.", s.retryRun)
+	s.route("POST", "/hooks/:key", "flows", "Webhook trigger (public; optional HMAC signature; honours Idempotency-Key).", s.webhook)
 	return nil
+}
+
+// flowAccess resolves :app and checks action on resource flow:<slug>.
+func (s *Server) flowAccess(c *fiber.Ctx, appSlug, flow, action string) (*auth.Principal, *defs.App, error) {
+	p, err := auth.Require(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	app, err := s.Defs.App(c.UserContext(), appSlug)
+	if errors.Is(err, defs.ErrNotFound) {
+		return nil, nil, problem.NotFound("app " + appSlug + " not found")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.flowAllowed(c.UserContext(), p.Subject(), app.ID, flow, action); err != nil {
+		return nil, nil, err
+	}
+	return p, app, nil
+}
+
+func (s *Server) flowAllowed(ctx context.Context, sub access.Subject, appID uuid.UUID, flow, action string) error {
+	g, err := s.Authz.Grant(ctx, sub, appID, "flow:"+flow, action)
+	if err != nil {
+		return err
+	}
+	if !g.Allowed() && action == "read" {
+		g, err = s.Authz.Grant(ctx, sub, appID, "flow:"+flow, "run")
+		if err != nil {
+			return err
+		}
+	}
+	if !g.Allowed() {
+		return problem.Forbidden("you may not " + action + " flow " + flow)
+	}
+	return nil
+}
+
+func (s *Server) runFlow(c *fiber.Ctx) error {
+	p, app, err := s.flowAccess(c, c.Params("app"), c.Params("flow"), "run")
+	if err != nil {
+		return err
+	}
+	flow, version, err := s.Defs.Flow(c.UserContext(), app.ID, c.Params("flow"))
+	if errors.Is(err, defs.ErrNotFound) {
+		return problem.NotFound("flow " + c.Params("flow") + " is not published")
+	}
+	if err != nil {
+		return err
+	}
+	var input any = map[string]any{}
+	if len(c.Body()) > 0 {
+		if !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEApplicationJSON) {
+			return problem.New(fiber.StatusUnsupportedMediaType, "send the body as application/json")
+		}
+		var body map[string]any
+		if err := json.Unmarshal(c.Body(), &body); err != nil {
+			return problem.Validation(specErrors("$", "invalid_json", "the body must be a JSON object"))
+		}
+		input = body
+		if in, ok := body["input"]; ok && len(body) == 1 {
+			input = in
+		}
+	}
+	actor := p.UserID
+	payload := map[string]any{"type": "manual", "input": input, "body": input, "user": p.UserID.String()}
+	if flow.Trigger.Type != "manual" {
+		payload["manual"] = true
+	}
+	id, created, err := s.Engine.Start(c.UserContext(), nil, engine.StartRequest{AppID: app.ID, Flow: c.Params("flow"), Version: version,
+		Trigger: payload, Actor: &actor, IdempotencyKey: c.Get("Idempotency-Key"), RequestHash: hashHex(c.Body())})
+	if errors.Is(err, engine.ErrIdempotencyMismatch) {
+		return problem.Validation(specErrors("Idempotency-Key", "idempotency_mismatch", "this Idempotency-Key was used with a different body / 此幂等键已用于不同的请求"))
+	}
+	if err != nil {
+		return err
+	}
+	status := fiber.StatusAccepted
+	if !created {
+		status = fiber.StatusOK
+	}
+	if c.Query("wait") == "true" {
+		st, out, msg, err := s.Triggers.WaitRun(c.UserContext(), id, 30*time.Second)
+		if err != nil {
+			return err
+		}
+		return c.Status(fiber.StatusOK).JSON(fiber.Map{"run_id": id, "id": id, "status": st, "output": out, "error": nilIfEmptyStr(msg)})
+	}
+	return c.Status(status).JSON(fiber.Map{"run_id": id, "id": id, "status": engine.StatusQueued, "flow_version": version})
+}
+
+func hashHex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// wireFlowCollaborators connects the engine to the sandbox, records and connectors once those
+// packages are available.
+func (s *Server) wireFlowCollaborators() {}
+
+func nilIfEmptyStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+type runView struct {
+	ID          uuid.UUID       `json:"id"`
+	AppID       uuid.UUID       `json:"app_id"`
+	Flow        string          `json:"flow"`
+	FlowVersion int             `json:"flow_version"`
+	Status      string          `json:"status"`
+	Trigger     json.RawMessage `json:"trigger,omitempty"`
+	Output      json.RawMessage `json:"output"`
+	Error       *string         `json:"error"`
+	Actor       *uuid.UUID      `json:"actor"`
+	ParentRunID *uuid.UUID      `json:"parent_run_id,omitempty"`
+	CreatedAt   time.Time       `json:"created_at"`
+	StartedAt   *time.Time      `json:"started_at"`
+	FinishedAt  *time.Time      `json:"finished_at"`
+	WakeAt      *time.Time      `json:"wake_at,omitempty"`
+	Steps       []stepView      `json:"steps,omitempty"`
+}
+
+type stepView struct {
+	Node       string          `json:"node"`
+	Status     string          `json:"status"`
+	Input      json.RawMessage `json:"input"`
+	Output     json.RawMessage `json:"output"`
+	Error      *string         `json:"error"`
+	Port       *string         `json:"port,omitempty"`
+	Attempt    int             `json:"attempt"`
+	StartedAt  time.Time       `json:"started_at"`
+	FinishedAt *time.Time      `json:"finished_at"`
+	DurationMS *int64          `json:"duration_ms"`
+	WakeAt     *time.Time      `json:"wake_at,omitempty"`
+}
+
+const runColumns = `id, app_id, flow, flow_version, status, output, error, actor, parent_run_id, created_at, started_at, finished_at, wake_at`
+
+func scanRun(row pgx.Row, r *runView, extra ...any) error {
+	return row.Scan(append([]any{&r.ID, &r.AppID, &r.Flow, &r.FlowVersion, &r.Status, &r.Output, &r.Error, &r.Actor, &r.ParentRunID,
+		&r.CreatedAt, &r.StartedAt, &r.FinishedAt, &r.WakeAt}, extra...)...)
+}
+
+func (s *Server) listRuns(c *fiber.Ctx) error {
+	_, app, err := s.flowAccess(c, c.Params("app"), c.Params("flow"), "read")
+	if err != nil {
+		return err
+	}
+	limit, err := queryInt(c, "limit", 50, 1, 500)
+	if err != nil {
+		return err
+	}
+	args := []any{app.ID, c.Params("flow"), limit + 1}
+	where := ""
+	if st := c.Query("status"); st != "" {
+		switch st {
+		case engine.StatusQueued, engine.StatusRunning, engine.StatusWaiting, engine.StatusSucceeded, engine.StatusFailed:
+		default:
+			return problem.Validation(specErrors("status", "invalid", "status must be queued, running, waiting, succeeded or failed"))
+		}
+		args = append(args, st)
+		where += fmt.Sprintf(" AND status = $%d", len(args))
+	}
+	if cur := c.Query("cursor"); cur != "" {
+		t, err := time.Parse(time.RFC3339Nano, cur)
+		if err != nil {
+			return problem.Validation(specErrors("cursor", "invalid", "bad cursor"))
+		}
+		args = append(args, t)
+		where += fmt.Sprintf(" AND created_at < $%d", len(args))
+	}
+	rows, err := s.DB.Pool.Query(c.UserContext(), `SELECT `+runColumns+` FROM flow_runs WHERE app_id = $1 AND flow = $2`+where+` ORDER BY created_at DESC, id LIMIT $3`, args...)
+	if err != nil {
+		return fmt.Errorf("listing runs: %w", err)
+	}
+	defer rows.Close()
+	items := []runView{}
+	for rows.Next() {
+		var r runView
+		if err := scanRun(rows, &r); err != nil {
+			return fmt.Errorf("listing runs: %w", err)
+		}
+		items = append(items, r)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("listing runs: %w", err)
+	}
+	var next any
+	if len(items) > limit {
+		items = items[:limit]
+		next = items[limit-1].CreatedAt.Format(time.RFC3339Nano)
+	}
+	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
+}
+
+// loadRunFor loads a run and checks action on its flow.
+func (s *Server) loadRunFor(c *fiber.Ctx, action string) (*runView, error) {
+	p, err := auth.Require(c)
+	if err != nil {
+		return nil, err
+	}
+	id, err := paramUUID(c, "id")
+	if err != nil {
+		return nil, err
+	}
+	r := &runView{}
+	err = scanRun(s.DB.Pool.QueryRow(c.UserContext(), `SELECT `+runColumns+`, trigger FROM flow_runs WHERE id = $1`, id), r, &r.Trigger)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, problem.NotFound("run not found")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading run: %w", err)
+	}
+	if err := s.flowAllowed(c.UserContext(), p.Subject(), r.AppID, r.Flow, action); err != nil {
+		var pr *problem.Problem
+		if action == "read" && errors.As(err, &pr) && pr.Status == fiber.StatusForbidden {
+			return nil, problem.NotFound("run not found")
+		}
+		return nil, err
+	}
+	return r, nil
+}
+
+func (s *Server) getRun(c *fiber.Ctx) error {
+	r, err := s.loadRunFor(c, "read")
+	if err != nil {
+		return err
+	}
+	rows, err := s.DB.Pool.Query(c.UserContext(), `SELECT node, status, input, output, error, port, attempt, started_at, finished_at, wake_at
+		FROM flow_steps WHERE run_id = $1 ORDER BY id`, r.ID)
+	if err != nil {
+		return fmt.Errorf("loading steps: %w", err)
+	}
+	defer rows.Close()
+	r.Steps = []stepView{}
+	for rows.Next() {
+		var st stepView
+		if err := rows.Scan(&st.Node, &st.Status, &st.Input, &st.Output, &st.Error, &st.Port, &st.Attempt, &st.StartedAt, &st.FinishedAt, &st.WakeAt); err != nil {
+			return fmt.Errorf("loading steps: %w", err)
+		}
+		if st.FinishedAt != nil {
+			ms := st.FinishedAt.Sub(st.StartedAt).Milliseconds()
+			st.DurationMS = &ms
+		}
+		r.Steps = append(r.Steps, st)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("loading steps: %w", err)
+	}
+	return c.JSON(r)
+}
+
+func (s *Server) retryRun(c *fiber.Ctx) error {
+	r, err := s.loadRunFor(c, "run")
+	if err != nil {
+		return err
+	}
+	ok, err := s.Engine.Retry(c.UserContext(), r.ID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return problem.Conflict("only a failed run can be retried; this run is " + r.Status)
+	}
+	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"id": r.ID, "run_id": r.ID, "status": engine.StatusQueued})
+}
+
+func (s *Server) webhook(c *fiber.Ctx) error {
+	body := append([]byte(nil), c.Body()...)
+	if len(body) > 1<<20 {
+		return problem.New(fiber.StatusRequestEntityTooLarge, "webhook bodies are limited to 1 MiB")
+	}
+	query := map[string]string{}
+	c.Context().QueryArgs().VisitAll(func(k, v []byte) { query[string(k)] = string(v) })
+	headers := map[string]string{}
+	for _, h := range []string{"Content-Type", "User-Agent", "X-Request-Id"} {
+		if v := c.Get(h); v != "" {
+			headers[strings.ToLower(h)] = v
+		}
+	}
+	res, err := s.Triggers.Webhook(c.UserContext(), trigger.WebhookRequest{Key: c.Params("key"), Body: body,
+		Signature: c.Get(trigger.SignatureHeader), IdempotencyKey: c.Get("Idempotency-Key"), Query: query, Headers: headers})
+	switch {
+	case errors.Is(err, trigger.ErrNoWebhook):
+		return problem.NotFound("no flow listens on this webhook / 没有流程监听此 webhook")
+	case errors.Is(err, trigger.ErrBadSignature):
+		return problem.Unauthorized("missing or wrong " + trigger.SignatureHeader + " signature / 签名缺失或错误")
+	case errors.Is(err, engine.ErrIdempotencyMismatch):
+		return problem.Validation(specErrors("Idempotency-Key", "idempotency_mismatch", "this Idempotency-Key was used with a different body / 此幂等键已用于不同的请求"))
+	case err != nil:
+		return err
+	}
+	if !res.Sync {
+		return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"run_id": res.RunID})
+	}
+	c.Set("X-Run-Id", res.RunID.String())
+	switch res.Status {
+	case engine.StatusSucceeded:
+		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+		if len(res.Output) == 0 {
+			return c.Status(fiber.StatusOK).SendString("null")
+		}
+		return c.Status(fiber.StatusOK).Send(res.Output)
+	case engine.StatusFailed:
+		return problem.New(fiber.StatusBadGateway, "the flow failed: "+res.Error).WithCode("flow_failed")
+	default:
+		return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"run_id": res.RunID, "status": res.Status})
+	}
 }

@@ -11,8 +11,10 @@ import (
 	"github.com/tessera/tessera/runtime/access"
 	"github.com/tessera/tessera/runtime/authz"
 	"github.com/tessera/tessera/runtime/defs"
+	"github.com/tessera/tessera/runtime/engine"
 	"github.com/tessera/tessera/runtime/netguard"
 	"github.com/tessera/tessera/runtime/secrets"
+	"github.com/tessera/tessera/runtime/trigger"
 	"github.com/tessera/tessera/server/auth"
 )
 
@@ -33,6 +35,9 @@ type Services struct {
 	Store *store.Store
 	// AfterImport runs after an app bundle (import or template) committed, e.g. to seed records.
 	AfterImport func(ctx context.Context, p *auth.Principal, app *store.App, b *store.Bundle) error
+	// Engine runs flows (River workers by role); Triggers starts runs (flows.go, initFlows).
+	Engine   *engine.Engine
+	Triggers *trigger.Service
 }
 
 // Authorizer answers permission questions. Resources are "entity:<slug>", "form:<slug>",
@@ -48,6 +53,7 @@ type Authorizer interface {
 func (s *Server) initServices() error {
 	s.Defs = defs.New(s.DB.Pool)
 	s.Store = store.New(s.DB.Pool, store.Hooks{})
+	s.initPublishHooks()
 	az, err := authz.New(context.Background(), s.DB.Pool, s.DB.Gorm, s.Log)
 	if err != nil {
 		return fmt.Errorf("starting authorizer: %w", err)
@@ -55,6 +61,9 @@ func (s *Server) initServices() error {
 	s.Authz, s.Policies = az, az
 	s.OnShutdown(az.Close)
 	if err := s.initConnectors(); err != nil {
+		return err
+	}
+	if err := s.initFlows(); err != nil {
 		return err
 	}
 	return nil

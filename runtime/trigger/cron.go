@@ -1,0 +1,254 @@
+package trigger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/robfig/cron/v3"
+
+	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/runtime/calendar"
+	"github.com/tessera/tessera/runtime/engine"
+)
+
+// cronLockKey is the session advisory lock the cron leader holds.
+const cronLockKey int64 = 0x7465_7373_6372_6f6e
+
+// MissedGrace is how late a tick may fire and still count as on time; older ticks are missed
+// and follow the flow's missed-fire policy (skip, the default, or once).
+var MissedGrace = time.Minute
+
+// Cron fires cron-triggered flows. Every replica runs one; only the holder of a Postgres
+// advisory lock (the leader) fires, and each (flow, tick) run carries the idempotency key
+// "cron:<tick>", so a tick fires once across replicas even during a leader hand-over.
+type Cron struct {
+	eng  *engine.Engine
+	log  *slog.Logger
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	last map[cronKey]time.Time
+	// Fired counts fires of this instance (tests and metrics).
+	Fired func(app uuid.UUID, flow string, tick time.Time)
+	// Reload is how often the list of cron flows is re-read (default 5 s).
+	Reload time.Duration
+}
+
+type cronKey struct {
+	app  uuid.UUID
+	flow string
+}
+
+type cronFlow struct {
+	app     uuid.UUID
+	slug    string
+	version int
+	sched   cron.Schedule
+	loc     *time.Location
+	missed  string
+}
+
+// NewCron returns a scheduler.
+func NewCron(e *engine.Engine, log *slog.Logger) *Cron {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Cron{eng: e, log: log, last: map[cronKey]time.Time{}, Reload: 5 * time.Second}
+}
+
+// Run elects a leader and fires ticks until ctx is done.
+func (c *Cron) Run(ctx context.Context) {
+	c.wg.Add(1)
+	defer c.wg.Done()
+	for ctx.Err() == nil {
+		if err := c.lead(ctx); err != nil && ctx.Err() == nil {
+			c.log.Warn("cron: leader loop", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// Wait blocks until Run returned.
+func (c *Cron) Wait() { c.wg.Wait() }
+
+func (c *Cron) lead(ctx context.Context) error {
+	conn, err := c.eng.Pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, cronLockKey).Scan(&got); err != nil {
+		return err
+	}
+	if !got {
+		return nil
+	}
+	defer func() {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, cronLockKey); err != nil {
+			conn.Conn().Close(context.Background())
+		}
+	}()
+	c.log.Info("cron: leading")
+	var flows []cronFlow
+	var loaded time.Time
+	for ctx.Err() == nil {
+		if time.Since(loaded) > c.Reload {
+			if err := conn.Ping(ctx); err != nil {
+				return fmt.Errorf("cron: leader connection lost: %w", err)
+			}
+			f, err := c.load(ctx)
+			if err != nil {
+				return err
+			}
+			flows, loaded = f, time.Now()
+		}
+		if err := c.fire(ctx, flows, time.Now()); err != nil && ctx.Err() == nil {
+			c.log.Warn("cron: firing", "err", err)
+		}
+		// wake just after the next second boundary
+		now := time.Now()
+		next := now.Truncate(time.Second).Add(time.Second + 5*time.Millisecond)
+		select {
+		case <-ctx.Done():
+		case <-time.After(next.Sub(now)):
+		}
+	}
+	return nil
+}
+
+func (c *Cron) load(ctx context.Context) ([]cronFlow, error) {
+	rows, err := c.eng.Pool.Query(ctx, `SELECT d.app_id, d.slug, d.published_version, v.body FROM definitions d
+		JOIN definition_versions v ON v.definition_id = d.id AND v.version = d.published_version
+		WHERE d.kind = 'flows' AND d.published_version > 0 AND v.body->'trigger'->>'type' = 'cron'`)
+	if err != nil {
+		return nil, fmt.Errorf("cron: loading flows: %w", err)
+	}
+	defer rows.Close()
+	var out []cronFlow
+	seen := map[cronKey]bool{}
+	for rows.Next() {
+		var f cronFlow
+		var body []byte
+		if err := rows.Scan(&f.app, &f.slug, &f.version, &body); err != nil {
+			return nil, fmt.Errorf("cron: loading flows: %w", err)
+		}
+		v, err := spec.Decode(spec.KindFlow, body)
+		if err != nil {
+			continue
+		}
+		t := v.(*spec.Flow).Trigger
+		tz := t.Timezone
+		if tz == "" {
+			tz = calendar.DefaultTimezone
+		}
+		if f.loc, err = time.LoadLocation(tz); err != nil {
+			continue
+		}
+		if f.sched, err = engine.CronParser.Parse(t.Schedule); err != nil {
+			continue
+		}
+		f.missed = t.Missed
+		out = append(out, f)
+		seen[cronKey{f.app, f.slug}] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// last fired ticks survive restarts in flow_cron_state
+	srows, err := c.eng.Pool.Query(ctx, `SELECT app_id, flow, last_tick FROM flow_cron_state`)
+	if err != nil {
+		return nil, fmt.Errorf("cron: loading state: %w", err)
+	}
+	defer srows.Close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for srows.Next() {
+		var k cronKey
+		var t time.Time
+		if err := srows.Scan(&k.app, &k.flow, &t); err != nil {
+			return nil, err
+		}
+		if seen[k] && t.After(c.last[k]) {
+			c.last[k] = t
+		}
+	}
+	return out, srows.Err()
+}
+
+type fire struct {
+	f    cronFlow
+	tick time.Time
+}
+
+// fire starts the runs of every tick due at now.
+func (c *Cron) fire(ctx context.Context, flows []cronFlow, now time.Time) error {
+	var due []fire
+	var newState []fire
+	c.mu.Lock()
+	for _, f := range flows {
+		k := cronKey{f.app, f.slug}
+		last, ok := c.last[k]
+		if !ok {
+			// first sight of this flow: start counting from now
+			c.last[k] = now
+			newState = append(newState, fire{f, now})
+			continue
+		}
+		var missed []time.Time
+		t := f.sched.Next(last.In(f.loc))
+		n := 0
+		for !t.After(now) && n < 10000 {
+			if now.Sub(t) > MissedGrace {
+				missed = append(missed, t)
+			} else {
+				due = append(due, fire{f, t})
+			}
+			last = t
+			t = f.sched.Next(t)
+			n++
+		}
+		if len(missed) > 0 && f.missed == "once" {
+			due = append(due, fire{f, missed[len(missed)-1]})
+		}
+		if !last.Equal(c.last[k]) {
+			c.last[k] = last
+			if len(missed) > 0 {
+				newState = append(newState, fire{f, last})
+			}
+		}
+	}
+	c.mu.Unlock()
+	if len(due) == 0 && len(newState) == 0 {
+		return nil
+	}
+	return pgx.BeginFunc(ctx, c.eng.Pool, func(tx pgx.Tx) error {
+		for _, d := range due {
+			tick := d.tick.In(d.f.loc)
+			_, created, err := c.eng.Start(ctx, tx, engine.StartRequest{AppID: d.f.app, Flow: d.f.slug, Version: d.f.version,
+				Trigger:        map[string]any{"type": "cron", "tick": tick.Format(time.RFC3339), "scheduled_at": tick.Format(time.RFC3339)},
+				IdempotencyKey: "cron:" + d.tick.UTC().Format(time.RFC3339)})
+			if err != nil && !errors.Is(err, engine.ErrIdempotencyMismatch) {
+				return fmt.Errorf("cron: starting %s: %w", d.f.slug, err)
+			}
+			if created && c.Fired != nil {
+				c.Fired(d.f.app, d.f.slug, d.tick)
+			}
+		}
+		for _, s := range append(due, newState...) {
+			if _, err := tx.Exec(ctx, `INSERT INTO flow_cron_state (app_id, flow, last_tick) VALUES ($1, $2, $3)
+				ON CONFLICT (app_id, flow) DO UPDATE SET last_tick = greatest(flow_cron_state.last_tick, $3)`, s.f.app, s.f.slug, s.tick); err != nil {
+				return fmt.Errorf("cron: saving state: %w", err)
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,342 @@
+// Package trigger turns record changes, form submissions, webhooks, cron ticks and manual
+// requests into flow runs. Record triggers enqueue inside the writing transaction, so a
+// rolled-back write starts nothing.
+package trigger
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/runtime/engine"
+	"github.com/tessera/tessera/runtime/events"
+)
+
+// Service starts runs from triggers.
+type Service struct {
+	Engine *engine.Engine
+	Log    *slog.Logger
+}
+
+// New returns a trigger service.
+func New(e *engine.Engine, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{Engine: e, Log: log}
+}
+
+type published struct {
+	Slug    string
+	Version int
+	Flow    *spec.Flow
+}
+
+// flowsByTrigger lists the published flows of app whose trigger type is one of types.
+func flowsByTrigger(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, appID uuid.UUID, types []string) ([]published, error) {
+	rows, err := q.Query(ctx, `SELECT d.slug, d.published_version, v.body FROM definitions d
+		JOIN definition_versions v ON v.definition_id = d.id AND v.version = d.published_version
+		WHERE d.app_id = $1 AND d.kind = 'flows' AND d.published_version > 0 AND v.body->'trigger'->>'type' = ANY($2)`, appID, types)
+	if err != nil {
+		return nil, fmt.Errorf("finding triggered flows: %w", err)
+	}
+	defer rows.Close()
+	var out []published
+	for rows.Next() {
+		var p published
+		var body []byte
+		if err := rows.Scan(&p.Slug, &p.Version, &body); err != nil {
+			return nil, fmt.Errorf("finding triggered flows: %w", err)
+		}
+		v, err := spec.Decode(spec.KindFlow, body)
+		if err != nil {
+			continue
+		}
+		p.Flow = v.(*spec.Flow)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+func triggerTypes(c events.Change) []string {
+	switch c.Kind {
+	case events.Created:
+		return []string{"record.created"}
+	case events.Updated, events.Merged:
+		return []string{"record.updated"}
+	case events.Stage:
+		return []string{"stage.changed"}
+	case events.Deleted:
+		return []string{"record.deleted"}
+	case events.Form:
+		return []string{"form.submitted"}
+	}
+	return nil
+}
+
+// RecordPayload is the trigger payload of a record change: trigger.record holds the record's
+// values plus "id".
+func RecordPayload(c events.Change) map[string]any {
+	rec := map[string]any{}
+	for k, v := range c.Record {
+		rec[k] = v
+	}
+	rec["id"] = c.RecordID.String()
+	p := map[string]any{"type": c.Kind, "entity": c.Entity, "record_id": c.RecordID.String(), "record": rec,
+		"old": c.Old, "changed": c.Changed, "at": c.At.UTC().Format(time.RFC3339Nano)}
+	if c.Actor != nil {
+		p["actor"] = c.Actor.String()
+	}
+	if c.Kind == events.Stage || c.FromStage != c.ToStage {
+		p["from"], p["to"] = c.FromStage, c.ToStage
+	}
+	if c.Form != "" {
+		p["form"] = c.Form
+	}
+	return p
+}
+
+// Hook is the events.Hook that runtime/records calls inside each write: it records the flow
+// step's idempotency key (engine.EffectsHook), starts the runs of matching flows and wakes runs
+// waiting for a change of this record, all in the writing transaction.
+func (s *Service) Hook(ctx context.Context, tx pgx.Tx, c events.Change) error {
+	if err := engine.EffectsHook(ctx, tx, c); err != nil {
+		return err
+	}
+	types := triggerTypes(c)
+	if len(types) == 0 {
+		return nil
+	}
+	flows, err := flowsByTrigger(ctx, tx, c.AppID, types)
+	if err != nil {
+		return err
+	}
+	var payload map[string]any
+	for _, f := range flows {
+		t := f.Flow.Trigger
+		if c.Kind == events.Form {
+			if t.Form != "" && t.Form != c.Form {
+				continue
+			}
+			if t.Form == "" && t.Entity != c.Entity {
+				continue
+			}
+		} else if t.Entity != c.Entity {
+			continue
+		}
+		if len(t.Fields) > 0 && !intersects(t.Fields, c.Changed) {
+			continue
+		}
+		if c.Kind == events.Stage {
+			if (t.From != "" && t.From != c.FromStage) || (t.To != "" && t.To != c.ToStage) {
+				continue
+			}
+		}
+		if t.Condition != "" {
+			plan, err := s.Engine.PlanFor(ctx, c.AppID, f.Slug, f.Version)
+			if err != nil {
+				s.Log.Warn("trigger: flow does not compile", "flow", f.Slug, "err", err)
+				continue
+			}
+			rec := map[string]any{}
+			for k, v := range c.Record {
+				rec[k] = v
+			}
+			rec["id"] = c.RecordID.String()
+			ok, err := plan.Trigger.Match(map[string]any{"record": rec, "old": c.Old, "changed": c.Changed, "trigger": map[string]any{}, "now": time.Now()})
+			if err != nil {
+				s.Log.Warn("trigger: condition failed", "flow", f.Slug, "err", err)
+				continue
+			}
+			if !ok {
+				continue
+			}
+		}
+		if payload == nil {
+			payload = RecordPayload(c)
+		}
+		if _, _, err := s.Engine.Start(ctx, tx, engine.StartRequest{AppID: c.AppID, Flow: f.Slug, Version: f.Version,
+			Trigger: payload, Actor: c.Actor}); err != nil {
+			return fmt.Errorf("starting flow %s: %w", f.Slug, err)
+		}
+	}
+	if c.Kind != events.Form {
+		if err := s.wakeWatchers(ctx, tx, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// wakeWatchers enqueues runs whose wait_event step watches this record or entity.
+func (s *Service) wakeWatchers(ctx context.Context, tx pgx.Tx, c events.Change) error {
+	base := c.AppID.String() + ":" + c.Entity + ":"
+	rows, err := tx.Query(ctx, `SELECT DISTINCT run_id FROM flow_steps WHERE status = 'waiting' AND state->>'watch' = ANY($1)`,
+		[]string{base + c.RecordID.String(), base + "*"})
+	if err != nil {
+		return fmt.Errorf("finding waiting runs: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return fmt.Errorf("finding waiting runs: %w", err)
+	}
+	for _, id := range ids {
+		if err := s.Engine.Wake(ctx, tx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func intersects(a, b []string) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Webhook errors.
+var (
+	ErrNoWebhook    = errors.New("no published flow has this webhook key")
+	ErrBadSignature = errors.New("missing or wrong webhook signature")
+)
+
+// SignatureHeader carries "sha256=<hex HMAC-SHA256 of the body with the trigger's secret>".
+const SignatureHeader = "X-Tessera-Signature"
+
+// WebhookResult is the outcome of a webhook call.
+type WebhookResult struct {
+	RunID   uuid.UUID
+	Created bool
+	Sync    bool
+	// Status and Output are set for sync webhooks once the run finished (or timed out).
+	Status string
+	Output json.RawMessage
+	Error  string
+}
+
+// WebhookRequest is an incoming webhook call.
+type WebhookRequest struct {
+	Key            string
+	Body           []byte
+	Signature      string
+	IdempotencyKey string
+	Query          map[string]string
+	Headers        map[string]string
+	// SyncTimeout bounds waiting for a sync flow (default 30 s).
+	SyncTimeout time.Duration
+}
+
+// Webhook starts the flow whose webhook trigger has req.Key.
+func (s *Service) Webhook(ctx context.Context, req WebhookRequest) (*WebhookResult, error) {
+	var appID uuid.UUID
+	var slug string
+	var version int
+	var body []byte
+	err := s.Engine.Pool.QueryRow(ctx, `SELECT d.app_id, d.slug, d.published_version, v.body FROM definitions d
+		JOIN definition_versions v ON v.definition_id = d.id AND v.version = d.published_version
+		WHERE d.kind = 'flows' AND d.published_version > 0 AND v.body->'trigger'->>'type' = 'webhook' AND v.body->'trigger'->>'key' = $1
+		ORDER BY d.created_at LIMIT 1`, req.Key).Scan(&appID, &slug, &version, &body)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNoWebhook
+	}
+	if err != nil {
+		return nil, fmt.Errorf("finding webhook flow: %w", err)
+	}
+	v, err := spec.Decode(spec.KindFlow, body)
+	if err != nil {
+		return nil, fmt.Errorf("decoding webhook flow: %w", err)
+	}
+	flow := v.(*spec.Flow)
+	if flow.Trigger.Secret != "" && !validSignature(flow.Trigger.Secret, req.Body, req.Signature) {
+		return nil, ErrBadSignature
+	}
+	var parsed any
+	if len(req.Body) > 0 {
+		if err := json.Unmarshal(req.Body, &parsed); err != nil {
+			parsed = string(req.Body)
+		}
+	}
+	sum := sha256.Sum256(req.Body)
+	payload := map[string]any{"type": "webhook", "key": req.Key, "body": parsed, "query": req.Query, "headers": req.Headers}
+	id, created, err := s.Engine.Start(ctx, nil, engine.StartRequest{AppID: appID, Flow: slug, Version: version, Trigger: payload,
+		IdempotencyKey: req.IdempotencyKey, RequestHash: hex.EncodeToString(sum[:])})
+	if err != nil {
+		return nil, err
+	}
+	res := &WebhookResult{RunID: id, Created: created, Sync: flow.Trigger.Mode == "sync"}
+	if !res.Sync {
+		return res, nil
+	}
+	timeout := req.SyncTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	res.Status, res.Output, res.Error, err = s.WaitRun(ctx, id, timeout)
+	return res, err
+}
+
+func validSignature(secret string, body []byte, header string) bool {
+	got := strings.TrimPrefix(strings.TrimSpace(header), "sha256=")
+	sig, err := hex.DecodeString(got)
+	if err != nil || len(sig) == 0 {
+		return false
+	}
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return hmac.Equal(sig, m.Sum(nil))
+}
+
+// Sign returns the signature header value of body for secret (for callers and tests).
+func Sign(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// WaitRun polls a run until it succeeds or fails, or timeout passes (then the current status
+// is returned).
+func (s *Service) WaitRun(ctx context.Context, id uuid.UUID, timeout time.Duration) (string, json.RawMessage, string, error) {
+	deadline := time.Now().Add(timeout)
+	delay := 5 * time.Millisecond
+	for {
+		var status string
+		var out json.RawMessage
+		var msg *string
+		if err := s.Engine.Pool.QueryRow(ctx, `SELECT status, output, error FROM flow_runs WHERE id = $1`, id).Scan(&status, &out, &msg); err != nil {
+			return "", nil, "", fmt.Errorf("reading run: %w", err)
+		}
+		if status == engine.StatusSucceeded || status == engine.StatusFailed || time.Now().After(deadline) {
+			m := ""
+			if msg != nil {
+				m = *msg
+			}
+			return status, out, m, nil
+		}
+		select {
+		case <-ctx.Done():
+			return status, nil, "", ctx.Err()
+		case <-time.After(delay):
+		}
+		if delay < 100*time.Millisecond {
+			delay *= 2
+		}
+	}
+}

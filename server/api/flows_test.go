@@ -1,0 +1,135 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tessera/tessera/runtime/trigger"
+	"github.com/tessera/tessera/server/apitest"
+)
+
+// publishFlow creates app crm (once) and publishes flow through the builder routes.
+func publishFlow(t *testing.T, e *apitest.Env, flow map[string]any) {
+	t.Helper()
+	if r := e.Do("GET", "/api/v1/apps/crm", nil, e.AdminToken); r.Status == 404 {
+		e.Must(201, "POST", "/api/v1/apps", map[string]any{"slug": "crm", "name": "CRM"}, e.AdminToken)
+	}
+	slug := flow["slug"].(string)
+	if r := e.Do("PUT", "/api/v1/apps/crm/flows/"+slug, flow, e.AdminToken); r.Status >= 300 {
+		t.Fatalf("saving flow: %d %s", r.Status, r.Body)
+	}
+	if r := e.Do("POST", "/api/v1/apps/crm/flows/"+slug+"/publish", nil, e.AdminToken); r.Status >= 300 {
+		t.Fatalf("publishing flow: %d %s", r.Status, r.Body)
+	}
+}
+
+func waitRun(t *testing.T, e *apitest.Env, id string) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := e.Must(200, "GET", "/api/v1/runs/"+id, nil, e.AdminToken).JSON()
+		if st := r["status"]; st == "succeeded" || st == "failed" || time.Now().After(deadline) {
+			return r
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestFlowRunAPI(t *testing.T) {
+	e := apitest.New(t)
+	publishFlow(t, e, map[string]any{"slug": "greet", "trigger": map[string]any{"type": "manual"},
+		"nodes": []any{
+			map[string]any{"id": "hello", "type": "set", "params": map[string]any{"values": map[string]any{"msg": "你好 {{ trigger.input.name }}", "n": "{{ trigger.input.n + 1 }}"}}},
+			map[string]any{"id": "check", "type": "condition", "params": map[string]any{"expr": "steps.hello.n > 5"}},
+		},
+		"edges": []any{map[string]any{"from": "hello", "to": "check"}}})
+	r := e.Must(202, "POST", "/api/v1/apps/crm/flows/greet/run", map[string]any{"input": map[string]any{"name": "张三", "n": 9}}, e.AdminToken).JSON()
+	id, _ := r["run_id"].(string)
+	if id == "" {
+		t.Fatalf("no run_id: %v", r)
+	}
+	run := waitRun(t, e, id)
+	if run["status"] != "succeeded" || run["id"] != id {
+		t.Fatalf("run: %v", run)
+	}
+	steps := run["steps"].([]any)
+	if len(steps) != 2 {
+		t.Fatalf("steps: %v", steps)
+	}
+	first := steps[0].(map[string]any)
+	for _, k := range []string{"node", "status", "output", "error", "attempt", "started_at", "finished_at", "input"} {
+		if _, ok := first[k]; !ok {
+			t.Errorf("step lacks %q: %v", k, first)
+		}
+	}
+	if out := first["output"].(map[string]any); out["msg"] != "你好 张三" || out["n"] != 10.0 {
+		t.Fatalf("output %v", out)
+	}
+	list := e.Must(200, "GET", "/api/v1/apps/crm/flows/greet/runs", nil, e.AdminToken).JSON()
+	if items := list["items"].([]any); len(items) != 1 {
+		t.Fatalf("runs list: %v", list)
+	}
+	// retry of a succeeded run is a conflict; unknown run 404; unknown flow 404
+	e.Must(409, "POST", "/api/v1/runs/"+id+"/retry", nil, e.AdminToken)
+	e.Must(404, "GET", "/api/v1/runs/00000000-0000-0000-0000-000000000000", nil, e.AdminToken)
+	e.Must(404, "GET", "/api/v1/runs/nope", nil, e.AdminToken)
+	e.Must(404, "POST", "/api/v1/apps/crm/flows/missing/run", map[string]any{}, e.AdminToken)
+	e.Must(401, "GET", "/api/v1/runs/"+id, nil, "")
+	// a plain user may not run or read the flow
+	_, tok := e.CreateUser("rep@example.com", "Rep", nil)
+	e.Must(403, "POST", "/api/v1/apps/crm/flows/greet/run", map[string]any{}, tok)
+	e.Must(404, "GET", "/api/v1/runs/"+id, nil, tok)
+}
+
+func TestWebhookIdempotencyAndModes(t *testing.T) {
+	e := apitest.New(t)
+	publishFlow(t, e, map[string]any{"slug": "inbound", "trigger": map[string]any{"type": "webhook", "key": "lead-in"},
+		"nodes": []any{map[string]any{"id": "echo", "type": "set", "params": map[string]any{"values": map[string]any{"name": "{{ trigger.body.name }}"}}}}})
+	body := `{"name":"李四"}`
+	var wg sync.WaitGroup
+	ids := make([]string, 100)
+	statuses := make([]int, 100)
+	for i := range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := e.Do("POST", "/hooks/lead-in", body, "", "Idempotency-Key: k-1")
+			statuses[i] = r.Status
+			ids[i], _ = r.JSON()["run_id"].(string)
+		}()
+	}
+	wg.Wait()
+	for i := range 100 {
+		if statuses[i] != 202 || ids[i] == "" || ids[i] != ids[0] {
+			t.Fatalf("call %d: status %d id %q (first %q)", i, statuses[i], ids[i], ids[0])
+		}
+	}
+	var n int
+	if err := e.DB.Pool.QueryRow(context.Background(), `SELECT count(*) FROM flow_runs WHERE flow = 'inbound'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("runs = %d (%v), want 1", n, err)
+	}
+	// same key, another body
+	r := e.Do("POST", "/hooks/lead-in", `{"name":"王五"}`, "", "Idempotency-Key: k-1")
+	if r.Status != 422 || !strings.Contains(string(r.Body), "idempotency") {
+		t.Fatalf("mismatch: %d %s", r.Status, r.Body)
+	}
+	if run := waitRun(t, e, ids[0]); run["status"] != "succeeded" {
+		t.Fatalf("run %v", run)
+	}
+	e.Must(404, "POST", "/hooks/no-such-key", body, "")
+
+	// sync mode with a signature
+	publishFlow(t, e, map[string]any{"slug": "quote", "trigger": map[string]any{"type": "webhook", "key": "quote", "mode": "sync", "secret": "s3cret"},
+		"nodes": []any{map[string]any{"id": "price", "type": "set", "params": map[string]any{"values": map[string]any{"total": "{{ trigger.body.qty * 12.5 }}"}}}}})
+	sb := `{"qty":4}`
+	e.Must(401, "POST", "/hooks/quote", sb, "")
+	e.Must(401, "POST", "/hooks/quote", sb, "", trigger.SignatureHeader+": sha256=00")
+	r = e.Must(200, "POST", "/hooks/quote", sb, "", trigger.SignatureHeader+": "+trigger.Sign("s3cret", []byte(sb)))
+	if got := r.JSON(); fmt.Sprint(got["total"]) != "50" {
+		t.Fatalf("sync output %s", r.Body)
+	}
+}
