@@ -1,0 +1,81 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { App as AntApp, ConfigProvider } from 'antd';
+import enUS from 'antd/locale/en_US';
+import zhCN from 'antd/locale/zh_CN';
+import { useTranslation } from 'react-i18next';
+import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
+import { ApiError, setOnUnauthorized } from './api/client';
+import Shell from './components/Shell';
+import RequireAuth from './components/RequireAuth';
+import Login from './pages/Login';
+import AppsList from './pages/AppsList';
+import AppHome from './pages/AppHome';
+import Templates from './pages/Templates';
+import EntityDesigner from './pages/EntityDesigner';
+import Records from './pages/Records';
+import FormDesigner from './pages/FormDesigner';
+import FormFill from './pages/FormFill';
+import FlowDesigner from './pages/FlowDesigner';
+import { FlowRuns, RunDetail } from './pages/Runs';
+import Tasks from './pages/Tasks';
+import ReportBuilder from './pages/ReportBuilder';
+import DashboardPage from './pages/Dashboard';
+import AdminUsers from './pages/admin/Users';
+import AdminTeams from './pages/admin/Teams';
+import AdminRoles from './pages/admin/Roles';
+import AdminAudit from './pages/admin/Audit';
+import NotFound from './pages/NotFound';
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      retry: (n, e) => !(e instanceof ApiError && e.status >= 400 && e.status < 500) && n < 2,
+      refetchOnWindowFocus: false,
+      staleTime: 5_000,
+    },
+  },
+});
+
+// A 401 on any call means the session is gone: forget the user so RequireAuth sends them to /login.
+setOnUnauthorized(() => queryClient.setQueryData(['me'], null));
+
+export default function Root() {
+  const { i18n } = useTranslation();
+  return (
+    <ConfigProvider locale={i18n.language === 'en' ? enUS : zhCN} theme={{ token: { colorPrimary: '#1677ff', borderRadius: 6 } }}>
+      <AntApp>
+        <QueryClientProvider client={queryClient}>
+          <BrowserRouter>
+            <Routes>
+              <Route path="/login" element={<Login />} />
+              <Route element={<RequireAuth><Shell /></RequireAuth>}>
+                <Route index element={<Navigate to="/apps" replace />} />
+                <Route path="apps" element={<AppsList />} />
+                <Route path="templates" element={<Templates />} />
+                <Route path="tasks" element={<Tasks />} />
+                <Route path="runs/:id" element={<RunDetail />} />
+                <Route path="apps/:app" element={<AppHome />} />
+                <Route path="apps/:app/entities/:slug/design" element={<EntityDesigner />} />
+                <Route path="apps/:app/entities/:slug" element={<Records />} />
+                <Route path="apps/:app/forms/:slug/design" element={<FormDesigner />} />
+                <Route path="apps/:app/forms/:slug" element={<FormFill />} />
+                <Route path="apps/:app/flows/:slug/design" element={<FlowDesigner />} />
+                <Route path="apps/:app/flows/:slug" element={<FlowDesigner />} />
+                <Route path="apps/:app/flows/:slug/runs" element={<FlowRuns />} />
+                <Route path="apps/:app/reports/:slug/design" element={<ReportBuilder />} />
+                <Route path="apps/:app/reports/:slug" element={<ReportBuilder />} />
+                <Route path="apps/:app/dashboards/:slug" element={<DashboardPage />} />
+                <Route path="admin" element={<Navigate to="/admin/users" replace />} />
+                <Route path="admin/users" element={<AdminUsers />} />
+                <Route path="admin/teams" element={<AdminTeams />} />
+                <Route path="admin/roles" element={<AdminRoles />} />
+                <Route path="admin/audit" element={<AdminAudit />} />
+                <Route path="*" element={<NotFound />} />
+              </Route>
+            </Routes>
+          </BrowserRouter>
+        </QueryClientProvider>
+      </AntApp>
+    </ConfigProvider>
+  );
+}

@@ -1,0 +1,100 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { ApiError, api } from './client';
+import type { AppDetail, DefSummary } from './types';
+
+export type DefKind = 'entities' | 'forms' | 'flows' | 'reports' | 'dashboards';
+export const DEF_KINDS: DefKind[] = ['entities', 'forms', 'flows', 'reports', 'dashboards'];
+
+const enc = encodeURIComponent;
+
+/** Path of a definition resource. */
+export function defPath(app: string, kind: DefKind, slug: string): string {
+  return `/api/v1/apps/${enc(app)}/${kind}/${enc(slug)}`;
+}
+
+/**
+ * Extracts the definition body from GET /apps/{app}/{kind}/{slug}. The server may answer the
+ * definition itself or wrap it ({definition|draft|published, version, ...}).
+ */
+export function unwrapDefinition<T>(res: unknown): { def: T | null; meta: Record<string, unknown> } {
+  if (!res || typeof res !== 'object') return { def: null, meta: {} };
+  const r = res as Record<string, unknown>;
+  for (const k of ['draft', 'definition', 'published', 'spec']) {
+    const v = r[k];
+    if (v && typeof v === 'object' && !Array.isArray(v) && (v as Record<string, unknown>).slug !== undefined) {
+      const meta = { ...r };
+      delete meta[k];
+      return { def: v as T, meta };
+    }
+  }
+  return { def: r as T, meta: r };
+}
+
+/** Lists definitions of one kind from an app detail, accepting arrays of objects or slugs. */
+export function defList(app: AppDetail | undefined, kind: DefKind): DefSummary[] {
+  if (!app) return [];
+  let v: unknown = (app as Record<string, unknown>)[kind];
+  if (!v && app.definitions && typeof app.definitions === 'object') {
+    const d = app.definitions as Record<string, unknown>;
+    v = Array.isArray(d) ? (d as Record<string, unknown>[]).filter((x) => x.kind === kind || x.kind === kind.replace(/ies$/, 'y').replace(/s$/, '')) : d[kind];
+  }
+  if (!Array.isArray(v)) return [];
+  return v.map((x) => (typeof x === 'string' ? { slug: x } : (x as DefSummary))).filter((x) => x && x.slug);
+}
+
+export function useApp(app: string | undefined) {
+  return useQuery({
+    queryKey: ['app', app],
+    enabled: !!app,
+    queryFn: () => api<AppDetail>(`/api/v1/apps/${enc(app!)}`),
+  });
+}
+
+/** Loads a definition; a 404 resolves to null (new definition). */
+export function useDefinition<T>(app: string, kind: DefKind, slug: string, enabled = true) {
+  return useQuery({
+    queryKey: ['def', app, kind, slug],
+    enabled: enabled && !!app && !!slug,
+    queryFn: async () => {
+      try {
+        return unwrapDefinition<T>(await api(defPath(app, kind, slug)));
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) return { def: null, meta: {} };
+        throw e;
+      }
+    },
+  });
+}
+
+export function useVersions(app: string, kind: DefKind, slug: string, enabled: boolean) {
+  return useQuery({
+    queryKey: ['versions', app, kind, slug],
+    enabled,
+    queryFn: async () => {
+      const r = await api<unknown>(`${defPath(app, kind, slug)}/versions`);
+      const list = Array.isArray(r) ? r : ((r as { items?: unknown[] })?.items ?? (r as { versions?: unknown[] })?.versions ?? []);
+      return list as { version: number; created_at?: string; published_at?: string; created_by?: string; author?: string }[];
+    },
+  });
+}
+
+/** Save draft (PUT) and publish (POST .../publish) mutations for a definition. */
+export function useSaveDefinition(app: string, kind: DefKind) {
+  const qc = useQueryClient();
+  const save = useMutation({
+    mutationFn: ({ slug, def }: { slug: string; def: unknown }) => api(defPath(app, kind, slug), { method: 'PUT', body: def }),
+    onSuccess: (_r, v) => {
+      void qc.invalidateQueries({ queryKey: ['app', app] });
+      void qc.invalidateQueries({ queryKey: ['def', app, kind, v.slug] });
+    },
+  });
+  const publish = useMutation({
+    mutationFn: ({ slug }: { slug: string }) => api<{ version: number }>(`${defPath(app, kind, slug)}/publish`, { method: 'POST' }),
+    onSuccess: (_r, v) => {
+      void qc.invalidateQueries({ queryKey: ['app', app] });
+      void qc.invalidateQueries({ queryKey: ['versions', app, kind, v.slug] });
+      void qc.invalidateQueries({ queryKey: ['def', app, kind, v.slug] });
+    },
+  });
+  return { save, publish };
+}

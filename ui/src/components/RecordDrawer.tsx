@@ -1,0 +1,178 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { Alert, App, Button, Drawer, Empty, Form, Space, Tabs, Timeline, Typography } from 'antd';
+import dayjs from 'dayjs';
+import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { ApiError, api, errorMessage } from '../api/client';
+import { recordsPath, useHistory } from '../api/records';
+import type { EntityDef, RecordItem } from '../api/types';
+import FieldInput, { fieldLabel, type FileRef } from './FieldInput';
+import { applyFieldErrors } from './formErrors';
+
+interface Props {
+  app: string;
+  entity: EntityDef;
+  record: RecordItem | null; // null = create
+  open: boolean;
+  onClose: () => void;
+}
+
+/** Values to send: attachments become [{id}] references, computed fields are dropped. */
+export function toPayload(entity: EntityDef, values: Record<string, unknown>, original?: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of entity.fields) {
+    if (f.type === 'autonumber' || f.type === 'formula') continue;
+    if (!(f.key in values)) continue;
+    let v = values[f.key];
+    if (f.type === 'attachment') v = ((Array.isArray(v) ? v : []) as FileRef[]).map((x) => ({ id: x.id }));
+    if (v === undefined) v = null;
+    if (original) {
+      const before = original[f.key];
+      const same = f.type === 'attachment'
+        ? JSON.stringify(((Array.isArray(before) ? before : []) as FileRef[]).map((x) => x.id)) === JSON.stringify((v as FileRef[]).map((x) => x.id))
+        : JSON.stringify(before ?? null) === JSON.stringify(v);
+      if (same) continue;
+    }
+    out[f.key] = v;
+  }
+  return out;
+}
+
+function describeChanges(changes: unknown): string {
+  if (!changes || typeof changes !== 'object') return '';
+  return Object.entries(changes as Record<string, unknown>)
+    .map(([k, v]) => {
+      if (v && typeof v === 'object' && !Array.isArray(v) && ('from' in v || 'to' in v || 'old' in v || 'new' in v)) {
+        const o = v as Record<string, unknown>;
+        const from = o.from ?? o.old;
+        const to = o.to ?? o.new;
+        return `${k}: ${JSON.stringify(from ?? null)} → ${JSON.stringify(to ?? null)}`;
+      }
+      return `${k}: ${JSON.stringify(v)}`;
+    })
+    .join('\n');
+}
+
+/** Create/edit drawer generated from the entity definition, with the record's timeline. */
+export default function RecordDrawer({ app, entity, record, open, onClose }: Props) {
+  const { t, i18n } = useTranslation();
+  const [form] = Form.useForm();
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const history = useHistory(app, entity.slug, open && record ? record.id : undefined);
+
+  useEffect(() => {
+    if (!open) return;
+    form.resetFields();
+    setError(null);
+    if (record) form.setFieldsValue(record.data);
+    else {
+      const defaults: Record<string, unknown> = {};
+      for (const f of entity.fields) if (f.default !== undefined) defaults[f.key] = f.default;
+      form.setFieldsValue(defaults);
+    }
+  }, [open, record, form, entity]);
+
+  const save = async () => {
+    let values: Record<string, unknown>;
+    try {
+      values = await form.validateFields();
+    } catch {
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      if (record) {
+        const body = toPayload(entity, values, record.data);
+        await api(recordsPath(app, entity.slug, record.id), { method: 'PATCH', body, headers: { 'If-Match': String(record.version) } });
+        message.success(t('records.saved'));
+      } else {
+        const r = await api<RecordItem>(recordsPath(app, entity.slug), { method: 'POST', body: toPayload(entity, values) });
+        message.success(r?.merged ? t('records.merged') : t('records.created'));
+      }
+      void qc.invalidateQueries({ queryKey: ['records', app, entity.slug] });
+      void qc.invalidateQueries({ queryKey: ['history', app, entity.slug] });
+      onClose();
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 409) setError(record ? t('records.conflict') : errorMessage(e));
+      else if (!applyFieldErrors(form, e)) setError(errorMessage(e));
+      else if (e instanceof ApiError && e.problem.detail) setError(e.problem.detail);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const formPane = (
+    <Form form={form} layout="vertical" data-testid="record-form">
+      {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 12 }} data-testid="record-error" />}
+      {entity.fields.map((f) => (
+        <Form.Item
+          key={f.key}
+          name={f.key}
+          label={fieldLabel(f, i18n.language)}
+          rules={f.required && f.type !== 'autonumber' && f.type !== 'formula' ? [{ required: true, message: t('common.required') }] : []}
+        >
+          <FieldInput field={f} app={app} />
+        </Form.Item>
+      ))}
+    </Form>
+  );
+
+  const timeline = history.isError ? (
+    <Alert type="warning" title={errorMessage(history.error)} />
+  ) : (history.data ?? []).length === 0 ? (
+    <Empty />
+  ) : (
+    <Timeline
+      data-testid="record-timeline"
+      items={(history.data ?? []).map((ev) => ({
+        color: ev.kind === 'stage' || ev.kind === 'stage_changed' ? 'green' : ev.kind === 'created' ? 'blue' : 'gray',
+        content: (
+          <div>
+            <Typography.Text strong>{t(`history.${ev.kind}`, { defaultValue: ev.kind ?? '' })}</Typography.Text>{' '}
+            <Typography.Text type="secondary">{ev.at ? dayjs(ev.at).format('YYYY-MM-DD HH:mm:ss') : ''} {ev.actor_name ?? ''}</Typography.Text>
+            <pre style={{ whiteSpace: 'pre-wrap', margin: 0, fontSize: 12 }}>{describeChanges(ev.changes)}</pre>
+          </div>
+        ),
+      }))}
+    />
+  );
+
+  return (
+    <Drawer
+      title={record ? t('records.edit') : t('records.new')}
+      open={open}
+      onClose={onClose}
+      size={560}
+      destroyOnHidden
+      extra={
+        <Space>
+          <Button onClick={onClose}>{t('common.cancel')}</Button>
+          <Button type="primary" onClick={save} loading={busy} data-testid="record-save">
+            {t('common.save')}
+          </Button>
+        </Space>
+      }
+    >
+      {record ? (
+        <Tabs
+          items={[
+            { key: 'form', label: t('records.details'), children: formPane },
+            { key: 'history', label: t('records.history'), children: timeline },
+          ]}
+        />
+      ) : (
+        formPane
+      )}
+      {record && (
+        <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+          id {record.id} · v{record.version}
+          {record.updated_at ? ` · ${dayjs(record.updated_at).format('YYYY-MM-DD HH:mm')}` : ''}
+        </Typography.Text>
+      )}
+    </Drawer>
+  );
+}

@@ -1,0 +1,2 @@
+export function FlowRuns() { return null; }
+export function RunDetail() { return null; }
