@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/tessera/tessera/server/apitest"
@@ -156,5 +157,16 @@ func TestSalesTemplateInstalls(t *testing.T) {
 	}
 	if n := len(app["entities"].([]any)); n != 7 {
 		t.Fatalf("sales template has %d entities", n)
+	}
+	roles := e.Must(200, "GET", "/api/v1/admin/roles?app=sales", nil, e.AdminToken)
+	for _, name := range []string{"sales_rep", "sales_manager", "sales_director", "legal", "finance"} {
+		if !strings.Contains(string(roles.Body), `"`+name+`"`) {
+			t.Fatalf("role %s missing after install: %s", name, roles.Body)
+		}
+	}
+	// The export carries the roles back out.
+	exp := e.Must(200, "GET", "/api/v1/apps/sales/export", nil, e.AdminToken)
+	if !strings.Contains(string(exp.Body), `"sales_rep"`) {
+		t.Fatalf("export lacks roles")
 	}
 }

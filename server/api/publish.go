@@ -1,0 +1,100 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/builder/store"
+	"github.com/tessera/tessera/builder/validate"
+	"github.com/tessera/tessera/runtime/authz"
+	"github.com/tessera/tessera/runtime/defs"
+	"github.com/tessera/tessera/runtime/engine"
+	"github.com/tessera/tessera/runtime/records"
+	"github.com/tessera/tessera/runtime/report"
+	"github.com/tessera/tessera/server/auth"
+)
+
+// engineNodes answers validate.Catalog from the engine's node registry.
+type engineNodes struct{}
+
+func (engineNodes) HasNode(t string) bool {
+	for _, n := range engine.NodeTypes() {
+		if n.Name == t {
+			return true
+		}
+	}
+	return false
+}
+
+// initPublishHooks connects publishing to the runtime: flows are compiled, reports validated
+// against their entity, entities get their indexes, and bundles carry roles.
+func (s *Server) initPublishHooks() {
+	s.Store.SetHooks(store.Hooks{
+		Catalog: engineNodes{},
+		Check: func(ctx context.Context, app *store.App, kind string, def any, lk validate.Lookup) spec.Errors {
+			switch d := def.(type) {
+			case *spec.Flow:
+				_, errs := engine.Compile(d)
+				return errs
+			case *spec.Report:
+				return report.Validate(d, lk.Entity(d.Entity))
+			}
+			return nil
+		},
+		Provision: func(ctx context.Context, tx pgx.Tx, app *store.App, kind string, def any) error {
+			if ent, ok := def.(*spec.Entity); ok {
+				if err := records.ProvisionIndexes(ctx, tx, &defs.App{ID: app.ID, Slug: app.Slug, Name: app.Name, Settings: app.Settings}, ent); err != nil {
+					return fmt.Errorf("creating indexes: %w", err)
+				}
+			}
+			return nil
+		},
+		ExportRoles: func(ctx context.Context, app *store.App) (json.RawMessage, error) {
+			roles, err := s.Policies.ListRoles(ctx, app.Slug)
+			if err != nil {
+				return nil, err
+			}
+			var custom []authz.RoleDef
+			for _, r := range roles {
+				if !r.Builtin {
+					r.App = ""
+					custom = append(custom, r)
+				}
+			}
+			return json.Marshal(custom)
+		},
+	})
+	// Roles are installed right after the bundle's definitions committed.
+	s.AfterImport = func(ctx context.Context, p *auth.Principal, app *store.App, b *store.Bundle) error {
+		if len(b.Roles) == 0 || string(b.Roles) == "null" {
+			return nil
+		}
+		var roles []authz.RoleDef
+		if err := json.Unmarshal(b.Roles, &roles); err != nil {
+			return spec.Errors{{Field: "roles", Code: "invalid_type", Message: "roles must be a list of role definitions"}}
+		}
+		for i, r := range roles {
+			r.App = app.Slug
+			if _, _, err := s.Policies.PutRole(ctx, p.UserID, r); err != nil {
+				return prefixFieldErrors(err, fmt.Sprintf("roles[%d].", i))
+			}
+		}
+		return nil
+	}
+}
+
+func prefixFieldErrors(err error, prefix string) error {
+	if errs, ok := err.(spec.Errors); ok {
+		out := make(spec.Errors, len(errs))
+		for i, e := range errs {
+			e.Field = prefix + e.Field
+			out[i] = e
+		}
+		return out
+	}
+	return fmt.Errorf("%s %w", prefix, err)
+}
