@@ -6,7 +6,8 @@ INSERT INTO casbin_rule (ptype, v0, v1, v2, v3, v4) VALUES
     ('p', 'builder', '*',        '*',        '*',      'all'),
     ('p', 'member',  '*',        'entity:*', 'read',   'own'),
     ('p', 'member',  '*',        'entity:*', 'create', 'own'),
-    ('p', 'member',  '*',        'form:*',   'read',   'all')
+    ('p', 'member',  '*',        'form:*',   'read',   'all'),
+    ('p', 'member',  '*',        'app',      'read',   'all')
 ON CONFLICT DO NOTHING;
 
 -- The policy version: bumped in the same transaction as every policy, user or team change and

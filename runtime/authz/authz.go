@@ -307,6 +307,10 @@ func (a *Authorizer) Can(_ context.Context, sub access.Subject, appID uuid.UUID,
 	if sub.IsAdmin || sub.System {
 		return true, nil
 	}
+	if resource == "app" && action == "read" {
+		roles, err := a.userRoles(sub, appID.String())
+		return len(roles) > 0, err
+	}
 	ok, err := a.enf.Enforce(sub.UserID.String(), appID.String(), resource, action)
 	if err != nil {
 		return false, fmt.Errorf("authz: enforcing %s %s: %w", action, resource, err)
@@ -320,7 +324,8 @@ func (a *Authorizer) Can(_ context.Context, sub access.Subject, appID uuid.UUID,
 // Field rules merge so that the most permissive role wins: among the roles that grant the
 // action, a field is hidden only when every one of them hides it, and read-only only when every
 // one of them makes it read-only or hides it (a role's hidden field is read-only for it too).
-// Platform admins and system subjects get access.All().
+// Any role in an app allows reading resource "app" (seeing the app). Platform admins and system
+// subjects get access.All().
 func (a *Authorizer) Grant(ctx context.Context, sub access.Subject, appID uuid.UUID, resource, action string) (access.Grant, error) {
 	if sub.IsAdmin || sub.System {
 		return access.All(), nil
@@ -338,6 +343,9 @@ func (a *Authorizer) Grant(ctx context.Context, sub access.Subject, appID uuid.U
 		return none, nil
 	}
 	best := access.ScopeNone
+	if resource == "app" && action == "read" {
+		best = access.ScopeAll // any role in an app lets its holder see the app itself
+	}
 	var granting []string
 	for _, role := range roles {
 		rules, err := a.enf.GetFilteredPolicy(0, role)

@@ -334,6 +334,9 @@ func TestBuiltinRolesAndWildcards(t *testing.T) {
 		{o.repA, "entity:lead", "delete", "none"},
 		{o.repA, "form:web-lead", "read", "all"},
 		{o.repA, "app", "publish", "none"},
+		{o.repA, "app", "read", "all"},     // member sees the app
+		{o.director, "app", "read", "all"}, // any role lets its holder see the app
+		{o.outsider, "app", "read", "none"},
 		{o.repC, "report:pipeline", "read", "all"}, // "*" resource
 		{o.repC, "app", "read", "all"},
 		{o.repC, "report:pipeline", "export", "none"},
