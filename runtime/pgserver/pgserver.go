@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"os/user"
@@ -102,6 +103,11 @@ func Start(ctx context.Context, dir string) (*Cluster, error) {
 		return nil, fmt.Errorf("creating data dir: %w", err)
 	}
 	_ = os.Chmod(dir, 0o755) // the cluster's OS user must traverse it
+	if cred != nil {
+		if err := ensureTraversable(filepath.Dir(dir), cred); err != nil {
+			return nil, err
+		}
+	}
 	for _, d := range []string{c.Dir, c.SockDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("creating %s: %w", d, err)
@@ -163,6 +169,34 @@ func Start(ctx context.Context, dir string) (*Cluster, error) {
 		if time.Now().After(deadline) {
 			c.Stop()
 			return nil, errors.New("postgres did not become ready within 60s; see postgres.log in the data dir")
+		}
+	}
+}
+
+// ensureTraversable makes every ancestor of dir searchable by the cluster's OS user (a checkout
+// under /root is 0700): it adds a search-only ACL entry for that user, or, without setfacl,
+// the others' search bit (not read: directory listings stay private).
+func ensureTraversable(dir string, cred *syscall.Credential) error {
+	for d := dir; ; d = filepath.Dir(d) {
+		var st syscall.Stat_t
+		if err := syscall.Stat(d, &st); err != nil {
+			return fmt.Errorf("checking %s: %w", d, err)
+		}
+		ok := st.Mode&0o001 != 0 || (st.Uid == cred.Uid && st.Mode&0o100 != 0) || (st.Gid == cred.Gid && st.Mode&0o010 != 0)
+		if !ok {
+			granted := false
+			if p, err := exec.LookPath("setfacl"); err == nil {
+				granted = exec.Command(p, "-m", fmt.Sprintf("u:%d:x", cred.Uid), d).Run() == nil
+			}
+			if !granted {
+				if err := os.Chmod(d, os.FileMode(st.Mode&0o7777)|0o001); err != nil {
+					return fmt.Errorf("the PostgreSQL user cannot reach the data dir through %s and granting search permission failed: %w; use a TESSERA_DATA_DIR outside it", d, err)
+				}
+			}
+			slog.Warn("granted the PostgreSQL OS user search permission on a parent of the data dir", "dir", d)
+		}
+		if d == "/" || d == "." {
+			return nil
 		}
 	}
 }
