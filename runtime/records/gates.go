@@ -1,0 +1,234 @@
+package records
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/vm"
+	"github.com/google/uuid"
+
+	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/runtime/filter"
+)
+
+// Gate and formula expressions are expr-lang programs over this environment:
+//
+//	record  map   values after the change (plus id, owner_id, team_id)
+//	old     map   values before the change (empty on create)
+//	now     time  the time of the write
+//
+// Besides expr's built-ins (any, all, filter, len, date(), duration(), contains, matches, ...)
+// these helpers are available:
+//
+//	hoursBetween(a, b)  absolute hours between two times (time values or ISO strings);
+//	                    +Inf when either is missing, so "<= 72" is false
+//	daysBetween(a, b)   the same in days
+//	toTime(s)           parses an ISO date or date-time (nil when empty or invalid)
+//	isEmpty(v)          true for nil, "", [] and {}
+//
+// Example gate: any(record.files, {.name contains "报价单" && .type == "application/pdf" &&
+// hoursBetween(.uploaded_at, record.last_customer_message_at) <= 72})
+
+// maxExprLength bounds the source of one expression.
+const maxExprLength = 4000
+
+func toTime(v any) (time.Time, bool) {
+	switch x := v.(type) {
+	case time.Time:
+		return x, !x.IsZero()
+	case *time.Time:
+		if x != nil {
+			return *x, true
+		}
+	case string:
+		if t, err := filter.ParseTime(x); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+func exprOptions(env map[string]any) []expr.Option {
+	between := func(unit time.Duration) func(params ...any) (any, error) {
+		return func(params ...any) (any, error) {
+			if len(params) != 2 {
+				return nil, errors.New("expects two times")
+			}
+			a, ok1 := toTime(params[0])
+			b, ok2 := toTime(params[1])
+			if !ok1 || !ok2 {
+				return math.Inf(1), nil
+			}
+			return math.Abs(float64(a.Sub(b)) / float64(unit)), nil
+		}
+	}
+	return []expr.Option{
+		expr.Env(env),
+		expr.AllowUndefinedVariables(),
+		expr.Function("hoursBetween", between(time.Hour), new(func(any, any) float64)),
+		expr.Function("daysBetween", between(24*time.Hour), new(func(any, any) float64)),
+		expr.Function("toTime", func(params ...any) (any, error) {
+			if t, ok := toTime(params[0]); ok {
+				return t, nil
+			}
+			return nil, nil
+		}, new(func(any) any)),
+		expr.Function("isEmpty", func(params ...any) (any, error) { return isEmpty(params[0]), nil }, new(func(any) bool)),
+	}
+}
+
+func gateEnv() map[string]any {
+	return map[string]any{"record": map[string]any{}, "old": map[string]any{}, "now": time.Time{}}
+}
+
+// CompileGate compiles a stage gate expression (it must yield a boolean). The builder's
+// validation can call it to reject a broken gate before publishing.
+func CompileGate(src string) (*vm.Program, error) {
+	if len(src) > maxExprLength {
+		return nil, fmt.Errorf("the expression is longer than %d characters", maxExprLength)
+	}
+	return expr.Compile(src, append(exprOptions(gateEnv()), expr.AsBool())...)
+}
+
+// CompileFormula compiles a formula field expression over record.
+func CompileFormula(src string) (*vm.Program, error) {
+	if len(src) > maxExprLength {
+		return nil, fmt.Errorf("the expression is longer than %d characters", maxExprLength)
+	}
+	return expr.Compile(src, exprOptions(gateEnv())...)
+}
+
+// programs caches compiled gate and formula programs per entity version.
+type programs struct {
+	mu    sync.Mutex
+	cache map[progKey]*compiled
+}
+
+type progKey struct {
+	app     uuid.UUID
+	entity  string
+	version int
+}
+
+type compiled struct {
+	gates    []*vm.Program // per transition (nil when no require)
+	gateErrs []error
+	formulas map[string]*vm.Program
+}
+
+func (p *programs) get(app uuid.UUID, ent *spec.Entity, version int) *compiled {
+	key := progKey{app, ent.Slug, version}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cache == nil || len(p.cache) > 5000 {
+		p.cache = map[progKey]*compiled{}
+	}
+	if c, ok := p.cache[key]; ok {
+		return c
+	}
+	c := &compiled{formulas: map[string]*vm.Program{}}
+	if ent.Stages != nil {
+		for _, t := range ent.Stages.Transitions {
+			var prog *vm.Program
+			var err error
+			if strings.TrimSpace(t.Require) != "" {
+				prog, err = CompileGate(t.Require)
+			}
+			c.gates = append(c.gates, prog)
+			c.gateErrs = append(c.gateErrs, err)
+		}
+	}
+	for _, f := range ent.Fields {
+		if f.Type == spec.TypeFormula && f.Formula != "" {
+			if prog, err := CompileFormula(f.Formula); err == nil {
+				c.formulas[f.Key] = prog
+			}
+		}
+	}
+	p.cache[key] = c
+	return c
+}
+
+// checkGates evaluates the transitions that apply to moving the stage from `from` to `to`
+// ("" from = the record is being created, which checks every gate into `to`).
+func checkGates(ent *spec.Entity, c *compiled, from, to string, record, old map[string]any, now time.Time) error {
+	st := ent.Stages
+	if st == nil || st.Field == "" || from == to || to == "" {
+		return nil
+	}
+	gateErr := func(msg string) error {
+		return spec.Errors{{Field: st.Field, Code: "stage_gate", Message: msg}}
+	}
+	matched := false
+	for i, t := range st.Transitions {
+		if t.To != to && t.To != "*" {
+			continue
+		}
+		if from != "" && t.From != from && t.From != "*" {
+			continue
+		}
+		matched = true
+		msg := t.Message
+		if msg == "" {
+			msg = fmt.Sprintf("moving from %q to %q is not allowed yet (不满足阶段推进条件)", from, to)
+		}
+		if t.Allow != nil && !*t.Allow {
+			return gateErr(msg)
+		}
+		if i >= len(c.gates) || c.gates[i] == nil {
+			if i < len(c.gateErrs) && c.gateErrs[i] != nil {
+				return gateErr(msg)
+			}
+			continue
+		}
+		out, err := expr.Run(c.gates[i], map[string]any{"record": record, "old": old, "now": now})
+		if err != nil {
+			return gateErr(msg)
+		}
+		if ok, _ := out.(bool); !ok {
+			return gateErr(msg)
+		}
+	}
+	if st.Strict && !matched && from != "" {
+		return gateErr(fmt.Sprintf("moving from %q to %q is not allowed (不允许的阶段变更)", from, to))
+	}
+	return nil
+}
+
+// computeFormulas sets every formula field of data from its program (nil on error).
+func computeFormulas(ent *spec.Entity, c *compiled, data, old map[string]any, now time.Time) {
+	for _, f := range ent.Fields {
+		if f.Type != spec.TypeFormula {
+			continue
+		}
+		prog := c.formulas[f.Key]
+		if prog == nil {
+			delete(data, f.Key)
+			continue
+		}
+		out, err := expr.Run(prog, map[string]any{"record": data, "old": old, "now": now})
+		if err != nil || out == nil {
+			delete(data, f.Key)
+			continue
+		}
+		switch x := out.(type) {
+		case int:
+			out = float64(x)
+		case int64:
+			out = float64(x)
+		case time.Time:
+			out = x.UTC().Format(time.RFC3339Nano)
+		case float64:
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				delete(data, f.Key)
+				continue
+			}
+		}
+		data[f.Key] = out
+	}
+}

@@ -1,0 +1,101 @@
+package records
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/runtime/defs"
+	"github.com/tessera/tessera/runtime/filter"
+)
+
+var (
+	slugRe = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
+	keyRe  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
+)
+
+// indexPrefix is the name prefix of every index of one entity: rx_<12 hex of app+entity>_.
+func indexPrefix(appID uuid.UUID, entity string) string {
+	h := sha256.Sum256([]byte(appID.String() + "|" + entity))
+	return "rx_" + hex.EncodeToString(h[:6]) + "_"
+}
+
+// IndexName is the deterministic name of the expression index of field f: it changes when the
+// field's key, comparison kind or uniqueness changes, so a publish creates a fresh index.
+func IndexName(appID uuid.UUID, entity string, f *spec.Field) string {
+	_, kind := filter.FieldExpr("", f)
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%t", f.Key, kind, f.Unique)))
+	return indexPrefix(appID, entity) + hex.EncodeToString(h[:6])
+}
+
+// ProvisionIndexes creates the expression indexes (unique ones for unique fields) that the
+// entity's unique and indexed fields (and report_index) ask for, on the live records of this
+// app and entity, and drops this entity's indexes that are no longer wanted. It is idempotent
+// and runs inside the publishing transaction: when existing records violate a new unique
+// field, it fails and the publish rolls back.
+func ProvisionIndexes(ctx context.Context, tx pgx.Tx, app *defs.App, ent *spec.Entity) error {
+	if app == nil || ent == nil {
+		return fmt.Errorf("provisioning indexes: no app or entity")
+	}
+	if !slugRe.MatchString(ent.Slug) {
+		return fmt.Errorf("provisioning indexes: invalid entity slug %q", ent.Slug)
+	}
+	reportIdx := map[string]bool{}
+	for _, k := range ent.ReportIndex {
+		reportIdx[k] = true
+	}
+	want := map[string]bool{}
+	for i := range ent.Fields {
+		f := &ent.Fields[i]
+		if !f.Unique && !f.Indexed && !reportIdx[f.Key] {
+			continue
+		}
+		if !keyRe.MatchString(f.Key) {
+			return fmt.Errorf("provisioning indexes: invalid field key %q", f.Key)
+		}
+		expr, kind := filter.FieldExpr("", f)
+		name := IndexName(app.ID, ent.Slug, f)
+		want[name] = true
+		method := ""
+		if kind == filter.KindArray || kind == filter.KindFiles {
+			if f.Unique {
+				return fmt.Errorf("provisioning indexes: list field %q cannot be unique", f.Key)
+			}
+			method = " USING gin"
+		}
+		unique := ""
+		if f.Unique {
+			unique = "UNIQUE "
+		}
+		// Only validated identifiers reach this statement: the app id is a UUID, the slug and
+		// key match strict patterns, and both are quoted as literals.
+		sql := fmt.Sprintf(`CREATE %sINDEX IF NOT EXISTS %s ON records%s ((%s)) WHERE app_id = '%s' AND entity = %s AND deleted_at IS NULL`,
+			unique, name, method, expr, app.ID.String(), quoteLit(ent.Slug))
+		if _, err := tx.Exec(ctx, sql); err != nil {
+			return fmt.Errorf("creating index for %s.%s: %w", ent.Slug, f.Key, err)
+		}
+	}
+	rows, err := tx.Query(ctx, `SELECT indexname FROM pg_indexes WHERE tablename = 'records' AND indexname LIKE $1`, indexPrefix(app.ID, ent.Slug)+"%")
+	if err != nil {
+		return fmt.Errorf("listing indexes: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("listing indexes: %w", err)
+	}
+	for _, n := range names {
+		if !want[n] && strings.HasPrefix(n, indexPrefix(app.ID, ent.Slug)) && regexp.MustCompile(`^rx_[0-9a-f]{12}_[0-9a-f]{12}$`).MatchString(n) {
+			if _, err := tx.Exec(ctx, `DROP INDEX IF EXISTS `+n); err != nil {
+				return fmt.Errorf("dropping index %s: %w", n, err)
+			}
+		}
+	}
+	return nil
+}

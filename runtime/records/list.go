@@ -1,0 +1,265 @@
+package records
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/runtime/access"
+	"github.com/tessera/tessera/runtime/defs"
+	"github.com/tessera/tessera/runtime/filter"
+)
+
+// List limits.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 500
+	MaxQLength   = 200
+)
+
+// cursor is the decoded position after the last row of a page.
+type cursor struct {
+	Sort string    `json:"s"` // hash of the sort spec the cursor belongs to
+	Vals []*string `json:"v"` // the sort key values (text form) of the last row
+	ID   uuid.UUID `json:"i"`
+}
+
+func sortHash(spec string) string {
+	h := sha256.Sum256([]byte(spec))
+	return hex.EncodeToString(h[:6])
+}
+
+func encodeCursor(c cursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (cursor, bool) {
+	var c cursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) > 4096 || json.Unmarshal(b, &c) != nil {
+		return c, false
+	}
+	return c, true
+}
+
+// where builds the WHERE clause shared by List and Count: app, entity, liveness, scope,
+// filter and q.
+func where(app *defs.App, ent *spec.Entity, qy ListQuery, g access.Grant, args *[]any) (string, error) {
+	*args = append(*args, app.ID, ent.Slug)
+	parts := []string{"r.app_id = $1", "r.entity = $2", "r.deleted_at IS NULL"}
+	if p := g.RowPredicate("r", args); p != "" {
+		parts = append(parts, p)
+	}
+	pred, err := filter.Compile(qy.Filter, ent, g.Hidden, "r", args)
+	if err != nil {
+		return "", err
+	}
+	if pred != "" {
+		parts = append(parts, pred)
+	}
+	if q := strings.TrimSpace(qy.Q); q != "" {
+		if utf8.RuneCountInString(q) > MaxQLength {
+			return "", spec.Errors{{Field: "q", Code: "too_long", Message: fmt.Sprintf("search text is longer than %d characters (搜索内容过长)", MaxQLength)}}
+		}
+		var ors []string
+		*args = append(*args, filter.LikePattern(q))
+		n := len(*args)
+		for i := range ent.Fields {
+			f := &ent.Fields[i]
+			if g.Hidden[f.Key] || !searchable(f) {
+				continue
+			}
+			ors = append(ors, fmt.Sprintf("(r.data->>%s) ILIKE $%d", quoteLit(f.Key), n))
+		}
+		if len(ors) == 0 {
+			parts = append(parts, "false")
+		} else {
+			parts = append(parts, "("+strings.Join(ors, " OR ")+")")
+		}
+	}
+	return strings.Join(parts, " AND "), nil
+}
+
+func quoteLit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// searchable reports whether the full-text q looks into f (text-like fields unless the field
+// says searchable: false).
+func searchable(f *spec.Field) bool {
+	if f.Searchable != nil {
+		return *f.Searchable
+	}
+	switch f.Type {
+	case spec.TypeText, spec.TypeTextarea, spec.TypeEmail, spec.TypePhone, spec.TypeURL, spec.TypeSelect, spec.TypeAutonumber:
+		return true
+	}
+	return false
+}
+
+// List returns one page of records in the grant's scope, filtered, searched and sorted
+// (default -created_at), with an opaque cursor for the next page.
+func (s *Store) List(ctx context.Context, app *defs.App, entity string, qy ListQuery, g access.Grant) (*Page, error) {
+	ent, _, err := s.entity(ctx, app, entity)
+	if err != nil {
+		return nil, err
+	}
+	if !g.Allowed() {
+		return nil, ErrForbidden
+	}
+	limit := qy.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	if limit > MaxLimit {
+		limit = MaxLimit
+	}
+	sortSpec := strings.TrimSpace(qy.Sort)
+	if sortSpec == "" {
+		sortSpec = "-created_at"
+	}
+	keys, err := filter.SortKeys(sortSpec, ent, g.Hidden, "r")
+	if err != nil {
+		return nil, err
+	}
+	var args []any
+	w, err := where(app, ent, qy, g, &args)
+	if err != nil {
+		return nil, err
+	}
+	// sort keys other than id, with the id tie-breaker last
+	var sk []filter.SortKey
+	idDesc := false
+	for _, k := range keys {
+		if k.Name == "id" {
+			idDesc = k.Desc
+			continue
+		}
+		sk = append(sk, k)
+	}
+	if qy.Cursor != "" {
+		c, ok := decodeCursor(qy.Cursor)
+		if !ok || c.Sort != sortHash(sortSpec) || len(c.Vals) != len(sk) {
+			return nil, spec.Errors{{Field: "cursor", Code: "invalid", Message: "the cursor is invalid or belongs to another sort (分页游标无效)"}}
+		}
+		w += " AND " + afterPredicate(sk, idDesc, c, &args)
+	}
+	cols := recordCols
+	for i, k := range sk {
+		cols += fmt.Sprintf(", (%s)::text AS sk%d", k.Expr, i)
+	}
+	sql := fmt.Sprintf(`SELECT %s FROM records r WHERE %s ORDER BY %s LIMIT %d`, prefixCols(cols), w, filter.OrderBy(keys, "r"), limit+1)
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing records: %w", err)
+	}
+	defer rows.Close()
+	page := &Page{Items: []*Record{}}
+	var lastVals []*string
+	for rows.Next() {
+		r := &Record{Entity: entity}
+		var raw []byte
+		vals := make([]*string, len(sk))
+		dest := []any{&r.ID, &raw, &r.Version, &r.OwnerID, &r.TeamID, &r.CreatedAt, &r.UpdatedAt}
+		for i := range vals {
+			dest = append(dest, &vals[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("reading records: %w", err)
+		}
+		if err := decodeData(raw, &r.Data); err != nil {
+			return nil, fmt.Errorf("decoding record data: %w", err)
+		}
+		if len(page.Items) == limit {
+			c := encodeCursor(cursor{Sort: sortHash(sortSpec), Vals: lastVals, ID: page.Items[len(page.Items)-1].ID})
+			page.NextCursor = &c
+			break
+		}
+		page.Items = append(page.Items, visible(r, g))
+		lastVals = vals
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing records: %w", err)
+	}
+	return page, nil
+}
+
+func prefixCols(cols string) string {
+	return strings.NewReplacer("id, data, version, owner_id, team_id, created_at, updated_at",
+		"r.id, r.data, r.version, r.owner_id, r.team_id, r.created_at, r.updated_at").Replace(cols)
+}
+
+// afterPredicate is the keyset condition "row comes after the cursor" for the ORDER BY that
+// filter.OrderBy renders (every key NULLS LAST, then id).
+func afterPredicate(keys []filter.SortKey, idDesc bool, c cursor, args *[]any) string {
+	arg := func(v any, typ string) string {
+		*args = append(*args, v)
+		return fmt.Sprintf("$%d::%s", len(*args), typ)
+	}
+	idOp := ">"
+	if idDesc {
+		idOp = "<"
+	}
+	var ors []string
+	var eqs []string
+	for i, k := range keys {
+		typ := castType(k.Kind)
+		v := c.Vals[i]
+		var after string
+		if v == nil {
+			after = "false" // NULLs are last: nothing sorts after a NULL on this key but more NULLs
+		} else {
+			op := ">"
+			if k.Desc {
+				op = "<"
+			}
+			after = fmt.Sprintf("(%s %s %s OR %s IS NULL)", k.Expr, op, arg(*v, typ), k.Expr)
+		}
+		ors = append(ors, "("+strings.Join(append(append([]string{}, eqs...), after), " AND ")+")")
+		if v == nil {
+			eqs = append(eqs, k.Expr+" IS NULL")
+		} else {
+			eqs = append(eqs, fmt.Sprintf("%s = %s", k.Expr, arg(*v, typ)))
+		}
+	}
+	ors = append(ors, "("+strings.Join(append(append([]string{}, eqs...), fmt.Sprintf("r.id %s %s", idOp, arg(c.ID, "uuid"))), " AND ")+")")
+	return "(" + strings.Join(ors, " OR ") + ")"
+}
+
+func castType(k filter.Kind) string {
+	switch k {
+	case filter.KindNumeric, filter.KindDate, filter.KindTimestamp, filter.KindUUID:
+		return string(k)
+	case filter.KindBool:
+		return "jsonb"
+	}
+	return "text"
+}
+
+// Count counts the records a list query would return (all pages).
+func (s *Store) Count(ctx context.Context, app *defs.App, entity string, qy ListQuery, g access.Grant) (int64, error) {
+	ent, _, err := s.entity(ctx, app, entity)
+	if err != nil {
+		return 0, err
+	}
+	if !g.Allowed() {
+		return 0, ErrForbidden
+	}
+	var args []any
+	w, err := where(app, ent, qy, g, &args)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM records r WHERE `+w, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting records: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,1013 @@
+// Package records stores and queries the records of published entities: validation and
+// normalisation per field type, dedupe, unique checks, stage gates, optimistic concurrency,
+// row scopes and field rules, and the record_events history. Every write path (API, forms,
+// imports, flows) goes through Store, so the same rules hold everywhere.
+package records
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/runtime/access"
+	"github.com/tessera/tessera/runtime/defs"
+	"github.com/tessera/tessera/runtime/events"
+	"github.com/tessera/tessera/runtime/filter"
+)
+
+// Errors of the store. Validation problems are spec.Errors (422).
+var (
+	// ErrNotFound: no such entity or record, or the record is outside the caller's scope.
+	ErrNotFound = errors.New("record not found")
+	// ErrConflict: the expected version is stale (409).
+	ErrConflict = errors.New("the record was changed by someone else; reload and try again")
+	// ErrReadOnlyField: the write touches a field the caller may only read (403).
+	ErrReadOnlyField = errors.New("field is read-only for you")
+	// ErrForbidden: the grant does not allow the action at all (403).
+	ErrForbidden = errors.New("not allowed")
+)
+
+// DuplicateError is returned when a dedupe key matches an existing record and the entity
+// rejects duplicates (409).
+type DuplicateError struct {
+	ExistingID uuid.UUID
+	Keys       []string
+}
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("a record with the same %s already exists (%s)", strings.Join(e.Keys, "+"), e.ExistingID)
+}
+
+// Options configure a Store.
+type Options struct {
+	// FilesDir is where uploaded files live (DataDir/files).
+	FilesDir string
+}
+
+// Store reads and writes records.
+type Store struct {
+	pool  *pgxpool.Pool
+	defs  *defs.Loader
+	opts  Options
+	hooks []events.Hook
+	progs programs
+	now   func() time.Time
+}
+
+// New returns a store.
+func New(pool *pgxpool.Pool, loader *defs.Loader, opts Options) *Store {
+	return &Store{pool: pool, defs: loader, opts: opts, now: time.Now}
+}
+
+// Options returns the store's options.
+func (s *Store) Options() Options { return s.opts }
+
+// OnChange registers a hook that runs inside every write transaction (register at start-up,
+// before serving). An error from a hook rolls the write back.
+func (s *Store) OnChange(h events.Hook) { s.hooks = append(s.hooks, h) }
+
+// Record is one record as the API shows it.
+type Record struct {
+	ID        uuid.UUID      `json:"id"`
+	Entity    string         `json:"entity"`
+	Data      map[string]any `json:"data"`
+	Version   int            `json:"version"`
+	OwnerID   *uuid.UUID     `json:"owner_id"`
+	TeamID    *uuid.UUID     `json:"team_id"`
+	CreatedAt time.Time      `json:"created_at"`
+	UpdatedAt time.Time      `json:"updated_at"`
+	Merged    bool           `json:"merged,omitempty"`
+}
+
+// WriteOptions say who writes and how.
+type WriteOptions struct {
+	Actor  access.Subject
+	Grant  access.Grant
+	Source string // api, form:<slug>, import, flow:<slug>
+	Form   string // form slug when the write is a form submission
+	// Tx joins the caller's transaction (a savepoint is used); nil opens one.
+	Tx pgx.Tx
+}
+
+// ListQuery selects records.
+type ListQuery struct {
+	Filter json.RawMessage
+	Sort   string
+	Limit  int
+	Cursor string
+	Q      string
+}
+
+// Page is one page of records.
+type Page struct {
+	Items      []*Record `json:"items"`
+	NextCursor *string   `json:"next_cursor"`
+}
+
+// Event is one history entry of a record.
+type Event struct {
+	ID      int64          `json:"id"`
+	At      time.Time      `json:"at"`
+	Actor   *uuid.UUID     `json:"actor"`
+	Kind    string         `json:"kind"`
+	Changes map[string]any `json:"changes"`
+}
+
+// q is what both a pool and a transaction can do.
+type q interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func (s *Store) entity(ctx context.Context, app *defs.App, slug string) (*spec.Entity, int, error) {
+	if app == nil {
+		return nil, 0, ErrNotFound
+	}
+	ent, ver, err := s.defs.Entity(ctx, app.ID, slug)
+	if errors.Is(err, defs.ErrNotFound) {
+		return nil, 0, fmt.Errorf("entity %q: %w", slug, ErrNotFound)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return ent, ver, nil
+}
+
+// grantOf returns the grant of a write, defaulting to all for system work.
+func grantOf(w WriteOptions) access.Grant {
+	if w.Grant.Scope == "" && (w.Actor.System || w.Actor.IsAdmin) {
+		return access.All()
+	}
+	return w.Grant
+}
+
+// begin opens a transaction, or a savepoint inside the caller's.
+func (s *Store) begin(ctx context.Context, w WriteOptions) (pgx.Tx, error) {
+	if w.Tx != nil {
+		return w.Tx.Begin(ctx)
+	}
+	return s.pool.Begin(ctx)
+}
+
+const recordCols = `id, data, version, owner_id, team_id, created_at, updated_at`
+
+func scanRecord(row pgx.Row, entity string) (*Record, error) {
+	r := &Record{Entity: entity}
+	var raw []byte
+	if err := row.Scan(&r.ID, &raw, &r.Version, &r.OwnerID, &r.TeamID, &r.CreatedAt, &r.UpdatedAt); err != nil {
+		return nil, err
+	}
+	if err := decodeData(raw, &r.Data); err != nil {
+		return nil, fmt.Errorf("decoding record data: %w", err)
+	}
+	return r, nil
+}
+
+func decodeData(raw []byte, into *map[string]any) error {
+	m := map[string]any{}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return err
+		}
+	}
+	*into = m
+	return nil
+}
+
+// visible removes hidden fields from a record.
+func visible(r *Record, g access.Grant) *Record {
+	for k := range g.Hidden {
+		delete(r.Data, k)
+	}
+	return r
+}
+
+// Get returns one record inside the grant's scope.
+func (s *Store) Get(ctx context.Context, app *defs.App, entity string, id uuid.UUID, g access.Grant) (*Record, error) {
+	if _, _, err := s.entity(ctx, app, entity); err != nil {
+		return nil, err
+	}
+	if !g.Allowed() {
+		return nil, ErrNotFound
+	}
+	r, err := s.load(ctx, s.pool, app, entity, id, g, false)
+	if err != nil {
+		return nil, err
+	}
+	return visible(r, g), nil
+}
+
+func (s *Store) load(ctx context.Context, db q, app *defs.App, entity string, id uuid.UUID, g access.Grant, forUpdate bool) (*Record, error) {
+	args := []any{app.ID, entity, id}
+	sql := `SELECT ` + recordCols + ` FROM records r WHERE r.app_id = $1 AND r.entity = $2 AND r.id = $3 AND r.deleted_at IS NULL`
+	if p := g.RowPredicate("r", &args); p != "" {
+		sql += " AND " + p
+	}
+	if forUpdate {
+		sql += " FOR UPDATE"
+	}
+	r, err := scanRecord(db.QueryRow(ctx, sql, args...), entity)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading record: %w", err)
+	}
+	return r, nil
+}
+
+// checkReadOnly rejects values for read-only fields.
+func checkReadOnly(values map[string]any, g access.Grant) error {
+	keys := make([]string, 0)
+	for k := range values {
+		if g.ReadOnly[k] {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) > 0 {
+		sort.Strings(keys)
+		return fmt.Errorf("%s: %w", strings.Join(keys, ", "), ErrReadOnlyField)
+	}
+	return nil
+}
+
+// Create validates and inserts a record (or merges into a duplicate when the entity's dedupe
+// says so, answering the existing record with Merged set).
+func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values map[string]any, w WriteOptions) (*Record, error) {
+	ent, ver, err := s.entity(ctx, app, entity)
+	if err != nil {
+		return nil, err
+	}
+	g := grantOf(w)
+	if !g.Allowed() {
+		return nil, ErrForbidden
+	}
+	if err := checkReadOnly(values, g); err != nil {
+		return nil, err
+	}
+	data, errs := ValidateValues(ent, values, g.Hidden)
+	now := s.now()
+	s.applyDefaults(ent, data, values, w, now, &errs)
+	for k, v := range data {
+		if v == nil {
+			delete(data, k)
+		}
+	}
+	for i := range ent.Fields {
+		f := &ent.Fields[i]
+		if f.Required && f.Type != spec.TypeAutonumber && f.Type != spec.TypeFormula && isEmpty(data[f.Key]) {
+			requiredError(&errs, f)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	prog := s.progs.get(app.ID, ent, ver)
+
+	tx, err := s.begin(ctx, w)
+	if err != nil {
+		return nil, fmt.Errorf("creating record: %w", err)
+	}
+	defer tx.Rollback(ctx)
+
+	if err := s.resolveRefs(ctx, tx, app, ent, data, nil, w); err != nil {
+		return nil, err
+	}
+	// Dedupe: lock the key values, then look for a live match.
+	if dup, keys, err := s.findDuplicate(ctx, tx, app, ent, data); err != nil {
+		return nil, err
+	} else if dup != nil {
+		if ent.Dedupe.OnDuplicate == "reject" {
+			return nil, &DuplicateError{ExistingID: dup.ID, Keys: keys}
+		}
+		rec, err := s.merge(ctx, tx, app, ent, prog, dup, data, w, now)
+		if err != nil {
+			return nil, err
+		}
+		if err := tx.Commit(ctx); err != nil {
+			return nil, fmt.Errorf("committing merge: %w", err)
+		}
+		return visible(rec, g), nil
+	}
+	if err := s.autonumbers(ctx, tx, app, ent, data); err != nil {
+		return nil, err
+	}
+	computeFormulas(ent, prog, data, map[string]any{}, now)
+	if err := s.checkUnique(ctx, tx, app, ent, data, uuid.Nil); err != nil {
+		return nil, err
+	}
+	stage := stageOf(ent, data)
+	if stage != "" && ent.Stages != nil && len(ent.Stages.Order) > 0 && stage != ent.Stages.Order[0] {
+		if err := checkGates(ent, prog, "", stage, gateRecord(data, nil), map[string]any{}, now); err != nil {
+			return nil, err
+		}
+	}
+	var owner *uuid.UUID
+	if w.Actor.UserID != uuid.Nil {
+		id := w.Actor.UserID
+		owner = &id
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("encoding record: %w", err)
+	}
+	rec, err := scanRecord(tx.QueryRow(ctx, `INSERT INTO records (app_id, entity, data, owner_id, team_id)
+		VALUES ($1, $2, $3, $4, $5) RETURNING `+recordCols, app.ID, entity, raw, owner, w.Actor.TeamID), entity)
+	if err != nil {
+		return nil, s.writeError(ent, app, "inserting record", err)
+	}
+	changes := map[string]any{}
+	for k, v := range rec.Data {
+		changes[k] = []any{nil, v}
+	}
+	if err := s.event(ctx, tx, app, entity, rec.ID, w, events.Created, changes, now); err != nil {
+		return nil, err
+	}
+	if stage != "" {
+		if err := s.event(ctx, tx, app, entity, rec.ID, w, events.Stage, map[string]any{ent.Stages.Field: []any{nil, stage}}, now); err != nil {
+			return nil, err
+		}
+	}
+	c := s.change(events.Created, app, entity, rec, nil, w, now)
+	if err := s.fire(ctx, tx, c); err != nil {
+		return nil, err
+	}
+	if stage != "" {
+		sc := c
+		sc.Kind, sc.ToStage = events.Stage, stage
+		if err := s.fire(ctx, tx, sc); err != nil {
+			return nil, err
+		}
+	}
+	if w.Form != "" {
+		fc := c
+		fc.Kind, fc.Form = events.Form, w.Form
+		if err := s.fire(ctx, tx, fc); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("committing record: %w", err)
+	}
+	return visible(rec, g), nil
+}
+
+// applyDefaults fills fields missing from values with their definition defaults ("$now",
+// "$today" and "$me" are resolved) and the initial stage.
+func (s *Store) applyDefaults(ent *spec.Entity, data, values map[string]any, w WriteOptions, now time.Time, errs *spec.Errors) {
+	for i := range ent.Fields {
+		f := &ent.Fields[i]
+		if _, given := values[f.Key]; given && !isEmpty(values[f.Key]) {
+			continue
+		}
+		if len(f.Default) > 0 && string(f.Default) != "null" {
+			var d any
+			if err := json.Unmarshal(f.Default, &d); err == nil {
+				switch d {
+				case "$now":
+					d = now.UTC().Format(time.RFC3339Nano)
+				case "$today":
+					d = now.Format("2006-01-02")
+				case "$me":
+					if w.Actor.UserID == uuid.Nil {
+						continue
+					}
+					d = w.Actor.UserID.String()
+				}
+				var derrs spec.Errors
+				if v := Normalize(f, d, f.Key, &derrs); v != nil && len(derrs) == 0 {
+					data[f.Key] = v
+				}
+			}
+		}
+	}
+	if st := ent.Stages; st != nil && st.Field != "" && len(st.Order) > 0 && isEmpty(data[st.Field]) {
+		if _, given := values[st.Field]; !given {
+			if f := ent.Field(st.Field); f != nil {
+				data[st.Field] = st.Order[0]
+			}
+		}
+	}
+}
+
+func stageOf(ent *spec.Entity, data map[string]any) string {
+	if ent.Stages == nil || ent.Stages.Field == "" {
+		return ""
+	}
+	s, _ := data[ent.Stages.Field].(string)
+	return s
+}
+
+// gateRecord is the record as gates and formulas see it.
+func gateRecord(data map[string]any, rec *Record) map[string]any {
+	m := make(map[string]any, len(data)+4)
+	for k, v := range data {
+		m[k] = v
+	}
+	if rec != nil {
+		m["id"] = rec.ID.String()
+		m["created_at"] = rec.CreatedAt.UTC().Format(time.RFC3339Nano)
+		if rec.OwnerID != nil {
+			m["owner_id"] = rec.OwnerID.String()
+		}
+	}
+	return m
+}
+
+// Update applies a partial change. expectedVersion, when set, must equal the stored version.
+func (s *Store) Update(ctx context.Context, app *defs.App, entity string, id uuid.UUID, patch map[string]any, expectedVersion *int, w WriteOptions) (*Record, error) {
+	ent, ver, err := s.entity(ctx, app, entity)
+	if err != nil {
+		return nil, err
+	}
+	g := grantOf(w)
+	if !g.Allowed() {
+		return nil, ErrForbidden
+	}
+	if err := checkReadOnly(patch, g); err != nil {
+		return nil, err
+	}
+	norm, errs := ValidateValues(ent, patch, g.Hidden)
+	for k, v := range norm {
+		if f := ent.Field(k); f != nil && f.Required && v == nil {
+			requiredError(&errs, f)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	prog := s.progs.get(app.ID, ent, ver)
+	now := s.now()
+	tx, err := s.begin(ctx, w)
+	if err != nil {
+		return nil, fmt.Errorf("updating record: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	cur, err := s.load(ctx, tx, app, entity, id, g, true)
+	if err != nil {
+		return nil, err
+	}
+	if expectedVersion != nil && *expectedVersion != cur.Version {
+		return nil, ErrConflict
+	}
+	rec, err := s.apply(ctx, tx, app, ent, prog, cur, norm, w, now, events.Updated)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("committing update: %w", err)
+	}
+	return visible(rec, g), nil
+}
+
+// apply writes norm (normalised values; nil clears) over cur: references, formulas, unique,
+// gates, the row, its events and the hooks. kind is Updated or Merged.
+func (s *Store) apply(ctx context.Context, tx pgx.Tx, app *defs.App, ent *spec.Entity, prog *compiled, cur *Record, norm map[string]any, w WriteOptions, now time.Time, kind string) (*Record, error) {
+	old := cur.Data
+	data := make(map[string]any, len(old)+len(norm))
+	for k, v := range old {
+		data[k] = v
+	}
+	for k, v := range norm {
+		if v == nil {
+			delete(data, k)
+		} else {
+			data[k] = v
+		}
+	}
+	if err := s.resolveRefs(ctx, tx, app, ent, data, old, w); err != nil {
+		return nil, err
+	}
+	computeFormulas(ent, prog, data, old, now)
+	changes := map[string]any{}
+	var changed []string
+	for _, k := range unionKeys(old, data) {
+		if !reflect.DeepEqual(normJSON(old[k]), normJSON(data[k])) {
+			changes[k] = []any{old[k], data[k]}
+			changed = append(changed, k)
+		}
+	}
+	if len(changed) == 0 {
+		if kind == events.Merged {
+			if err := s.event(ctx, tx, app, ent.Slug, cur.ID, w, events.Merged, changes, now); err != nil {
+				return nil, err
+			}
+		}
+		return cur, nil
+	}
+	if err := s.checkUnique(ctx, tx, app, ent, data, cur.ID); err != nil {
+		return nil, err
+	}
+	from, to := stageOf(ent, old), stageOf(ent, data)
+	if from != to && to != "" {
+		if err := checkGates(ent, prog, from, to, gateRecord(data, cur), gateRecord(old, cur), now); err != nil {
+			return nil, err
+		}
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("encoding record: %w", err)
+	}
+	rec, err := scanRecord(tx.QueryRow(ctx, `UPDATE records SET data = $2, version = version + 1, updated_at = now()
+		WHERE id = $1 RETURNING `+recordCols, cur.ID, raw), ent.Slug)
+	if err != nil {
+		return nil, s.writeError(ent, app, "updating record", err)
+	}
+	if err := s.event(ctx, tx, app, ent.Slug, rec.ID, w, kind, changes, now); err != nil {
+		return nil, err
+	}
+	if from != to {
+		if err := s.event(ctx, tx, app, ent.Slug, rec.ID, w, events.Stage, map[string]any{ent.Stages.Field: []any{nilIfEmpty(from), nilIfEmpty(to)}}, now); err != nil {
+			return nil, err
+		}
+	}
+	c := s.change(events.Updated, app, ent.Slug, rec, old, w, now)
+	c.Changed = changed
+	if kind == events.Merged {
+		c.Kind = events.Merged
+	}
+	if err := s.fire(ctx, tx, c); err != nil {
+		return nil, err
+	}
+	if kind == events.Merged {
+		// a merge is also an update for the triggers that watch updates
+		uc := c
+		uc.Kind = events.Updated
+		if err := s.fire(ctx, tx, uc); err != nil {
+			return nil, err
+		}
+	}
+	if from != to {
+		sc := c
+		sc.Kind, sc.FromStage, sc.ToStage = events.Stage, from, to
+		if err := s.fire(ctx, tx, sc); err != nil {
+			return nil, err
+		}
+	}
+	return rec, nil
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// normJSON makes values comparable across a JSON round trip.
+func normJSON(v any) any {
+	if v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return v
+	}
+	var out any
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+func unionKeys(a, b map[string]any) []string {
+	seen := map[string]bool{}
+	var keys []string
+	for _, m := range []map[string]any{a, b} {
+		for k := range m {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// merge folds incoming values into the duplicate dup: fields empty in dup are filled, list
+// fields (multiselect, multiple relations/users, attachments) get the union; other existing
+// values are kept. It answers the updated record with Merged set.
+func (s *Store) merge(ctx context.Context, tx pgx.Tx, app *defs.App, ent *spec.Entity, prog *compiled, dup *Record, data map[string]any, w WriteOptions, now time.Time) (*Record, error) {
+	norm := map[string]any{}
+	for k, v := range data {
+		f := ent.Field(k)
+		if f == nil || f.Type == spec.TypeAutonumber || f.Type == spec.TypeFormula {
+			continue
+		}
+		cur, has := dup.Data[k]
+		switch {
+		case !has || isEmpty(cur):
+			norm[k] = v
+		case isList(v) && isList(cur):
+			norm[k] = unionList(cur.([]any), v.([]any))
+		}
+	}
+	rec, err := s.apply(ctx, tx, app, ent, prog, dup, norm, w, now, events.Merged)
+	if err != nil {
+		return nil, err
+	}
+	rec.Merged = true
+	return rec, nil
+}
+
+func isList(v any) bool { _, ok := v.([]any); return ok }
+
+func unionList(a, b []any) []any {
+	out := append([]any{}, a...)
+	seen := map[string]bool{}
+	key := func(v any) string {
+		if m, ok := v.(map[string]any); ok {
+			return fmt.Sprint(m["id"])
+		}
+		return fmt.Sprint(v)
+	}
+	for _, v := range a {
+		seen[key(v)] = true
+	}
+	for _, v := range b {
+		if !seen[key(v)] {
+			seen[key(v)] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Delete soft-deletes a record inside the grant's scope.
+func (s *Store) Delete(ctx context.Context, app *defs.App, entity string, id uuid.UUID, w WriteOptions) error {
+	if _, _, err := s.entity(ctx, app, entity); err != nil {
+		return err
+	}
+	g := grantOf(w)
+	if !g.Allowed() {
+		return ErrForbidden
+	}
+	now := s.now()
+	tx, err := s.begin(ctx, w)
+	if err != nil {
+		return fmt.Errorf("deleting record: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	cur, err := s.load(ctx, tx, app, entity, id, g, true)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE records SET deleted_at = now(), version = version + 1, updated_at = now() WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("deleting record: %w", err)
+	}
+	if err := s.event(ctx, tx, app, entity, id, w, events.Deleted, map[string]any{}, now); err != nil {
+		return err
+	}
+	c := s.change(events.Deleted, app, entity, cur, cur.Data, w, now)
+	c.Record = nil
+	if err := s.fire(ctx, tx, c); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("committing delete: %w", err)
+	}
+	return nil
+}
+
+// History lists the events of a record in the grant's scope (hidden fields removed).
+func (s *Store) History(ctx context.Context, app *defs.App, entity string, id uuid.UUID, g access.Grant) ([]Event, error) {
+	if _, _, err := s.entity(ctx, app, entity); err != nil {
+		return nil, err
+	}
+	if !g.Allowed() {
+		return nil, ErrNotFound
+	}
+	args := []any{app.ID, entity, id}
+	sql := `SELECT 1 FROM records r WHERE r.app_id = $1 AND r.entity = $2 AND r.id = $3`
+	if p := g.RowPredicate("r", &args); p != "" {
+		sql += " AND " + p
+	}
+	var one int
+	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&one); errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("loading record: %w", err)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, at, actor, kind, changes FROM record_events WHERE record_id = $1 AND app_id = $2 ORDER BY at, id`, id, app.ID)
+	if err != nil {
+		return nil, fmt.Errorf("loading history: %w", err)
+	}
+	defer rows.Close()
+	out := []Event{}
+	for rows.Next() {
+		var e Event
+		var raw []byte
+		if err := rows.Scan(&e.ID, &e.At, &e.Actor, &e.Kind, &raw); err != nil {
+			return nil, fmt.Errorf("reading history: %w", err)
+		}
+		if err := decodeData(raw, &e.Changes); err != nil {
+			return nil, fmt.Errorf("decoding history: %w", err)
+		}
+		for k := range g.Hidden {
+			delete(e.Changes, k)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) event(ctx context.Context, tx pgx.Tx, app *defs.App, entity string, id uuid.UUID, w WriteOptions, kind string, changes map[string]any, now time.Time) error {
+	var actor *uuid.UUID
+	if w.Actor.UserID != uuid.Nil {
+		a := w.Actor.UserID
+		actor = &a
+	}
+	raw, err := json.Marshal(changes)
+	if err != nil {
+		return fmt.Errorf("encoding changes: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO record_events (record_id, app_id, entity, at, actor, kind, changes) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		id, app.ID, entity, now, actor, kind, raw); err != nil {
+		return fmt.Errorf("writing %s event: %w", kind, err)
+	}
+	return nil
+}
+
+func (s *Store) change(kind string, app *defs.App, entity string, rec *Record, old map[string]any, w WriteOptions, now time.Time) events.Change {
+	var actor *uuid.UUID
+	if w.Actor.UserID != uuid.Nil {
+		a := w.Actor.UserID
+		actor = &a
+	}
+	c := events.Change{Kind: kind, AppID: app.ID, AppSlug: app.Slug, Entity: entity, RecordID: rec.ID,
+		Record: gateRecord(rec.Data, rec), Old: old, Form: w.Form, Actor: actor, At: now}
+	if kind == events.Created {
+		for k := range rec.Data {
+			c.Changed = append(c.Changed, k)
+		}
+		sort.Strings(c.Changed)
+	}
+	return c
+}
+
+func (s *Store) fire(ctx context.Context, tx pgx.Tx, c events.Change) error {
+	for _, h := range s.hooks {
+		if err := h(ctx, tx, c); err != nil {
+			return fmt.Errorf("record %s hook: %w", c.Kind, err)
+		}
+	}
+	return nil
+}
+
+// writeError maps unique violations from the expression indexes to field errors.
+func (s *Store) writeError(ent *spec.Entity, app *defs.App, step string, err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		for i := range ent.Fields {
+			f := &ent.Fields[i]
+			if f.Unique && IndexName(app.ID, ent.Slug, f) == pe.ConstraintName {
+				return spec.Errors{{Field: f.Key, Code: "unique", Message: fmt.Sprintf("%s must be unique: another record has this value (该值已存在)", fieldLabel(f))}}
+			}
+		}
+		return spec.Errors{{Field: "$", Code: "unique", Message: "a unique value is already taken (值重复)"}}
+	}
+	return fmt.Errorf("%s: %w", step, err)
+}
+
+// checkUnique reports unique fields whose value another live record already has.
+func (s *Store) checkUnique(ctx context.Context, tx pgx.Tx, app *defs.App, ent *spec.Entity, data map[string]any, self uuid.UUID) error {
+	var errs spec.Errors
+	for i := range ent.Fields {
+		f := &ent.Fields[i]
+		v, ok := data[f.Key]
+		if !f.Unique || !ok || isEmpty(v) {
+			continue
+		}
+		raw, _ := json.Marshal(map[string]any{f.Key: v})
+		var found bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM records WHERE app_id = $1 AND entity = $2 AND deleted_at IS NULL
+			AND data @> $3::jsonb AND id <> $4)`, app.ID, ent.Slug, string(raw), self).Scan(&found); err != nil {
+			return fmt.Errorf("checking unique %s: %w", f.Key, err)
+		}
+		if found {
+			errs.Add(f.Key, "unique", "%s must be unique: another record has this value (该值已存在)", fieldLabel(f))
+		}
+	}
+	return errs.Err()
+}
+
+// findDuplicate looks for a live record matching one of the entity's dedupe keys, holding a
+// transaction advisory lock per key value so concurrent writers of the same key serialise.
+func (s *Store) findDuplicate(ctx context.Context, tx pgx.Tx, app *defs.App, ent *spec.Entity, data map[string]any) (*Record, []string, error) {
+	if ent.Dedupe == nil {
+		return nil, nil, nil
+	}
+	for _, key := range ent.Dedupe.Keys {
+		if len(key) == 0 {
+			continue
+		}
+		match := map[string]any{}
+		complete := true
+		for _, k := range key {
+			v, ok := data[k]
+			if !ok || isEmpty(v) {
+				complete = false
+				break
+			}
+			match[k] = v
+		}
+		if !complete {
+			continue
+		}
+		raw, _ := json.Marshal(match)
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, app.ID.String()+"|"+ent.Slug+"|"+string(raw)); err != nil {
+			return nil, nil, fmt.Errorf("locking dedupe key: %w", err)
+		}
+		rec, err := scanRecord(tx.QueryRow(ctx, `SELECT `+recordCols+` FROM records WHERE app_id = $1 AND entity = $2 AND deleted_at IS NULL
+			AND data @> $3::jsonb ORDER BY created_at, id LIMIT 1 FOR UPDATE`, app.ID, ent.Slug, string(raw)), ent.Slug)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("looking for duplicates: %w", err)
+		}
+		return rec, key, nil
+	}
+	return nil, nil, nil
+}
+
+// autonumbers assigns the next counter value to every autonumber field (race-free: the
+// counter row stays locked until the transaction ends).
+func (s *Store) autonumbers(ctx context.Context, tx pgx.Tx, app *defs.App, ent *spec.Entity, data map[string]any) error {
+	for i := range ent.Fields {
+		f := &ent.Fields[i]
+		if f.Type != spec.TypeAutonumber {
+			continue
+		}
+		var n int64
+		if err := tx.QueryRow(ctx, `INSERT INTO record_counters (app_id, entity, field, value) VALUES ($1, $2, $3, 1)
+			ON CONFLICT (app_id, entity, field) DO UPDATE SET value = record_counters.value + 1 RETURNING value`,
+			app.ID, ent.Slug, f.Key).Scan(&n); err != nil {
+			return fmt.Errorf("numbering %s: %w", f.Key, err)
+		}
+		width := 4
+		if f.Precision != nil && *f.Precision >= 0 && *f.Precision <= 18 {
+			width = *f.Precision
+		}
+		data[f.Key] = fmt.Sprintf("%s%0*d", f.Prefix, width, n)
+	}
+	return nil
+}
+
+// resolveRefs checks users, teams and relations exist and fills attachment values from the
+// files table. old holds the values before the write (files already attached stay allowed).
+func (s *Store) resolveRefs(ctx context.Context, tx pgx.Tx, app *defs.App, ent *spec.Entity, data, old map[string]any, w WriteOptions) error {
+	var errs spec.Errors
+	for i := range ent.Fields {
+		f := &ent.Fields[i]
+		v, ok := data[f.Key]
+		if !ok || v == nil {
+			continue
+		}
+		if old != nil && reflect.DeepEqual(normJSON(old[f.Key]), normJSON(v)) && f.Type != spec.TypeAttachment {
+			continue
+		}
+		ids := idsOf(v)
+		switch f.Type {
+		case spec.TypeUser, spec.TypeTeam:
+			table := "users"
+			if f.Type == spec.TypeTeam {
+				table = "teams"
+			}
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM `+table+` WHERE id = ANY($1::uuid[])`, ids).Scan(&n); err != nil {
+				return fmt.Errorf("checking %s: %w", f.Key, err)
+			}
+			if n != len(ids) {
+				errs.Add(f.Key, "not_found", "unknown %s (不存在)", strings.TrimSuffix(table, "s"))
+			}
+		case spec.TypeRelation:
+			target := f.Target
+			if target == "" {
+				target = ent.Slug
+			}
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM records WHERE id = ANY($1::uuid[]) AND app_id = $2 AND entity = $3 AND deleted_at IS NULL`,
+				ids, app.ID, target).Scan(&n); err != nil {
+				return fmt.Errorf("checking %s: %w", f.Key, err)
+			}
+			if n != len(ids) {
+				errs.Add(f.Key, "not_found", "the linked %s record does not exist (关联记录不存在)", target)
+			}
+		case spec.TypeAttachment:
+			filled, err := s.fillFiles(ctx, tx, app, f, v, old[f.Key], w, &errs)
+			if err != nil {
+				return err
+			}
+			if filled != nil {
+				data[f.Key] = filled
+			}
+		}
+	}
+	return errs.Err()
+}
+
+func idsOf(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, it := range x {
+			switch y := it.(type) {
+			case string:
+				out = append(out, y)
+			case map[string]any:
+				if id, ok := y["id"].(string); ok {
+					out = append(out, id)
+				}
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// fillFiles turns [{"id"}] into full attachment values from the files table.
+func (s *Store) fillFiles(ctx context.Context, tx pgx.Tx, app *defs.App, f *spec.Field, v, oldV any, w WriteOptions, errs *spec.Errors) ([]any, error) {
+	ids := idsOf(v)
+	had := map[string]bool{}
+	for _, id := range idsOf(oldV) {
+		had[id] = true
+	}
+	rows, err := tx.Query(ctx, `SELECT id, name, type, size, uploaded_at, uploaded_by FROM files WHERE id = ANY($1::uuid[])`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("loading files: %w", err)
+	}
+	type file struct {
+		name, typ string
+		size      int64
+		at        time.Time
+		by        *uuid.UUID
+	}
+	found := map[string]file{}
+	for rows.Next() {
+		var id uuid.UUID
+		var fl file
+		if err := rows.Scan(&id, &fl.name, &fl.typ, &fl.size, &fl.at, &fl.by); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("reading files: %w", err)
+		}
+		found[id.String()] = fl
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading files: %w", err)
+	}
+	out := make([]any, 0, len(ids))
+	for _, id := range ids {
+		fl, ok := found[id]
+		if !ok {
+			errs.Add(f.Key, "not_found", "file %s does not exist (文件不存在)", id)
+			continue
+		}
+		if !had[id] && !w.Actor.System && !w.Actor.IsAdmin && (fl.by == nil || *fl.by != w.Actor.UserID) {
+			errs.Add(f.Key, "not_found", "file %s does not exist (文件不存在)", id)
+			continue
+		}
+		if len(f.Accept) > 0 && !accepts(f.Accept, fl.typ) {
+			errs.Add(f.Key, "file_type", "file type %s is not accepted here (不支持的文件类型)", fl.typ)
+			continue
+		}
+		if f.MaxSize > 0 && fl.size > f.MaxSize {
+			errs.Add(f.Key, "file_size", "file is larger than %d bytes (文件过大)", f.MaxSize)
+			continue
+		}
+		out = append(out, map[string]any{"id": id, "name": fl.name, "type": fl.typ, "size": fl.size,
+			"uploaded_at": fl.at.UTC().Format(time.RFC3339Nano)})
+		if !had[id] {
+			if _, err := tx.Exec(ctx, `UPDATE files SET app_id = COALESCE(app_id, $2) WHERE id = $1`, id, app.ID); err != nil {
+				return nil, fmt.Errorf("linking file: %w", err)
+			}
+		}
+	}
+	return out, nil
+}
+
+func accepts(accept []string, typ string) bool {
+	for _, a := range accept {
+		if a == typ || (strings.HasSuffix(a, "/*") && strings.HasPrefix(typ, strings.TrimSuffix(a, "*"))) {
+			return true
+		}
+	}
+	return false
+}
+
+// ensure filter stays referenced for Kind helpers used by list.go and indexes.go.
+var _ = filter.KindText
