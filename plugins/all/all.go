@@ -3,6 +3,7 @@ package all
 
 import (
 	_ "github.com/tessera/tessera/plugins/dingtalk" // DingTalk robot (signed)
+	_ "github.com/tessera/tessera/plugins/email"    // email over SMTP
 	_ "github.com/tessera/tessera/plugins/feishu"   // Feishu bot (signed)
 	_ "github.com/tessera/tessera/plugins/http"     // HTTP request
 	_ "github.com/tessera/tessera/plugins/slack"    // Slack incoming webhook
