@@ -11,6 +11,8 @@ apt_install() {
 }
 case "${1:-}" in
   postgres)
+    # pdftotext checks the PDF connector's Chinese text (plugins/pdf tests).
+    if ! command -v pdftotext >/dev/null; then echo "installing poppler-utils"; apt_install poppler-utils; fi
     if [ -n "${DATABASE_URL:-}" ] && [ -n "${TESSERA_TEST_DATABASE_URL:-}" ]; then exit 0; fi
     if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
       echo "installing PostgreSQL server binaries"
