@@ -1,6 +1,199 @@
 package api
 
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tessera/tessera/server/auth"
+	"github.com/tessera/tessera/server/problem"
+)
+
 // mountTasks registers the tasks routes.
 func (s *Server) mountTasks() error {
+	s.route("GET", "/api/v1/tasks", "tasks", "My tasks and approvals (status=open|done|all).", s.listTasks)
+	s.route("POST", "/api/v1/tasks/:id/complete", "tasks", "Complete a task or decide an approval {outcome, comment}; resumes its run.", s.completeTask)
+	s.route("POST", "/api/v1/tasks/:id/delegate", "tasks", "Hand a task to another user {user_id, comment}.", s.delegateTask)
 	return nil
+}
+
+type taskView struct {
+	ID            uuid.UUID       `json:"id"`
+	AppID         uuid.UUID       `json:"app_id"`
+	RunID         *uuid.UUID      `json:"run_id"`
+	Node          *string         `json:"node"`
+	Kind          string          `json:"kind"`
+	Title         string          `json:"title"`
+	AssigneeID    *uuid.UUID      `json:"assignee_id"`
+	RecordID      *uuid.UUID      `json:"record_id"`
+	Status        string          `json:"status"`
+	DueAt         *time.Time      `json:"due_at"`
+	Outcome       *string         `json:"outcome"`
+	Comment       *string         `json:"comment"`
+	CompletedBy   *uuid.UUID      `json:"completed_by"`
+	CompletedAt   *time.Time      `json:"completed_at"`
+	CreatedAt     time.Time       `json:"created_at"`
+	DelegatedFrom *uuid.UUID      `json:"delegated_from,omitempty"`
+	Data          json.RawMessage `json:"data"`
+}
+
+const taskColumns = `id, app_id, run_id, node, kind, title, assignee_id, record_id, status, due_at, outcome, comment, completed_by, completed_at, created_at, delegated_from, data`
+
+func scanTask(row pgx.Row, t *taskView) error {
+	return row.Scan(&t.ID, &t.AppID, &t.RunID, &t.Node, &t.Kind, &t.Title, &t.AssigneeID, &t.RecordID, &t.Status, &t.DueAt,
+		&t.Outcome, &t.Comment, &t.CompletedBy, &t.CompletedAt, &t.CreatedAt, &t.DelegatedFrom, &t.Data)
+}
+
+func (s *Server) listTasks(c *fiber.Ctx) error {
+	p, err := auth.Require(c)
+	if err != nil {
+		return err
+	}
+	limit, err := queryInt(c, "limit", 100, 1, 500)
+	if err != nil {
+		return err
+	}
+	where := "assignee_id = $1"
+	switch c.Query("status", "open") {
+	case "open":
+		where += " AND status = 'open'"
+	case "done":
+		where += " AND status <> 'open'"
+	case "all":
+	default:
+		return problem.Validation(specErrors("status", "invalid", "status must be open, done or all"))
+	}
+	rows, err := s.DB.Pool.Query(c.UserContext(), `SELECT `+taskColumns+` FROM tasks WHERE `+where+` ORDER BY due_at NULLS LAST, created_at DESC LIMIT $2`, p.UserID, limit)
+	if err != nil {
+		return fmt.Errorf("listing tasks: %w", err)
+	}
+	defer rows.Close()
+	items := []taskView{}
+	for rows.Next() {
+		var t taskView
+		if err := scanTask(rows, &t); err != nil {
+			return fmt.Errorf("listing tasks: %w", err)
+		}
+		items = append(items, t)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("listing tasks: %w", err)
+	}
+	return c.JSON(fiber.Map{"items": items})
+}
+
+// loadTaskForAction loads a task the caller (assignee or admin) may act on, locked in tx.
+func (s *Server) loadTaskForAction(c *fiber.Ctx, tx pgx.Tx, p *auth.Principal) (*taskView, error) {
+	id, err := paramUUID(c, "id")
+	if err != nil {
+		return nil, err
+	}
+	t := &taskView{}
+	err = scanTask(tx.QueryRow(c.UserContext(), `SELECT `+taskColumns+` FROM tasks WHERE id = $1 FOR UPDATE`, id), t)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, problem.NotFound("task not found")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading task: %w", err)
+	}
+	if !p.IsAdmin && (t.AssigneeID == nil || *t.AssigneeID != p.UserID) {
+		return nil, problem.NotFound("task not found")
+	}
+	if t.Status != "open" {
+		return nil, problem.Conflict("the task is already " + t.Status + " / 任务已处理")
+	}
+	return t, nil
+}
+
+func (s *Server) completeTask(c *fiber.Ctx) error {
+	p, err := auth.Require(c)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Outcome string `json:"outcome"`
+		Comment string `json:"comment"`
+	}
+	if len(c.Body()) > 0 {
+		if err := bindJSON(c, &body); err != nil {
+			return err
+		}
+	}
+	body.Outcome = strings.TrimSpace(body.Outcome)
+	if len(body.Outcome) > 100 || len(body.Comment) > 10000 {
+		return problem.Validation(specErrors("outcome", "too_long", "outcome is at most 100 and comment at most 10000 characters"))
+	}
+	var out taskView
+	err = pgx.BeginFunc(c.UserContext(), s.DB.Pool, func(tx pgx.Tx) error {
+		t, err := s.loadTaskForAction(c, tx, p)
+		if err != nil {
+			return err
+		}
+		if t.Kind == "approval" {
+			switch body.Outcome {
+			case "approve", "approved", "reject", "rejected", "comment":
+			default:
+				return problem.Validation(specErrors("outcome", "invalid", "an approval outcome is approve, reject or comment / 审批结果须为 approve、reject 或 comment"))
+			}
+			if body.Outcome == "comment" {
+				// a comment keeps the approval open
+				return scanTask(tx.QueryRow(c.UserContext(), `UPDATE tasks SET comment = concat_ws(E'\n', comment, $2::text) WHERE id = $1 RETURNING `+taskColumns, t.ID, body.Comment), &out)
+			}
+		}
+		if body.Outcome == "" {
+			body.Outcome = "done"
+		}
+		if err := scanTask(tx.QueryRow(c.UserContext(), `UPDATE tasks SET status = 'done', outcome = $2, comment = coalesce(NULLIF($3, ''), comment), completed_by = $4, completed_at = now()
+			WHERE id = $1 RETURNING `+taskColumns, t.ID, body.Outcome, body.Comment, p.UserID), &out); err != nil {
+			return fmt.Errorf("completing task: %w", err)
+		}
+		if t.RunID != nil {
+			return s.Engine.Wake(c.UserContext(), tx, *t.RunID)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+func (s *Server) delegateTask(c *fiber.Ctx) error {
+	p, err := auth.Require(c)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		UserID  uuid.UUID `json:"user_id"`
+		Comment string    `json:"comment"`
+	}
+	if err := bindJSON(c, &body); err != nil {
+		return err
+	}
+	var out taskView
+	err = pgx.BeginFunc(c.UserContext(), s.DB.Pool, func(tx pgx.Tx) error {
+		t, err := s.loadTaskForAction(c, tx, p)
+		if err != nil {
+			return err
+		}
+		var ok bool
+		if err := tx.QueryRow(c.UserContext(), `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND NOT disabled)`, body.UserID).Scan(&ok); err != nil {
+			return fmt.Errorf("checking user: %w", err)
+		}
+		if !ok {
+			return problem.Validation(specErrors("user_id", "not_found", "no such active user / 用户不存在"))
+		}
+		return scanTask(tx.QueryRow(c.UserContext(), `UPDATE tasks SET assignee_id = $2, delegated_from = coalesce(delegated_from, assignee_id),
+			comment = coalesce(NULLIF($3, ''), comment) WHERE id = $1 RETURNING `+taskColumns, t.ID, body.UserID, body.Comment), &out)
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
 }

@@ -1,0 +1,454 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/vm"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tessera/tessera/builder/spec"
+)
+
+func init() {
+	Register(NodeType{Name: "delay", Category: "timing", Label: spec.Label{"en": "Delay", "zh-CN": "延时"}, Waits: true,
+		Params: []ParamSpec{{Key: "duration", Type: "duration", Help: "90m, 2h, 3d"}, {Key: "until", Type: "template", Help: "RFC 3339 time or {{ expr }}"},
+			{Key: "calendar", Type: "string", Enum: []string{"wall", "business"}}},
+		New: newDelay})
+	Register(NodeType{Name: "wait_event", Category: "timing", Label: spec.Label{"en": "Wait for event", "zh-CN": "等待事件"}, Waits: true,
+		Params: []ParamSpec{{Key: "entity", Type: "string", Required: true}, {Key: "record", Type: "template", Help: "record id (default trigger.record.id)"},
+			{Key: "condition", Type: "expr", Required: true, Help: "over record (current values), trigger, steps"},
+			{Key: "timeout", Type: "duration", Required: true}, {Key: "calendar", Type: "string", Enum: []string{"wall", "business"}}},
+		Ports: []string{"event", "timeout"}, New: newWaitEvent})
+	Register(NodeType{Name: "task", Category: "people", Label: spec.Label{"en": "Task", "zh-CN": "待办任务"}, Waits: true,
+		Params: []ParamSpec{{Key: "title", Type: "template", Required: true}, {Key: "assignee", Type: "template", Required: true},
+			{Key: "due", Type: "duration"}, {Key: "calendar", Type: "string"}, {Key: "record", Type: "template"}, {Key: "description", Type: "template"}},
+		New: newTask})
+	Register(NodeType{Name: "approval", Category: "people", Label: spec.Label{"en": "Approval", "zh-CN": "审批"}, Waits: true,
+		Params: []ParamSpec{{Key: "title", Type: "template", Required: true}, {Key: "record", Type: "template"},
+			{Key: "levels", Type: "array", Help: `[{"name":"director","assignees":["<user id>"],"mode":"any|all"}] in order`},
+			{Key: "routes", Type: "array", Help: `[{"when":"trigger.record.amount > 500000","levels":[...]}]; first match wins, else levels`},
+			{Key: "timeout", Type: "duration"}, {Key: "calendar", Type: "string"}, {Key: "on_timeout", Type: "string", Enum: []string{"reject", "approve", "escalate"}},
+			{Key: "escalate_to", Type: "template"}, {Key: "remind", Type: "duration"}},
+		Ports: []string{"approved", "rejected"}, New: newApproval})
+	Register(NodeType{Name: "assign", Category: "people", Label: spec.Label{"en": "Assign", "zh-CN": "分配"},
+		Params: []ParamSpec{{Key: "strategy", Type: "string", Required: true, Enum: []string{"round_robin", "least_loaded", "rules"}},
+			{Key: "users", Type: "array"}, {Key: "team", Type: "template"}, {Key: "rules", Type: "array", Help: `[{"when":"expr","user":"id","team":"id"}]`},
+			{Key: "capacity", Type: "number", Help: "maximum open tasks per user"}, {Key: "record", Type: "template", Help: "record to set the owner of (optional)"},
+			{Key: "entity", Type: "string"}},
+		New: newAssign})
+	Register(NodeType{Name: "subflow", Category: "logic", Label: spec.Label{"en": "Sub-flow", "zh-CN": "子流程"}, Waits: true,
+		Params: []ParamSpec{{Key: "flow", Type: "string", Required: true}, {Key: "input", Type: "template"}, {Key: "wait", Type: "boolean"}},
+		New:    newSubflow})
+}
+
+func timePtr(t time.Time) *time.Time { return &t }
+
+func parseTime(v any) (time.Time, error) {
+	switch x := v.(type) {
+	case time.Time:
+		return x, nil
+	case string:
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04", "2006-01-02 15:04", time.DateOnly} {
+			if t, err := time.ParseInLocation(layout, x, shanghai()); err == nil {
+				return t, nil
+			}
+		}
+	}
+	return time.Time{}, fmt.Errorf("%v is not a time (use RFC 3339)", v)
+}
+
+func shanghai() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// ---- delay
+
+type delayNode struct {
+	d        time.Duration
+	until    Value
+	calendar string
+}
+
+type untilState struct {
+	Until time.Time `json:"until"`
+}
+
+func newDelay(p *Params) (Runner, spec.Errors) {
+	var v struct {
+		Duration string          `json:"duration"`
+		Until    json.RawMessage `json:"until"`
+		Calendar string          `json:"calendar"`
+	}
+	if !p.Decode(&v) {
+		return nil, p.Errors()
+	}
+	n := &delayNode{calendar: v.Calendar}
+	p.Calendar("calendar", v.Calendar)
+	switch {
+	case v.Duration != "" && len(v.Until) > 0:
+		p.Errorf("duration", "conflict", "give duration or until, not both")
+	case v.Duration != "":
+		n.d = p.Duration("duration", v.Duration)
+	case len(v.Until) > 0:
+		n.until = p.Value("until", v.Until)
+	default:
+		p.Errorf("duration", "required", "duration or until is required")
+	}
+	return n, p.Errors()
+}
+
+func (n *delayNode) Exec(x *Exec) (Result, error) {
+	var until time.Time
+	if n.until != nil {
+		v, err := n.until.Eval(x.Env)
+		if err != nil {
+			return Result{}, err
+		}
+		if until, err = parseTime(v); err != nil {
+			return Result{}, err
+		}
+	} else {
+		var err error
+		if until, err = x.Deadline(x.Now(), n.d, n.calendar); err != nil {
+			return Result{}, err
+		}
+	}
+	x.Input = map[string]any{"until": until.Format(time.RFC3339)}
+	if !until.After(x.Now()) {
+		return Result{Output: map[string]any{"until": until.Format(time.RFC3339)}}, nil
+	}
+	return Result{Wait: &Wait{State: untilState{until}, WakeAt: &until}}, nil
+}
+
+func (n *delayNode) Resume(x *Exec, state json.RawMessage) (Result, error) {
+	var s untilState
+	if err := json.Unmarshal(state, &s); err != nil {
+		return Result{}, fmt.Errorf("delay state: %w", err)
+	}
+	if x.Now().Before(s.Until) {
+		return Result{Wait: &Wait{State: s, WakeAt: &s.Until}}, nil
+	}
+	return Result{Output: map[string]any{"until": s.Until.Format(time.RFC3339)}}, nil
+}
+
+// ---- wait_event
+
+type waitEventNode struct {
+	entity   string
+	record   Value
+	cond     *vm.Program
+	condSrc  string
+	timeout  time.Duration
+	calendar string
+}
+
+type waitEventState struct {
+	Record   string    `json:"record_id"`
+	Deadline time.Time `json:"deadline"`
+}
+
+var recordCondEnv = map[string]any{"record": map[string]any{}, "trigger": map[string]any{}, "steps": map[string]any{}, "now": time.Time{}}
+
+func newWaitEvent(p *Params) (Runner, spec.Errors) {
+	var v struct {
+		Entity    string          `json:"entity"`
+		Record    json.RawMessage `json:"record"`
+		Condition string          `json:"condition"`
+		Timeout   string          `json:"timeout"`
+		Calendar  string          `json:"calendar"`
+	}
+	if !p.Decode(&v) {
+		return nil, p.Errors()
+	}
+	n := &waitEventNode{entity: v.Entity, condSrc: v.Condition, calendar: v.Calendar}
+	p.Required("entity", v.Entity)
+	p.Calendar("calendar", v.Calendar)
+	if p.Required("condition", v.Condition) {
+		prog, err := expr.Compile(strings.Trim(strings.TrimSpace(v.Condition), "{}"), expr.Env(recordCondEnv), expr.AsBool())
+		if err != nil {
+			p.Errorf("condition", "invalid_expr", "%v", err)
+		}
+		n.cond = prog
+	}
+	if p.Required("timeout", v.Timeout) {
+		n.timeout = p.Duration("timeout", v.Timeout)
+	}
+	if len(v.Record) > 0 {
+		n.record = p.Value("record", v.Record)
+	} else {
+		n.record, _ = CompileTemplate("{{ trigger.record.id }}")
+	}
+	return n, p.Errors()
+}
+
+func (n *waitEventNode) check(x *Exec, s waitEventState) (Result, bool, error) {
+	id, err := uuid.Parse(s.Record)
+	if err != nil {
+		return Result{}, false, fmt.Errorf("record id %q: %w", s.Record, err)
+	}
+	rs := x.Engine.opts.Records
+	if rs == nil {
+		return Result{}, false, errors.New("records are not available")
+	}
+	rec, err := rs.Get(x.Ctx, RecordCall{AppID: x.AppID, Subject: x.Subject, Entity: n.entity, ID: id})
+	if err != nil && !errors.Is(err, ErrRecordNotFound) {
+		return Result{}, false, err
+	}
+	if rec != nil {
+		data, _ := rec["data"].(map[string]any)
+		vals := map[string]any{"id": s.Record}
+		for k, v := range data {
+			vals[k] = v
+		}
+		ok, err := expr.Run(n.cond, map[string]any{"record": vals, "trigger": x.Env["trigger"], "steps": x.Env["steps"], "now": x.Now()})
+		if err != nil {
+			return Result{}, false, fmt.Errorf("condition %q: %w", n.condSrc, err)
+		}
+		if b, _ := ok.(bool); b {
+			return Result{Output: map[string]any{"event": true, "record": rec}, Port: "event"}, true, nil
+		}
+	}
+	if !x.Now().Before(s.Deadline) {
+		return Result{Output: map[string]any{"event": false, "timeout": true, "deadline": s.Deadline.Format(time.RFC3339)}, Port: "timeout"}, true, nil
+	}
+	return Result{Wait: &Wait{State: s, WakeAt: timePtr(s.Deadline), Watch: x.AppID.String() + ":" + n.entity + ":" + s.Record}}, false, nil
+}
+
+func (n *waitEventNode) Exec(x *Exec) (Result, error) {
+	v, err := n.record.Eval(x.Env)
+	if err != nil {
+		return Result{}, err
+	}
+	if m, ok := v.(map[string]any); ok {
+		v = m["id"]
+	}
+	deadline, err := x.Deadline(x.Now(), n.timeout, n.calendar)
+	if err != nil {
+		return Result{}, err
+	}
+	s := waitEventState{Record: Stringify(v), Deadline: deadline}
+	x.Input = map[string]any{"entity": n.entity, "record_id": s.Record, "deadline": deadline.Format(time.RFC3339)}
+	res, _, err := n.check(x, s)
+	return res, err
+}
+
+func (n *waitEventNode) Resume(x *Exec, state json.RawMessage) (Result, error) {
+	var s waitEventState
+	if err := json.Unmarshal(state, &s); err != nil {
+		return Result{}, fmt.Errorf("wait_event state: %w", err)
+	}
+	res, _, err := n.check(x, s)
+	return res, err
+}
+
+// ---- task
+
+type taskNode struct {
+	title, assignee, record, description Value
+	due                                  time.Duration
+	calendar                             string
+}
+
+type taskState struct {
+	TaskID uuid.UUID `json:"task_id"`
+}
+
+func newTask(p *Params) (Runner, spec.Errors) {
+	var v struct {
+		Title       json.RawMessage `json:"title"`
+		Assignee    json.RawMessage `json:"assignee"`
+		Due         string          `json:"due"`
+		Calendar    string          `json:"calendar"`
+		Record      json.RawMessage `json:"record"`
+		Description json.RawMessage `json:"description"`
+	}
+	if !p.Decode(&v) {
+		return nil, p.Errors()
+	}
+	n := &taskNode{calendar: v.Calendar}
+	p.Calendar("calendar", v.Calendar)
+	if len(v.Title) == 0 {
+		p.Errorf("title", "required", "title is required")
+	} else {
+		n.title = p.Value("title", v.Title)
+	}
+	if len(v.Assignee) == 0 {
+		p.Errorf("assignee", "required", "assignee is required")
+	} else {
+		n.assignee = p.Value("assignee", v.Assignee)
+	}
+	if len(v.Record) > 0 {
+		n.record = p.Value("record", v.Record)
+	}
+	if len(v.Description) > 0 {
+		n.description = p.Value("description", v.Description)
+	}
+	if v.Due != "" {
+		n.due = p.Duration("due", v.Due)
+	}
+	return n, p.Errors()
+}
+
+// userID resolves an assignee value: a user id, {"user_id"} (an assign output) or a record.
+func userID(v any) (uuid.UUID, error) {
+	if m, ok := v.(map[string]any); ok {
+		if u, ok := m["user_id"]; ok {
+			v = u
+		} else if u, ok := m["id"]; ok {
+			v = u
+		}
+	}
+	id, err := uuid.Parse(Stringify(v))
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("assignee %q is not a user id", Stringify(v))
+	}
+	return id, nil
+}
+
+func optionalID(v Value, env map[string]any) (*uuid.UUID, error) {
+	if v == nil {
+		return nil, nil
+	}
+	out, err := v.Eval(env)
+	if err != nil || out == nil || out == "" {
+		return nil, err
+	}
+	if m, ok := out.(map[string]any); ok {
+		out = m["id"]
+	}
+	id, err := uuid.Parse(Stringify(out))
+	if err != nil {
+		return nil, fmt.Errorf("%q is not an id", Stringify(out))
+	}
+	return &id, nil
+}
+
+// createTask inserts a task row once per key (a replay finds the earlier one).
+func (x *Exec) createTask(key, kind, title string, assignee uuid.UUID, due *time.Time, record *uuid.UUID, data map[string]any) (uuid.UUID, error) {
+	var id uuid.UUID
+	err := x.Engine.Pool.QueryRow(x.Ctx, `SELECT (result->>'id')::uuid FROM flow_effects WHERE key = $1`, key).Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return uuid.Nil, fmt.Errorf("looking up task: %w", err)
+	}
+	if data == nil {
+		data = map[string]any{}
+	}
+	dj, _ := json.Marshal(data)
+	err = pgx.BeginFunc(x.Ctx, x.Engine.Pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(x.Ctx, `INSERT INTO tasks (app_id, run_id, node, kind, title, assignee_id, record_id, due_at, data)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`, x.AppID, x.RunID, x.NodeID, kind, title, assignee, record, due, dj).Scan(&id); err != nil {
+			return fmt.Errorf("creating task: %w", err)
+		}
+		return RecordEffect(x.Ctx, tx, key, id)
+	})
+	return id, err
+}
+
+func (n *taskNode) Exec(x *Exec) (Result, error) {
+	tv, err := n.title.Eval(x.Env)
+	if err != nil {
+		return Result{}, err
+	}
+	av, err := n.assignee.Eval(x.Env)
+	if err != nil {
+		return Result{}, err
+	}
+	assignee, err := userID(av)
+	if err != nil {
+		return Result{}, err
+	}
+	rec, err := optionalID(n.record, x.Env)
+	if err != nil {
+		return Result{}, err
+	}
+	var due *time.Time
+	if n.due > 0 {
+		d, err := x.Deadline(x.Now(), n.due, n.calendar)
+		if err != nil {
+			return Result{}, err
+		}
+		due = &d
+	}
+	data := map[string]any{}
+	if n.description != nil {
+		if d, err := n.description.Eval(x.Env); err == nil {
+			data["description"] = d
+		}
+	}
+	id, err := x.createTask(x.Key, "task", Stringify(tv), assignee, due, rec, data)
+	if err != nil {
+		return Result{}, err
+	}
+	x.Input = map[string]any{"title": Stringify(tv), "assignee": assignee.String(), "task_id": id.String()}
+	return Result{Wait: &Wait{State: taskState{id}}}, nil
+}
+
+type taskRow struct {
+	ID          uuid.UUID
+	Status      string
+	Assignee    *uuid.UUID
+	Outcome     *string
+	Comment     *string
+	CompletedBy *uuid.UUID
+	CompletedAt *time.Time
+}
+
+func (x *Exec) loadTasks(ids []uuid.UUID) ([]taskRow, error) {
+	rows, err := x.Engine.Pool.Query(x.Ctx, `SELECT id, status, assignee_id, outcome, comment, completed_by, completed_at FROM tasks WHERE id = ANY($1) ORDER BY created_at, id`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("loading tasks: %w", err)
+	}
+	defer rows.Close()
+	var out []taskRow
+	for rows.Next() {
+		var t taskRow
+		if err := rows.Scan(&t.ID, &t.Status, &t.Assignee, &t.Outcome, &t.Comment, &t.CompletedBy, &t.CompletedAt); err != nil {
+			return nil, fmt.Errorf("loading tasks: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func (n *taskNode) Resume(x *Exec, state json.RawMessage) (Result, error) {
+	var s taskState
+	if err := json.Unmarshal(state, &s); err != nil {
+		return Result{}, fmt.Errorf("task state: %w", err)
+	}
+	ts, err := x.loadTasks([]uuid.UUID{s.TaskID})
+	if err != nil {
+		return Result{}, err
+	}
+	if len(ts) == 0 {
+		return Result{}, fmt.Errorf("task %s was deleted", s.TaskID)
+	}
+	t := ts[0]
+	if t.Status == "open" {
+		return Result{Wait: &Wait{State: s}}, nil
+	}
+	out := map[string]any{"task_id": t.ID.String(), "status": t.Status, "outcome": str(t.Outcome), "comment": str(t.Comment)}
+	if t.CompletedBy != nil {
+		out["completed_by"] = t.CompletedBy.String()
+	}
+	return Result{Output: out}, nil
+}
