@@ -25,7 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,6 +104,7 @@ type Authorizer struct {
 
 	reloadMu sync.Mutex
 	version  atomic.Int64 // policy version of the loaded policy
+	snap     atomic.Pointer[snapshot]
 
 	teamMu    sync.RWMutex
 	teamCache map[uuid.UUID]teamEntry
@@ -203,6 +204,11 @@ func (a *Authorizer) reload(ctx context.Context) error {
 	if err := a.enf.LoadPolicy(); err != nil {
 		return fmt.Errorf("authz: loading policy: %w", err)
 	}
+	snap, err := a.buildSnapshot()
+	if err != nil {
+		return err
+	}
+	a.snap.Store(snap)
 	a.version.Store(v)
 	a.teamMu.Lock()
 	clear(a.teamCache)
@@ -347,22 +353,18 @@ func (a *Authorizer) Grant(ctx context.Context, sub access.Subject, appID uuid.U
 		best = access.ScopeAll // any role in an app lets its holder see the app itself
 	}
 	var granting []string
+	snap := a.snap.Load()
 	for _, role := range roles {
-		rules, err := a.enf.GetFilteredPolicy(0, role)
-		if err != nil {
-			return none, fmt.Errorf("authz: rules of role %s: %w", role, err)
-		}
 		grants := false
-		for _, r := range rules {
-			if len(r) < 5 || (r[1] != dom && r[1] != anyDomain) {
-				continue
-			}
-			if !resourceMatches(resource, r[2]) || (r[3] != "*" && r[3] != action) {
-				continue
-			}
-			grants = true
-			if scopeRank[r[4]] > scopeRank[best] {
-				best = r[4]
+		for _, d := range [2]string{dom, anyDomain} {
+			for _, r := range snap.perms[roleDom{role, d}] {
+				if !resourceMatches(resource, r.obj) || (r.act != "*" && r.act != action) {
+					continue
+				}
+				grants = true
+				if scopeRank[r.scope] > scopeRank[best] {
+					best = r.scope
+				}
 			}
 		}
 		if grants {
@@ -385,48 +387,75 @@ func (a *Authorizer) Grant(ctx context.Context, sub access.Subject, appID uuid.U
 		}
 	}
 	if entity, ok := strings.CutPrefix(resource, "entity:"); ok {
-		g.Hidden, g.ReadOnly, err = a.mergeFields(dom, entity, granting)
-		if err != nil {
-			return none, err
-		}
+		g.Hidden, g.ReadOnly = snap.mergeFields(dom, entity, granting)
 	}
 	return g, nil
 }
 
-// mergeFields intersects the field rules of the granting roles (most permissive wins).
-func (a *Authorizer) mergeFields(dom, entity string, roles []string) (hidden, readOnly map[string]bool, err error) {
-	for i, role := range roles {
-		rules, err := a.enf.GetFilteredNamedPolicy("p2", 0, role, dom, entity)
-		if err != nil {
-			return nil, nil, fmt.Errorf("authz: field rules of role %s: %w", role, err)
-		}
-		h, ro := map[string]bool{}, map[string]bool{}
-		for _, r := range rules {
-			if len(r) < 5 {
-				continue
-			}
-			switch r[3] {
-			case "hidden":
-				h[r[4]] = true
-				ro[r[4]] = true
-			case "readonly":
-				ro[r[4]] = true
-			}
-		}
-		if i == 0 {
-			hidden, readOnly = h, ro
+// snapshot indexes the loaded policy by role and domain for Grant; it is rebuilt on every
+// reload and swapped atomically.
+type snapshot struct {
+	perms  map[roleDom][]permRule
+	fields map[roleDom]map[string]fieldSets // entity -> field rules
+}
+
+type roleDom struct{ role, dom string }
+
+type permRule struct{ obj, act, scope string }
+
+type fieldSets struct{ hidden, readOnly map[string]bool }
+
+func (a *Authorizer) buildSnapshot() (*snapshot, error) {
+	s := &snapshot{perms: map[roleDom][]permRule{}, fields: map[roleDom]map[string]fieldSets{}}
+	rules, err := a.enf.GetPolicy()
+	if err != nil {
+		return nil, fmt.Errorf("authz: indexing policy: %w", err)
+	}
+	for _, r := range rules {
+		if len(r) < 5 {
 			continue
 		}
-		for f := range hidden {
-			if !h[f] {
-				delete(hidden, f)
-			}
+		k := roleDom{r[0], r[1]}
+		s.perms[k] = append(s.perms[k], permRule{obj: r[2], act: r[3], scope: r[4]})
+	}
+	frules, err := a.enf.GetNamedPolicy("p2")
+	if err != nil {
+		return nil, fmt.Errorf("authz: indexing field rules: %w", err)
+	}
+	for _, r := range frules {
+		if len(r) < 5 {
+			continue
 		}
-		for f := range readOnly {
-			if !ro[f] {
-				delete(readOnly, f)
-			}
+		k := roleDom{r[0], r[1]}
+		if s.fields[k] == nil {
+			s.fields[k] = map[string]fieldSets{}
 		}
+		fs, ok := s.fields[k][r[2]]
+		if !ok {
+			fs = fieldSets{hidden: map[string]bool{}, readOnly: map[string]bool{}}
+			s.fields[k][r[2]] = fs
+		}
+		switch r[3] {
+		case "hidden":
+			fs.hidden[r[4]] = true
+			fs.readOnly[r[4]] = true // a hidden field is read-only for that role too
+		case "readonly":
+			fs.readOnly[r[4]] = true
+		}
+	}
+	return s, nil
+}
+
+// mergeFields intersects the field rules of the granting roles (most permissive wins).
+func (s *snapshot) mergeFields(dom, entity string, roles []string) (hidden, readOnly map[string]bool) {
+	for i, role := range roles {
+		fs := s.fields[roleDom{role, dom}][entity]
+		if i == 0 {
+			hidden, readOnly = maps.Clone(fs.hidden), maps.Clone(fs.readOnly)
+			continue
+		}
+		maps.DeleteFunc(hidden, func(f string, _ bool) bool { return !fs.hidden[f] })
+		maps.DeleteFunc(readOnly, func(f string, _ bool) bool { return !fs.readOnly[f] })
 	}
 	if len(hidden) == 0 {
 		hidden = nil
@@ -434,7 +463,7 @@ func (a *Authorizer) mergeFields(dom, entity string, roles []string) (hidden, re
 	if len(readOnly) == 0 {
 		readOnly = nil
 	}
-	return hidden, readOnly, nil
+	return hidden, readOnly
 }
 
 // teamCacheTTL bounds how long a cached team list is used even when no version change arrives
@@ -551,12 +580,3 @@ var errUnknown = errors.New("not found")
 
 // IsNotFound reports whether err says an app, role or user does not exist.
 func IsNotFound(err error) bool { return errors.Is(err, errUnknown) }
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
