@@ -234,7 +234,7 @@ func DecodeDraft(kind, slug string, body []byte) (any, []byte, error) {
 		return nil, nil, spec.Errors{{Field: "$", Code: "invalid_json", Message: "the definition must be a JSON object"}}
 	}
 	// Keys the GET answer adds around the definition are ignored, so a GET -> edit -> PUT round trip works.
-	for _, k := range []string{"published_version", "public_id", "updated_at", "modified", "kind", "id", "status"} {
+	for _, k := range []string{"published_version", "public_id", "updated_at", "modified", "id", "status"} {
 		delete(raw, k)
 	}
 	if s, ok := raw["slug"]; ok {

@@ -30,7 +30,6 @@ func (s *Server) mountDefinitions() error {
 func defView(d *store.Definition) map[string]any {
 	out := map[string]any{}
 	_ = json.Unmarshal(d.Draft, &out)
-	out["kind"] = d.Kind
 	out["published_version"] = d.PublishedVersion
 	out["modified"] = d.Modified
 	out["updated_at"] = d.UpdatedAt
