@@ -1,3 +1,160 @@
 package engine_test
 
-func crashWorkerMain() {}
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/runtime/db"
+	"github.com/tessera/tessera/runtime/defs"
+	"github.com/tessera/tessera/runtime/engine"
+	"github.com/tessera/tessera/runtime/queue"
+)
+
+// test.sleep is a node that only takes time, to keep runs in flight.
+func init() {
+	engine.Register(engine.NodeType{Name: "test.sleep", Category: "test", New: func(p *engine.Params) (engine.Runner, spec.Errors) {
+		var v struct {
+			MS int `json:"ms"`
+		}
+		p.Decode(&v)
+		return sleepNode(v.MS), p.Errors()
+	}})
+}
+
+type sleepNode int
+
+func (s sleepNode) Exec(x *engine.Exec) (engine.Result, error) {
+	select {
+	case <-time.After(time.Duration(s) * time.Millisecond):
+	case <-x.Ctx.Done():
+		return engine.Result{}, x.Ctx.Err()
+	}
+	return engine.Result{Output: map[string]any{"slept": int(s)}}, nil
+}
+
+// crashWorkerMain runs when the test binary is re-executed as a worker process.
+func crashWorkerMain() {
+	ctx := context.Background()
+	d, err := db.Open(ctx, os.Getenv("TESSERA_ENGINE_DSN"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	var eng *engine.Engine
+	q, err := queue.New(d.Pool, queue.Options{Work: true, Workers: 16, PollInterval: 100 * time.Millisecond,
+		JobTimeout: 2 * time.Second, RescueAfter: 3 * time.Second,
+		Handler: func(ctx context.Context, id uuid.UUID) error { return eng.Execute(ctx, id) }})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	eng = engine.New(d.Pool, defs.New(d.Pool), q, engine.Options{Records: &engine.SQLRecords{Pool: d.Pool}})
+	if err := q.Start(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	fmt.Println("worker ready")
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGTERM)
+	<-ch
+}
+
+func TestCrashedWorkerRunsFinishOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test is slow")
+	}
+	const runs = 500
+	e := newEnv(t, false) // this process only inserts until the worker is killed
+	e.publish(`{"slug":"durable","trigger":{"type":"manual"},"nodes":[
+	  {"id":"mk","type":"record.create","params":{"entity":"crash","values":{"n":"{{ trigger.n }}"}}},
+	  {"id":"nap","type":"test.sleep","params":{"ms":40}},
+	  {"id":"fin","type":"record.update","params":{"entity":"crash","id":"{{ steps.mk.id }}","values":{"done":true}}},
+	  {"id":"nap2","type":"test.sleep","params":{"ms":20}}],
+	  "edges":[{"from":"mk","to":"nap"},{"from":"nap","to":"fin"},{"from":"fin","to":"nap2"}]}`)
+	ctx := context.Background()
+	err := pgx.BeginFunc(ctx, e.d.Pool, func(tx pgx.Tx) error {
+		for i := range runs {
+			if _, _, err := e.eng.Start(ctx, tx, engine.StartRequest{AppID: e.app, Flow: "durable", Trigger: map[string]any{"n": i}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "TESSERA_ENGINE_WORKER=1", "TESSERA_ENGINE_DSN="+e.d.DSN)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// kill it while runs are in flight
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		done := e.count(`SELECT count(*) FROM flow_runs WHERE status = 'succeeded'`)
+		if done >= 60 {
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("the worker finished only %d runs", done)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	inFlight := e.count(`SELECT count(*) FROM flow_runs WHERE status IN ('running', 'queued')`)
+	running := e.count(`SELECT count(*) FROM flow_steps WHERE status = 'running'`)
+	t.Logf("killed the worker with %d runs succeeded, %d unfinished, %d steps mid-flight",
+		e.count(`SELECT count(*) FROM flow_runs WHERE status = 'succeeded'`), inFlight, running)
+	if inFlight == 0 {
+		t.Fatal("no run was in flight when the worker was killed")
+	}
+	// a new worker finishes every run
+	var eng *engine.Engine
+	q, err := queue.New(e.d.Pool, queue.Options{Work: true, Workers: 16, PollInterval: 100 * time.Millisecond,
+		JobTimeout: 2 * time.Second, RescueAfter: 3 * time.Second,
+		Handler: func(ctx context.Context, id uuid.UUID) error { return eng.Execute(ctx, id) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng = engine.New(e.d.Pool, defs.New(e.d.Pool), q, engine.Options{Records: &engine.SQLRecords{Pool: e.d.Pool}})
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = q.Stop(c)
+	}()
+	deadline = time.Now().Add(100 * time.Second)
+	for e.count(`SELECT count(*) FROM flow_runs WHERE status = 'succeeded'`) < runs {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d runs finished; statuses: %d failed", e.count(`SELECT count(*) FROM flow_runs WHERE status = 'succeeded'`), runs,
+				e.count(`SELECT count(*) FROM flow_runs WHERE status = 'failed'`))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if n := e.count(`SELECT count(*) FROM records WHERE entity = 'crash'`); n != runs {
+		t.Fatalf("%d records written for %d runs (a side effect ran twice)", n, runs)
+	}
+	if n := e.count(`SELECT count(DISTINCT data->>'n') FROM records WHERE entity = 'crash' AND data->>'done' = 'true'`); n != runs {
+		t.Fatalf("%d distinct finished records", n)
+	}
+	if n := e.count(`SELECT count(*) FROM (SELECT run_id FROM flow_steps WHERE status = 'succeeded' GROUP BY run_id, node HAVING count(*) > 1) x`); n != 0 {
+		t.Fatalf("%d steps succeeded twice", n)
+	}
+}
