@@ -189,6 +189,7 @@ func TestBombs(t *testing.T) {
 		{"huge array fill", "return new Array(1e9).fill(0).length", []string{script.KindMemory, script.KindTimeout}, "exceeded its"},
 		{"push loop", "const a = []; for(;;) a.push({i: a.length})", []string{script.KindMemory, script.KindTimeout}, "exceeded its"},
 		{"huge join", "return new Array(1e8).join('abcdefgh').length", []string{script.KindMemory, script.KindTimeout}, "exceeded its"},
+		{"regexp backtracking", "return /^(a+)+(?=b)$/.test('a'.repeat(40))", []string{script.KindTimeout}, "time limit"},
 		{"catch and loop", "for(;;){ try { for(;;){} } catch (e) {} }", []string{script.KindTimeout}, "time limit"},
 		{"huge output", "return 'x'.repeat(2<<20)", []string{script.KindLimit}, "output is larger than 1 MiB"},
 	}
@@ -212,6 +213,41 @@ func TestBombs(t *testing.T) {
 			res := mustRun(t, p, "return input * 2", 21, nil)
 			if string(res.Output) != "42" {
 				t.Fatalf("pool answers %s after the bomb", res.Output)
+			}
+		})
+	}
+}
+
+// TestMemoryLimit uses a small limit: a growing heap kills only its own call, normal
+// allocations below the limit work.
+func TestMemoryLimit(t *testing.T) {
+	p := newPool(t, func(o *script.Options) { o.MemoryMB = 96; o.Size = 1 })
+	tests := []struct {
+		name, code string
+		kind       string
+	}{
+		{"below the limit", "const a = []; for (let i = 0; i < 20; i++) a.push(new Uint8Array(1 << 20)); return a.length", ""},
+		{"growing heap", "const a = []; for (;;) a.push(new Uint8Array(1 << 20))", script.KindMemory},
+		{"big buffer", "return new Uint8Array(512 * 1024 * 1024).length", script.KindMemory},
+		{"after the bombs", "return 1", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			res, err := p.Run(context.Background(), tc.code, nil, nil)
+			if tc.kind == "" {
+				if err != nil {
+					t.Fatalf("Run: %v", err)
+				}
+				t.Logf("output %s", res.Output)
+				return
+			}
+			se := scriptErr(t, err)
+			if se.Kind != tc.kind || !strings.Contains(se.Message, "memory limit (96 MiB)") {
+				t.Fatalf("got %s %q, want %s", se.Kind, se.Message, tc.kind)
+			}
+			if elapsed := time.Since(start); elapsed > testTimeout+250*time.Millisecond {
+				t.Fatalf("failed after %s", elapsed)
 			}
 		})
 	}

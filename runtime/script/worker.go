@@ -133,7 +133,7 @@ type call struct {
 	code      string
 	stringify goja.Callable
 	parse     goja.Callable
-	errorCtor goja.Value
+	errorCtor goja.Value // the original Error constructor (the script may replace the global)
 	logs      []string
 	logBytes  int
 	logsCut   bool
@@ -306,44 +306,49 @@ func (cl *call) install() error {
 		return errors.New("JSON.parse missing")
 	}
 	cl.errorCtor = rt.Get("Error")
-	freeze, ok := goja.AssertFunction(rt.Get("Object").ToObject(rt).Get("freeze"))
-	if !ok {
-		return errors.New("Object.freeze missing")
-	}
-
-	records := rt.NewObject()
-	records.Set("find", cl.hostFunc(MethodRecordsFind, "entity", "filter"))
-	records.Set("get", cl.hostFunc(MethodRecordsGet, "entity", "id"))
-	records.Set("create", cl.hostFunc(MethodRecordsCreate, "entity", "values"))
-	records.Set("update", cl.hostFunc(MethodRecordsUpdate, "entity", "id", "values"))
-	httpObj := rt.NewObject()
-	httpObj.Set("fetch", cl.fetch)
-	console := rt.NewObject()
-	for _, level := range []string{"log", "info", "debug", "warn", "error"} {
-		prefix := ""
-		if level == "warn" || level == "error" {
-			prefix = "[" + level + "] "
+	// The host API is defined lazily (a getter builds each object on first use: most scripts touch
+	// little of it and native functions are the bulk of a fresh runtime's cost). Globals have no
+	// setter and methods are read-only. (A fresh runtime per call is what really keeps calls
+	// apart; this only stops accidental overwrites.)
+	object := func(methods map[string]any) goja.Value {
+		o := rt.NewObject()
+		for name, fn := range methods {
+			_ = o.DefineDataProperty(name, rt.ToValue(fn), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
 		}
-		console.Set(level, cl.logFunc(prefix))
+		return o
 	}
-	globals := []struct {
-		name string
-		v    any
-	}{
-		{"records", records},
-		{"http", httpObj},
-		{"console", console},
-		{"log", cl.logFunc("")},
-		{"now", func() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00") }},
-		{"uuid", newUUID},
+	globals := map[string]func() goja.Value{
+		"records": func() goja.Value {
+			return object(map[string]any{
+				"find":   cl.hostFunc(MethodRecordsFind, "entity", "filter"),
+				"get":    cl.hostFunc(MethodRecordsGet, "entity", "id"),
+				"create": cl.hostFunc(MethodRecordsCreate, "entity", "values"),
+				"update": cl.hostFunc(MethodRecordsUpdate, "entity", "id", "values"),
+			})
+		},
+		"http": func() goja.Value { return object(map[string]any{"fetch": cl.fetch}) },
+		"console": func() goja.Value {
+			return object(map[string]any{
+				"log": cl.logFunc(""), "info": cl.logFunc(""), "debug": cl.logFunc(""),
+				"warn": cl.logFunc("[warn] "), "error": cl.logFunc("[error] "),
+			})
+		},
+		"log": func() goja.Value { return rt.ToValue(cl.logFunc("")) },
+		"now": func() goja.Value {
+			return rt.ToValue(func() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00") })
+		},
+		"uuid": func() goja.Value { return rt.ToValue(newUUID) },
 	}
 	g := rt.GlobalObject()
-	for _, e := range globals {
-		v := rt.ToValue(e.v)
-		if _, err := freeze(goja.Undefined(), v); err != nil {
-			return err
-		}
-		if err := g.DefineDataProperty(e.name, v, goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE); err != nil {
+	for name, build := range globals {
+		var v goja.Value
+		getter := rt.ToValue(func(goja.FunctionCall) goja.Value {
+			if v == nil {
+				v = build()
+			}
+			return v
+		})
+		if err := g.DefineAccessorProperty(name, getter, nil, goja.FLAG_FALSE, goja.FLAG_TRUE); err != nil {
 			return err
 		}
 	}
