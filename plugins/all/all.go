@@ -6,6 +6,7 @@ import (
 	_ "github.com/tessera/tessera/plugins/email"    // email over SMTP
 	_ "github.com/tessera/tessera/plugins/feishu"   // Feishu bot (signed)
 	_ "github.com/tessera/tessera/plugins/http"     // HTTP request
+	_ "github.com/tessera/tessera/plugins/pdf"      // PDF documents (quote, contract)
 	_ "github.com/tessera/tessera/plugins/slack"    // Slack incoming webhook
 	_ "github.com/tessera/tessera/plugins/sms"      // SMS (Aliyun)
 	_ "github.com/tessera/tessera/plugins/webhook"  // outgoing webhook (Standard Webhooks)
