@@ -120,9 +120,9 @@ func TestSendChinese(t *testing.T) {
 	pdf := base64.StdEncoding.EncodeToString([]byte("%PDF-1.4 fake"))
 	out := h.MustRun(email.Connector{}, "send", map[string]any{
 		"to": "张三 <zhangsan@example.com>, li@example.com", "cc": "boss@example.com", "bcc": "audit@example.com",
-		"subject": "报价单：深圳市某某科技有限公司 – 第 3 版",
-		"text":    "张总您好：\n\n附件是贵司的正式报价单，金额 ¥128,000.00。\n\n此致\n敬礼",
-		"html":    "<p>张总您好：</p><p>附件是贵司的<b>正式报价单</b>。</p>",
+		"subject":     "报价单：深圳市某某科技有限公司 – 第 3 版",
+		"text":        "张总您好：\n\n附件是贵司的正式报价单，金额 ¥128,000.00。\n\n此致\n敬礼",
+		"html":        "<p>张总您好：</p><p>附件是贵司的<b>正式报价单</b>。</p>",
 		"attachments": []any{map[string]any{"name": "报价单.pdf", "type": "application/pdf", "data": pdf}},
 	}).(map[string]any)
 	if out["recipients"] != 4 || out["message_id"] == "" {
