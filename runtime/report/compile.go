@@ -251,15 +251,22 @@ func (b *builder) dims(allowBucket bool) []*dim {
 		}
 		switch c.Kind {
 		case filter.KindArray, filter.KindFiles:
+			if !allowBucket && bucket == "" { // table columns may show lists as they are
+				x.expr, x.kind = c.Expr, vText
+				break
+			}
 			b.errs.Add(path+".field", "unsupported", "field %q holds a list and cannot be a dimension", d.Field)
 			continue
 		case filter.KindDate, filter.KindTimestamp:
-			if bucket == "" && c.Kind == filter.KindTimestamp {
+			if bucket == "" && c.Kind == filter.KindTimestamp && allowBucket {
 				bucket = "day"
 			}
 			x.timeExpr = c.Expr
 			if bucket == "" {
 				x.expr, x.kind = c.Expr, vDate
+				if c.Kind == filter.KindTimestamp {
+					x.kind = vTime
+				}
 				break
 			}
 			k, ok := bucketKinds[bucket]
@@ -592,10 +599,16 @@ func (b *builder) pivot() *Query {
 // table: one row per record with the dimension fields as columns (or every visible field).
 func (b *builder) table() *Query {
 	if len(b.rep.Dimensions) == 0 {
+		r := *b.rep // never modify the caller's (possibly cached) definition
+		r.Dimensions = nil
+		b.rep = &r
 		for _, f := range b.ent.Fields {
 			if !b.g.Hidden[f.Key] && f.Type != spec.TypeAttachment {
 				b.rep.Dimensions = append(b.rep.Dimensions, spec.Dimension{Field: f.Key})
 			}
+		}
+		for _, k := range []string{"owner_id", "created_at", "updated_at"} {
+			b.rep.Dimensions = append(b.rep.Dimensions, spec.Dimension{Field: k})
 		}
 	}
 	dims := b.dims(false)

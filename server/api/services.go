@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/google/uuid"
 
@@ -13,6 +14,8 @@ import (
 	"github.com/tessera/tessera/runtime/defs"
 	"github.com/tessera/tessera/runtime/engine"
 	"github.com/tessera/tessera/runtime/netguard"
+	"github.com/tessera/tessera/runtime/records"
+	"github.com/tessera/tessera/runtime/report"
 	"github.com/tessera/tessera/runtime/secrets"
 	"github.com/tessera/tessera/runtime/trigger"
 	"github.com/tessera/tessera/server/auth"
@@ -38,6 +41,10 @@ type Services struct {
 	// Engine runs flows (River workers by role); Triggers starts runs (flows.go, initFlows).
 	Engine   *engine.Engine
 	Triggers *trigger.Service
+	// Reports runs report definitions (reports.go; built in mountReports when nil).
+	Reports *report.Engine
+	// Records reads and writes records (runtime/records; records.go, forms.go, files.go).
+	Records *records.Store
 }
 
 // Authorizer answers permission questions. Resources are "entity:<slug>", "form:<slug>",
@@ -52,6 +59,7 @@ type Authorizer interface {
 // initServices constructs the runtime services from the server's config and database.
 func (s *Server) initServices() error {
 	s.Defs = defs.New(s.DB.Pool)
+	s.Records = records.New(s.DB.Pool, s.Defs, records.Options{FilesDir: filepath.Join(s.Cfg.DataDir, "files")})
 	s.Store = store.New(s.DB.Pool, store.Hooks{})
 	s.initPublishHooks()
 	az, err := authz.New(context.Background(), s.DB.Pool, s.DB.Gorm, s.Log)
