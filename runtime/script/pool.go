@@ -165,6 +165,27 @@ func (p *Pool) Run(ctx context.Context, code string, input any, host Host) (*Res
 	return res, err
 }
 
+// RunScript is Run in the shape of the flow engine's ScriptRunner (runtime/engine), so a *Pool
+// can be handed to the engine as is. host may be nil. On failure the log lines collected before
+// it are returned with the error.
+func (p *Pool) RunScript(ctx context.Context, code string, input any,
+	host func(ctx context.Context, method string, args json.RawMessage) (json.RawMessage, error),
+) (json.RawMessage, []string, error) {
+	var h Host
+	if host != nil {
+		h = HostFunc(host)
+	}
+	res, err := p.Run(ctx, code, input, h)
+	if err != nil {
+		var se *ScriptError
+		if errors.As(err, &se) {
+			return nil, se.Logs, err
+		}
+		return nil, nil, err
+	}
+	return res.Output, res.Logs, nil
+}
+
 func encodeInput(input any) (json.RawMessage, error) {
 	switch v := input.(type) {
 	case nil:

@@ -395,6 +395,26 @@ return {name: found.items[0].data.name, missing, id: made.id, status: r.status, 
 	}
 }
 
+// scriptRunner mirrors runtime/engine.ScriptRunner: a *Pool is handed to the engine directly.
+type scriptRunner interface {
+	RunScript(ctx context.Context, code string, input any, host func(ctx context.Context, method string, args json.RawMessage) (json.RawMessage, error)) (output json.RawMessage, logs []string, err error)
+}
+
+func TestRunScriptAdapter(t *testing.T) {
+	var r scriptRunner = newPool(t, nil)
+	host := func(ctx context.Context, method string, args json.RawMessage) (json.RawMessage, error) {
+		return json.RawMessage(`{"id":"r9"}`), nil
+	}
+	out, logs, err := r.RunScript(context.Background(), "log('hi'); return records.get('lead', 'r9').id", nil, host)
+	if err != nil || string(out) != `"r9"` || len(logs) != 1 {
+		t.Fatalf("RunScript = %s, %q, %v", out, logs, err)
+	}
+	_, logs, err = r.RunScript(context.Background(), "log('before'); null.x", nil, nil)
+	if se := scriptErr(t, err); se.Kind != script.KindException || len(logs) != 1 {
+		t.Fatalf("RunScript failure = %v, logs %q", err, logs)
+	}
+}
+
 func TestLimits(t *testing.T) {
 	p := newPool(t, func(o *script.Options) { o.MaxInput = 1 << 10 })
 	tests := []struct {
