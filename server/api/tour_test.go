@@ -1,0 +1,67 @@
+package api_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/tessera/tessera/server/apitest"
+)
+
+// TestReadmeTour follows the README's tour of the sales template through the API, so the
+// documented steps keep working.
+func TestReadmeTour(t *testing.T) {
+	e := apitest.New(t)
+	e.Must(201, "POST", "/api/v1/templates/sales/install", nil, e.AdminToken)
+
+	form := e.Must(200, "GET", "/api/v1/apps/sales/forms/web-lead", nil, e.AdminToken).JSON()
+	pid, _ := form["public_id"].(string)
+	if pid == "" {
+		t.Fatalf("web-lead has no public_id: %v", form)
+	}
+	page := e.Must(200, "GET", "/f/"+pid, nil, "")
+	if !strings.Contains(string(page.Body), "<form") {
+		t.Fatalf("public form page has no form")
+	}
+
+	first := e.Must(201, "POST", "/api/v1/public/forms/"+pid+"/submit", `{"name":"张三","phone":"138 0013 8000","email":"Zhang@Example.com","consent":true}`, "").JSON()
+	second := e.Do("POST", "/api/v1/public/forms/"+pid+"/submit", `{"name":"张三","phone":"+86 138-0013-8000","consent":true}`, "")
+	if second.Status >= 300 || second.JSON()["id"] != first["id"] {
+		t.Fatalf("second submission did not merge: %d %s", second.Status, second.Body)
+	}
+	bad := e.Must(422, "POST", "/api/v1/public/forms/"+pid+"/submit", `{"name":"","phone":"12","consent":true}`, "")
+	if !strings.Contains(string(bad.Body), `"field":"phone"`) || !strings.Contains(string(bad.Body), `"field":"name"`) {
+		t.Fatalf("field errors: %s", bad.Body)
+	}
+
+	list := e.Must(200, "GET", "/api/v1/apps/sales/entities/lead/records?filter="+url.QueryEscape(`{"source":{"eq":"web"}}`), nil, e.AdminToken).JSON()
+	items := list["items"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("leads: %v", list)
+	}
+	data := items[0].(map[string]any)["data"].(map[string]any)
+	if data["phone"] != "+8613800138000" || data["email"] != "zhang@example.com" || data["source"] != "web" {
+		t.Fatalf("normalised lead: %v", data)
+	}
+	hist := e.Must(200, "GET", "/api/v1/apps/sales/entities/lead/records/"+first["id"].(string)+"/history", nil, e.AdminToken)
+	if !strings.Contains(string(hist.Body), `"merged"`) {
+		t.Fatalf("history lacks the merge: %s", hist.Body)
+	}
+
+	deal := e.Must(201, "POST", "/api/v1/apps/sales/entities/deal/records", `{"name":"华东制造 MES 项目","stage":"proposal","amount":380000,"office":"shanghai"}`, e.AdminToken).JSON()
+	gate := e.Must(422, "PATCH", "/api/v1/apps/sales/entities/deal/records/"+deal["id"].(string), `{"stage":"negotiation"}`, e.AdminToken)
+	if !strings.Contains(string(gate.Body), "请上传带客户名称的正式报价单") {
+		t.Fatalf("gate message: %s", gate.Body)
+	}
+
+	for _, r := range []string{"deal-funnel", "dwell-heatmap", "stagnation", "proposal-penetration", "forecast", "rep-kpi", "leads-by-source", "weekly-leads", "weekly-deals"} {
+		res := e.Must(200, "GET", "/api/v1/apps/sales/reports/"+r+"/data", nil, e.AdminToken).JSON()
+		if _, ok := res["columns"].([]any); !ok {
+			t.Fatalf("report %s: %v", r, res)
+		}
+	}
+	fc := e.Must(200, "GET", "/api/v1/apps/sales/reports/forecast/data", nil, e.AdminToken)
+	if !strings.Contains(string(fc.Body), "152000") { // 380000 x 0.4 (proposal)
+		t.Fatalf("forecast does not weight the proposal-stage deal: %s", fc.Body)
+	}
+}
