@@ -329,7 +329,8 @@ func (a *Authorizer) Can(_ context.Context, sub access.Subject, appID uuid.UUID,
 //
 // Field rules merge so that the most permissive role wins: among the roles that grant the
 // action, a field is hidden only when every one of them hides it, and read-only only when every
-// one of them makes it read-only or hides it (a role's hidden field is read-only for it too).
+// one of them makes it read-only or hides it and it is not hidden. Hidden fields are never in
+// ReadOnly: the data layer treats them as unknown (no read, no write, no filter, no sort).
 // Any role in an app allows reading resource "app" (seeing the app). Platform admins and system
 // subjects get access.All().
 func (a *Authorizer) Grant(ctx context.Context, sub access.Subject, appID uuid.UUID, resource, action string) (access.Grant, error) {
@@ -457,6 +458,9 @@ func (s *snapshot) mergeFields(dom, entity string, roles []string) (hidden, read
 		maps.DeleteFunc(hidden, func(f string, _ bool) bool { return !fs.hidden[f] })
 		maps.DeleteFunc(readOnly, func(f string, _ bool) bool { return !fs.readOnly[f] })
 	}
+	// A hidden field is not writable either, but it is reported as hidden only: writes to it
+	// fail like writes to an unknown field, so its existence is not revealed.
+	maps.DeleteFunc(readOnly, func(f string, _ bool) bool { return hidden[f] })
 	if len(hidden) == 0 {
 		hidden = nil
 	}

@@ -273,6 +273,9 @@ func TestFieldRulesMergeMostPermissive(t *testing.T) {
 	putRole(t, a, authz.RoleDef{App: "crm", Name: "exporter",
 		Permissions: []authz.Permission{{Resource: "entity:lead", Actions: []string{"export"}, Scope: "all"}},
 		Fields:      map[string]authz.FieldRule{"lead": {Hidden: []string{"phone"}}}})
+	putRole(t, a, authz.RoleDef{App: "crm", Name: "viewer",
+		Permissions: []authz.Permission{{Resource: "entity:lead", Actions: []string{"read"}, Scope: "own"}},
+		Fields:      map[string]authz.FieldRule{"lead": {ReadOnly: []string{"margin"}, Hidden: []string{"cost"}}}})
 	ctx := context.Background()
 	cases := []struct {
 		name         string
@@ -280,13 +283,14 @@ func TestFieldRulesMergeMostPermissive(t *testing.T) {
 		action       string
 		hidden, read []string
 	}{
-		{"rep alone", []string{"sales_rep"}, "read", []string{"cost"}, []string{"cost", "score"}},
-		{"auditor alone", []string{"auditor"}, "read", []string{"cost", "margin"}, []string{"cost", "margin", "name"}},
-		{"rep + auditor: only common hidden", []string{"sales_rep", "auditor"}, "read", []string{"cost"}, []string{"cost"}},
-		{"rep + manager", []string{"sales_rep", "sales_manager"}, "read", []string{"cost"}, []string{"cost"}},
+		{"rep alone", []string{"sales_rep"}, "read", []string{"cost"}, []string{"score"}},
+		{"auditor alone", []string{"auditor"}, "read", []string{"cost", "margin"}, []string{"name"}},
+		{"rep + auditor: only common hidden", []string{"sales_rep", "auditor"}, "read", []string{"cost"}, nil},
+		{"hidden in one, read-only in the other: visible, read-only", []string{"auditor", "viewer"}, "read", []string{"cost"}, []string{"margin"}},
+		{"rep + manager", []string{"sales_rep", "sales_manager"}, "read", []string{"cost"}, nil},
 		{"rep + director (no rules) shows all", []string{"sales_rep", "director"}, "read", nil, nil},
-		{"role not granting the action does not count", []string{"sales_rep", "exporter"}, "read", []string{"cost"}, []string{"cost", "score"}},
-		{"exporter for export", []string{"sales_rep", "exporter"}, "export", []string{"phone"}, []string{"phone"}},
+		{"role not granting the action does not count", []string{"sales_rep", "exporter"}, "read", []string{"cost"}, []string{"score"}},
+		{"exporter for export", []string{"sales_rep", "exporter"}, "export", []string{"phone"}, nil},
 		{"builder sees every field", []string{"builder", "auditor"}, "read", nil, nil},
 	}
 	for _, tc := range cases {
