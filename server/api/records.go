@@ -1,6 +1,250 @@
 package api
 
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/tessera/tessera/runtime/access"
+	"github.com/tessera/tessera/runtime/defs"
+	"github.com/tessera/tessera/runtime/records"
+	"github.com/tessera/tessera/server/auth"
+	"github.com/tessera/tessera/server/problem"
+)
+
 // mountRecords registers the records routes.
 func (s *Server) mountRecords() error {
+	base := "/api/v1/apps/:app/entities/:entity/records"
+	s.route(fiber.MethodGet, base, "records", "List records (filter, sort, limit, cursor, q)", s.listRecords)
+	s.route(fiber.MethodPost, base, "records", "Create a record (201; a dedupe merge answers 200 with merged:true)", s.createRecord)
+	s.route(fiber.MethodGet, base+"/:id", "records", "Get a record", s.getRecord)
+	s.route(fiber.MethodPatch, base+"/:id", "records", "Update a record partially (If-Match or version -> 409 when stale)", s.updateRecord)
+	s.route(fiber.MethodDelete, base+"/:id", "records", "Delete a record", s.deleteRecord)
+	s.route(fiber.MethodGet, base+"/:id/history", "records", "Record history: changes and stage transitions", s.recordHistory)
 	return nil
+}
+
+// recordCtx is what every record route resolves first: caller, app, entity and grant.
+type recordCtx struct {
+	p     *auth.Principal
+	app   *defs.App
+	slug  string
+	grant access.Grant
+}
+
+// resolveRecordCtx authenticates, loads the app and the published entity (404) and asks for the
+// caller's grant for action (403 when denied).
+func (s *Server) resolveRecordCtx(c *fiber.Ctx, action string) (*recordCtx, error) {
+	p, err := auth.Require(c)
+	if err != nil {
+		return nil, err
+	}
+	ctx := c.UserContext()
+	app, err := s.Defs.App(ctx, c.Params("app"))
+	if errors.Is(err, defs.ErrNotFound) {
+		return nil, problem.NotFound("app not found (应用不存在)")
+	}
+	if err != nil {
+		return nil, err
+	}
+	slug := c.Params("entity")
+	if _, _, err := s.Defs.Entity(ctx, app.ID, slug); errors.Is(err, defs.ErrNotFound) {
+		return nil, problem.NotFound("entity not found (实体不存在)")
+	} else if err != nil {
+		return nil, err
+	}
+	g, err := s.Authz.Grant(ctx, p.Subject(), app.ID, "entity:"+slug, action)
+	if err != nil {
+		return nil, fmt.Errorf("checking permission: %w", err)
+	}
+	if !g.Allowed() {
+		return nil, problem.Forbidden("you may not " + action + " " + slug + " records (没有权限)")
+	}
+	return &recordCtx{p: p, app: app, slug: slug, grant: g}, nil
+}
+
+func (rc *recordCtx) write(source string) records.WriteOptions {
+	return records.WriteOptions{Actor: rc.p.Subject(), Grant: rc.grant, Source: source}
+}
+
+// recordError maps store errors to problems.
+func recordError(err error) error {
+	var dup *records.DuplicateError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, records.ErrNotFound):
+		return problem.NotFound("record not found (记录不存在)")
+	case errors.Is(err, records.ErrConflict):
+		return problem.Conflict("the record was changed by someone else; reload and try again (记录已被他人修改，请刷新后重试)").WithCode("version_conflict")
+	case errors.As(err, &dup):
+		return problem.Conflict("a matching record already exists (已存在重复记录)").WithCode("duplicate").With("existing_id", dup.ExistingID)
+	case errors.Is(err, records.ErrReadOnlyField):
+		return problem.Forbidden(err.Error() + " (只读字段)").WithCode("read_only")
+	case errors.Is(err, records.ErrForbidden):
+		return problem.Forbidden("not allowed (没有权限)")
+	}
+	return err
+}
+
+// readValues decodes a JSON object body keeping numbers exact; limit bounds the body size.
+func readValues(c *fiber.Ctx, limit int) (map[string]any, error) {
+	body := c.Body()
+	if limit > 0 && len(body) > limit {
+		return nil, problem.New(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes (请求体过大)", limit))
+	}
+	if len(body) > 0 && !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEApplicationJSON) {
+		return nil, problem.New(fiber.StatusUnsupportedMediaType, "send the body as application/json")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, problem.Validation(specErrors("$", "required", "a JSON object body is required (需要 JSON 对象)"))
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v map[string]any
+	if err := dec.Decode(&v); err != nil || v == nil {
+		return nil, problem.Validation(specErrors("$", "invalid_json", "the body must be a JSON object of field values (需要 JSON 对象)"))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, problem.Validation(specErrors("$", "invalid_json", "unexpected data after the JSON object"))
+	}
+	return v, nil
+}
+
+func (s *Server) listRecords(c *fiber.Ctx) error {
+	rc, err := s.resolveRecordCtx(c, "read")
+	if err != nil {
+		return err
+	}
+	limit, err := queryInt(c, "limit", records.DefaultLimit, 1, records.MaxLimit)
+	if err != nil {
+		return err
+	}
+	q := records.ListQuery{Sort: c.Query("sort"), Limit: limit, Cursor: c.Query("cursor"), Q: c.Query("q")}
+	if f := c.Query("filter"); f != "" {
+		q.Filter = json.RawMessage(f)
+	}
+	page, err := s.Records.List(c.UserContext(), rc.app, rc.slug, q, rc.grant)
+	if err != nil {
+		return recordError(err)
+	}
+	return c.JSON(page)
+}
+
+func (s *Server) createRecord(c *fiber.Ctx) error {
+	rc, err := s.resolveRecordCtx(c, "create")
+	if err != nil {
+		return err
+	}
+	values, err := readValues(c, s.Cfg.MaxBody)
+	if err != nil {
+		return err
+	}
+	rec, err := s.Records.Create(c.UserContext(), rc.app, rc.slug, values, rc.write("api"))
+	if err != nil {
+		return recordError(err)
+	}
+	if rec.Merged {
+		return c.Status(fiber.StatusOK).JSON(rec)
+	}
+	return c.Status(fiber.StatusCreated).JSON(rec)
+}
+
+func (s *Server) getRecord(c *fiber.Ctx) error {
+	rc, err := s.resolveRecordCtx(c, "read")
+	if err != nil {
+		return err
+	}
+	id, err := paramUUID(c, "id")
+	if err != nil {
+		return err
+	}
+	rec, err := s.Records.Get(c.UserContext(), rc.app, rc.slug, id, rc.grant)
+	if err != nil {
+		return recordError(err)
+	}
+	return c.JSON(rec)
+}
+
+// expectedVersion reads If-Match (a number, optionally quoted or weak) or "version" in the body.
+func expectedVersion(c *fiber.Ctx, patch map[string]any) (*int, error) {
+	var fromBody *int
+	if raw, ok := patch["version"]; ok {
+		delete(patch, "version")
+		n, err := strconv.Atoi(fmt.Sprint(raw))
+		if err != nil || n < 0 {
+			return nil, problem.Validation(specErrors("version", "invalid_type", "version must be an integer"))
+		}
+		fromBody = &n
+	}
+	if h := strings.TrimSpace(c.Get(fiber.HeaderIfMatch)); h != "" && h != "*" {
+		h = strings.Trim(strings.TrimPrefix(h, "W/"), `"`)
+		n, err := strconv.Atoi(h)
+		if err != nil || n < 0 {
+			return nil, problem.Validation(specErrors("If-Match", "invalid_type", "If-Match must be the record version (an integer)"))
+		}
+		return &n, nil
+	}
+	return fromBody, nil
+}
+
+func (s *Server) updateRecord(c *fiber.Ctx) error {
+	rc, err := s.resolveRecordCtx(c, "update")
+	if err != nil {
+		return err
+	}
+	id, err := paramUUID(c, "id")
+	if err != nil {
+		return err
+	}
+	patch, err := readValues(c, s.Cfg.MaxBody)
+	if err != nil {
+		return err
+	}
+	ver, err := expectedVersion(c, patch)
+	if err != nil {
+		return err
+	}
+	rec, err := s.Records.Update(c.UserContext(), rc.app, rc.slug, id, patch, ver, rc.write("api"))
+	if err != nil {
+		return recordError(err)
+	}
+	return c.JSON(rec)
+}
+
+func (s *Server) deleteRecord(c *fiber.Ctx) error {
+	rc, err := s.resolveRecordCtx(c, "delete")
+	if err != nil {
+		return err
+	}
+	id, err := paramUUID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.Records.Delete(c.UserContext(), rc.app, rc.slug, id, rc.write("api")); err != nil {
+		return recordError(err)
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) recordHistory(c *fiber.Ctx) error {
+	rc, err := s.resolveRecordCtx(c, "read")
+	if err != nil {
+		return err
+	}
+	id, err := paramUUID(c, "id")
+	if err != nil {
+		return err
+	}
+	evs, err := s.Records.History(c.UserContext(), rc.app, rc.slug, id, rc.grant)
+	if err != nil {
+		return recordError(err)
+	}
+	return c.JSON(fiber.Map{"items": evs})
 }
