@@ -1,0 +1,185 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/tessera/tessera/server/apitest"
+)
+
+func TestCatalog(t *testing.T) {
+	e := apitest.New(t)
+	e.Must(401, "GET", "/api/v1/catalog", nil, "")
+	_, tok := e.CreateUser("viewer@example.com", "Viewer", nil)
+	var cat struct {
+		Nodes []struct {
+			Type   string           `json:"type"`
+			Params []map[string]any `json:"params"`
+		} `json:"nodes"`
+		Connectors []struct {
+			ID           string   `json:"id"`
+			Label        struct{ ZhCN string `json:"zh-CN"` }
+			Capabilities []string `json:"capabilities"`
+			Credentials  []map[string]any
+			Operations   []struct {
+				ID     string           `json:"id"`
+				Params []map[string]any `json:"params"`
+			} `json:"operations"`
+		} `json:"connectors"`
+	}
+	e.Must(200, "GET", "/api/v1/catalog", nil, tok).Decode(t, &cat)
+	nodes := map[string]bool{}
+	for _, n := range cat.Nodes {
+		nodes[n.Type] = true
+	}
+	for _, want := range []string{"condition", "switch", "set", "script", "record.create", "record.update", "record.find", "record.delete",
+		"assign", "delay", "wait_event", "task", "approval", "connector", "subflow", "foreach"} {
+		if !nodes[want] {
+			t.Errorf("catalog misses node type %s", want)
+		}
+	}
+	conns := map[string]int{}
+	for i, c := range cat.Connectors {
+		conns[c.ID] = i
+	}
+	for _, want := range []string{"http", "email", "dingtalk", "wecom", "feishu", "slack", "sms", "webhook", "pdf"} {
+		if _, ok := conns[want]; !ok {
+			t.Errorf("catalog misses connector %s", want)
+		}
+	}
+	h := cat.Connectors[conns["http"]]
+	if h.Label.ZhCN != "HTTP 请求" || h.Operations[0].ID != "request" || len(h.Operations[0].Params) < 5 || strings.Join(h.Capabilities, ",") != "test" {
+		t.Errorf("http connector spec: %+v", h)
+	}
+	var showIf bool
+	for _, p := range h.Operations[0].Params {
+		if p["key"] == "body" && p["show_if"] != nil && p["required"] == true {
+			showIf = true
+		}
+	}
+	if !showIf {
+		t.Error("http body param lacks show_if/required")
+	}
+}
+
+func TestCredentials(t *testing.T) {
+	// The HTTP connector's connection test calls a peer on loopback: allow it like an
+	// administrator would for an intranet host.
+	t.Setenv("TESSERA_NET_ALLOW_HOSTS", "127.0.0.1")
+	e := apitest.New(t)
+	peer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer s3cret-token" {
+			w.WriteHeader(401)
+		}
+	}))
+	defer peer.Close()
+	e.Must(201, "POST", "/api/v1/apps", map[string]any{"slug": "crm", "name": "CRM"}, e.AdminToken)
+	e.Must(201, "POST", "/api/v1/apps", map[string]any{"slug": "hr", "name": "HR"}, e.AdminToken)
+	_, userTok := e.CreateUser("rep@example.com", "Rep", nil)
+	base := "/api/v1/apps/crm/credentials"
+
+	// Validation matrix.
+	for _, tc := range []struct {
+		name  string
+		body  string
+		field string
+	}{
+		{"no name", `{"connector":"http","values":{}}`, "name"},
+		{"unknown connector", `{"name":"x","connector":"nope","values":{}}`, "connector"},
+		{"connector without credentials", `{"name":"x","connector":"pdf","values":{}}`, "connector"},
+		{"missing required value", `{"name":"x","connector":"dingtalk","values":{}}`, "values.webhook_url"},
+		{"unknown value key", `{"name":"x","connector":"slack","values":{"webhook_url":"https://h","nope":1}}`, "values.nope"},
+		{"bad option", `{"name":"x","connector":"http","values":{"auth":"kerberos"}}`, "values.auth"},
+		{"show_if required", `{"name":"x","connector":"http","values":{"auth":"bearer"}}`, "values.token"},
+		{"unknown body key", `{"name":"x","connector":"http","values":{},"extra":1}`, "extra"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.Must(422, "POST", base, tc.body, e.AdminToken)
+			if !strings.Contains(string(r.Body), `"field":"`+tc.field+`"`) {
+				t.Fatalf("want error on %s: %s", tc.field, r.Body)
+			}
+		})
+	}
+	e.Must(415, "POST", base, "name=x", e.AdminToken, "Content-Type: text/plain")
+
+	// Create, never echo values.
+	r := e.Must(201, "POST", base, map[string]any{"name": "内部 API", "connector": "http",
+		"values": map[string]any{"base_url": peer.URL + "/health", "auth": "bearer", "token": "s3cret-token"}}, e.AdminToken)
+	if strings.Contains(string(r.Body), "s3cret-token") {
+		t.Fatalf("secret echoed: %s", r.Body)
+	}
+	created := r.JSON()
+	id, _ := created["id"].(string)
+	if id == "" || created["connector"] != "http" || fmt.Sprint(created["fields"]) != "[auth base_url token]" {
+		t.Fatalf("created %s", r.Body)
+	}
+	e.Must(409, "POST", base, map[string]any{"name": "内部 API", "connector": "slack", "values": map[string]any{"webhook_url": "https://hooks.slack.com/x"}}, e.AdminToken)
+	var raw []byte
+	if err := e.DB.Pool.QueryRow(context.Background(), `SELECT ciphertext FROM credentials WHERE id = $1`, id).Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), "s3cret-token") {
+		t.Fatal("plaintext in the database")
+	}
+	list := e.Must(200, "GET", base, nil, e.AdminToken)
+	if strings.Contains(string(list.Body), "s3cret-token") || !strings.Contains(string(list.Body), "内部 API") {
+		t.Fatalf("list %s", list.Body)
+	}
+
+	// Permission matrix: a user without manage on the app is refused everywhere (403, or 404
+	// when the app itself is hidden from them).
+	for _, req := range []struct{ method, path string }{{"GET", base}, {"POST", base}, {"DELETE", base + "/" + id},
+		{"POST", base + "/" + id + "/test"}, {"PATCH", base + "/" + id}} {
+		if r := e.Do(req.method, req.path, `{"name":"y","connector":"slack","values":{"webhook_url":"https://h"}}`, userTok); r.Status != 403 && r.Status != 404 {
+			t.Errorf("%s %s as rep: %d %s", req.method, req.path, r.Status, r.Body)
+		}
+	}
+	// Credentials belong to their app: another app does not see them.
+	e.Must(404, "POST", "/api/v1/apps/hr/credentials/"+id+"/test", nil, e.AdminToken)
+	e.Must(404, "DELETE", "/api/v1/apps/hr/credentials/"+id, nil, e.AdminToken)
+	if !strings.Contains(string(e.Must(200, "GET", "/api/v1/apps/hr/credentials", nil, e.AdminToken).Body), `"items":[]`) {
+		t.Fatal("hr sees crm credentials")
+	}
+	e.Must(404, "GET", "/api/v1/apps/nope/credentials", nil, e.AdminToken)
+	e.Must(404, "DELETE", base+"/not-a-uuid", nil, e.AdminToken)
+
+	// Connection test through the guarded client, outcome recorded.
+	r = e.Must(200, "POST", base+"/"+id+"/test", nil, e.AdminToken)
+	if r.JSON()["ok"] != true {
+		t.Fatalf("test: %s", r.Body)
+	}
+	e.Must(200, "PATCH", base+"/"+id, map[string]any{"values": map[string]any{"base_url": peer.URL + "/health", "auth": "bearer", "token": "wrong"}}, e.AdminToken)
+	r = e.Must(200, "POST", base+"/"+id+"/test", nil, e.AdminToken)
+	if r.JSON()["ok"] != false || !strings.Contains(fmt.Sprint(r.JSON()["error"]), "401") {
+		t.Fatalf("test with a wrong token: %s", r.Body)
+	}
+	if !strings.Contains(string(e.Must(200, "GET", base, nil, e.AdminToken).Body), `"last_test":{"ok":false`) {
+		t.Fatal("last test not recorded")
+	}
+	// A connector without a connection test.
+	r = e.Must(201, "POST", base, map[string]any{"name": "群机器人", "connector": "dingtalk", "values": map[string]any{"webhook_url": "https://oapi.dingtalk.com/robot/send?access_token=x", "secret": "SECx"}}, e.AdminToken)
+	e.Must(422, "POST", base+"/"+r.JSON()["id"].(string)+"/test", nil, e.AdminToken)
+
+	e.Must(204, "DELETE", base+"/"+id, nil, e.AdminToken)
+	e.Must(404, "POST", base+"/"+id+"/test", nil, e.AdminToken)
+}
+
+// TestCredentialTestIsGuarded: without an allow-list the connection test cannot reach a
+// loopback address (SSRF guard).
+func TestCredentialTestIsGuarded(t *testing.T) {
+	t.Setenv("TESSERA_NET_ALLOW_HOSTS", "")
+	t.Setenv("TESSERA_NET_ALLOW_PRIVATE", "")
+	e := apitest.New(t)
+	peer := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer peer.Close()
+	e.Must(201, "POST", "/api/v1/apps", map[string]any{"slug": "crm", "name": "CRM"}, e.AdminToken)
+	r := e.Must(201, "POST", "/api/v1/apps/crm/credentials", map[string]any{"name": "loop", "connector": "http", "values": map[string]any{"base_url": peer.URL}}, e.AdminToken)
+	r = e.Must(200, "POST", "/api/v1/apps/crm/credentials/"+r.JSON()["id"].(string)+"/test", nil, e.AdminToken)
+	if r.JSON()["ok"] != false || !strings.Contains(fmt.Sprint(r.JSON()["error"]), "not allowed") {
+		t.Fatalf("loopback reached: %s", r.Body)
+	}
+}
