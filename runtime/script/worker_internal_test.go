@@ -51,3 +51,23 @@ func TestTooDeep(t *testing.T) {
 		}
 	}
 }
+
+func TestLocalized(t *testing.T) {
+	tests := []struct {
+		e      ScriptError
+		zh, en string
+	}{
+		{ScriptError{Kind: KindTimeout, Message: timeoutMessage(2e9)}, "脚本超出了 2s 的时间限制", "script exceeded its 2s time limit"},
+		{ScriptError{Kind: KindMemory, Message: "script exceeded its memory limit (512 MiB)"}, "脚本超出了内存限制（512 MiB）", ""},
+		{ScriptError{Kind: KindLimit, Message: "script output is larger than 1 MiB"}, "脚本输出超过 1 MiB", ""},
+		{ScriptError{Kind: KindException, Message: "TypeError: x", Line: 2, Column: 5}, "TypeError: x（第 2 行，第 5 列）", "TypeError: x (line 2, column 5)"},
+	}
+	for _, tc := range tests {
+		if got := tc.e.Localized("zh-CN"); got != tc.zh {
+			t.Errorf("zh-CN: %q, want %q", got, tc.zh)
+		}
+		if tc.en != "" && tc.e.Localized("en") != tc.en {
+			t.Errorf("en: %q, want %q", tc.e.Localized("en"), tc.en)
+		}
+	}
+}
