@@ -72,6 +72,7 @@ var mounts = []func(*Server) error{
 	(*Server).mountTemplates,
 	(*Server).mountDefinitions,
 	(*Server).mountRecords,
+	(*Server).mountImports,
 	(*Server).mountFiles,
 	(*Server).mountForms,
 	(*Server).mountAdmin,
