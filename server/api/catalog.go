@@ -13,6 +13,7 @@ import (
 	"github.com/tessera/tessera/builder/spec"
 	_ "github.com/tessera/tessera/plugins/all" // built-in connectors
 	"github.com/tessera/tessera/plugins/sdk"
+	"github.com/tessera/tessera/runtime/engine"
 	"github.com/tessera/tessera/runtime/netguard"
 	"github.com/tessera/tessera/runtime/secrets"
 	"github.com/tessera/tessera/server/problem"
@@ -47,74 +48,11 @@ func (s *Server) mountCatalog() error {
 	return nil
 }
 
-// catalogParam mirrors the flow engine's parameter spec (runtime/engine.ParamSpec).
-type catalogParam struct {
-	Key      string     `json:"key"`
-	Type     string     `json:"type"` // string, expr, template, object, array, number, duration, boolean, any
-	Required bool       `json:"required,omitempty"`
-	Label    spec.Label `json:"label,omitempty"`
-	Help     string     `json:"help,omitempty"`
-	Enum     []string   `json:"enum,omitempty"`
-}
-
-// catalogNode is one core node type of the builder palette.
-type catalogNode struct {
-	Type         string         `json:"type"`
-	Label        spec.Label     `json:"label"`
-	Category     string         `json:"category"`
-	Params       []catalogParam `json:"params"`
-	Ports        []string       `json:"ports,omitempty"`
-	DynamicPorts bool           `json:"dynamic_ports,omitempty"`
-	Waits        bool           `json:"waits,omitempty"`
-}
-
-func lbl(en, zh string) spec.Label { return spec.Label{"en": en, "zh-CN": zh} }
-
-func cp(key, typ string, required bool, en, zh string, enum ...string) catalogParam {
-	return catalogParam{Key: key, Type: typ, Required: required, Label: lbl(en, zh), Enum: enum}
-}
-
-// coreNodes is the static table of DESIGN 6a's core node types. The flow engine's own
-// registry may replace it (see nodeCatalog).
-var coreNodes = []catalogNode{
-	{Type: "condition", Label: lbl("Condition", "条件"), Category: "logic", Ports: []string{"true", "false"},
-		Params: []catalogParam{cp("expr", "expr", true, "Expression", "表达式")}},
-	{Type: "switch", Label: lbl("Switch", "分支"), Category: "logic", DynamicPorts: true,
-		Params: []catalogParam{cp("value", "expr", true, "Value", "取值"), cp("cases", "array", true, "Cases", "分支条件")}},
-	{Type: "set", Label: lbl("Set values", "设置变量"), Category: "logic",
-		Params: []catalogParam{cp("values", "object", true, "Values", "值")}},
-	{Type: "script", Label: lbl("JavaScript", "脚本"), Category: "logic",
-		Params: []catalogParam{cp("code", "string", true, "Code (function body)", "代码（函数体）"), cp("timeout", "duration", false, "Timeout", "超时")}},
-	{Type: "record.create", Label: lbl("Create record", "创建记录"), Category: "records",
-		Params: []catalogParam{cp("entity", "string", true, "Entity", "实体"), cp("values", "object", true, "Values", "字段值")}},
-	{Type: "record.update", Label: lbl("Update record", "更新记录"), Category: "records",
-		Params: []catalogParam{cp("entity", "string", true, "Entity", "实体"), cp("id", "template", true, "Record id", "记录 ID"), cp("values", "object", true, "Values", "字段值")}},
-	{Type: "record.find", Label: lbl("Find records", "查找记录"), Category: "records",
-		Params: []catalogParam{cp("entity", "string", true, "Entity", "实体"), cp("filter", "object", false, "Filter", "筛选"), cp("sort", "string", false, "Sort", "排序"), cp("limit", "number", false, "Limit", "数量上限")}},
-	{Type: "record.delete", Label: lbl("Delete record", "删除记录"), Category: "records",
-		Params: []catalogParam{cp("entity", "string", true, "Entity", "实体"), cp("id", "template", true, "Record id", "记录 ID")}},
-	{Type: "assign", Label: lbl("Assign owner", "分配负责人"), Category: "records",
-		Params: []catalogParam{cp("entity", "string", true, "Entity", "实体"), cp("id", "template", true, "Record id", "记录 ID"),
-			cp("strategy", "string", true, "Strategy", "分配方式", "user", "round_robin", "least_loaded"), cp("user", "template", false, "User", "用户"), cp("team", "template", false, "Team", "团队")}},
-	{Type: "delay", Label: lbl("Delay", "延时"), Category: "timing", Waits: true,
-		Params: []catalogParam{cp("duration", "duration", false, "Duration", "时长"), cp("until", "template", false, "Until", "直到")}},
-	{Type: "wait_event", Label: lbl("Wait for event", "等待事件"), Category: "timing", Waits: true, Ports: []string{"event", "timeout"},
-		Params: []catalogParam{cp("event", "string", true, "Event", "事件"), cp("match", "expr", false, "Match", "匹配条件"), cp("timeout", "duration", false, "Timeout", "超时")}},
-	{Type: "task", Label: lbl("Human task", "人工任务"), Category: "people", Waits: true,
-		Params: []catalogParam{cp("title", "template", true, "Title", "标题"), cp("assignee", "template", true, "Assignee", "处理人"), cp("due", "duration", false, "Due in", "期限"), cp("form", "string", false, "Form", "表单")}},
-	{Type: "approval", Label: lbl("Approval", "审批"), Category: "people", Waits: true, Ports: []string{"approved", "rejected"},
-		Params: []catalogParam{cp("title", "template", true, "Title", "标题"), cp("approvers", "array", true, "Approvers", "审批人"), cp("mode", "string", false, "Mode", "审批方式", "any", "all"), cp("due", "duration", false, "Due in", "期限")}},
-	{Type: "connector", Label: lbl("Connector", "连接器"), Category: "connectors",
-		Params: []catalogParam{cp("connector", "string", true, "Connector", "连接器"), cp("operation", "string", true, "Operation", "操作"),
-			cp("credential", "string", false, "Credential", "凭据"), cp("params", "object", false, "Parameters", "参数")}},
-	{Type: "subflow", Label: lbl("Sub-flow", "子流程"), Category: "logic", Waits: true,
-		Params: []catalogParam{cp("flow", "string", true, "Flow", "流程"), cp("input", "object", false, "Input", "输入"), cp("wait", "boolean", false, "Wait for result", "等待结果")}},
-	{Type: "foreach", Label: lbl("For each", "循环"), Category: "logic",
-		Params: []catalogParam{cp("items", "expr", true, "Items", "列表"), cp("flow", "string", true, "Flow per item", "每项执行的流程"), cp("concurrency", "number", false, "Concurrency", "并发数")}},
-}
-
-// nodeCatalog returns the core node types for the catalog.
-var nodeCatalog = func() any { return coreNodes }
+// nodeCatalog returns the core node types (condition, switch, set, script, record.*, assign,
+// delay, wait_event, task, approval, connector, subflow, foreach, ...) with their parameter
+// specs and ports, from the flow engine's own registry: one source for validation and the
+// builder's palette.
+func nodeCatalog() any { return engine.NodeTypes() }
 
 // getCatalog answers {nodes, connectors}: the core node types and every connector's spec
 // (operations with parameter schemas, credential fields, capabilities).
