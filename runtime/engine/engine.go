@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -38,6 +39,8 @@ type Options struct {
 	Records    RecordStore
 	Scripts    ScriptRunner
 	Connectors ConnectorCaller
+	// HTTPClient serves scripts' http.fetch (the server gives runtime/netguard's client).
+	HTTPClient *http.Client
 	Log        *slog.Logger
 	// Now is the clock (tests); time.Now by default.
 	Now func() time.Time
@@ -73,6 +76,9 @@ func New(pool *pgxpool.Pool, loader *defs.Loader, q *queue.Queue, o Options) *En
 func (e *Engine) SetRecords(r RecordStore)        { e.opts.Records = r }
 func (e *Engine) SetScripts(s ScriptRunner)       { e.opts.Scripts = s }
 func (e *Engine) SetConnectors(c ConnectorCaller) { e.opts.Connectors = c }
+
+// SetHTTPClient sets the client of scripts' http.fetch.
+func (e *Engine) SetHTTPClient(c *http.Client) { e.opts.HTTPClient = c }
 
 // Records returns the record store the engine uses.
 func (e *Engine) Records() RecordStore { return e.opts.Records }
@@ -433,6 +439,10 @@ func (e *Engine) execute(ctx context.Context, runID uuid.UUID) error {
 				return e.finish(ctx, run, StatusFailed, nil, fmt.Sprintf("node %s failed", id))
 			}
 			retryAt, final := e.decideRetry(pn, x.Attempt)
+			var perm *PermanentError
+			if errors.As(failErr, &perm) {
+				final = true
+			}
 			if err := e.failStep(ctx, x.StepID, x.Input, failErr, final, retryAt); err != nil {
 				return err
 			}

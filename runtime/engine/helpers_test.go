@@ -15,9 +15,13 @@ import (
 	"github.com/tessera/tessera/runtime/defs"
 	"github.com/tessera/tessera/runtime/engine"
 	"github.com/tessera/tessera/runtime/queue"
+	"github.com/tessera/tessera/runtime/script"
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv("TESSERA_SANDBOX_WORKER") == "1" {
+		os.Exit(script.WorkerMain(os.Args[1:]))
+	}
 	if os.Getenv("TESSERA_ENGINE_WORKER") == "1" {
 		workerMain()
 		return

@@ -275,10 +275,11 @@ func (n *scriptNode) Exec(x *Exec) (Result, error) {
 	return Result{Output: v}, nil
 }
 
-var hostSeq atomic.Int64
-
 // hostCall answers a script's host API call with the flow's identity.
 func (x *Exec) hostCall(ctx context.Context, method string, args json.RawMessage) (json.RawMessage, error) {
+	if method == "http.fetch" {
+		return x.fetch(ctx, args)
+	}
 	var a struct {
 		Entity string         `json:"entity"`
 		ID     string         `json:"id"`
@@ -638,16 +639,19 @@ func newConnector(p *Params) (Runner, spec.Errors) {
 	if len(v.Input) > 0 {
 		n.input = p.Value("input", v.Input)
 	}
-	if len(p.Errors()) == 0 && ConnectorCheck != nil {
-		if err := ConnectorCheck(v.Connector, v.Operation); err != nil {
+	if check, _ := connectorCheck.Load().(func(string, string) error); len(p.Errors()) == 0 && check != nil {
+		if err := check(v.Connector, v.Operation); err != nil {
 			p.Errorf("operation", "unknown", "%v", err)
 		}
 	}
 	return n, p.Errors()
 }
 
-// ConnectorCheck, when set by the server, validates connector/operation names at compile.
-var ConnectorCheck func(connector, operation string) error
+var connectorCheck atomic.Value
+
+// SetConnectorCheck installs the check of connector/operation names run at compile (the server
+// sets it from the connector registry).
+func SetConnectorCheck(f func(connector, operation string) error) { connectorCheck.Store(f) }
 
 func (n *connectorNode) Exec(x *Exec) (Result, error) {
 	cc := x.Engine.opts.Connectors

@@ -44,15 +44,24 @@ var ErrRecordNotFound = errors.New("record not found")
 
 type effectKeyCtx struct{}
 
+// effectMark is the idempotency key of one write; done is set once the key is stored, so the
+// several changes one write reports (merged + updated, created + stage) store it once.
+type effectMark struct {
+	key  string
+	done bool
+}
+
 // WithEffectKey returns ctx carrying an idempotency key for the write made with it.
 func WithEffectKey(ctx context.Context, key string) context.Context {
-	return context.WithValue(ctx, effectKeyCtx{}, key)
+	return context.WithValue(ctx, effectKeyCtx{}, &effectMark{key: key})
 }
 
 // EffectKey returns the idempotency key carried by ctx ("" when none).
 func EffectKey(ctx context.Context) string {
-	k, _ := ctx.Value(effectKeyCtx{}).(string)
-	return k
+	if m, ok := ctx.Value(effectKeyCtx{}).(*effectMark); ok {
+		return m.key
+	}
+	return ""
 }
 
 // RecordEffect stores key -> record id in tx; a duplicate key fails the transaction, so a
@@ -71,9 +80,14 @@ func RecordEffect(ctx context.Context, tx pgx.Tx, key string, recordID uuid.UUID
 // EffectsHook is an events.Hook that records the idempotency key of flow-made writes in the
 // writing transaction. Chain it with the trigger hook when wiring runtime/records.
 func EffectsHook(ctx context.Context, tx pgx.Tx, c events.Change) error {
-	if c.Kind == events.Created || c.Kind == events.Updated || c.Kind == events.Merged {
-		return RecordEffect(ctx, tx, EffectKey(ctx), c.RecordID)
+	m, ok := ctx.Value(effectKeyCtx{}).(*effectMark)
+	if !ok || m.done || (c.Kind != events.Created && c.Kind != events.Updated && c.Kind != events.Merged) {
+		return nil
 	}
+	if err := RecordEffect(ctx, tx, m.key, c.RecordID); err != nil {
+		return err
+	}
+	m.done = true
 	return nil
 }
 

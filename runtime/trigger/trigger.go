@@ -75,7 +75,8 @@ func triggerTypes(c events.Change) []string {
 	switch c.Kind {
 	case events.Created:
 		return []string{"record.created"}
-	case events.Updated, events.Merged:
+	case events.Updated:
+		// runtime/records reports a merge as Merged and again as Updated
 		return []string{"record.updated"}
 	case events.Stage:
 		return []string{"stage.changed"}

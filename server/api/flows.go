@@ -14,11 +14,15 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/plugins/sdk"
 	"github.com/tessera/tessera/runtime/access"
 	"github.com/tessera/tessera/runtime/defs"
 	"github.com/tessera/tessera/runtime/engine"
 	"github.com/tessera/tessera/runtime/events"
 	"github.com/tessera/tessera/runtime/queue"
+	"github.com/tessera/tessera/runtime/records"
+	"github.com/tessera/tessera/runtime/script"
 	"github.com/tessera/tessera/runtime/trigger"
 	"github.com/tessera/tessera/server/auth"
 	"github.com/tessera/tessera/server/problem"
@@ -37,8 +41,6 @@ func (s *Server) initFlows() error {
 	eng = engine.New(s.DB.Pool, s.Defs, q, engine.Options{Log: s.Log})
 	s.Engine = eng
 	s.Triggers = trigger.New(eng, s.Log)
-	// Until runtime/records is wired, flows write through the minimal SQL store.
-	eng.SetRecords(&engine.SQLRecords{Pool: s.DB.Pool, Hooks: []events.Hook{s.Triggers.Hook}})
 	s.wireFlowCollaborators()
 	if !work {
 		return nil
@@ -164,9 +166,193 @@ func hashHex(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// wireFlowCollaborators connects the engine to the sandbox, records and connectors once those
-// packages are available.
-func (s *Server) wireFlowCollaborators() {}
+// wireFlowCollaborators connects the engine to runtime/records (and registers the trigger hook
+// inside record writes), the JavaScript sandbox, the connectors and the SSRF-guarded client.
+func (s *Server) wireFlowCollaborators() {
+	if s.Records != nil {
+		s.Records.OnChange(s.Triggers.Hook)
+		s.Engine.SetRecords(flowRecords{s})
+	} else {
+		s.Engine.SetRecords(&engine.SQLRecords{Pool: s.DB.Pool, Hooks: []events.Hook{s.Triggers.Hook}})
+	}
+	if s.Cfg.Role != "api" {
+		pool := engine.NewScriptPool(script.Options{Logger: s.Log})
+		s.Engine.SetScripts(pool)
+		s.OnShutdown(func() { _ = pool.Close() })
+	}
+	if s.NetGuard != nil {
+		s.Engine.SetHTTPClient(s.NetGuard.Client())
+	}
+	if s.Connectors != nil {
+		s.Engine.SetConnectors(flowConnectors{s})
+		reg := s.Connectors
+		engine.SetConnectorCheck(func(connector, operation string) error {
+			c, ok := reg.Get(connector)
+			if !ok {
+				return fmt.Errorf("unknown connector %q", connector)
+			}
+			if _, ok := c.Spec().Operation(operation); !ok {
+				return fmt.Errorf("connector %s has no operation %q", connector, operation)
+			}
+			return nil
+		})
+	}
+}
+
+// flowRecords adapts runtime/records to the engine's RecordStore: writes run with the flow's
+// identity (the service role, or the triggering user's grants).
+type flowRecords struct{ s *Server }
+
+func (a flowRecords) prepare(ctx context.Context, c engine.RecordCall, action string) (*defs.App, access.Grant, error) {
+	app, err := a.s.Defs.AppByID(ctx, c.AppID)
+	if err != nil {
+		return nil, access.Grant{}, err
+	}
+	if c.Subject.System || c.Subject.IsAdmin {
+		return app, access.All(), nil
+	}
+	g, err := a.s.Authz.Grant(ctx, c.Subject, c.AppID, "entity:"+c.Entity, action)
+	if err != nil {
+		return nil, g, err
+	}
+	if !g.Allowed() {
+		return nil, g, engine.Permanent(fmt.Errorf("the flow's user may not %s %s records", action, c.Entity))
+	}
+	return app, g, nil
+}
+
+func recordMap(r *records.Record) (map[string]any, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	return m, json.Unmarshal(b, &m)
+}
+
+func recordErr(err error) error {
+	var se spec.Errors
+	var de *records.DuplicateError
+	switch {
+	case errors.Is(err, records.ErrNotFound):
+		return fmt.Errorf("%w: %v", engine.ErrRecordNotFound, err)
+	case errors.As(err, &se), errors.As(err, &de):
+		return engine.Permanent(err)
+	}
+	return err
+}
+
+func (a flowRecords) write(ctx context.Context, c engine.RecordCall, action string) (records.WriteOptions, *defs.App, error) {
+	app, g, err := a.prepare(ctx, c, action)
+	if err != nil {
+		return records.WriteOptions{}, nil, err
+	}
+	return records.WriteOptions{Actor: c.Subject, Grant: g, Source: "flow"}, app, nil
+}
+
+func (a flowRecords) Create(ctx context.Context, c engine.RecordCall) (map[string]any, error) {
+	w, app, err := a.write(ctx, c, "create")
+	if err != nil {
+		return nil, err
+	}
+	r, err := a.s.Records.Create(ctx, app, c.Entity, c.Values, w)
+	if err != nil {
+		return nil, recordErr(err)
+	}
+	return recordMap(r)
+}
+
+func (a flowRecords) Get(ctx context.Context, c engine.RecordCall) (map[string]any, error) {
+	app, g, err := a.prepare(ctx, c, "read")
+	if err != nil {
+		return nil, err
+	}
+	r, err := a.s.Records.Get(ctx, app, c.Entity, c.ID, g)
+	if err != nil {
+		return nil, recordErr(err)
+	}
+	return recordMap(r)
+}
+
+func (a flowRecords) Update(ctx context.Context, c engine.RecordCall) (map[string]any, error) {
+	w, app, err := a.write(ctx, c, "update")
+	if err != nil {
+		return nil, err
+	}
+	r, err := a.s.Records.Update(ctx, app, c.Entity, c.ID, c.Values, nil, w)
+	if err != nil {
+		return nil, recordErr(err)
+	}
+	return recordMap(r)
+}
+
+func (a flowRecords) Delete(ctx context.Context, c engine.RecordCall) error {
+	w, app, err := a.write(ctx, c, "delete")
+	if err != nil {
+		return err
+	}
+	if err := a.s.Records.Delete(ctx, app, c.Entity, c.ID, w); err != nil && !errors.Is(err, records.ErrNotFound) {
+		return recordErr(err)
+	}
+	return nil
+}
+
+func (a flowRecords) Find(ctx context.Context, c engine.RecordCall) ([]map[string]any, error) {
+	app, g, err := a.prepare(ctx, c, "read")
+	if err != nil {
+		return nil, err
+	}
+	q := records.ListQuery{Limit: c.Limit}
+	if len(c.Filter) > 0 {
+		if q.Filter, err = json.Marshal(c.Filter); err != nil {
+			return nil, err
+		}
+	}
+	page, err := a.s.Records.List(ctx, app, c.Entity, q, g)
+	if err != nil {
+		return nil, recordErr(err)
+	}
+	out := make([]map[string]any, 0, len(page.Items))
+	for _, r := range page.Items {
+		m, err := recordMap(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// flowConnectors runs connector operations with the app's named credential and the
+// SSRF-guarded client.
+type flowConnectors struct{ s *Server }
+
+func (f flowConnectors) CallConnector(ctx context.Context, c engine.ConnectorCall) (any, error) {
+	conn, ok := f.s.Connectors.Get(c.Connector)
+	if !ok {
+		return nil, engine.Permanent(fmt.Errorf("unknown connector %q", c.Connector))
+	}
+	var values map[string]string
+	if c.Credential != "" {
+		if f.s.Secrets == nil {
+			return nil, engine.Permanent(errors.New("credentials are not available"))
+		}
+		cr, err := f.s.Secrets.GetByName(ctx, c.AppID, c.Credential)
+		if err != nil {
+			return nil, engine.Permanent(fmt.Errorf("credential %q: %w", c.Credential, err))
+		}
+		if _, values, err = f.s.Secrets.Values(ctx, c.AppID, cr.ID); err != nil {
+			return nil, fmt.Errorf("credential %q: %w", c.Credential, err)
+		}
+	}
+	env := f.s.ConnectorEnv(c.AppID.String(), values)
+	env.IdempotencyKey = c.IdempotencyKey
+	out, err := sdk.Invoke(ctx, conn, c.Operation, env, c.Input)
+	if err != nil && !sdk.IsRetryable(err) {
+		return nil, engine.Permanent(err)
+	}
+	return out, err
+}
 
 func nilIfEmptyStr(s string) any {
 	if s == "" {

@@ -1,0 +1,118 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tessera/tessera/runtime/script"
+)
+
+// ScriptPool runs script nodes in runtime/script's sandbox; the worker processes start on the
+// first call (an api-role server never starts them).
+type ScriptPool struct {
+	opts script.Options
+	once sync.Once
+	pool *script.Pool
+	err  error
+}
+
+// NewScriptPool returns a lazily started sandbox pool.
+func NewScriptPool(opts script.Options) *ScriptPool { return &ScriptPool{opts: opts} }
+
+// RunScript implements ScriptRunner.
+func (s *ScriptPool) RunScript(ctx context.Context, code string, input any, host func(ctx context.Context, method string, args json.RawMessage) (json.RawMessage, error)) (json.RawMessage, []string, error) {
+	s.once.Do(func() { s.pool, s.err = script.NewPool(s.opts) })
+	if s.err != nil {
+		return nil, nil, fmt.Errorf("starting the JavaScript sandbox: %w", s.err)
+	}
+	res, err := s.pool.Run(ctx, code, input, script.HostFunc(host))
+	if err != nil {
+		var se *script.ScriptError
+		if errors.As(err, &se) && se.Kind != script.KindCrash {
+			return nil, se.Logs, Permanent(err)
+		}
+		return nil, nil, err
+	}
+	return res.Output, res.Logs, nil
+}
+
+// Close stops the worker processes.
+func (s *ScriptPool) Close() error {
+	if s.pool != nil {
+		return s.pool.Close()
+	}
+	return nil
+}
+
+// PermanentError marks a step error that retrying cannot fix (bad input, script exceptions).
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent wraps err so the node's retry policy is skipped.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &PermanentError{err}
+}
+
+const maxFetchBody = 1 << 20
+
+// fetch answers a script's http.fetch through the engine's (SSRF-guarded) HTTP client.
+func (x *Exec) fetch(ctx context.Context, args json.RawMessage) (json.RawMessage, error) {
+	client := x.Engine.opts.HTTPClient
+	if client == nil {
+		return nil, errors.New("http.fetch is not available on this server")
+	}
+	var a struct {
+		URL     string            `json:"url"`
+		Method  string            `json:"method"`
+		Headers map[string]string `json:"headers"`
+		Body    *string           `json:"body"`
+	}
+	if err := json.Unmarshal(args, &a); err != nil {
+		return nil, fmt.Errorf("http.fetch: bad arguments: %w", err)
+	}
+	if a.Method == "" {
+		a.Method = "GET"
+	}
+	var body io.Reader
+	if a.Body != nil {
+		body = strings.NewReader(*a.Body)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, a.Method, a.URL, body)
+	if err != nil {
+		return nil, fmt.Errorf("http.fetch: %w", err)
+	}
+	for k, v := range a.Headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("http.fetch: %w", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxFetchBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("http.fetch: reading the answer: %w", err)
+	}
+	if len(b) > maxFetchBody {
+		return nil, errors.New("http.fetch: the answer is larger than 1 MiB")
+	}
+	headers := map[string]string{}
+	for k := range resp.Header {
+		headers[strings.ToLower(k)] = resp.Header.Get(k)
+	}
+	return json.Marshal(map[string]any{"status": resp.StatusCode, "headers": headers, "body": string(b)})
+}
