@@ -372,7 +372,7 @@ type hostAnswer struct {
 func (p *Pool) call(ctx context.Context, w *worker, code string, input json.RawMessage, host Host) (res *Result, err error, healthy bool) {
 	timeout := p.opts.Timeout
 	start := time.Now()
-	if err := w.send(&message{T: msgRun, Code: code, Input: input, TimeoutMS: timeout.Milliseconds()}); err != nil {
+	if err := w.send(&message{T: msgRun, Code: code, Input: input, TimeoutMS: max(1, timeout.Milliseconds())}); err != nil {
 		w.kill()
 		return nil, p.deathError(w), false
 	}
@@ -451,16 +451,22 @@ var hostMethods = map[string]bool{
 	MethodRecordsUpdate: true, MethodHTTPFetch: true,
 }
 
-func (p *Pool) callHost(ctx context.Context, host Host, method string, args json.RawMessage) (json.RawMessage, error) {
+func (p *Pool) callHost(ctx context.Context, host Host, method string, args json.RawMessage) (res json.RawMessage, err error) {
 	if !hostMethods[method] {
 		return nil, fmt.Errorf("%s is not available to scripts", method)
 	}
-	if host == nil {
+	if hf, ok := host.(HostFunc); host == nil || ok && hf == nil {
 		return nil, fmt.Errorf("%s is not available here", method)
 	}
 	if len(args) > p.opts.MaxOutput || !json.Valid(args) {
 		return nil, fmt.Errorf("%s: invalid arguments", method)
 	}
+	defer func() {
+		if x := recover(); x != nil { // a faulty Host must not take the server down
+			p.opts.Logger.Error("script host call panicked", "method", method, "panic", x)
+			res, err = nil, fmt.Errorf("%s failed", method)
+		}
+	}()
 	return host.Call(ctx, method, args)
 }
 

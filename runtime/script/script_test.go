@@ -383,6 +383,18 @@ return {name: found.items[0].data.name, missing, id: made.id, status: r.status, 
 		t.Fatalf("no-host output %s", res.Output)
 	}
 
+	// A nil HostFunc and a panicking host are errors inside the script, not crashes.
+	var nilFunc script.HostFunc
+	res = mustRun(t, p, "try { records.find('lead') } catch (e) { return e.message }", nil, nilFunc)
+	if !strings.Contains(string(res.Output), "not available") {
+		t.Fatalf("nil HostFunc output %s", res.Output)
+	}
+	panicky := script.HostFunc(func(context.Context, string, json.RawMessage) (json.RawMessage, error) { panic("boom") })
+	res = mustRun(t, p, "try { records.find('lead') } catch (e) { return e.message }", nil, panicky)
+	if string(res.Output) != `"records.find failed"` {
+		t.Fatalf("panicking host output %s", res.Output)
+	}
+
 	// A host that never answers cannot hold the call past its deadline.
 	slow := script.HostFunc(func(ctx context.Context, method string, args json.RawMessage) (json.RawMessage, error) {
 		time.Sleep(5 * time.Second)
