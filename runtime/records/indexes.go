@@ -51,6 +51,11 @@ func ProvisionIndexes(ctx context.Context, tx pgx.Tx, app *defs.App, ent *spec.E
 	for _, k := range ent.ReportIndex {
 		reportIdx[k] = true
 	}
+	if ent.Dedupe != nil { // dedupe look-ups use the same indexes
+		for _, key := range ent.Dedupe.Keys {
+			reportIdx = mergeKeys(reportIdx, key)
+		}
+	}
 	want := map[string]bool{}
 	for i := range ent.Fields {
 		f := &ent.Fields[i]
@@ -98,4 +103,11 @@ func ProvisionIndexes(ctx context.Context, tx pgx.Tx, app *defs.App, ent *spec.E
 		}
 	}
 	return nil
+}
+
+func mergeKeys(m map[string]bool, keys []string) map[string]bool {
+	for _, k := range keys {
+		m[k] = true
+	}
+	return m
 }

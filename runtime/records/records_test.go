@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -269,6 +270,24 @@ func TestUniqueAndIndexes(t *testing.T) {
 	}
 	if _, err := e.store.Create(ctx, e.app, "lead", map[string]any{"name": "a", "phone": "13800138000"}, e.w()); err != nil {
 		t.Fatal(err)
+	}
+	// the unique check's query shape uses the partial expression index
+	etx, err := e.d.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer etx.Rollback(ctx)
+	if _, err := etx.Exec(ctx, `INSERT INTO records (app_id, entity, data) SELECT $1, 'lead', jsonb_build_object('name', 'n', 'phone', '+86139' || lpad(g::text, 8, '0')) FROM generate_series(1, 5000) g`, e.app.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = etx.Exec(ctx, `ANALYZE records`)
+	var plan string
+	if err := etx.QueryRow(ctx, fmt.Sprintf(`EXPLAIN (FORMAT JSON) SELECT EXISTS (SELECT 1 FROM records WHERE app_id = '%s' AND entity = 'lead' AND deleted_at IS NULL
+		AND id <> $1 AND (data->>'phone') = $2::text)`, e.app.ID), uuid.Nil, "+8613800138000").Scan(&plan); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan, records.IndexName(e.app.ID, "lead", ent.Field("phone"))) {
+		t.Errorf("unique check does not use the index: %s", plan)
 	}
 	_, err = e.store.Create(ctx, e.app, "lead", map[string]any{"name": "b", "phone": "+86 138 0013 8000"}, e.w())
 	fieldErr(t, err, "phone", "unique")
