@@ -59,6 +59,68 @@ const en = {
     created: 'Created', updated: 'Updated', deleted: 'Deleted', stage: 'Stage changed', stage_changed: 'Stage changed',
     merged: 'Merged', attached: 'File attached',
   },
+  forms: {
+    designer: 'Form designer', fill: 'Fill in', palette: 'Entity fields', dropHere: 'Drag fields here', allPlaced: 'Every field is placed.',
+    addAll: 'Add all fields', itemProps: 'Field settings', settings: 'Form settings', hidden: 'Hidden', width: 'Width (1-24)',
+    public: 'Public form (no sign-in)', titleZh: 'Title (中文)', titleEn: 'Title (English)', defaults: 'Default values',
+    defaultsHelp: 'One key=value per line, e.g. source=web', hiddenParams: 'Captured URL parameters', successMessage: 'Success message',
+    consent: 'Consent text (PIPL)', submit: 'Submit', submitted: 'Submitted', thanks: 'Thank you, your submission was received.',
+    again: 'Fill in again', notFound: 'This form is not published yet.', isPublic: 'This form is also public.',
+  },
+  flows: {
+    designer: 'Flow designer', palette: 'Nodes', trigger: 'Trigger', triggerType: 'Trigger type', node: 'Node', nodeType: 'Node type',
+    nodeName: 'Display name', operation: 'Connector operation', params: 'Parameters (JSON)', otherParams: 'Other parameters (JSON)',
+    run: 'Run', runs: 'Runs', runInput: 'Input passed to the run as trigger.body (JSON).', started: 'Run started',
+    noCatalog: 'The node catalog is unavailable; core node types are shown without parameter forms.', condition: 'Condition (expr)',
+    mode: 'Mode', schedule: 'Cron schedule', timezone: 'Time zone', webhookKey: 'Webhook key', whenFields: 'Only when these fields change',
+    cat: { control: 'Control', records: 'Records', people: 'People', connectors: 'Connectors', data: 'Data & scripts' },
+  },
+  triggers: {
+    manual: 'Manual', webhook: 'Webhook', cron: 'Schedule (cron)',
+    record: { created: 'Record created', updated: 'Record updated', deleted: 'Record deleted' },
+    stage: { changed: 'Stage changed' },
+    form: { submitted: 'Form submitted' },
+  },
+  nodes: {
+    condition: 'Condition', switch: 'Switch', set: 'Set values', script: 'Script (JavaScript)', assign: 'Assign owner', delay: 'Delay',
+    wait_event: 'Wait for event', task: 'Human task', approval: 'Approval', connector: 'Connector', subflow: 'Sub-flow', foreach: 'For each',
+    record: { create: 'Create record', update: 'Update record', find: 'Find records', delete: 'Delete record' },
+  },
+  runs: {
+    run: 'Run', status: 'Status', version: 'Version', trigger: 'Trigger', started: 'Started', finished: 'Finished', flow: 'Flow',
+    output: 'Output', retry: 'Retry', retried: 'Retry queued',
+  },
+  runStatus: { queued: 'Queued', running: 'Running', waiting: 'Waiting', succeeded: 'Succeeded', failed: 'Failed', canceled: 'Canceled' },
+  tasks: {
+    open: 'Open', done: 'Done', all: 'All', title: 'Task', kind: 'Kind', approval: 'Approval', task: 'Task', due: 'Due',
+    overdue: 'overdue', context: 'Context', record: 'Record', outcome: 'Outcome', approve: 'Approve', reject: 'Reject',
+    complete: 'Complete', completed: 'Task completed', comment: 'Comment (optional)',
+    outcomes: { approve: 'Approve', reject: 'Reject', done: 'Done', approved: 'Approved', rejected: 'Rejected', comment: 'Comment' },
+  },
+  reports: {
+    builder: 'Report builder', view: 'View', kind: 'Kind', dimensions: 'Dimensions', measures: 'Measures', addDimension: 'Add dimension',
+    addMeasure: 'Add measure', bucket: 'Bucket', chart: 'Chart', compare: 'Compare with previous', limit: 'Row limit', filters: 'Filters (JSON)',
+    params: 'Kind parameters (JSON)', preview: 'Live preview', owner: 'Owner', team: 'Team', export: 'Export',
+  },
+  reportKinds: {
+    table: 'Table', pivot: 'Pivot', funnel: 'Funnel', dwell: 'Stage dwell time', kpi: 'KPI', stagnation: 'Stagnation list',
+    penetration: 'Stage penetration', forecast: 'Weighted forecast',
+  },
+  aggs: { count: 'Count', count_distinct: 'Distinct count', sum: 'Sum', avg: 'Average', min: 'Minimum', max: 'Maximum', median: 'Median' },
+  charts: { bar: 'Bar', line: 'Line', pie: 'Pie', funnel: 'Funnel', table: 'Table only' },
+  buckets: { day: 'Day', week: 'Week', month: 'Month', quarter: 'Quarter', year: 'Year' },
+  dashboards: { view: 'View', addWidget: 'Add widget' },
+  admin: {
+    name: 'Name', status: 'Status', admin: 'Platform admin', disabled: 'Disabled', active: 'Active', newUser: 'New user',
+    resetPassword: 'New password (leave empty to keep)', assignRoles: 'Roles', saved: 'Saved', newTeam: 'New team', parentTeam: 'Parent team',
+    manager: 'Manager', newRole: 'New role', builtin: 'built-in', permissions: 'Permissions', resource: 'Resource', scope: 'Row scope',
+    fieldRules: 'Field rules', hiddenFields: 'Hidden fields', readonlyFields: 'Read-only fields', at: 'Time', actor: 'Actor',
+    action: 'Action', target: 'Target',
+  },
+  actions: {
+    read: 'Read', create: 'Create', update: 'Update', delete: 'Delete', export: 'Export', run: 'Run', publish: 'Publish', manage: 'Manage',
+  },
+  scopes: { own: 'Own', team: 'Team', team_tree: 'Team & sub-teams', all: 'All' },
 };
 
 export default en;

@@ -59,6 +59,68 @@ const zhCN = {
     created: '创建', updated: '修改', deleted: '删除', stage: '阶段变更', stage_changed: '阶段变更',
     merged: '合并', attached: '添加附件',
   },
+  forms: {
+    designer: '表单设计器', fill: '填写', palette: '实体字段', dropHere: '把字段拖到这里', allPlaced: '所有字段都已放置。',
+    addAll: '添加全部字段', itemProps: '字段设置', settings: '表单设置', hidden: '隐藏', width: '宽度（1-24）',
+    public: '公开表单（无需登录）', titleZh: '标题（中文）', titleEn: '标题（英文）', defaults: '默认值',
+    defaultsHelp: '每行一个 key=value，例如 source=web', hiddenParams: '采集的 URL 参数', successMessage: '提交成功提示',
+    consent: '同意条款（个人信息保护）', submit: '提交', submitted: '已提交', thanks: '感谢您的提交。',
+    again: '再填一份', notFound: '该表单尚未发布。', isPublic: '该表单同时公开。',
+  },
+  flows: {
+    designer: '流程设计器', palette: '节点', trigger: '触发器', triggerType: '触发类型', node: '节点', nodeType: '节点类型',
+    nodeName: '显示名称', operation: '连接器操作', params: '参数（JSON）', otherParams: '其他参数（JSON）',
+    run: '运行', runs: '运行记录', runInput: '作为 trigger.body 传给本次运行的输入（JSON）。', started: '已开始运行',
+    noCatalog: '节点目录不可用：只显示核心节点类型，无参数表单。', condition: '条件（expr）',
+    mode: '模式', schedule: 'Cron 计划', timezone: '时区', webhookKey: 'Webhook 键', whenFields: '仅当这些字段变化时',
+    cat: { control: '流程控制', records: '数据记录', people: '人员协作', connectors: '连接器', data: '数据与脚本' },
+  },
+  triggers: {
+    manual: '手动', webhook: 'Webhook', cron: '定时（cron）',
+    record: { created: '记录创建', updated: '记录修改', deleted: '记录删除' },
+    stage: { changed: '阶段变更' },
+    form: { submitted: '表单提交' },
+  },
+  nodes: {
+    condition: '条件', switch: '多分支', set: '设置变量', script: '脚本（JavaScript）', assign: '分配负责人', delay: '延时',
+    wait_event: '等待事件', task: '人工任务', approval: '审批', connector: '连接器', subflow: '子流程', foreach: '循环',
+    record: { create: '新建记录', update: '更新记录', find: '查找记录', delete: '删除记录' },
+  },
+  runs: {
+    run: '运行', status: '状态', version: '版本', trigger: '触发', started: '开始时间', finished: '结束时间', flow: '流程',
+    output: '输出', retry: '重试', retried: '已加入重试',
+  },
+  runStatus: { queued: '排队中', running: '运行中', waiting: '等待中', succeeded: '成功', failed: '失败', canceled: '已取消' },
+  tasks: {
+    open: '待处理', done: '已完成', all: '全部', title: '任务', kind: '类型', approval: '审批', task: '任务', due: '截止',
+    overdue: '已超期', context: '关联', record: '记录', outcome: '结果', approve: '同意', reject: '驳回',
+    complete: '完成', completed: '任务已完成', comment: '意见（可选）',
+    outcomes: { approve: '同意', reject: '驳回', done: '完成', approved: '已同意', rejected: '已驳回', comment: '评论' },
+  },
+  reports: {
+    builder: '报表设计器', view: '查看', kind: '类型', dimensions: '维度', measures: '指标', addDimension: '添加维度',
+    addMeasure: '添加指标', bucket: '时间粒度', chart: '图表', compare: '同比/环比', limit: '行数上限', filters: '筛选（JSON）',
+    params: '类型参数（JSON）', preview: '实时预览', owner: '负责人', team: '团队', export: '导出',
+  },
+  reportKinds: {
+    table: '明细表', pivot: '透视表', funnel: '漏斗', dwell: '阶段停留时长', kpi: '关键指标', stagnation: '停滞清单',
+    penetration: '阶段渗透率', forecast: '加权预测',
+  },
+  aggs: { count: '计数', count_distinct: '去重计数', sum: '求和', avg: '平均', min: '最小', max: '最大', median: '中位数' },
+  charts: { bar: '柱状图', line: '折线图', pie: '饼图', funnel: '漏斗图', table: '仅表格' },
+  buckets: { day: '日', week: '周', month: '月', quarter: '季度', year: '年' },
+  dashboards: { view: '查看', addWidget: '添加组件' },
+  admin: {
+    name: '姓名', status: '状态', admin: '平台管理员', disabled: '已停用', active: '正常', newUser: '新建用户',
+    resetPassword: '新密码（留空不修改）', assignRoles: '角色', saved: '已保存', newTeam: '新建团队', parentTeam: '上级团队',
+    manager: '负责人', newRole: '新建角色', builtin: '内置', permissions: '权限', resource: '资源', scope: '数据范围',
+    fieldRules: '字段权限', hiddenFields: '隐藏字段', readonlyFields: '只读字段', at: '时间', actor: '操作人',
+    action: '操作', target: '对象',
+  },
+  actions: {
+    read: '查看', create: '新建', update: '修改', delete: '删除', export: '导出', run: '运行', publish: '发布', manage: '管理',
+  },
+  scopes: { own: '本人', team: '本团队', team_tree: '本团队及下级', all: '全部' },
 };
 
 export default zhCN;

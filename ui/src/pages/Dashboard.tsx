@@ -1,1 +1,108 @@
-export default function X() { return null; }
+import { DeleteOutlined, EditOutlined, EyeOutlined, PlusOutlined } from '@ant-design/icons';
+import { useQuery } from '@tanstack/react-query';
+import { Alert, Button, Card, Empty, InputNumber, Select, Skeleton, Space, Table, Typography } from 'antd';
+import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, useParams, useSearchParams } from 'react-router';
+import { api, errorMessage } from '../api/client';
+import { defList, useApp, useDefinition } from '../api/defs';
+import type { DashboardDef, ReportData, ReportDef, Widget } from '../api/types';
+import DefToolbar from '../components/DefToolbar';
+import ReportResult from '../components/ReportResult';
+import { labelText } from '../lib/labels';
+import { defaultChart } from '../lib/report';
+
+function WidgetCard({ app, w, data }: { app: string; w: Widget; data?: ReportData }) {
+  const { i18n } = useTranslation();
+  const def = useDefinition<ReportDef>(app, 'reports', w.report);
+  const own = useQuery({
+    queryKey: ['report-data', app, w.report, i18n.language],
+    enabled: !data,
+    queryFn: () => api<ReportData>(`/api/v1/apps/${encodeURIComponent(app)}/reports/${encodeURIComponent(w.report)}/data`, { query: { locale: i18n.language } }),
+  });
+  const r = def.data?.def;
+  const d = data ?? own.data;
+  return (
+    <Card
+      size="small"
+      title={labelText(w.title ?? r?.label, i18n.language, w.report)}
+      style={{ gridColumn: `${(w.x ?? 0) + 1} / span ${w.w || 6}`, gridRow: `${(w.y ?? 0) + 1} / span ${w.h || 4}`, overflow: 'auto' }}
+      extra={<Link to={`/apps/${app}/reports/${w.report}`}><EyeOutlined /></Link>}
+      data-testid={`widget-${w.report}`}
+    >
+      {own.isError && !data ? <Alert type="error" title={errorMessage(own.error)} /> : <ReportResult data={d} chart={String(r?.chart?.type ?? defaultChart(r?.kind ?? 'pivot'))} height={Math.max(160, (w.h || 4) * 92 - 160)} />}
+    </Card>
+  );
+}
+
+/** A dashboard: a 12-column grid of report widgets; ?edit=1 (or the Edit button) arranges them. */
+export default function DashboardPage() {
+  const { app = '', slug = '' } = useParams();
+  const [sp, setSp] = useSearchParams();
+  const edit = sp.get('edit') === '1';
+  const { t, i18n } = useTranslation();
+  const appQ = useApp(app);
+  const q = useDefinition<DashboardDef>(app, 'dashboards', slug);
+  const [dash, setDash] = useState<DashboardDef | null>(null);
+  useEffect(() => {
+    if (q.data && dash === null) setDash(q.data.def ? { ...q.data.def, widgets: q.data.def.widgets ?? [] } : { slug, widgets: [] });
+  }, [q.data, dash, slug]);
+  const data = useQuery({
+    queryKey: ['dashboard-data', app, slug, i18n.language],
+    enabled: !edit && !!q.data?.def,
+    retry: false,
+    queryFn: () => api<unknown>(`/api/v1/apps/${encodeURIComponent(app)}/dashboards/${encodeURIComponent(slug)}/data`, { query: { locale: i18n.language } }),
+  });
+  if (!dash) return q.isError ? <Alert type="error" title={errorMessage(q.error)} /> : <Skeleton active />;
+
+  const widgetData = (w: Widget, i: number): ReportData | undefined => {
+    const d = data.data as Record<string, unknown> | undefined;
+    if (!d) return undefined;
+    const list = Array.isArray(d.widgets) ? (d.widgets as Record<string, unknown>[]) : null;
+    const hit = list ? list.find((x) => (w.id && x.id === w.id) || x.report === w.report) ?? list[i] : (d[w.id ?? ''] ?? d[w.report]) as Record<string, unknown> | undefined;
+    if (!hit) return undefined;
+    const inner = (hit.data ?? hit) as ReportData;
+    return Array.isArray(inner.columns) ? inner : undefined;
+  };
+  const reports = defList(appQ.data, 'reports');
+  const widgets = dash.widgets;
+  const setW = (i: number, patch: Partial<Widget>) => setDash({ ...dash, widgets: widgets.map((w, j) => (j === i ? { ...w, ...patch } : w)) });
+
+  return (
+    <div>
+      <Space style={{ marginBottom: 12 }}>
+        <Link to={`/apps/${app}`}>{appQ.data?.name ?? app}</Link>
+        <span>/</span>
+        <Typography.Title level={4} style={{ margin: 0 }}>{labelText(dash.label, i18n.language, slug)}</Typography.Title>
+        <Button size="small" icon={edit ? <EyeOutlined /> : <EditOutlined />} onClick={() => setSp(edit ? {} : { edit: '1' })}>{edit ? t('dashboards.view') : t('common.edit')}</Button>
+      </Space>
+      {edit && (
+        <>
+          <DefToolbar app={app} kind="dashboards" slug={slug} getDefinition={() => dash} />
+          <Table
+            size="small"
+            rowKey={(_w, i) => String(i)}
+            pagination={false}
+            dataSource={widgets}
+            style={{ marginBottom: 12 }}
+            columns={[
+              { title: t('kinds.reports'), render: (_v, w: Widget, i) => <Select style={{ width: 200 }} value={w.report || undefined} options={reports.map((r) => ({ value: r.slug, label: labelText(r.label, i18n.language, r.slug) }))} onChange={(v) => setW(i, { report: v })} /> },
+              ...(['x', 'y', 'w', 'h'] as const).map((k) => ({ title: k, render: (_v: unknown, w: Widget, i: number) => <InputNumber size="small" min={k === 'w' || k === 'h' ? 1 : 0} max={k === 'x' || k === 'w' ? 12 : 50} value={w[k]} onChange={(v) => setW(i, { [k]: v ?? 0 })} /> })),
+              { title: '', render: (_v, _w, i) => <Button type="text" danger icon={<DeleteOutlined />} onClick={() => setDash({ ...dash, widgets: widgets.filter((_x, j) => j !== i) })} /> },
+            ]}
+          />
+          <Button icon={<PlusOutlined />} onClick={() => setDash({ ...dash, widgets: [...widgets, { id: `w${widgets.length + 1}`, report: reports[0]?.slug ?? '', x: (widgets.length % 2) * 6, y: Math.floor(widgets.length / 2) * 4, w: 6, h: 4 }] })} style={{ marginBottom: 12 }}>
+            {t('dashboards.addWidget')}
+          </Button>
+        </>
+      )}
+      {widgets.length === 0 ? (
+        <Empty />
+      ) : (
+        <div className="dash-grid">
+          {widgets.filter((w) => w.report).map((w, i) => <WidgetCard key={`${w.report}-${i}`} app={app} w={w} data={widgetData(w, i)} />)}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,1 +1,325 @@
-export default function X() { return null; }
+import { CaretRightOutlined, DeleteOutlined, UnorderedListOutlined } from '@ant-design/icons';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import {
+  Background, Controls, Handle, MiniMap, Position, ReactFlow, ReactFlowProvider, addEdge, useEdgesState, useNodesState, useReactFlow,
+  type Connection, type Edge, type Node, type NodeProps,
+} from '@xyflow/react';
+import '@xyflow/react/dist/style.css';
+import { Alert, App, Button, Card, Col, Collapse, Form, Input, Modal, Row, Select, Skeleton, Space, Typography } from 'antd';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, useNavigate, useParams } from 'react-router';
+import { api, errorMessage } from '../api/client';
+import { defList, useApp, useDefinition } from '../api/defs';
+import type { CatalogOperation, FlowDef, TriggerDef } from '../api/types';
+import DefToolbar from '../components/DefToolbar';
+import SchemaForm, { JsonInput } from '../components/SchemaForm';
+import { categoryOf, normalizeCatalog, schemaOf, type Catalog } from '../lib/catalog';
+import { TRIGGER_TYPES, canConnect, defaultParams, fromCanvas, nextNodeId, portsOf, toCanvas, type CanvasEdge, type CanvasNode } from '../lib/flow';
+import { labelText } from '../lib/labels';
+
+type StepData = CanvasNode['data'] & { ports: string[]; label: string };
+
+function StepNode({ data, selected }: NodeProps<Node<StepData>>) {
+  const ports = data.ports;
+  return (
+    <div className={`flow-node${selected ? ' selected' : ''}`} data-testid={`flow-node-${data.label}`}>
+      <Handle type="target" position={Position.Top} />
+      <div><b>{data.name || data.label}</b></div>
+      <div className="type">{data.nodeType}</div>
+      {ports.length === 0 ? (
+        <Handle type="source" position={Position.Bottom} />
+      ) : (
+        <div style={{ display: 'flex', justifyContent: 'space-around', marginTop: 6, fontSize: 10, color: '#888' }}>
+          {ports.map((p, i) => (
+            <span key={p} style={{ position: 'relative' }}>
+              {p}
+              <Handle type="source" id={p} position={Position.Bottom} style={{ left: `${((i + 1) / (ports.length + 1)) * 100}%`, background: p === 'false' || p === 'rejected' ? '#ff4d4f' : p === 'true' || p === 'approved' ? '#52c41a' : undefined }} />
+            </span>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
+
+const nodeTypes = { step: StepNode };
+
+export function useCatalog() {
+  return useQuery({ queryKey: ['catalog'], queryFn: async () => normalizeCatalog(await api('/api/v1/catalog')), staleTime: 300_000, retry: false });
+}
+
+function TriggerForm({ trigger, onChange, entities, forms }: { trigger: TriggerDef; onChange: (t: TriggerDef) => void; entities: string[]; forms: string[] }) {
+  const { t } = useTranslation();
+  const set = (patch: Partial<TriggerDef>) => {
+    const next: TriggerDef = { ...trigger, ...patch };
+    for (const [k, v] of Object.entries(next)) if (v === '' || v === undefined) delete next[k];
+    onChange(next);
+  };
+  const type = trigger.type;
+  return (
+    <Form layout="vertical" size="small" data-testid="trigger-form">
+      <Form.Item label={t('flows.triggerType')}>
+        <Select value={type} onChange={(v) => onChange({ type: v })} options={TRIGGER_TYPES.map((x) => ({ value: x, label: t(`triggers.${x}`) }))} data-testid="trigger-type" />
+      </Form.Item>
+      {['record.created', 'record.updated', 'stage.changed', 'record.deleted'].includes(type) && (
+        <Form.Item label={t('common.entity')}>
+          <Select value={trigger.entity} onChange={(v) => set({ entity: v })} options={entities.map((e) => ({ value: e, label: e }))} />
+        </Form.Item>
+      )}
+      {type === 'record.updated' && (
+        <Form.Item label={t('flows.whenFields')}>
+          <Select mode="tags" open={false} value={trigger.fields ?? []} onChange={(v) => set({ fields: v.length ? v : undefined })} />
+        </Form.Item>
+      )}
+      {type === 'stage.changed' && (
+        <Space>
+          <Input addonBefore={t('entity.from')} value={trigger.from} onChange={(e) => set({ from: e.target.value })} />
+          <Input addonBefore={t('entity.to')} value={trigger.to} onChange={(e) => set({ to: e.target.value })} />
+        </Space>
+      )}
+      {type === 'form.submitted' && (
+        <Form.Item label={t('kinds.forms')}>
+          <Select value={trigger.form} onChange={(v) => set({ form: v })} options={forms.map((e) => ({ value: e, label: e }))} />
+        </Form.Item>
+      )}
+      {type === 'webhook' && (
+        <>
+          <Form.Item label={t('flows.webhookKey')} extra={trigger.key ? `POST /hooks/${trigger.key}` : undefined}>
+            <Input value={trigger.key} onChange={(e) => set({ key: e.target.value })} />
+          </Form.Item>
+          <Form.Item label={t('flows.mode')}>
+            <Select value={trigger.mode ?? 'async'} onChange={(v) => set({ mode: v })} options={[{ value: 'async', label: 'async' }, { value: 'sync', label: 'sync' }]} />
+          </Form.Item>
+        </>
+      )}
+      {type === 'cron' && (
+        <>
+          <Form.Item label={t('flows.schedule')} extra="0 9 * * 1-5">
+            <Input value={trigger.schedule} onChange={(e) => set({ schedule: e.target.value })} style={{ fontFamily: 'monospace' }} />
+          </Form.Item>
+          <Form.Item label={t('flows.timezone')}>
+            <Input value={trigger.timezone} placeholder="Asia/Shanghai" onChange={(e) => set({ timezone: e.target.value })} />
+          </Form.Item>
+        </>
+      )}
+      {type !== 'cron' && type !== 'manual' && (
+        <Form.Item label={t('flows.condition')}>
+          <Input value={trigger.condition} onChange={(e) => set({ condition: e.target.value })} style={{ fontFamily: 'monospace' }} placeholder='record.score >= 50' />
+        </Form.Item>
+      )}
+    </Form>
+  );
+}
+
+function Designer() {
+  const { app = '', slug = '' } = useParams();
+  const { t, i18n } = useTranslation();
+  const { message } = App.useApp();
+  const nav = useNavigate();
+  const q = useDefinition<FlowDef>(app, 'flows', slug);
+  const appQ = useApp(app);
+  const catalogQ = useCatalog();
+  const catalog: Catalog = catalogQ.data ?? normalizeCatalog(null);
+  const [base, setBase] = useState<FlowDef | null>(null);
+  const [nodes, setNodes, onNodesChange] = useNodesState<Node<StepData>>([]);
+  const [edges, setEdges, onEdgesChange] = useEdgesState<Edge>([]);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [runOpen, setRunOpen] = useState(false);
+  const [runInput, setRunInput] = useState<unknown>({});
+  const rf = useReactFlow();
+
+  const decorate = useCallback(
+    (n: CanvasNode): Node<StepData> => {
+      const cat = catalog.nodes.find((c) => c.type === n.data.nodeType);
+      return { ...n, data: { ...n.data, label: n.id, ports: portsOf(n.data.nodeType, n.data.params, cat?.ports) } };
+    },
+    [catalog.nodes],
+  );
+
+  useEffect(() => {
+    if (q.data && base === null) {
+      const d: FlowDef = q.data.def ? { ...q.data.def, trigger: q.data.def.trigger ?? { type: 'manual' }, nodes: q.data.def.nodes ?? [] } : { slug, trigger: { type: 'manual' }, nodes: [], edges: [] };
+      setBase(d);
+      const c = toCanvas(d);
+      setNodes(c.nodes.map(decorate));
+      setEdges(c.edges.map((e) => ({ ...e, label: e.label ?? undefined })));
+    }
+  }, [q.data, base, slug, decorate, setNodes, setEdges]);
+
+  const run = useMutation({
+    mutationFn: () => api<{ run_id?: string; id?: string }>(`/api/v1/apps/${encodeURIComponent(app)}/flows/${encodeURIComponent(slug)}/run`, { method: 'POST', body: runInput ?? {} }),
+    onSuccess: (r) => {
+      setRunOpen(false);
+      const id = r?.run_id ?? r?.id;
+      message.success(t('flows.started'));
+      nav(id ? `/runs/${id}` : `/apps/${app}/flows/${slug}/runs`);
+    },
+    onError: (e) => message.error(errorMessage(e)),
+  });
+
+  const onConnect = useCallback(
+    (c: Connection) => {
+      if (!canConnect(edges as CanvasEdge[], c.source, c.target, c.sourceHandle)) return;
+      setEdges((eds) => addEdge({ ...c, id: `e-${c.source}-${c.target}-${c.sourceHandle ?? ''}`, label: c.sourceHandle ?? undefined }, eds));
+    },
+    [edges, setEdges],
+  );
+
+  const addNode = (type: string, position?: { x: number; y: number }) => {
+    const id = nextNodeId(type, nodes.map((n) => n.id));
+    const n: CanvasNode = { id, type: 'step', position: position ?? { x: 120 + nodes.length * 20, y: 60 + nodes.length * 90 }, data: { nodeType: type, params: defaultParams(type) } };
+    setNodes((ns) => [...ns, decorate(n)]);
+    setSelected(id);
+  };
+
+  const groups = useMemo(() => {
+    const g = new Map<string, typeof catalog.nodes>();
+    for (const n of catalog.nodes) g.set(categoryOf(n), [...(g.get(categoryOf(n)) ?? []), n]);
+    return [...g.entries()];
+  }, [catalog.nodes]);
+
+  if (!base) return q.isError ? <Alert type="error" title={errorMessage(q.error)} /> : <Skeleton active />;
+  const sel = nodes.find((n) => n.id === selected);
+  const selCat = sel ? catalog.nodes.find((c) => c.type === sel.data.nodeType) : undefined;
+  const updateSel = (patch: Partial<StepData>) =>
+    setNodes((ns) => ns.map((n) => (n.id === selected ? decorate({ ...n, data: { ...n.data, ...patch } } as CanvasNode) : n)));
+  let schema = schemaOf(selCat);
+  let op: CatalogOperation | undefined;
+  if (sel?.data.nodeType === 'connector') {
+    const p = sel.data.params;
+    op = catalog.operations.find((o) => o.connector === p.connector && o.operation === p.operation);
+    schema = op ? schemaOf(op) : undefined;
+  }
+  const getDefinition = () => fromCanvas(base, nodes as unknown as CanvasNode[], edges as CanvasEdge[]);
+
+  return (
+    <div>
+      <Space style={{ marginBottom: 8 }}>
+        <Link to={`/apps/${app}`}>{appQ.data?.name ?? app}</Link>
+        <span>/</span>
+        <Typography.Title level={4} style={{ margin: 0 }}>{t('flows.designer')}: {slug}</Typography.Title>
+      </Space>
+      <DefToolbar
+        app={app}
+        kind="flows"
+        slug={slug}
+        getDefinition={getDefinition}
+        extra={
+          <>
+            <Button icon={<CaretRightOutlined />} onClick={() => setRunOpen(true)} data-testid="flow-run">{t('flows.run')}</Button>
+            <Link to={`/apps/${app}/flows/${slug}/runs`}><Button icon={<UnorderedListOutlined />}>{t('flows.runs')}</Button></Link>
+          </>
+        }
+      />
+      {catalogQ.isError && <Alert type="warning" showIcon title={t('flows.noCatalog')} style={{ marginBottom: 8 }} />}
+      <Row gutter={12}>
+        <Col span={4}>
+          <Card size="small" title={t('flows.palette')} styles={{ body: { maxHeight: 620, overflow: 'auto', padding: 8 } }}>
+            <Collapse
+              size="small"
+              ghost
+              defaultActiveKey={groups.map(([g]) => g)}
+              items={groups.map(([g, list]) => ({
+                key: g,
+                label: t(`flows.cat.${g}`, { defaultValue: g }),
+                children: list.map((n) => (
+                  <div
+                    key={n.type}
+                    className="palette-item"
+                    draggable
+                    onDragStart={(e) => e.dataTransfer.setData('application/tessera-node', n.type)}
+                    onClick={() => addNode(n.type)}
+                    data-testid={`node-palette-${n.type}`}
+                    title={labelText(n.description, i18n.language, '')}
+                  >
+                    {labelText(n.label ?? n.title, i18n.language, t(`nodes.${n.type}`, { defaultValue: n.type }))}
+                  </div>
+                )),
+              }))}
+            />
+          </Card>
+        </Col>
+        <Col span={13}>
+          <div style={{ height: 640, border: '1px solid #f0f0f0', borderRadius: 8, background: '#fff' }} data-testid="flow-canvas">
+            <ReactFlow
+              nodes={nodes}
+              edges={edges}
+              nodeTypes={nodeTypes}
+              onNodesChange={onNodesChange}
+              onEdgesChange={onEdgesChange}
+              onConnect={onConnect}
+              onNodeClick={(_e, n) => setSelected(n.id)}
+              onPaneClick={() => setSelected(null)}
+              onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'move'; }}
+              onDrop={(e) => {
+                e.preventDefault();
+                const type = e.dataTransfer.getData('application/tessera-node');
+                if (type) addNode(type, rf.screenToFlowPosition({ x: e.clientX, y: e.clientY }));
+              }}
+              fitView
+              deleteKeyCode={['Delete', 'Backspace']}
+            >
+              <Background />
+              <Controls />
+              <MiniMap pannable zoomable />
+            </ReactFlow>
+          </div>
+        </Col>
+        <Col span={7}>
+          <Card size="small" title={sel ? `${t('flows.node')}: ${sel.id}` : t('flows.trigger')} styles={{ body: { maxHeight: 620, overflow: 'auto' } }}
+            extra={sel && <Button size="small" danger type="text" icon={<DeleteOutlined />} onClick={() => { setNodes((ns) => ns.filter((n) => n.id !== sel.id)); setEdges((es) => es.filter((e) => e.source !== sel.id && e.target !== sel.id)); setSelected(null); }} />}
+          >
+            {sel ? (
+              <>
+                <Form layout="vertical" size="small">
+                  <Form.Item label={t('flows.nodeType')}><Typography.Text code>{sel.data.nodeType}</Typography.Text></Form.Item>
+                  <Form.Item label={t('flows.nodeName')}><Input value={sel.data.name} onChange={(e) => updateSel({ name: e.target.value })} /></Form.Item>
+                  {sel.data.nodeType === 'connector' && (
+                    <Form.Item label={t('flows.operation')}>
+                      <Select
+                        showSearch
+                        value={sel.data.params.connector ? `${sel.data.params.connector}/${sel.data.params.operation}` : undefined}
+                        options={catalog.operations.map((o) => ({ value: `${o.connector}/${o.operation}`, label: labelText(o.label, i18n.language, `${o.connector}.${o.operation}`) }))}
+                        onChange={(v: string) => {
+                          const [connector, operation] = v.split('/');
+                          updateSel({ params: { connector, operation } });
+                        }}
+                      />
+                    </Form.Item>
+                  )}
+                </Form>
+                {labelText(selCat?.description, i18n.language, '') && <Typography.Paragraph type="secondary">{labelText(selCat?.description, i18n.language, '')}</Typography.Paragraph>}
+                <SchemaForm
+                  key={sel.id}
+                  schema={schema}
+                  value={sel.data.nodeType === 'connector' ? Object.fromEntries(Object.entries(sel.data.params).filter(([k]) => k !== 'connector' && k !== 'operation')) : sel.data.params}
+                  onChange={(p) => updateSel({ params: sel.data.nodeType === 'connector' ? { ...p, connector: sel.data.params.connector, operation: sel.data.params.operation } : p })}
+                />
+              </>
+            ) : (
+              <TriggerForm
+                trigger={base.trigger}
+                onChange={(tr) => setBase({ ...base, trigger: tr })}
+                entities={defList(appQ.data, 'entities').map((e) => e.slug)}
+                forms={defList(appQ.data, 'forms').map((e) => e.slug)}
+              />
+            )}
+          </Card>
+        </Col>
+      </Row>
+      <Modal title={t('flows.run')} open={runOpen} onCancel={() => setRunOpen(false)} onOk={() => run.mutate()} confirmLoading={run.isPending} okButtonProps={{ 'data-testid': 'flow-run-ok' }}>
+        <Typography.Paragraph type="secondary">{t('flows.runInput')}</Typography.Paragraph>
+        <JsonInput value={runInput} onChange={setRunInput} rows={6} />
+      </Modal>
+    </div>
+  );
+}
+
+export default function FlowDesigner() {
+  return (
+    <ReactFlowProvider>
+      <Designer />
+    </ReactFlowProvider>
+  );
+}

@@ -1,2 +1,126 @@
-export function FlowRuns() { return null; }
-export function RunDetail() { return null; }
+import { ReloadOutlined, RedoOutlined } from '@ant-design/icons';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Alert, App, Button, Card, Descriptions, Skeleton, Space, Table, Tag, Timeline, Typography } from 'antd';
+import dayjs from 'dayjs';
+import { useTranslation } from 'react-i18next';
+import { Link, useParams } from 'react-router';
+import { api, errorMessage } from '../api/client';
+import type { Run } from '../api/types';
+import { asArray } from '../lib/labels';
+
+const STATUS_COLOR: Record<string, string> = { queued: 'default', running: 'processing', waiting: 'warning', succeeded: 'success', failed: 'error', canceled: 'default' };
+
+export function StatusTag({ status }: { status?: string }) {
+  const { t } = useTranslation();
+  return <Tag color={STATUS_COLOR[status ?? ''] ?? 'default'} data-testid="run-status">{t(`runStatus.${status}`, { defaultValue: status ?? '' })}</Tag>;
+}
+
+function fmt(v?: string) {
+  return v ? dayjs(v).format('YYYY-MM-DD HH:mm:ss') : '';
+}
+
+function short(v: unknown) {
+  if (v === undefined || v === null) return '';
+  const s = typeof v === 'string' ? v : JSON.stringify(v, null, 2);
+  return s;
+}
+
+/** Runs of one flow, newest first. */
+export function FlowRuns() {
+  const { app = '', slug = '' } = useParams();
+  const { t } = useTranslation();
+  const q = useQuery({
+    queryKey: ['runs', app, slug],
+    queryFn: async () => {
+      const r = await api<unknown>(`/api/v1/apps/${encodeURIComponent(app)}/flows/${encodeURIComponent(slug)}/runs`);
+      return asArray<Run>(Array.isArray(r) ? r : (r as { items?: unknown })?.items ?? (r as { runs?: unknown })?.runs);
+    },
+    refetchInterval: 5000,
+  });
+  return (
+    <div>
+      <Space style={{ marginBottom: 12 }}>
+        <Link to={`/apps/${app}`}>{app}</Link>
+        <span>/</span>
+        <Typography.Title level={4} style={{ margin: 0 }}>{t('flows.runs')}: {slug}</Typography.Title>
+        <Link to={`/apps/${app}/flows/${slug}/design`}>{t('common.design')}</Link>
+        <Button size="small" icon={<ReloadOutlined />} onClick={() => q.refetch()} />
+      </Space>
+      {q.isError && <Alert type="error" showIcon title={errorMessage(q.error)} />}
+      <Table<Run>
+        rowKey="id"
+        loading={q.isLoading}
+        dataSource={q.data ?? []}
+        data-testid="runs-table"
+        columns={[
+          { title: 'ID', dataIndex: 'id', render: (id: string) => <Link to={`/runs/${id}`}>{id.slice(0, 8)}</Link> },
+          { title: t('runs.status'), dataIndex: 'status', render: (s: string) => <StatusTag status={s} /> },
+          { title: t('runs.version'), dataIndex: 'version' },
+          { title: t('runs.trigger'), dataIndex: 'trigger', render: (v: unknown) => (typeof v === 'string' ? v : (v as { type?: string })?.type ?? '') },
+          { title: t('runs.started'), render: (_v, r) => fmt((r.started_at ?? r.created_at) as string) },
+          { title: t('runs.finished'), dataIndex: 'finished_at', render: fmt },
+        ]}
+      />
+    </div>
+  );
+}
+
+/** One run with its steps; failed runs can be retried. */
+export function RunDetail() {
+  const { id = '' } = useParams();
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const q = useQuery({
+    queryKey: ['run', id],
+    queryFn: () => api<Run>(`/api/v1/runs/${encodeURIComponent(id)}`),
+    refetchInterval: (query) => (['succeeded', 'failed', 'canceled'].includes((query.state.data as Run | undefined)?.status ?? '') ? false : 2000),
+  });
+  const retry = useMutation({
+    mutationFn: () => api(`/api/v1/runs/${encodeURIComponent(id)}/retry`, { method: 'POST' }),
+    onSuccess: () => {
+      message.success(t('runs.retried'));
+      void qc.invalidateQueries({ queryKey: ['run', id] });
+    },
+    onError: (e) => message.error(errorMessage(e)),
+  });
+  if (q.isLoading) return <Skeleton active />;
+  if (q.isError || !q.data) return <Alert type="error" showIcon title={errorMessage(q.error)} />;
+  const r = q.data;
+  const steps = r.steps ?? [];
+  return (
+    <div>
+      <Card
+        title={<Space>{t('runs.run')} <Typography.Text code>{r.id}</Typography.Text> <StatusTag status={r.status} /></Space>}
+        extra={r.status === 'failed' && <Button icon={<RedoOutlined />} onClick={() => retry.mutate()} loading={retry.isPending} data-testid="run-retry">{t('runs.retry')}</Button>}
+      >
+        <Descriptions size="small" column={3} style={{ marginBottom: 16 }}>
+          <Descriptions.Item label={t('runs.flow')}>{String(r.flow ?? r.flow_slug ?? '')}</Descriptions.Item>
+          <Descriptions.Item label={t('runs.version')}>{String(r.version ?? '')}</Descriptions.Item>
+          <Descriptions.Item label={t('runs.started')}>{fmt((r.started_at ?? r.created_at) as string)}</Descriptions.Item>
+          <Descriptions.Item label={t('runs.finished')}>{fmt(r.finished_at)}</Descriptions.Item>
+        </Descriptions>
+        {r.error !== undefined && r.error !== null && r.error !== '' && <Alert type="error" showIcon title={short(r.error)} style={{ marginBottom: 16 }} />}
+        <Timeline
+          data-testid="run-steps"
+          items={steps.map((s) => ({
+            color: s.status === 'succeeded' ? 'green' : s.status === 'failed' ? 'red' : 'blue',
+            content: (
+              <div>
+                <Space><b>{s.node}</b><StatusTag status={s.status} />{s.attempt ? <Typography.Text type="secondary">#{s.attempt}</Typography.Text> : null}<Typography.Text type="secondary">{fmt(s.started_at)}</Typography.Text></Space>
+                {s.output !== undefined && s.output !== null && <pre style={{ background: '#fafafa', padding: 8, fontSize: 12, maxHeight: 200, overflow: 'auto', margin: '4px 0' }}>{short(s.output)}</pre>}
+                {s.error !== undefined && s.error !== null && s.error !== '' && <Typography.Text type="danger">{short(s.error)}</Typography.Text>}
+              </div>
+            ),
+          }))}
+        />
+        {r.output !== undefined && r.output !== null && (
+          <>
+            <Typography.Title level={5}>{t('runs.output')}</Typography.Title>
+            <pre style={{ background: '#fafafa', padding: 8, fontSize: 12 }}>{short(r.output)}</pre>
+          </>
+        )}
+      </Card>
+    </div>
+  );
+}

@@ -1,1 +1,108 @@
-export default function X() { return null; }
+import { CheckOutlined, CloseOutlined } from '@ant-design/icons';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Alert, App, Button, Input, Modal, Segmented, Space, Table, Tag, Typography } from 'antd';
+import dayjs from 'dayjs';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
+import { api, errorMessage } from '../api/client';
+import type { Task } from '../api/types';
+import { asArray } from '../lib/labels';
+
+/** My tasks and approvals; complete with approve/reject (or done) plus a comment. */
+export default function Tasks() {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const [status, setStatus] = useState<'open' | 'done' | 'all'>('open');
+  const [target, setTarget] = useState<{ task: Task; outcome: string } | null>(null);
+  const [comment, setComment] = useState('');
+  const q = useQuery({
+    queryKey: ['tasks', status],
+    queryFn: async () => {
+      const r = await api<unknown>('/api/v1/tasks', { query: { status } });
+      return asArray<Task>(Array.isArray(r) ? r : (r as { items?: unknown })?.items ?? (r as { tasks?: unknown })?.tasks);
+    },
+    refetchInterval: 15000,
+  });
+  const complete = useMutation({
+    mutationFn: ({ id, outcome, comment }: { id: string; outcome: string; comment: string }) =>
+      api(`/api/v1/tasks/${encodeURIComponent(id)}/complete`, { method: 'POST', body: { outcome, comment } }),
+    onSuccess: () => {
+      message.success(t('tasks.completed'));
+      setTarget(null);
+      setComment('');
+      void qc.invalidateQueries({ queryKey: ['tasks'] });
+    },
+    onError: (e) => message.error(errorMessage(e)),
+  });
+  const isApproval = (tk: Task) => tk.kind === 'approval' || tk.type === 'approval';
+  return (
+    <div>
+      <Space style={{ marginBottom: 12, width: '100%', justifyContent: 'space-between' }}>
+        <Typography.Title level={3} style={{ margin: 0 }}>{t('nav.tasks')}</Typography.Title>
+        <Segmented value={status} onChange={(v) => setStatus(v as typeof status)} options={[{ value: 'open', label: t('tasks.open') }, { value: 'done', label: t('tasks.done') }, { value: 'all', label: t('tasks.all') }]} />
+      </Space>
+      {q.isError && <Alert type="error" showIcon title={errorMessage(q.error)} style={{ marginBottom: 12 }} />}
+      <Table<Task>
+        rowKey="id"
+        loading={q.isLoading}
+        dataSource={q.data ?? []}
+        data-testid="tasks-table"
+        columns={[
+          {
+            title: t('tasks.title'),
+            render: (_v, tk) => (
+              <Space direction="vertical" size={0}>
+                <Typography.Text strong>{tk.title ?? tk.name ?? tk.id}</Typography.Text>
+                {typeof tk.description === 'string' && <Typography.Text type="secondary">{tk.description}</Typography.Text>}
+              </Space>
+            ),
+          },
+          { title: t('tasks.kind'), render: (_v, tk) => <Tag color={isApproval(tk) ? 'purple' : 'blue'}>{isApproval(tk) ? t('tasks.approval') : t('tasks.task')}</Tag> },
+          {
+            title: t('tasks.due'),
+            render: (_v, tk) => {
+              const due = tk.due ?? tk.due_at;
+              if (!due) return '';
+              const late = dayjs(due).isBefore(dayjs()) && tk.status !== 'done';
+              return <Typography.Text type={late ? 'danger' : undefined}>{dayjs(due).format('YYYY-MM-DD HH:mm')}{late ? ` ⚠️${t('tasks.overdue')}` : ''}</Typography.Text>;
+            },
+          },
+          {
+            title: t('tasks.context'),
+            render: (_v, tk) => (
+              <Space>
+                {tk.app && tk.entity && tk.record_id ? <Link to={`/apps/${tk.app}/entities/${tk.entity}`}>{t('tasks.record')}</Link> : null}
+                {tk.run_id ? <Link to={`/runs/${tk.run_id}`}>{t('runs.run')}</Link> : null}
+              </Space>
+            ),
+          },
+          { title: t('tasks.outcome'), render: (_v, tk) => (tk.outcome ? <Tag>{t(`tasks.outcomes.${tk.outcome}`, { defaultValue: tk.outcome })}</Tag> : tk.status === 'open' ? '' : tk.status) },
+          {
+            title: '',
+            render: (_v, tk) =>
+              tk.status && tk.status !== 'open' ? null : isApproval(tk) ? (
+                <Space>
+                  <Button size="small" type="primary" icon={<CheckOutlined />} onClick={() => setTarget({ task: tk, outcome: 'approve' })} data-testid={`task-approve-${tk.id}`}>{t('tasks.approve')}</Button>
+                  <Button size="small" danger icon={<CloseOutlined />} onClick={() => setTarget({ task: tk, outcome: 'reject' })} data-testid={`task-reject-${tk.id}`}>{t('tasks.reject')}</Button>
+                </Space>
+              ) : (
+                <Button size="small" type="primary" icon={<CheckOutlined />} onClick={() => setTarget({ task: tk, outcome: 'done' })} data-testid={`task-done-${tk.id}`}>{t('tasks.complete')}</Button>
+              ),
+          },
+        ]}
+      />
+      <Modal
+        title={target ? `${t(`tasks.outcomes.${target.outcome}`)} · ${target.task.title ?? target.task.name ?? ''}` : ''}
+        open={!!target}
+        onCancel={() => setTarget(null)}
+        onOk={() => target && complete.mutate({ id: target.task.id, outcome: target.outcome, comment })}
+        confirmLoading={complete.isPending}
+        okButtonProps={{ danger: target?.outcome === 'reject', 'data-testid': 'task-confirm' }}
+      >
+        <Input.TextArea rows={3} value={comment} onChange={(e) => setComment(e.target.value)} placeholder={t('tasks.comment')} data-testid="task-comment" />
+      </Modal>
+    </div>
+  );
+}

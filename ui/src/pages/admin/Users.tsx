@@ -1,1 +1,103 @@
-export default function X() { return null; }
+import { PlusOutlined } from '@ant-design/icons';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { Alert, App, Button, Checkbox, Form, Input, Modal, Select, Space, Table, Tag, Typography } from 'antd';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api, errorMessage } from '../../api/client';
+import { useRoles, useTeams, useUsers } from '../../api/admin';
+import type { User } from '../../api/types';
+import { applyFieldErrors } from '../../components/formErrors';
+
+export default function AdminUsers() {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const [q, setQ] = useState('');
+  const users = useUsers(q);
+  const teams = useTeams();
+  const roles = useRoles();
+  const [editing, setEditing] = useState<User | 'new' | null>(null);
+  const [roleUser, setRoleUser] = useState<User | null>(null);
+  const [roleSel, setRoleSel] = useState<string[]>([]);
+  const [form] = Form.useForm();
+  const teamName = (id?: string | null) => teams.data?.find((x) => x.id === id)?.name ?? '';
+
+  const save = useMutation({
+    mutationFn: async (v: Record<string, unknown>) => {
+      const body = Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined && x !== ''));
+      if (editing === 'new') return api('/api/v1/admin/users', { method: 'POST', body });
+      return api(`/api/v1/admin/users/${(editing as User).id}`, { method: 'PATCH', body: { ...body, team_id: v.team_id ?? null } });
+    },
+    onSuccess: () => {
+      message.success(t('admin.saved'));
+      setEditing(null);
+      void qc.invalidateQueries({ queryKey: ['admin-users'] });
+    },
+    onError: (e) => {
+      if (!applyFieldErrors(form, e)) message.error(errorMessage(e));
+    },
+  });
+  const saveRoles = useMutation({
+    mutationFn: () => api(`/api/v1/admin/users/${roleUser!.id}/roles`, { method: 'PUT', body: { roles: roleSel.map((s) => { const [app, role] = s.split('/'); return { app, role }; }) } }),
+    onSuccess: () => {
+      message.success(t('admin.saved'));
+      setRoleUser(null);
+      void qc.invalidateQueries({ queryKey: ['admin-users'] });
+    },
+    onError: (e) => message.error(errorMessage(e)),
+  });
+
+  const open = (u: User | 'new') => {
+    setEditing(u);
+    form.resetFields();
+    if (u !== 'new') form.setFieldsValue({ email: u.email, name: u.name, team_id: u.team_id ?? undefined, is_admin: u.is_admin, disabled: u.disabled });
+  };
+
+  return (
+    <div>
+      <Space style={{ marginBottom: 12, width: '100%', justifyContent: 'space-between' }}>
+        <Typography.Title level={3} style={{ margin: 0 }}>{t('nav.users')}</Typography.Title>
+        <Space>
+          <Input.Search allowClear placeholder={t('records.search')} onSearch={setQ} />
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => open('new')} data-testid="user-new">{t('admin.newUser')}</Button>
+        </Space>
+      </Space>
+      {users.isError && <Alert type="error" showIcon title={errorMessage(users.error)} />}
+      <Table<User>
+        rowKey="id"
+        loading={users.isLoading}
+        dataSource={users.data ?? []}
+        data-testid="users-table"
+        columns={[
+          { title: t('admin.name'), dataIndex: 'name' },
+          { title: t('login.email'), dataIndex: 'email' },
+          { title: t('nav.teams'), render: (_v, u) => teamName(u.team_id) },
+          { title: t('nav.roles'), render: (_v, u) => ((u.roles as { app: string; role: string }[] | undefined) ?? []).map((r) => <Tag key={`${r.app}/${r.role}`}>{r.app}/{r.role}</Tag>) },
+          { title: t('admin.status'), render: (_v, u) => <Space>{u.is_admin && <Tag color="gold">{t('admin.admin')}</Tag>}{u.disabled ? <Tag color="red">{t('admin.disabled')}</Tag> : <Tag color="green">{t('admin.active')}</Tag>}</Space> },
+          {
+            title: '',
+            render: (_v, u) => (
+              <Space>
+                <Button size="small" onClick={() => open(u)}>{t('common.edit')}</Button>
+                <Button size="small" onClick={() => { setRoleUser(u); setRoleSel(((u.roles as { app: string; role: string }[] | undefined) ?? []).map((r) => `${r.app}/${r.role}`)); }}>{t('admin.assignRoles')}</Button>
+              </Space>
+            ),
+          },
+        ]}
+      />
+      <Modal title={editing === 'new' ? t('admin.newUser') : t('common.edit')} open={!!editing} onCancel={() => setEditing(null)} onOk={() => form.submit()} confirmLoading={save.isPending} destroyOnHidden>
+        <Form form={form} layout="vertical" onFinish={(v) => save.mutate(v)}>
+          <Form.Item name="email" label={t('login.email')} rules={[{ required: true, type: 'email', message: t('common.required') }]}><Input /></Form.Item>
+          <Form.Item name="name" label={t('admin.name')}><Input /></Form.Item>
+          <Form.Item name="password" label={editing === 'new' ? t('login.password') : t('admin.resetPassword')} rules={editing === 'new' ? [{ required: true, message: t('common.required') }] : []}><Input.Password autoComplete="new-password" /></Form.Item>
+          <Form.Item name="team_id" label={t('nav.teams')}><Select allowClear options={(teams.data ?? []).map((x) => ({ value: x.id, label: x.name }))} /></Form.Item>
+          <Form.Item name="is_admin" valuePropName="checked"><Checkbox>{t('admin.admin')}</Checkbox></Form.Item>
+          {editing !== 'new' && <Form.Item name="disabled" valuePropName="checked"><Checkbox>{t('admin.disabled')}</Checkbox></Form.Item>}
+        </Form>
+      </Modal>
+      <Modal title={`${t('admin.assignRoles')}: ${roleUser?.email ?? ''}`} open={!!roleUser} onCancel={() => setRoleUser(null)} onOk={() => saveRoles.mutate()} confirmLoading={saveRoles.isPending}>
+        <Select mode="multiple" style={{ width: '100%' }} value={roleSel} onChange={setRoleSel} options={(roles.data ?? []).map((r) => ({ value: `${r.app}/${r.name}`, label: `${r.app} / ${r.name}` }))} />
+      </Modal>
+    </div>
+  );
+}

@@ -1,0 +1,107 @@
+import { javascript } from '@codemirror/lang-javascript';
+import CodeMirror from '@uiw/react-codemirror';
+import { Form, Input, InputNumber, Select, Switch, Typography } from 'antd';
+import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { ParamSchema } from '../api/types';
+import { labelText } from '../lib/labels';
+
+/** JSON text editor for object/array params; keeps invalid text local until it parses. */
+export function JsonInput({ value, onChange, rows = 4 }: { value: unknown; onChange: (v: unknown) => void; rows?: number }) {
+  const [text, setText] = useState(() => (value === undefined ? '' : JSON.stringify(value, null, 2)));
+  const [bad, setBad] = useState(false);
+  useEffect(() => {
+    setText((old) => {
+      try {
+        if (JSON.stringify(JSON.parse(old || 'null')) === JSON.stringify(value ?? null)) return old;
+      } catch {
+        /* keep typing */
+      }
+      return value === undefined ? '' : JSON.stringify(value, null, 2);
+    });
+  }, [value]);
+  return (
+    <>
+      <Input.TextArea
+        rows={rows}
+        value={text}
+        status={bad ? 'error' : undefined}
+        style={{ fontFamily: 'monospace', fontSize: 12 }}
+        onChange={(e) => {
+          setText(e.target.value);
+          try {
+            onChange(e.target.value.trim() ? JSON.parse(e.target.value) : undefined);
+            setBad(false);
+          } catch {
+            setBad(true);
+          }
+        }}
+      />
+      {bad && <Typography.Text type="danger">JSON</Typography.Text>}
+    </>
+  );
+}
+
+/** CodeMirror JavaScript editor used for script nodes. */
+export function CodeInput({ value, onChange, height = '220px' }: { value?: string; onChange: (v: string) => void; height?: string }) {
+  return (
+    <div data-testid="code-editor" style={{ border: '1px solid #d9d9d9', borderRadius: 6, overflow: 'hidden' }}>
+      <CodeMirror value={value ?? ''} height={height} extensions={[javascript()]} onChange={onChange} basicSetup={{ lineNumbers: true, foldGutter: false }} />
+    </div>
+  );
+}
+
+function isCode(key: string, s: ParamSchema) {
+  return key === 'code' || s.format === 'code' || s.format === 'javascript';
+}
+
+/** Renders a property form from a JSON-schema-like object schema; unknown params stay editable as JSON. */
+export default function SchemaForm({ schema, value, onChange }: { schema?: ParamSchema; value: Record<string, unknown>; onChange: (v: Record<string, unknown>) => void }) {
+  const { t, i18n } = useTranslation();
+  const props = schema?.properties ?? {};
+  const keys = Object.keys(props);
+  const set = (k: string, v: unknown) => {
+    const next = { ...value };
+    if (v === undefined || v === '') delete next[k];
+    else next[k] = v;
+    onChange(next);
+  };
+  const rest = Object.fromEntries(Object.entries(value).filter(([k]) => !keys.includes(k)));
+  return (
+    <Form layout="vertical" size="small">
+      {keys.map((k) => {
+        const s = props[k];
+        const label = labelText(s.title, i18n.language, k);
+        const help = labelText(s.description, i18n.language, '') || undefined;
+        const required = (schema?.required ?? []).includes(k);
+        const v = value[k];
+        let input: React.ReactNode;
+        if (isCode(k, s)) input = <CodeInput value={v as string} onChange={(x) => set(k, x)} />;
+        else if (Array.isArray(s.enum)) input = <Select allowClear value={v as string} options={s.enum.map((e) => ({ value: e as string, label: String(e) }))} onChange={(x) => set(k, x)} />;
+        else if (s.type === 'boolean') input = <Switch checked={!!v} onChange={(x) => set(k, x)} />;
+        else if (s.type === 'number' || s.type === 'integer') input = <InputNumber style={{ width: '100%' }} value={v as number} onChange={(x) => set(k, x ?? undefined)} />;
+        else if (s.type === 'object' || s.type === 'array') input = <JsonInput value={v} onChange={(x) => set(k, x)} />;
+        else if (s.format === 'textarea' || s.format === 'template' || s.format === 'expr') input = <Input.TextArea rows={3} value={v as string} onChange={(e) => set(k, e.target.value)} style={s.format === 'expr' ? { fontFamily: 'monospace' } : undefined} />;
+        else input = <Input value={typeof v === 'string' || typeof v === 'number' ? String(v) : v === undefined ? '' : JSON.stringify(v)} onChange={(e) => set(k, e.target.value)} />;
+        return (
+          <Form.Item key={k} label={label} required={required} help={help} data-testid={`param-${k}`}>
+            {input}
+          </Form.Item>
+        );
+      })}
+      {(keys.length === 0 || Object.keys(rest).length > 0) && (
+        <Form.Item label={keys.length ? t('flows.otherParams') : t('flows.params')}>
+          {'code' in rest && keys.length === 0 ? (
+            <>
+              <CodeInput value={rest.code as string} onChange={(x) => onChange({ ...value, code: x })} />
+              <div style={{ height: 8 }} />
+              <JsonInput value={Object.fromEntries(Object.entries(rest).filter(([k]) => k !== 'code'))} onChange={(x) => onChange({ ...(x as object), code: value.code })} rows={3} />
+            </>
+          ) : (
+            <JsonInput value={rest} onChange={(x) => onChange({ ...Object.fromEntries(keys.filter((k) => k in value).map((k) => [k, value[k]])), ...((x as object) ?? {}) })} rows={6} />
+          )}
+        </Form.Item>
+      )}
+    </Form>
+  );
+}

@@ -1,0 +1,51 @@
+// Normalises GET /api/v1/catalog into node types and connector operations, whatever its exact nesting.
+import type { CatalogNode, CatalogOperation, ParamSchema } from '../api/types';
+import { CORE_NODE_TYPES } from './flow';
+
+export interface Catalog {
+  nodes: CatalogNode[];
+  operations: CatalogOperation[];
+}
+
+function arr(v: unknown): Record<string, unknown>[] {
+  if (Array.isArray(v)) return v.filter((x) => x && typeof x === 'object') as Record<string, unknown>[];
+  if (v && typeof v === 'object') return Object.entries(v as Record<string, unknown>).map(([k, x]) => ({ name: k, type: k, ...(x as object) }));
+  return [];
+}
+
+/** Accepts {nodes|node_types, connectors:[{name, operations}]|operations} and fills in core nodes when missing. */
+export function normalizeCatalog(raw: unknown): Catalog {
+  const r = (raw ?? {}) as Record<string, unknown>;
+  const nodes: CatalogNode[] = arr(r.nodes ?? r.node_types ?? r.types).map((n) => ({ ...n, type: String(n.type ?? n.name ?? '') })) as CatalogNode[];
+  const operations: CatalogOperation[] = [];
+  for (const c of arr(r.connectors)) {
+    const cname = String(c.name ?? c.id ?? c.type ?? '');
+    for (const op of arr(c.operations ?? c.ops)) {
+      operations.push({ ...op, connector: cname, operation: String(op.name ?? op.operation ?? op.id ?? '') } as CatalogOperation);
+    }
+  }
+  for (const op of arr(r.operations)) {
+    const full = String(op.name ?? op.id ?? '');
+    const [connector, operation] = op.connector ? [String(op.connector), String(op.operation ?? op.name)] : full.split(/[./](.*)/s);
+    operations.push({ ...op, connector, operation } as CatalogOperation);
+  }
+  const have = new Set(nodes.map((n) => n.type));
+  for (const t of CORE_NODE_TYPES) if (!have.has(t)) nodes.push({ type: t });
+  return { nodes: nodes.filter((n) => n.type), operations };
+}
+
+/** The parameter schema of a node or operation (params or schema key). */
+export function schemaOf(x: { params?: ParamSchema; schema?: ParamSchema } | undefined): ParamSchema | undefined {
+  const s = x?.params ?? x?.schema;
+  return s && typeof s === 'object' ? s : undefined;
+}
+
+/** Node category for grouping the palette. */
+export function categoryOf(n: CatalogNode): string {
+  if (n.category) return String(n.category);
+  if (n.type.startsWith('record.')) return 'records';
+  if (['condition', 'switch', 'foreach', 'subflow', 'delay', 'wait_event'].includes(n.type)) return 'control';
+  if (['task', 'approval', 'assign'].includes(n.type)) return 'people';
+  if (n.type === 'connector') return 'connectors';
+  return 'data';
+}
