@@ -310,45 +310,51 @@ func (cl *call) install() error {
 	// little of it and native functions are the bulk of a fresh runtime's cost). Globals have no
 	// setter and methods are read-only. (A fresh runtime per call is what really keeps calls
 	// apart; this only stops accidental overwrites.)
-	object := func(methods map[string]any) goja.Value {
+	type prop struct {
+		name string
+		v    any
+	}
+	object := func(methods ...prop) goja.Value {
 		o := rt.NewObject()
-		for name, fn := range methods {
-			_ = o.DefineDataProperty(name, rt.ToValue(fn), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+		for _, m := range methods {
+			_ = o.DefineDataProperty(m.name, rt.ToValue(m.v), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
 		}
 		return o
 	}
-	globals := map[string]func() goja.Value{
-		"records": func() goja.Value {
-			return object(map[string]any{
-				"find":   cl.hostFunc(MethodRecordsFind, "entity", "filter"),
-				"get":    cl.hostFunc(MethodRecordsGet, "entity", "id"),
-				"create": cl.hostFunc(MethodRecordsCreate, "entity", "values"),
-				"update": cl.hostFunc(MethodRecordsUpdate, "entity", "id", "values"),
-			})
-		},
-		"http": func() goja.Value { return object(map[string]any{"fetch": cl.fetch}) },
-		"console": func() goja.Value {
-			return object(map[string]any{
-				"log": cl.logFunc(""), "info": cl.logFunc(""), "debug": cl.logFunc(""),
-				"warn": cl.logFunc("[warn] "), "error": cl.logFunc("[error] "),
-			})
-		},
-		"log": func() goja.Value { return rt.ToValue(cl.logFunc("")) },
-		"now": func() goja.Value {
+	globals := []struct {
+		name  string
+		build func() goja.Value
+	}{
+		{"records", func() goja.Value {
+			return object(
+				prop{"find", cl.hostFunc(MethodRecordsFind, "entity", "filter")},
+				prop{"get", cl.hostFunc(MethodRecordsGet, "entity", "id")},
+				prop{"create", cl.hostFunc(MethodRecordsCreate, "entity", "values")},
+				prop{"update", cl.hostFunc(MethodRecordsUpdate, "entity", "id", "values")},
+			)
+		}},
+		{"http", func() goja.Value { return object(prop{"fetch", cl.fetch}) }},
+		{"console", func() goja.Value {
+			return object(prop{"log", cl.logFunc("")}, prop{"info", cl.logFunc("")}, prop{"debug", cl.logFunc("")},
+				prop{"warn", cl.logFunc("[warn] ")}, prop{"error", cl.logFunc("[error] ")})
+		}},
+		{"log", func() goja.Value { return rt.ToValue(cl.logFunc("")) }},
+		{"now", func() goja.Value {
 			return rt.ToValue(func() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00") })
-		},
-		"uuid": func() goja.Value { return rt.ToValue(newUUID) },
+		}},
+		{"uuid", func() goja.Value { return rt.ToValue(newUUID) }},
 	}
 	g := rt.GlobalObject()
-	for name, build := range globals {
+	for _, e := range globals {
 		var v goja.Value
+		build := e.build
 		getter := rt.ToValue(func(goja.FunctionCall) goja.Value {
 			if v == nil {
 				v = build()
 			}
 			return v
 		})
-		if err := g.DefineAccessorProperty(name, getter, nil, goja.FLAG_FALSE, goja.FLAG_TRUE); err != nil {
+		if err := g.DefineAccessorProperty(e.name, getter, nil, goja.FLAG_FALSE, goja.FLAG_TRUE); err != nil {
 			return err
 		}
 	}
