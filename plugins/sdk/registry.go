@@ -23,6 +23,18 @@ var defaultRegistry = NewRegistry()
 // Default returns the process-wide registry.
 func Default() *Registry { return defaultRegistry }
 
+// Clone returns a new registry holding the same connectors (a server adds its plugins to a
+// clone of the built-ins).
+func (r *Registry) Clone() *Registry {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	c := NewRegistry()
+	for id, conn := range r.m {
+		c.m[id] = conn
+	}
+	return c
+}
+
 // Register adds c to the default registry and panics when its spec is invalid or its ID is
 // taken: call it from a connector package's init function.
 func Register(c Connector) {

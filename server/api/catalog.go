@@ -14,16 +14,26 @@ import (
 	_ "github.com/tessera/tessera/plugins/all" // built-in connectors
 	"github.com/tessera/tessera/plugins/sdk"
 	"github.com/tessera/tessera/runtime/engine"
+	"github.com/tessera/tessera/runtime/jsplugins"
 	"github.com/tessera/tessera/runtime/netguard"
+	"github.com/tessera/tessera/runtime/script"
 	"github.com/tessera/tessera/runtime/secrets"
+	"github.com/tessera/tessera/server/auth"
 	"github.com/tessera/tessera/server/problem"
 )
 
-// initConnectors builds the connector services: the registry (built-ins from plugins/all),
-// the SSRF guard (TESSERA_NET_ALLOW_HOSTS, TESSERA_NET_ALLOW_PRIVATE) and the encrypted
-// credentials store (key from TESSERA_SECRET_KEY or <data dir>/secret.key).
+// initConnectors builds the connector services: the registry (built-ins from plugins/all plus
+// the JavaScript plugins of TESSERA_PLUGINS_DIR), the SSRF guard (TESSERA_NET_ALLOW_HOSTS,
+// TESSERA_NET_ALLOW_PRIVATE) and the encrypted credentials store (key from
+// TESSERA_SECRET_KEY or <data dir>/secret.key).
 func (s *Server) initConnectors() error {
-	s.Connectors = sdk.Default()
+	s.Connectors = sdk.Default().Clone()
+	if dir := s.Cfg.PluginsDir; dir != "" {
+		// Plugin code runs in sandbox worker processes, started on the first plugin call.
+		runner := jsplugins.NewLazyPool(script.Options{Logger: s.Log})
+		s.OnShutdown(func() { _ = runner.Close() })
+		_, s.PluginProblems = jsplugins.Load(dir, s.Connectors, runner, s.Log)
+	}
 	s.NetGuard = netguard.New(netguard.OptionsFromEnv())
 	key, err := secrets.LoadKey(s.Cfg.SecretKey, s.Cfg.DataDir)
 	if err != nil {
@@ -55,9 +65,22 @@ func (s *Server) mountCatalog() error {
 func nodeCatalog() any { return engine.NodeTypes() }
 
 // getCatalog answers {nodes, connectors}: the core node types and every connector's spec
-// (operations with parameter schemas, credential fields, capabilities).
+// (operations with parameter schemas, credential fields, capabilities, source builtin or
+// plugin). Platform admins also get plugin_problems: the plugins that failed to load.
 func (s *Server) getCatalog(c *fiber.Ctx) error {
-	return c.JSON(fiber.Map{"nodes": nodeCatalog(), "connectors": s.Connectors.Catalog()})
+	p, err := auth.Require(c)
+	if err != nil {
+		return err
+	}
+	out := fiber.Map{"nodes": nodeCatalog(), "connectors": s.Connectors.Catalog()}
+	if p.IsAdmin {
+		problems := s.PluginProblems
+		if problems == nil {
+			problems = []jsplugins.Problem{}
+		}
+		out["plugin_problems"] = problems
+	}
+	return c.JSON(out)
 }
 
 // credentialView is a credential as the API shows it: never its values, only which fields

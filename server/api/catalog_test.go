@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -21,8 +23,10 @@ func TestCatalog(t *testing.T) {
 			Params []map[string]any `json:"params"`
 		} `json:"nodes"`
 		Connectors []struct {
-			ID           string   `json:"id"`
-			Label        struct{ ZhCN string `json:"zh-CN"` }
+			ID    string `json:"id"`
+			Label struct {
+				ZhCN string `json:"zh-CN"`
+			}
 			Capabilities []string `json:"capabilities"`
 			Credentials  []map[string]any
 			Operations   []struct {
@@ -181,5 +185,50 @@ func TestCredentialTestIsGuarded(t *testing.T) {
 	r = e.Must(200, "POST", "/api/v1/apps/crm/credentials/"+r.JSON()["id"].(string)+"/test", nil, e.AdminToken)
 	if r.JSON()["ok"] != false || !strings.Contains(fmt.Sprint(r.JSON()["error"]), "not allowed") {
 		t.Fatalf("loopback reached: %s", r.Body)
+	}
+}
+
+// TestCatalogPlugins: JavaScript plugins from TESSERA_PLUGINS_DIR are listed next to the
+// built-ins; a broken one is skipped and reported to admins, and the server still starts.
+func TestCatalogPlugins(t *testing.T) {
+	root := t.TempDir()
+	mk := func(name, manifest, code string) {
+		dir := filepath.Join(root, name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(manifest), 0o644)
+		os.WriteFile(filepath.Join(dir, "index.js"), []byte(code), 0o644)
+	}
+	mk("hello", `{"id":"hello","version":"1.0.0","label":{"en":"Hello","zh-CN":"你好"},
+	  "operations":[{"id":"greet","label":{"en":"Greet","zh-CN":"问候"},"params":[{"key":"name","type":"string","label":{"en":"Name","zh-CN":"名字"},"required":true}]}]}`,
+		`const operations = { greet(params) { return {text: '你好，' + params.name}; } };`)
+	mk("broken", `{"id":"broken","version":"1.0.0","label":{"en":"Broken"},"operations":[{"id":"x","params":[]}]}`, `const operations = {;`)
+	t.Setenv("TESSERA_PLUGINS_DIR", root)
+	e := apitest.New(t)
+	var cat struct {
+		Connectors []struct {
+			ID     string `json:"id"`
+			Source string `json:"source"`
+		} `json:"connectors"`
+		Problems []struct {
+			Dir   string `json:"dir"`
+			Error string `json:"error"`
+		} `json:"plugin_problems"`
+	}
+	e.Must(200, "GET", "/api/v1/catalog", nil, e.AdminToken).Decode(t, &cat)
+	sources := map[string]string{}
+	for _, c := range cat.Connectors {
+		sources[c.ID] = c.Source
+	}
+	if sources["hello"] != "plugin" || sources["http"] != "builtin" || sources["broken"] != "" {
+		t.Fatalf("sources %v", sources)
+	}
+	if len(cat.Problems) != 1 || filepath.Base(cat.Problems[0].Dir) != "broken" || !strings.Contains(cat.Problems[0].Error, "index.js") {
+		t.Fatalf("problems %+v", cat.Problems)
+	}
+	_, tok := e.CreateUser("u@example.com", "U", nil)
+	if strings.Contains(string(e.Must(200, "GET", "/api/v1/catalog", nil, tok).Body), "plugin_problems") {
+		t.Fatal("plugin problems shown to a non-admin")
 	}
 }

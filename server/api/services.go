@@ -13,6 +13,7 @@ import (
 	"github.com/tessera/tessera/runtime/authz"
 	"github.com/tessera/tessera/runtime/defs"
 	"github.com/tessera/tessera/runtime/engine"
+	"github.com/tessera/tessera/runtime/jsplugins"
 	"github.com/tessera/tessera/runtime/netguard"
 	"github.com/tessera/tessera/runtime/records"
 	"github.com/tessera/tessera/runtime/report"
@@ -34,6 +35,8 @@ type Services struct {
 	Connectors *sdk.Registry
 	NetGuard   *netguard.Guard
 	Secrets    *secrets.Store
+	// PluginProblems lists the JavaScript connector plugins that failed to load.
+	PluginProblems []jsplugins.Problem
 	// Store keeps apps and definition drafts/versions (builder/store).
 	Store *store.Store
 	// AfterImport runs after an app bundle (import or template) committed, e.g. to seed records.
