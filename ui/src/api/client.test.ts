@@ -25,7 +25,7 @@ afterEach(() => vi.unstubAllGlobals());
 describe('api client', () => {
   it('parses problem+json with field errors into ApiError', async () => {
     mockFetch(422, { type: 'about:blank', title: 'Unprocessable Entity', status: 422, detail: 'invalid definition', errors: [{ field: 'fields[1].key', code: 'invalid', message: 'bad key' }] }, 'application/problem+json');
-    const err = await api('/api/v1/apps/crm/entities/lead', { method: 'PUT', body: { slug: 'lead' } }).catch((e) => e);
+    const err = (await api('/api/v1/apps/crm/entities/lead', { method: 'PUT', body: { slug: 'lead' } }).catch((e: unknown) => e)) as ApiError;
     expect(err).toBeInstanceOf(ApiError);
     expect(err.status).toBe(422);
     expect(err.message).toBe('invalid definition');
@@ -80,7 +80,7 @@ describe('api client', () => {
 
   it('reports network failures as status 0', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => { throw new TypeError('Failed to fetch'); }));
-    const err = await api('/api/v1/me').catch((e) => e);
+    const err = (await api('/api/v1/me').catch((e: unknown) => e)) as ApiError;
     expect(err).toBeInstanceOf(ApiError);
     expect(err.status).toBe(0);
     expect(errorMessage(err)).toBe('Failed to fetch');

@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import en from './en';
 import zhCN from './zh-CN';
@@ -26,14 +27,14 @@ const EN = flatten(en as Tree);
 const ZH = flatten(zhCN as Tree);
 
 function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
+  return readdirSync(dir).flatMap((f: string) => {
     const p = join(dir, f);
     if (statSync(p).isDirectory()) return sources(p);
     return /\.(ts|tsx)$/.test(f) && !/\.test\./.test(f) ? [p] : [];
   });
 }
 
-const src = join(__dirname, '..');
+const src = fileURLToPath(new URL('..', import.meta.url));
 const code = sources(src).map((f) => readFileSync(f, 'utf8')).join('\n');
 
 describe('i18n', () => {
