@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tessera/tessera/builder/spec"
@@ -183,6 +184,70 @@ func (e *Engine) Start(ctx context.Context, tx pgx.Tx, r StartRequest) (uuid.UUI
 	return id, true, nil
 }
 
+// querier is a connection or pool.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Started is a run created by StartMany.
+type Started struct {
+	ID             uuid.UUID
+	AppID          uuid.UUID
+	Flow           string
+	IdempotencyKey string
+}
+
+// StartMany creates many runs of pinned versions in tx with one statement and enqueues the
+// ones created; requests whose idempotency key exists already are skipped (cron ticks).
+func (e *Engine) StartMany(ctx context.Context, tx pgx.Tx, reqs []StartRequest) ([]Started, error) {
+	if len(reqs) == 0 {
+		return nil, nil
+	}
+	apps := make([]uuid.UUID, len(reqs))
+	flows := make([]string, len(reqs))
+	versions := make([]int32, len(reqs))
+	trigs := make([]string, len(reqs))
+	keys := make([]*string, len(reqs))
+	for i, r := range reqs {
+		if r.Version == 0 {
+			return nil, fmt.Errorf("starting %s: StartMany needs pinned versions", r.Flow)
+		}
+		b, err := json.Marshal(r.Trigger)
+		if err != nil {
+			return nil, fmt.Errorf("encoding trigger: %w", err)
+		}
+		apps[i], flows[i], versions[i], trigs[i] = r.AppID, r.Flow, int32(r.Version), string(b)
+		if r.IdempotencyKey != "" {
+			k := r.IdempotencyKey
+			keys[i] = &k
+		}
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO flow_runs (app_id, flow, flow_version, status, trigger, idempotency_key)
+		SELECT a, f, v, 'queued', t, k FROM unnest($1::uuid[], $2::text[], $3::int[], $4::jsonb[], $5::text[]) AS x(a, f, v, t, k)
+		ON CONFLICT (app_id, flow, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+		RETURNING id, app_id, flow, coalesce(idempotency_key, '')`, apps, flows, versions, trigs, keys)
+	if err != nil {
+		return nil, fmt.Errorf("creating runs: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Started, error) {
+		var s Started
+		return s, r.Scan(&s.ID, &s.AppID, &s.Flow, &s.IdempotencyKey)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating runs: %w", err)
+	}
+	ids := make([]uuid.UUID, len(out))
+	for i, s := range out {
+		ids[i] = s.ID
+	}
+	if err := e.Queue.EnqueueManyTx(ctx, tx, ids); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // runRow is a flow_runs row.
 type runRow struct {
 	ID         uuid.UUID
@@ -229,18 +294,26 @@ func (e *Engine) Execute(ctx context.Context, runID uuid.UUID) error {
 	if !got {
 		return queue.ErrBusy
 	}
+	// Step rows are written on this session without waiting for the WAL flush: a step lost
+	// to a database crash is re-run, and its side effects are guarded by idempotency keys
+	// (flow_effects commits synchronously with the effect). Run completion stays synchronous.
+	if _, err := conn.Exec(ctx, `SET synchronous_commit = off`); err != nil {
+		return fmt.Errorf("preparing run session: %w", err)
+	}
 	defer func() {
-		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockKey(runID)); err != nil {
+		bg := context.WithoutCancel(ctx)
+		_, err1 := conn.Exec(bg, `RESET synchronous_commit`)
+		if _, err := conn.Exec(bg, `SELECT pg_advisory_unlock($1)`, lockKey(runID)); err != nil || err1 != nil {
 			conn.Conn().Close(context.Background()) // closing the session drops the lock
 		}
 	}()
-	return e.execute(ctx, runID)
+	return e.execute(ctx, runID, conn)
 }
 
-func (e *Engine) loadRun(ctx context.Context, id uuid.UUID) (*runRow, error) {
+func (e *Engine) loadRun(ctx context.Context, q querier, id uuid.UUID) (*runRow, error) {
 	r := &runRow{ID: id}
 	var trig []byte
-	err := e.Pool.QueryRow(ctx, `SELECT app_id, flow, flow_version, status, trigger, actor, parent_run_id, parent_node, run_as FROM flow_runs WHERE id = $1`, id).
+	err := q.QueryRow(ctx, `SELECT app_id, flow, flow_version, status, trigger, actor, parent_run_id, parent_node, run_as FROM flow_runs WHERE id = $1`, id).
 		Scan(&r.AppID, &r.Flow, &r.Version, &r.Status, &trig, &r.Actor, &r.ParentRun, &r.ParentNode, &r.RunAs)
 	if err != nil {
 		return nil, fmt.Errorf("loading run %s: %w", id, err)
@@ -251,8 +324,8 @@ func (e *Engine) loadRun(ctx context.Context, id uuid.UUID) (*runRow, error) {
 	return r, nil
 }
 
-func (e *Engine) loadSteps(ctx context.Context, id uuid.UUID) (map[string]*stepRow, error) {
-	rows, err := e.Pool.Query(ctx, `SELECT DISTINCT ON (node) id, node, status, output, port, attempt, state, wake_at
+func (e *Engine) loadSteps(ctx context.Context, q querier, id uuid.UUID) (map[string]*stepRow, error) {
+	rows, err := q.Query(ctx, `SELECT DISTINCT ON (node) id, node, status, output, port, attempt, state, wake_at
 		FROM flow_steps WHERE run_id = $1 ORDER BY node, id DESC`, id)
 	if err != nil {
 		return nil, fmt.Errorf("loading steps: %w", err)
@@ -329,8 +402,8 @@ func (e *Engine) subject(ctx context.Context, r *runRow) access.Subject {
 	return sub
 }
 
-func (e *Engine) execute(ctx context.Context, runID uuid.UUID) error {
-	run, err := e.loadRun(ctx, runID)
+func (e *Engine) execute(ctx context.Context, runID uuid.UUID, q querier) error {
+	run, err := e.loadRun(ctx, q, runID)
 	if err != nil {
 		return err
 	}
@@ -344,11 +417,11 @@ func (e *Engine) execute(ctx context.Context, runID uuid.UUID) error {
 		}
 		return err
 	}
-	steps, err := e.loadSteps(ctx, runID)
+	steps, err := e.loadSteps(ctx, q, runID)
 	if err != nil {
 		return err
 	}
-	if _, err := e.Pool.Exec(ctx, `UPDATE flow_runs SET status = 'running', started_at = coalesce(started_at, now()), wake_at = NULL WHERE id = $1`, runID); err != nil {
+	if _, err := q.Exec(ctx, `UPDATE flow_runs SET status = 'running', started_at = coalesce(started_at, now()), wake_at = NULL WHERE id = $1`, runID); err != nil {
 		return fmt.Errorf("marking run running: %w", err)
 	}
 	outputs := map[string]any{}
@@ -396,7 +469,7 @@ func (e *Engine) execute(ctx context.Context, runID uuid.UUID) error {
 			}
 			res, failErr = safeCall(func() (Result, error) { return rs.Resume(x, row.State) })
 			if failErr == nil {
-				if err := e.saveResult(ctx, row.ID, res); err != nil {
+				if err := e.saveResult(ctx, q, row.ID, res); err != nil {
 					return err
 				}
 			}
@@ -411,22 +484,14 @@ func (e *Engine) execute(ctx context.Context, runID uuid.UUID) error {
 			x.Attempt = 1
 			if row != nil {
 				x.Attempt = row.Attempt + 1
-				if row.Status == "running" {
-					if _, err := e.Pool.Exec(ctx, `UPDATE flow_steps SET status = 'failed', error = 'interrupted (worker stopped)', finished_at = now() WHERE id = $1`, row.ID); err != nil {
-						return fmt.Errorf("marking interrupted step: %w", err)
-					}
-				}
 			}
-			if err := e.Pool.QueryRow(ctx, `INSERT INTO flow_steps (run_id, node, status, attempt) VALUES ($1, $2, 'running', $3) RETURNING id`,
-				runID, id, x.Attempt).Scan(&x.StepID); err != nil {
-				return fmt.Errorf("recording step %s: %w", id, err)
-			}
+			started := time.Now()
 			res, failErr = safeCall(func() (Result, error) { return pn.Runner.Exec(x) })
 			if ctx.Err() != nil {
 				return ctx.Err() // the worker is stopping: the job is retried, the step re-run
 			}
 			if failErr == nil {
-				if err := e.saveStep(ctx, x, res); err != nil {
+				if err := e.saveStep(ctx, q, x, res, started); err != nil {
 					return err
 				}
 			}
@@ -443,7 +508,7 @@ func (e *Engine) execute(ctx context.Context, runID uuid.UUID) error {
 			if errors.As(failErr, &perm) {
 				final = true
 			}
-			if err := e.failStep(ctx, x.StepID, x.Input, failErr, final, retryAt); err != nil {
+			if err := e.failStep(ctx, q, x, failErr, final, retryAt); err != nil {
 				return err
 			}
 			if !final {
@@ -476,7 +541,7 @@ func (e *Engine) execute(ctx context.Context, runID uuid.UUID) error {
 				wake = &wakes[i]
 			}
 		}
-		if _, err := e.Pool.Exec(ctx, `UPDATE flow_runs SET status = 'waiting', wake_at = $2 WHERE id = $1`, runID, wake); err != nil {
+		if _, err := q.Exec(ctx, `UPDATE flow_runs SET status = 'waiting', wake_at = $2 WHERE id = $1`, runID, wake); err != nil {
 			return fmt.Errorf("parking run: %w", err)
 		}
 		if wake != nil {
@@ -528,7 +593,7 @@ func marshalNullable(v any) ([]byte, error) {
 	return json.Marshal(v)
 }
 
-func (e *Engine) saveStep(ctx context.Context, x *Exec, res Result) error {
+func (e *Engine) saveStep(ctx context.Context, q querier, x *Exec, res Result, started time.Time) error {
 	input, err := marshalNullable(x.Input)
 	if err != nil {
 		input = nil
@@ -539,8 +604,8 @@ func (e *Engine) saveStep(ctx context.Context, x *Exec, res Result) error {
 			return fmt.Errorf("encoding wait state of %s: %w", x.NodeID, err)
 		}
 		state = withWatch(state, res.Wait.Watch)
-		_, err = e.Pool.Exec(ctx, `UPDATE flow_steps SET status = 'waiting', input = $2, state = $3, wake_at = $4 WHERE id = $1`, x.StepID, input, state, res.Wait.WakeAt)
-		if err != nil {
+		if _, err := q.Exec(ctx, `INSERT INTO flow_steps (run_id, node, status, attempt, input, state, wake_at, started_at) VALUES ($1, $2, 'waiting', $3, $4, $5, $6, $7)`,
+			x.RunID, x.NodeID, x.Attempt, input, state, res.Wait.WakeAt, started); err != nil {
 			return fmt.Errorf("parking step %s: %w", x.NodeID, err)
 		}
 		return nil
@@ -549,8 +614,8 @@ func (e *Engine) saveStep(ctx context.Context, x *Exec, res Result) error {
 	if err != nil {
 		return fmt.Errorf("encoding output of %s: %w", x.NodeID, err)
 	}
-	if _, err := e.Pool.Exec(ctx, `UPDATE flow_steps SET status = 'succeeded', input = $2, output = $3, port = NULLIF($4, ''), finished_at = now() WHERE id = $1`,
-		x.StepID, input, out, res.Port); err != nil {
+	if _, err := q.Exec(ctx, `INSERT INTO flow_steps (run_id, node, status, attempt, input, output, port, started_at, finished_at) VALUES ($1, $2, 'succeeded', $3, $4, $5, NULLIF($6, ''), $7, now())`,
+		x.RunID, x.NodeID, x.Attempt, input, out, res.Port, started); err != nil {
 		return fmt.Errorf("saving step %s: %w", x.NodeID, err)
 	}
 	return nil
@@ -571,26 +636,26 @@ func withWatch(state []byte, w string) []byte {
 }
 
 // saveResult stores the outcome of a resumed step (still waiting, or finished).
-func (e *Engine) saveResult(ctx context.Context, stepID int64, res Result) error {
+func (e *Engine) saveResult(ctx context.Context, q querier, stepID int64, res Result) error {
 	if res.Wait != nil {
 		state, err := json.Marshal(res.Wait.State)
 		if err != nil {
 			return fmt.Errorf("encoding wait state: %w", err)
 		}
 		state = withWatch(state, res.Wait.Watch)
-		_, err = e.Pool.Exec(ctx, `UPDATE flow_steps SET state = $2, wake_at = $3 WHERE id = $1`, stepID, state, res.Wait.WakeAt)
+		_, err = q.Exec(ctx, `UPDATE flow_steps SET state = $2, wake_at = $3 WHERE id = $1`, stepID, state, res.Wait.WakeAt)
 		return err
 	}
 	out, err := marshalNullable(res.Output)
 	if err != nil {
 		return fmt.Errorf("encoding output: %w", err)
 	}
-	_, err = e.Pool.Exec(ctx, `UPDATE flow_steps SET status = 'succeeded', output = $2, port = NULLIF($3, ''), wake_at = NULL, finished_at = now() WHERE id = $1`, stepID, out, res.Port)
+	_, err = q.Exec(ctx, `UPDATE flow_steps SET status = 'succeeded', output = $2, port = NULLIF($3, ''), wake_at = NULL, finished_at = now() WHERE id = $1`, stepID, out, res.Port)
 	return err
 }
 
-func (e *Engine) failStep(ctx context.Context, stepID int64, input any, failErr error, final bool, retryAt time.Time) error {
-	in, _ := marshalNullable(input)
+func (e *Engine) failStep(ctx context.Context, q querier, x *Exec, failErr error, final bool, retryAt time.Time) error {
+	in, _ := marshalNullable(x.Input)
 	var state []byte
 	var wake *time.Time
 	if !final {
@@ -601,8 +666,15 @@ func (e *Engine) failStep(ctx context.Context, stepID int64, input any, failErr 
 	if len(msg) > 4000 {
 		msg = msg[:4000]
 	}
-	if _, err := e.Pool.Exec(ctx, `UPDATE flow_steps SET status = 'failed', input = coalesce($2, input), error = $3, state = $4, wake_at = $5, finished_at = now() WHERE id = $1`,
-		stepID, in, msg, state, wake); err != nil {
+	var err error
+	if x.StepID != 0 { // a resumed (waiting) step
+		_, err = q.Exec(ctx, `UPDATE flow_steps SET status = 'failed', input = coalesce($2, input), error = $3, state = $4, wake_at = $5, finished_at = now() WHERE id = $1`,
+			x.StepID, in, msg, state, wake)
+	} else {
+		_, err = q.Exec(ctx, `INSERT INTO flow_steps (run_id, node, status, attempt, input, error, state, wake_at, finished_at) VALUES ($1, $2, 'failed', $3, $4, $5, $6, $7, now())`,
+			x.RunID, x.NodeID, x.Attempt, in, msg, state, wake)
+	}
+	if err != nil {
 		return fmt.Errorf("recording step failure: %w", err)
 	}
 	return nil

@@ -2,9 +2,9 @@ package trigger
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -193,6 +193,7 @@ type fire struct {
 func (c *Cron) fire(ctx context.Context, flows []cronFlow, now time.Time) error {
 	var due []fire
 	var newState []fire
+	prev := map[cronKey]time.Time{}
 	c.mu.Lock()
 	for _, f := range flows {
 		k := cronKey{f.app, f.slug}
@@ -220,6 +221,7 @@ func (c *Cron) fire(ctx context.Context, flows []cronFlow, now time.Time) error 
 			due = append(due, fire{f, missed[len(missed)-1]})
 		}
 		if !last.Equal(c.last[k]) {
+			prev[k] = c.last[k]
 			c.last[k] = last
 			if len(missed) > 0 {
 				newState = append(newState, fire{f, last})
@@ -230,25 +232,54 @@ func (c *Cron) fire(ctx context.Context, flows []cronFlow, now time.Time) error 
 	if len(due) == 0 && len(newState) == 0 {
 		return nil
 	}
-	return pgx.BeginFunc(ctx, c.eng.Pool, func(tx pgx.Tx) error {
-		for _, d := range due {
+	err := pgx.BeginFunc(ctx, c.eng.Pool, func(tx pgx.Tx) error {
+		reqs := make([]engine.StartRequest, len(due))
+		for i, d := range due {
 			tick := d.tick.In(d.f.loc)
-			_, created, err := c.eng.Start(ctx, tx, engine.StartRequest{AppID: d.f.app, Flow: d.f.slug, Version: d.f.version,
+			reqs[i] = engine.StartRequest{AppID: d.f.app, Flow: d.f.slug, Version: d.f.version,
 				Trigger:        map[string]any{"type": "cron", "tick": tick.Format(time.RFC3339), "scheduled_at": tick.Format(time.RFC3339)},
-				IdempotencyKey: "cron:" + d.tick.UTC().Format(time.RFC3339)})
-			if err != nil && !errors.Is(err, engine.ErrIdempotencyMismatch) {
-				return fmt.Errorf("cron: starting %s: %w", d.f.slug, err)
-			}
-			if created && c.Fired != nil {
-				c.Fired(d.f.app, d.f.slug, d.tick)
+				IdempotencyKey: "cron:" + d.tick.UTC().Format(time.RFC3339)}
+		}
+		started, err := c.eng.StartMany(ctx, tx, reqs)
+		if err != nil {
+			return fmt.Errorf("cron: starting runs: %w", err)
+		}
+		if c.Fired != nil {
+			for _, s := range started {
+				t, _ := time.Parse(time.RFC3339, strings.TrimPrefix(s.IdempotencyKey, "cron:"))
+				c.Fired(s.AppID, s.Flow, t)
 			}
 		}
+		// one state row per flow: the latest tick
+		latest := map[cronKey]fire{}
 		for _, s := range append(due, newState...) {
-			if _, err := tx.Exec(ctx, `INSERT INTO flow_cron_state (app_id, flow, last_tick) VALUES ($1, $2, $3)
-				ON CONFLICT (app_id, flow) DO UPDATE SET last_tick = greatest(flow_cron_state.last_tick, $3)`, s.f.app, s.f.slug, s.tick); err != nil {
-				return fmt.Errorf("cron: saving state: %w", err)
+			k := cronKey{s.f.app, s.f.slug}
+			if l, ok := latest[k]; !ok || s.tick.After(l.tick) {
+				latest[k] = s
 			}
+		}
+		if len(latest) == 0 {
+			return nil
+		}
+		sapps := make([]uuid.UUID, 0, len(latest))
+		sflows := make([]string, 0, len(latest))
+		sticks := make([]time.Time, 0, len(latest))
+		for k, s := range latest {
+			sapps, sflows, sticks = append(sapps, k.app), append(sflows, k.flow), append(sticks, s.tick)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO flow_cron_state (app_id, flow, last_tick) SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[])
+			ON CONFLICT (app_id, flow) DO UPDATE SET last_tick = greatest(flow_cron_state.last_tick, EXCLUDED.last_tick)`, sapps, sflows, sticks); err != nil {
+			return fmt.Errorf("cron: saving state: %w", err)
 		}
 		return nil
 	})
+	if err != nil {
+		// not fired: try these ticks again on the next pass
+		c.mu.Lock()
+		for k, t := range prev {
+			c.last[k] = t
+		}
+		c.mu.Unlock()
+	}
+	return err
 }
