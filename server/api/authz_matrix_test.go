@@ -2,7 +2,11 @@ package api_test
 
 import (
 	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -65,18 +69,29 @@ func setupMatrix(t *testing.T) *matrixEnv {
 	}
 	e.Must(200, "PATCH", "/api/v1/admin/teams/"+sales.String(), map[string]any{"manager_id": m.ids["director"].String()}, adm)
 	e.Must(200, "PATCH", "/api/v1/admin/teams/"+east.String(), map[string]any{"manager_id": m.ids["manager"].String()}, adm)
-	role := func(name, actions, scope string, hidden []string, readonly []string) {
-		var acts []string
-		for _, a := range splitComma(actions) {
-			acts = append(acts, a)
+	type perm struct{ resource, actions, scope string }
+	role := func(name string, perms []perm, hidden []string, readonly []string) {
+		var ps []any
+		for _, p := range perms {
+			ps = append(ps, map[string]any{"resource": p.resource, "actions": strings.Split(p.actions, ","), "scope": p.scope})
 		}
-		e.Must(201, "POST", "/api/v1/admin/roles", map[string]any{"app": "crm", "name": name,
-			"permissions": []any{map[string]any{"resource": "entity:lead", "actions": acts, "scope": scope}},
-			"fields":      map[string]any{"lead": map[string]any{"hidden": hidden, "readonly": readonly}}}, adm)
+		e.Must(201, "POST", "/api/v1/admin/roles", map[string]any{"app": "crm", "name": name, "permissions": ps,
+			"fields": map[string]any{"lead": map[string]any{"hidden": hidden, "readonly": readonly}}}, adm)
 	}
-	role("sales_rep", "read,create,update", "own", []string{"cost"}, []string{"score"})
-	role("sales_manager", "read,update,delete,export", "team", []string{"cost"}, []string{})
-	role("director", "read,export", "team_tree", []string{}, []string{})
+	role("sales_rep", []perm{{"entity:lead", "read,create,update", "own"}, {"report:*", "read", "all"}}, []string{"cost"}, []string{"score"})
+	role("sales_manager", []perm{{"entity:lead", "read,update,delete,export", "team"}, {"report:*", "read", "all"}}, []string{"cost"}, []string{})
+	role("director", []perm{{"entity:lead", "read,export", "team_tree"}, {"report:*", "read", "all"}, {"flow:*", "run", "all"}}, []string{}, []string{})
+	// A report, a report over the hidden field and a manual flow, published in crm.
+	for _, d := range []struct{ kind, slug, body string }{
+		{"reports", "lead_count", `{"slug":"lead_count","entity":"lead","kind":"kpi","measures":[{"agg":"count"}]}`},
+		{"reports", "cost_sum", `{"slug":"cost_sum","entity":"lead","kind":"kpi","measures":[{"agg":"sum","field":"cost"}]}`},
+		{"flows", "noop", `{"slug":"noop","trigger":{"type":"manual"},"nodes":[{"id":"s","type":"set","params":{"values":{"ok":true}}}],"edges":[]}`},
+	} {
+		if r := e.Do("PUT", "/api/v1/apps/crm/"+d.kind+"/"+d.slug, d.body, adm); r.Status >= 300 {
+			t.Fatalf("saving %s: %d %s", d.slug, r.Status, r.Body)
+		}
+		e.Must(200, "POST", "/api/v1/apps/crm/"+d.kind+"/"+d.slug+"/publish", nil, adm)
+	}
 	assign := func(user, app, role string) {
 		e.Must(200, "PUT", "/api/v1/admin/users/"+m.ids[user].String()+"/roles", map[string]any{"roles": []any{map[string]string{"app": app, "role": role}}}, adm)
 	}
@@ -134,18 +149,6 @@ func setupMatrix(t *testing.T) *matrixEnv {
 	}
 	rows.Close()
 	return m
-}
-
-func splitComma(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == ',' {
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return out
 }
 
 const leads = "/api/v1/apps/crm/entities/lead/records"
@@ -236,6 +239,85 @@ func TestAuthorizationMatrix(t *testing.T) {
 			_, items := m.listAll(t, a, q)
 			if len(items) != want {
 				t.Errorf("%s: %d rows with amount < 100, want %d", a, len(items), want)
+			}
+		}
+	})
+
+	t.Run("report aggregate", func(t *testing.T) {
+		want := map[string]struct {
+			status int
+			rows   string
+		}{
+			"anonymous": {401, ""}, "repA": {200, "[[3300]]"}, "repB": {200, "[[2500]]"}, "repC": {200, "[[2000]]"},
+			"manager": {200, fmt.Sprintf("[[%d]]", east)}, "director": {200, "[[10000]]"}, "builder": {200, "[[10000]]"},
+			"otherAppAdmin": {403, ""}, "admin": {200, "[[10000]]"},
+		}
+		for _, a := range actors {
+			r := m.e.Do("GET", "/api/v1/apps/crm/reports/lead_count/data", nil, m.tokens[a])
+			w := want[a]
+			if r.Status != w.status {
+				t.Errorf("%s: status %d, want %d: %s", a, r.Status, w.status, r.Body)
+				continue
+			}
+			if w.rows != "" {
+				var body struct {
+					Rows json.RawMessage `json:"rows"`
+				}
+				r.Decode(t, &body)
+				if string(body.Rows) != w.rows {
+					t.Errorf("%s: rows %s, want %s", a, body.Rows, w.rows)
+				}
+			}
+		}
+	})
+
+	t.Run("report over a hidden field", func(t *testing.T) {
+		for a, want := range map[string]int{"repA": 422, "manager": 422, "director": 200, "builder": 200} {
+			if r := m.e.Do("GET", "/api/v1/apps/crm/reports/cost_sum/data", nil, m.tokens[a]); r.Status != want {
+				t.Errorf("%s: status %d, want %d: %s", a, r.Status, want, r.Body)
+			}
+		}
+	})
+
+	t.Run("export", func(t *testing.T) {
+		want := map[string]struct {
+			status, rows int
+			cost         bool
+		}{
+			"anonymous": {401, 0, false}, "repA": {403, 0, false}, "repC": {403, 0, false}, "manager": {200, east, false},
+			"director": {200, 10000, true}, "builder": {200, 10000, true}, "otherAppAdmin": {403, 0, false},
+		}
+		for a, w := range want {
+			r := m.e.Do("GET", "/api/v1/apps/crm/entities/lead/export?format=csv", nil, m.tokens[a])
+			if r.Status != w.status {
+				t.Errorf("%s: status %d, want %d: %.300s", a, r.Status, w.status, r.Body)
+				continue
+			}
+			if r.Status != 200 {
+				continue
+			}
+			recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(r.Body), "\ufeff"))).ReadAll()
+			if err != nil {
+				t.Fatalf("%s: csv: %v", a, err)
+			}
+			if len(recs)-1 != w.rows {
+				t.Errorf("%s: %d exported rows, want %d", a, len(recs)-1, w.rows)
+			}
+			hasCost := false
+			for _, h := range recs[0] {
+				hasCost = hasCost || strings.Contains(strings.ToLower(h), "cost")
+			}
+			if hasCost != w.cost {
+				t.Errorf("%s: cost column=%v, want %v (header %v)", a, hasCost, w.cost, recs[0])
+			}
+		}
+	})
+
+	t.Run("run flow", func(t *testing.T) {
+		want := map[string]int{"anonymous": 401, "repA": 403, "manager": 403, "director": 202, "builder": 202, "otherAppAdmin": 403, "admin": 202}
+		for a, w := range want {
+			if r := m.e.Do("POST", "/api/v1/apps/crm/flows/noop/run", map[string]any{"input": map[string]any{}}, m.tokens[a]); r.Status != w {
+				t.Errorf("%s: status %d, want %d: %s", a, r.Status, w, r.Body)
 			}
 		}
 	})
