@@ -27,6 +27,26 @@ func limitAddressSpace(bytes uint64) error {
 	return nil
 }
 
+// confine adds defence in depth beyond the JavaScript sandbox itself: no file may be written or
+// grown (RLIMIT_FSIZE 0; pipes are unaffected), few descriptors may be open, and the process
+// can never gain privileges (PR_SET_NO_NEW_PRIVS) nor be inspected by ptrace (not dumpable).
+func confine() error {
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{}); err != nil {
+		return fmt.Errorf("setting RLIMIT_FSIZE: %w", err)
+	}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: 64, Max: 64}); err != nil {
+		return fmt.Errorf("setting RLIMIT_NOFILE: %w", err)
+	}
+	const prSetDumpable, prSetNoNewPrivs = 4, 38
+	if _, _, errno := syscall.RawSyscall6(syscall.SYS_PRCTL, prSetNoNewPrivs, 1, 0, 0, 0, 0); errno != 0 {
+		return fmt.Errorf("setting no_new_privs: %w", errno)
+	}
+	if _, _, errno := syscall.RawSyscall6(syscall.SYS_PRCTL, prSetDumpable, 0, 0, 0, 0, 0); errno != 0 {
+		return fmt.Errorf("clearing dumpable: %w", errno)
+	}
+	return nil
+}
+
 // isolate puts a worker in its own process group so terminal signals meant for the server
 // (Ctrl-C) do not kill it mid-call; the server stops workers by closing their stdin.
 func isolate(cmd *exec.Cmd) {

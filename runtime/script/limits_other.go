@@ -14,3 +14,5 @@ func limitAddressSpace(bytes uint64) error {
 }
 
 func isolate(cmd *exec.Cmd) {}
+
+func confine() error { return nil }

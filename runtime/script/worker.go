@@ -46,6 +46,10 @@ func WorkerMain(args []string) int {
 			return 1
 		}
 	}
+	if err := confine(); err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox worker:", err)
+		return 1
+	}
 	out := bufio.NewWriterSize(os.Stdout, 64<<10)
 	os.Stdout = os.Stderr
 	c := &child{
