@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/builder/store"
 	_ "github.com/tessera/tessera/plugins/all" // built-in connectors
 	"github.com/tessera/tessera/plugins/sdk"
 	"github.com/tessera/tessera/runtime/engine"
@@ -54,6 +55,8 @@ func (s *Server) mountCatalog() error {
 	s.route("POST", "/api/v1/apps/:app/credentials", "credentials", "Save an encrypted credential {name, connector, values}.", s.createCredential)
 	s.route("PATCH", "/api/v1/apps/:app/credentials/:id", "credentials", "Replace a credential's values {values}.", s.updateCredential)
 	s.route("DELETE", "/api/v1/apps/:app/credentials/:id", "credentials", "Delete a credential.", s.deleteCredential)
+	s.route("POST", "/api/v1/apps/:app/connectors/:connector/options", "catalog",
+		"Dynamic choices of a connector parameter {operation, param, credential, params} -> {options}.", s.connectorOptions)
 	s.route("POST", "/api/v1/apps/:app/credentials/:id/test", "credentials", "Run the connector's connection test with the credential.", s.testCredential)
 	return nil
 }
@@ -98,8 +101,21 @@ func (s *Server) credentialView(ctx context.Context, cr secrets.Credential) cred
 	return credentialView{Credential: cr, Fields: f}
 }
 
+// loadAppEditor resolves :app for callers who manage the app or edit its flows (publish).
+func (s *Server) loadAppEditor(c *fiber.Ctx) (*auth.Principal, *store.App, error) {
+	p, app, err := s.loadApp(c, "manage")
+	if err != nil {
+		if pr := problem.From(err); pr.Status == fiber.StatusForbidden {
+			return s.loadApp(c, "publish")
+		}
+	}
+	return p, app, err
+}
+
+// listCredentials lists credential names for app managers and flow editors (who pick one
+// per connector node); values never leave the server.
 func (s *Server) listCredentials(c *fiber.Ctx) error {
-	_, app, err := s.loadApp(c, "manage")
+	_, app, err := s.loadAppEditor(c)
 	if err != nil {
 		return err
 	}
@@ -269,6 +285,67 @@ func (s *Server) testCredential(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(res)
+}
+
+type optionsBody struct {
+	Operation  string         `json:"operation"`
+	Param      string         `json:"param"`
+	Credential string         `json:"credential"`
+	Params     map[string]any `json:"params"`
+}
+
+// connectorOptions answers the choices of a parameter marked dynamic_options, from the
+// connector's OptionsProvider, with the app's named credential.
+func (s *Server) connectorOptions(c *fiber.Ctx) error {
+	_, app, err := s.loadAppEditor(c)
+	if err != nil {
+		return err
+	}
+	conn, ok := s.Connectors.Get(c.Params("connector"))
+	if !ok {
+		return problem.NotFound("connector " + c.Params("connector") + " not found")
+	}
+	var body optionsBody
+	if err := bindJSON(c, &body); err != nil {
+		return err
+	}
+	op, ok := conn.Spec().Operation(body.Operation)
+	if !ok {
+		return problem.Validation(spec.Errors{{Field: "operation", Code: "unknown", Message: "unknown operation / 未知的操作"}})
+	}
+	dynamic := false
+	for _, p := range op.Params {
+		if p.Key == body.Param {
+			dynamic = p.DynamicOptions
+		}
+	}
+	provider, isProvider := conn.(sdk.OptionsProvider)
+	if !dynamic || !isProvider {
+		return problem.Validation(spec.Errors{{Field: "param", Code: "not_dynamic", Message: "this parameter has no dynamic options / 该参数没有动态选项"}})
+	}
+	var values map[string]string
+	if body.Credential != "" {
+		cr, err := s.Secrets.GetByName(c.UserContext(), app.ID, body.Credential)
+		if errors.Is(err, secrets.ErrNotFound) || err == nil && cr.Connector != conn.Spec().ID {
+			return problem.Validation(spec.Errors{{Field: "credential", Code: "unknown", Message: "no such credential for this connector / 没有该连接器的此凭据"}})
+		}
+		if err != nil {
+			return err
+		}
+		if _, values, err = s.Secrets.Values(c.UserContext(), app.ID, cr.ID); err != nil {
+			return problem.New(fiber.StatusConflict, "the credential cannot be decrypted with the current key; save it again / 凭据无法解密，请重新保存")
+		}
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), 20*time.Second)
+	defer cancel()
+	opts, err := provider.Options(ctx, s.ConnectorEnv(app.ID.String(), values), body.Operation, body.Param, body.Params)
+	if err != nil {
+		return problem.New(fiber.StatusBadGateway, "listing options: "+err.Error())
+	}
+	if opts == nil {
+		opts = []sdk.Option{}
+	}
+	return c.JSON(fiber.Map{"options": opts})
 }
 
 // ConnectorEnv builds the Env a connector runs with in this server: the SSRF-guarded HTTP

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tessera/tessera/plugins/sdk"
 	"github.com/tessera/tessera/server/apitest"
 )
 
@@ -230,5 +231,43 @@ func TestCatalogPlugins(t *testing.T) {
 	_, tok := e.CreateUser("u@example.com", "U", nil)
 	if strings.Contains(string(e.Must(200, "GET", "/api/v1/catalog", nil, tok).Body), "plugin_problems") {
 		t.Fatal("plugin problems shown to a non-admin")
+	}
+}
+
+// picker is a test connector with dynamic options (registered for this test binary only).
+type picker struct{}
+
+func (picker) Spec() sdk.Spec {
+	return sdk.Spec{ID: "apitest-picker", Version: "1", Label: sdk.T("Picker", "选择器"),
+		Credentials: []sdk.Param{{Key: "tenant", Type: sdk.TypeString, Label: sdk.T("Tenant", "租户"), Required: true}},
+		Operations: []sdk.Operation{{ID: "pick", Label: sdk.T("Pick", "选择"), Params: []sdk.Param{
+			{Key: "board", Type: sdk.TypeSelect, Label: sdk.T("Board", "看板"), DynamicOptions: true},
+			{Key: "plain", Type: sdk.TypeString, Label: sdk.T("Plain", "普通")}},
+			Run: func(context.Context, sdk.Env, map[string]any) (any, error) { return nil, nil }}}}
+}
+
+func (picker) Options(_ context.Context, env sdk.Env, op, param string, params map[string]any) ([]sdk.Option, error) {
+	return []sdk.Option{{Value: env.Credential("tenant") + "/" + fmt.Sprint(params["prefix"]) + "1", Label: sdk.T("One", "一")}}, nil
+}
+
+func init() { sdk.Register(picker{}) }
+
+func TestConnectorOptions(t *testing.T) {
+	e := apitest.New(t)
+	e.Must(201, "POST", "/api/v1/apps", map[string]any{"slug": "crm", "name": "CRM"}, e.AdminToken)
+	e.Must(201, "POST", "/api/v1/apps/crm/credentials", map[string]any{"name": "main", "connector": "apitest-picker", "values": map[string]any{"tenant": "t9"}}, e.AdminToken)
+	e.Must(201, "POST", "/api/v1/apps/crm/credentials", map[string]any{"name": "other", "connector": "slack", "values": map[string]any{"webhook_url": "https://h"}}, e.AdminToken)
+	path := "/api/v1/apps/crm/connectors/apitest-picker/options"
+	r := e.Must(200, "POST", path, map[string]any{"operation": "pick", "param": "board", "credential": "main", "params": map[string]any{"prefix": "b"}}, e.AdminToken)
+	if !strings.Contains(string(r.Body), `"value":"t9/b1"`) {
+		t.Fatalf("options %s", r.Body)
+	}
+	e.Must(422, "POST", path, map[string]any{"operation": "pick", "param": "plain"}, e.AdminToken)
+	e.Must(422, "POST", path, map[string]any{"operation": "nope", "param": "board"}, e.AdminToken)
+	e.Must(422, "POST", path, map[string]any{"operation": "pick", "param": "board", "credential": "other"}, e.AdminToken)
+	e.Must(404, "POST", "/api/v1/apps/crm/connectors/nope/options", map[string]any{"operation": "pick", "param": "board"}, e.AdminToken)
+	_, tok := e.CreateUser("x@example.com", "X", nil)
+	if r := e.Do("POST", path, map[string]any{"operation": "pick", "param": "board"}, tok); r.Status != 403 && r.Status != 404 {
+		t.Fatalf("outsider: %d", r.Status)
 	}
 }
