@@ -31,7 +31,7 @@ type Options struct {
 	MemoryMB int
 	// Timeout is the wall-clock limit of one call, host calls included (default 2s).
 	Timeout time.Duration
-	// Exe is the worker executable. Empty means this binary (os.Executable) with Args defaulting
+	// Exe is the worker executable. Empty means this binary (/proc/self/exe) with Args defaulting
 	// to WorkerSubcommand; with Exe set, Args are used as given (tests pass the test binary and
 	// select the worker through Env).
 	Exe  string
@@ -65,9 +65,13 @@ func (o *Options) defaults() error {
 		o.Timeout = DefaultTimeout
 	}
 	if o.Exe == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return fmt.Errorf("finding the sandbox worker executable: %w", err)
+		// /proc/self/exe stays this very binary even when the file on disk is replaced or
+		// deleted by an upgrade, so replacement workers always speak the same protocol.
+		exe := "/proc/self/exe"
+		if _, err := os.Stat(exe); err != nil {
+			if exe, err = os.Executable(); err != nil {
+				return fmt.Errorf("finding the sandbox worker executable: %w", err)
+			}
 		}
 		o.Exe = exe
 		if o.Args == nil {

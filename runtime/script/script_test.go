@@ -494,6 +494,25 @@ func TestContextAndClose(t *testing.T) {
 	}
 }
 
+// TestDefaultExecutable starts workers the way the server does: this binary via /proc/self/exe
+// with the worker subcommand in front of the flags.
+func TestDefaultExecutable(t *testing.T) {
+	p, err := script.NewPool(script.Options{Size: 1, MemoryMB: 200, Env: []string{"TESSERA_SANDBOX_WORKER=1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	// The flags after the subcommand are honoured: the memory limit says 200 MiB.
+	_, err = p.Run(context.Background(), "return new Uint8Array(300 << 20).length", nil, nil)
+	if se := scriptErr(t, err); se.Kind != script.KindMemory || !strings.Contains(se.Message, "200 MiB") {
+		t.Fatalf("got %v", err)
+	}
+	res := mustRun(t, p, "return 7", nil, nil)
+	if string(res.Output) != "7" {
+		t.Fatalf("output %s", res.Output)
+	}
+}
+
 func TestWorkerStartFailure(t *testing.T) {
 	_, err := script.NewPool(script.Options{Exe: "/nonexistent/tessera", Args: []string{}})
 	if err == nil {

@@ -33,6 +33,9 @@ func WorkerMain(args []string) int {
 	maxOutput := fs.Int("max-output", DefaultMaxOutput, "output size cap in bytes")
 	maxCode := fs.Int("max-code", DefaultMaxCode, "code size cap in bytes")
 	maxDepth := fs.Int("max-depth", DefaultMaxDepth, "JavaScript call depth cap")
+	if len(args) > 0 && args[0] == WorkerSubcommand {
+		args = args[1:]
+	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
