@@ -93,7 +93,10 @@ type builder struct {
 	tz     *time.Location
 	now    time.Time
 	kp     kindParams
-	args   []any
+	// inlineNames joins user/team names into the row query (tables); otherwise names are
+	// joined after aggregation, on the few result rows (wrapNames).
+	inlineNames bool
+	args        []any
 	errs   spec.Errors
 	joins  []string
 	locale string
@@ -190,7 +193,8 @@ type dim struct {
 	key, label string
 	field      string
 	expr       string // grouping value
-	name       string // name expression (user/team dimensions), or ""
+	name       string // inline name expression (tables), or ""
+	nameTable  string // users or teams: the name is joined after aggregation
 	kind       valKind
 	bucket     string
 	timeExpr   string // the un-bucketed time expression (compare)
@@ -296,23 +300,23 @@ func (b *builder) dims(allowBucket bool) []*dim {
 			if c.Kind == filter.KindUUID {
 				x.expr = c.Expr + "::text"
 			}
-			alias := fmt.Sprintf("n%d", i)
 			switch {
 			case d.Field == "owner_id":
-				b.joins = append(b.joins, fmt.Sprintf("LEFT JOIN users %s ON %s.id = r.owner_id", alias, alias))
-				x.name = alias + ".name"
+				x.nameTable = "users"
 			case d.Field == "team_id":
-				b.joins = append(b.joins, fmt.Sprintf("LEFT JOIN teams %s ON %s.id = r.team_id", alias, alias))
-				x.name = alias + ".name"
+				x.nameTable = "teams"
 			default:
 				if f := b.ent.Field(d.Field); f != nil && (f.Type == spec.TypeUser || f.Type == spec.TypeTeam) {
-					tbl := "users"
+					x.nameTable = "users"
 					if f.Type == spec.TypeTeam {
-						tbl = "teams"
+						x.nameTable = "teams"
 					}
-					b.joins = append(b.joins, fmt.Sprintf("LEFT JOIN %s %s ON %s.id::text = %s", tbl, alias, alias, c.Expr))
-					x.name = alias + ".name"
 				}
+			}
+			if x.nameTable != "" && b.inlineNames {
+				alias := fmt.Sprintf("n%d", i)
+				b.joins = append(b.joins, fmt.Sprintf("LEFT JOIN %s %s ON %s.id::text = %s", x.nameTable, alias, alias, x.expr))
+				x.name = alias + ".name"
 			}
 		}
 		out = append(out, x)
@@ -514,8 +518,9 @@ func (b *builder) limit() int {
 	}
 }
 
-// dimSelect returns the select list of dims (value, then name when present) as aliases
-// prefix+"d<i>" and the output columns.
+// dimSelect returns the select list of dims as aliases d<i> (plus d<i>_name for inline
+// names), read from src (a subquery alias) or computed from r, and the output columns, which
+// include a <key>_name column after every user/team dimension.
 func dimSelect(dims []*dim, src string) (sel []string, cols []Column, kinds []valKind) {
 	for i, d := range dims {
 		e, n := d.expr, d.name
@@ -527,11 +532,48 @@ func dimSelect(dims []*dim, src string) (sel []string, cols []Column, kinds []va
 		kinds = append(kinds, d.kind)
 		if d.name != "" {
 			sel = append(sel, fmt.Sprintf("%s AS d%d_name", n, i))
+		}
+		if d.name != "" || d.nameTable != "" {
 			cols = append(cols, Column{Key: d.key + "_name", Label: d.label, Type: "text"})
 			kinds = append(kinds, vText)
 		}
 	}
 	return sel, cols, kinds
+}
+
+// wrapNames joins the user/team names onto the aggregated rows of inner, whose columns are
+// d0..dn followed by rest. Without name dimensions it answers inner unchanged (unless force).
+func wrapNames(inner string, dims []*dim, rest []string, force bool) string {
+	var sel, joins []string
+	for i, d := range dims {
+		sel = append(sel, fmt.Sprintf("g.d%d", i))
+		if d.nameTable != "" && d.name == "" {
+			a := fmt.Sprintf("n%d", i)
+			sel = append(sel, a+".name")
+			joins = append(joins, fmt.Sprintf("LEFT JOIN %s %s ON %s.id::text = g.d%d", d.nameTable, a, a, i))
+		} else if d.name != "" {
+			sel = append(sel, fmt.Sprintf("g.d%d_name", i))
+		}
+	}
+	if len(joins) == 0 && !force {
+		return inner
+	}
+	for _, r := range rest {
+		sel = append(sel, "g."+r)
+	}
+	out := "SELECT " + strings.Join(sel, ", ") + "\nFROM (\n" + inner + "\n) g"
+	if len(joins) > 0 {
+		out += "\n" + strings.Join(joins, "\n")
+	}
+	return out
+}
+
+func aliases(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s%d", prefix, i)
+	}
+	return out
 }
 
 func ordinals(from, to int) string {
@@ -581,7 +623,7 @@ func (b *builder) pivot() *Query {
 	ms := b.measures()
 	where := b.where(true)
 	sel, cols, kinds := dimSelect(dims, "")
-	nd := len(sel)
+	nd, ndc := len(sel), len(cols)
 	for i, m := range ms {
 		sel = append(sel, fmt.Sprintf("%s AS m%d", m.sql(""), i))
 		cols = append(cols, Column{Key: m.key, Label: m.label, Type: m.kind.colType()})
@@ -591,7 +633,8 @@ func (b *builder) pivot() *Query {
 	if nd > 0 {
 		sql += "\nGROUP BY " + ordinals(1, nd)
 	}
-	sql += b.orderBy(cols, nd)
+	sql = wrapNames(sql, dims, aliases("m", len(ms)), false)
+	sql += b.orderBy(cols, ndc)
 	sql += "\nLIMIT " + b.arg(b.limit())
 	return &Query{SQL: sql, Columns: cols, kinds: kinds}
 }
@@ -611,6 +654,7 @@ func (b *builder) table() *Query {
 			b.rep.Dimensions = append(b.rep.Dimensions, spec.Dimension{Field: k})
 		}
 	}
+	b.inlineNames = true
 	dims := b.dims(false)
 	where := b.where(true)
 	sel, cols, kinds := dimSelect(dims, "")
@@ -691,7 +735,7 @@ func (b *builder) compare() *Query {
 		}
 	}
 	sel, cols, kinds := dimSelect(dims, "")
-	nd := len(sel)
+	nd, ndc := len(sel), len(cols)
 	outDims, _, _ := dimSelect(dims, "c")
 	var out []string
 	addCols := func(m *measure) {
@@ -711,7 +755,7 @@ func (b *builder) compare() *Query {
 		for i, m := range ms {
 			sel = append(sel, fmt.Sprintf("%s AS m%d", m.sql(""), i))
 			c, p := fmt.Sprintf("c.m%d", i), fmt.Sprintf("p.m%d", i)
-			out = append(out, c, p, fmt.Sprintf("(%s - %s)::float8", c, p), pct(c, p))
+			out = append(out, c+fmt.Sprintf(" AS v%d_0", i), p+fmt.Sprintf(" AS v%d_1", i), fmt.Sprintf("(%s - %s)::float8 AS v%d_2", c, p, i), pct(c, p)+fmt.Sprintf(" AS v%d_3", i))
 			addCols(m)
 		}
 		rng := []string{where}
@@ -765,7 +809,7 @@ func (b *builder) compare() *Query {
 			if m.kind == vInt {
 				p = "coalesce(" + p + ", 0)"
 			}
-			out = append(out, c, p, fmt.Sprintf("(%s - %s)::float8", c, p), pct(c, p))
+			out = append(out, c+fmt.Sprintf(" AS v%d_0", i), p+fmt.Sprintf(" AS v%d_1", i), fmt.Sprintf("(%s - %s)::float8 AS v%d_2", c, p, i), pct(c, p)+fmt.Sprintf(" AS v%d_3", i))
 			addCols(m)
 		}
 		inner := "SELECT " + strings.Join(sel, ", ") + "\nFROM records r" + b.joinSQL() + "\nWHERE " + where + "\n  AND (" + isCur + " OR " + isPrev + ")"
@@ -774,7 +818,12 @@ func (b *builder) compare() *Query {
 		}
 		sql = "SELECT " + strings.Join(append(outDims, out...), ", ") + "\nFROM (\n" + inner + "\n) c"
 	}
-	sql += b.orderBy(cols, nd)
+	var rest []string
+	for i := range ms {
+		rest = append(rest, fmt.Sprintf("v%d_0", i), fmt.Sprintf("v%d_1", i), fmt.Sprintf("v%d_2", i), fmt.Sprintf("v%d_3", i))
+	}
+	sql = wrapNames(sql, dims, rest, false)
+	sql += b.orderBy(cols, ndc)
 	sql += "\nLIMIT " + b.arg(b.limit())
 	return &Query{SQL: sql, Columns: cols, kinds: kinds}
 }

@@ -99,14 +99,6 @@ func (b *builder) stageEvents(s *stageSetup) string {
 	return w
 }
 
-func dimRefs(dims []*dim, src string) []string {
-	sel, _, _ := dimSelect(dims, src)
-	out := make([]string, len(sel))
-	for i, s := range sel {
-		out[i] = s[:strings.Index(s, " AS ")]
-	}
-	return out
-}
 
 // funnel: records per stage reached, counted from the stage history: a record counts in every
 // stage up to the furthest one it ever reached (its current stage, or any stage its stage
@@ -123,11 +115,10 @@ func (b *builder) funnel() *Query {
 	base := b.baseCTE(dims, where, fmt.Sprintf("array_position(%s, %s) AS _cur", sa, s.expr))
 	ev := fmt.Sprintf("x AS (\nSELECT e.record_id, max(greatest(array_position(%s, e.changes->%s->>0), array_position(%s, e.changes->%s->>1))) AS idx\nFROM record_events e\nWHERE %s\nGROUP BY e.record_id\n)",
 		sa, s.evKey, sa, s.evKey, b.stageEvents(s))
-	refs := dimRefs(dims, "b")
+	refs, dcols, dkinds := dimSelect(dims, "b")
 	sel := append(append([]string{}, refs...), "greatest(coalesce(x.idx, 0), coalesce(b._cur, 0)) AS idx", "count(*) AS n")
-	n := len(refs) + 1
-	sql := "WITH " + base + ",\n" + ev + "\nSELECT " + strings.Join(sel, ", ") + "\nFROM b LEFT JOIN x ON x.record_id = b._id\nGROUP BY " + ordinals(1, n) + "\nORDER BY " + ordinals(1, n)
-	_, dcols, dkinds := dimSelect(dims, "")
+	sql := "WITH " + base + ",\n" + ev + "\nSELECT " + strings.Join(sel, ", ") + "\nFROM b LEFT JOIN x ON x.record_id = b._id\nGROUP BY " + ordinals(1, len(refs)+1)
+	sql = wrapNames(sql, dims, []string{"idx", "n"}, false) + "\nORDER BY " + ordinals(1, len(dcols)+1)
 	kinds := append(append([]valKind{}, dkinds...), vInt, vInt)
 	cols := append(append([]Column{}, dcols...),
 		Column{Key: "stage", Label: b.fieldLabel(s.field), Type: "text"},
@@ -213,22 +204,21 @@ func (b *builder) dwell() *Query {
 	if b.kp.IncludeOpen {
 		cond = "(s.left_at IS NOT NULL OR NOT s.stage = ANY(" + b.arg(append([]string{}, s.terminal...)) + "::text[]))"
 	}
-	refs := dimRefs(dims, "b")
+	refs, dcols, dkinds := dimSelect(dims, "b")
 	hours := fmt.Sprintf("extract(epoch FROM coalesce(s.left_at, %s) - coalesce(s.entered, b._created))::float8 / 3600", b.arg(b.now)+"::timestamptz")
-	sel := append(append([]string{}, refs...), "s.stage", "count(*) AS stays",
+	sel := append(append([]string{}, refs...), "s.stage AS stage", "count(*) AS stays",
 		"round(avg(h.v)::numeric, 2)::float8 AS avg_hours",
 		"round((percentile_cont(0.5) WITHIN GROUP (ORDER BY h.v))::numeric, 2)::float8 AS median_hours",
 		"round(max(h.v)::numeric, 2)::float8 AS max_hours")
-	n := len(refs)
-	group := ordinals(1, n+1)
-	order := "array_position(" + sa + ", s.stage)"
-	if n > 0 {
-		order = ordinals(1, n) + ", " + order
+	group := ordinals(1, len(refs)+1)
+	order := "array_position(" + sa + ", g.stage)"
+	if len(dcols) > 0 {
+		order = ordinals(1, len(dcols)) + ", " + order
 	}
 	sql := "WITH " + base + ",\n" + ev + ",\n" + stays + "\nSELECT " + strings.Join(sel, ", ") +
 		"\nFROM s JOIN b ON b._id = s.record_id\nCROSS JOIN LATERAL (SELECT " + hours + " AS v) h\nWHERE s.stage = ANY(" + sa + ") AND " + cond +
 		"\nGROUP BY " + group
-	_, dcols, dkinds := dimSelect(dims, "")
+	sql = wrapNames(sql, dims, []string{"stage", "stays", "avg_hours", "median_hours", "max_hours"}, true)
 	cols := append(append([]Column{}, dcols...),
 		Column{Key: "stage", Label: b.fieldLabel(s.field), Type: "text"},
 		Column{Key: "stays", Label: b.label(nil, "Stays", "停留次数"), Type: "number"},
@@ -358,18 +348,10 @@ func (b *builder) penetration() *Query {
 	a, to := b.arg(b.kp.FromStage), b.arg(b.kp.ToStage)
 	agg := fmt.Sprintf("x AS (\nSELECT e.record_id, (array_agg(e.changes->%s->>0 ORDER BY e.at, e.id))[1] AS first_old,\n  min(e.at) FILTER (WHERE e.changes->%s->>1 = %s) AS a_ev,\n  array_agg(e.at) FILTER (WHERE e.changes->%s->>1 = %s) AS b_ats\nFROM record_events e\nWHERE %s\nGROUP BY e.record_id\n)",
 		s.evKey, s.evKey, a, s.evKey, to, b.stageEvents(s))
-	refs := dimRefs(dims, "b")
+	yrefs, dcols, dkinds := dimSelect(dims, "y")
 	ent := fmt.Sprintf("y AS (\nSELECT b.*, CASE WHEN coalesce(x.first_old, b._cur) = %s THEN b._created ELSE x.a_ev END AS a_at, x.b_ats\nFROM b LEFT JOIN x ON x.record_id = b._id\n)", a)
-	yrefs := make([]string, len(refs))
-	for i, r := range refs {
-		yrefs[i] = "y" + strings.TrimPrefix(r, "b")
-	}
 	within := fmt.Sprintf("EXISTS (SELECT 1 FROM unnest(y.b_ats) t WHERE t >= y.a_at AND t <= y.a_at + %s * interval '1 hour')", b.arg(hours))
-	sel := make([]string, 0, len(yrefs)+2)
-	for i, r := range yrefs {
-		sel = append(sel, fmt.Sprintf("%s AS c%d", r, i))
-	}
-	sel = append(sel, "count(*) FILTER (WHERE y.a_at IS NOT NULL) AS entered",
+	sel := append(append([]string{}, yrefs...), "count(*) FILTER (WHERE y.a_at IS NOT NULL) AS entered",
 		"count(*) FILTER (WHERE y.a_at IS NOT NULL AND "+within+") AS moved")
 	inner := "SELECT " + strings.Join(sel, ", ") + "\nFROM y"
 	n := len(yrefs)
@@ -378,17 +360,17 @@ func (b *builder) penetration() *Query {
 	}
 	outer := []string{}
 	for i := 1; i <= n; i++ {
-		outer = append(outer, fmt.Sprintf("z.c%d", i-1))
+		outer = append(outer, fmt.Sprintf("z.d%d", i-1))
 	}
 	outer = append(outer, "z.entered", "z.moved", "round((z.moved::numeric / nullif(z.entered, 0)) * 100, 2)::float8 AS rate_pct")
 	sql := "WITH " + base + ",\n" + agg + ",\n" + ent + "\nSELECT " + strings.Join(outer, ", ") + "\nFROM (\n" + inner + "\n) z"
-	_, dcols, dkinds := dimSelect(dims, "")
+	sql = wrapNames(sql, dims, []string{"entered", "moved", "rate_pct"}, false)
 	cols := append(append([]Column{}, dcols...),
 		Column{Key: "entered", Label: b.label(nil, "Entered "+b.kp.FromStage, "进入"+b.kp.FromStage), Type: "number"},
 		Column{Key: "moved", Label: b.label(nil, fmt.Sprintf("Reached %s within %gh", b.kp.ToStage, hours), fmt.Sprintf("%g小时内进入%s", hours, b.kp.ToStage)), Type: "number"},
 		Column{Key: "rate_pct", Label: b.label(nil, "Penetration %", "渗透率%"), Type: "percent"})
 	kinds := append(append([]valKind{}, dkinds...), vInt, vInt, vNum)
-	sql += b.orderBy(cols, n) + "\nLIMIT " + b.arg(b.limit())
+	sql += b.orderBy(cols, len(dcols)) + "\nLIMIT " + b.arg(b.limit())
 	return &Query{SQL: sql, Columns: cols, kinds: kinds}
 }
 
@@ -450,7 +432,7 @@ func (b *builder) forecast() *Query {
 	}
 	sa, pa := b.arg(names)+"::text[]", b.arg(probs)+"::float8[]"
 	sel, cols, kinds := dimSelect(dims, "")
-	nd := len(sel)
+	nd, ndc := len(sel), len(cols)
 	sel = append(sel, "count(*) AS n", "coalesce(sum("+amt.Expr+"), 0)::float8 AS amount",
 		fmt.Sprintf("coalesce(sum(%s * (%s)[array_position(%s, %s)]), 0)::float8 AS weighted", amt.Expr, pa, sa, s.expr))
 	cols = append(cols,
@@ -462,6 +444,7 @@ func (b *builder) forecast() *Query {
 	if nd > 0 {
 		sql += "\nGROUP BY " + ordinals(1, nd)
 	}
-	sql += b.orderBy(cols, nd) + "\nLIMIT " + b.arg(b.limit())
+	sql = wrapNames(sql, dims, []string{"n", "amount", "weighted"}, false)
+	sql += b.orderBy(cols, ndc) + "\nLIMIT " + b.arg(b.limit())
 	return &Query{SQL: sql, Columns: cols, kinds: kinds}
 }

@@ -42,7 +42,7 @@ type env struct {
 func main() {
 	only := flag.String("only", "", "comma-separated section names to run (default: all)")
 	records := flag.Int("records", 1_000_000, "records to generate for data-heavy sections")
-	iters := flag.Int("iters", 15, "timed iterations per measured query")
+	iters := flag.Int("iters", 7, "timed iterations per measured query")
 	dir := flag.String("dir", "", "cluster data dir to use (and keep); default: a temp dir removed at exit")
 	migrate := flag.Bool("migrate", true, "apply migrations before running (false: the schema exists)")
 	flag.Parse()
