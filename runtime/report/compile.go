@@ -85,21 +85,21 @@ type kindParams struct {
 
 // builder accumulates SQL arguments and errors while compiling one report.
 type builder struct {
-	app    *defs.App
-	ent    *spec.Entity
-	rep    *spec.Report
-	p      Params
-	g      access.Grant
-	tz     *time.Location
-	now    time.Time
-	kp     kindParams
+	app *defs.App
+	ent *spec.Entity
+	rep *spec.Report
+	p   Params
+	g   access.Grant
+	tz  *time.Location
+	now time.Time
+	kp  kindParams
 	// inlineNames joins user/team names into the row query (tables); otherwise names are
 	// joined after aggregation, on the few result rows (wrapNames).
 	inlineNames bool
 	args        []any
-	errs   spec.Errors
-	joins  []string
-	locale string
+	errs        spec.Errors
+	joins       []string
+	locale      string
 }
 
 func (b *builder) arg(v any) string {

@@ -27,7 +27,7 @@ func shortHash(s string) string {
 
 // reportIndexPrefix is the name prefix of every report index of one app's entity.
 func reportIndexPrefix(app *defs.App, entity string) string {
-	return "rpt_" + shortHash(app.ID.String()+"/"+entity)[:12] + "_"
+	return "rpt_" + shortHash(app.ID.String() + "/" + entity)[:12] + "_"
 }
 
 // ProvisionReportIndexes creates, inside the publish transaction, the indexes reports over ent
@@ -58,7 +58,7 @@ func ProvisionReportIndexes(ctx context.Context, tx pgx.Tx, app *defs.App, ent *
 		if _, ok := filter.Resolve(f.Key, ent, nil, ""); !ok {
 			return fmt.Errorf("provisioning report indexes: invalid field key %q", f.Key)
 		}
-		name := prefix + shortHash("stage-events/"+f.Key)[:12]
+		name := prefix + shortHash("stage-events/" + f.Key)[:12]
 		want[name] = fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON record_events (record_id, at, id) WHERE app_id = '%s' AND entity = %s AND kind = 'stage' AND changes ? %s`,
 			name, app.ID.String(), lit(ent.Slug), lit(f.Key))
 	}

@@ -99,7 +99,6 @@ func (b *builder) stageEvents(s *stageSetup) string {
 	return w
 }
 
-
 // funnel: records per stage reached, counted from the stage history: a record counts in every
 // stage up to the furthest one it ever reached (its current stage, or any stage its stage
 // events moved it from or to), so a skipped stage still counts. Conversion is the share of
