@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -44,6 +46,9 @@ func (Connector) Spec() sdk.Spec {
 			{Key: "username", Type: sdk.TypeString, Label: sdk.T("Username", "用户名")},
 			{Key: "password", Type: sdk.TypeSecret, Label: sdk.T("Password / app password", "密码 / 授权码")},
 			{Key: "from", Type: sdk.TypeString, Label: sdk.T("From address", "发件地址"), Required: true},
+			{Key: "ca_cert", Type: sdk.TypeText, Label: sdk.T("Trusted CA certificate (PEM, optional)", "受信任的 CA 证书（PEM，可选）"),
+				ShowIf: map[string][]any{"security": {"tls", "starttls"}},
+				Help:   sdk.T("For internal servers whose certificate is signed by your own CA.", "用于证书由企业自有 CA 签发的内部邮件服务器。")},
 			{Key: "from_name", Type: sdk.TypeString, Label: sdk.T("From name", "发件人名称")},
 		},
 		Operations: []sdk.Operation{{
@@ -91,11 +96,37 @@ func client(env sdk.Env) (*mail.Client, error) {
 		}
 		port = int(f)
 	}
-	opts := []mail.Option{mail.WithTimeout(30 * time.Second), mail.WithDialContextFunc(mail.DialContextFunc(env.Dial))}
+	tlsConf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	if pem := env.Credential("ca_cert"); pem != "" {
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM([]byte(pem)) {
+			return nil, sdk.Permanent(errors.New("the CA certificate is not valid PEM"))
+		}
+		tlsConf.RootCAs = roots
+	}
+	dial := mail.DialContextFunc(env.Dial)
+	// Mechanisms in order of preference; PLAIN and LOGIN only over TLS unless the
+	// administrator chose an unencrypted relay.
+	mechs := []mail.SMTPAuthType{mail.SMTPAuthSCRAMSHA256, mail.SMTPAuthSCRAMSHA1, mail.SMTPAuthCramMD5, mail.SMTPAuthPlain, mail.SMTPAuthLogin}
+	opts := []mail.Option{mail.WithTimeout(30 * time.Second), mail.WithTLSConfig(tlsConf)}
 	switch env.Credential("security") {
 	case "", "tls":
 		if port == 0 {
 			port = 465
+		}
+		// go-mail does not wrap a custom dialer's connection in TLS: do it here, so implicit
+		// TLS goes through the guarded dialer too.
+		dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			raw, err := env.Dial(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			conn := tls.Client(raw, tlsConf)
+			if err := conn.HandshakeContext(ctx); err != nil {
+				raw.Close()
+				return nil, fmt.Errorf("TLS handshake with %s: %w", addr, err)
+			}
+			return conn, nil
 		}
 		opts = append(opts, mail.WithSSL())
 	case "starttls":
@@ -108,17 +139,13 @@ func client(env sdk.Env) (*mail.Client, error) {
 			port = 25
 		}
 		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
+		mechs = []mail.SMTPAuthType{mail.SMTPAuthSCRAMSHA256, mail.SMTPAuthSCRAMSHA1, mail.SMTPAuthCramMD5, mail.SMTPAuthPlainNoEnc, mail.SMTPAuthLoginNoEnc}
 	default:
 		return nil, sdk.Permanent(fmt.Errorf("unknown security mode %q", env.Credential("security")))
 	}
-	opts = append(opts, mail.WithPort(port))
+	opts = append(opts, mail.WithPort(port), mail.WithDialContextFunc(dial))
 	if u := env.Credential("username"); u != "" {
-		auth := mail.SMTPAuthAutoDiscover
-		if env.Credential("security") == "none" {
-			// The administrator chose an unencrypted relay: PLAIN without TLS.
-			auth = mail.SMTPAuthPlainNoEnc
-		}
-		opts = append(opts, mail.WithSMTPAuth(auth), mail.WithUsername(u), mail.WithPassword(env.Credential("password")))
+		opts = append(opts, mail.WithOpportunisticSMTPAuth(mechs...), mail.WithUsername(u), mail.WithPassword(env.Credential("password")))
 	}
 	c, err := mail.NewClient(host, opts...)
 	if err != nil {

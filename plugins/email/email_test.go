@@ -2,9 +2,17 @@ package email_test
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"io"
+	"math/big"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -13,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -212,5 +221,63 @@ func TestAuthAndTLSFailures(t *testing.T) {
 	}
 	if len(mb.msgs) != 0 {
 		t.Fatalf("messages delivered: %d", len(mb.msgs))
+	}
+}
+
+// selfSigned returns a TLS certificate for 127.0.0.1 and its PEM (used as the trusted CA).
+func selfSigned(t *testing.T) (tls.Certificate, string) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mail.intra"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemText := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pemText
+}
+
+// TestTLSModes sends over implicit TLS and STARTTLS to servers whose certificate is signed by
+// a CA given in the credential; without it the certificate is refused.
+func TestTLSModes(t *testing.T) {
+	cert, caPEM := selfSigned(t)
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}}
+	for _, mode := range []string{"tls", "starttls"} {
+		t.Run(mode, func(t *testing.T) {
+			mb := &mailbox{user: "u@intra", pass: "p"}
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := smtp.NewServer(mb)
+			srv.Domain = "mail.intra"
+			if mode == "tls" {
+				l = tls.NewListener(l, cfg)
+			} else {
+				srv.TLSConfig = cfg
+			}
+			go srv.Serve(l)
+			defer srv.Close()
+			_, port, _ := net.SplitHostPort(l.Addr().String())
+			creds := map[string]string{"host": "127.0.0.1", "port": port, "security": mode, "username": "u@intra", "password": "p", "from": "u@intra"}
+			h := sdktest.New(t).WithCredentials(creds)
+			if err := h.Test(email.Connector{}); err == nil {
+				t.Fatal("untrusted certificate accepted")
+			}
+			creds["ca_cert"] = caPEM
+			h.MustRun(email.Connector{}, "send", map[string]any{"to": "a@intra", "subject": "加密投递", "text": "内容"})
+			if len(mb.msgs) != 1 || !mb.authd {
+				t.Fatalf("delivered %d, auth %v", len(mb.msgs), mb.authd)
+			}
+			msg, _ := mail.ReadMessage(bytes.NewReader(mb.msgs[0].data))
+			if s, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); s != "加密投递" {
+				t.Fatalf("subject %q", s)
+			}
+		})
 	}
 }
