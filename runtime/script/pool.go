@@ -164,7 +164,7 @@ func (p *Pool) Run(ctx context.Context, code string, input any, host Host) (*Res
 	if err != nil {
 		return nil, err
 	}
-	res, err, healthy := p.call(ctx, w, code, in, host)
+	res, healthy, err := p.call(ctx, w, code, in, host)
 	p.release(w, healthy)
 	return res, err
 }
@@ -195,6 +195,9 @@ func encodeInput(input any) (json.RawMessage, error) {
 	case nil:
 		return json.RawMessage("null"), nil
 	case json.RawMessage:
+		if len(v) == 0 {
+			return json.RawMessage("null"), nil
+		}
 		if !json.Valid(v) {
 			return nil, &ScriptError{Kind: KindLimit, Message: "script input is not valid JSON"}
 		}
@@ -323,10 +326,14 @@ func (p *Pool) spawn() (*worker, error) {
 	cmd := exec.Command(p.opts.Exe, args...)
 	cmd.Env = append(append([]string{}, p.opts.Env...), "GOMAXPROCS=1", "GOTRACEBACK=none")
 	isolate(cmd)
-	stdin, err := cmd.StdinPipe()
+	// Our own pipe (not cmd.StdinPipe) so writes can carry a deadline: a stuck worker can never
+	// block a caller.
+	stdinR, stdin, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("starting script worker: %w", err)
 	}
+	cmd.Stdin = stdinR
+	defer stdinR.Close() // the child has its copy after Start
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, fmt.Errorf("starting script worker: %w", err)
@@ -340,6 +347,7 @@ func (p *Pool) spawn() (*worker, error) {
 	}
 	cmd.Stderr = w.stderr
 	if err := cmd.Start(); err != nil {
+		stdin.Close()
 		return nil, fmt.Errorf("starting script worker %s: %w", p.opts.Exe, err)
 	}
 	go w.readLoop(stdout, frameLimit(p.opts.MaxInput, p.opts.MaxOutput, p.opts.MaxCode))
@@ -373,12 +381,11 @@ type hostAnswer struct {
 }
 
 // call runs one request on w. healthy reports whether w can serve further calls.
-func (p *Pool) call(ctx context.Context, w *worker, code string, input json.RawMessage, host Host) (res *Result, err error, healthy bool) {
+func (p *Pool) call(ctx context.Context, w *worker, code string, input json.RawMessage, host Host) (res *Result, healthy bool, err error) {
 	timeout := p.opts.Timeout
 	start := time.Now()
-	if err := w.send(&message{T: msgRun, Code: code, Input: input, TimeoutMS: max(1, timeout.Milliseconds())}); err != nil {
-		w.kill()
-		return nil, p.deathError(w), false
+	if err := w.send(&message{T: msgRun, Code: code, Input: input, TimeoutMS: max(1, timeout.Milliseconds())}, start.Add(timeout+killGrace)); err != nil {
+		return nil, false, p.sendError(w, err, timeout)
 	}
 	killTimer := time.NewTimer(timeout + killGrace)
 	defer killTimer.Stop()
@@ -389,7 +396,7 @@ func (p *Pool) call(ctx context.Context, w *worker, code string, input json.RawM
 		select {
 		case m, ok := <-w.msgs:
 			if !ok {
-				return nil, p.deathError(w), false
+				return nil, false, p.deathError(w)
 			}
 			switch {
 			case m.T == msgHost && hostDone == nil:
@@ -404,20 +411,20 @@ func (p *Pool) call(ctx context.Context, w *worker, code string, input json.RawM
 					if m.Error.Kind == KindTimeout {
 						m.Error.Message = timeoutMessage(timeout)
 					}
-					return nil, m.Error, true
+					return nil, true, m.Error
 				}
 				if len(m.Output) > p.opts.MaxOutput {
-					return nil, &ScriptError{Kind: KindLimit, Logs: m.Logs,
-						Message: fmt.Sprintf("script output is larger than %s", sizeText(p.opts.MaxOutput))}, true
+					return nil, true, &ScriptError{Kind: KindLimit, Logs: m.Logs,
+						Message: fmt.Sprintf("script output is larger than %s", sizeText(p.opts.MaxOutput))}
 				}
 				if !json.Valid(m.Output) {
 					w.kill()
-					return nil, &ScriptError{Kind: KindCrash, Logs: m.Logs, Message: "script worker returned invalid JSON"}, false
+					return nil, false, &ScriptError{Kind: KindCrash, Logs: m.Logs, Message: "script worker returned invalid JSON"}
 				}
-				return &Result{Output: m.Output, Logs: m.Logs, Duration: time.Since(start)}, nil, true
+				return &Result{Output: m.Output, Logs: m.Logs, Duration: time.Since(start)}, true, nil
 			default:
 				w.kill()
-				return nil, &ScriptError{Kind: KindCrash, Message: fmt.Sprintf("script worker sent an unexpected %q message", m.T)}, false
+				return nil, false, &ScriptError{Kind: KindCrash, Message: fmt.Sprintf("script worker sent an unexpected %q message", m.T)}
 			}
 		case a := <-hostDone:
 			hostDone = nil
@@ -433,19 +440,18 @@ func (p *Pool) call(ctx context.Context, w *worker, code string, input json.RawM
 			case len(a.result) > 0 && !json.Valid(a.result):
 				reply.Result, reply.HostError = nil, "host call returned invalid JSON"
 			}
-			if err := w.send(reply); err != nil {
-				w.kill()
-				return nil, p.deathError(w), false
+			if err := w.send(reply, start.Add(timeout+killGrace)); err != nil {
+				return nil, false, p.sendError(w, err, timeout)
 			}
 		case <-killTimer.C:
 			w.kill()
-			return nil, &ScriptError{Kind: KindTimeout, Message: timeoutMessage(timeout)}, false
+			return nil, false, &ScriptError{Kind: KindTimeout, Message: timeoutMessage(timeout)}
 		case <-ctx.Done():
 			w.kill()
 			if p.isClosed() {
-				return nil, ErrClosed, false
+				return nil, false, ErrClosed
 			}
-			return nil, fmt.Errorf("running script: %w", ctx.Err()), false
+			return nil, false, fmt.Errorf("running script: %w", ctx.Err())
 		}
 	}
 }
@@ -472,6 +478,16 @@ func (p *Pool) callHost(ctx context.Context, host Host, method string, args json
 		}
 	}()
 	return host.Call(ctx, method, args)
+}
+
+// sendError handles a failed write to a worker: past the deadline it is a timeout (the worker
+// stopped reading), otherwise the worker died.
+func (p *Pool) sendError(w *worker, err error, timeout time.Duration) error {
+	w.kill()
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return &ScriptError{Kind: KindTimeout, Message: timeoutMessage(timeout)}
+	}
+	return p.deathError(w)
 }
 
 // deathError explains why a worker died during a call (its stdout closed); it waits for the
@@ -503,7 +519,7 @@ func firstLines(s string, n int) string {
 // worker is the parent's handle on one child process.
 type worker struct {
 	cmd      *exec.Cmd
-	stdin    io.WriteCloser
+	stdin    *os.File
 	msgs     chan *message // closed after the process has exited
 	killed   chan struct{}
 	killOnce sync.Once
@@ -529,7 +545,13 @@ func (w *worker) readLoop(r io.Reader, maxFrame int) {
 	}
 }
 
-func (w *worker) send(m *message) error { return writeFrame(w.stdin, m) }
+// send writes one message; a worker that does not take it within the deadline is broken.
+func (w *worker) send(m *message, deadline time.Time) error {
+	if err := w.stdin.SetWriteDeadline(deadline); err != nil {
+		return fmt.Errorf("sending to script worker: %w", err)
+	}
+	return writeFrame(w.stdin, m)
+}
 
 func (w *worker) kill() {
 	w.killOnce.Do(func() {

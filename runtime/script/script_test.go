@@ -17,8 +17,17 @@ import (
 // TestMain lets the test binary serve as the sandbox worker (the pool starts it with
 // TESSERA_SANDBOX_WORKER=1), exactly as the tessera binary does with its worker subcommand.
 func TestMain(m *testing.M) {
-	if os.Getenv("TESSERA_SANDBOX_WORKER") == "1" {
+	switch os.Getenv("TESSERA_SANDBOX_WORKER") {
+	case "1":
 		os.Exit(script.WorkerMain(os.Args[1:]))
+	case "stuck": // a broken worker: says ready, then never reads
+		ready := `{"t":"ready"}`
+		os.Stdout.Write(append([]byte{0, 0, 0, byte(len(ready))}, ready...))
+		time.Sleep(time.Hour)
+		os.Exit(0)
+	case "silent": // a broken worker: never says ready
+		time.Sleep(time.Hour)
+		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }
@@ -513,10 +522,24 @@ func TestDefaultExecutable(t *testing.T) {
 	}
 }
 
-func TestWorkerStartFailure(t *testing.T) {
-	_, err := script.NewPool(script.Options{Exe: "/nonexistent/tessera", Args: []string{}})
-	if err == nil {
+func TestBrokenWorkers(t *testing.T) {
+	exe, _ := os.Executable()
+	if _, err := script.NewPool(script.Options{Exe: "/nonexistent/tessera", Args: []string{}}); err == nil {
 		t.Fatal("NewPool with a missing executable succeeded")
+	}
+	start := time.Now()
+	_, err := script.NewPool(script.Options{Exe: exe, Env: []string{"TESSERA_SANDBOX_WORKER=silent"}, StartTimeout: 300 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "not ready") || time.Since(start) > 2*time.Second {
+		t.Fatalf("silent worker: %v after %s", err, time.Since(start))
+	}
+
+	// A worker that stops reading cannot block a caller past the deadline, even with an input
+	// larger than the pipe buffer.
+	p := newPool(t, func(o *script.Options) { o.Env = []string{"TESSERA_SANDBOX_WORKER=stuck"}; o.Size = 1 })
+	start = time.Now()
+	_, err = p.Run(context.Background(), "return 1", strings.Repeat("x", 512<<10), nil)
+	if se := scriptErr(t, err); se.Kind != script.KindTimeout || time.Since(start) > testTimeout+250*time.Millisecond {
+		t.Fatalf("stuck worker: %v after %s", err, time.Since(start))
 	}
 }
 
