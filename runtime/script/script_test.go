@@ -227,6 +227,36 @@ func TestBombs(t *testing.T) {
 	}
 }
 
+// TestBombDoesNotBlockOthers: while one worker is busy with a hostile script, the other keeps
+// answering normal calls.
+func TestBombDoesNotBlockOthers(t *testing.T) {
+	p := newPool(t, nil)
+	bombDone := make(chan error, 1)
+	go func() {
+		_, err := p.Run(context.Background(), "for(;;){}", nil, nil)
+		bombDone <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // let the bomb take a worker
+	start := time.Now()
+	for i := 0; i < 10; i++ {
+		res := mustRun(t, p, "return input + 1", i, nil)
+		if string(res.Output) != fmt.Sprint(i+1) {
+			t.Fatalf("output %s", res.Output)
+		}
+	}
+	if elapsed := time.Since(start); elapsed > testTimeout/2 {
+		t.Fatalf("normal calls took %s while a bomb ran", elapsed)
+	}
+	select {
+	case err := <-bombDone:
+		t.Fatalf("bomb finished early: %v", err)
+	default:
+	}
+	if se := scriptErr(t, <-bombDone); se.Kind != script.KindTimeout {
+		t.Fatalf("bomb: %v", se)
+	}
+}
+
 // TestMemoryLimit uses a small limit: a growing heap kills only its own call, normal
 // allocations below the limit work.
 func TestMemoryLimit(t *testing.T) {
