@@ -77,6 +77,7 @@ type kindParams struct {
 	ToStage         string             `json:"to_stage,omitempty"`         // penetration: B
 	Hours           float64            `json:"hours,omitempty"`            // penetration: within this many hours (default 72)
 	IncludeOpen     bool               `json:"include_open,omitempty"`     // dwell: count current stays up to now
+	Stuck           int                `json:"stuck,omitempty"`            // dwell: list the N longest current stays per cell (0-10)
 	Amount          string             `json:"amount,omitempty"`           // forecast: amount field (default: first money field)
 	Probability     map[string]float64 `json:"probability,omitempty"`      // forecast: overrides stages.probability
 	IncludeTerminal bool               `json:"include_terminal,omitempty"` // forecast: include terminal stages

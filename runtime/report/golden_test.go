@@ -40,6 +40,7 @@ func TestGoldenSQL(t *testing.T) {
 		{"funnel", `{"slug":"r","entity":"lead","kind":"funnel","dimensions":[{"field":"channel"},{"field":"team_id"}]}`, access.All(), report.Params{}},
 		{"funnel_rep_scope", `{"slug":"r","entity":"lead","kind":"funnel"}`, rep, report.Params{}},
 		{"dwell", `{"slug":"r","entity":"lead","kind":"dwell","dimensions":[{"field":"office"}],"params":{"include_open":true}}`, access.All(), report.Params{}},
+		{"dwell_stuck", `{"slug":"r","entity":"lead","kind":"dwell","dimensions":[{"field":"owner_id"}],"params":{"stuck":3}}`, rep, report.Params{}},
 		{"stagnation", `{"slug":"r","entity":"lead","kind":"stagnation","params":{"stage":"proposal","days":7}}`, rep, report.Params{}},
 		{"penetration", `{"slug":"r","entity":"lead","kind":"penetration","dimensions":[{"field":"channel"}],"params":{"from_stage":"new","to_stage":"contacted","hours":72}}`, access.All(), report.Params{}},
 		{"forecast", `{"slug":"r","entity":"lead","kind":"forecast","dimensions":[{"field":"owner_id"}]}`, access.All(), report.Params{}},

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -179,6 +181,22 @@ func TestStagnationAndNames(t *testing.T) {
 	res = run(`{"slug":"r","entity":"lead","kind":"stagnation","params":{"days":7,"stage":"proposal"}}`)
 	if len(res.Rows) != 1 || res.Rows[0][1] != "A2" || res.Rows[0][5] != 7.5 {
 		t.Errorf("stagnation in proposal: %v", res.Rows)
+	}
+	// Dwell heatmap with the longest current stay per cell (open stays only, terminal stages excluded).
+	res = run(`{"slug":"r","entity":"lead","kind":"dwell","dimensions":[{"field":"office"}],"params":{"stuck":2}}`)
+	var cells []string
+	for _, r := range res.Rows {
+		var titles []string
+		if list, ok := r[len(r)-1].([]any); ok {
+			for _, it := range list {
+				m := it.(map[string]any)
+				titles = append(titles, fmt.Sprintf("%s:%v", m["title"], m["hours"]))
+			}
+		}
+		cells = append(cells, fmt.Sprintf("%s/%s=%s", r[0], r[1], strings.Join(titles, ",")))
+	}
+	if got := strings.Join(cells, " "); got != "上海/new=A3:198 上海/contacted=B1:187 北京/new= 北京/contacted= 北京/proposal=A2:179" {
+		t.Errorf("stuck cells %s", got)
 	}
 	res = run(`{"slug":"r","entity":"lead","kind":"pivot","dimensions":[{"field":"owner_id"},{"field":"team_id"}],"measures":[{"agg":"count"}],"sort":["owner_id_name"]}`)
 	want := [][]any{{f.Alice.String(), "Alice", f.TeamA.String(), "华东", int64(4)}, {f.Bob.String(), "Bob", f.TeamB.String(), "华南", int64(2)}}

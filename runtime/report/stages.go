@@ -190,11 +190,19 @@ func (b *builder) dwell() *Query {
 	if s == nil || len(b.errs) > 0 {
 		return nil
 	}
-	base := b.baseCTE(dims, where, "r.created_at AS _created", s.expr+" AS _cur")
+	if b.kp.Stuck < 0 || b.kp.Stuck > 10 {
+		b.errs.Add("params.stuck", "out_of_range", "stuck must be from 0 to 10")
+		return nil
+	}
+	extra := []string{"r.created_at AS _created", s.expr + " AS _cur"}
+	if b.kp.Stuck > 0 {
+		extra = append(extra, b.titleExpr()+" AS _title")
+	}
+	base := b.baseCTE(dims, where, extra...)
 	ev := fmt.Sprintf("ev AS (\nSELECT e.record_id, e.at, e.changes->%s->>0 AS old, e.changes->%s->>1 AS new,\n  lead(e.at) OVER w AS next_at, row_number() OVER w AS n\nFROM record_events e\nWHERE %s\nWINDOW w AS (PARTITION BY e.record_id ORDER BY e.at, e.id)\n)",
 		s.evKey, s.evKey, b.stageEvents(s))
 	stays := "s AS (\nSELECT record_id, new AS stage, at AS entered, next_at AS left_at FROM ev\nUNION ALL\nSELECT record_id, old, NULL, at FROM ev WHERE n = 1"
-	if b.kp.IncludeOpen {
+	if b.kp.IncludeOpen || b.kp.Stuck > 0 {
 		stays += "\nUNION ALL\nSELECT _id, _cur, NULL, NULL FROM b WHERE NOT EXISTS (SELECT 1 FROM ev WHERE ev.record_id = b._id)"
 	}
 	stays += "\n)"
@@ -214,10 +222,27 @@ func (b *builder) dwell() *Query {
 	if len(dcols) > 0 {
 		order = ordinals(1, len(dcols)) + ", " + order
 	}
-	sql := "WITH " + base + ",\n" + ev + ",\n" + stays + "\nSELECT " + strings.Join(sel, ", ") +
+	rest := []string{"stage", "stays", "avg_hours", "median_hours", "max_hours"}
+	stuck := ""
+	if b.kp.Stuck > 0 {
+		// The longest current stays per cell (the heatmap's "top stuck customers").
+		var part, match []string
+		for i := range dims {
+			part = append(part, fmt.Sprintf("b.d%d", i))
+			match = append(match, fmt.Sprintf("k.d%d IS NOT DISTINCT FROM b.d%d", i, i))
+		}
+		kdims, _, _ := dimSelect(dims, "b")
+		stuck = ",\nk AS (\nSELECT " + strings.Join(append(kdims, "s.stage", "b._id", "b._title", "h.v",
+			"row_number() OVER (PARTITION BY "+strings.Join(append(part, "s.stage"), ", ")+" ORDER BY h.v DESC, b._id) AS rn"), ", ") +
+			"\nFROM s JOIN b ON b._id = s.record_id\nCROSS JOIN LATERAL (SELECT " + hours + " AS v) h\nWHERE s.left_at IS NULL AND s.stage = ANY(" + sa + ") AND NOT s.stage = ANY(" + b.arg(append([]string{}, s.terminal...)) + "::text[])\n)"
+		sel = append(sel, "(SELECT jsonb_agg(jsonb_build_object('id', k._id, 'title', k._title, 'hours', round(k.v::numeric, 1)) ORDER BY k.rn) FROM k WHERE k.rn <= "+
+			b.arg(b.kp.Stuck)+" AND k.stage = s.stage"+strings.Join(append([]string{""}, match...), " AND ")+") AS stuck")
+		rest = append(rest, "stuck")
+	}
+	sql := "WITH " + base + ",\n" + ev + ",\n" + stays + stuck + "\nSELECT " + strings.Join(sel, ", ") +
 		"\nFROM s JOIN b ON b._id = s.record_id\nCROSS JOIN LATERAL (SELECT " + hours + " AS v) h\nWHERE s.stage = ANY(" + sa + ") AND " + cond +
 		"\nGROUP BY " + group
-	sql = wrapNames(sql, dims, []string{"stage", "stays", "avg_hours", "median_hours", "max_hours"}, true)
+	sql = wrapNames(sql, dims, rest, true)
 	cols := append(append([]Column{}, dcols...),
 		Column{Key: "stage", Label: b.fieldLabel(s.field), Type: "text"},
 		Column{Key: "stays", Label: b.label(nil, "Stays", "停留次数"), Type: "number"},
@@ -225,6 +250,10 @@ func (b *builder) dwell() *Query {
 		Column{Key: "median_hours", Label: b.label(nil, "Median hours", "停留小时中位数"), Type: "number"},
 		Column{Key: "max_hours", Label: b.label(nil, "Max hours", "最长停留小时"), Type: "number"})
 	kinds := append(append([]valKind{}, dkinds...), vText, vInt, vNum, vNum, vNum)
+	if b.kp.Stuck > 0 {
+		cols = append(cols, Column{Key: "stuck", Label: b.label(nil, "Longest current stays", "停留最久的记录"), Type: "json"})
+		kinds = append(kinds, vText)
+	}
 	if o := b.orderBy(cols, 0); o != "" {
 		sql += o
 	} else {
