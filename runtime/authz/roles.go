@@ -467,3 +467,39 @@ func pgxConnect(ctx context.Context, pool *pgxpool.Pool) (*pgx.Conn, error) {
 	}
 	return conn, nil
 }
+
+// DeleteRole removes a custom role of an app and every assignment of it, in one transaction
+// with its audit row. Built-in roles are spec.Errors; an unknown app or role is IsNotFound.
+func (a *Authorizer) DeleteRole(ctx context.Context, actor uuid.UUID, appSlug, name string) error {
+	if IsBuiltinRole(name) || name == RoleAdmin {
+		return spec.Errors{{Field: "name", Code: "reserved", Message: fmt.Sprintf("%q is a built-in role and cannot be deleted / 内置角色不可删除", name)}}
+	}
+	id, err := a.AppID(ctx, appSlug)
+	if err != nil {
+		return err
+	}
+	dom := id.String()
+	return a.Tx(ctx, func(tx *gorm.DB) error {
+		rows, err := loadRules(tx, dom)
+		if err != nil {
+			return err
+		}
+		var before *RoleDef
+		for _, r := range rolesFromRules(rows, dom, appSlug) {
+			if r.Name == name && !r.Builtin {
+				before = &r
+			}
+		}
+		if before == nil {
+			return fmt.Errorf("role %s/%s: %w", appSlug, name, errUnknown)
+		}
+		if err := tx.Exec(`DELETE FROM casbin_rule WHERE ptype IN ('p','p2','p3') AND v0 = ? AND v1 = ?`, name, dom).Error; err != nil {
+			return fmt.Errorf("authz: deleting role %s: %w", name, err)
+		}
+		res := tx.Exec(`DELETE FROM casbin_rule WHERE ptype = 'g' AND v1 = ? AND v2 = ?`, name, dom)
+		if res.Error != nil {
+			return fmt.Errorf("authz: unassigning role %s: %w", name, res.Error)
+		}
+		return Audit(tx, actor, "role.delete", "role:"+appSlug+"/"+name, before, map[string]any{"unassigned": res.RowsAffected})
+	})
+}

@@ -36,6 +36,7 @@ func (s *Server) mountAdmin() error {
 	s.route("GET", "/api/v1/admin/roles", "admin", "List roles (?app=<slug>), built-ins first.", s.adminListRoles)
 	s.route("POST", "/api/v1/admin/roles", "admin", "Create a role {app, name, permissions:[{resource, actions, scope}], fields:{entity:{hidden, readonly}}}; 409 when it exists.", s.adminPutRole(true))
 	s.route("PUT", "/api/v1/admin/roles", "admin", "Create or replace a role (same body as POST).", s.adminPutRole(false))
+	s.route("DELETE", "/api/v1/admin/roles/:app/:name", "admin", "Delete a custom role and every assignment of it.", s.adminDeleteRole)
 	s.route("GET", "/api/v1/admin/audit", "admin", "The audit log, newest first (?limit, cursor, action, actor, target).", s.adminAudit)
 	return nil
 }
@@ -43,16 +44,16 @@ func (s *Server) mountAdmin() error {
 // ---- users ----
 
 type userView struct {
-	ID        uuid.UUID        `json:"id"`
-	Email     string           `json:"email"`
-	Name      string           `json:"name"`
-	TeamID    *uuid.UUID       `json:"team_id"`
-	IsAdmin   bool             `json:"is_admin"`
-	Disabled  bool             `json:"disabled"`
-	Locale    string           `json:"locale"`
-	CreatedAt time.Time        `json:"created_at"`
-	UpdatedAt time.Time        `json:"updated_at"`
-	Roles     []authz.UserRole `json:"roles,omitempty"`
+	ID        uuid.UUID         `json:"id"`
+	Email     string            `json:"email"`
+	Name      string            `json:"name"`
+	TeamID    *uuid.UUID        `json:"team_id"`
+	IsAdmin   bool              `json:"is_admin"`
+	Disabled  bool              `json:"disabled"`
+	Locale    string            `json:"locale"`
+	CreatedAt time.Time         `json:"created_at"`
+	UpdatedAt time.Time         `json:"updated_at"`
+	Roles     *[]authz.UserRole `json:"roles,omitempty"` // GET /admin/users/:id only
 }
 
 const userCols = `id, email, name, team_id, is_admin, disabled, locale, created_at, updated_at`
@@ -161,12 +162,11 @@ func (s *Server) adminGetUser(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("loading user: %w", err)
 	}
-	if u.Roles, err = pol.UserRoles(c.UserContext(), id); err != nil {
+	roles, err := pol.UserRoles(c.UserContext(), id)
+	if err != nil {
 		return err
 	}
-	if u.Roles == nil {
-		u.Roles = []authz.UserRole{}
-	}
+	u.Roles = &roles
 	return c.JSON(u)
 }
 
@@ -728,6 +728,28 @@ func (s *Server) adminPutRole(createOnly bool) fiber.Handler {
 		}
 		return c.Status(status).JSON(out)
 	}
+}
+
+func (s *Server) adminDeleteRole(c *fiber.Ctx) error {
+	p, err := auth.RequireAdmin(c)
+	if err != nil {
+		return err
+	}
+	pol, err := s.policies()
+	if err != nil {
+		return err
+	}
+	err = pol.DeleteRole(c.UserContext(), p.UserID, c.Params("app"), c.Params("name"))
+	var fe spec.Errors
+	switch {
+	case errors.As(err, &fe):
+		return problem.Validation(fe)
+	case authz.IsNotFound(err):
+		return problem.NotFound("role not found / 角色不存在")
+	case err != nil:
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
 }
 
 // ---- audit ----

@@ -3,11 +3,16 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/tessera/tessera/runtime/db"
+	"github.com/tessera/tessera/server/api"
 	"github.com/tessera/tessera/server/apitest"
 )
 
@@ -261,6 +266,25 @@ func TestAdminRolesAPI(t *testing.T) {
 		{name: "builder role", method: "PUT", path: roles, body: map[string]any{"roles": []any{map[string]string{"app": "crm", "role": "builder"}}}, token: e.AdminToken, want: 200},
 		{name: "revoke all", method: "PUT", path: roles, body: map[string]any{"roles": []any{}}, token: e.AdminToken, want: 200},
 		{name: "app hidden after revoke", method: "GET", path: "/api/v1/apps/crm", token: repTok, want: 404},
+		{name: "assign again", method: "PUT", path: roles, body: map[string]any{"roles": []any{map[string]string{"app": "crm", "role": "viewer"}}}, token: e.AdminToken, want: 200},
+		{name: "delete non-admin", method: "DELETE", path: "/api/v1/admin/roles/crm/viewer", token: repTok, want: 403},
+		{name: "delete built-in", method: "DELETE", path: "/api/v1/admin/roles/crm/member", token: e.AdminToken, want: 422, field: "name"},
+		{name: "delete unknown role", method: "DELETE", path: "/api/v1/admin/roles/crm/ghost", token: e.AdminToken, want: 404},
+		{name: "delete unknown app", method: "DELETE", path: "/api/v1/admin/roles/nope/viewer", token: e.AdminToken, want: 404},
+		{name: "delete", method: "DELETE", path: "/api/v1/admin/roles/crm/viewer", token: e.AdminToken, want: 204},
+		{name: "deleted role unassigned", method: "GET", path: "/api/v1/admin/users/" + repID.String(), token: e.AdminToken, want: 200,
+			check: func(t *testing.T, r *apitest.Resp) {
+				if fmt.Sprint(r.JSON()["roles"]) != "[]" {
+					t.Fatalf("user %s", r.Body)
+				}
+			}},
+		{name: "audit has the delete", method: "GET", path: "/api/v1/admin/audit?action=role.delete", token: e.AdminToken, want: 200,
+			check: func(t *testing.T, r *apitest.Resp) {
+				items := r.JSON()["items"].([]any)
+				if len(items) != 1 || fmt.Sprint(items[0].(map[string]any)["after"]) != "map[unassigned:1]" {
+					t.Fatalf("audit %s", r.Body)
+				}
+			}},
 	})
 }
 
@@ -318,4 +342,42 @@ func TestAdminAuditAPI(t *testing.T) {
 	if seen != 4 {
 		t.Fatalf("paged through %d entries, want 4", seen)
 	}
+}
+
+// TestRoleChangesReachAnotherServer runs a second API server on the same database (a replica)
+// and checks that a role granted and revoked through the first is honoured by the second
+// within 2 s.
+func TestRoleChangesReachAnotherServer(t *testing.T) {
+	e := apitest.New(t)
+	e.Must(201, "POST", "/api/v1/apps", map[string]string{"slug": "crm", "name": "CRM"}, e.AdminToken)
+	userID, tok := e.CreateUser("rep@example.com", "Rep", nil)
+	d2, err := db.Open(context.Background(), e.DB.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d2.Close)
+	srv2, err := api.New(e.Cfg, d2, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv2.Shutdown(0) })
+	replica := &apitest.Env{T: t, Srv: srv2, DB: d2, Cfg: e.Cfg, AdminToken: e.AdminToken, AdminID: e.AdminID}
+	roles := "/api/v1/admin/users/" + userID.String() + "/roles"
+	waitStatus := func(want int) time.Duration {
+		t.Helper()
+		start := time.Now()
+		for time.Since(start) < 2*time.Second {
+			if replica.Do("GET", "/api/v1/apps/crm", nil, tok).Status == want {
+				return time.Since(start)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatalf("replica did not answer %d within 2s", want)
+		return 0
+	}
+	replica.Must(404, "GET", "/api/v1/apps/crm", nil, tok)
+	e.Must(200, "PUT", roles, map[string]any{"roles": []any{map[string]string{"app": "crm", "role": "member"}}}, e.AdminToken)
+	t.Logf("grant reached the replica after %v", waitStatus(200))
+	e.Must(200, "PUT", roles, map[string]any{"roles": []any{}}, e.AdminToken)
+	t.Logf("revoke reached the replica after %v", waitStatus(404))
 }
