@@ -571,7 +571,7 @@ func TestHooksInTransaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(got) != "[created::web-lead stage:new:web-lead form.submitted::web-lead]" {
+	if fmt.Sprint(got) != "[created::web-lead form.submitted::web-lead]" {
 		t.Fatalf("hooks %v", got)
 	}
 	got = nil

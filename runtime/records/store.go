@@ -99,6 +99,11 @@ type WriteOptions struct {
 	Form   string // form slug when the write is a form submission
 	// Tx joins the caller's transaction (a savepoint is used); nil opens one.
 	Tx pgx.Tx
+	// Entity and EntityVersion, when Entity is set, are the published entity definition to
+	// write with (callers that loaded it already save the look-up); otherwise the current
+	// published version is loaded.
+	Entity        *spec.Entity
+	EntityVersion int
 }
 
 // ListQuery selects records.
@@ -144,6 +149,14 @@ func (s *Store) entity(ctx context.Context, app *defs.App, slug string) (*spec.E
 		return nil, 0, err
 	}
 	return ent, ver, nil
+}
+
+// entityFor returns the entity a write uses: the pinned one of w, or the published one.
+func (s *Store) entityFor(ctx context.Context, app *defs.App, slug string, w WriteOptions) (*spec.Entity, int, error) {
+	if w.Entity != nil && w.Entity.Slug == slug && app != nil {
+		return w.Entity, w.EntityVersion, nil
+	}
+	return s.entity(ctx, app, slug)
 }
 
 // grantOf returns the grant of a write, defaulting to all for system work.
@@ -247,7 +260,7 @@ func checkReadOnly(values map[string]any, g access.Grant) error {
 // Create validates and inserts a record (or merges into a duplicate when the entity's dedupe
 // says so, answering the existing record with Merged set).
 func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values map[string]any, w WriteOptions) (*Record, error) {
-	ent, ver, err := s.entity(ctx, app, entity)
+	ent, ver, err := s.entityFor(ctx, app, entity, w)
 	if err != nil {
 		return nil, err
 	}
@@ -287,9 +300,11 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 		return nil, err
 	}
 	// Dedupe: lock the key values, then look for a live match.
-	if dup, keys, err := s.findDuplicate(ctx, tx, app, ent, data); err != nil {
+	dup, keys, checked, err := s.findDuplicate(ctx, tx, app, ent, data)
+	if err != nil {
 		return nil, err
-	} else if dup != nil {
+	}
+	if dup != nil {
 		if ent.Dedupe.OnDuplicate == "reject" {
 			return nil, &DuplicateError{ExistingID: dup.ID, Keys: keys}
 		}
@@ -306,11 +321,15 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 		return nil, err
 	}
 	computeFormulas(ent, prog, data, map[string]any{}, now)
-	if err := s.checkUnique(ctx, tx, app, ent, data, uuid.Nil); err != nil {
+	if err := s.checkUnique(ctx, tx, app, ent, data, uuid.Nil, checked); err != nil {
 		return nil, err
 	}
 	stage := stageOf(ent, data)
-	if stage != "" && ent.Stages != nil && len(ent.Stages.Order) > 0 && stage != ent.Stages.Order[0] {
+	initial := ""
+	if ent.Stages != nil && len(ent.Stages.Order) > 0 {
+		initial = ent.Stages.Order[0]
+	}
+	if stage != "" && stage != initial {
 		if err := checkGates(ent, prog, "", stage, gateRecord(data, nil), map[string]any{}, now); err != nil {
 			return nil, err
 		}
@@ -324,28 +343,44 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 	if err != nil {
 		return nil, fmt.Errorf("encoding record: %w", err)
 	}
-	rec, err := scanRecord(tx.QueryRow(ctx, `INSERT INTO records (app_id, entity, data, owner_id, team_id)
-		VALUES ($1, $2, $3, $4, $5) RETURNING `+recordCols, app.ID, entity, raw, owner, w.Actor.TeamID), entity)
-	if err != nil {
-		return nil, s.writeError(ent, app, "inserting record", err)
-	}
+	// The row and its events go in one round trip.
+	id := uuid.New()
 	changes := map[string]any{}
-	for k, v := range rec.Data {
+	for k, v := range data {
 		changes[k] = []any{nil, v}
 	}
-	if err := s.event(ctx, tx, app, entity, rec.ID, w, events.Created, changes, now); err != nil {
+	evs := []eventRow{{events.Created, changes}}
+	if stage != "" {
+		evs = append(evs, eventRow{events.Stage, map[string]any{ent.Stages.Field: []any{nil, stage}}})
+	}
+	evSQL, evArgs, err := eventsInsert(app, entity, id, w, now, evs)
+	if err != nil {
 		return nil, err
 	}
-	if stage != "" {
-		if err := s.event(ctx, tx, app, entity, rec.ID, w, events.Stage, map[string]any{ent.Stages.Field: []any{nil, stage}}, now); err != nil {
-			return nil, err
-		}
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO records (id, app_id, entity, data, owner_id, team_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+recordCols,
+		id, app.ID, entity, raw, owner, w.Actor.TeamID)
+	b.Queue(evSQL, evArgs...)
+	br := tx.SendBatch(ctx, b)
+	rec, err := scanRecord(br.QueryRow(), entity)
+	if err != nil {
+		br.Close()
+		return nil, s.writeError(ent, app, "inserting record", err)
+	}
+	if _, err := br.Exec(); err != nil {
+		br.Close()
+		return nil, fmt.Errorf("writing record events: %w", err)
+	}
+	if err := br.Close(); err != nil {
+		return nil, fmt.Errorf("inserting record: %w", err)
 	}
 	c := s.change(events.Created, app, entity, rec, nil, w, now)
 	if err := s.fire(ctx, tx, c); err != nil {
 		return nil, err
 	}
-	if stage != "" {
+	if stage != "" && stage != initial {
+		// entering the initial stage on create is not a stage change for triggers (the stage
+		// event row above still records it for dwell analytics)
 		sc := c
 		sc.Kind, sc.ToStage = events.Stage, stage
 		if err := s.fire(ctx, tx, sc); err != nil {
@@ -429,7 +464,7 @@ func gateRecord(data map[string]any, rec *Record) map[string]any {
 
 // Update applies a partial change. expectedVersion, when set, must equal the stored version.
 func (s *Store) Update(ctx context.Context, app *defs.App, entity string, id uuid.UUID, patch map[string]any, expectedVersion *int, w WriteOptions) (*Record, error) {
-	ent, ver, err := s.entity(ctx, app, entity)
+	ent, ver, err := s.entityFor(ctx, app, entity, w)
 	if err != nil {
 		return nil, err
 	}
@@ -508,7 +543,7 @@ func (s *Store) apply(ctx context.Context, tx pgx.Tx, app *defs.App, ent *spec.E
 		}
 		return cur, nil
 	}
-	if err := s.checkUnique(ctx, tx, app, ent, data, cur.ID); err != nil {
+	if err := s.checkUnique(ctx, tx, app, ent, data, cur.ID, nil); err != nil {
 		return nil, err
 	}
 	from, to := stageOf(ent, old), stageOf(ent, data)
@@ -723,6 +758,32 @@ func (s *Store) History(ctx context.Context, app *defs.App, entity string, id uu
 	return out, rows.Err()
 }
 
+// eventRow is one record_events row to write.
+type eventRow struct {
+	kind    string
+	changes map[string]any
+}
+
+// eventsInsert builds one INSERT for several events of a record.
+func eventsInsert(app *defs.App, entity string, id uuid.UUID, w WriteOptions, now time.Time, evs []eventRow) (string, []any, error) {
+	var actor *uuid.UUID
+	if w.Actor.UserID != uuid.Nil {
+		a := w.Actor.UserID
+		actor = &a
+	}
+	args := []any{id, app.ID, entity, now, actor}
+	var vals []string
+	for _, e := range evs {
+		raw, err := json.Marshal(e.changes)
+		if err != nil {
+			return "", nil, fmt.Errorf("encoding changes: %w", err)
+		}
+		args = append(args, e.kind, raw)
+		vals = append(vals, fmt.Sprintf("($1, $2, $3, $4, $5, $%d, $%d)", len(args)-1, len(args)))
+	}
+	return `INSERT INTO record_events (record_id, app_id, entity, at, actor, kind, changes) VALUES ` + strings.Join(vals, ", "), args, nil
+}
+
 func (s *Store) event(ctx context.Context, tx pgx.Tx, app *defs.App, entity string, id uuid.UUID, w WriteOptions, kind string, changes map[string]any, now time.Time) error {
 	var actor *uuid.UUID
 	if w.Actor.UserID != uuid.Nil {
@@ -781,22 +842,31 @@ func (s *Store) writeError(ent *spec.Entity, app *defs.App, step string, err err
 	return fmt.Errorf("%s: %w", step, err)
 }
 
-// checkUnique reports unique fields whose value another live record already has.
-func (s *Store) checkUnique(ctx context.Context, tx pgx.Tx, app *defs.App, ent *spec.Entity, data map[string]any, self uuid.UUID) error {
-	var errs spec.Errors
+// checkUnique reports unique fields whose value another live record already has (one round
+// trip for all fields). skip names fields already proven unique in this transaction.
+func (s *Store) checkUnique(ctx context.Context, tx pgx.Tx, app *defs.App, ent *spec.Entity, data map[string]any, self uuid.UUID, skip map[string]bool) error {
+	args := []any{self}
+	var exists []string
+	var fields []*spec.Field
 	for i := range ent.Fields {
 		f := &ent.Fields[i]
 		v, ok := data[f.Key]
-		if !f.Unique || !ok || isEmpty(v) {
+		if !f.Unique || !ok || isEmpty(v) || skip[f.Key] {
 			continue
 		}
-		args := []any{self}
-		cond := liveSQL(app, ent, &args) + " AND id <> $1 AND " + matchSQL(f, v, &args)
-		var found bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM records WHERE `+cond+`)`, args...).Scan(&found); err != nil {
-			return fmt.Errorf("checking unique %s: %w", f.Key, err)
-		}
-		if found {
+		exists = append(exists, "EXISTS (SELECT 1 FROM records WHERE "+liveSQL(app, ent, &args)+" AND id <> $1 AND "+matchSQL(f, v, &args)+")")
+		fields = append(fields, f)
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	var found []bool
+	if err := tx.QueryRow(ctx, "SELECT ARRAY["+strings.Join(exists, ", ")+"]", args...).Scan(&found); err != nil {
+		return fmt.Errorf("checking unique fields: %w", err)
+	}
+	var errs spec.Errors
+	for i, f := range fields {
+		if i < len(found) && found[i] {
 			errs.Add(f.Key, "unique", "%s must be unique: another record has this value (该值已存在)", fieldLabel(f))
 		}
 	}
@@ -840,49 +910,79 @@ func matchSQL(f *spec.Field, v any, args *[]any) string {
 }
 
 // findDuplicate looks for a live record matching one of the entity's dedupe keys, holding a
-// transaction advisory lock per key value so concurrent writers of the same key serialise.
-func (s *Store) findDuplicate(ctx context.Context, tx pgx.Tx, app *defs.App, ent *spec.Entity, data map[string]any) (*Record, []string, error) {
+// transaction advisory lock per key value so concurrent writers of the same key serialise
+// (locks are taken in the order of the keys, then the look-ups run, all in one round trip).
+// checked lists the fields of single-field keys that were looked up without a match: their
+// values are unique among live records, so the unique check can skip them.
+func (s *Store) findDuplicate(ctx context.Context, tx pgx.Tx, app *defs.App, ent *spec.Entity, data map[string]any) (dup *Record, key []string, checked map[string]bool, err error) {
 	if ent.Dedupe == nil {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
-	for _, key := range ent.Dedupe.Keys {
-		if len(key) == 0 {
+	b := &pgx.Batch{}
+	var keys [][]string
+	var lookups []string
+	var lookupArgs [][]any
+	for _, k := range ent.Dedupe.Keys {
+		if len(k) == 0 {
 			continue
 		}
 		match := map[string]any{}
 		complete := true
-		for _, k := range key {
-			v, ok := data[k]
-			if !ok || isEmpty(v) {
+		for _, f := range k {
+			v, ok := data[f]
+			if !ok || isEmpty(v) || ent.Field(f) == nil {
 				complete = false
 				break
 			}
-			match[k] = v
+			match[f] = v
 		}
 		if !complete {
 			continue
 		}
 		raw, _ := json.Marshal(match)
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, app.ID.String()+"|"+ent.Slug+"|"+string(raw)); err != nil {
-			return nil, nil, fmt.Errorf("locking dedupe key: %w", err)
-		}
+		b.Queue(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, app.ID.String()+"|"+ent.Slug+"|"+string(raw))
 		var args []any
 		cond := liveSQL(app, ent, &args)
-		for _, k := range key {
-			if f := ent.Field(k); f != nil {
-				cond += " AND " + matchSQL(f, match[k], &args)
-			}
+		for _, f := range k {
+			cond += " AND " + matchSQL(ent.Field(f), match[f], &args)
 		}
-		rec, err := scanRecord(tx.QueryRow(ctx, `SELECT `+recordCols+` FROM records WHERE `+cond+` ORDER BY created_at, id LIMIT 1 FOR UPDATE`, args...), ent.Slug)
+		keys = append(keys, k)
+		lookups = append(lookups, `SELECT `+recordCols+` FROM records WHERE `+cond+` ORDER BY created_at, id LIMIT 1 FOR UPDATE`)
+		lookupArgs = append(lookupArgs, args)
+	}
+	if len(keys) == 0 {
+		return nil, nil, nil, nil
+	}
+	for i := range lookups {
+		b.Queue(lookups[i], lookupArgs[i]...)
+	}
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	for range keys {
+		if _, err := br.Exec(); err != nil {
+			return nil, nil, nil, fmt.Errorf("locking dedupe key: %w", err)
+		}
+	}
+	checked = map[string]bool{}
+	for i, k := range keys {
+		rec, err := scanRecord(br.QueryRow(), ent.Slug)
 		if errors.Is(err, pgx.ErrNoRows) {
+			if len(k) == 1 {
+				checked[k[0]] = true
+			}
 			continue
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("looking for duplicates: %w", err)
+			return nil, nil, nil, fmt.Errorf("looking for duplicates: %w", err)
 		}
-		return rec, key, nil
+		if dup == nil {
+			dup, key = rec, keys[i]
+		}
 	}
-	return nil, nil, nil
+	if dup != nil {
+		checked = nil
+	}
+	return dup, key, checked, nil
 }
 
 // autonumbers assigns the next counter value to every autonumber field (race-free: the

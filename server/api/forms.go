@@ -16,6 +16,7 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/runtime/access"
@@ -198,12 +199,16 @@ func (s *Server) submitForm(c *fiber.Ctx) error {
 // saveSubmission validates a submission against the form and writes the record (its events and
 // the form.submitted change commit with it).
 func (s *Server) saveSubmission(ctx context.Context, app *defs.App, form *spec.Form, in map[string]any, w records.WriteOptions) (*records.Record, error) {
-	ent, _, err := s.Defs.Entity(ctx, app.ID, form.Entity)
-	if errors.Is(err, defs.ErrNotFound) {
-		return nil, problem.NotFound("the form's entity is not published (表单对应的实体未发布)")
-	}
-	if err != nil {
-		return nil, err
+	ent := w.Entity
+	if ent == nil || ent.Slug != form.Entity {
+		e, ver, err := s.Defs.Entity(ctx, app.ID, form.Entity)
+		if errors.Is(err, defs.ErrNotFound) {
+			return nil, problem.NotFound("the form's entity is not published (表单对应的实体未发布)")
+		}
+		if err != nil {
+			return nil, err
+		}
+		ent, w.Entity, w.EntityVersion = e, e, ver
 	}
 	values, err := formValues(form, ent, in)
 	if err != nil {
@@ -217,33 +222,66 @@ func (s *Server) saveSubmission(ctx context.Context, app *defs.App, form *spec.F
 	return rec, nil
 }
 
-func (s *Server) loadPublicForm(c *fiber.Ctx) (*defs.App, *spec.Form, *spec.Entity, error) {
+// publicForm is a published public form with its app and entity.
+type publicForm struct {
+	app        *defs.App
+	form       *spec.Form
+	ent        *spec.Entity
+	entVersion int
+}
+
+// loadPublicForm resolves the public id to the app, the published form and its published
+// entity in one query (the definition bodies come from the loader's version cache).
+func (s *Server) loadPublicForm(c *fiber.Ctx) (*publicForm, error) {
 	ctx := c.UserContext()
-	app, form, err := s.Defs.FormByPublicID(ctx, c.Params("public_id"))
-	if errors.Is(err, defs.ErrNotFound) {
-		return nil, nil, nil, problem.NotFound("form not found (表单不存在)")
+	notFound := problem.NotFound("form not found (表单不存在)")
+	app := &defs.App{}
+	var formSlug, entSlug string
+	var formVer int
+	var entVer *int
+	err := s.DB.Pool.QueryRow(ctx, `SELECT a.id, a.slug, a.name, a.settings, f.slug, f.published_version, fv.body->>'entity', e.published_version
+		FROM definitions f JOIN apps a ON a.id = f.app_id
+		JOIN definition_versions fv ON fv.definition_id = f.id AND fv.version = f.published_version
+		LEFT JOIN definitions e ON e.app_id = f.app_id AND e.kind = 'entities' AND e.slug = fv.body->>'entity'
+		WHERE f.public_id = $1 AND f.kind = 'forms' AND f.published_version > 0`, c.Params("public_id")).
+		Scan(&app.ID, &app.Slug, &app.Name, &app.Settings, &formSlug, &formVer, &entSlug, &entVer)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound
 	}
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, fmt.Errorf("loading public form: %w", err)
 	}
-	ent, _, err := s.Defs.Entity(ctx, app.ID, form.Entity)
-	if errors.Is(err, defs.ErrNotFound) {
-		return nil, nil, nil, problem.NotFound("form not found (表单不存在)")
+	if entVer == nil || *entVer == 0 {
+		return nil, notFound
 	}
+	fv, err := s.Defs.Version(ctx, app.ID, spec.KindForm, formSlug, formVer)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, fmt.Errorf("loading public form: %w", err)
 	}
-	return app, form, ent, nil
+	form, _ := fv.(*spec.Form)
+	if form == nil || !form.Public {
+		return nil, notFound
+	}
+	ev, err := s.Defs.Version(ctx, app.ID, spec.KindEntity, entSlug, *entVer)
+	if err != nil {
+		return nil, fmt.Errorf("loading the form's entity: %w", err)
+	}
+	ent, _ := ev.(*spec.Entity)
+	if ent == nil {
+		return nil, notFound
+	}
+	return &publicForm{app: app, form: form, ent: ent, entVersion: *entVer}, nil
 }
 
 func (s *Server) submitPublicForm(c *fiber.Ctx, lim *ipLimiter) error {
 	if len(c.Body()) > publicFormBodyLimit {
 		return problem.New(fiber.StatusRequestEntityTooLarge, "the submission is larger than 64 KiB (提交内容过大)")
 	}
-	app, form, _, err := s.loadPublicForm(c)
+	pf, err := s.loadPublicForm(c)
 	if err != nil {
 		return err
 	}
+	form := pf.form
 	rate := publicFormRate
 	if form.RateLimit > 0 {
 		rate = form.RateLimit
@@ -264,7 +302,8 @@ func (s *Server) submitPublicForm(c *fiber.Ctx, lim *ipLimiter) error {
 		// a bot: pretend success, write nothing
 		return c.Status(fiber.StatusCreated).JSON(fiber.Map{"id": uuid.New(), "message": successMessage(form, locale)})
 	}
-	rec, err := s.saveSubmission(c.UserContext(), app, form, in, records.WriteOptions{Actor: access.Subject{}, Grant: access.All()})
+	rec, err := s.saveSubmission(c.UserContext(), pf.app, form, in, records.WriteOptions{Actor: access.Subject{}, Grant: access.All(),
+		Entity: pf.ent, EntityVersion: pf.entVersion})
 	if err != nil {
 		return err
 	}
@@ -363,10 +402,11 @@ func pageLocale(c *fiber.Ctx) string {
 }
 
 func (s *Server) publicFormJSON(c *fiber.Ctx) error {
-	_, form, ent, err := s.loadPublicForm(c)
+	pf, err := s.loadPublicForm(c)
 	if err != nil {
 		return err
 	}
+	form, ent := pf.form, pf.ent
 	locale := pageLocale(c)
 	return c.JSON(fiber.Map{"slug": form.Slug, "title": form.Title.Text(locale, form.Slug), "fields": publicFields(form, ent, locale),
 		"hidden": append(append([]string{}, form.Hidden...), utmKeys...), "consent": consentText(form, locale)})
@@ -385,7 +425,7 @@ var pageText = map[string]map[string]string{
 }
 
 func (s *Server) publicFormPage(c *fiber.Ctx) error {
-	_, form, ent, err := s.loadPublicForm(c)
+	pf, err := s.loadPublicForm(c)
 	if err != nil {
 		var p *problem.Problem
 		if errors.As(err, &p) && p.Status == fiber.StatusNotFound {
@@ -394,6 +434,7 @@ func (s *Server) publicFormPage(c *fiber.Ctx) error {
 		}
 		return err
 	}
+	form, ent := pf.form, pf.ent
 	locale := pageLocale(c)
 	nonce := make([]byte, 16)
 	_, _ = rand.Read(nonce)
