@@ -37,7 +37,9 @@ type Options struct {
 	Exe  string
 	Args []string
 	// Env is the workers' environment. Nil gives a minimal one (TZ and ZONEINFO only): workers
-	// never see the server's secrets. GOMAXPROCS=1 and GOTRACEBACK=none are always added.
+	// never see the server's secrets. GOMAXPROCS=1, GOTRACEBACK=none and (unless Env sets it)
+	// TESSERA_SANDBOX_WORKER=1 are always added; with the default Exe and Args the latter makes
+	// the package's init serve as the worker in any binary that links it.
 	Env []string
 	// MaxInput and MaxOutput cap the JSON size of the input and the output (default 1 MiB each);
 	// host-call arguments are capped by MaxOutput and host-call results by MaxInput.
@@ -325,6 +327,9 @@ func (p *Pool) spawn() (*worker, error) {
 	)
 	cmd := exec.Command(p.opts.Exe, args...)
 	cmd.Env = append(append([]string{}, p.opts.Env...), "GOMAXPROCS=1", "GOTRACEBACK=none")
+	if !hasEnv(p.opts.Env, workerEnv) {
+		cmd.Env = append(cmd.Env, workerEnv+"=1")
+	}
 	isolate(cmd)
 	// Our own pipe (not cmd.StdinPipe) so writes can carry a deadline: a stuck worker can never
 	// block a caller.
@@ -373,6 +378,15 @@ func (p *Pool) spawn() (*worker, error) {
 	}
 	p.workers[w] = struct{}{}
 	return w, nil
+}
+
+func hasEnv(env []string, key string) bool {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, key+"=") {
+			return true
+		}
+	}
+	return false
 }
 
 type hostAnswer struct {

@@ -9,6 +9,11 @@
 // hash. Scripts reach the outside world only through an allow-listed host API (records.*,
 // http.fetch, log/console, now, uuid) whose record and HTTP calls travel over the pipe to a
 // caller-supplied Host.
+//
+// Workers are this same binary started as `<binary> __sandbox-worker [flags]` with
+// TESSERA_SANDBOX_WORKER=1: the package's init serves them before main (or TestMain) runs, so any
+// binary that links this package, test binaries included, works as its own worker. main.go also
+// registers WorkerMain as a CLI subcommand.
 package script
 
 import (

@@ -534,9 +534,10 @@ func TestContextAndClose(t *testing.T) {
 }
 
 // TestDefaultExecutable starts workers the way the server does: this binary via /proc/self/exe
-// with the worker subcommand in front of the flags.
+// with the worker subcommand in front of the flags and no environment; the package's init (not
+// TestMain) serves as the worker.
 func TestDefaultExecutable(t *testing.T) {
-	p, err := script.NewPool(script.Options{Size: 1, MemoryMB: 200, Env: []string{"TESSERA_SANDBOX_WORKER=1"}})
+	p, err := script.NewPool(script.Options{Size: 1, MemoryMB: 200})
 	if err != nil {
 		t.Fatal(err)
 	}

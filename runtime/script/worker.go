@@ -22,6 +22,19 @@ import (
 // (main.go maps it to WorkerMain).
 const WorkerSubcommand = "__sandbox-worker"
 
+// workerEnv marks a process started by a Pool.
+const workerEnv = "TESSERA_SANDBOX_WORKER"
+
+// init turns any binary that links this package into a sandbox worker when a Pool starts it
+// with its defaults (first argument WorkerSubcommand and TESSERA_SANDBOX_WORKER=1), before main
+// or TestMain run: test binaries of packages that use a Pool (the engine's, the API's) need no
+// hook, and nothing else in the binary starts (no database, no listeners).
+func init() {
+	if len(os.Args) > 1 && os.Args[1] == WorkerSubcommand && os.Getenv(workerEnv) == "1" {
+		os.Exit(WorkerMain(os.Args[2:]))
+	}
+}
+
 // WorkerMain is the entry point of a sandbox worker process. It limits its own address space
 // (RLIMIT_AS, -memory-mb), sets a Go soft memory limit and GOMAXPROCS=1, then serves script calls
 // read from stdin and answers on stdout until stdin closes. It returns the process exit code.
