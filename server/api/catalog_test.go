@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
+	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/plugins/sdk"
 	"github.com/tessera/tessera/server/apitest"
 )
@@ -269,5 +273,47 @@ func TestConnectorOptions(t *testing.T) {
 	_, tok := e.CreateUser("x@example.com", "X", nil)
 	if r := e.Do("POST", path, map[string]any{"operation": "pick", "param": "board"}, tok); r.Status != 403 && r.Status != 404 {
 		t.Fatalf("outsider: %d", r.Status)
+	}
+}
+
+func TestCheckConnectorNodes(t *testing.T) {
+	e := apitest.New(t)
+	e.Must(201, "POST", "/api/v1/apps", map[string]any{"slug": "crm", "name": "CRM"}, e.AdminToken)
+	e.Must(201, "POST", "/api/v1/apps/crm/credentials", map[string]any{"name": "群机器人", "connector": "dingtalk",
+		"values": map[string]any{"webhook_url": "https://oapi.dingtalk.com/robot/send?access_token=x"}}, e.AdminToken)
+	e.Must(201, "POST", "/api/v1/apps/crm/credentials", map[string]any{"name": "slack", "connector": "slack",
+		"values": map[string]any{"webhook_url": "https://hooks.slack.com/x"}}, e.AdminToken)
+	var appID uuid.UUID
+	if err := e.DB.Pool.QueryRow(context.Background(), `SELECT id FROM apps WHERE slug = 'crm'`).Scan(&appID); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		params string
+		want   string // "field:code" list
+	}{
+		{"valid with template", `{"connector":"dingtalk","operation":"send","credential":"群机器人","input":{"content":"新线索 {{ trigger.record.data.name }}","at_all":"{{ trigger.body.all }}"}}`, ""},
+		{"no credential needed", `{"connector":"pdf","operation":"render","input":{"data":{"items":[]}}}`, ""},
+		{"missing required input", `{"connector":"dingtalk","operation":"send","credential":"群机器人","input":{}}`, "nodes[0].params.input.content:required"},
+		{"unknown and mistyped input", `{"connector":"dingtalk","operation":"send","credential":"群机器人","input":{"content":"x","at_all":"maybe","colour":1}}`,
+			"nodes[0].params.input.at_all:type,nodes[0].params.input.colour:unknown"},
+		{"show_if required", `{"connector":"dingtalk","operation":"send","credential":"群机器人","input":{"content":"x","type":"markdown"}}`, "nodes[0].params.input.title:required"},
+		{"credential missing", `{"connector":"dingtalk","operation":"send","input":{"content":"x"}}`, "nodes[0].params.credential:required"},
+		{"credential unknown", `{"connector":"dingtalk","operation":"send","credential":"nope","input":{"content":"x"}}`, "nodes[0].params.credential:unknown"},
+		{"credential of another connector", `{"connector":"dingtalk","operation":"send","credential":"slack","input":{"content":"x"}}`, "nodes[0].params.credential:wrong_connector"},
+		{"input not an object", `{"connector":"pdf","operation":"render","input":[1]}`, "nodes[0].params.input:type"},
+		{"input as template", `{"connector":"pdf","operation":"render","input":"{{ steps.prep }}"}`, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &spec.Flow{Slug: "f", Nodes: []spec.Node{{ID: "n", Type: "connector", Params: json.RawMessage(tc.params)}}}
+			var got []string
+			for _, fe := range e.Srv.CheckConnectorNodes(context.Background(), appID, f) {
+				got = append(got, fe.Field+":"+fe.Code)
+			}
+			if strings.Join(got, ",") != tc.want {
+				t.Fatalf("got %v, want %s", got, tc.want)
+			}
+		})
 	}
 }
