@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -120,6 +121,19 @@ type Pool struct {
 	closed  bool
 	workers map[*worker]struct{}
 	wg      sync.WaitGroup
+	started atomic.Int64
+	calls   atomic.Int64
+}
+
+// Stats are counters for monitoring a pool.
+type Stats struct {
+	Calls   int64 // calls that reached a worker
+	Started int64 // worker processes started, replacements included
+}
+
+// Stats returns the pool's counters.
+func (p *Pool) Stats() Stats {
+	return Stats{Calls: p.calls.Load(), Started: p.started.Load()}
 }
 
 // NewPool starts opts.Size workers and waits until each is ready.
@@ -166,6 +180,7 @@ func (p *Pool) Run(ctx context.Context, code string, input any, host Host) (*Res
 	if err != nil {
 		return nil, err
 	}
+	p.calls.Add(1)
 	res, healthy, err := p.call(ctx, w, code, in, host)
 	p.release(w, healthy)
 	return res, err
@@ -377,6 +392,7 @@ func (p *Pool) spawn() (*worker, error) {
 		return nil, ErrClosed
 	}
 	p.workers[w] = struct{}{}
+	p.started.Add(1)
 	return w, nil
 }
 
@@ -425,7 +441,7 @@ func (p *Pool) call(ctx context.Context, w *worker, code string, input json.RawM
 					if m.Error.Kind == KindTimeout {
 						m.Error.Message = timeoutMessage(timeout)
 					}
-					return nil, true, m.Error
+					return nil, !m.Recycle, m.Error
 				}
 				if len(m.Output) > p.opts.MaxOutput {
 					return nil, true, &ScriptError{Kind: KindLimit, Logs: m.Logs,
@@ -435,7 +451,7 @@ func (p *Pool) call(ctx context.Context, w *worker, code string, input json.RawM
 					w.kill()
 					return nil, false, &ScriptError{Kind: KindCrash, Logs: m.Logs, Message: "script worker returned invalid JSON"}
 				}
-				return &Result{Output: m.Output, Logs: m.Logs, Duration: time.Since(start)}, true, nil
+				return &Result{Output: m.Output, Logs: m.Logs, Duration: time.Since(start)}, !m.Recycle, nil
 			default:
 				w.kill()
 				return nil, false, &ScriptError{Kind: KindCrash, Message: fmt.Sprintf("script worker sent an unexpected %q message", m.T)}

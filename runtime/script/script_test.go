@@ -604,3 +604,20 @@ func BenchmarkRunTrivialParallel(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
 }
+
+// TestRecycleGrownWorker: a call that leaves the worker's heap above half its limit still
+// succeeds, and the worker is replaced afterwards (the pool keeps answering).
+func TestRecycleGrownWorker(t *testing.T) {
+	p := newPool(t, func(o *script.Options) { o.Size = 1; o.MemoryMB = 256 })
+	cheap := "return Date.now()"
+	res := mustRun(t, p, "globalThis.keep = new Uint8Array(150 << 20); return keep.length", nil, nil)
+	if string(res.Output) != fmt.Sprint(150<<20) {
+		t.Fatalf("output %s", res.Output)
+	}
+	for i := 0; i < 3; i++ {
+		mustRun(t, p, cheap, nil, nil)
+	}
+	if st := p.Stats(); st.Started != 2 || st.Calls != 4 {
+		t.Fatalf("stats %+v, want 2 workers started (one replacement) and 4 calls", st)
+	}
+}

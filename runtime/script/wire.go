@@ -36,6 +36,7 @@ type message struct {
 	Logs      []string        `json:"logs,omitempty"`
 	Error     *ScriptError    `json:"error,omitempty"`
 	PID       int             `json:"pid,omitempty"`
+	Recycle   bool            `json:"recycle,omitempty"` // the worker grew large: replace it after this call
 }
 
 func writeFrame(w io.Writer, m *message) error {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"time"
 
@@ -76,6 +77,7 @@ func WorkerMain(args []string) int {
 		maxCode:   *maxCode,
 		maxDepth:  *maxDepth,
 		maxFrame:  frameLimit(*maxInput, *maxOutput, *maxCode),
+		memLimit:  uint64(max(*memoryMB, 0)) << 20,
 		programs:  map[[32]byte]*goja.Program{},
 	}
 	if err := c.send(&message{T: msgReady, PID: os.Getpid()}); err != nil {
@@ -94,7 +96,9 @@ func WorkerMain(args []string) int {
 			fmt.Fprintf(os.Stderr, "sandbox worker: unexpected %q message\n", m.T)
 			return 1
 		}
-		if err := c.send(c.run(m)); err != nil {
+		res := c.run(m)
+		res.Recycle = c.grown()
+		if err := c.send(res); err != nil {
 			fmt.Fprintln(os.Stderr, "sandbox worker:", err)
 			return 1
 		}
@@ -112,10 +116,23 @@ type child struct {
 	out                                    *bufio.Writer
 	maxInput, maxOutput, maxCode, maxDepth int
 	maxFrame                               int
+	memLimit                               uint64 // bytes of head-room, 0 for none
 	programs                               map[[32]byte]*goja.Program
 }
 
 const maxPrograms = 256
+
+var memSample = []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
+
+// grown reports whether the Go runtime holds more than half the memory limit: the address space
+// it keeps is then better returned by replacing the worker than risked in the next call.
+func (c *child) grown() bool {
+	if c.memLimit == 0 {
+		return false
+	}
+	metrics.Read(memSample)
+	return memSample[0].Value.Kind() == metrics.KindUint64 && memSample[0].Value.Uint64() > c.memLimit/2
+}
 
 func (c *child) send(m *message) error {
 	if err := writeFrame(c.out, m); err != nil {
