@@ -1,6 +1,7 @@
 package script
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -370,7 +371,7 @@ func (p *Pool) spawn() (*worker, error) {
 		stdin.Close()
 		return nil, fmt.Errorf("starting script worker %s: %w", p.opts.Exe, err)
 	}
-	go w.readLoop(stdout, frameLimit(p.opts.MaxInput, p.opts.MaxOutput, p.opts.MaxCode))
+	go w.readLoop(bufio.NewReaderSize(stdout, 64<<10), frameLimit(p.opts.MaxInput, p.opts.MaxOutput, p.opts.MaxCode))
 
 	timer := time.NewTimer(p.opts.StartTimeout)
 	defer timer.Stop()
