@@ -196,6 +196,7 @@ type dim struct {
 	expr       string // grouping value
 	name       string // inline name expression (tables), or ""
 	nameTable  string // users or teams: the name is joined after aggregation
+	uuid       bool   // expr is a uuid column (owner_id, team_id), else text
 	kind       valKind
 	bucket     string
 	timeExpr   string // the un-bucketed time expression (compare)
@@ -297,10 +298,8 @@ func (b *builder) dims(allowBucket bool) []*dim {
 				b.errs.Add(path+".bucket", "invalid", "only date fields take a bucket")
 				continue
 			}
-			x.expr, x.kind = c.Expr, vText
-			if c.Kind == filter.KindUUID {
-				x.expr = c.Expr + "::text"
-			}
+			x.expr, x.kind = c.Expr, vText // uuid columns stay uuid (cheaper to group); rendered as text
+			x.uuid = c.Kind == filter.KindUUID
 			switch {
 			case d.Field == "owner_id":
 				x.nameTable = "users"
@@ -316,7 +315,7 @@ func (b *builder) dims(allowBucket bool) []*dim {
 			}
 			if x.nameTable != "" && b.inlineNames {
 				alias := fmt.Sprintf("n%d", i)
-				b.joins = append(b.joins, fmt.Sprintf("LEFT JOIN %s %s ON %s.id::text = %s", x.nameTable, alias, alias, x.expr))
+				b.joins = append(b.joins, fmt.Sprintf("LEFT JOIN %s %s ON %s = %s", x.nameTable, alias, nameKey(alias, x.uuid), x.expr))
 				x.name = alias + ".name"
 			}
 		}
@@ -551,7 +550,7 @@ func wrapNames(inner string, dims []*dim, rest []string, force bool) string {
 		if d.nameTable != "" && d.name == "" {
 			a := fmt.Sprintf("n%d", i)
 			sel = append(sel, a+".name")
-			joins = append(joins, fmt.Sprintf("LEFT JOIN %s %s ON %s.id::text = g.d%d", d.nameTable, a, a, i))
+			joins = append(joins, fmt.Sprintf("LEFT JOIN %s %s ON %s = g.d%d", d.nameTable, a, nameKey(a, d.uuid), i))
 		} else if d.name != "" {
 			sel = append(sel, fmt.Sprintf("g.d%d_name", i))
 		}
@@ -567,6 +566,15 @@ func wrapNames(inner string, dims []*dim, rest []string, force bool) string {
 		out += "\n" + strings.Join(joins, "\n")
 	}
 	return out
+}
+
+// nameKey is the users/teams id to join a dimension value on: the uuid itself, or its text
+// form for user/team fields (stored as text in records.data).
+func nameKey(alias string, isUUID bool) string {
+	if isUUID {
+		return alias + ".id"
+	}
+	return alias + ".id::text"
 }
 
 func aliases(prefix string, n int) []string {

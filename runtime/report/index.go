@@ -59,8 +59,8 @@ func ProvisionReportIndexes(ctx context.Context, tx pgx.Tx, app *defs.App, ent *
 			return fmt.Errorf("provisioning report indexes: invalid field key %q", f.Key)
 		}
 		name := prefix + shortHash("stage-events/" + f.Key)[:12]
-		want[name] = fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON record_events (record_id, at, id) WHERE app_id = '%s' AND entity = %s AND kind = 'stage' AND changes ? %s`,
-			name, app.ID.String(), lit(ent.Slug), lit(f.Key))
+		want[name] = fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON record_events (record_id, at, id) WHERE app_id = '%s' AND entity = %s AND kind = 'stage'`,
+			name, app.ID.String(), lit(ent.Slug))
 	}
 	for name, ddl := range want {
 		if _, err := tx.Exec(ctx, ddl); err != nil {

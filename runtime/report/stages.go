@@ -89,10 +89,11 @@ func (b *builder) restricted() bool {
 	return b.g.Scope != "all" || len(b.rep.Filters) > 2 || len(b.p.Filter) > 2 || b.p.From != nil || b.p.To != nil
 }
 
-// stageEvents is the predicate selecting the stage-change events of s for the entity; events
-// are limited to the visible records when the caller's view is restricted.
+// stageEvents is the predicate selecting the stage-change events of the entity; events are
+// limited to the visible records when the caller's view is restricted. Events that do not
+// mention the stage field yield NULL stages, which every stage query ignores.
 func (b *builder) stageEvents(s *stageSetup) string {
-	w := fmt.Sprintf("e.app_id = %s AND e.entity = %s AND e.kind = 'stage' AND e.changes ? %s", b.arg(b.app.ID), b.arg(b.ent.Slug), s.evKey)
+	w := fmt.Sprintf("e.app_id = %s AND e.entity = %s AND e.kind = 'stage'", b.arg(b.app.ID), b.arg(b.ent.Slug))
 	if b.restricted() {
 		w += " AND e.record_id IN (SELECT _id FROM b)"
 	}
