@@ -468,9 +468,24 @@ func TestScopeAndHidden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	theirs, err := e.store.Create(ctx, e.app, "lead", map[string]any{"name": "admin's", "cost": 5}, e.w())
+	theirs, err := e.store.Create(ctx, e.app, "lead", map[string]any{"name": "admin's", "cost": 5, "phone": "13800138000"}, e.w())
 	if err != nil {
 		t.Fatal(err)
+	}
+	// a duplicate outside the caller's scope is neither merged nor revealed
+	_, err = e.store.Create(ctx, e.app, "lead", map[string]any{"name": "dup", "phone": "13800138000"}, bobW)
+	var dup *records.DuplicateError
+	if !errors.As(err, &dup) || dup.ExistingID != uuid.Nil {
+		t.Fatalf("hidden duplicate: %v", err)
+	}
+	// read-only fields may be sent unchanged, not changed
+	roW := bobW
+	roW.Grant.ReadOnly = map[string]bool{"name": true}
+	if _, err := e.store.Update(ctx, e.app, "lead", mine.ID, map[string]any{"name": "bob's", "amount": 3}, nil, roW); err != nil {
+		t.Fatalf("unchanged read-only value: %v", err)
+	}
+	if _, err := e.store.Update(ctx, e.app, "lead", mine.ID, map[string]any{"name": "changed"}, nil, roW); !errors.Is(err, records.ErrReadOnlyField) {
+		t.Fatalf("changed read-only value: %v", err)
 	}
 	if _, err := e.store.Get(ctx, e.app, "lead", theirs.ID, own); !errors.Is(err, records.ErrNotFound) {
 		t.Fatalf("get outside scope: %v", err)

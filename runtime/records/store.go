@@ -40,7 +40,8 @@ var (
 )
 
 // DuplicateError is returned when a dedupe key matches an existing record and the entity
-// rejects duplicates (409).
+// rejects duplicates, or the match is outside the caller's scope (409). ExistingID is
+// uuid.Nil when the caller may not see the existing record.
 type DuplicateError struct {
 	ExistingID uuid.UUID
 	Keys       []string
@@ -305,6 +306,10 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 		return nil, err
 	}
 	if dup != nil {
+		if !g.Visible(dup.OwnerID, dup.TeamID) {
+			// never reveal or change a record outside the caller's scope
+			return nil, &DuplicateError{Keys: keys}
+		}
 		if ent.Dedupe.OnDuplicate == "reject" {
 			return nil, &DuplicateError{ExistingID: dup.ID, Keys: keys}
 		}
@@ -472,9 +477,6 @@ func (s *Store) Update(ctx context.Context, app *defs.App, entity string, id uui
 	if !g.Allowed() {
 		return nil, ErrForbidden
 	}
-	if err := checkReadOnly(patch, g); err != nil {
-		return nil, err
-	}
 	norm, errs := ValidateValues(ent, patch, g.Hidden)
 	for k, v := range norm {
 		if f := ent.Field(k); f != nil && f.Required && v == nil {
@@ -497,6 +499,16 @@ func (s *Store) Update(ctx context.Context, app *defs.App, entity string, id uui
 	}
 	if expectedVersion != nil && *expectedVersion != cur.Version {
 		return nil, ErrConflict
+	}
+	// read-only fields may be sent back unchanged (forms post whole records), not changed
+	changedRO := map[string]any{}
+	for k, v := range norm {
+		if g.ReadOnly[k] && !reflect.DeepEqual(normJSON(v), normJSON(cur.Data[k])) {
+			changedRO[k] = v
+		}
+	}
+	if err := checkReadOnly(changedRO, g); err != nil {
+		return nil, err
 	}
 	rec, err := s.apply(ctx, tx, app, ent, prog, cur, norm, w, now, events.Updated)
 	if err != nil {

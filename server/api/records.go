@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 
 	"github.com/tessera/tessera/runtime/access"
 	"github.com/tessera/tessera/runtime/defs"
@@ -84,7 +85,11 @@ func recordError(err error) error {
 	case errors.Is(err, records.ErrConflict):
 		return problem.Conflict("the record was changed by someone else; reload and try again (记录已被他人修改，请刷新后重试)").WithCode("version_conflict")
 	case errors.As(err, &dup):
-		return problem.Conflict("a matching record already exists (已存在重复记录)").WithCode("duplicate").With("existing_id", dup.ExistingID)
+		pr := problem.Conflict("a matching record already exists (已存在重复记录)").WithCode("duplicate")
+		if dup.ExistingID != uuid.Nil {
+			pr = pr.With("existing_id", dup.ExistingID)
+		}
+		return pr
 	case errors.Is(err, records.ErrReadOnlyField):
 		return problem.Forbidden(err.Error() + " (只读字段)").WithCode("read_only")
 	case errors.Is(err, records.ErrForbidden):
@@ -169,6 +174,7 @@ func (s *Server) getRecord(c *fiber.Ctx) error {
 	if err != nil {
 		return recordError(err)
 	}
+	c.Set(fiber.HeaderETag, fmt.Sprintf(`"%d"`, rec.Version))
 	return c.JSON(rec)
 }
 
@@ -215,6 +221,7 @@ func (s *Server) updateRecord(c *fiber.Ctx) error {
 	if err != nil {
 		return recordError(err)
 	}
+	c.Set(fiber.HeaderETag, fmt.Sprintf(`"%d"`, rec.Version))
 	return c.JSON(rec)
 }
 
