@@ -47,8 +47,12 @@ func (s *Server) initPublishHooks() {
 		},
 		Provision: func(ctx context.Context, tx pgx.Tx, app *store.App, kind string, def any) error {
 			if ent, ok := def.(*spec.Entity); ok {
-				if err := records.ProvisionIndexes(ctx, tx, &defs.App{ID: app.ID, Slug: app.Slug, Name: app.Name, Settings: app.Settings}, ent); err != nil {
+				a := &defs.App{ID: app.ID, Slug: app.Slug, Name: app.Name, Settings: app.Settings}
+				if err := records.ProvisionIndexes(ctx, tx, a, ent); err != nil {
 					return fmt.Errorf("creating indexes: %w", err)
+				}
+				if err := report.ProvisionReportIndexes(ctx, tx, a, ent); err != nil {
+					return fmt.Errorf("creating report indexes: %w", err)
 				}
 			}
 			return nil
