@@ -591,3 +591,49 @@ func TestPropagationAcrossReplicas(t *testing.T) {
 	setRoles(t, primary, o.repA, "sales_rep")
 	waitFor(listening, true)
 }
+
+// TestConcurrentGrantsDuringReloads hammers Grant from several goroutines while roles change
+// (run with -race): every answer is either the old or the new decision, never an error.
+func TestConcurrentGrantsDuringReloads(t *testing.T) {
+	o := seedOrg(t)
+	a := newAuthz(t, o.d, authz.Options{PollInterval: 20 * time.Millisecond})
+	salesRoles(t, a)
+	setRoles(t, a, o.repA, "sales_rep")
+	ctx := context.Background()
+	done := make(chan struct{})
+	errs := make(chan error, 8)
+	for i := 0; i < 4; i++ {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				g, err := a.Grant(ctx, access.Subject{UserID: o.repA}, o.app, "entity:lead", "read")
+				if err == nil && g.Scope != "own" && g.Scope != "all" {
+					err = fmt.Errorf("unexpected scope %q", g.Scope)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < 20; i++ {
+		scope := "own"
+		if i%2 == 1 {
+			scope = "all"
+		}
+		putRole(t, a, authz.RoleDef{App: "crm", Name: "sales_rep",
+			Permissions: []authz.Permission{{Resource: "entity:lead", Actions: []string{"read"}, Scope: scope}}})
+	}
+	close(done)
+	for i := 0; i < 4; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
