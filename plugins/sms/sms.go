@@ -38,7 +38,12 @@ type message struct {
 	OutID         string
 }
 
-var providers = map[string]provider{"aliyun": sendAliyun}
+var providers = map[string]provider{"aliyun": sendAliyun, "custom": sendCustom}
+
+var (
+	aliyunOnly = map[string][]any{"provider": {"aliyun"}}
+	customOnly = map[string][]any{"provider": {"custom"}}
+)
 
 // Spec describes the connector.
 func (Connector) Spec() sdk.Spec {
@@ -48,13 +53,18 @@ func (Connector) Spec() sdk.Spec {
 		Description: sdk.T("Send template text messages through an SMS provider (Aliyun).", "通过短信服务商（阿里云）发送模板短信。"),
 		Credentials: []sdk.Param{
 			{Key: "provider", Type: sdk.TypeSelect, Label: sdk.T("Provider", "服务商"), Default: "aliyun",
-				Options: []sdk.Option{{Value: "aliyun", Label: sdk.T("Aliyun SMS", "阿里云短信服务")}}},
-			{Key: "access_key_id", Type: sdk.TypeString, Label: sdk.T("AccessKey ID", "AccessKey ID"), Required: true},
-			{Key: "access_key_secret", Type: sdk.TypeSecret, Label: sdk.T("AccessKey secret", "AccessKey Secret"), Required: true},
+				Options: []sdk.Option{{Value: "aliyun", Label: sdk.T("Aliyun SMS", "阿里云短信服务")},
+					{Value: "custom", Label: sdk.T("Custom HTTP gateway", "自定义 HTTP 网关")}}},
+			{Key: "access_key_id", Type: sdk.TypeString, Label: sdk.T("AccessKey ID", "AccessKey ID"), Required: true, ShowIf: aliyunOnly},
+			{Key: "access_key_secret", Type: sdk.TypeSecret, Label: sdk.T("AccessKey secret", "AccessKey Secret"), Required: true, ShowIf: aliyunOnly},
 			{Key: "sign_name", Type: sdk.TypeString, Label: sdk.T("Signature name", "短信签名"), Required: true,
 				Help: sdk.T("The approved signature shown as 【...】.", "已审核通过的短信签名（显示为【...】）。")},
-			{Key: "region", Type: sdk.TypeString, Label: sdk.T("Region", "地域"), Default: "cn-hangzhou"},
-			{Key: "endpoint", Type: sdk.TypeString, Label: sdk.T("Endpoint", "接入地址"), Default: DefaultAliyunEndpoint},
+			{Key: "region", Type: sdk.TypeString, Label: sdk.T("Region", "地域"), Default: "cn-hangzhou", ShowIf: aliyunOnly},
+			{Key: "endpoint", Type: sdk.TypeString, Label: sdk.T("Endpoint", "接入地址"), Default: DefaultAliyunEndpoint, ShowIf: aliyunOnly},
+			{Key: "gateway_url", Type: sdk.TypeString, Label: sdk.T("Gateway URL", "网关地址"), Required: true, ShowIf: customOnly,
+				Help: sdk.T(`Receives POST {"phones","sign_name","template_code","template_param","out_id"} as JSON and answers 2xx, optionally {"id"}.`,
+					`以 JSON 接收 POST {"phones","sign_name","template_code","template_param","out_id"}，成功时返回 2xx，可带 {"id"}。`)},
+			{Key: "gateway_token", Type: sdk.TypeSecret, Label: sdk.T("Gateway bearer token", "网关令牌 (Bearer)"), ShowIf: customOnly},
 		},
 		Operations: []sdk.Operation{{
 			ID: "send", Label: sdk.T("Send template SMS", "发送模板短信"),
@@ -204,4 +214,31 @@ func classify(code, msg string, cause error) error {
 		return sdk.Temporary(err)
 	}
 	return sdk.Permanent(err)
+}
+
+// sendCustom posts the message as JSON to the administrator's own SMS gateway.
+func sendCustom(ctx context.Context, env sdk.Env, msg message) (map[string]any, error) {
+	url := env.Credential("gateway_url")
+	if url == "" {
+		return nil, sdk.Permanent(fmt.Errorf("the credential has no gateway URL"))
+	}
+	headers := map[string]string{}
+	if tok := env.Credential("gateway_token"); tok != "" {
+		headers["Authorization"] = "Bearer " + tok
+	}
+	if env.IdempotencyKey != "" {
+		headers["Idempotency-Key"] = env.IdempotencyKey
+	}
+	body := map[string]any{"phones": msg.Phones, "sign_name": env.Credential("sign_name"), "template_code": msg.TemplateCode,
+		"template_param": msg.TemplateParam, "out_id": msg.OutID}
+	reply, err := env.PostJSON(ctx, "sms gateway send", url, body, headers)
+	if err != nil {
+		return nil, err
+	}
+	var r struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(reply, &r) // the id is optional
+	env.Log().Info("sms sent", "provider", "custom", "count", len(msg.Phones))
+	return map[string]any{"biz_id": r.ID, "request_id": "", "code": "OK"}, nil
 }

@@ -126,3 +126,31 @@ func TestAliyunSend(t *testing.T) {
 		t.Fatalf("wrong secret: %v", err)
 	}
 }
+
+func TestCustomGateway(t *testing.T) {
+	var got map[string]any
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer gw-tok" {
+			w.WriteHeader(401)
+			return
+		}
+		json.NewDecoder(r.Body).Decode(&got)
+		got["idem"] = r.Header.Get("Idempotency-Key")
+		io.WriteString(w, `{"id":"gw-1"}`)
+	}))
+	defer srv.Close()
+	creds := map[string]string{"provider": "custom", "gateway_url": srv.URL + "/send", "gateway_token": "gw-tok", "sign_name": "泰塞拉"}
+	if errs := sdk.ValidateParams(sms.Connector{}.Spec().Credentials, map[string]any{"provider": "custom", "gateway_url": "u", "sign_name": "s"}); len(errs) != 0 {
+		t.Fatalf("aliyun fields required for the custom provider: %v", errs)
+	}
+	h := sdktest.New(t).WithCredentials(creds)
+	out := h.MustRun(sms.Connector{}, "send", map[string]any{"phone": "13800138000", "template_code": "WELCOME", "template_param": map[string]any{"name": "李雷"}})
+	if out.(map[string]any)["biz_id"] != "gw-1" || got["sign_name"] != "泰塞拉" || got["template_param"].(map[string]any)["name"] != "李雷" ||
+		got["phones"].([]any)[0] != "13800138000" || got["idem"] != "test-run:test-node" {
+		t.Fatalf("out %v got %v", out, got)
+	}
+	h.Env.Credentials["gateway_token"] = "bad"
+	if _, err := h.Run(sms.Connector{}, "send", map[string]any{"phone": "13800138000", "template_code": "W"}); err == nil || sdk.IsRetryable(err) {
+		t.Fatalf("401: %v", err)
+	}
+}
