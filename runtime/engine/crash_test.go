@@ -139,6 +139,7 @@ func TestCrashedWorkerRunsFinishOnce(t *testing.T) {
 		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = q.Stop(c)
+		eng.Close()
 	}()
 	deadline = time.Now().Add(100 * time.Second)
 	for e.count(`SELECT count(*) FROM flow_runs WHERE status = 'succeeded'`) < runs {

@@ -54,6 +54,10 @@ type Engine struct {
 	Queue *queue.Queue
 	opts  Options
 	plans sync.Map // planKey -> *Plan
+	// sessions is a small pool apart from the shared one: a working run holds one of its
+	// connections (advisory lock, step writes) for its whole working, so the shared pool's
+	// connections stay free for the record writes the run makes meanwhile.
+	sessions *pgxpool.Pool
 }
 
 type planKey struct {
@@ -70,7 +74,23 @@ func New(pool *pgxpool.Pool, loader *defs.Loader, q *queue.Queue, o Options) *En
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Engine{Pool: pool, Defs: loader, Queue: q, opts: o}
+	e := &Engine{Pool: pool, Defs: loader, Queue: q, opts: o}
+	cfg := pool.Config().Copy()
+	cfg.MaxConns, cfg.MinConns = 32, 0
+	cfg.MaxConnIdleTime = time.Minute
+	if sp, err := pgxpool.NewWithConfig(context.Background(), cfg); err == nil {
+		e.sessions = sp
+	} else {
+		e.sessions = pool
+	}
+	return e
+}
+
+// Close releases the engine's run sessions (call after the queue stopped).
+func (e *Engine) Close() {
+	if e.sessions != nil && e.sessions != e.Pool {
+		e.sessions.Close()
+	}
 }
 
 // SetRecords, SetScripts and SetConnectors wire collaborators after construction.
@@ -282,7 +302,7 @@ func lockKey(id uuid.UUID) int64 {
 // the run (released by Postgres if the process dies) and answers queue.ErrBusy when another
 // worker holds it.
 func (e *Engine) Execute(ctx context.Context, runID uuid.UUID) error {
-	conn, err := e.Pool.Acquire(ctx)
+	conn, err := e.sessions.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("acquiring connection: %w", err)
 	}

@@ -64,6 +64,7 @@ func envOn(t *testing.T, d *db.DB, work bool, workers int) *env {
 		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = q.Stop(c)
+		eng.Close()
 	})
 	if err := d.Pool.QueryRow(ctx, `INSERT INTO apps (slug, name) VALUES ('crm', 'CRM') ON CONFLICT (slug) DO UPDATE SET name = 'CRM' RETURNING id`).Scan(&e.app); err != nil {
 		t.Fatal(err)

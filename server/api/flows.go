@@ -43,6 +43,7 @@ func (s *Server) initFlows() error {
 	s.Triggers = trigger.New(eng, s.Log)
 	s.wireFlowCollaborators()
 	if !work {
+		s.OnShutdown(eng.Close)
 		return nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -58,6 +59,7 @@ func (s *Server) initFlows() error {
 		defer stop()
 		_ = q.Stop(stopCtx)
 		cron.Wait()
+		eng.Close()
 	})
 	return nil
 }
