@@ -423,14 +423,16 @@ func (s *Server) listRuns(c *fiber.Ctx) error {
 		where += fmt.Sprintf(" AND status = $%d", len(args))
 	}
 	if cur := c.Query("cursor"); cur != "" {
-		t, err := time.Parse(time.RFC3339Nano, cur)
-		if err != nil {
+		ts, idText, _ := strings.Cut(cur, "_")
+		t, err1 := time.Parse(time.RFC3339Nano, ts)
+		id, err2 := uuid.Parse(idText)
+		if err1 != nil || err2 != nil {
 			return problem.Validation(specErrors("cursor", "invalid", "bad cursor"))
 		}
-		args = append(args, t)
-		where += fmt.Sprintf(" AND created_at < $%d", len(args))
+		args = append(args, t, id)
+		where += fmt.Sprintf(" AND (created_at, id) < ($%d, $%d)", len(args)-1, len(args))
 	}
-	rows, err := s.DB.Pool.Query(c.UserContext(), `SELECT `+runColumns+` FROM flow_runs WHERE app_id = $1 AND flow = $2`+where+` ORDER BY created_at DESC, id LIMIT $3`, args...)
+	rows, err := s.DB.Pool.Query(c.UserContext(), `SELECT `+runColumns+` FROM flow_runs WHERE app_id = $1 AND flow = $2`+where+` ORDER BY created_at DESC, id DESC LIMIT $3`, args...)
 	if err != nil {
 		return fmt.Errorf("listing runs: %w", err)
 	}
@@ -449,7 +451,7 @@ func (s *Server) listRuns(c *fiber.Ctx) error {
 	var next any
 	if len(items) > limit {
 		items = items[:limit]
-		next = items[limit-1].CreatedAt.Format(time.RFC3339Nano)
+		next = items[limit-1].CreatedAt.Format(time.RFC3339Nano) + "_" + items[limit-1].ID.String()
 	}
 	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
 }
