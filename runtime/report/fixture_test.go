@@ -117,6 +117,8 @@ type rec struct {
 	created time.Time
 	moves   []move
 	deleted bool
+	// noCreateStage leaves out the creation's stage event (histories written before it existed).
+	noCreateStage bool
 }
 
 type move struct {
@@ -166,6 +168,14 @@ func (f *fixture) insert(t testing.TB, r rec) uuid.UUID {
 	if _, err := f.Pool.Exec(ctx, `INSERT INTO record_events (record_id, app_id, entity, at, actor, kind, changes) VALUES ($1, $2, 'lead', $3, $4, 'created', $5)`,
 		id, f.App.ID, r.created, owner, ch); err != nil {
 		t.Fatal(err)
+	}
+	// Like runtime/records, the creation also writes a stage event [null, initial stage].
+	if st, ok := initial["stage"].([]any); ok && st[1] != nil && !r.noCreateStage {
+		ch, _ := json.Marshal(map[string]any{"stage": st})
+		if _, err := f.Pool.Exec(ctx, `INSERT INTO record_events (record_id, app_id, entity, at, actor, kind, changes) VALUES ($1, $2, 'lead', $3, $4, 'stage', $5)`,
+			id, f.App.ID, r.created, owner, ch); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, m := range r.moves {
 		ch, _ := json.Marshal(map[string]any{"stage": []any{m.from, m.to}})

@@ -27,12 +27,13 @@ func seedSales(t testing.TB, f *fixture) {
 	}
 	f.insert(t, rec{data: d("A1", "web", "北京", 1000, "score", 5, "closed", "2026-03-20"), owner: f.Alice, team: f.TeamA, created: hours(0), moves: []move{
 		{hours(10), "new", "contacted"}, {hours(40), "contacted", "proposal"}, {hours(100), "proposal", "won"}}})
-	f.insert(t, rec{data: d("A2", "web", "北京", 2000, "score", 3), owner: f.Alice, team: f.TeamA, created: hours(1), moves: []move{
+	// A2 and B2 have no creation stage event (older histories): both conventions must count alike.
+	f.insert(t, rec{data: d("A2", "web", "北京", 2000, "score", 3), owner: f.Alice, team: f.TeamA, created: hours(1), noCreateStage: true, moves: []move{
 		{hours(21), "new", "proposal"}}})
 	f.insert(t, rec{data: d("A3", "sem", "上海", 500), owner: f.Alice, team: f.TeamA, created: hours(2)})
 	f.insert(t, rec{data: d("B1", "sem", "上海", 3000, "score", 8, "rep", f.Alice.String()), owner: f.Bob, team: f.TeamB, created: hours(3), moves: []move{
 		{hours(13), "new", "contacted"}}})
-	f.insert(t, rec{data: d("B2", "expo", "上海", 4000, "rep", f.Alice.String()), owner: f.Bob, team: f.TeamB, created: hours(-163), moves: []move{
+	f.insert(t, rec{data: d("B2", "expo", "上海", 4000, "rep", f.Alice.String()), owner: f.Bob, team: f.TeamB, created: hours(-163), noCreateStage: true, moves: []move{
 		{hours(-143), "new", "contacted"}, {hours(-43), "contacted", "won"}}})
 	f.insert(t, rec{data: d("B3", "web", "北京", 100), owner: f.Bob, team: f.TeamB, created: hours(-168), deleted: true})
 	f.insert(t, rec{data: d("A4", "expo", "北京", 700, "closed", "2026-02-27"), owner: f.Alice, team: f.TeamA, created: hours(-166), moves: []move{
@@ -289,5 +290,26 @@ func TestHiddenFields(t *testing.T) {
 	// The same reports work for a caller who sees the fields.
 	if _, err := f.Engine.Run(context.Background(), f.App, mustReport(t, `{"slug":"r","entity":"lead","kind":"pivot","measures":[{"agg":"sum","field":"cost"}]}`), report.Params{}, access.All()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPenetrationEntryTime: entering stage A is timed from the move into A, not from the
+// record's creation in another stage (the creation stage event [null, B] must not count as A).
+func TestPenetrationEntryTime(t *testing.T) {
+	f := newFixture(t)
+	f.insert(t, rec{data: map[string]any{"name": "x", "stage": "contacted"}, owner: f.Alice, created: hours(0), moves: []move{
+		{hours(10), "contacted", "new"}, {hours(20), "new", "contacted"}}})
+	for _, tc := range []struct {
+		hours float64
+		want  string
+	}{{5, `[[1,0,0]]`}, {12, `[[1,1,100]]`}} {
+		rep := mustReport(t, fmt.Sprintf(`{"slug":"r","entity":"lead","kind":"penetration","params":{"from_stage":"new","to_stage":"contacted","hours":%g}}`, tc.hours))
+		res, err := f.Engine.Run(context.Background(), f.App, rep, report.Params{Now: hours(100)}, access.All())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rowsJSON(t, res); got != tc.want {
+			t.Errorf("within %gh: %s, want %s", tc.hours, got, tc.want)
+		}
 	}
 }

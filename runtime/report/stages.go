@@ -375,8 +375,11 @@ func (b *builder) penetration() *Query {
 	}
 	base := b.baseCTE(dims, where, "r.created_at AS _created", s.expr+" AS _cur")
 	a, to := b.arg(b.kp.FromStage), b.arg(b.kp.ToStage)
-	agg := fmt.Sprintf("x AS (\nSELECT e.record_id, (array_agg(e.changes->%s->>0 ORDER BY e.at, e.id))[1] AS first_old,\n  min(e.at) FILTER (WHERE e.changes->%s->>1 = %s) AS a_ev,\n  array_agg(e.at) FILTER (WHERE e.changes->%s->>1 = %s) AS b_ats\nFROM record_events e\nWHERE %s\nGROUP BY e.record_id\n)",
-		s.evKey, s.evKey, a, s.evKey, to, b.stageEvents(s))
+	// The initial stage is the first stage event's old value, or its new value when the
+	// records service wrote the creation as a stage event [null, stage], or the current stage
+	// when the record never changed stage.
+	agg := fmt.Sprintf("x AS (\nSELECT e.record_id, (array_agg(coalesce(e.changes->%s->>0, e.changes->%s->>1) ORDER BY e.at, e.id))[1] AS first_old,\n  min(e.at) FILTER (WHERE e.changes->%s->>1 = %s) AS a_ev,\n  array_agg(e.at) FILTER (WHERE e.changes->%s->>1 = %s) AS b_ats\nFROM record_events e\nWHERE %s\nGROUP BY e.record_id\n)",
+		s.evKey, s.evKey, s.evKey, a, s.evKey, to, b.stageEvents(s))
 	yrefs, dcols, dkinds := dimSelect(dims, "y")
 	ent := fmt.Sprintf("y AS (\nSELECT b.*, CASE WHEN coalesce(x.first_old, b._cur) = %s THEN b._created ELSE x.a_ev END AS a_at, x.b_ats\nFROM b LEFT JOIN x ON x.record_id = b._id\n)", a)
 	within := fmt.Sprintf("EXISTS (SELECT 1 FROM unnest(y.b_ats) t WHERE t >= y.a_at AND t <= y.a_at + %s * interval '1 hour')", b.arg(hours))

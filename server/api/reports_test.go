@@ -84,8 +84,13 @@ func (e *reportsEnv) record(t *testing.T, owner uuid.UUID, name, channel string,
 		e.appID, data, owner, created).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
-	for i := 1; i < len(stages); i++ {
-		ch, _ := json.Marshal(map[string]any{"stage": []string{stages[i-1], stages[i]}})
+	// Like runtime/records: the creation writes a stage event [null, first stage].
+	for i := 0; i < len(stages); i++ {
+		var from any
+		if i > 0 {
+			from = stages[i-1]
+		}
+		ch, _ := json.Marshal(map[string]any{"stage": []any{from, stages[i]}})
 		if _, err := e.DB.Pool.Exec(ctx, `INSERT INTO record_events (record_id, app_id, entity, at, kind, changes) VALUES ($1, $2, 'lead', $3, 'stage', $4)`,
 			id, e.appID, created.Add(time.Duration(i)*24*time.Hour), ch); err != nil {
 			t.Fatal(err)
