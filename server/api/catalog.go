@@ -2,9 +2,13 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -421,6 +425,73 @@ func (s *Server) CheckConnectorNodes(ctx context.Context, appID uuid.UUID, f *sp
 		}
 	}
 	return errs
+}
+
+// StoreConnectorFiles stores every sdk.File in a connector's output (a generated PDF...) in
+// the files store of app and replaces it with its attachment value {"id","name","type",
+// "size","sha256","uploaded_at"}, so a later record.update can attach it with
+// {"files": [{"id": "{{ steps.<node>.file.id }}"}]}. The flow engine's connector caller calls it
+// on each output; files written before an error are left for the files janitor.
+func (s *Server) StoreConnectorFiles(ctx context.Context, appID uuid.UUID, out any) (any, error) {
+	switch v := out.(type) {
+	case sdk.File:
+		return s.storeFile(ctx, appID, v)
+	case *sdk.File:
+		if v == nil {
+			return nil, nil
+		}
+		return s.storeFile(ctx, appID, *v)
+	case map[string]any:
+		res := make(map[string]any, len(v))
+		for k, x := range v {
+			y, err := s.StoreConnectorFiles(ctx, appID, x)
+			if err != nil {
+				return nil, err
+			}
+			res[k] = y
+		}
+		return res, nil
+	case []any:
+		res := make([]any, len(v))
+		for i, x := range v {
+			y, err := s.StoreConnectorFiles(ctx, appID, x)
+			if err != nil {
+				return nil, err
+			}
+			res[i] = y
+		}
+		return res, nil
+	}
+	return out, nil
+}
+
+func (s *Server) storeFile(ctx context.Context, appID uuid.UUID, f sdk.File) (map[string]any, error) {
+	if int64(len(f.Data)) > s.Cfg.MaxUpload {
+		return nil, fmt.Errorf("storing %s: the file is larger than %d MiB", f.Name, s.Cfg.MaxUpload>>20)
+	}
+	dir := s.filesDir()
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("creating files dir: %w", err)
+	}
+	id := uuid.New()
+	path := filepath.Join(dir, id.String())
+	if err := os.WriteFile(path, f.Data, 0o640); err != nil {
+		return nil, fmt.Errorf("storing %s: %w", f.Name, err)
+	}
+	sum := sha256.Sum256(f.Data)
+	name := cleanFileName(f.Name)
+	typ := f.Type
+	if typ == "" {
+		typ = "application/octet-stream"
+	}
+	var at time.Time
+	if err := s.DB.Pool.QueryRow(ctx, `INSERT INTO files (id, name, type, size, sha256, path, app_id) VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING uploaded_at`,
+		id, name, typ, len(f.Data), hex.EncodeToString(sum[:]), id.String(), appID).Scan(&at); err != nil {
+		_ = os.Remove(path)
+		return nil, fmt.Errorf("recording %s: %w", f.Name, err)
+	}
+	return map[string]any{"id": id.String(), "name": name, "type": typ, "size": len(f.Data), "sha256": hex.EncodeToString(sum[:]),
+		"uploaded_at": at.UTC().Format(time.RFC3339Nano)}, nil
 }
 
 // ConnectorEnv builds the Env a connector runs with in this server: the SSRF-guarded HTTP

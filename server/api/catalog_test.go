@@ -317,3 +317,44 @@ func TestCheckConnectorNodes(t *testing.T) {
 		})
 	}
 }
+
+// TestPDFAsRecordAttachment: the pdf connector's file output is stored in the files store and
+// attached to a record, the way a flow does (pdf render -> record.update files).
+func TestPDFAsRecordAttachment(t *testing.T) {
+	e := apitest.New(t)
+	e.Must(201, "POST", "/api/v1/apps", map[string]any{"slug": "crm", "name": "CRM"}, e.AdminToken)
+	if r := e.Do("PUT", "/api/v1/apps/crm/entities/deal", map[string]any{"slug": "deal", "label": map[string]any{"en": "Deal", "zh-CN": "商机"},
+		"fields": []any{map[string]any{"key": "name", "type": "text", "required": true}, map[string]any{"key": "files", "type": "attachment", "multiple": true}}},
+		e.AdminToken); r.Status != 200 && r.Status != 201 {
+		t.Fatalf("saving the entity: %d %s", r.Status, r.Body)
+	}
+	e.Must(200, "POST", "/api/v1/apps/crm/entities/deal/publish", nil, e.AdminToken)
+	rec := e.Must(201, "POST", "/api/v1/apps/crm/entities/deal/records", map[string]any{"name": "鹏程智能"}, e.AdminToken).JSON()
+	var appID uuid.UUID
+	if err := e.DB.Pool.QueryRow(context.Background(), `SELECT id FROM apps WHERE slug = 'crm'`).Scan(&appID); err != nil {
+		t.Fatal(err)
+	}
+	conn, _ := e.Srv.Connectors.Get("pdf")
+	out, err := sdk.Invoke(context.Background(), conn, "render", e.Srv.ConnectorEnv(appID.String(), nil), map[string]any{
+		"data": map[string]any{"number": "Q-1", "customer": map[string]any{"name": "鹏程智能"}, "items": []any{map[string]any{"name": "许可证", "qty": 1, "price": 1000}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := e.Srv.StoreConnectorFiles(context.Background(), appID, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := stored.(map[string]any)["file"].(map[string]any)
+	if file["name"] != "报价单-Q-1.pdf" || file["type"] != "application/pdf" || file["data"] != nil || file["id"] == "" {
+		t.Fatalf("stored file %v", file)
+	}
+	dl := e.Must(200, "GET", "/api/v1/files/"+file["id"].(string), nil, e.AdminToken)
+	if !strings.HasPrefix(string(dl.Body), "%PDF-") {
+		t.Fatalf("download %q", dl.Body[:20])
+	}
+	r := e.Must(200, "PATCH", "/api/v1/apps/crm/entities/deal/records/"+rec["id"].(string),
+		map[string]any{"files": []any{map[string]any{"id": file["id"]}}}, e.AdminToken)
+	if !strings.Contains(string(r.Body), "报价单-Q-1.pdf") {
+		t.Fatalf("attachment %s", r.Body)
+	}
+}
