@@ -19,10 +19,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -466,7 +468,8 @@ func (c *compiler) value(path string, colm *Column, v any) (string, bool) {
 			c.errs.Add(path, "invalid_value", "expected a number")
 			return "", false
 		}
-		if _, ok := new(big.Float).SetString(s); !ok || len(s) > 64 {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || len(s) > 64 {
 			c.errs.Add(path, "invalid_value", "expected a number")
 			return "", false
 		}
@@ -538,6 +541,9 @@ func (c *compiler) stringList(path string, v any) ([]string, bool) {
 func scalarText(v any) (string, bool) {
 	switch x := v.(type) {
 	case string:
+		if strings.ContainsRune(x, 0) || !utf8.ValidString(x) {
+			return "", false // PostgreSQL text cannot hold NUL
+		}
 		return x, true
 	case json.Number:
 		return x.String(), true

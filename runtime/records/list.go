@@ -6,11 +6,13 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/runtime/access"
@@ -158,7 +160,7 @@ func (s *Store) List(ctx context.Context, app *defs.App, entity string, qy ListQ
 	sql := fmt.Sprintf(`SELECT %s FROM records r WHERE %s ORDER BY %s LIMIT %d`, prefixCols(cols), w, filter.OrderBy(keys, "r"), limit+1)
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, fmt.Errorf("listing records: %w", err)
+		return nil, queryError("listing records", err)
 	}
 	defer rows.Close()
 	page := &Page{Items: []*Record{}}
@@ -172,7 +174,7 @@ func (s *Store) List(ctx context.Context, app *defs.App, entity string, qy ListQ
 			dest = append(dest, &vals[i])
 		}
 		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("reading records: %w", err)
+			return nil, queryError("reading records", err)
 		}
 		if err := decodeData(raw, &r.Data); err != nil {
 			return nil, fmt.Errorf("decoding record data: %w", err)
@@ -186,7 +188,7 @@ func (s *Store) List(ctx context.Context, app *defs.App, entity string, qy ListQ
 		lastVals = vals
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("listing records: %w", err)
+		return nil, queryError("listing records", err)
 	}
 	return page, nil
 }
@@ -259,7 +261,17 @@ func (s *Store) Count(ctx context.Context, app *defs.App, entity string, qy List
 	}
 	var n int64
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM records r WHERE `+w, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("counting records: %w", err)
+		return 0, queryError("counting records", err)
 	}
 	return n, nil
+}
+
+// queryError turns PostgreSQL data exceptions (class 22: a value that does not fit its type,
+// e.g. from a tampered cursor) into a 422 instead of an internal error.
+func queryError(step string, err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && strings.HasPrefix(pe.Code, "22") {
+		return spec.Errors{{Field: "filter", Code: "invalid_value", Message: "a filter, search or cursor value is not valid for its field (查询条件无效)"}}
+	}
+	return fmt.Errorf("%s: %w", step, err)
 }

@@ -2,6 +2,9 @@ package records_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -565,6 +568,17 @@ func TestListPagination(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// a tampered cursor whose value does not fit the sort key is a 422, not an internal error
+	h := sha256.Sum256([]byte("amount"))
+	forged, _ := json.Marshal(map[string]any{"s": hex.EncodeToString(h[:6]), "v": []any{"not a number"}, "i": uuid.New()})
+	_, err = e.store.List(ctx, e.app, "lead", records.ListQuery{Sort: "amount", Cursor: base64.RawURLEncoding.EncodeToString(forged)}, access.All())
+	fieldErr(t, err, "filter", "invalid_value")
+	_, err = e.store.List(ctx, e.app, "lead", records.ListQuery{Filter: json.RawMessage(`{"name":{"contains":"a\u0000"}}`)}, access.All())
+	fieldErr(t, err, "filter.name.contains", "invalid_value")
+	_, err = e.store.List(ctx, e.app, "lead", records.ListQuery{Filter: json.RawMessage(`{"amount":{"gt":1e999}}`)}, access.All())
+	fieldErr(t, err, "filter.amount.gt", "invalid_value")
+	_, err = e.store.Create(ctx, e.app, "lead", map[string]any{"name": "a\x00b"}, e.w())
+	fieldErr(t, err, "name", "invalid_value")
 }
 
 // TestHooksInTransaction checks hooks see the change and that a failing hook rolls back.

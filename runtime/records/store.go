@@ -851,6 +851,9 @@ func (s *Store) writeError(ent *spec.Entity, app *defs.App, step string, err err
 		}
 		return spec.Errors{{Field: "$", Code: "unique", Message: "a unique value is already taken (值重复)"}}
 	}
+	if errors.As(err, &pe) && strings.HasPrefix(pe.Code, "22") {
+		return spec.Errors{{Field: "$", Code: "invalid_value", Message: "a value cannot be stored (值无法保存)"}}
+	}
 	return fmt.Errorf("%s: %w", step, err)
 }
 

@@ -54,8 +54,8 @@ func Normalize(f *spec.Field, v any, path string, errs *spec.Errors) any {
 		if f.Type == spec.TypeText {
 			s = strings.TrimSpace(s)
 		}
-		if !utf8.ValidString(s) {
-			return bad("invalid_value", "the text is not valid UTF-8 (文本编码无效)")
+		if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+			return bad("invalid_value", "the text is not valid UTF-8 or contains NUL (文本编码无效)")
 		}
 		max := f.MaxLength
 		if max <= 0 {

@@ -148,6 +148,20 @@ func formValues(f *spec.Form, ent *spec.Entity, in map[string]any) (map[string]a
 	return out, nil
 }
 
+// hiddenParams lists the query parameters the page captures: the form's hidden list and the
+// UTM parameters, each once.
+func hiddenParams(f *spec.Form) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, k := range append(append([]string{}, f.Hidden...), utmKeys...) {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 func successMessage(f *spec.Form, locale string) string {
 	if f.Success != nil && len(f.Success.Message) > 0 {
 		return f.Success.Message.Text(locale, "")
@@ -409,7 +423,7 @@ func (s *Server) publicFormJSON(c *fiber.Ctx) error {
 	form, ent := pf.form, pf.ent
 	locale := pageLocale(c)
 	return c.JSON(fiber.Map{"slug": form.Slug, "title": form.Title.Text(locale, form.Slug), "fields": publicFields(form, ent, locale),
-		"hidden": append(append([]string{}, form.Hidden...), utmKeys...), "consent": consentText(form, locale)})
+		"hidden": hiddenParams(form), "consent": consentText(form, locale)})
 }
 
 func consentText(f *spec.Form, locale string) string {
@@ -439,7 +453,7 @@ func (s *Server) publicFormPage(c *fiber.Ctx) error {
 	nonce := make([]byte, 16)
 	_, _ = rand.Read(nonce)
 	n := base64.StdEncoding.EncodeToString(nonce)
-	hidden := append(append([]string{}, form.Hidden...), utmKeys...)
+	hidden := hiddenParams(form)
 	redirect := ""
 	if form.Success != nil {
 		if u, err := url.Parse(form.Success.Redirect); err == nil && (u.Scheme == "https" || u.Scheme == "http") {
