@@ -45,6 +45,7 @@ type Guard struct {
 	names    map[string]bool
 	suffixes []string
 	prefixes []netip.Prefix
+	client   *http.Client
 }
 
 // New returns a guard for opts.
@@ -80,6 +81,7 @@ func New(opts Options) *Guard {
 			}
 		}
 	}
+	g.client = g.newClient()
 	return g
 }
 
@@ -87,9 +89,13 @@ func New(opts Options) *Guard {
 // goes through a Guard built from opts.
 func NewClient(opts Options) *http.Client { return New(opts).Client() }
 
-// Client returns an HTTP client dialing through g. It ignores proxy environment variables
-// (a proxy would connect on the guard's behalf) and follows at most MaxRedirects redirects.
-func (g *Guard) Client() *http.Client {
+// Client returns the HTTP client dialing through g (one per guard, so connections are
+// reused). It ignores proxy environment variables (a proxy would connect on the guard's
+// behalf) and follows at most MaxRedirects redirects. Callers may copy the struct to change
+// CheckRedirect or Timeout; the transport stays guarded.
+func (g *Guard) Client() *http.Client { return g.client }
+
+func (g *Guard) newClient() *http.Client {
 	tr := &http.Transport{
 		Proxy:                 nil,
 		DialContext:           g.DialContext,
