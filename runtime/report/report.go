@@ -133,7 +133,7 @@ func (e *Engine) Stream(ctx context.Context, q *Query, fn func(row []any) error)
 	if timeout <= 0 {
 		timeout = 60 * time.Second
 	}
-	if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d; SET LOCAL jit = off; SET LOCAL work_mem = '64MB'", timeout.Milliseconds())); err != nil {
+	if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d; SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL plan_cache_mode = force_custom_plan", timeout.Milliseconds())); err != nil {
 		return fmt.Errorf("running report: session settings: %w", err)
 	}
 	rows, err := tx.Query(ctx, q.SQL, q.Args...)

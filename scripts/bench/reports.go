@@ -157,7 +157,7 @@ SELECT channel, idx, sum(n) OVER (PARTITION BY channel ORDER BY idx DESC) FROM p
 		pe, ph := pct(te, 50), pct(th, 50)
 		fmt.Printf("%-40s %10s %10s %10s %10s %6.2fx\n", q.name, ms(pe), ms(pct(te, 99)), ms(ph), ms(pct(th, 99)), float64(pe)/float64(ph))
 	}
-	fmt.Println("(both sides run in a read-only transaction with jit = off and work_mem = 64MB; iterations alternate)")
+	fmt.Println("(both sides: read-only transaction, jit = off, work_mem = 64MB, custom plans; iterations alternate)")
 	return nil
 }
 
@@ -185,7 +185,7 @@ func handSQL(ctx context.Context, pool *pgxpool.Pool, sql string, args []any) er
 		return err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck
-	if _, err := tx.Exec(ctx, "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'"); err != nil {
+	if _, err := tx.Exec(ctx, "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL plan_cache_mode = force_custom_plan"); err != nil {
 		return err
 	}
 	rows, err := tx.Query(ctx, sql, args...)
