@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -171,5 +172,57 @@ func TestEnvWithoutClientRefuses(t *testing.T) {
 	}
 	if !sdk.IsRetryable(sdk.StatusError("x", 503, "")) || sdk.IsRetryable(sdk.StatusError("x", 400, "")) {
 		t.Fatal("status classification")
+	}
+}
+
+// feed is a connector with a polling trigger and dynamic options.
+type feed struct{}
+
+func (feed) Spec() sdk.Spec {
+	return sdk.Spec{ID: "feed", Version: "1", Label: sdk.T("Feed", "订阅"),
+		Operations: []sdk.Operation{{ID: "noop", Label: sdk.T("Noop", "无"), Params: []sdk.Param{{Key: "list", Type: sdk.TypeSelect, Label: sdk.T("List", "列表"), DynamicOptions: true}},
+			Run: func(context.Context, sdk.Env, map[string]any) (any, error) { return nil, nil }}},
+		Triggers: []sdk.Trigger{{ID: "new_items", Label: sdk.T("New items", "新条目"), Params: []sdk.Param{{Key: "limit", Type: sdk.TypeNumber, Label: sdk.T("Limit", "数量"), Default: 2.0}}}}}
+}
+
+func (feed) Options(_ context.Context, _ sdk.Env, op, param string, _ map[string]any) ([]sdk.Option, error) {
+	return []sdk.Option{{Value: op + "." + param}}, nil
+}
+
+func (feed) Poll(_ context.Context, _ sdk.Env, trigger string, p map[string]any, state []byte) (sdk.PollResult, error) {
+	n := 0
+	if len(state) > 0 {
+		n = int(state[0])
+	}
+	var items []any
+	for i := 0; i < int(p["limit"].(float64)); i++ {
+		items = append(items, n+i)
+	}
+	return sdk.PollResult{Items: items, State: []byte{byte(n + len(items))}}, nil
+}
+
+func TestCapabilities(t *testing.T) {
+	if got := sdk.Describe(feed{}).Capabilities; strings.Join(got, ",") != "options,poll" {
+		t.Fatalf("capabilities %v", got)
+	}
+	h := sdktest.New(t)
+	opts, err := h.Options(feed{}, "noop", "list", nil)
+	if err != nil || opts[0].Value != "noop.list" {
+		t.Fatalf("options %v %v", opts, err)
+	}
+	r1, err := h.Poll(feed{}, "new_items", nil, nil)
+	if err != nil || len(r1.Items) != 2 {
+		t.Fatalf("poll %v %v", r1, err)
+	}
+	r2, _ := h.Poll(feed{}, "new_items", map[string]any{"limit": "3"}, r1.State)
+	if fmt.Sprint(r2.Items) != "[2 3 4]" {
+		t.Fatalf("second poll %v", r2.Items)
+	}
+	if _, err := h.Poll(feed{}, "new_items", map[string]any{"limit": "x"}, nil); err == nil {
+		t.Fatal("bad trigger params accepted")
+	}
+	// Dynamic options accept any value at validation.
+	if errs := sdk.ValidateParams(feed{}.Spec().Operations[0].Params, map[string]any{"list": "anything"}); len(errs) != 0 {
+		t.Fatal(errs)
 	}
 }

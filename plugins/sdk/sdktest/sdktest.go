@@ -112,6 +112,35 @@ func (h *Harness) Test(c sdk.Connector) error {
 	return tc.Test(h.ctx, h.Env)
 }
 
+// Options calls the connector's OptionsProvider; it fails the test when c has none.
+func (h *Harness) Options(c sdk.Connector, operation, param string, params map[string]any) ([]sdk.Option, error) {
+	h.t.Helper()
+	op, ok := c.(sdk.OptionsProvider)
+	if !ok {
+		h.t.Fatalf("connector %s does not implement sdk.OptionsProvider", c.Spec().ID)
+	}
+	return op.Options(h.ctx, h.Env, operation, param, params)
+}
+
+// Poll calls the connector's Poller after validating params against the trigger's spec; it
+// fails the test when c has no Poller or no such trigger.
+func (h *Harness) Poll(c sdk.Connector, trigger string, params map[string]any, state []byte) (sdk.PollResult, error) {
+	h.t.Helper()
+	p, ok := c.(sdk.Poller)
+	if !ok {
+		h.t.Fatalf("connector %s does not implement sdk.Poller", c.Spec().ID)
+	}
+	tr, ok := c.Spec().Trigger(trigger)
+	if !ok {
+		h.t.Fatalf("connector %s has no trigger %q", c.Spec().ID, trigger)
+	}
+	prepared, errs := sdk.Prepare(tr.Params, params)
+	if len(errs) > 0 {
+		return sdk.PollResult{}, sdk.FieldErrors(errs)
+	}
+	return p.Poll(h.ctx, h.Env, trigger, prepared, state)
+}
+
 // Logs returns the captured log lines so far.
 func (h *Harness) Logs() []Log {
 	h.logs.mu.Lock()
