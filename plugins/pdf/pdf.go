@@ -65,6 +65,7 @@ func (Connector) Spec() sdk.Spec {
 // num accepts JSON numbers and numeric strings ("12,000.50", "¥99").
 type num float64
 
+// UnmarshalJSON accepts a number or a numeric string.
 func (n *num) UnmarshalJSON(b []byte) error {
 	var f float64
 	if err := json.Unmarshal(b, &f); err == nil {

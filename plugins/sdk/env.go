@@ -77,7 +77,9 @@ type Error struct {
 	Err    error
 }
 
+// Error returns the wrapped error's text.
 func (e *Error) Error() string { return e.Err.Error() }
+// Unwrap returns the wrapped error.
 func (e *Error) Unwrap() error { return e.Err }
 
 // Permanent marks err as not worth retrying (bad input, 4xx answers, auth failures).

@@ -28,6 +28,7 @@ const (
 // FieldErrors is a list of FieldError usable as an error.
 type FieldErrors []FieldError
 
+// Error joins the field errors into one message.
 func (fe FieldErrors) Error() string {
 	parts := make([]string, len(fe))
 	for i, e := range fe {
