@@ -27,8 +27,13 @@ export function unwrapDefinition<T>(res: unknown): { def: T | null; meta: Record
       return { def: v as T, meta };
     }
   }
-  return { def: r as T, meta: r };
+  const def: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r)) if (!META_KEYS.has(k)) def[k] = v;
+  return { def: def as T, meta: r };
 }
+
+/** Keys the server adds around a definition (GET answers); they are not part of the definition body. */
+const META_KEYS = new Set(['kind', 'modified', 'published_version', 'updated_at', 'created_at', 'public_id', 'id', 'app_id', 'version', 'published_at', 'published_by', 'updated_by']);
 
 /** Lists definitions of one kind from an app detail, accepting arrays of objects or slugs. */
 export function defList(app: AppDetail | undefined, kind: DefKind): DefSummary[] {
@@ -39,7 +44,14 @@ export function defList(app: AppDetail | undefined, kind: DefKind): DefSummary[]
     v = Array.isArray(d) ? (d as Record<string, unknown>[]).filter((x) => x.kind === kind || x.kind === kind.replace(/ies$/, 'y').replace(/s$/, '')) : d[kind];
   }
   if (!Array.isArray(v)) return [];
-  return v.map((x) => (typeof x === 'string' ? { slug: x } : (x as DefSummary))).filter((x) => x && x.slug);
+  return v
+    .map((x) => {
+      if (typeof x === 'string') return { slug: x } as DefSummary;
+      const o = x as DefSummary & { draft?: Record<string, unknown>; definition?: Record<string, unknown> };
+      const body = o.draft ?? o.definition ?? {};
+      return { ...o, slug: o.slug ?? (body.slug as string), label: o.label ?? (body.label as DefSummary['label']) ?? (body.title as DefSummary['label']), entity: o.entity ?? (body.entity as string | undefined) };
+    })
+    .filter((x) => x && x.slug);
 }
 
 export function useApp(app: string | undefined) {

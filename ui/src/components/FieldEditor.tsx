@@ -105,7 +105,7 @@ export default function FieldEditor({ open, field, suggestedKey, existingKeys, e
             <Form.Item name="type" label={t('entity.type')} rules={[{ required: true }]}>
               <Select
                 data-testid="field-type"
-                showSearch
+                showSearch={{ optionFilterProp: 'label' }}
                 options={FIELD_TYPES.map((ft) => ({ value: ft, label: `${t(`fieldTypes.${ft}`)} (${ft})` }))}
               />
             </Form.Item>

@@ -60,6 +60,7 @@ export default function Shell() {
         <Header style={{ background: '#fff', padding: '0 24px', display: 'flex', justifyContent: 'flex-end', alignItems: 'center', gap: 16, borderBottom: '1px solid #f0f0f0' }}>
           <LangSwitch size="small" />
           <Dropdown
+            trigger={['click']}
             menu={{
               items: [
                 { key: 'email', label: me?.email, disabled: true },

@@ -113,11 +113,16 @@ describe('definitions and admin helpers', () => {
     const w = unwrapDefinition<{ slug: string }>({ draft: { slug: 'lead' }, published_version: 2 });
     expect(w.def).toEqual({ slug: 'lead' });
     expect(w.meta.published_version).toBe(2);
+    const flat = unwrapDefinition<Record<string, unknown>>({ slug: 'lead', fields: [], kind: 'entities', modified: true, published_version: 1, updated_at: 'x' });
+    expect(flat.def).toEqual({ slug: 'lead', fields: [] });
+    expect(flat.meta.published_version).toBe(1);
   });
   it('lists definitions from several app shapes', () => {
     expect(defList({ slug: 'a', name: 'A', entities: [{ slug: 'lead' }, 'deal'] } as never, 'entities').map((d) => d.slug)).toEqual(['lead', 'deal']);
     expect(defList({ slug: 'a', name: 'A', definitions: { forms: [{ slug: 'f' }] } } as never, 'forms').map((d) => d.slug)).toEqual(['f']);
     expect(defList(undefined, 'flows')).toEqual([]);
+    const fromDraft = defList({ slug: 'a', name: 'A', forms: [{ slug: 'web', draft: { slug: 'web', entity: 'lead', title: '官网' }, published_version: 1 }] } as never, 'forms');
+    expect(fromDraft[0]).toMatchObject({ slug: 'web', entity: 'lead', label: '官网', published_version: 1 });
   });
   it('toggles permissions', () => {
     let p = togglePermission([], 'entity:lead', 'read', true);

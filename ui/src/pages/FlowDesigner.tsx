@@ -278,7 +278,7 @@ function Designer() {
                   {sel.data.nodeType === 'connector' && (
                     <Form.Item label={t('flows.operation')}>
                       <Select
-                        showSearch
+                        showSearch={{ optionFilterProp: "label" }}
                         value={sel.data.params.connector ? `${sel.data.params.connector}/${sel.data.params.operation}` : undefined}
                         options={catalog.operations.map((o) => ({ value: `${o.connector}/${o.operation}`, label: labelText(o.label, i18n.language, `${o.connector}.${o.operation}`) }))}
                         onChange={(v: string) => {

@@ -1,0 +1,66 @@
+import { expect, type APIRequestContext, type Page } from '@playwright/test';
+
+export const ADMIN = { email: 'admin@example.com', password: 'admin-password-1' };
+
+/** A short suffix that keeps slugs unique when the suite runs against a reused server. */
+export const RUN = Date.now().toString(36).slice(-5);
+
+let paths: string[] | null = null;
+
+/** The server's documented routes (from /api/v1/openapi.json), to skip checks of routes that do not exist yet. */
+export async function routes(request: APIRequestContext): Promise<string[]> {
+  if (paths) return paths;
+  const res = await request.get('/api/v1/openapi.json');
+  const doc = res.ok() ? await res.json() : { paths: {} };
+  paths = Object.keys(doc.paths ?? {}).map((p) => p.replace(/\{[^}]+\}/g, ':p').replace(/:[a-z_]+/g, ':p'));
+  return paths;
+}
+
+export async function hasRoute(request: APIRequestContext, path: string): Promise<boolean> {
+  const norm = path.replace(/\{[^}]+\}/g, ':p').replace(/:[a-z_]+/g, ':p');
+  return (await routes(request)).includes(norm);
+}
+
+/** Logs in through the login page (zh-CN by default). */
+export async function login(page: Page, lang: 'zh-CN' | 'en' = 'zh-CN') {
+  await page.goto('/login');
+  await page.evaluate((l) => localStorage.setItem('tessera.lang', l), lang);
+  await page.reload();
+  await page.getByTestId('login-email').fill(ADMIN.email);
+  await page.getByTestId('login-password').fill(ADMIN.password);
+  await page.getByTestId('login-submit').click();
+  await expect(page.getByTestId('side-nav')).toBeVisible();
+}
+
+/** A bearer token for API set-up steps. */
+export async function token(request: APIRequestContext): Promise<string> {
+  const res = await request.post('/api/v1/auth/login', { data: ADMIN });
+  expect(res.ok()).toBeTruthy();
+  return (await res.json()).token;
+}
+
+/** Creates (or reuses) an app and publishes a lead entity with a stage gate through the API. */
+export async function seedLeadApp(request: APIRequestContext, slug: string) {
+  const auth = { Authorization: `Bearer ${await token(request)}` };
+  const r = await request.post('/api/v1/apps', { headers: auth, data: { slug, name: `Seed ${slug}` } });
+  expect([201, 409]).toContain(r.status());
+  const lead = {
+    slug: 'lead',
+    label: { en: 'Lead', 'zh-CN': '线索' },
+    fields: [
+      { key: 'name', type: 'text', required: true, label: { en: 'Name', 'zh-CN': '姓名' } },
+      { key: 'phone', type: 'phone' },
+      { key: 'amount', type: 'money' },
+      { key: 'stage', type: 'select', options: ['new', 'proposal', 'negotiation', 'won'] },
+      { key: 'files', type: 'attachment', multiple: true },
+    ],
+    stages: {
+      field: 'stage',
+      order: ['new', 'proposal', 'negotiation', 'won'],
+      transitions: [{ from: 'proposal', to: 'negotiation', require: 'any(record.files, {.name contains "报价单"})', message: '请上传带客户名称的正式报价单' }],
+    },
+  };
+  expect((await request.put(`/api/v1/apps/${slug}/entities/lead`, { headers: auth, data: lead })).ok()).toBeTruthy();
+  expect((await request.post(`/api/v1/apps/${slug}/entities/lead/publish`, { headers: auth })).ok()).toBeTruthy();
+  return auth;
+}
