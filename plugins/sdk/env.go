@@ -79,6 +79,7 @@ type Error struct {
 
 // Error returns the wrapped error's text.
 func (e *Error) Error() string { return e.Err.Error() }
+
 // Unwrap returns the wrapped error.
 func (e *Error) Unwrap() error { return e.Err }
 
