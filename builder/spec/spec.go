@@ -302,9 +302,14 @@ type Dimension struct {
 
 // Measure aggregates report rows.
 type Measure struct {
-	Agg   string `json:"agg"` // count, count_distinct, sum, avg, min, max, median
+	Agg   string `json:"agg"` // count, count_distinct, sum, avg, min, max, median, rate
 	Field string `json:"field,omitempty"`
 	Label Label  `json:"label,omitempty"`
+	// Filter restricts the rows this measure aggregates (record-list filter language); for
+	// "rate" it is the condition whose share of the rows is answered in percent.
+	Filter json.RawMessage `json:"filter,omitempty"`
+	// Key names the output column (default agg or agg_field).
+	Key string `json:"key,omitempty"`
 }
 
 // Compare asks for a period-over-period comparison.
