@@ -56,8 +56,15 @@ func decodeCursor(s string) (cursor, bool) {
 // where builds the WHERE clause shared by List and Count: app, entity, liveness, scope,
 // filter and q.
 func where(app *defs.App, ent *spec.Entity, qy ListQuery, g access.Grant, args *[]any) (string, error) {
-	*args = append(*args, app.ID, ent.Slug)
-	parts := []string{"r.app_id = $1", "r.entity = $2", "r.deleted_at IS NULL"}
+	var parts []string
+	if slugRe.MatchString(ent.Slug) {
+		// literals (a UUID and a validated slug) let the planner use the entity's partial
+		// expression indexes for filters and sorts
+		parts = []string{fmt.Sprintf("r.app_id = '%s'", app.ID.String()), "r.entity = " + quoteLit(ent.Slug), "r.deleted_at IS NULL"}
+	} else {
+		*args = append(*args, app.ID, ent.Slug)
+		parts = []string{fmt.Sprintf("r.app_id = $%d", len(*args)-1), fmt.Sprintf("r.entity = $%d", len(*args)), "r.deleted_at IS NULL"}
+	}
 	if p := g.RowPredicate("r", args); p != "" {
 		parts = append(parts, p)
 	}

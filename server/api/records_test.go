@@ -406,3 +406,37 @@ func TestFormsAPI(t *testing.T) {
 	}
 	_ = time.Second
 }
+
+// TestRecordsAPINeverFailsOnBadInput throws malformed and hostile input at the record, file
+// and form routes: every answer is a 4xx problem, never a 500.
+func TestRecordsAPINeverFailsOnBadInput(t *testing.T) {
+	e, pid := recEnv(t)
+	tok := e.AdminToken
+	id := e.Must(201, "POST", recBase, `{"name":"x"}`, tok).JSON()["id"].(string)
+	bodies := []string{`null`, `"x"`, `1`, `[]`, `{"name":null}`, `{"name":{"a":1}}`, `{"name":"a\u0000b"}`, `{"amount":"1e999"}`,
+		`{"amount":1e400}`, `{"phone":["1"]}`, `{"stage":"won","files":[{"id":"00000000-0000-0000-0000-000000000000"}]}`,
+		`{"files":"../../etc/passwd"}`, `{"email":"` + strings.Repeat("a", 300) + `@x.com"}`, `{"name":"` + strings.Repeat("长", 2000) + `"}`,
+		strings.Repeat(`[`, 20000), `{"version":"x"}`, `{"version":-1}`, `{"":1}`}
+	queries := []string{"filter=" + url.QueryEscape(`{"amount":{"between":[1]}}`), "filter=" + url.QueryEscape(`{"or":[{"or":[{"or":[{"or":[{"or":[{"or":[{"or":[{"or":[{"or":[{}]}]}]}]}]}]}]}]}]}`),
+		"filter=null", "filter=" + url.QueryEscape(`{"created_at":{"gt":"99999-01-01"}}`), "sort=" + url.QueryEscape("-,+,--name"), "sort=" + strings.Repeat("name,", 50),
+		"cursor=" + strings.Repeat("A", 3000), "cursor=e30", "limit=99999", "limit=-1", "q=" + url.QueryEscape("%\x00"), "q=" + strings.Repeat("x", 500)}
+	check := func(r *apitest.Resp, what string) {
+		t.Helper()
+		if r.Status >= 500 || r.Status == 0 {
+			t.Errorf("%.200s: status %d: %.300s", what, r.Status, r.Body)
+		}
+	}
+	for _, b := range bodies {
+		check(e.Do("POST", recBase, b, tok), "POST "+b)
+		check(e.Do("PATCH", recBase+"/"+id, b, tok), "PATCH "+b)
+		check(e.Do("POST", "/api/v1/public/forms/"+pid+"/submit", b, ""), "public "+b)
+		check(e.Do("POST", "/api/v1/apps/crm/forms/web-lead/submit", b, tok), "form "+b)
+	}
+	for _, q := range queries {
+		check(e.Do("GET", recBase+"?"+q, nil, tok), "GET ?"+q)
+	}
+	for _, p := range []string{recBase + "/%00", recBase + "/" + id + "/history/x", "/api/v1/files/x", "/api/v1/apps/crm/entities/lead%27/records", "/f/%27%22"} {
+		check(e.Do("GET", p, nil, tok), "GET "+p)
+	}
+	check(e.Do("PATCH", recBase+"/"+id, `{"name":"y"}`, tok, "If-Match: 99999999999999999999"), "If-Match overflow")
+}
