@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -356,5 +357,44 @@ func TestPDFAsRecordAttachment(t *testing.T) {
 		map[string]any{"files": []any{map[string]any{"id": file["id"]}}}, e.AdminToken)
 	if !strings.Contains(string(r.Body), "报价单-Q-1.pdf") {
 		t.Fatalf("attachment %s", r.Body)
+	}
+}
+
+// TestFlowConnectorNode runs a published flow whose connector node sends a signed webhook to
+// a real local receiver, with the app's credential, through the guarded client.
+func TestFlowConnectorNode(t *testing.T) {
+	t.Setenv("TESSERA_NET_ALLOW_HOSTS", "127.0.0.1")
+	e := apitest.New(t)
+	type delivery struct {
+		id, sig string
+		body    map[string]any
+	}
+	got := make(chan delivery, 4)
+	peer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b map[string]any
+		json.NewDecoder(r.Body).Decode(&b)
+		got <- delivery{r.Header.Get("webhook-id"), r.Header.Get("webhook-signature"), b}
+		w.WriteHeader(204)
+	}))
+	defer peer.Close()
+	e.Must(201, "POST", "/api/v1/apps", map[string]any{"slug": "crm", "name": "CRM"}, e.AdminToken)
+	e.Must(201, "POST", "/api/v1/apps/crm/credentials", map[string]any{"name": "erp-hook", "connector": "webhook",
+		"values": map[string]any{"secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}}, e.AdminToken)
+	publishFlow(t, e, map[string]any{"slug": "notify-erp", "trigger": map[string]any{"type": "manual"},
+		"nodes": []any{map[string]any{"id": "send", "type": "connector", "params": map[string]any{
+			"connector": "webhook", "operation": "send", "credential": "erp-hook",
+			"input": map[string]any{"url": peer.URL + "/in", "event": "deal.won", "payload": map[string]any{"customer": "{{ trigger.input.customer }}"}}}}}})
+	r := e.Must(202, "POST", "/api/v1/apps/crm/flows/notify-erp/run", map[string]any{"input": map[string]any{"customer": "鹏程智能"}}, e.AdminToken).JSON()
+	run := waitRun(t, e, r["run_id"].(string))
+	if run["status"] != "succeeded" {
+		t.Fatalf("run %v", run)
+	}
+	select {
+	case d := <-got:
+		if d.body["type"] != "deal.won" || d.body["data"].(map[string]any)["customer"] != "鹏程智能" || !strings.HasPrefix(d.sig, "v1,") || d.id == "" {
+			t.Fatalf("delivery %+v", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the receiver got nothing")
 	}
 }
