@@ -157,16 +157,21 @@ func (e *Engine) Start(ctx context.Context, tx pgx.Tx, r StartRequest) (uuid.UUI
 		return id, created, err
 	}
 	runAs := "service"
+	var flow *spec.Flow
 	if r.Version == 0 {
-		var flow *spec.Flow
 		var err error
-		flow, r.Version, err = e.Defs.Flow(ctx, r.AppID, r.Flow)
+		if flow, r.Version, err = e.Defs.Flow(ctx, r.AppID, r.Flow); err != nil {
+			return uuid.Nil, false, err
+		}
+	} else {
+		v, err := e.Defs.Version(ctx, r.AppID, spec.KindFlow, r.Flow, r.Version)
 		if err != nil {
 			return uuid.Nil, false, err
 		}
-		if flow.RunAs != "" {
-			runAs = flow.RunAs
-		}
+		flow = v.(*spec.Flow)
+	}
+	if flow.RunAs != "" {
+		runAs = flow.RunAs
 	}
 	trig, err := json.Marshal(r.Trigger)
 	if err != nil {

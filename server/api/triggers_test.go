@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,4 +99,30 @@ func TestTaskDelegation(t *testing.T) {
 	if run["status"] != "succeeded" || out["outcome"] != "done" || out["completed_by"] != b.String() {
 		t.Fatalf("run %v", run)
 	}
+}
+
+func TestFlowRunsAsServiceOrTriggerUser(t *testing.T) {
+	e := apitest.New(t)
+	e.Must(201, "POST", "/api/v1/apps", map[string]any{"slug": "crm", "name": "CRM"}, e.AdminToken)
+	publishEntity(t, e, map[string]any{"slug": "note", "fields": []any{map[string]any{"key": "text", "type": "text"}}})
+	mk := []any{map[string]any{"id": "mk", "type": "record.create", "params": map[string]any{"entity": "note", "values": map[string]any{"text": "{{ trigger.input.text }}"}}}}
+	publishFlow(t, e, map[string]any{"slug": "as-service", "trigger": map[string]any{"type": "manual"}, "nodes": mk})
+	publishFlow(t, e, map[string]any{"slug": "as-user", "run_as": "trigger_user", "trigger": map[string]any{"type": "manual"}, "nodes": mk})
+	e.Must(201, "PUT", "/api/v1/admin/roles", map[string]any{"app": "crm", "name": "runner", "permissions": []any{
+		map[string]any{"resource": "flow:as-service", "actions": []any{"run", "read"}, "scope": "all"},
+		map[string]any{"resource": "flow:as-user", "actions": []any{"run", "read"}, "scope": "all"}}}, e.AdminToken)
+	uid, tok := e.CreateUser("runner@example.com", "Runner", nil)
+	e.Must(200, "PUT", "/api/v1/admin/users/"+uid.String()+"/roles", map[string]any{"roles": []any{map[string]any{"app": "crm", "role": "runner"}}}, e.AdminToken)
+
+	id := e.Must(202, "POST", "/api/v1/apps/crm/flows/as-service/run", map[string]any{"input": map[string]any{"text": "a"}}, tok).JSON()["run_id"].(string)
+	if run := waitRun(t, e, id); run["status"] != "succeeded" {
+		t.Fatalf("service run: %v", run)
+	}
+	id = e.Must(202, "POST", "/api/v1/apps/crm/flows/as-user/run", map[string]any{"input": map[string]any{"text": "b"}}, tok).JSON()["run_id"].(string)
+	run := waitRun(t, e, id)
+	if run["status"] != "failed" || !strings.Contains(fmt.Sprint(run["error"]), "may not create note") {
+		t.Fatalf("trigger_user run without entity rights: %v", run)
+	}
+	// the runner can read the run it started, and retry it (it fails again: no rights)
+	e.Must(202, "POST", "/api/v1/runs/"+id+"/retry", nil, tok)
 }
