@@ -3,6 +3,7 @@ package report
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -330,12 +331,30 @@ type measure struct {
 	agg        string // aggregate call without FILTER, e.g. sum(x)
 	cast       string // applied after the aggregate (and its FILTER)
 	kind       valKind
+	filter     string // the measure's own row condition, or ""
+	rate       bool   // share of rows matching filter, in percent
 }
 
+// sql renders the aggregate restricted to rows matching the measure's filter and cond.
 func (m *measure) sql(cond string) string {
+	all := cond
+	own := m.filter
+	if own != "" && cond != "" {
+		own = "(" + own + ") AND (" + cond + ")"
+	}
+	if m.rate {
+		den := "count(*)"
+		if all != "" {
+			den += " FILTER (WHERE " + all + ")"
+		}
+		return fmt.Sprintf("round(100.0 * count(*) FILTER (WHERE %s) / nullif(%s, 0), 2)::float8", own, den)
+	}
+	if own == "" {
+		own = cond
+	}
 	s := m.agg
-	if cond != "" {
-		s += " FILTER (WHERE " + cond + ")"
+	if own != "" {
+		s += " FILTER (WHERE " + own + ")"
 	}
 	if m.cast != "" {
 		s = "(" + s + ")" + m.cast
@@ -343,8 +362,10 @@ func (m *measure) sql(cond string) string {
 	return s
 }
 
+var keyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+
 var aggLabels = map[string][2]string{
-	"count": {"Count", "数量"}, "count_distinct": {"Distinct", "去重数"}, "sum": {"Sum", "合计"},
+	"rate": {"Rate %", "占比%"}, "count": {"Count", "数量"}, "count_distinct": {"Distinct", "去重数"}, "sum": {"Sum", "合计"},
 	"avg": {"Average", "平均"}, "min": {"Min", "最小"}, "max": {"Max", "最大"}, "median": {"Median", "中位数"},
 }
 
@@ -360,17 +381,32 @@ func (b *builder) measures() []*measure {
 		path := fmt.Sprintf("measures[%d]", i)
 		names, ok := aggLabels[m.Agg]
 		if !ok {
-			b.errs.Add(path+".agg", "invalid", "agg must be count, count_distinct, sum, avg, min, max or median")
+			b.errs.Add(path+".agg", "invalid", "agg must be count, count_distinct, sum, avg, min, max, median or rate")
 			continue
 		}
 		x := &measure{key: m.Agg}
+		if len(m.Filter) > 0 && string(m.Filter) != "null" {
+			cond, err := filter.Compile(m.Filter, b.ent, b.g.Hidden, "r", &b.args)
+			if err != nil {
+				b.filterErrors(err, path+".filter")
+				continue
+			}
+			x.filter = cond
+		}
+		if m.Agg == "rate" {
+			if x.filter == "" {
+				b.errs.Add(path+".filter", "required", "rate needs a filter: the condition whose share is answered")
+				continue
+			}
+			x.rate, x.kind = true, vNum
+		}
 		var c *filter.Column
 		if m.Field != "" {
 			if c = b.resolve(m.Field, path+".field"); c == nil {
 				continue
 			}
 			x.key = m.Agg + "_" + m.Field
-		} else if m.Agg != "count" {
+		} else if m.Agg != "count" && m.Agg != "rate" {
 			b.errs.Add(path+".field", "required", "%s needs a field", m.Agg)
 			continue
 		}
@@ -388,6 +424,7 @@ func (b *builder) measures() []*measure {
 		x.label = b.label(m.Label, lbl, lbl)
 		numeric := c != nil && c.Kind == filter.KindNumeric
 		switch m.Agg {
+		case "rate":
 		case "count":
 			x.agg, x.kind = "count(*)", vInt
 			if c != nil {
@@ -425,6 +462,13 @@ func (b *builder) measures() []*measure {
 				b.errs.Add(path+".field", "unsupported", "%s does not apply to this field", m.Agg)
 				continue
 			}
+		}
+		if m.Key != "" {
+			if !keyPattern.MatchString(m.Key) {
+				b.errs.Add(path+".key", "invalid", "key must be lower-case letters, digits and _")
+				continue
+			}
+			x.key = m.Key
 		}
 		if seen[x.key] {
 			b.errs.Add(path, "duplicate", "measure %q appears twice", x.key)
@@ -470,15 +514,7 @@ func (b *builder) where(withRange bool) string {
 	add := func(raw []byte, prefix string) {
 		s, err := filter.Compile(raw, b.ent, b.g.Hidden, "r", &b.args)
 		if err != nil {
-			var fe spec.Errors
-			if errors.As(err, &fe) {
-				for _, e := range fe {
-					e.Field = prefix + strings.TrimPrefix(e.Field, "filter")
-					b.errs = append(b.errs, e)
-				}
-				return
-			}
-			b.errs.Add(prefix, "invalid", "%v", err)
+			b.filterErrors(err, prefix)
 			return
 		}
 		if s != "" {
@@ -498,6 +534,19 @@ func (b *builder) where(withRange bool) string {
 		}
 	}
 	return strings.Join(parts, "\n  AND ")
+}
+
+// filterErrors records a filter compile error under prefix (filter paths start with "filter").
+func (b *builder) filterErrors(err error, prefix string) {
+	var fe spec.Errors
+	if errors.As(err, &fe) {
+		for _, e := range fe {
+			e.Field = prefix + strings.TrimPrefix(e.Field, "filter")
+			b.errs = append(b.errs, e)
+		}
+		return
+	}
+	b.errs.Add(prefix, "invalid", "%v", err)
 }
 
 func (b *builder) joinSQL() string {

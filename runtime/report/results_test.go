@@ -74,6 +74,10 @@ func TestResults(t *testing.T) {
 			cols: `["channel","count","sum_amount"]`, rows: `[["expo",2,4700],["sem",2,3500],["web",2,3000]]`},
 		{name: "pivot sorted top 1", report: `{"slug":"r","entity":"lead","kind":"pivot","dimensions":[{"field":"channel"}],"measures":[{"agg":"sum","field":"amount"}],"sort":["-sum_amount"],"limit":1}`,
 			rows: `[["expo",4700]]`},
+		{name: "conditional measures and rate", report: `{"slug":"r","entity":"lead","kind":"pivot","dimensions":[{"field":"channel"}],"measures":[{"agg":"rate","filter":{"stage":"won"},"key":"win_rate"},{"agg":"sum","field":"amount","filter":{"stage":"won"},"key":"revenue"}],"sort":["-revenue"]}`,
+			cols: `["channel","win_rate","revenue"]`, rows: `[["expo",50,4000],["web",50,1000],["sem",0,null]]`},
+		{name: "rate in a comparison", report: `{"slug":"r","entity":"lead","kind":"kpi","measures":[{"agg":"rate","filter":{"stage":{"in":["contacted","proposal","won"]}}}],"compare":{"period":"week"}}`,
+			params: report.Params{Now: hours(6)}, rows: `[[75,50,25,50]]`},
 		{name: "kpi all measures", report: `{"slug":"r","entity":"lead","kind":"kpi","measures":[{"agg":"count"},{"agg":"count_distinct","field":"channel"},{"agg":"avg","field":"amount"},{"agg":"min","field":"amount"},{"agg":"max","field":"amount"},{"agg":"median","field":"amount"},{"agg":"max","field":"closed"}]}`,
 			rows: `[[6,3,1866.6666666666667,500,4000,1500,"2026-03-20"]]`},
 		{name: "owner with names", report: `{"slug":"r","entity":"lead","kind":"pivot","dimensions":[{"field":"owner_id"}],"measures":[{"agg":"count"}],"sort":["owner_id_name"]}`,
@@ -252,6 +256,10 @@ func TestValidate(t *testing.T) {
 		{`{"slug":"r","entity":"lead","kind":"stagnation","params":{"stage":"zzz"}}`, "params.stage", "unknown_stage"},
 		{`{"slug":"r","entity":"lead","kind":"forecast","params":{"amount":"channel"}}`, "params.amount", "not_numeric"},
 		{`{"slug":"r","entity":"other","kind":"pivot"}`, "entity", "mismatch"},
+		{`{"slug":"r","entity":"lead","kind":"pivot","measures":[{"agg":"rate"}]}`, "measures[0].filter", "required"},
+		{`{"slug":"r","entity":"lead","kind":"pivot","measures":[{"agg":"count","filter":{"nope":1}}]}`, "measures[0].filter.nope", "unknown_field"},
+		{`{"slug":"r","entity":"lead","kind":"pivot","measures":[{"agg":"count","key":"Bad Key"}]}`, "measures[0].key", "invalid"},
+		{`{"slug":"r","entity":"lead","kind":"pivot","measures":[{"agg":"count"},{"agg":"rate","filter":{"vip":true},"key":"count"}]}`, "measures[1]", "duplicate"},
 	}
 	for _, tc := range cases {
 		errs := report.Validate(mustReport(t, tc.report), ent)
