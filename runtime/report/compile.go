@@ -176,6 +176,8 @@ func Compile(app *defs.App, ent *spec.Entity, rep *spec.Report, p Params, g acce
 		q = b.penetration()
 	case KindForecast:
 		q = b.forecast()
+	case KindCycle:
+		q = b.cycle()
 	default:
 		b.errs.Add("kind", "unknown_kind", "unknown report kind %q (one of %s)", rep.Kind, strings.Join(Kinds, ", "))
 	}

@@ -43,6 +43,7 @@ func TestGoldenSQL(t *testing.T) {
 		{"dwell_stuck", `{"slug":"r","entity":"lead","kind":"dwell","dimensions":[{"field":"owner_id"}],"params":{"stuck":3}}`, rep, report.Params{}},
 		{"stagnation", `{"slug":"r","entity":"lead","kind":"stagnation","params":{"stage":"proposal","days":7}}`, rep, report.Params{}},
 		{"penetration", `{"slug":"r","entity":"lead","kind":"penetration","dimensions":[{"field":"channel"}],"params":{"from_stage":"new","to_stage":"contacted","hours":72}}`, access.All(), report.Params{}},
+		{"cycle", `{"slug":"r","entity":"lead","kind":"cycle","dimensions":[{"field":"owner_id"}],"params":{"to_stage":"won"}}`, rep, report.Params{}},
 		{"forecast", `{"slug":"r","entity":"lead","kind":"forecast","dimensions":[{"field":"owner_id"}]}`, access.All(), report.Params{}},
 	}
 	now := time.Date(2026, 3, 2, 4, 0, 0, 0, time.UTC)

@@ -33,10 +33,11 @@ const (
 	KindPenetration = "penetration"
 	KindForecast    = "forecast"
 	KindCompare     = "compare"
+	KindCycle       = "cycle"
 )
 
 // Kinds lists every report kind.
-var Kinds = []string{KindTable, KindPivot, KindKPI, KindFunnel, KindDwell, KindStagnation, KindPenetration, KindForecast, KindCompare}
+var Kinds = []string{KindTable, KindPivot, KindKPI, KindFunnel, KindDwell, KindStagnation, KindPenetration, KindForecast, KindCompare, KindCycle}
 
 // DefaultTimezone is the time zone of date buckets when the app sets none.
 const DefaultTimezone = "Asia/Shanghai"

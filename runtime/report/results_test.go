@@ -112,6 +112,8 @@ func TestResults(t *testing.T) {
 			cols: `["entered","moved","rate_pct"]`, rows: `[[6,4,66.67]]`},
 		{name: "penetration by team", report: `{"slug":"r","entity":"lead","kind":"penetration","dimensions":[{"field":"team_id"}],"params":{"from_stage":"contacted","to_stage":"won","hours":120}}`,
 			cols: `["team_id","team_id_name","entered","moved","rate_pct"]`},
+		{name: "cycle to won", report: `{"slug":"r","entity":"lead","kind":"cycle","params":{"to_stage":"won"}}`,
+			cols: `["records","reached","reached_pct","avg_days","median_days"]`, rows: `[[6,2,33.33,4.58,4.58]]`},
 		{name: "forecast", report: `{"slug":"r","entity":"lead","kind":"forecast"}`,
 			cols: `["count","amount","weighted"]`, rows: `[[3,5500,1650]]`},
 		{name: "compare week buckets", report: `{"slug":"r","entity":"lead","kind":"compare","dimensions":[{"field":"created_at","bucket":"week"}],"measures":[{"agg":"count"}],"compare":{"period":"week"}}`,

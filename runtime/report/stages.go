@@ -480,3 +480,44 @@ func (b *builder) forecast() *Query {
 	sql += b.orderBy(cols, ndc) + "\nLIMIT " + b.arg(b.limit())
 	return &Query{SQL: sql, Columns: cols, kinds: kinds}
 }
+
+// cycle: time from a record's creation to its first arrival in params.to_stage (e.g. won), per
+// dimension tuple: records, how many arrived, the share, and the average and median days.
+func (b *builder) cycle() *Query {
+	s := b.stages()
+	dims := b.dims(true)
+	where := b.where(true)
+	if s == nil || len(b.errs) > 0 {
+		return nil
+	}
+	if b.kp.ToStage == "" || !s.has(b.kp.ToStage) {
+		b.errs.Add("params.to_stage", "unknown_stage", "to_stage must be a stage of %q", s.field)
+		return nil
+	}
+	base := b.baseCTE(dims, where, "r.created_at AS _created", s.expr+" AS _cur")
+	to := b.arg(b.kp.ToStage)
+	x := fmt.Sprintf("x AS (\nSELECT e.record_id, min(e.at) FILTER (WHERE e.changes->%s->>1 = %s) AS t_at\nFROM record_events e\nWHERE %s\nGROUP BY e.record_id\n)",
+		s.evKey, to, b.stageEvents(s))
+	// Records that never changed stage and sit in to_stage arrived at creation.
+	y := fmt.Sprintf("y AS (\nSELECT b.*, CASE WHEN x.t_at IS NOT NULL THEN x.t_at WHEN x.record_id IS NULL AND b._cur = %s THEN b._created END AS t_at\nFROM b LEFT JOIN x ON x.record_id = b._id\n)", to)
+	refs, dcols, dkinds := dimSelect(dims, "y")
+	days := "extract(epoch FROM y.t_at - y._created)::float8 / 86400"
+	sel := append(append([]string{}, refs...), "count(*) AS records", "count(y.t_at) AS reached",
+		"round(100.0 * count(y.t_at) / nullif(count(*), 0), 2)::float8 AS reached_pct",
+		"round(avg("+days+")::numeric, 2)::float8 AS avg_days",
+		"round((percentile_cont(0.5) WITHIN GROUP (ORDER BY "+days+"))::numeric, 2)::float8 AS median_days")
+	sql := "WITH " + base + ",\n" + x + ",\n" + y + "\nSELECT " + strings.Join(sel, ", ") + "\nFROM y"
+	if len(refs) > 0 {
+		sql += "\nGROUP BY " + ordinals(1, len(refs))
+	}
+	sql = wrapNames(sql, dims, []string{"records", "reached", "reached_pct", "avg_days", "median_days"}, false)
+	cols := append(append([]Column{}, dcols...),
+		Column{Key: "records", Label: b.label(nil, "Records", "数量"), Type: "number"},
+		Column{Key: "reached", Label: b.label(nil, "Reached "+b.kp.ToStage, "到达"+b.kp.ToStage), Type: "number"},
+		Column{Key: "reached_pct", Label: b.label(nil, "Reached %", "到达率%"), Type: "percent"},
+		Column{Key: "avg_days", Label: b.label(nil, "Average days", "平均天数"), Type: "number"},
+		Column{Key: "median_days", Label: b.label(nil, "Median days", "天数中位数"), Type: "number"})
+	kinds := append(append([]valKind{}, dkinds...), vInt, vInt, vNum, vNum, vNum)
+	sql += b.orderBy(cols, len(dcols)) + "\nLIMIT " + b.arg(b.limit())
+	return &Query{SQL: sql, Columns: cols, kinds: kinds}
+}
