@@ -139,3 +139,34 @@ func TestStore(t *testing.T) {
 		t.Fatal("still there")
 	}
 }
+
+func TestCheckKey(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.Open(t)
+	boxA, _ := secrets.NewBox(bytes.Repeat([]byte{1}, 32))
+	boxB, _ := secrets.NewBox(bytes.Repeat([]byte{2}, 32))
+	a, b := secrets.NewStore(d.Pool, boxA), secrets.NewStore(d.Pool, boxB)
+	if err := a.CheckKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.CheckKey(ctx); err != nil {
+		t.Fatalf("same key again: %v", err)
+	}
+	// No credentials yet: another key is pinned instead (nothing would be lost).
+	if err := b.CheckKey(ctx); err != nil {
+		t.Fatalf("re-pin without credentials: %v", err)
+	}
+	var app uuid.UUID
+	if err := d.Pool.QueryRow(ctx, `INSERT INTO apps (slug, name) VALUES ('k', 'K') RETURNING id`).Scan(&app); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Create(ctx, app, "c", "slack", map[string]string{"webhook_url": "x"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.CheckKey(ctx); !errors.Is(err, secrets.ErrKeyMismatch) {
+		t.Fatalf("want mismatch, got %v", err)
+	}
+	if err := b.CheckKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -232,3 +232,44 @@ func (s *Store) RecordTest(ctx context.Context, appID, id uuid.UUID, r TestResul
 	}
 	return nil
 }
+
+// fingerprintKey is the kv_settings key holding the master key's fingerprint.
+const fingerprintKey = "secrets.key_fingerprint"
+
+// ErrKeyMismatch means credentials were saved with another master key (a replica or a
+// restart without the TESSERA_SECRET_KEY the others use).
+var ErrKeyMismatch = errors.New("the secret key differs from the one the saved credentials were encrypted with: set the same TESSERA_SECRET_KEY on every replica (or restore <data dir>/secret.key)")
+
+// CheckKey compares the store's key with the fingerprint pinned in kv_settings: the first
+// start pins it; a different key is ErrKeyMismatch while credentials exist (with none left,
+// the new key is pinned instead).
+func (s *Store) CheckKey(ctx context.Context) error {
+	fp, err := s.box.Seal(nil, []byte(fingerprintKey))
+	if err != nil {
+		return err
+	}
+	probe, _ := json.Marshal(fp) // base64 in JSON
+	var stored []byte
+	err = s.pool.QueryRow(ctx, `INSERT INTO kv_settings (key, value) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET value = kv_settings.value RETURNING value`, fingerprintKey, probe).Scan(&stored)
+	if err != nil {
+		return fmt.Errorf("checking the secret key: %w", err)
+	}
+	var sealed []byte
+	if err := json.Unmarshal(stored, &sealed); err == nil {
+		if _, err := s.box.Open(sealed, []byte(fingerprintKey)); err == nil {
+			return nil
+		}
+	}
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM credentials`).Scan(&n); err != nil {
+		return fmt.Errorf("checking the secret key: %w", err)
+	}
+	if n > 0 {
+		return ErrKeyMismatch
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE kv_settings SET value = $2 WHERE key = $1`, fingerprintKey, probe); err != nil {
+		return fmt.Errorf("pinning the secret key: %w", err)
+	}
+	return nil
+}

@@ -51,6 +51,9 @@ func (s *Server) initConnectors() error {
 		return fmt.Errorf("starting credentials store: %w", err)
 	}
 	s.Secrets = secrets.NewStore(s.DB.Pool, box)
+	if err := s.Secrets.CheckKey(context.Background()); err != nil {
+		return fmt.Errorf("starting credentials store: %w", err)
+	}
 	return nil
 }
 
