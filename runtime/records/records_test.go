@@ -664,3 +664,68 @@ func FuzzValidate(f *testing.F) {
 		}
 	})
 }
+
+// TestReferencesAutonumberAndStrictStages checks user/team/relation existence, race-free
+// autonumbers and strict / forbidden stage transitions.
+func TestReferencesAutonumberAndStrictStages(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.publish(spec.KindEntity, "deal", `{"slug":"deal","fields":[
+		{"key":"title","type":"text"},{"key":"lead","type":"relation","target":"lead"},
+		{"key":"rep","type":"user"},{"key":"team","type":"team"},{"key":"no","type":"autonumber","prefix":"D","precision":6},
+		{"key":"stage","type":"select","options":["open","won","lost"]}],
+		"stages":{"field":"stage","order":["open","won","lost"],"strict":true,"transitions":[
+			{"from":"open","to":"won"},{"from":"open","to":"lost"},{"from":"lost","to":"*","allow":false,"message":"lost deals stay lost"}]}}`)
+	lead, err := e.store.Create(ctx, e.app, "lead", map[string]any{"name": "l"}, e.w())
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := uuid.NewString()
+	_, err = e.store.Create(ctx, e.app, "deal", map[string]any{"lead": missing}, e.w())
+	fieldErr(t, err, "lead", "not_found")
+	_, err = e.store.Create(ctx, e.app, "deal", map[string]any{"rep": missing}, e.w())
+	fieldErr(t, err, "rep", "not_found")
+	_, err = e.store.Create(ctx, e.app, "deal", map[string]any{"team": missing}, e.w())
+	fieldErr(t, err, "team", "not_found")
+	// a relation must point at the target entity
+	other, err := e.store.Create(ctx, e.app, "deal", map[string]any{"title": "x"}, e.w())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.store.Create(ctx, e.app, "deal", map[string]any{"lead": other.ID.String()}, e.w())
+	fieldErr(t, err, "lead", "not_found")
+	d, err := e.store.Create(ctx, e.app, "deal", map[string]any{"lead": lead.ID.String(), "rep": e.admin.UserID.String()}, e.w())
+	if err != nil || d.Data["stage"] != "open" {
+		t.Fatalf("deal: %v %v", d, err)
+	}
+
+	// strict: open -> won allowed; lost -> anything forbidden; won -> open not listed
+	if _, err := e.store.Update(ctx, e.app, "deal", d.ID, map[string]any{"stage": "lost"}, nil, e.w()); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.store.Update(ctx, e.app, "deal", d.ID, map[string]any{"stage": "open"}, nil, e.w())
+	fieldErr(t, err, "stage", "stage_gate")
+
+	// concurrent creates get distinct, gap-free numbers
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	nos := map[string]bool{}
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := e.store.Create(ctx, e.app, "deal", map[string]any{"title": "c"}, e.w())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			nos[r.Data["no"].(string)] = true
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if len(nos) != 8 || !nos["D000003"] || !nos["D000010"] {
+		t.Fatalf("autonumbers %v", nos)
+	}
+}

@@ -109,11 +109,21 @@ func formValues(f *spec.Form, ent *spec.Entity, in map[string]any) (map[string]a
 			out[k] = v
 		}
 	}
+	// rules see the values as the record will hold them (numbers as numbers, phones in E.164)
+	norm := map[string]any{}
+	for k, v := range out {
+		if fd := ent.Field(k); fd != nil {
+			var nerrs spec.Errors
+			if nv := records.Normalize(fd, v, k, &nerrs); len(nerrs) == 0 && nv != nil {
+				norm[k] = nv
+			}
+		}
+	}
 	for _, r := range f.Rules {
 		if r.Field == "" || r.When == "" {
 			continue
 		}
-		res, err := expr.Eval(r.When, map[string]any{"record": out, "values": out})
+		res, err := expr.Eval(r.When, map[string]any{"record": norm, "values": norm})
 		holds, _ := res.(bool)
 		if err != nil {
 			holds = false

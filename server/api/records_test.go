@@ -440,3 +440,56 @@ func TestRecordsAPINeverFailsOnBadInput(t *testing.T) {
 	}
 	check(e.Do("PATCH", recBase+"/"+id, `{"name":"y"}`, tok, "If-Match: 99999999999999999999"), "If-Match overflow")
 }
+
+// TestFormRulesAndConsent checks form-level required items, require-if and hide rules and the
+// consent box of a public form.
+func TestFormRulesAndConsent(t *testing.T) {
+	e, _ := recEnv(t)
+	form := `{"slug":"quote","entity":"lead","public":true,
+		"layout":[{"field":"name"},{"field":"phone","required":true},{"field":"email"},{"field":"amount"}],
+		"rules":[{"field":"email","when":"record.amount != nil && record.amount > 1000","then":"require"},
+		         {"field":"amount","when":"record.name == 'hide'","then":"hide"}],
+		"consent":{"zh-CN":"我同意隐私政策","en":"I accept the privacy policy"}}`
+	putDef(t, e, "/api/v1/apps/crm/forms/quote", form)
+	e.Must(200, "POST", "/api/v1/apps/crm/forms/quote/publish", nil, e.AdminToken)
+	pid := e.Must(200, "GET", "/api/v1/apps/crm/forms/quote", nil, e.AdminToken).JSON()["public_id"].(string)
+	pub := "/api/v1/public/forms/" + pid + "/submit"
+	cases := []struct {
+		name, body string
+		status     int
+		fields     string
+	}{
+		{"consent missing", `{"name":"a","phone":"13600136000"}`, 422, "consent"},
+		{"form-required item", `{"name":"a","consent":true}`, 422, "phone"},
+		{"require-if holds", `{"name":"a","phone":"13600136001","amount":5000,"consent":true}`, 422, "email"},
+		{"require-if satisfied", `{"name":"a","phone":"13600136002","amount":5000,"email":"a@example.com","consent":true}`, 201, ""},
+		{"hidden by rule", `{"name":"hide","phone":"13600136003","amount":7,"consent":true}`, 201, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.Do("POST", pub, tc.body, "")
+			if r.Status != tc.status {
+				t.Fatalf("status %d want %d: %s", r.Status, tc.status, r.Body)
+			}
+			if tc.fields != "" {
+				errs, _ := r.JSON()["errors"].([]any)
+				var got []string
+				for _, x := range errs {
+					got = append(got, x.(map[string]any)["field"].(string))
+				}
+				if strings.Join(got, ",") != tc.fields {
+					t.Fatalf("error fields %v want %s", got, tc.fields)
+				}
+			}
+		})
+	}
+	var amount *float64
+	_ = e.DB.Pool.QueryRow(t.Context(), `SELECT (data->>'amount')::float8 FROM records WHERE data->>'name' = 'hide'`).Scan(&amount)
+	if amount != nil {
+		t.Fatalf("hidden field stored: %v", *amount)
+	}
+	page := string(e.Must(200, "GET", "/f/"+pid, nil, "").Body)
+	if !strings.Contains(page, "我同意隐私政策") || !strings.Contains(page, `name="consent"`) {
+		t.Fatal("consent box missing on the page")
+	}
+}
