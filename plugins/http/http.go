@@ -115,7 +115,7 @@ func (Connector) Test(ctx context.Context, env sdk.Env) error {
 	}
 	resp, err := env.Client().Do(req)
 	if err != nil {
-		return fmt.Errorf("calling %s: %w", base, err)
+		return fmt.Errorf("calling %s: %w", sdk.RedactURL(req.URL), sdk.StripURL(err))
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -196,7 +196,7 @@ func run(ctx context.Context, env sdk.Env, p map[string]any) (any, error) {
 		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
 			return nil, sdk.Temporary(fmt.Errorf("%s %s: timed out after %s", method, redact(target), timeout))
 		}
-		return nil, sdk.Temporary(fmt.Errorf("%s %s: %w", method, redact(target), err))
+		return nil, sdk.Temporary(fmt.Errorf("%s %s: %w", method, redact(target), sdk.StripURL(err)))
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponse+1))

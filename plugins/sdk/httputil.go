@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 )
 
 // MaxReply is the largest answer PostJSON reads.
@@ -36,7 +38,7 @@ func (e Env) Post(ctx context.Context, op, url, contentType string, body []byte,
 	}
 	resp, err := e.Client().Do(req)
 	if err != nil {
-		return nil, Temporary(fmt.Errorf("%s: %w", op, err))
+		return nil, Temporary(fmt.Errorf("%s: %s: %w", op, RedactURL(req.URL), StripURL(err)))
 	}
 	defer resp.Body.Close()
 	reply, err := io.ReadAll(io.LimitReader(resp.Body, MaxReply))
@@ -47,4 +49,29 @@ func (e Env) Post(ctx context.Context, op, url, contentType string, body []byte,
 		return reply, StatusError(op, resp.StatusCode, string(reply))
 	}
 	return reply, nil
+}
+
+// RedactURL formats u without user info and query (webhook URLs carry tokens there), for
+// logs and error messages.
+func RedactURL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := *u
+	c.User = nil
+	if c.RawQuery != "" {
+		c.RawQuery = "…"
+	}
+	c.Fragment = ""
+	return c.String()
+}
+
+// StripURL returns the cause of a *url.Error (whose text repeats the full URL, tokens
+// included); other errors are returned as they are.
+func StripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }

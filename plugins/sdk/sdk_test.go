@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -224,5 +225,13 @@ func TestCapabilities(t *testing.T) {
 	// Dynamic options accept any value at validation.
 	if errs := sdk.ValidateParams(feed{}.Spec().Operations[0].Params, map[string]any{"list": "anything"}); len(errs) != 0 {
 		t.Fatal(errs)
+	}
+}
+
+func TestPostErrorsHideTokens(t *testing.T) {
+	env := sdk.Env{HTTP: &http.Client{}}
+	_, err := env.PostJSON(context.Background(), "robot send", "http://127.0.0.1:1/robot/send?access_token=SECRET-TOKEN", map[string]any{}, nil)
+	if err == nil || strings.Contains(err.Error(), "SECRET-TOKEN") || !sdk.IsRetryable(err) {
+		t.Fatalf("error %v", err)
 	}
 }

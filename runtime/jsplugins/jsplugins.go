@@ -163,7 +163,7 @@ func fetch(ctx context.Context, client *http.Client, args json.RawMessage) (json
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("http.fetch: %w", err)
+		return nil, fmt.Errorf("http.fetch %s: %w", sdk.RedactURL(req.URL), sdk.StripURL(err))
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxFetch+1))
