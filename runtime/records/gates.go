@@ -30,6 +30,10 @@ import (
 //	daysBetween(a, b)   the same in days
 //	toTime(s)           parses an ISO date or date-time (nil when empty or invalid)
 //	isEmpty(v)          true for nil, "", [] and {}
+//	countRecords(entity, filter)
+//	                    live records of entity (same app) matching the filter, e.g.
+//	                    countRecords("legal_review", {"deal": record.id, "result": "approved"}) > 0
+//	                    (gates only; evaluated inside the write transaction)
 //
 // Example gate: any(record.files, {.name contains "报价单" && .type == "application/pdf" &&
 // hoursBetween(.uploaded_at, record.last_customer_message_at) <= 72})
@@ -82,8 +86,13 @@ func exprOptions(env map[string]any) []expr.Option {
 	}
 }
 
+// CountFunc counts the live records of an entity of the same app matching a filter (the
+// record-list filter language); gates call it as countRecords(entity, filter).
+type CountFunc func(entity string, filter map[string]any) (int, error)
+
 func gateEnv() map[string]any {
-	return map[string]any{"record": map[string]any{}, "old": map[string]any{}, "now": time.Time{}}
+	return map[string]any{"record": map[string]any{}, "old": map[string]any{}, "now": time.Time{},
+		"countRecords": CountFunc(func(string, map[string]any) (int, error) { return 0, nil })}
 }
 
 // CompileGate compiles a stage gate expression (it must yield a boolean). The builder's
@@ -156,7 +165,7 @@ func (p *programs) get(app uuid.UUID, ent *spec.Entity, version int) *compiled {
 
 // checkGates evaluates the transitions that apply to moving the stage from `from` to `to`
 // ("" from = the record is being created, which checks every gate into `to`).
-func checkGates(ent *spec.Entity, c *compiled, from, to string, record, old map[string]any, now time.Time) error {
+func checkGates(ent *spec.Entity, c *compiled, from, to string, record, old map[string]any, now time.Time, count CountFunc) error {
 	st := ent.Stages
 	if st == nil || st.Field == "" || from == to || to == "" {
 		return nil
@@ -186,7 +195,7 @@ func checkGates(ent *spec.Entity, c *compiled, from, to string, record, old map[
 			}
 			continue
 		}
-		out, err := expr.Run(c.gates[i], map[string]any{"record": record, "old": old, "now": now})
+		out, err := expr.Run(c.gates[i], map[string]any{"record": record, "old": old, "now": now, "countRecords": count})
 		if err != nil {
 			return gateErr(msg)
 		}

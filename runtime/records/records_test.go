@@ -729,3 +729,31 @@ func TestReferencesAutonumberAndStrictStages(t *testing.T) {
 		t.Fatalf("autonumbers %v", nos)
 	}
 }
+
+// TestGateCountsRelatedRecords checks a gate that needs a related record (S4: the contract
+// stage requires an approved legal review).
+func TestGateCountsRelatedRecords(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.publish(spec.KindEntity, "review", `{"slug":"review","fields":[{"key":"deal","type":"text"},{"key":"result","type":"select","options":["approved","rejected"]}]}`)
+	e.publish(spec.KindEntity, "deal", `{"slug":"deal","fields":[{"key":"stage","type":"select","options":["open","contract"]}],
+		"stages":{"field":"stage","order":["open","contract"],"transitions":[{"from":"*","to":"contract",
+		"require":"countRecords(\"review\", {\"deal\": record.id, \"result\": \"approved\"}) > 0","message":"需要法务审核通过"}]}}`)
+	d, err := e.store.Create(ctx, e.app, "deal", map[string]any{}, e.w())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.store.Update(ctx, e.app, "deal", d.ID, map[string]any{"stage": "contract"}, nil, e.w())
+	fieldErr(t, err, "stage", "stage_gate")
+	if _, err := e.store.Create(ctx, e.app, "review", map[string]any{"deal": d.ID.String(), "result": "rejected"}, e.w()); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.store.Update(ctx, e.app, "deal", d.ID, map[string]any{"stage": "contract"}, nil, e.w())
+	fieldErr(t, err, "stage", "stage_gate")
+	if _, err := e.store.Create(ctx, e.app, "review", map[string]any{"deal": d.ID.String(), "result": "approved"}, e.w()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Update(ctx, e.app, "deal", d.ID, map[string]any{"stage": "contract"}, nil, e.w()); err != nil {
+		t.Fatalf("gate with an approved review: %v", err)
+	}
+}

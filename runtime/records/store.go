@@ -335,7 +335,7 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 		initial = ent.Stages.Order[0]
 	}
 	if stage != "" && stage != initial {
-		if err := checkGates(ent, prog, "", stage, gateRecord(data, nil), map[string]any{}, now); err != nil {
+		if err := checkGates(ent, prog, "", stage, gateRecord(data, nil), map[string]any{}, now, s.counter(ctx, tx, app)); err != nil {
 			return nil, err
 		}
 	}
@@ -560,7 +560,7 @@ func (s *Store) apply(ctx context.Context, tx pgx.Tx, app *defs.App, ent *spec.E
 	}
 	from, to := stageOf(ent, old), stageOf(ent, data)
 	if from != to && to != "" {
-		if err := checkGates(ent, prog, from, to, gateRecord(data, cur), gateRecord(old, cur), now); err != nil {
+		if err := checkGates(ent, prog, from, to, gateRecord(data, cur), gateRecord(old, cur), now, s.counter(ctx, tx, app)); err != nil {
 			return nil, err
 		}
 	}
@@ -886,6 +886,40 @@ func (s *Store) checkUnique(ctx context.Context, tx pgx.Tx, app *defs.App, ent *
 		}
 	}
 	return errs.Err()
+}
+
+// counter returns the countRecords helper of gates, reading inside tx (at most 20 calls per
+// write).
+func (s *Store) counter(ctx context.Context, tx pgx.Tx, app *defs.App) CountFunc {
+	calls := 0
+	return func(entity string, f map[string]any) (int, error) {
+		calls++
+		if calls > 20 {
+			return 0, errors.New("countRecords called too often")
+		}
+		ent, _, err := s.entity(ctx, app, entity)
+		if err != nil {
+			return 0, err
+		}
+		raw, err := json.Marshal(f)
+		if err != nil {
+			return 0, err
+		}
+		var args []any
+		cond := liveSQL(app, ent, &args)
+		pred, err := filter.Compile(raw, ent, nil, "", &args)
+		if err != nil {
+			return 0, err
+		}
+		if pred != "" {
+			cond += " AND " + pred
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM records WHERE `+cond, args...).Scan(&n); err != nil {
+			return 0, fmt.Errorf("counting %s: %w", entity, err)
+		}
+		return n, nil
+	}
 }
 
 // liveSQL restricts to the live records of the entity. The app id and the validated slug are
