@@ -168,3 +168,13 @@ func TestRetryPolicyAndManualRetry(t *testing.T) {
 }
 
 var _ = os.Getenv
+
+func TestResponseNodeIsTheOutput(t *testing.T) {
+	e := newEnv(t, true)
+	e.publish(`{"slug":"resp","trigger":{"type":"manual"},"nodes":[
+	  {"id":"response","type":"set","params":{"values":{"answer":42}}},
+	  {"id":"after","type":"set","params":{"values":{"noise":true}}}],"edges":[{"from":"response","to":"after"}]}`)
+	if r := e.wait(e.start("resp", nil), "succeeded"); r.Output["answer"] != 42.0 {
+		t.Fatalf("output %v", r.Output)
+	}
+}

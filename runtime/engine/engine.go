@@ -556,7 +556,9 @@ func (e *Engine) execute(ctx context.Context, runID uuid.UUID, q querier) error 
 			continue
 		}
 		outputs[id] = res.Output
-		last = res.Output
+		if _, ok := plan.Nodes["response"]; !ok || id == "response" {
+			last = res.Output // the run's output: the "response" node's, else the last step's
+		}
 		todo = append(todo, pn.Next[res.Port]...)
 	}
 	if waiting {
