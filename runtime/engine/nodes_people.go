@@ -387,6 +387,7 @@ type assignRule struct {
 
 type assignNode struct {
 	strategy string
+	within   string // rules: how to pick inside a matched team (round_robin | least_loaded)
 	users    []Value
 	team     Value
 	rules    []assignRule
@@ -404,13 +405,17 @@ func newAssign(p *Params) (Runner, spec.Errors) {
 			Team json.RawMessage `json:"team"`
 		} `json:"rules"`
 		Capacity int             `json:"capacity"`
+		Within   string          `json:"within"`
 		Record   json.RawMessage `json:"record"`
 		Entity   string          `json:"entity"`
 	}
 	if !p.Decode(&v) {
 		return nil, p.Errors()
 	}
-	n := &assignNode{strategy: v.Strategy, capacity: v.Capacity}
+	n := &assignNode{strategy: v.Strategy, capacity: v.Capacity, within: v.Within}
+	if v.Within != "" && v.Within != "round_robin" && v.Within != "least_loaded" {
+		p.Errorf("within", "invalid", "within must be round_robin or least_loaded")
+	}
 	switch v.Strategy {
 	case "round_robin", "least_loaded":
 		if len(v.Users) == 0 && len(v.Team) == 0 {
@@ -537,7 +542,13 @@ func (n *assignNode) choose(x *Exec) (map[string]any, error) {
 				if err != nil {
 					return nil, err
 				}
-				return map[string]any{"user_id": id.String(), "rule": r.when.Source}, nil
+				out := map[string]any{"user_id": id.String(), "rule": r.when.Source}
+				var manager *uuid.UUID
+				_ = x.Engine.Pool.QueryRow(x.Ctx, `SELECT t.manager_id FROM users u JOIN teams t ON t.id = u.team_id WHERE u.id = $1`, id).Scan(&manager)
+				if manager != nil {
+					out["manager_id"] = manager.String()
+				}
+				return out, nil
 			}
 			team = r.team
 			break
@@ -567,7 +578,7 @@ func (n *assignNode) choose(x *Exec) (map[string]any, error) {
 		return nil, fmt.Errorf("every candidate has %d or more open tasks (capacity)", n.capacity)
 	}
 	var pick uuid.UUID
-	if n.strategy == "least_loaded" {
+	if n.strategy == "least_loaded" || (n.strategy == "rules" && n.within == "least_loaded") {
 		pick = free[0]
 		for _, u := range free[1:] {
 			if load[u] < load[pick] {
@@ -583,10 +594,13 @@ func (n *assignNode) choose(x *Exec) (map[string]any, error) {
 		pick = free[int((counter-1)%int64(len(free)))]
 	}
 	out := map[string]any{"user_id": pick.String(), "open_tasks": load[pick]}
-	var teamID *uuid.UUID
-	_ = x.Engine.Pool.QueryRow(x.Ctx, `SELECT team_id FROM users WHERE id = $1`, pick).Scan(&teamID)
+	var teamID, manager *uuid.UUID
+	_ = x.Engine.Pool.QueryRow(x.Ctx, `SELECT u.team_id, t.manager_id FROM users u LEFT JOIN teams t ON t.id = u.team_id WHERE u.id = $1`, pick).Scan(&teamID, &manager)
 	if teamID != nil {
 		out["team_id"] = teamID.String()
+	}
+	if manager != nil {
+		out["manager_id"] = manager.String() // the supervisor, for escalations
 	}
 	return out, nil
 }

@@ -39,7 +39,7 @@ func init() {
 	Register(NodeType{Name: "assign", Category: "people", Label: spec.Label{"en": "Assign", "zh-CN": "分配"},
 		Params: []ParamSpec{{Key: "strategy", Type: "string", Required: true, Enum: []string{"round_robin", "least_loaded", "rules"}},
 			{Key: "users", Type: "array"}, {Key: "team", Type: "template"}, {Key: "rules", Type: "array", Help: `[{"when":"expr","user":"id","team":"id"}]`},
-			{Key: "capacity", Type: "number", Help: "maximum open tasks per user"}, {Key: "record", Type: "template", Help: "record to set the owner of (optional)"},
+			{Key: "capacity", Type: "number", Help: "maximum open tasks per user"}, {Key: "within", Type: "string", Enum: []string{"round_robin", "least_loaded"}, Help: "rules: how to pick inside a matched team"}, {Key: "record", Type: "template", Help: "record to set the owner of (optional)"},
 			{Key: "entity", Type: "string"}},
 		New: newAssign})
 	Register(NodeType{Name: "subflow", Category: "logic", Label: spec.Label{"en": "Sub-flow", "zh-CN": "子流程"}, Waits: true,
