@@ -203,3 +203,33 @@ func TestMissingDirIsReported(t *testing.T) {
 		t.Fatalf("%v %v", loaded, problems)
 	}
 }
+
+// TestReadmeExample loads the JavaScript plugin of plugins/README.md (testdata/acme-js).
+func TestReadmeExample(t *testing.T) {
+	c, err := jsplugins.LoadDir("testdata/acme-js", pool(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdktest.CheckSpec(t, c)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Api-Key") != "k-1" {
+			w.WriteHeader(401)
+			return
+		}
+		if r.URL.Path == "/contacts" {
+			io.WriteString(w, `{"id":"c-1"}`)
+		}
+	}))
+	defer srv.Close()
+	h := sdktest.New(t).WithCredentials(map[string]string{"base_url": srv.URL, "api_key": "k-1"})
+	if out := h.MustRun(c, "create_contact", map[string]any{"name": "王芳"}); out.(map[string]any)["id"] != "c-1" {
+		t.Fatalf("out %v", out)
+	}
+	if err := h.Test(c); err != nil {
+		t.Fatal(err)
+	}
+	h.Env.Credentials["api_key"] = "wrong"
+	if _, err := h.Run(c, "create_contact", map[string]any{"name": "x"}); err == nil || sdk.IsRetryable(err) {
+		t.Fatalf("401: %v", err)
+	}
+}
