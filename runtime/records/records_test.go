@@ -603,6 +603,19 @@ func TestHooksInTransaction(t *testing.T) {
 	if fmt.Sprint(got) != "[created::web-lead form.submitted::web-lead]" {
 		t.Fatalf("hooks %v", got)
 	}
+	// a repeated submission merges and is still reported as a form submission
+	got = nil
+	if _, err := e.store.Create(ctx, e.app, "lead", map[string]any{"name": "a", "phone": "13800138000"}, e.w()); err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	m, err := e.store.Create(ctx, e.app, "lead", map[string]any{"name": "again", "phone": "13800138000"}, w)
+	if err != nil || !m.Merged {
+		t.Fatalf("merge: %v %v", m, err)
+	}
+	if fmt.Sprint(got) != "[merged::web-lead form.submitted::web-lead]" {
+		t.Fatalf("merge hooks %v", got)
+	}
 	got = nil
 	if _, err := e.store.Update(ctx, e.app, "lead", r.ID, map[string]any{"stage": "proposal"}, nil, e.w()); err != nil {
 		t.Fatal(err)

@@ -313,9 +313,17 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 		if ent.Dedupe.OnDuplicate == "reject" {
 			return nil, &DuplicateError{ExistingID: dup.ID, Keys: keys}
 		}
+		before := dup.Data
 		rec, err := s.merge(ctx, tx, app, ent, prog, dup, data, w, now)
 		if err != nil {
 			return nil, err
+		}
+		if w.Form != "" {
+			// a repeated form submission is still a submission (scoring, notifications)
+			fc := s.change(events.Form, app, entity, rec, before, w, now)
+			if err := s.fire(ctx, tx, fc); err != nil {
+				return nil, err
+			}
 		}
 		if err := tx.Commit(ctx); err != nil {
 			return nil, fmt.Errorf("committing merge: %w", err)
@@ -549,7 +557,11 @@ func (s *Store) apply(ctx context.Context, tx pgx.Tx, app *defs.App, ent *spec.E
 	}
 	if len(changed) == 0 {
 		if kind == events.Merged {
+			// nothing new, but the repeated contact is activity: record it and tell the hooks
 			if err := s.event(ctx, tx, app, ent.Slug, cur.ID, w, events.Merged, changes, now); err != nil {
+				return nil, err
+			}
+			if err := s.fire(ctx, tx, s.change(events.Merged, app, ent.Slug, cur, old, w, now)); err != nil {
 				return nil, err
 			}
 		}
