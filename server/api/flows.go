@@ -378,7 +378,12 @@ type runView struct {
 	StartedAt   *time.Time      `json:"started_at"`
 	FinishedAt  *time.Time      `json:"finished_at"`
 	WakeAt      *time.Time      `json:"wake_at,omitempty"`
-	Steps       []stepView      `json:"steps,omitempty"`
+}
+
+// runDetail is a run with its steps (always present, [] before the first step).
+type runDetail struct {
+	*runView
+	Steps []stepView `json:"steps"`
 }
 
 type stepView struct {
@@ -495,7 +500,7 @@ func (s *Server) getRun(c *fiber.Ctx) error {
 		return fmt.Errorf("loading steps: %w", err)
 	}
 	defer rows.Close()
-	r.Steps = []stepView{}
+	d := runDetail{runView: r, Steps: []stepView{}}
 	for rows.Next() {
 		var st stepView
 		if err := rows.Scan(&st.Node, &st.Status, &st.Input, &st.Output, &st.Error, &st.Port, &st.Attempt, &st.StartedAt, &st.FinishedAt, &st.WakeAt); err != nil {
@@ -505,12 +510,12 @@ func (s *Server) getRun(c *fiber.Ctx) error {
 			ms := st.FinishedAt.Sub(st.StartedAt).Milliseconds()
 			st.DurationMS = &ms
 		}
-		r.Steps = append(r.Steps, st)
+		d.Steps = append(d.Steps, st)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("loading steps: %w", err)
 	}
-	return c.JSON(r)
+	return c.JSON(d)
 }
 
 func (s *Server) retryRun(c *fiber.Ctx) error {
