@@ -39,7 +39,7 @@ func (s *Server) initPublishHooks() {
 			switch d := def.(type) {
 			case *spec.Flow:
 				_, errs := engine.Compile(d)
-				return errs
+				return append(errs, s.CheckConnectorNodes(ctx, app.ID, d)...)
 			case *spec.Report:
 				return report.Validate(d, lk.Entity(d.Entity))
 			}
