@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -224,24 +225,40 @@ func (s *Server) dashboardData(c *fiber.Ctx) error {
 	// The dashboard's own shared filters apply under the caller's runtime filter.
 	params.Filter = andFilters(dash.Filters, params.Filter)
 	out := make([]widgetData, len(dash.Widgets))
+	errs := make([]error, len(dash.Widgets))
+	// Permissions and definitions first (cached, cheap), then the queries, up to 4 at a time.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
 	for i, w := range dash.Widgets {
 		out[i].Widget = w
 		rep, g, err := s.publishedReport(c, p, app, w.Report, "read")
-		if err == nil {
-			out[i].Data, err = s.Reports.Run(ctx, app, rep, params, g)
-		}
 		if err != nil {
-			pr := problem.From(reportError(err))
-			if pr.Status >= 500 {
-				return err
-			}
-			we := &widgetError{Status: pr.Status, Detail: pr.Detail}
-			var fe spec.Errors
-			if errors.As(err, &fe) {
-				we.Errors = fe
-			}
-			out[i].Error = we
+			errs[i] = err
+			continue
 		}
+		wg.Add(1)
+		go func(i int, rep *spec.Report, g access.Grant) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			out[i].Data, errs[i] = s.Reports.Run(ctx, app, rep, params, g)
+		}(i, rep, g)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err == nil {
+			continue
+		}
+		pr := problem.From(reportError(err))
+		if pr.Status >= 500 {
+			return err
+		}
+		we := &widgetError{Status: pr.Status, Detail: pr.Detail}
+		var fe spec.Errors
+		if errors.As(err, &fe) {
+			we.Errors = fe
+		}
+		out[i].Error = we
 	}
 	return c.JSON(fiber.Map{"slug": dash.Slug, "label": dash.Label, "version": version, "widgets": out})
 }
