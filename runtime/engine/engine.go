@@ -515,6 +515,13 @@ func (e *Engine) execute(ctx context.Context, runID uuid.UUID, q querier) error 
 			if ctx.Err() != nil {
 				return ctx.Err() // the worker is stopping: the job is retried, the step re-run
 			}
+			outcome := "ok"
+			if failErr != nil {
+				outcome = "error"
+			} else if res.Wait != nil {
+				outcome = "wait"
+			}
+			metricSteps.WithLabelValues(pn.Spec.Type, outcome).Observe(time.Since(started).Seconds())
 			if failErr == nil {
 				if err := e.saveStep(ctx, q, x, res, started); err != nil {
 					return err
@@ -716,6 +723,7 @@ func (e *Engine) finish(ctx context.Context, run *runRow, status string, output 
 	if msg != "" {
 		errText = &msg
 	}
+	metricRuns.WithLabelValues(status).Inc()
 	return pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE flow_runs SET status = $2, output = $3, error = $4, finished_at = now(), wake_at = NULL WHERE id = $1`,
 			run.ID, status, out, errText); err != nil {
