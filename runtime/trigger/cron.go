@@ -99,8 +99,12 @@ func (c *Cron) lead(ctx context.Context) error {
 	}()
 	c.log.Info("cron: leading")
 	var flows []cronFlow
-	var loaded time.Time
+	var loaded, swept time.Time
 	for ctx.Err() == nil {
+		if time.Since(swept) > time.Hour {
+			swept = time.Now()
+			c.sweep(ctx)
+		}
 		if time.Since(loaded) > c.Reload {
 			if err := conn.Ping(ctx); err != nil {
 				return fmt.Errorf("cron: leader connection lost: %w", err)
@@ -123,6 +127,24 @@ func (c *Cron) lead(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// EffectRetention is how long idempotency keys of finished runs are kept.
+var EffectRetention = 30 * 24 * time.Hour
+
+// sweep deletes old idempotency keys of runs that can no longer replay (the leader does it
+// hourly).
+func (c *Cron) sweep(ctx context.Context) {
+	tag, err := c.eng.Pool.Exec(ctx, `DELETE FROM flow_effects f WHERE f.created_at < now() - $1::interval
+		AND NOT EXISTS (SELECT 1 FROM flow_runs r WHERE r.id::text = split_part(f.key, ':', 1) AND r.status IN ('queued', 'running', 'waiting'))`,
+		fmt.Sprintf("%d seconds", int(EffectRetention.Seconds())))
+	if err != nil {
+		c.log.Warn("cron: sweeping idempotency keys", "err", err)
+		return
+	}
+	if n := tag.RowsAffected(); n > 0 {
+		c.log.Info("cron: swept idempotency keys", "rows", n)
+	}
 }
 
 func (c *Cron) load(ctx context.Context) ([]cronFlow, error) {
