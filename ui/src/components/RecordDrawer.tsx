@@ -8,6 +8,7 @@ import { recordsPath, useHistory } from '../api/records';
 import type { EntityDef, RecordItem } from '../api/types';
 import FieldInput, { fieldLabel, type FileRef } from './FieldInput';
 import { applyFieldErrors } from './formErrors';
+import { describeChanges } from '../lib/history';
 
 interface Props {
   app: string;
@@ -36,21 +37,6 @@ export function toPayload(entity: EntityDef, values: Record<string, unknown>, or
     out[f.key] = v;
   }
   return out;
-}
-
-function describeChanges(changes: unknown): string {
-  if (!changes || typeof changes !== 'object') return '';
-  return Object.entries(changes as Record<string, unknown>)
-    .map(([k, v]) => {
-      if (v && typeof v === 'object' && !Array.isArray(v) && ('from' in v || 'to' in v || 'old' in v || 'new' in v)) {
-        const o = v as Record<string, unknown>;
-        const from = o.from ?? o.old;
-        const to = o.to ?? o.new;
-        return `${k}: ${JSON.stringify(from ?? null)} → ${JSON.stringify(to ?? null)}`;
-      }
-      return `${k}: ${JSON.stringify(v)}`;
-    })
-    .join('\n');
 }
 
 /** Create/edit drawer generated from the entity definition, with the record's timeline. */
@@ -93,8 +79,11 @@ export default function RecordDrawer({ app, entity, record, open, onClose }: Pro
         const r = await api<RecordItem>(recordsPath(app, entity.slug), { method: 'POST', body: toPayload(entity, values) });
         message.success(r?.merged ? t('records.merged') : t('records.created'));
       }
-      void qc.invalidateQueries({ queryKey: ['records', app, entity.slug] });
-      void qc.invalidateQueries({ queryKey: ['history', app, entity.slug] });
+      // wait for the list to reload so that its versions (If-Match) are fresh when the drawer closes
+      await Promise.all([
+        qc.invalidateQueries({ queryKey: ['records', app, entity.slug] }),
+        qc.invalidateQueries({ queryKey: ['history', app, entity.slug] }),
+      ]);
       onClose();
     } catch (e) {
       if (e instanceof ApiError && e.status === 409) setError(record ? t('records.conflict') : errorMessage(e));
@@ -134,7 +123,7 @@ export default function RecordDrawer({ app, entity, record, open, onClose }: Pro
           <div>
             <Typography.Text strong>{t(`history.${ev.kind}`, { defaultValue: ev.kind ?? '' })}</Typography.Text>{' '}
             <Typography.Text type="secondary">{ev.at ? dayjs(ev.at).format('YYYY-MM-DD HH:mm:ss') : ''} {ev.actor_name ?? ''}</Typography.Text>
-            <pre style={{ whiteSpace: 'pre-wrap', margin: 0, fontSize: 12 }}>{describeChanges(ev.changes)}</pre>
+            <pre style={{ whiteSpace: 'pre-wrap', margin: 0, fontSize: 12 }}>{describeChanges(ev.changes, (k) => { const f = entity.fields.find((x) => x.key === k); return f ? fieldLabel(f, i18n.language) : k; }).join('\n')}</pre>
           </div>
         ),
       }))}

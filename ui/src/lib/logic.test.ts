@@ -5,6 +5,7 @@ import { buildFilter, encodeFilter } from './filter';
 import { canConnect, fromCanvas, nextNodeId, portsOf, toCanvas } from './flow';
 import { addToLayout, moveInLayout, parseDefaults, formatDefaults, placedFields, removeFromLayout } from './form';
 import { chartOption, cleanReport } from './report';
+import { describeChanges } from './history';
 import { teamTree, togglePermission } from '../api/admin';
 import { defList, unwrapDefinition } from '../api/defs';
 
@@ -136,5 +137,14 @@ describe('definitions and admin helpers', () => {
     const tree = teamTree([{ id: 'b', name: '上海', parent_id: 'a' }, { id: 'a', name: '华东' }, { id: 'c', name: 'Orphan', parent_id: 'zz' }]);
     expect(tree.map((n) => n.title)).toEqual(['Orphan', '华东']);
     expect(tree[1].children.map((n) => n.title)).toEqual(['上海']);
+  });
+});
+
+describe('record history', () => {
+  it('formats [old, new] pairs and other shapes', () => {
+    expect(describeChanges({ stage: [null, 'proposal'], amount: [80000, 99] })).toEqual(['stage: ∅ → proposal', 'amount: 80000 → 99']);
+    expect(describeChanges({ files: [[], [{ id: '1', name: '报价单.pdf' }]] }, (k) => (k === 'files' ? '附件' : k))).toEqual(['附件: ∅ → 报价单.pdf']);
+    expect(describeChanges({ stage: { from: 'a', to: 'b' } })).toEqual(['stage: a → b']);
+    expect(describeChanges(null)).toEqual([]);
   });
 });

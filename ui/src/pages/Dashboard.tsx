@@ -26,11 +26,11 @@ function WidgetCard({ app, w, data }: { app: string; w: Widget; data?: ReportDat
     <Card
       size="small"
       title={labelText(w.title ?? r?.label, i18n.language, w.report)}
-      style={{ gridColumn: `${(w.x ?? 0) + 1} / span ${w.w || 6}`, gridRow: `${(w.y ?? 0) + 1} / span ${w.h || 4}`, overflow: 'auto' }}
+      style={{ gridColumn: `${(w.x ?? 0) + 1} / span ${w.w || 12}`, gridRow: `${(w.y ?? 0) + 1} / span ${w.h || 4}`, overflow: 'auto' }}
       extra={<Link to={`/apps/${app}/reports/${w.report}`}><EyeOutlined /></Link>}
       data-testid={`widget-${w.report}`}
     >
-      {own.isError && !data ? <Alert type="error" title={errorMessage(own.error)} /> : <ReportResult data={d} chart={String(r?.chart?.type ?? defaultChart(r?.kind ?? 'pivot'))} height={Math.max(160, (w.h || 4) * 92 - 160)} />}
+      {own.isError && !data ? <Alert type="error" title={errorMessage(own.error)} /> : <ReportResult data={d} chart={String(r?.chart?.type ?? defaultChart(r?.kind ?? 'pivot'))} height={Math.max(160, (w.h || 8) * 56 - 180)} />}
     </Card>
   );
 }
@@ -87,11 +87,11 @@ export default function DashboardPage() {
             style={{ marginBottom: 12 }}
             columns={[
               { title: t('kinds.reports'), render: (_v, w: Widget, i) => <Select style={{ width: 200 }} value={w.report || undefined} options={reports.map((r) => ({ value: r.slug, label: labelText(r.label, i18n.language, r.slug) }))} onChange={(v) => setW(i, { report: v })} /> },
-              ...(['x', 'y', 'w', 'h'] as const).map((k) => ({ title: k, render: (_v: unknown, w: Widget, i: number) => <InputNumber size="small" min={k === 'w' || k === 'h' ? 1 : 0} max={k === 'x' || k === 'w' ? 12 : 50} value={w[k]} onChange={(v) => setW(i, { [k]: v ?? 0 })} /> })),
+              ...(['x', 'y', 'w', 'h'] as const).map((k) => ({ title: k, render: (_v: unknown, w: Widget, i: number) => <InputNumber size="small" min={k === 'w' || k === 'h' ? 1 : 0} max={k === 'x' || k === 'w' ? 24 : 100} value={w[k]} onChange={(v) => setW(i, { [k]: v ?? 0 })} /> })),
               { title: '', render: (_v, _w, i) => <Button type="text" danger icon={<DeleteOutlined />} onClick={() => setDash({ ...dash, widgets: widgets.filter((_x, j) => j !== i) })} /> },
             ]}
           />
-          <Button icon={<PlusOutlined />} onClick={() => setDash({ ...dash, widgets: [...widgets, { id: `w${widgets.length + 1}`, report: reports[0]?.slug ?? '', x: (widgets.length % 2) * 6, y: Math.floor(widgets.length / 2) * 4, w: 6, h: 4 }] })} style={{ marginBottom: 12 }}>
+          <Button icon={<PlusOutlined />} onClick={() => setDash({ ...dash, widgets: [...widgets, { id: `w${widgets.length + 1}`, report: reports[0]?.slug ?? '', x: (widgets.length % 2) * 12, y: Math.floor(widgets.length / 2) * 8, w: 12, h: 8 }] })} style={{ marginBottom: 12 }}>
             {t('dashboards.addWidget')}
           </Button>
         </>

@@ -77,6 +77,7 @@ export default function Records() {
       else message.error(errorMessage(e));
     } finally {
       void qc.invalidateQueries({ queryKey: ['records', app, slug] });
+      void qc.invalidateQueries({ queryKey: ['history', app, slug, r.id] });
     }
   };
   const remove = async (r: RecordItem) => {
