@@ -202,7 +202,10 @@ func (b *builder) dwell() *Query {
 	base := b.baseCTE(dims, where, extra...)
 	ev := fmt.Sprintf("ev AS (\nSELECT e.record_id, e.at, e.changes->%s->>0 AS old, e.changes->%s->>1 AS new,\n  lead(e.at) OVER w AS next_at, row_number() OVER w AS n\nFROM record_events e\nWHERE %s\nWINDOW w AS (PARTITION BY e.record_id ORDER BY e.at, e.id)\n)",
 		s.evKey, s.evKey, b.stageEvents(s))
-	stays := "s AS (\nSELECT record_id, new AS stage, at AS entered, next_at AS left_at FROM ev\nUNION ALL\nSELECT record_id, old, NULL, at FROM ev WHERE n = 1"
+	// Every stage event opens a stay (closed by the next event); the record's first event also
+	// closes the initial stay that began at creation (unless it is the creation's own stage
+	// event [null, stage]). One pass over ev, no self-union.
+	stays := "s AS (\nSELECT ev.record_id, st.stage, st.entered, st.left_at\nFROM ev CROSS JOIN LATERAL (VALUES (ev.new, ev.at, ev.next_at), (CASE WHEN ev.n = 1 THEN ev.old END, NULL::timestamptz, ev.at)) st(stage, entered, left_at)\nWHERE st.stage IS NOT NULL"
 	if b.kp.IncludeOpen || b.kp.Stuck > 0 {
 		stays += "\nUNION ALL\nSELECT _id, _cur, NULL, NULL FROM b WHERE NOT EXISTS (SELECT 1 FROM ev WHERE ev.record_id = b._id)"
 	}

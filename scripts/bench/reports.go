@@ -87,8 +87,9 @@ FROM per LEFT JOIN teams t ON t.id = per.team_id`,
   FROM record_events WHERE app_id = $1 AND entity = 'lead' AND kind = 'stage'
   WINDOW w AS (PARTITION BY record_id ORDER BY at, id)),
 stays AS (
-  SELECT record_id, new AS stage, at AS entered, next_at AS left_at FROM ev WHERE next_at IS NOT NULL
-  UNION ALL SELECT record_id, old, NULL, at FROM ev WHERE n = 1)
+  SELECT ev.record_id, st.stage, st.entered, st.left_at
+  FROM ev CROSS JOIN LATERAL (VALUES (ev.new, ev.at, ev.next_at), (CASE WHEN ev.n = 1 THEN ev.old END, NULL::timestamptz, ev.at)) st(stage, entered, left_at)
+  WHERE st.left_at IS NOT NULL)
 SELECT r.data->>'office', s.stage, count(*), avg(h.v), percentile_cont(0.5) WITHIN GROUP (ORDER BY h.v), max(h.v)
 FROM stays s JOIN records r ON r.id = s.record_id
 CROSS JOIN LATERAL (SELECT extract(epoch FROM s.left_at - coalesce(s.entered, r.created_at))::float8 / 3600 AS v) h
