@@ -293,7 +293,7 @@ export interface CatalogNode {
   category?: string;
   description?: Label;
   ports?: string[];
-  params?: ParamSchema;
+  params?: ParamSchema | unknown[];
   schema?: ParamSchema;
   [k: string]: unknown;
 }
@@ -303,7 +303,7 @@ export interface CatalogOperation {
   operation?: string;
   name?: string;
   label?: Label;
-  params?: ParamSchema;
+  params?: ParamSchema | unknown[];
   schema?: ParamSchema;
   [k: string]: unknown;
 }

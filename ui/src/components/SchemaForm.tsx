@@ -42,6 +42,32 @@ export function JsonInput({ value, onChange, rows = 4 }: { value: unknown; onCha
   );
 }
 
+/** Text for template params: plain text stays a string; text that parses as a JSON object or array is stored parsed. */
+export function TemplateInput({ value, onChange, mono }: { value: unknown; onChange: (v: unknown) => void; mono?: boolean }) {
+  const [text, setText] = useState(() => (typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value, null, 2)));
+  return (
+    <Input.TextArea
+      autoSize={{ minRows: 1, maxRows: 10 }}
+      value={text}
+      style={mono || typeof value !== 'string' ? { fontFamily: 'monospace', fontSize: 12 } : undefined}
+      onChange={(e) => {
+        const t = e.target.value;
+        setText(t);
+        const trimmed = t.trim();
+        if (/^[[{]/.test(trimmed)) {
+          try {
+            onChange(JSON.parse(trimmed));
+            return;
+          } catch {
+            /* not JSON yet: keep the text */
+          }
+        }
+        onChange(t);
+      }}
+    />
+  );
+}
+
 /** CodeMirror JavaScript editor used for script nodes. */
 export function CodeInput({ value, onChange, height = '220px' }: { value?: string; onChange: (v: string) => void; height?: string }) {
   return (
@@ -77,12 +103,17 @@ export default function SchemaForm({ schema, value, onChange }: { schema?: Param
         const v = value[k];
         let input: React.ReactNode;
         if (isCode(k, s)) input = <CodeInput value={v as string} onChange={(x) => set(k, x)} />;
-        else if (Array.isArray(s.enum)) input = <Select allowClear value={v as string} options={s.enum.map((e) => ({ value: e as string, label: String(e) }))} onChange={(x) => set(k, x)} />;
+        else if (Array.isArray(s.enum)) {
+          const labels = Array.isArray(s.enumLabels) ? (s.enumLabels as ParamSchema['title'][]) : [];
+          input = <Select allowClear value={(v ?? s.default) as string} options={s.enum.map((e, i) => ({ value: e as string, label: labelText(labels[i], i18n.language, String(e)) }))} onChange={(x) => set(k, x)} />;
+        }
         else if (s.type === 'boolean') input = <Switch checked={!!v} onChange={(x) => set(k, x)} />;
         else if (s.type === 'number' || s.type === 'integer') input = <InputNumber style={{ width: '100%' }} value={v as number} onChange={(x) => set(k, x ?? undefined)} />;
         else if (s.type === 'object' || s.type === 'array') input = <JsonInput value={v} onChange={(x) => set(k, x)} />;
-        else if (s.format === 'textarea' || s.format === 'template' || s.format === 'expr') input = <Input.TextArea rows={3} value={v as string} onChange={(e) => set(k, e.target.value)} style={s.format === 'expr' ? { fontFamily: 'monospace' } : undefined} />;
-        else input = <Input value={typeof v === 'string' || typeof v === 'number' ? String(v) : v === undefined ? '' : JSON.stringify(v)} onChange={(e) => set(k, e.target.value)} />;
+        else if (s.format === 'template') input = <TemplateInput value={v} onChange={(x) => set(k, x)} />;
+        else if (s.format === 'textarea' || s.format === 'expr') input = <Input.TextArea rows={s.format === 'expr' ? 2 : 3} value={v as string} onChange={(e) => set(k, e.target.value)} style={s.format === 'expr' ? { fontFamily: 'monospace' } : undefined} />;
+        else if (s.format === 'password') input = <Input.Password value={v as string} onChange={(e) => set(k, e.target.value)} />;
+        else input = <Input value={typeof v === 'string' || typeof v === 'number' ? String(v) : v === undefined ? '' : JSON.stringify(v)} placeholder={s.format === 'duration' ? '2h, 90m, 3d' : s.default !== undefined ? String(s.default) : undefined} onChange={(e) => set(k, e.target.value)} />;
         return (
           <Form.Item key={k} label={label} required={required} help={help} data-testid={`param-${k}`}>
             {input}

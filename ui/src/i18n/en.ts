@@ -68,6 +68,7 @@ const en = {
     again: 'Fill in again', notFound: 'This form is not published yet.', isPublic: 'This form is also public.',
   },
   flows: {
+    credential: 'Credential (name)',
     designer: 'Flow designer', palette: 'Nodes', trigger: 'Trigger', triggerType: 'Trigger type', node: 'Node', nodeType: 'Node type',
     nodeName: 'Display name', operation: 'Connector operation', params: 'Parameters (JSON)', otherParams: 'Other parameters (JSON)',
     run: 'Run', runs: 'Runs', runInput: 'Input passed to the run as trigger.body (JSON).', started: 'Run started',

@@ -1,6 +1,6 @@
+// @vitest-environment node
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import en from './en';
 import zhCN from './zh-CN';
@@ -34,7 +34,7 @@ function sources(dir: string): string[] {
   });
 }
 
-const src = fileURLToPath(new URL('..', import.meta.url));
+const src = join(process.cwd(), 'src'); // vitest runs in ui/
 const code = sources(src).map((f) => readFileSync(f, 'utf8')).join('\n');
 
 describe('i18n', () => {

@@ -68,6 +68,7 @@ const zhCN = {
     again: '再填一份', notFound: '该表单尚未发布。', isPublic: '该表单同时公开。',
   },
   flows: {
+    credential: '凭据（名称）',
     designer: '流程设计器', palette: '节点', trigger: '触发器', triggerType: '触发类型', node: '节点', nodeType: '节点类型',
     nodeName: '显示名称', operation: '连接器操作', params: '参数（JSON）', otherParams: '其他参数（JSON）',
     run: '运行', runs: '运行记录', runInput: '作为 trigger.body 传给本次运行的输入（JSON）。', started: '已开始运行',

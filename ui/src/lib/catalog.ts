@@ -34,16 +34,59 @@ export function normalizeCatalog(raw: unknown): Catalog {
   return { nodes: nodes.filter((n) => n.type), operations };
 }
 
-/** The parameter schema of a node or operation (params or schema key). */
-export function schemaOf(x: { params?: ParamSchema; schema?: ParamSchema } | undefined): ParamSchema | undefined {
+/** One parameter as the catalog lists it: [{key, type, label, help, required, enum|options, default}]. */
+export interface ParamSpec {
+  key: string;
+  type?: string;
+  label?: ParamSchema['title'];
+  help?: ParamSchema['description'];
+  required?: boolean;
+  enum?: unknown[];
+  options?: { value: unknown; label?: ParamSchema['title'] }[];
+  default?: unknown;
+}
+
+const FORMAT: Record<string, string> = { template: 'template', text: 'textarea', expr: 'expr', code: 'code', javascript: 'code', duration: 'duration', secret: 'password', file: 'file' };
+
+/** Converts a catalog parameter list into the object schema SchemaForm renders. */
+export function paramsToSchema(list: ParamSpec[]): ParamSchema {
+  const properties: Record<string, ParamSchema> = {};
+  const required: string[] = [];
+  for (const p of list) {
+    if (!p || !p.key) continue;
+    const t = p.type ?? 'string';
+    const s: ParamSchema = { title: p.label, description: p.help, default: p.default };
+    if (t === 'number' || t === 'integer') s.type = 'number';
+    else if (t === 'boolean') s.type = 'boolean';
+    else if (t === 'array' || t === 'object' || t === 'json') s.type = t === 'array' ? 'array' : 'object';
+    else if (t === 'any') s.format = 'template';
+    else {
+      s.type = 'string';
+      if (FORMAT[t]) s.format = FORMAT[t];
+    }
+    if (Array.isArray(p.enum)) s.enum = p.enum;
+    if (Array.isArray(p.options)) {
+      s.enum = p.options.map((o) => o.value);
+      s.enumLabels = p.options.map((o) => o.label ?? String(o.value));
+    }
+    properties[p.key] = s;
+    if (p.required) required.push(p.key);
+  }
+  return { type: 'object', properties, required };
+}
+
+/** The parameter schema of a node or operation: a JSON-schema-like object or a catalog parameter list. */
+export function schemaOf(x: { params?: unknown; schema?: unknown } | undefined): ParamSchema | undefined {
   const s = x?.params ?? x?.schema;
-  return s && typeof s === 'object' ? s : undefined;
+  if (Array.isArray(s)) return paramsToSchema(s as ParamSpec[]);
+  return s && typeof s === 'object' ? (s as ParamSchema) : undefined;
 }
 
 /** Node category for grouping the palette. */
 export function categoryOf(n: CatalogNode): string {
   if (n.category) return String(n.category);
   if (n.type.startsWith('record.')) return 'records';
+  if (n.type === 'script' || n.type === 'set' || n.type === 'transform') return 'data';
   if (['condition', 'switch', 'foreach', 'subflow', 'delay', 'wait_event'].includes(n.type)) return 'control';
   if (['task', 'approval', 'assign'].includes(n.type)) return 'people';
   if (n.type === 'connector') return 'connectors';

@@ -53,11 +53,23 @@ describe('catalog', () => {
       nodes: [{ type: 'script', params: { type: 'object', properties: { code: { type: 'string' } } } }],
       connectors: [{ name: 'email', operations: [{ name: 'send', params: { type: 'object', properties: { to: { type: 'string' } } } }] }],
     });
-    expect(c.nodes.find((n) => n.type === 'script')?.params?.properties?.code).toBeTruthy();
+    expect(schemaOf(c.nodes.find((n) => n.type === 'script'))?.properties?.code).toBeTruthy();
     expect(c.nodes.some((n) => n.type === 'condition')).toBe(true);
     expect(c.operations).toHaveLength(1);
     expect(c.operations[0]).toMatchObject({ connector: 'email', operation: 'send' });
     expect(schemaOf(c.operations[0])?.properties?.to).toBeTruthy();
+    const listed = normalizeCatalog({
+      nodes: [{ type: 'condition', ports: ['true', 'false'], params: [{ key: 'expr', type: 'expr', required: true }] }],
+      connectors: [{ id: 'wecom', operations: [{ id: 'send', params: [{ key: 'type', type: 'select', default: 'text', options: [{ value: 'text', label: { en: 'Text', 'zh-CN': '文本' } }] }, { key: 'content', type: 'text', required: true }] }] }],
+    });
+    const cond = schemaOf(listed.nodes.find((n) => n.type === 'condition'))!;
+    expect(cond.properties!.expr).toMatchObject({ type: 'string', format: 'expr' });
+    expect(cond.required).toEqual(['expr']);
+    expect(listed.operations[0]).toMatchObject({ connector: 'wecom', operation: 'send' });
+    const op = schemaOf(listed.operations[0])!;
+    expect(op.properties!.type).toMatchObject({ enum: ['text'], default: 'text' });
+    expect(op.properties!.content).toMatchObject({ format: 'textarea' });
+    expect(op.required).toEqual(['content']);
     const flat = normalizeCatalog({ operations: [{ name: 'sms.send' }] });
     expect(flat.operations[0]).toMatchObject({ connector: 'sms', operation: 'send' });
   });

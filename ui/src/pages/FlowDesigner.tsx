@@ -290,12 +290,23 @@ function Designer() {
                   )}
                 </Form>
                 {labelText(selCat?.description, i18n.language, '') && <Typography.Paragraph type="secondary">{labelText(selCat?.description, i18n.language, '')}</Typography.Paragraph>}
-                <SchemaForm
-                  key={sel.id}
-                  schema={schema}
-                  value={sel.data.nodeType === 'connector' ? Object.fromEntries(Object.entries(sel.data.params).filter(([k]) => k !== 'connector' && k !== 'operation')) : sel.data.params}
-                  onChange={(p) => updateSel({ params: sel.data.nodeType === 'connector' ? { ...p, connector: sel.data.params.connector, operation: sel.data.params.operation } : p })}
-                />
+                {sel.data.nodeType === 'connector' ? (
+                  <>
+                    <Form layout="vertical" size="small">
+                      <Form.Item label={t('flows.credential')}>
+                        <Input value={sel.data.params.credential as string} onChange={(e) => updateSel({ params: { ...sel.data.params, credential: e.target.value || undefined } })} />
+                      </Form.Item>
+                    </Form>
+                    <SchemaForm
+                      key={`${sel.id}-${String(sel.data.params.operation ?? '')}`}
+                      schema={schema}
+                      value={(sel.data.params.input && typeof sel.data.params.input === 'object' ? sel.data.params.input : {}) as Record<string, unknown>}
+                      onChange={(p) => updateSel({ params: { ...sel.data.params, input: p } })}
+                    />
+                  </>
+                ) : (
+                  <SchemaForm key={sel.id} schema={schema} value={sel.data.params} onChange={(p) => updateSel({ params: p })} />
+                )}
               </>
             ) : (
               <TriggerForm
