@@ -32,6 +32,7 @@ deps-e2e:
 
 ui: deps-ui
 	@if [ -f ui/package.json ]; then cd ui && npm run build; fi
+	@touch ui/dist/.gitkeep  # vite empties dist; the Go embed needs the directory
 
 ui-test: deps-ui
 	@if [ -f ui/package.json ] && grep -q '"test"' ui/package.json; then cd ui && npm test; fi

@@ -20,6 +20,9 @@ type Bundle struct {
 	Reports       []json.RawMessage `json:"reports,omitempty"`
 	Dashboards    []json.RawMessage `json:"dashboards,omitempty"`
 	Roles         json.RawMessage   `json:"roles,omitempty"`
+	// Unpublished lists "kind/slug" of definitions that were never published: an import saves
+	// them as drafts only.
+	Unpublished []string `json:"unpublished,omitempty"`
 	// Seed records to create after publishing, per entity slug (templates' sample data).
 	Records map[string][]map[string]any `json:"records,omitempty"`
 }
@@ -44,6 +47,9 @@ func (s *Store) Export(ctx context.Context, app *App) (*Bundle, error) {
 		return nil, err
 	}
 	for _, d := range defs {
+		if d.PublishedVersion == 0 {
+			b.Unpublished = append(b.Unpublished, d.Kind+"/"+d.Slug)
+		}
 		switch d.Kind {
 		case spec.KindEntity:
 			b.Entities = append(b.Entities, d.Draft)
@@ -96,6 +102,21 @@ func (s *Store) Import(ctx context.Context, actor *uuid.UUID, b *Bundle, opt Imp
 	}
 	type saved struct{ kind, slug string }
 	var order []saved
+	draftOnly := map[string]bool{}
+	for _, k := range b.Unpublished {
+		draftOnly[k] = true
+	}
+	// Every entity of the bundle counts as published while the bundle's definitions are checked,
+	// so relations between them resolve whatever their order.
+	pending := map[string]*spec.Entity{}
+	for _, raw := range b.Entities {
+		if v, err := spec.Decode(spec.KindEntity, raw); err == nil {
+			e := v.(*spec.Entity)
+			if !draftOnly[spec.KindEntity+"/"+e.Slug] {
+				pending[e.Slug] = e
+			}
+		}
+	}
 	for _, kv := range b.byKind() {
 		kind, items := kv[0].(string), kv[1].([]json.RawMessage)
 		for i, raw := range items {
@@ -114,7 +135,10 @@ func (s *Store) Import(ctx context.Context, actor *uuid.UUID, b *Bundle, opt Imp
 	}
 	if opt.Publish {
 		for _, d := range order {
-			if _, err := s.publish(ctx, tx, actor, app, d.kind, d.slug); err != nil {
+			if draftOnly[d.kind+"/"+d.slug] {
+				continue
+			}
+			if _, err := s.publish(ctx, tx, actor, app, d.kind, d.slug, pending); err != nil {
 				return nil, prefixErrors(err, fmt.Sprintf("%s/%s: ", d.kind, d.slug))
 			}
 		}

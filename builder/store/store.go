@@ -375,7 +375,7 @@ func (s *Store) Publish(ctx context.Context, actor *uuid.UUID, app *App, kind, s
 		return 0, fmt.Errorf("publishing %s %q: %w", kind, slug, err)
 	}
 	defer tx.Rollback(ctx)
-	v, err := s.publish(ctx, tx, actor, app, kind, slug)
+	v, err := s.publish(ctx, tx, actor, app, kind, slug, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -385,7 +385,9 @@ func (s *Store) Publish(ctx context.Context, actor *uuid.UUID, app *App, kind, s
 	return v, nil
 }
 
-func (s *Store) publish(ctx context.Context, tx pgx.Tx, actor *uuid.UUID, app *App, kind, slug string) (int, error) {
+// publish publishes one draft inside tx. pending holds entities that count as published for
+// references (an import publishes a bundle's entities together); nil means none.
+func (s *Store) publish(ctx context.Context, tx pgx.Tx, actor *uuid.UUID, app *App, kind, slug string, pending map[string]*spec.Entity) (int, error) {
 	if !validKind(kind) {
 		return 0, ErrNotFound
 	}
@@ -406,6 +408,9 @@ func (s *Store) publish(ctx context.Context, tx pgx.Tx, actor *uuid.UUID, app *A
 		return 0, err
 	}
 	lk := &txLookup{ctx: ctx, tx: tx, app: app.ID, pending: map[string]*spec.Entity{}}
+	for k, e := range pending {
+		lk.pending[k] = e
+	}
 	if e, ok := def.(*spec.Entity); ok {
 		lk.pending[e.Slug] = e
 	}

@@ -120,6 +120,8 @@ func TestExportImportRoundTrip(t *testing.T) {
 	e.Must(201, "POST", "/api/v1/apps", map[string]string{"slug": "crm", "name": "CRM"}, e.AdminToken)
 	e.Must(201, "PUT", "/api/v1/apps/crm/entities/lead", leadEntity, e.AdminToken)
 	e.Must(201, "PUT", "/api/v1/apps/crm/forms/web-lead", `{"entity":"lead","public":true,"layout":[{"field":"name"}]}`, e.AdminToken)
+	e.Must(200, "POST", "/api/v1/apps/crm/entities/lead/publish", nil, e.AdminToken)
+	e.Must(200, "POST", "/api/v1/apps/crm/forms/web-lead/publish", nil, e.AdminToken)
 	exp := e.Must(200, "GET", "/api/v1/apps/crm/export", nil, e.AdminToken)
 	e.Must(409, "POST", "/api/v1/apps/import", exp.Body, e.AdminToken)
 	e.Must(201, "POST", "/api/v1/apps/import?slug=crm2", exp.Body, e.AdminToken)
@@ -164,9 +166,44 @@ func TestSalesTemplateInstalls(t *testing.T) {
 			t.Fatalf("role %s missing after install: %s", name, roles.Body)
 		}
 	}
-	// The export carries the roles back out.
+	// The export carries the roles back out, and imports again (entities in any order).
 	exp := e.Must(200, "GET", "/api/v1/apps/sales/export", nil, e.AdminToken)
 	if !strings.Contains(string(exp.Body), `"sales_rep"`) {
 		t.Fatalf("export lacks roles")
+	}
+	e.Must(201, "POST", "/api/v1/apps/import?slug=sales-copy", exp.Body, e.AdminToken)
+	again := e.Must(200, "GET", "/api/v1/apps/sales-copy/export", nil, e.AdminToken)
+	if len(again.Body) < len(exp.Body)/2 {
+		t.Fatalf("re-export is much smaller: %d vs %d bytes", len(again.Body), len(exp.Body))
+	}
+}
+
+func TestImportKeepsUnpublishedDraftsAsDrafts(t *testing.T) {
+	e := apitest.New(t)
+	e.Must(201, "POST", "/api/v1/apps", map[string]string{"slug": "crm", "name": "CRM"}, e.AdminToken)
+	e.Must(201, "PUT", "/api/v1/apps/crm/entities/lead", leadEntity, e.AdminToken)
+	e.Must(200, "POST", "/api/v1/apps/crm/entities/lead/publish", nil, e.AdminToken)
+	// A draft that would not publish (unknown entity) must not break the round trip.
+	e.Must(201, "PUT", "/api/v1/apps/crm/forms/wip", `{"entity":"nope","layout":[{"field":"name"}]}`, e.AdminToken)
+	exp := e.Must(200, "GET", "/api/v1/apps/crm/export", nil, e.AdminToken)
+	e.Must(201, "POST", "/api/v1/apps/import?slug=crm-copy", exp.Body, e.AdminToken)
+	wip := e.Must(200, "GET", "/api/v1/apps/crm-copy/forms/wip", nil, e.AdminToken).JSON()
+	if wip["published_version"].(float64) != 0 {
+		t.Fatalf("unpublished draft was published: %v", wip)
+	}
+}
+
+func TestPublishUniqueOverDuplicatesIs422(t *testing.T) {
+	e := apitest.New(t)
+	e.Must(201, "POST", "/api/v1/apps", map[string]string{"slug": "crm", "name": "CRM"}, e.AdminToken)
+	e.Must(201, "PUT", "/api/v1/apps/crm/entities/item", `{"fields":[{"key":"name","type":"text"},{"key":"tag","type":"text"}]}`, e.AdminToken)
+	e.Must(200, "POST", "/api/v1/apps/crm/entities/item/publish", nil, e.AdminToken)
+	for i := 0; i < 2; i++ {
+		e.Must(201, "POST", "/api/v1/apps/crm/entities/item/records", `{"name":"x","tag":"same"}`, e.AdminToken)
+	}
+	e.Must(200, "PUT", "/api/v1/apps/crm/entities/item", `{"fields":[{"key":"name","type":"text"},{"key":"tag","type":"text","unique":true}]}`, e.AdminToken)
+	r := e.Must(422, "POST", "/api/v1/apps/crm/entities/item/publish", nil, e.AdminToken)
+	if !strings.Contains(string(r.Body), `"fields[1].unique"`) {
+		t.Fatalf("error: %s", r.Body)
 	}
 }

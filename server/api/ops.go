@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/utils"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -29,13 +30,14 @@ func metricsMiddleware() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
 		err := c.Next()
-		route := c.Route().Path
+		// Fiber's strings point into reused buffers: copy them before Prometheus keeps them.
+		route, method := utils.CopyString(c.Route().Path), utils.CopyString(c.Method())
 		status := c.Response().StatusCode()
 		if err != nil {
 			status = problem.From(err).Status
 		}
-		httpRequests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Inc()
-		httpDuration.WithLabelValues(c.Method(), route).Observe(time.Since(start).Seconds())
+		httpRequests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+		httpDuration.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
 		return err
 	}
 }

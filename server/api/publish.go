@@ -3,9 +3,12 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/builder/store"
@@ -49,7 +52,7 @@ func (s *Server) initPublishHooks() {
 			if ent, ok := def.(*spec.Entity); ok {
 				a := &defs.App{ID: app.ID, Slug: app.Slug, Name: app.Name, Settings: app.Settings}
 				if err := records.ProvisionIndexes(ctx, tx, a, ent); err != nil {
-					return fmt.Errorf("creating indexes: %w", err)
+					return uniqueIndexError(ent, err)
 				}
 				if err := report.ProvisionReportIndexes(ctx, tx, a, ent); err != nil {
 					return fmt.Errorf("creating report indexes: %w", err)
@@ -89,6 +92,24 @@ func (s *Server) initPublishHooks() {
 		}
 		return nil
 	}
+}
+
+// uniqueIndexError turns a unique index that existing records violate into a 422 naming the field.
+func uniqueIndexError(ent *spec.Entity, err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		var errs spec.Errors
+		for i, f := range ent.Fields {
+			if f.Unique && strings.Contains(err.Error(), "."+f.Key+":") {
+				errs.Add(fmt.Sprintf("fields[%d].unique", i), "duplicate_values", "existing %s records share values of %q; remove the duplicates before making it unique (已有重复值，无法设为唯一)", ent.Slug, f.Key)
+			}
+		}
+		if len(errs) == 0 {
+			errs.Add("fields", "duplicate_values", "existing records violate a unique field: %s", pgErr.Detail)
+		}
+		return errs
+	}
+	return fmt.Errorf("creating indexes: %w", err)
 }
 
 func prefixFieldErrors(err error, prefix string) error {
