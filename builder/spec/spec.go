@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 )
 
@@ -419,7 +420,7 @@ func Decode(kind string, b []byte) (any, error) {
 		return nil, Errors{{Field: "kind", Code: "unknown_kind", Message: fmt.Sprintf("unknown definition kind %q", kind)}}
 	}
 	if err := strictUnmarshal(b, v); err != nil {
-		return nil, decodeError(err)
+		return nil, decodeErrorAt(err, b, v)
 	}
 	return v, nil
 }
@@ -427,9 +428,21 @@ func Decode(kind string, b []byte) (any, error) {
 // DecodeInto strictly decodes b into v (any definition type).
 func DecodeInto(b []byte, v any) error {
 	if err := strictUnmarshal(b, v); err != nil {
-		return decodeError(err)
+		return decodeErrorAt(err, b, v)
 	}
 	return nil
+}
+
+// decodeErrorAt is decodeError with unknown keys reported at their full JSON path.
+func decodeErrorAt(err error, b []byte, v any) error {
+	out := decodeError(err)
+	if errs, ok := out.(Errors); ok && len(errs) == 1 && errs[0].Code == "unknown_field" {
+		if p := unknownKeyPath(b, reflect.TypeOf(v)); p != "" {
+			errs[0].Field = p
+			errs[0].Message = fmt.Sprintf("unknown field %q", p)
+		}
+	}
+	return out
 }
 
 func decodeError(err error) error {

@@ -94,3 +94,21 @@ func TestDecodeRejectsUnknownKeysWithPath(t *testing.T) {
 		t.Fatalf("err = %#v", err)
 	}
 }
+
+func TestUnknownKeysAreReportedAtTheirPath(t *testing.T) {
+	cases := []struct{ kind, body, want string }{
+		{spec.KindEntity, `{"slug":"x","fields":[{"key":"a","type":"text"},{"key":"b","type":"text","bogus":1}]}`, "fields[1].bogus"},
+		{spec.KindEntity, `{"slug":"x","fields":[],"stages":{"field":"s","order":[],"transitions":[{"from":"a","to":"b","bogus2":1}]}}`, "stages.transitions[0].bogus2"},
+		{spec.KindEntity, `{"slug":"x","fields":[],"dedupe":{"keys":[],"extra":true}}`, "dedupe.extra"},
+		{spec.KindForm, `{"slug":"f","entity":"e","layout":[{"field":"a","bogus":1}]}`, "layout[0].bogus"},
+		{spec.KindFlow, `{"slug":"f","trigger":{"type":"manual","colour":1},"nodes":[]}`, "trigger.colour"},
+		{spec.KindEntity, `{"slug":"x","fields":[],"top":1}`, "top"},
+	}
+	for _, c := range cases {
+		_, err := spec.Decode(c.kind, []byte(c.body))
+		errs, ok := err.(spec.Errors)
+		if !ok || len(errs) != 1 || errs[0].Field != c.want || errs[0].Code != "unknown_field" {
+			t.Errorf("%s: got %#v, want unknown_field at %s", c.body, err, c.want)
+		}
+	}
+}
