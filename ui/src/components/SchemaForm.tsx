@@ -1,5 +1,5 @@
 import { javascript } from '@codemirror/lang-javascript';
-import CodeMirror from '@uiw/react-codemirror';
+import CodeMirror, { EditorView } from '@uiw/react-codemirror';
 import { Form, Input, InputNumber, Select, Switch, Typography } from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -72,7 +72,7 @@ export function TemplateInput({ value, onChange, mono }: { value: unknown; onCha
 export function CodeInput({ value, onChange, height = '220px' }: { value?: string; onChange: (v: string) => void; height?: string }) {
   return (
     <div data-testid="code-editor" style={{ border: '1px solid #d9d9d9', borderRadius: 6, overflow: 'hidden' }}>
-      <CodeMirror value={value ?? ''} height={height} extensions={[javascript()]} onChange={onChange} basicSetup={{ lineNumbers: true, foldGutter: false }} />
+      <CodeMirror value={value ?? ''} height={height} extensions={[javascript(), EditorView.lineWrapping]} onChange={onChange} basicSetup={{ lineNumbers: true, foldGutter: false }} />
     </div>
   );
 }

@@ -74,7 +74,7 @@ const en = {
     run: 'Run', runs: 'Runs', runInput: 'Input passed to the run as trigger.body (JSON).', started: 'Run started',
     noCatalog: 'The node catalog is unavailable; core node types are shown without parameter forms.', condition: 'Condition (expr)',
     mode: 'Mode', schedule: 'Cron schedule', timezone: 'Time zone', webhookKey: 'Webhook key', whenFields: 'Only when these fields change',
-    cat: { control: 'Control', records: 'Records', people: 'People', connectors: 'Connectors', data: 'Data & scripts' },
+    cat: { logic: 'Logic', integrations: 'Integrations', timing: 'Timing', control: 'Control', records: 'Records', people: 'People', connectors: 'Connectors', data: 'Data & scripts' },
   },
   triggers: {
     manual: 'Manual', webhook: 'Webhook', cron: 'Schedule (cron)',

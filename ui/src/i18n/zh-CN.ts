@@ -74,7 +74,7 @@ const zhCN = {
     run: '运行', runs: '运行记录', runInput: '作为 trigger.body 传给本次运行的输入（JSON）。', started: '已开始运行',
     noCatalog: '节点目录不可用：只显示核心节点类型，无参数表单。', condition: '条件（expr）',
     mode: '模式', schedule: 'Cron 计划', timezone: '时区', webhookKey: 'Webhook 键', whenFields: '仅当这些字段变化时',
-    cat: { control: '流程控制', records: '数据记录', people: '人员协作', connectors: '连接器', data: '数据与脚本' },
+    cat: { logic: '逻辑', integrations: '集成', timing: '定时', control: '流程控制', records: '数据记录', people: '人员协作', connectors: '连接器', data: '数据与脚本' },
   },
   triggers: {
     manual: '手动', webhook: 'Webhook', cron: '定时（cron）',

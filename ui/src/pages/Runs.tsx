@@ -55,8 +55,8 @@ export function FlowRuns() {
         columns={[
           { title: 'ID', dataIndex: 'id', render: (id: string) => <Link to={`/runs/${id}`}>{id.slice(0, 8)}</Link> },
           { title: t('runs.status'), dataIndex: 'status', render: (s: string) => <StatusTag status={s} /> },
-          { title: t('runs.version'), dataIndex: 'version' },
-          { title: t('runs.trigger'), dataIndex: 'trigger', render: (v: unknown) => (typeof v === 'string' ? v : (v as { type?: string })?.type ?? '') },
+          { title: t('runs.version'), render: (_v, r) => String(r.version ?? r.flow_version ?? '') },
+          { title: t('runs.trigger'), dataIndex: 'trigger', render: (v: unknown) => { const ty = typeof v === 'string' ? v : (v as { type?: string })?.type ?? ''; return ty ? t(`triggers.${ty}`, { defaultValue: ty }) : ''; } },
           { title: t('runs.started'), render: (_v, r) => fmt((r.started_at ?? r.created_at) as string) },
           { title: t('runs.finished'), dataIndex: 'finished_at', render: fmt },
         ]}
@@ -96,7 +96,7 @@ export function RunDetail() {
       >
         <Descriptions size="small" column={3} style={{ marginBottom: 16 }}>
           <Descriptions.Item label={t('runs.flow')}>{String(r.flow ?? r.flow_slug ?? '')}</Descriptions.Item>
-          <Descriptions.Item label={t('runs.version')}>{String(r.version ?? '')}</Descriptions.Item>
+          <Descriptions.Item label={t('runs.version')}>{String(r.version ?? r.flow_version ?? '')}</Descriptions.Item>
           <Descriptions.Item label={t('runs.started')}>{fmt((r.started_at ?? r.created_at) as string)}</Descriptions.Item>
           <Descriptions.Item label={t('runs.finished')}>{fmt(r.finished_at)}</Descriptions.Item>
         </Descriptions>

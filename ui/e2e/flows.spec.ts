@@ -1,0 +1,73 @@
+import { expect, test } from '@playwright/test';
+import { RUN, hasRoute, login, seedLeadApp } from './helpers';
+
+test.describe.configure({ mode: 'serial' });
+
+test('design a script flow, publish it, run it and read the run steps', async ({ page, request }) => {
+  test.skip(!(await hasRoute(request, '/api/v1/apps/{app}/flows/{flow}/run')) || !(await hasRoute(request, '/api/v1/catalog')), 'flows API not available');
+  test.setTimeout(180_000);
+  const app = `flow${RUN}`;
+  await seedLeadApp(request, app);
+  await login(page);
+  await page.goto(`/apps/${app}`);
+  await page.getByTestId('new-flows').click();
+  await page.getByTestId('new-def-slug').fill('hello');
+  await page.getByTestId('new-def-ok').click();
+  await expect(page).toHaveURL(new RegExp(`/apps/${app}/flows/hello/design$`));
+  await expect(page.getByTestId('trigger-form')).toBeVisible();
+
+  // a script node from the catalog palette, edited in CodeMirror
+  await page.getByTestId('node-palette-script').click();
+  await expect(page.getByTestId('flow-node-script_1')).toBeVisible();
+  const editor = page.getByTestId('code-editor').locator('.cm-content');
+  await editor.click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.type('return { greeting: "你好 " + input.trigger.body.name };');
+  await page.getByTestId('def-publish').click();
+  await expect(page.getByText(/已发布版本 1/)).toBeVisible();
+
+  await page.getByTestId('flow-run').click();
+  const input = page.locator('.ant-modal textarea');
+  await input.fill('{"name": "张三"}');
+  await page.getByTestId('flow-run-ok').click();
+  await expect(page).toHaveURL(/\/runs\/[0-9a-f-]+$/);
+  await expect(page.getByTestId('run-status').first()).toHaveText('成功', { timeout: 30_000 });
+  await expect(page.getByTestId('run-steps')).toContainText('script_1');
+  await expect(page.getByTestId('run-steps')).toContainText('你好 张三');
+});
+
+test('an approval task appears in my tasks and approving it finishes the run', async ({ page, request }) => {
+  test.skip(!(await hasRoute(request, '/api/v1/tasks')) || !(await hasRoute(request, '/api/v1/apps/{app}/flows/{flow}/run')), 'tasks API not available');
+  test.setTimeout(180_000);
+  const app = `appr${RUN}`;
+  const auth = await seedLeadApp(request, app);
+  const me = await (await request.get('/api/v1/me', { headers: auth })).json();
+  const flow = {
+    slug: 'big-deal',
+    trigger: { type: 'manual' },
+    nodes: [
+      { id: 'approve', type: 'approval', params: { title: `大单审批 ${RUN}`, levels: [{ name: 'director', assignees: [me.id ?? me.user?.id] }] } },
+      { id: 'done', type: 'script', params: { code: 'return { approved: true };' } },
+    ],
+    edges: [{ from: 'approve', to: 'done', port: 'approved' }],
+  };
+  expect((await request.put(`/api/v1/apps/${app}/flows/big-deal`, { headers: auth, data: flow })).ok()).toBeTruthy();
+  expect((await request.post(`/api/v1/apps/${app}/flows/big-deal/publish`, { headers: auth })).ok()).toBeTruthy();
+  const run = await (await request.post(`/api/v1/apps/${app}/flows/big-deal/run`, { headers: auth, data: { amount: 600000 } })).json();
+  const runId = run.run_id ?? run.id;
+
+  await login(page);
+  await page.goto('/tasks');
+  const row = page.getByTestId('tasks-table').locator('tr', { hasText: `大单审批 ${RUN}` });
+  await expect(row).toBeVisible({ timeout: 30_000 });
+  await row.getByRole('button', { name: /同\s*意/ }).click();
+  await page.getByTestId('task-comment').fill('同意，价格合理');
+  await page.getByTestId('task-confirm').click();
+  await expect(page.getByText('任务已完成')).toBeVisible();
+  await expect(row).toBeHidden();
+
+  await page.goto(`/runs/${runId}`);
+  await expect(page.getByTestId('run-status').first()).toHaveText('成功', { timeout: 30_000 });
+  await expect(page.getByTestId('run-steps')).toContainText('done');
+});
