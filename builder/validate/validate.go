@@ -3,6 +3,7 @@
 package validate
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -119,6 +120,11 @@ func Entity(e *spec.Entity) spec.Errors {
 		if f.Unique && (f.Type == spec.TypeAttachment || f.Type == spec.TypeMultiselect || f.Type == spec.TypeFormula) {
 			errs.Add(p+".unique", "unsupported", "a %s field cannot be unique", f.Type)
 		}
+		if len(f.Default) > 0 && string(f.Default) != "null" {
+			if msg := checkDefault(&f); msg != "" {
+				errs.Add(p+".default", "invalid_default", "%s", msg)
+			}
+		}
 		if f.Min != nil && f.Max != nil && *f.Min > *f.Max {
 			errs.Add(p+".min", "invalid_range", "min must not exceed max")
 		}
@@ -210,6 +216,46 @@ func EntityRefs(e *spec.Entity, lk Lookup) spec.Errors {
 		}
 	}
 	return errs
+}
+
+// checkDefault reports why a field's default does not fit its type ("" when it does).
+func checkDefault(f *spec.Field) string {
+	var v any
+	if err := json.Unmarshal(f.Default, &v); err != nil {
+		return "default is not valid JSON"
+	}
+	switch f.Type {
+	case spec.TypeNumber, spec.TypeMoney, spec.TypePercent:
+		if _, ok := v.(float64); !ok {
+			return "the default of a " + f.Type + " field must be a number"
+		}
+	case spec.TypeBoolean:
+		if _, ok := v.(bool); !ok {
+			return "the default of a boolean field must be true or false"
+		}
+	case spec.TypeSelect:
+		s, ok := v.(string)
+		if !ok || !hasOption(f, s) {
+			return fmt.Sprintf("the default %v is not one of the options", v)
+		}
+	case spec.TypeMultiselect:
+		list, ok := v.([]any)
+		if !ok {
+			return "the default of a multiselect field must be a list of options"
+		}
+		for _, item := range list {
+			if s, ok := item.(string); !ok || !hasOption(f, s) {
+				return fmt.Sprintf("the default %v is not one of the options", item)
+			}
+		}
+	case spec.TypeText, spec.TypeTextarea, spec.TypeEmail, spec.TypePhone, spec.TypeURL, spec.TypeDate, spec.TypeDatetime:
+		if _, ok := v.(string); !ok {
+			return "the default of a " + f.Type + " field must be a string"
+		}
+	case spec.TypeAutonumber, spec.TypeFormula, spec.TypeAttachment:
+		return "a " + f.Type + " field cannot have a default"
+	}
+	return ""
 }
 
 func hasOption(f *spec.Field, v string) bool {

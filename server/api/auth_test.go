@@ -113,3 +113,20 @@ func TestEveryRouteNeedsAuth(t *testing.T) {
 		}
 	}
 }
+
+func TestTokensListRevokeAndLenientHeaders(t *testing.T) {
+	e := apitest.New(t)
+	tok := e.Must(201, "POST", "/api/v1/me/tokens", map[string]string{"name": "script"}, e.AdminToken).JSON()
+	list := e.Must(200, "GET", "/api/v1/me/tokens", nil, e.AdminToken)
+	if !strings.Contains(string(list.Body), `"script"`) || strings.Contains(string(list.Body), tok["token"].(string)) {
+		t.Fatalf("token list: %s", list.Body)
+	}
+	// The scheme is case-insensitive (RFC 9110).
+	e.Must(200, "GET", "/api/v1/me", nil, "", "Authorization: bearer "+tok["token"].(string))
+	e.Must(204, "DELETE", "/api/v1/me/tokens/"+tok["id"].(string), nil, e.AdminToken)
+	e.Must(401, "GET", "/api/v1/me", nil, tok["token"].(string))
+	e.Must(404, "DELETE", "/api/v1/me/tokens/"+tok["id"].(string), nil, e.AdminToken)
+	// curl -d sends JSON as form-urlencoded; a JSON body is still read as JSON. Other types are 415.
+	e.Must(200, "POST", "/api/v1/auth/login", `{"email":"`+apitest.AdminEmail+`","password":"`+apitest.AdminPassword+`"}`, "", "Content-Type: application/x-www-form-urlencoded")
+	e.Must(415, "POST", "/api/v1/auth/login", `<login/>`, "", "Content-Type: application/xml")
+}

@@ -32,6 +32,35 @@ func (s *Server) mountAuth() error {
 		return c.JSON(fiber.Map{"user": p, "id": p.UserID, "email": p.Email, "name": p.Name, "is_admin": p.IsAdmin, "csrf_token": p.CSRF})
 	})
 	s.route("POST", "/api/v1/me/tokens", "auth", "Create a personal API token (shown once).", s.createToken)
+	s.route("GET", "/api/v1/me/tokens", "auth", "List my API tokens (without their secrets).", func(c *fiber.Ctx) error {
+		p, err := auth.Require(c)
+		if err != nil {
+			return err
+		}
+		items, err := s.Auth.ListTokens(c.UserContext(), p.UserID)
+		if err != nil {
+			return err
+		}
+		return c.JSON(fiber.Map{"items": items})
+	})
+	s.route("DELETE", "/api/v1/me/tokens/:id", "auth", "Revoke one of my API tokens.", func(c *fiber.Ctx) error {
+		p, err := auth.Require(c)
+		if err != nil {
+			return err
+		}
+		id, err := paramUUID(c, "id")
+		if err != nil {
+			return err
+		}
+		ok, err := s.Auth.RevokeToken(c.UserContext(), p.UserID, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return problem.NotFound("token not found")
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	})
 	return nil
 }
 

@@ -33,7 +33,11 @@ func defView(d *store.Definition) map[string]any {
 	out["published_version"] = d.PublishedVersion
 	out["modified"] = d.Modified
 	out["updated_at"] = d.UpdatedAt
-	if d.PublicID != nil {
+	var public struct {
+		Public bool `json:"public"`
+	}
+	_ = json.Unmarshal(d.Draft, &public)
+	if d.PublicID != nil && public.Public {
 		out["public_id"] = *d.PublicID
 	}
 	return out
@@ -106,7 +110,11 @@ func (s *Server) publishDef(c *fiber.Ctx, kind string) error {
 		return err
 	}
 	out := fiber.Map{"version": v, "slug": d.Slug, "kind": kind}
-	if d.PublicID != nil {
+	var public struct {
+		Public bool `json:"public"`
+	}
+	_ = json.Unmarshal(d.Draft, &public)
+	if d.PublicID != nil && public.Public {
 		out["public_id"] = *d.PublicID
 		out["public_url"] = "/f/" + *d.PublicID
 	}

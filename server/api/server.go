@@ -2,6 +2,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"log/slog"
 	"strings"
@@ -144,10 +145,25 @@ func (s *Server) accessLog() fiber.Handler {
 	}
 }
 
+// IsJSONBody reports whether the request body is to be read as JSON: application/json or any
+// +json type, and, for clients that forget the header (curl -d), a missing or form-urlencoded
+// content type whose body is a JSON object or array.
+func IsJSONBody(c *fiber.Ctx) bool {
+	ct := strings.ToLower(strings.TrimSpace(strings.Split(c.Get(fiber.HeaderContentType), ";")[0]))
+	switch {
+	case ct == fiber.MIMEApplicationJSON || strings.HasSuffix(ct, "+json"):
+		return true
+	case ct == "" || ct == fiber.MIMEApplicationForm:
+		b := bytes.TrimSpace(c.Body())
+		return len(b) > 0 && (b[0] == '{' || b[0] == '[')
+	}
+	return false
+}
+
 // bindJSON strictly decodes the JSON body into v: 415 for another content type, 422 with the
 // offending path for bad JSON or unknown keys.
 func bindJSON(c *fiber.Ctx, v any) error {
-	if len(c.Body()) > 0 && !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEApplicationJSON) {
+	if len(c.Body()) > 0 && !IsJSONBody(c) {
 		return problem.New(fiber.StatusUnsupportedMediaType, "send the body as application/json")
 	}
 	if len(c.Body()) == 0 {

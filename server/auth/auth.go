@@ -58,7 +58,9 @@ type Service struct {
 
 // NewService returns an auth service on pool.
 func NewService(pool *pgxpool.Pool, ttl time.Duration) *Service {
-	return &Service{Pool: pool, SessionTTL: ttl, limiter: newLoginLimiter(10, 15*time.Minute)}
+	// 10 failures per client and email within a minute lock that pair for the rest of the minute:
+	// guessing stays impractically slow without locking the real user out for long.
+	return &Service{Pool: pool, SessionTTL: ttl, limiter: newLoginLimiter(10, time.Minute)}
 }
 
 // ErrBadCredentials is returned for an unknown email, a wrong password or a disabled user.
@@ -141,6 +143,33 @@ func (s *Service) CreateToken(ctx context.Context, user uuid.UUID, name string, 
 		return uuid.Nil, "", fmt.Errorf("creating API token: %w", err)
 	}
 	return id, token, nil
+}
+
+// Token is a personal API token as listed to its owner (never the secret).
+type Token struct {
+	ID         uuid.UUID  `json:"id"`
+	Name       string     `json:"name"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+}
+
+// ListTokens lists a user's API tokens.
+func (s *Service) ListTokens(ctx context.Context, user uuid.UUID) ([]Token, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT id, name, created_at, last_used_at, expires_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC`, user)
+	if err != nil {
+		return nil, fmt.Errorf("listing tokens: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[Token])
+}
+
+// RevokeToken deletes one of a user's API tokens; false when the user has no such token.
+func (s *Service) RevokeToken(ctx context.Context, user, id uuid.UUID) (bool, error) {
+	tag, err := s.Pool.Exec(ctx, `DELETE FROM api_tokens WHERE id = $1 AND user_id = $2`, id, user)
+	if err != nil {
+		return false, fmt.Errorf("revoking token: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
 }
 
 // FromBearer resolves an API token or a session token.
@@ -262,8 +291,8 @@ func (s *Service) Middleware() fiber.Handler {
 
 func (s *Service) resolve(c *fiber.Ctx) (*Principal, error) {
 	if h := c.Get(fiber.HeaderAuthorization); h != "" {
-		tok, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || strings.TrimSpace(tok) == "" {
+		scheme, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
 			return nil, problem.Unauthorized("the Authorization header must be 'Bearer <token>'")
 		}
 		p, err := s.FromBearer(c.UserContext(), strings.TrimSpace(tok))
