@@ -114,7 +114,7 @@ func (s *Server) createApp(c *fiber.Ctx) error {
 }
 
 func (s *Server) getApp(c *fiber.Ctx) error {
-	_, app, err := s.loadApp(c, "read")
+	p, app, err := s.loadApp(c, "read")
 	if err != nil {
 		return err
 	}
@@ -122,8 +122,25 @@ func (s *Server) getApp(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	viewer, err := s.definitionViewer(c, p, app)
+	if err != nil {
+		return err
+	}
 	v := appView{App: app, Entities: []*store.Definition{}, Forms: []*store.Definition{}, Flows: []*store.Definition{}, Reports: []*store.Definition{}, Dashboards: []*store.Definition{}}
 	for _, d := range defs {
+		out, ok, err := viewer.view(c.UserContext(), d)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if !viewer.builder { // the draft as this caller may see it, without the state keys
+			for _, k := range []string{"published_version", "public_id", "updated_at", "modified"} {
+				delete(out, k)
+			}
+			d.Draft, _ = json.Marshal(out)
+		}
 		switch d.Kind {
 		case spec.KindEntity:
 			v.Entities = append(v.Entities, d)

@@ -1,13 +1,17 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/builder/store"
+	"github.com/tessera/tessera/runtime/access"
+	"github.com/tessera/tessera/server/auth"
 	"github.com/tessera/tessera/server/problem"
 )
 
@@ -44,7 +48,7 @@ func defView(d *store.Definition) map[string]any {
 }
 
 func (s *Server) listDefs(c *fiber.Ctx, kind string) error {
-	_, app, err := s.loadApp(c, "read")
+	p, app, err := s.loadApp(c, "read")
 	if err != nil {
 		return err
 	}
@@ -52,15 +56,23 @@ func (s *Server) listDefs(c *fiber.Ctx, kind string) error {
 	if err != nil {
 		return err
 	}
-	items := make([]map[string]any, len(defs))
-	for i, d := range defs {
-		items[i] = defView(d)
+	v, err := s.definitionViewer(c, p, app)
+	if err != nil {
+		return err
+	}
+	items := []map[string]any{}
+	for _, d := range defs {
+		if out, ok, err := v.view(c.UserContext(), d); err != nil {
+			return err
+		} else if ok {
+			items = append(items, out)
+		}
 	}
 	return c.JSON(fiber.Map{"items": items})
 }
 
 func (s *Server) getDef(c *fiber.Ctx, kind string) error {
-	_, app, err := s.loadApp(c, "read")
+	p, app, err := s.loadApp(c, "read")
 	if err != nil {
 		return err
 	}
@@ -71,7 +83,72 @@ func (s *Server) getDef(c *fiber.Ctx, kind string) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(defView(d))
+	v, err := s.definitionViewer(c, p, app)
+	if err != nil {
+		return err
+	}
+	out, ok, err := v.view(c.UserContext(), d)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return problem.NotFound(kind + " " + c.Params("slug") + " not found")
+	}
+	return c.JSON(out)
+}
+
+// definitionViewer shows definitions as the caller may see them: builders (publish right) see
+// everything; others see only what their grants let them use, and entities without the fields
+// hidden from them.
+type definitionViewer struct {
+	s       *Server
+	sub     access.Subject
+	app     *store.App
+	builder bool
+}
+
+func (s *Server) definitionViewer(c *fiber.Ctx, p *auth.Principal, app *store.App) (*definitionViewer, error) {
+	g, err := s.Authz.Grant(c.UserContext(), p.Subject(), app.ID, "app", "publish")
+	if err != nil {
+		return nil, err
+	}
+	return &definitionViewer{s: s, sub: p.Subject(), app: app, builder: g.Allowed()}, nil
+}
+
+var singular = map[string]string{spec.KindEntity: "entity", spec.KindForm: "form", spec.KindFlow: "flow", spec.KindReport: "report", spec.KindDashboard: "dashboard"}
+
+func (v *definitionViewer) view(ctx context.Context, d *store.Definition) (map[string]any, bool, error) {
+	out := defView(d)
+	if v.builder {
+		return out, true, nil
+	}
+	resource := singular[d.Kind] + ":" + d.Slug
+	var g access.Grant
+	var err error
+	for _, action := range []string{"read", "create", "run"} {
+		if g, err = v.s.Authz.Grant(ctx, v.sub, v.app.ID, resource, action); err != nil {
+			return nil, false, err
+		}
+		if g.Allowed() {
+			break
+		}
+	}
+	if !g.Allowed() {
+		return nil, false, nil
+	}
+	if d.Kind == spec.KindEntity && len(g.Hidden) > 0 {
+		if fields, ok := out["fields"].([]any); ok {
+			kept := make([]any, 0, len(fields))
+			for _, f := range fields {
+				if m, ok := f.(map[string]any); ok && g.Hidden[fmt.Sprint(m["key"])] {
+					continue
+				}
+				kept = append(kept, f)
+			}
+			out["fields"] = kept
+		}
+	}
+	return out, true, nil
 }
 
 func (s *Server) putDef(c *fiber.Ctx, kind string) error {
@@ -122,7 +199,7 @@ func (s *Server) publishDef(c *fiber.Ctx, kind string) error {
 }
 
 func (s *Server) listVersions(c *fiber.Ctx, kind string) error {
-	_, app, err := s.loadApp(c, "read")
+	_, app, err := s.loadApp(c, "publish")
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func TestAppsAndDefinitionsScenarios(t *testing.T) {
 		{"save entity draft again", "PUT", "/api/v1/apps/crm/entities/lead", leadEntity, e.AdminToken, 200, nil},
 		{"save entity unknown field key", "PUT", "/api/v1/apps/crm/entities/bad", `{"fields":[{"key":"a","type":"text","colour":"red"}]}`, e.AdminToken, 422, func(t *testing.T, r *apitest.Resp) {
 			errs := r.JSON()["errors"].([]any)
-			if errs[0].(map[string]any)["field"] != "colour" {
+			if errs[0].(map[string]any)["field"] != "fields[0].colour" {
 				t.Fatalf("errors: %s", r.Body)
 			}
 		}},
@@ -205,5 +205,33 @@ func TestPublishUniqueOverDuplicatesIs422(t *testing.T) {
 	r := e.Must(422, "POST", "/api/v1/apps/crm/entities/item/publish", nil, e.AdminToken)
 	if !strings.Contains(string(r.Body), `"fields[1].unique"`) {
 		t.Fatalf("error: %s", r.Body)
+	}
+}
+
+// TestDefinitionsAsSeenByARep: a sales rep sees only the definitions their role lets them use,
+// and entities without the fields hidden from them.
+func TestDefinitionsAsSeenByARep(t *testing.T) {
+	e := apitest.New(t)
+	e.Must(201, "POST", "/api/v1/templates/sales/install", nil, e.AdminToken)
+	repID, repTok := e.CreateUser("rep@example.com", "Rep", nil)
+	e.Must(200, "PUT", "/api/v1/admin/users/"+repID.String()+"/roles", `{"roles":[{"app":"sales","role":"sales_rep"}]}`, e.AdminToken)
+
+	deal := e.Must(200, "GET", "/api/v1/apps/sales/entities/deal", nil, repTok)
+	if strings.Contains(string(deal.Body), `"cost"`) || strings.Contains(string(deal.Body), `"margin"`) || !strings.Contains(string(deal.Body), `"amount"`) {
+		t.Fatalf("deal as rep: %s", deal.Body)
+	}
+	e.Must(404, "GET", "/api/v1/apps/sales/entities/contract", nil, repTok)
+	e.Must(403, "GET", "/api/v1/apps/sales/entities/deal/versions", nil, repTok)
+	app := e.Must(200, "GET", "/api/v1/apps/sales", nil, repTok)
+	if strings.Contains(string(app.Body), `"cost"`) || strings.Contains(string(app.Body), `"slug":"contract"`) || !strings.Contains(string(app.Body), `"slug":"deal"`) {
+		t.Fatalf("app as rep leaks: %s", app.Body)
+	}
+	list := e.Must(200, "GET", "/api/v1/apps/sales/entities", nil, repTok)
+	if strings.Contains(string(list.Body), `"cost"`) {
+		t.Fatalf("entity list as rep leaks cost")
+	}
+	// The admin still sees everything.
+	if !strings.Contains(string(e.Must(200, "GET", "/api/v1/apps/sales/entities/deal", nil, e.AdminToken).Body), `"cost"`) {
+		t.Fatal("admin lost the cost field")
 	}
 }
