@@ -35,7 +35,7 @@ export default defineConfig({
   webServer: external
     ? undefined
     : {
-        command: '../bin/tessera serve',
+        command: `${process.env.TESSERA_BIN ?? '../bin/tessera'} serve`,
         url: `http://127.0.0.1:${PORT}/healthz`,
         timeout: 120_000,
         reuseExistingServer: false,

@@ -95,16 +95,15 @@ test('create an app, design and publish an entity, add a record and find it', as
     }
   });
 
-  // drag "amount" above "city" (dnd-kit sortable)
+  // move "amount" above "city" with dnd-kit's keyboard sensor (space picks up, arrow moves, space drops)
   const handle = page.getByTestId('field-row-amount').locator('.drag-handle');
-  const target = page.getByTestId('field-row-city');
-  const hb = (await handle.boundingBox())!;
-  const tb = (await target.boundingBox())!;
-  await page.mouse.move(hb.x + hb.width / 2, hb.y + hb.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(hb.x + hb.width / 2, hb.y - 10, { steps: 5 });
-  await page.mouse.move(hb.x + hb.width / 2, tb.y + 4, { steps: 10 });
-  await page.mouse.up();
+  await handle.focus();
+  await page.keyboard.press('Space');
+  await page.waitForTimeout(200);
+  await page.keyboard.press('ArrowUp');
+  await page.waitForTimeout(300);
+  await page.keyboard.press('Space');
+  await page.waitForTimeout(300);
   const order = await page.locator('[data-testid^="field-row-"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')));
   expect(order).toEqual(['field-row-name', 'field-row-amount', 'field-row-city', 'field-row-level']);
 
