@@ -1,5 +1,6 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { App as AntApp, ConfigProvider } from 'antd';
+import { Suspense, lazy } from 'react';
+import { App as AntApp, ConfigProvider, Spin } from 'antd';
 import enUS from 'antd/locale/en_US';
 import zhCN from 'antd/locale/zh_CN';
 import { useTranslation } from 'react-i18next';
@@ -15,16 +16,18 @@ import EntityDesigner from './pages/EntityDesigner';
 import Records from './pages/Records';
 import FormDesigner from './pages/FormDesigner';
 import FormFill from './pages/FormFill';
-import FlowDesigner from './pages/FlowDesigner';
 import { FlowRuns, RunDetail } from './pages/Runs';
 import Tasks from './pages/Tasks';
-import ReportBuilder from './pages/ReportBuilder';
-import DashboardPage from './pages/Dashboard';
 import AdminUsers from './pages/admin/Users';
 import AdminTeams from './pages/admin/Teams';
 import AdminRoles from './pages/admin/Roles';
 import AdminAudit from './pages/admin/Audit';
 import NotFound from './pages/NotFound';
+
+// The heavy editors (xyflow, CodeMirror, echarts) load on demand.
+const FlowDesigner = lazy(() => import('./pages/FlowDesigner'));
+const ReportBuilder = lazy(() => import('./pages/ReportBuilder'));
+const DashboardPage = lazy(() => import('./pages/Dashboard'));
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -46,6 +49,7 @@ export default function Root() {
       <AntApp>
         <QueryClientProvider client={queryClient}>
           <BrowserRouter>
+            <Suspense fallback={<Spin style={{ margin: 80 }} />}>
             <Routes>
               <Route path="/login" element={<Login />} />
               <Route element={<RequireAuth><Shell /></RequireAuth>}>
@@ -73,6 +77,7 @@ export default function Root() {
                 <Route path="*" element={<NotFound />} />
               </Route>
             </Routes>
+            </Suspense>
           </BrowserRouter>
         </QueryClientProvider>
       </AntApp>

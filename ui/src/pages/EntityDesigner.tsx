@@ -147,6 +147,9 @@ export default function EntityDesigner() {
           </Checkbox>
         )}
       </Space>
+      {grouped.other.filter((e) => e.path.startsWith('stages') && !e.path.startsWith('stages.transitions')).map((e, i) => (
+        <div key={i}><Typography.Text type="danger">{`${e.path}: ${e.message}`}</Typography.Text></div>
+      ))}
       {stages && (
         <>
           <div style={{ marginBottom: 12 }}>

@@ -96,7 +96,7 @@ export default function Records() {
       dataIndex: ['data', f.key],
       key: f.key,
       ellipsis: true,
-      sorter: true,
+      sorter: !['attachment', 'multiselect', 'relation', 'formula', 'user', 'team'].includes(f.type),
       sortOrder: sort === f.key ? ('ascend' as const) : sort === `-${f.key}` ? ('descend' as const) : null,
       render: (v: unknown) => formatValue(f, v, i18n.language),
     })),
