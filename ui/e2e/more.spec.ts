@@ -57,8 +57,10 @@ test('form designer places fields and the internal form creates a record', async
   await page.getByTestId('form-add-all').click();
   await expect(page.getByTestId('form-item-phone')).toBeVisible();
   await page.getByTestId('form-defaults').fill('stage=new');
+  await page.getByTestId('form-public').click();
   await page.getByTestId('def-publish').click();
   await expect(page.getByText(/已发布版本 1/)).toBeVisible();
+  await expect(page.getByTestId('public-link')).toHaveAttribute('href', /^\/f\/[A-Za-z0-9_-]+$/);
 
   await page.goto(`/apps/${app}/forms/referral`);
   await page.getByTestId('input-name').fill('转介绍客户');
