@@ -106,6 +106,20 @@ func (e *Engine) Records() RecordStore { return e.opts.Records }
 
 func (e *Engine) now() time.Time { return e.opts.Now() }
 
+// PlanOf compiles flow as the given pinned version (cached), without reading the database.
+func (e *Engine) PlanOf(appID uuid.UUID, slug string, version int, flow *spec.Flow) (*Plan, error) {
+	key := planKey{appID, slug, version}
+	if p, ok := e.plans.Load(key); ok {
+		return p.(*Plan), nil
+	}
+	plan, errs := Compile(flow)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("compiling flow %s v%d: %w", slug, version, errs)
+	}
+	e.plans.Store(key, plan)
+	return plan, nil
+}
+
 // PlanFor loads and compiles a pinned flow version (cached).
 func (e *Engine) PlanFor(ctx context.Context, appID uuid.UUID, flow string, version int) (*Plan, error) {
 	key := planKey{appID, flow, version}
@@ -156,22 +170,28 @@ func (e *Engine) Start(ctx context.Context, tx pgx.Tx, r StartRequest) (uuid.UUI
 		})
 		return id, created, err
 	}
-	runAs := "service"
-	var flow *spec.Flow
+	// read the pinned version and its run_as through tx: a second connection while tx is held
+	// could starve the pool under load
+	var runAs *string
+	var err error
 	if r.Version == 0 {
-		var err error
-		if flow, r.Version, err = e.Defs.Flow(ctx, r.AppID, r.Flow); err != nil {
-			return uuid.Nil, false, err
-		}
+		err = tx.QueryRow(ctx, `SELECT d.published_version, v.body->>'run_as' FROM definitions d
+			JOIN definition_versions v ON v.definition_id = d.id AND v.version = d.published_version
+			WHERE d.app_id = $1 AND d.kind = 'flows' AND d.slug = $2 AND d.published_version > 0`, r.AppID, r.Flow).Scan(&r.Version, &runAs)
 	} else {
-		v, err := e.Defs.Version(ctx, r.AppID, spec.KindFlow, r.Flow, r.Version)
-		if err != nil {
-			return uuid.Nil, false, err
-		}
-		flow = v.(*spec.Flow)
+		err = tx.QueryRow(ctx, `SELECT v.body->>'run_as' FROM definitions d
+			JOIN definition_versions v ON v.definition_id = d.id AND v.version = $3
+			WHERE d.app_id = $1 AND d.kind = 'flows' AND d.slug = $2`, r.AppID, r.Flow, r.Version).Scan(&runAs)
 	}
-	if flow.RunAs != "" {
-		runAs = flow.RunAs
+	if errors.Is(err, pgx.ErrNoRows) {
+		return uuid.Nil, false, fmt.Errorf("flow %q is not published: %w", r.Flow, defs.ErrNotFound)
+	}
+	if err != nil {
+		return uuid.Nil, false, fmt.Errorf("loading flow %s: %w", r.Flow, err)
+	}
+	if runAs == nil || *runAs == "" {
+		s := "service"
+		runAs = &s
 	}
 	trig, err := json.Marshal(r.Trigger)
 	if err != nil {
@@ -188,7 +208,7 @@ func (e *Engine) Start(ctx context.Context, tx pgx.Tx, r StartRequest) (uuid.UUI
 	err = tx.QueryRow(ctx, `INSERT INTO flow_runs (app_id, flow, flow_version, status, trigger, idempotency_key, request_hash, actor, parent_run_id, parent_node, run_as)
 		VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, NULLIF($9, ''), $10)
 		ON CONFLICT (app_id, flow, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`,
-		r.AppID, r.Flow, r.Version, trig, idem, hash, r.Actor, r.ParentRun, r.ParentNode, runAs).Scan(&id)
+		r.AppID, r.Flow, r.Version, trig, idem, hash, r.Actor, r.ParentRun, r.ParentNode, *runAs).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		var prevHash *string
 		if err := tx.QueryRow(ctx, `SELECT id, request_hash FROM flow_runs WHERE app_id = $1 AND flow = $2 AND idempotency_key = $3`,

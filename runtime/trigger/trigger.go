@@ -147,7 +147,7 @@ func (s *Service) Hook(ctx context.Context, tx pgx.Tx, c events.Change) error {
 			}
 		}
 		if t.Condition != "" {
-			plan, err := s.Engine.PlanFor(ctx, c.AppID, f.Slug, f.Version)
+			plan, err := s.Engine.PlanOf(c.AppID, f.Slug, f.Version, f.Flow)
 			if err != nil {
 				s.Log.Warn("trigger: flow does not compile", "flow", f.Slug, "err", err)
 				continue
