@@ -8,6 +8,7 @@ import { labelText } from '../lib/labels';
 
 /** JSON text editor for object/array params; keeps invalid text local until it parses. */
 export function JsonInput({ value, onChange, rows = 4 }: { value: unknown; onChange: (v: unknown) => void; rows?: number }) {
+  const { t } = useTranslation();
   const [text, setText] = useState(() => (value === undefined ? '' : JSON.stringify(value, null, 2)));
   const [bad, setBad] = useState(false);
   useEffect(() => {
@@ -37,7 +38,7 @@ export function JsonInput({ value, onChange, rows = 4 }: { value: unknown; onCha
           }
         }}
       />
-      {bad && <Typography.Text type="danger">JSON</Typography.Text>}
+      {bad && <Typography.Text type="danger">{t('common.invalidJson')}</Typography.Text>}
     </>
   );
 }

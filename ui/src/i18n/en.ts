@@ -1,7 +1,7 @@
 // English UI strings. Every key must also exist in zh-CN.ts (checked by i18n.test.ts).
 const en = {
   common: {
-    apply: 'Apply', cancel: 'Cancel', clear: 'Clear', confirmDelete: 'Delete this item?', delete: 'Delete', design: 'Design',
+    invalidJson: 'Not valid JSON yet', apply: 'Apply', cancel: 'Cancel', clear: 'Clear', confirmDelete: 'Delete this item?', delete: 'Delete', design: 'Design',
     edit: 'Edit', entity: 'Entity', loadMore: 'Load more', new: 'New', none: 'Nothing yet', notFound: 'This page does not exist.',
     required: 'Required', save: 'Save', slug: 'Identifier (slug)',
   },

@@ -1,7 +1,7 @@
 // 简体中文界面文字。每个键也必须出现在 en.ts 中（i18n.test.ts 会检查）。
 const zhCN = {
   common: {
-    apply: '应用', cancel: '取消', clear: '清除', confirmDelete: '确定删除？', delete: '删除', design: '设计',
+    invalidJson: 'JSON 格式不正确', apply: '应用', cancel: '取消', clear: '清除', confirmDelete: '确定删除？', delete: '删除', design: '设计',
     edit: '编辑', entity: '实体', loadMore: '加载更多', new: '新建', none: '暂无', notFound: '页面不存在。',
     required: '必填', save: '保存', slug: '标识（slug）',
   },

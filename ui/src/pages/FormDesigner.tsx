@@ -24,7 +24,7 @@ function PaletteItem({ f }: { f: FieldDef }) {
 }
 
 function CanvasItem({ item, field, selected, onSelect, onRemove }: { item: FormItem; field?: FieldDef; selected: boolean; onSelect: () => void; onRemove: () => void }) {
-  const { i18n } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { attributes, listeners, setNodeRef, transform, transition } = useSortable({ id: `item:${item.field}` });
   return (
     <div
@@ -38,7 +38,7 @@ function CanvasItem({ item, field, selected, onSelect, onRemove }: { item: FormI
       <div style={{ flex: 1 }}>
         <Typography.Text strong>{labelText(item.label, i18n.language, field ? fieldLabel(field, i18n.language) : item.field)}</Typography.Text>
         {(item.required || field?.required) && <Typography.Text type="danger"> *</Typography.Text>}
-        {item.hidden && <Typography.Text type="secondary"> (hidden)</Typography.Text>}
+        {item.hidden && <Typography.Text type="secondary"> ({t('forms.hidden')})</Typography.Text>}
         <div>
           <Input size="small" disabled placeholder={field?.type} style={{ maxWidth: 360 }} />
         </div>
