@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tessera/tessera/builder/spec"
@@ -139,7 +140,7 @@ func (e *Engine) Stream(ctx context.Context, q *Query, fn func(row []any) error)
 	}
 	rows, err := tx.Query(ctx, q.SQL, q.Args...)
 	if err != nil {
-		return fmt.Errorf("running report query: %w", err)
+		return queryError(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -149,16 +150,31 @@ func (e *Engine) Stream(ctx context.Context, q *Query, fn func(row []any) error)
 		}
 		out := make([]any, len(vals))
 		for i, v := range vals {
-			out[i] = normalize(v, q.kinds[i], q.tz)
+			k := vText
+			if i < len(q.kinds) {
+				k = q.kinds[i]
+			}
+			out[i] = normalize(v, k, q.tz)
 		}
 		if err := fn(out); err != nil {
 			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("running report query: %w", err)
+		return queryError(err)
 	}
 	return nil
+}
+
+// ErrTimeout is returned when a report query runs longer than the statement timeout.
+var ErrTimeout = errors.New("report: the query took too long")
+
+func queryError(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "57014" { // query_canceled: statement_timeout
+		return fmt.Errorf("%w: %v", ErrTimeout, err)
+	}
+	return fmt.Errorf("running report query: %w", err)
 }
 
 // Validate checks rep against ent for publishing (no field rules apply: hidden fields depend on

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/runtime/access"
 	"github.com/tessera/tessera/runtime/report"
@@ -99,6 +101,10 @@ func TestResults(t *testing.T) {
 				`["web","new",1,2,100,100],["web","contacted",2,2,100,100],["web","proposal",3,2,100,100],["web","won",4,1,50,50]]`},
 		{name: "funnel own scope", report: `{"slug":"r","entity":"lead","kind":"funnel"}`, grant: &access.Grant{Scope: access.ScopeOwn, Owner: f.Alice},
 			rows: `[["new",1,4,100,100],["contacted",2,3,75,75],["proposal",3,2,66.67,50],["won",4,1,50,25]]`},
+		{name: "funnel team scope", report: `{"slug":"r","entity":"lead","kind":"funnel"}`, grant: &access.Grant{Scope: access.ScopeTeam, Owner: f.Bob, Teams: []uuid.UUID{f.TeamB}},
+			rows: `[["new",1,2,100,100],["contacted",2,2,100,100],["proposal",3,1,50,50],["won",4,1,100,50]]`},
+		{name: "funnel no access", report: `{"slug":"r","entity":"lead","kind":"funnel"}`, grant: &access.Grant{Scope: access.ScopeNone},
+			rows: `[]`},
 		{name: "dwell", report: `{"slug":"r","entity":"lead","kind":"dwell"}`,
 			cols: `["stage","stays","avg_hours","median_hours","max_hours"]`,
 			rows: `[["new",5,21.6,20,48],["contacted",3,46.67,30,100],["proposal",1,60,60,60]]`},
@@ -321,5 +327,17 @@ func TestPenetrationEntryTime(t *testing.T) {
 		if got := rowsJSON(t, res); got != tc.want {
 			t.Errorf("within %gh: %s, want %s", tc.hours, got, tc.want)
 		}
+	}
+}
+
+// TestTimeout: a query over the statement timeout answers ErrTimeout.
+func TestTimeout(t *testing.T) {
+	f := newFixture(t)
+	seedSales(t, f)
+	f.Engine.StatementTimeout = time.Millisecond
+	q := &report.Query{SQL: "SELECT pg_sleep(1)"}
+	err := f.Engine.Stream(context.Background(), q, func([]any) error { return nil })
+	if !errors.Is(err, report.ErrTimeout) {
+		t.Fatalf("err %v, want ErrTimeout", err)
 	}
 }

@@ -128,11 +128,14 @@ func reportParams(c *fiber.Ctx, app *defs.App, p *auth.Principal) (report.Params
 	return out, nil
 }
 
-// reportError turns definition errors into 422.
+// reportError turns definition errors into 422 and timeouts into 503.
 func reportError(err error) error {
 	var fe spec.Errors
 	if errors.As(err, &fe) {
 		return problem.Validation(fe)
+	}
+	if errors.Is(err, report.ErrTimeout) {
+		return problem.New(fiber.StatusServiceUnavailable, "the report took too long; narrow it with filters or a date range")
 	}
 	return err
 }
