@@ -481,6 +481,10 @@ func TestScopeAndHidden(t *testing.T) {
 	if !errors.As(err, &dup) || dup.ExistingID != uuid.Nil {
 		t.Fatalf("hidden duplicate: %v", err)
 	}
+	// files someone else uploaded cannot be attached
+	adminFile := e.file("x.pdf", "application/pdf", time.Now())
+	_, err = e.store.Update(ctx, e.app, "lead", mine.ID, map[string]any{"files": []any{map[string]any{"id": adminFile}}}, nil, bobW)
+	fieldErr(t, err, "files", "not_found")
 	// read-only fields may be sent unchanged, not changed
 	roW := bobW
 	roW.Grant.ReadOnly = map[string]bool{"name": true}

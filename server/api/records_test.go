@@ -311,6 +311,14 @@ func TestFilesAPI(t *testing.T) {
 	// another user cannot download it nor attach it
 	_, otherTok := e.CreateUser("other@example.com", "Other", nil)
 	e.Must(404, "GET", "/api/v1/files/"+ids["pdf"], nil, otherTok)
+	// a reader of the record it is attached to can
+	readerID, readerTok := e.CreateUser("reader@example.com", "Reader", nil)
+	putDef(t, e, "/api/v1/admin/roles", `{"app":"crm","name":"reader","permissions":[{"resource":"entity:lead","actions":["read"],"scope":"all"}]}`)
+	e.Must(200, "PUT", fmt.Sprintf("/api/v1/admin/users/%s/roles", readerID), `{"roles":[{"app":"crm","role":"reader"}]}`, e.AdminToken)
+	if dl := e.Must(200, "GET", "/api/v1/files/"+ids["pdf"], nil, readerTok); !bytes.Equal(dl.Body, pdf) {
+		t.Fatal("reader download differs")
+	}
+	e.Must(404, "GET", "/api/v1/files/"+ids["png"], nil, readerTok) // not attached anywhere
 	e.Must(404, "GET", "/api/v1/files/00000000-0000-0000-0000-000000000000", nil, e.AdminToken)
 	e.Must(401, "GET", "/api/v1/files/"+ids["pdf"], nil, "")
 }
