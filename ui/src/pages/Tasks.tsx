@@ -78,7 +78,15 @@ export default function Tasks() {
               </Space>
             ),
           },
-          { title: t('tasks.outcome'), render: (_v, tk) => (tk.outcome ? <Tag>{t(`tasks.outcomes.${tk.outcome}`, { defaultValue: tk.outcome })}</Tag> : tk.status === 'open' ? '' : tk.status) },
+          {
+            title: t('tasks.outcome'),
+            render: (_v, tk) => (
+              <Space direction="vertical" size={0}>
+                {tk.outcome ? <Tag color={/^reject/.test(tk.outcome) ? 'red' : /^approve/.test(tk.outcome) ? 'green' : undefined}>{t(`tasks.outcomes.${tk.outcome}`, { defaultValue: tk.outcome })}</Tag> : null}
+                {tk.comment ? <Typography.Text type="secondary" style={{ fontSize: 12 }}>{tk.comment}</Typography.Text> : null}
+              </Space>
+            ),
+          },
           {
             title: '',
             render: (_v, tk) =>
