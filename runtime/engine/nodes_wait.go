@@ -27,7 +27,9 @@ func init() {
 		Ports: []string{"event", "timeout"}, New: newWaitEvent})
 	Register(NodeType{Name: "task", Category: "people", Label: spec.Label{"en": "Task", "zh-CN": "待办任务"}, Waits: true,
 		Params: []ParamSpec{{Key: "title", Type: "template", Required: true}, {Key: "assignee", Type: "template", Required: true},
-			{Key: "due", Type: "duration"}, {Key: "calendar", Type: "string"}, {Key: "record", Type: "template"}, {Key: "description", Type: "template"}},
+			{Key: "due", Type: "duration"}, {Key: "calendar", Type: "string"}, {Key: "record", Type: "template"}, {Key: "description", Type: "template"},
+			{Key: "remind", Type: "duration", Help: "mark a reminder this long after creation while open"},
+			{Key: "escalate_to", Type: "template", Help: "user who takes over an open task when it is overdue (e.g. {{ steps.assign.manager_id }})"}},
 		New: newTask})
 	Register(NodeType{Name: "approval", Category: "people", Label: spec.Label{"en": "Approval", "zh-CN": "审批"}, Waits: true,
 		Params: []ParamSpec{{Key: "title", Type: "template", Required: true}, {Key: "record", Type: "template"},
@@ -254,13 +256,28 @@ func (n *waitEventNode) Resume(x *Exec, state json.RawMessage) (Result, error) {
 // ---- task
 
 type taskNode struct {
-	title, assignee, record, description Value
-	due                                  time.Duration
-	calendar                             string
+	title, assignee, record, description, escalateTo Value
+	due, remind                                      time.Duration
+	calendar                                         string
 }
 
 type taskState struct {
-	TaskID uuid.UUID `json:"task_id"`
+	TaskID    uuid.UUID  `json:"task_id"`
+	Due       *time.Time `json:"due,omitempty"`
+	RemindAt  *time.Time `json:"remind_at,omitempty"`
+	Escalated bool       `json:"escalated,omitempty"`
+}
+
+// wake is the next time the task needs attention (reminder, escalation).
+func (s taskState) wake(canEscalate bool) *time.Time {
+	var w *time.Time
+	if s.RemindAt != nil {
+		w = s.RemindAt
+	}
+	if canEscalate && !s.Escalated && s.Due != nil && (w == nil || s.Due.Before(*w)) {
+		w = s.Due
+	}
+	return w
 }
 
 func newTask(p *Params) (Runner, spec.Errors) {
@@ -271,11 +288,22 @@ func newTask(p *Params) (Runner, spec.Errors) {
 		Calendar    string          `json:"calendar"`
 		Record      json.RawMessage `json:"record"`
 		Description json.RawMessage `json:"description"`
+		Remind      string          `json:"remind"`
+		EscalateTo  json.RawMessage `json:"escalate_to"`
 	}
 	if !p.Decode(&v) {
 		return nil, p.Errors()
 	}
 	n := &taskNode{calendar: v.Calendar}
+	if v.Remind != "" {
+		n.remind = p.Duration("remind", v.Remind)
+	}
+	if len(v.EscalateTo) > 0 {
+		if v.Due == "" {
+			p.Errorf("escalate_to", "required", "escalate_to needs a due time")
+		}
+		n.escalateTo = p.Value("escalate_to", v.EscalateTo)
+	}
 	p.Calendar("calendar", v.Calendar)
 	if len(v.Title) == 0 {
 		p.Errorf("title", "required", "title is required")
@@ -393,7 +421,15 @@ func (n *taskNode) Exec(x *Exec) (Result, error) {
 		return Result{}, err
 	}
 	x.Input = map[string]any{"title": Stringify(tv), "assignee": assignee.String(), "task_id": id.String()}
-	return Result{Wait: &Wait{State: taskState{id}}}, nil
+	st := taskState{TaskID: id, Due: due}
+	if n.remind > 0 {
+		r, err := x.Deadline(x.Now(), n.remind, n.calendar)
+		if err != nil {
+			return Result{}, err
+		}
+		st.RemindAt = &r
+	}
+	return Result{Wait: &Wait{State: st, WakeAt: st.wake(n.escalateTo != nil)}}, nil
 }
 
 type taskRow struct {
@@ -444,9 +480,32 @@ func (n *taskNode) Resume(x *Exec, state json.RawMessage) (Result, error) {
 	}
 	t := ts[0]
 	if t.Status == "open" {
-		return Result{Wait: &Wait{State: s}}, nil
+		now := x.Now()
+		if s.RemindAt != nil && !now.Before(*s.RemindAt) {
+			if _, err := x.Engine.Pool.Exec(x.Ctx, `UPDATE tasks SET reminded_at = now() WHERE id = $1 AND status = 'open'`, t.ID); err != nil {
+				return Result{}, fmt.Errorf("reminding: %w", err)
+			}
+			x.Engine.opts.Log.Info("task reminder", "run", x.RunID, "node", x.NodeID, "task", t.ID)
+			s.RemindAt = nil
+		}
+		if n.escalateTo != nil && !s.Escalated && s.Due != nil && !now.Before(*s.Due) {
+			v, err := n.escalateTo.Eval(x.Env)
+			if err != nil {
+				return Result{}, err
+			}
+			to, err := userID(v)
+			if err != nil {
+				return Result{}, fmt.Errorf("escalate_to: %w", err)
+			}
+			if _, err := x.Engine.Pool.Exec(x.Ctx, `UPDATE tasks SET assignee_id = $2, delegated_from = coalesce(delegated_from, assignee_id),
+				data = data || '{"escalated": true}' WHERE id = $1 AND status = 'open'`, t.ID, to); err != nil {
+				return Result{}, fmt.Errorf("escalating task: %w", err)
+			}
+			s.Escalated = true
+		}
+		return Result{Wait: &Wait{State: s, WakeAt: s.wake(n.escalateTo != nil)}}, nil
 	}
-	out := map[string]any{"task_id": t.ID.String(), "status": t.Status, "outcome": str(t.Outcome), "comment": str(t.Comment)}
+	out := map[string]any{"task_id": t.ID.String(), "status": t.Status, "outcome": str(t.Outcome), "comment": str(t.Comment), "escalated": s.Escalated}
 	if t.CompletedBy != nil {
 		out["completed_by"] = t.CompletedBy.String()
 	}

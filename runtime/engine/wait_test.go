@@ -281,3 +281,35 @@ func TestRolledBackWriteEnqueuesNothing(t *testing.T) {
 		t.Fatalf("output %v", r.Output)
 	}
 }
+
+func TestTaskOverdueEscalates(t *testing.T) {
+	e := newEnv(t, true)
+	rep, boss := e.user("rep"), e.user("boss")
+	e.publish(fmt.Sprintf(`{"slug":"call","trigger":{"type":"manual"},"nodes":[
+	  {"id":"t","type":"task","params":{"title":"24 小时内电话回访","assignee":%q,"due":"400ms","remind":"100ms","escalate_to":%q}}]}`, rep, boss))
+	run := e.start("call", nil)
+	task, who := e.openTask(run)
+	if who != rep {
+		t.Fatalf("assigned to %s", who)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var assignee uuid.UUID
+		var reminded *time.Time
+		_ = e.d.Pool.QueryRow(context.Background(), `SELECT assignee_id, reminded_at FROM tasks WHERE id = $1`, task).Scan(&assignee, &reminded)
+		if assignee == boss {
+			if reminded == nil {
+				t.Fatal("no reminder before the escalation")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not escalated: %s", e.steps(run))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.complete(task, boss, "done")
+	if r := e.wait(run, "succeeded", "failed"); r.Output["escalated"] != true || r.Output["completed_by"] != boss.String() {
+		t.Fatalf("output %v", r.Output)
+	}
+}
