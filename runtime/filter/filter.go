@@ -637,18 +637,19 @@ func SortKeys(sortSpec string, ent *spec.Entity, hidden map[string]bool, alias s
 }
 
 // OrderBy renders sort keys as an ORDER BY list, always ending with the id tie-breaker so the
-// order is total (NULLs last in both directions).
+// order is total. NULLs sort as PostgreSQL does by default (last ascending, first descending),
+// so one btree expression index serves both directions.
 func OrderBy(keys []SortKey, alias string) string {
 	var parts []string
 	for _, k := range keys {
 		if k.Name == "id" {
 			continue
 		}
-		dir := "ASC"
+		dir := "ASC NULLS LAST"
 		if k.Desc {
-			dir = "DESC"
+			dir = "DESC NULLS FIRST"
 		}
-		parts = append(parts, k.Expr+" "+dir+" NULLS LAST")
+		parts = append(parts, k.Expr+" "+dir)
 	}
 	idDir := "ASC"
 	for _, k := range keys {
@@ -661,7 +662,7 @@ func OrderBy(keys []SortKey, alias string) string {
 }
 
 // Sort compiles a sort specification ("-created_at,amount") into an ORDER BY list over the
-// unaliased records columns, ending with the id tie-breaker. An empty spec sorts by
+// unaliased records columns, ending with the id tie-breaker (see OrderBy). An empty spec sorts by
 // created_at descending.
 func Sort(sortSpec string, ent *spec.Entity, hidden map[string]bool) (string, error) {
 	if strings.TrimSpace(sortSpec) == "" {

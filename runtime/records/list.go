@@ -165,6 +165,9 @@ func (s *Store) List(ctx context.Context, app *defs.App, entity string, qy ListQ
 		cols += fmt.Sprintf(", (%s)::text AS sk%d", k.Expr, i)
 	}
 	sql := fmt.Sprintf(`SELECT %s FROM records r WHERE %s ORDER BY %s LIMIT %d`, prefixCols(cols), w, filter.OrderBy(keys, "r"), limit+1)
+	if s.traceQuery != nil {
+		s.traceQuery(sql, args)
+	}
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, queryError("listing records", err)
@@ -206,7 +209,7 @@ func prefixCols(cols string) string {
 }
 
 // afterPredicate is the keyset condition "row comes after the cursor" for the ORDER BY that
-// filter.OrderBy renders (every key NULLS LAST, then id).
+// filter.OrderBy renders (ascending keys NULLS LAST, descending keys NULLS FIRST, then id).
 func afterPredicate(keys []filter.SortKey, idDesc bool, c cursor, args *[]any) string {
 	arg := func(v any, typ string) string {
 		*args = append(*args, v)
@@ -222,14 +225,15 @@ func afterPredicate(keys []filter.SortKey, idDesc bool, c cursor, args *[]any) s
 		typ := castType(k.Kind)
 		v := c.Vals[i]
 		var after string
-		if v == nil {
-			after = "false" // NULLs are last: nothing sorts after a NULL on this key but more NULLs
-		} else {
-			op := ">"
-			if k.Desc {
-				op = "<"
-			}
-			after = fmt.Sprintf("(%s %s %s OR %s IS NULL)", k.Expr, op, arg(*v, typ), k.Expr)
+		switch {
+		case v == nil && !k.Desc:
+			after = "false" // NULLs are last ascending: only more NULLs follow (decided by id)
+		case v == nil && k.Desc:
+			after = k.Expr + " IS NOT NULL" // NULLs are first descending: every value follows
+		case !k.Desc:
+			after = fmt.Sprintf("(%s > %s OR %s IS NULL)", k.Expr, arg(*v, typ), k.Expr)
+		default:
+			after = fmt.Sprintf("%s < %s", k.Expr, arg(*v, typ))
 		}
 		ors = append(ors, "("+strings.Join(append(append([]string{}, eqs...), after), " AND ")+")")
 		if v == nil {

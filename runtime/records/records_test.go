@@ -774,3 +774,69 @@ func TestGateCountsRelatedRecords(t *testing.T) {
 		t.Fatalf("gate with an approved review: %v", err)
 	}
 }
+
+// TestListUsesExpressionIndexes checks on 20 000 rows that a list filtered and sorted by
+// indexed fields is planned on the partial expression indexes ProvisionIndexes created.
+func TestListUsesExpressionIndexes(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	body := `{"slug":"big","fields":[{"key":"amount","type":"money","indexed":true},{"key":"due","type":"date","indexed":true},{"key":"name","type":"text"}]}`
+	e.publish(spec.KindEntity, "big", body)
+	v, _ := spec.Decode(spec.KindEntity, []byte(body))
+	ent := v.(*spec.Entity)
+	tx, err := e.d.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := records.ProvisionIndexes(ctx, tx, e.app, ent); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO records (app_id, entity, data) SELECT $1, 'big', jsonb_build_object('amount', g, 'due', to_char(date '2026-01-01' + (g % 365), 'YYYY-MM-DD'), 'name', 'n' || g)
+		FROM generate_series(1, 20000) g`, e.app.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.d.Pool.Exec(ctx, `ANALYZE records`); err != nil {
+		t.Fatal(err)
+	}
+	var sql string
+	var args []any
+	records.TraceQueries(e.store, func(s string, a []any) { sql, args = s, a })
+	cases := []struct {
+		name, filter, sort, index string
+	}{
+		{"range on money", `{"amount":{"between":[100,120]}}`, "", "amount"},
+		{"sort by money descending", ``, "-amount", "amount"},
+		{"sort by money ascending", ``, "amount", "amount"},
+		{"date equality", `{"due":{"eq":"2026-03-01"}}`, "", "due"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			q := records.ListQuery{Sort: tc.sort, Limit: 20}
+			if tc.filter != "" {
+				q.Filter = json.RawMessage(tc.filter)
+			}
+			p, err := e.store.List(ctx, e.app, "big", q, access.All())
+			if err != nil || len(p.Items) == 0 {
+				t.Fatalf("list: %v", err)
+			}
+			rows, err := e.d.Pool.Query(ctx, "EXPLAIN "+sql, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lines []string
+			for rows.Next() {
+				var l string
+				_ = rows.Scan(&l)
+				lines = append(lines, l)
+			}
+			rows.Close()
+			full := strings.Join(lines, "\n")
+			if !strings.Contains(full, records.IndexName(e.app.ID, "big", ent.Field(tc.index))) {
+				t.Fatalf("plan does not use the %s index:\n%s", tc.index, full)
+			}
+		})
+	}
+}

@@ -65,6 +65,8 @@ type Store struct {
 	hooks []events.Hook
 	progs programs
 	now   func() time.Time
+	// traceQuery, when set (tests), sees every list query before it runs.
+	traceQuery func(sql string, args []any)
 }
 
 // New returns a store.
