@@ -12,7 +12,7 @@ import ReportResult from '../components/ReportResult';
 import { labelText } from '../lib/labels';
 import { defaultChart } from '../lib/report';
 
-function WidgetCard({ app, w, data }: { app: string; w: Widget; data?: ReportData }) {
+function WidgetCard({ app, w, data, fallbackLabel }: { app: string; w: Widget; data?: ReportData; fallbackLabel?: DashboardDef['label'] }) {
   const { i18n } = useTranslation();
   const def = useDefinition<ReportDef>(app, 'reports', w.report);
   const own = useQuery({
@@ -25,7 +25,7 @@ function WidgetCard({ app, w, data }: { app: string; w: Widget; data?: ReportDat
   return (
     <Card
       size="small"
-      title={labelText(w.title ?? r?.label, i18n.language, w.report)}
+      title={labelText(w.title ?? r?.label ?? fallbackLabel, i18n.language, w.report)}
       style={{ gridColumn: `${(w.x ?? 0) + 1} / span ${w.w || 12}`, gridRow: `${(w.y ?? 0) + 1} / span ${w.h || 4}`, overflow: 'auto' }}
       extra={<Link to={`/apps/${app}/reports/${w.report}`}><EyeOutlined /></Link>}
       data-testid={`widget-${w.report}`}
@@ -100,7 +100,7 @@ export default function DashboardPage() {
         <Empty />
       ) : (
         <div className="dash-grid">
-          {widgets.filter((w) => w.report).map((w, i) => <WidgetCard key={`${w.report}-${i}`} app={app} w={w} data={widgetData(w, i)} />)}
+          {widgets.filter((w) => w.report).map((w, i) => <WidgetCard key={`${w.report}-${i}`} app={app} w={w} data={widgetData(w, i)} fallbackLabel={reports.find((r) => r.slug === w.report)?.label} />)}
         </div>
       )}
     </div>
