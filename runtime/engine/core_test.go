@@ -19,6 +19,7 @@ func TestCompileErrorsPointAtNode(t *testing.T) {
 	}{
 		{"bad expr", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"set","params":{"values":{"x":1}}},{"id":"b","type":"condition","params":{"expr":"1 +"}}]}`, "nodes[1].params.expr"},
 		{"unknown type", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"nope"}]}`, "nodes[0].type"},
+		{"script syntax error", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"script","params":{"code":"return {a: ;"}}]}`, "nodes[0].params.code"},
 		{"unknown param", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"condition","params":{"exp":"true"}}]}`, "nodes[0].params.exp"},
 		{"bad template", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"set","params":{"values":{"x":{"y":"{{ 1 + }}"}}}}]}`, "nodes[0].params.values.x.y"},
 		{"bad port", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"condition","params":{"expr":"true"}},{"id":"b","type":"set","params":{"values":{}}}],"edges":[{"from":"a","to":"b","port":"maybe"}]}`, "edges[0].port"},

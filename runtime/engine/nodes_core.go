@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/runtime/script"
 )
 
 // ScriptRunner runs a JavaScript action in the sandbox (runtime/script's Pool, adapted by the
@@ -246,6 +247,12 @@ func newScript(p *Params) (Runner, spec.Errors) {
 	p.Required("code", v.Code)
 	if len(v.Code) > 256<<10 {
 		p.Errorf("code", "too_long", "code is larger than 256 KiB")
+	} else if v.Code != "" {
+		// A syntax error is refused at publish with its line and column (parsing only; the code
+		// itself runs only in the sandbox workers).
+		if err := script.Check(v.Code); err != nil {
+			p.Errorf("code", "syntax_error", "%v", err)
+		}
 	}
 	return &scriptNode{v.Code}, p.Errors()
 }

@@ -189,10 +189,14 @@ func (n *approvalNode) Exec(x *Exec) (Result, error) {
 				list = []any{v}
 			}
 			for _, item := range list {
-				id, err := userID(item)
+				ids, err := x.people(item)
 				if err != nil {
 					return Result{}, fmt.Errorf("level %s: %w", l.name, err)
 				}
+				for _, id := range ids[:len(ids)-1] {
+					st.Assignees = append(st.Assignees, id.String())
+				}
+				id := ids[len(ids)-1]
 				st.Assignees = append(st.Assignees, id.String())
 			}
 		}
@@ -327,7 +331,7 @@ func (n *approvalNode) Resume(x *Exec, state json.RawMessage) (Result, error) {
 					if err != nil {
 						return Result{}, err
 					}
-					uid, err := userID(v)
+					uid, err := x.person(v)
 					if err != nil {
 						return Result{}, err
 					}
@@ -462,11 +466,11 @@ func (n *assignNode) candidates(x *Exec, team Value) ([]uuid.UUID, error) {
 		if err != nil {
 			return nil, err
 		}
-		id, err := userID(v)
+		ids, err := x.people(v)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, id)
+		out = append(out, ids...)
 	}
 	if len(out) == 0 && team != nil {
 		tid, err := optionalID(team, x.Env)
@@ -538,7 +542,7 @@ func (n *assignNode) choose(x *Exec) (map[string]any, error) {
 				if err != nil {
 					return nil, err
 				}
-				id, err := userID(v)
+				id, err := x.person(v)
 				if err != nil {
 					return nil, err
 				}

@@ -394,7 +394,7 @@ func (n *taskNode) Exec(x *Exec) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	assignee, err := userID(av)
+	assignee, err := x.person(av)
 	if err != nil {
 		return Result{}, err
 	}
@@ -493,7 +493,7 @@ func (n *taskNode) Resume(x *Exec, state json.RawMessage) (Result, error) {
 			if err != nil {
 				return Result{}, err
 			}
-			to, err := userID(v)
+			to, err := x.person(v)
 			if err != nil {
 				return Result{}, fmt.Errorf("escalate_to: %w", err)
 			}

@@ -1,0 +1,99 @@
+package api_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tessera/tessera/server/apitest"
+)
+
+// eventually polls f until it returns "" or the deadline passes, then fails with its last answer.
+func eventually(t *testing.T, within time.Duration, f func() string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		msg := f()
+		if msg == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %s: %s", within, msg)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func recordData(t *testing.T, e *apitest.Env, entity, id string) map[string]any {
+	t.Helper()
+	r := e.Must(200, "GET", "/api/v1/apps/sales/entities/"+entity+"/records/"+id, nil, e.AdminToken).JSON()
+	return r["data"].(map[string]any)
+}
+
+// TestSalesTemplateFlows runs the template's flows end to end: lead scoring, the contract
+// approval chain routed by amount to people found by their roles, and the tiering script.
+func TestSalesTemplateFlows(t *testing.T) {
+	e := apitest.New(t)
+	e.Must(201, "POST", "/api/v1/templates/sales/install", nil, e.AdminToken)
+	people := map[string]string{}
+	for _, role := range []string{"sales_director", "legal", "finance"} {
+		id, tok := e.CreateUser(role+"@example.com", role, nil)
+		e.Must(200, "PUT", "/api/v1/admin/users/"+id.String()+"/roles", fmt.Sprintf(`{"roles":[{"app":"sales","role":%q}]}`, role), e.AdminToken)
+		people[role] = tok
+	}
+
+	// S2: 50 (form) + 10 (manufacturing) + 20 (CEO) = 80 -> MQL.
+	lead := e.Must(201, "POST", "/api/v1/apps/sales/entities/lead/records", `{"name":"钱九","phone":"13300133000","industry":"manufacturing","title":"CEO","score":50}`, e.AdminToken).JSON()
+	eventually(t, 30*time.Second, func() string {
+		d := recordData(t, e, "lead", lead["id"].(string))
+		if d["status"] != "mql" || fmt.Sprint(d["score"]) != "80" {
+			return fmt.Sprintf("lead after scoring: %v", d)
+		}
+		return ""
+	})
+
+	// S5: a 600k contract goes director -> legal -> finance, in order.
+	deal := e.Must(201, "POST", "/api/v1/apps/sales/entities/deal/records", `{"name":"大单","stage":"new_lead","amount":600000}`, e.AdminToken).JSON()
+	contract := e.Must(201, "POST", "/api/v1/apps/sales/entities/contract/records", fmt.Sprintf(`{"deal":%q,"amount":600000}`, deal["id"]), e.AdminToken).JSON()
+	for _, role := range []string{"sales_director", "legal", "finance"} {
+		var taskID string
+		eventually(t, 30*time.Second, func() string {
+			r := e.Must(200, "GET", "/api/v1/tasks?status=open", nil, people[role])
+			var body struct {
+				Items []struct {
+					ID string `json:"id"`
+				} `json:"items"`
+			}
+			_ = json.Unmarshal(r.Body, &body)
+			if len(body.Items) != 1 {
+				return fmt.Sprintf("%s has tasks %s", role, r.Body)
+			}
+			taskID = body.Items[0].ID
+			return ""
+		})
+		for _, other := range []string{"sales_director", "legal", "finance"} {
+			if other != role && strings.Contains(string(e.Must(200, "GET", "/api/v1/tasks?status=open", nil, people[other]).Body), taskID) {
+				t.Fatalf("%s sees %s's task", other, role)
+			}
+		}
+		e.Must(200, "POST", "/api/v1/tasks/"+taskID+"/complete", `{"outcome":"approve","comment":"ok"}`, people[role])
+	}
+	eventually(t, 30*time.Second, func() string {
+		if d := recordData(t, e, "contract", contract["id"].(string)); d["status"] != "approved" {
+			return fmt.Sprintf("contract: %v", d)
+		}
+		return ""
+	})
+
+	// S6: the tiering script (sandbox) marks a 600k, 5-year customer strategic.
+	acct := e.Must(201, "POST", "/api/v1/apps/sales/entities/account/records", `{"name":"华东制造"}`, e.AdminToken).JSON()
+	e.Must(200, "PATCH", "/api/v1/apps/sales/entities/account/records/"+acct["id"].(string), `{"annual_purchase":600000,"relationship_since":"2020-01-01"}`, e.AdminToken)
+	eventually(t, 60*time.Second, func() string {
+		if d := recordData(t, e, "account", acct["id"].(string)); d["tier"] != "strategic" {
+			return fmt.Sprintf("account: %v", d)
+		}
+		return ""
+	})
+}
