@@ -104,7 +104,8 @@ test('admin: users, team tree, role permission matrix and audit log', async ({ p
   await expect(page.getByTestId('team-tree')).toContainText(`华东 ${RUN}`);
 
   await page.goto('/admin/roles');
-  await page.locator('.ant-select').first().click();
+  await page.getByTestId('roles-app').click();
+  await page.keyboard.type(`Seed ${app}`);
   await page.locator('.ant-select-item-option', { hasText: `Seed ${app}` }).click();
   await page.getByTestId('role-new').click();
   await page.getByTestId('role-name').fill('sales_rep');

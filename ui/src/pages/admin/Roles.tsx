@@ -54,7 +54,7 @@ export default function AdminRoles() {
       <Space style={{ marginBottom: 12, width: '100%', justifyContent: 'space-between' }}>
         <Typography.Title level={3} style={{ margin: 0 }}>{t('nav.roles')}</Typography.Title>
         <Space>
-          <Select style={{ width: 200 }} value={app} onChange={(v) => { setApp(v); setRole(null); }} options={(apps.data ?? []).map((a) => ({ value: a.slug, label: a.name || a.slug }))} placeholder={t('nav.apps')} />
+          <Select style={{ width: 200 }} showSearch={{ optionFilterProp: 'label' }} value={app} data-testid="roles-app" onChange={(v) => { setApp(v); setRole(null); }} options={(apps.data ?? []).map((a) => ({ value: a.slug, label: a.name || a.slug }))} placeholder={t('nav.apps')} />
           <Button type="primary" icon={<PlusOutlined />} disabled={!app} onClick={() => setRole({ app: app!, name: '', permissions: [], fields: {} })} data-testid="role-new">{t('admin.newRole')}</Button>
         </Space>
       </Space>
