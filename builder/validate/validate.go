@@ -323,11 +323,8 @@ func Form(f *spec.Form, lk Lookup) spec.Errors {
 		}
 	}
 	if ent != nil {
-		for k := range f.Defaults {
-			if ent.Field(k) == nil {
-				errs.Add("defaults."+k, "unknown_field", "%q is not a field of entity %q", k, f.Entity)
-			}
-		}
+		// Defaults that are not fields of the entity are accepted and ignored when a submission is
+		// saved (a form may be published before its entity grows the field, as in DESIGN 6a).
 		for i, k := range f.Hidden {
 			if ent.Field(k) == nil {
 				errs.Add(fmt.Sprintf("hidden[%d]", i), "unknown_field", "%q is not a field of entity %q", k, f.Entity)

@@ -49,7 +49,7 @@ func TestDefinitions(t *testing.T) {
 		{"valid form", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"field":"name"}]}`, ""},
 		{"form unknown entity", spec.KindForm, `{"slug":"f","entity":"deal","layout":[{"field":"name"}]}`, "entity"},
 		{"form unknown field in section", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"section":"A","items":[{"field":"x"}]}]}`, "layout[0].items[0].field"},
-		{"form bad default", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"field":"name"}],"defaults":{"nope":1}}`, "defaults.nope"},
+		{"form default outside the entity is accepted", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"field":"name"}],"defaults":{"source":"web"}}`, ""},
 		{"valid flow", spec.KindFlow, `{"slug":"fl","trigger":{"type":"record.created","entity":"lead"},"nodes":[{"id":"a","type":"set"}]}`, ""},
 		{"flow unknown trigger", spec.KindFlow, `{"slug":"fl","trigger":{"type":"sometimes"},"nodes":[{"id":"a","type":"set"}]}`, "trigger.type"},
 		{"flow bad cron", spec.KindFlow, `{"slug":"fl","trigger":{"type":"cron","schedule":"every day"},"nodes":[{"id":"a","type":"set"}]}`, "trigger.schedule"},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -173,15 +174,39 @@ func checkGates(ent *spec.Entity, c *compiled, from, to string, record, old map[
 	gateErr := func(msg string) error {
 		return spec.Errors{{Field: st.Field, Code: "stage_gate", Message: msg}}
 	}
+	// A forward move to a non-terminal stage passes through the stages between: the gates of
+	// every hop apply, so skipping a gated stage is no way around its gate. Moves into terminal
+	// stages (won, lost) and backward moves check only their own transition.
+	hops := [][2]string{{from, to}}
+	if !slices.Contains(st.Terminal, to) {
+		start := from
+		if start == "" && len(st.Order) > 0 {
+			start = st.Order[0]
+		}
+		i, j := slices.Index(st.Order, start), slices.Index(st.Order, to)
+		for k := i; i >= 0 && j > i && k < j; k++ {
+			if hop := [2]string{st.Order[k], st.Order[k+1]}; hop != [2]string{from, to} {
+				hops = append(hops, hop)
+			}
+		}
+	}
+	applies := func(t spec.Transition) (bool, bool) {
+		for n, h := range hops {
+			if (t.To == h[1] || t.To == "*" && n == 0) && (t.From == h[0] || t.From == "*" || h[0] == "") {
+				return true, n == 0
+			}
+		}
+		return false, false
+	}
 	matched := false
 	for i, t := range st.Transitions {
-		if t.To != to && t.To != "*" {
+		ok, direct := applies(t)
+		if !ok {
 			continue
 		}
-		if from != "" && t.From != from && t.From != "*" {
-			continue
+		if direct {
+			matched = true
 		}
-		matched = true
 		msg := t.Message
 		if msg == "" {
 			msg = fmt.Sprintf("moving from %q to %q is not allowed yet (不满足阶段推进条件)", from, to)

@@ -92,8 +92,16 @@ func formValues(f *spec.Form, ent *spec.Entity, in map[string]any) (map[string]a
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	inLayout := map[string]bool{}
+	for _, it := range formFields(f.Layout) {
+		inLayout[it.Field] = true
+	}
 	for _, k := range keys {
 		switch {
+		case f.Defaults[k] != nil && !inLayout[k]:
+			// a default outside the layout is set by the server (source, campaign): the
+			// submitter cannot override it
+			continue
 		case allowed[k]:
 			out[k] = in[k]
 		case hidden[k]:
@@ -321,6 +329,14 @@ func (s *Server) submitPublicForm(c *fiber.Ctx, lim *ipLimiter) error {
 	locale := "zh-CN"
 	if strings.HasPrefix(c.Get(fiber.HeaderAcceptLanguage), "en") {
 		locale = "en"
+	}
+	// UTM parameters on the submit URL count like hidden fields of the page
+	for _, k := range utmKeys {
+		if v := c.Query(k); v != "" {
+			if _, ok := in[k]; !ok {
+				in[k] = v
+			}
+		}
 	}
 	if hp, ok := in[honeypotKey]; ok && hp != nil && hp != "" {
 		// a bot: pretend success, write nothing

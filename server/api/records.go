@@ -104,7 +104,7 @@ func readValues(c *fiber.Ctx, limit int) (map[string]any, error) {
 	if limit > 0 && len(body) > limit {
 		return nil, problem.New(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes (请求体过大)", limit))
 	}
-	if len(body) > 0 && !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEApplicationJSON) {
+	if len(body) > 0 && !IsJSONBody(c) {
 		return nil, problem.New(fiber.StatusUnsupportedMediaType, "send the body as application/json")
 	}
 	if len(bytes.TrimSpace(body)) == 0 {

@@ -54,6 +54,18 @@ func TestReadmeTour(t *testing.T) {
 		t.Fatalf("gate message: %s", gate.Body)
 	}
 
+	// Skipping over the gated stage is no way around the gate; moving to a terminal stage (lost) is.
+	early := e.Must(201, "POST", "/api/v1/apps/sales/entities/deal/records", `{"name":"跳级","stage":"new_lead"}`, e.AdminToken).JSON()
+	e.Must(422, "PATCH", "/api/v1/apps/sales/entities/deal/records/"+early["id"].(string), `{"stage":"negotiation"}`, e.AdminToken)
+	e.Must(200, "PATCH", "/api/v1/apps/sales/entities/deal/records/"+early["id"].(string), `{"stage":"lost"}`, e.AdminToken)
+
+	// UTM parameters on the submit URL are captured; defaults outside the layout cannot be overridden.
+	utm := e.Must(201, "POST", "/api/v1/public/forms/"+pid+"/submit?utm_source=baidu&utm_campaign=spring", `{"name":"赵六","phone":"13600136001","consent":true,"source":"hacker"}`, "").JSON()
+	got := e.Must(200, "GET", "/api/v1/apps/sales/entities/lead/records/"+utm["id"].(string), nil, e.AdminToken).JSON()["data"].(map[string]any)
+	if got["utm_source"] != "baidu" || got["utm_campaign"] != "spring" || got["source"] != "web" {
+		t.Fatalf("utm/default capture: %v", got)
+	}
+
 	for _, r := range []string{"deal-funnel", "dwell-heatmap", "stagnation", "proposal-penetration", "forecast", "rep-kpi", "leads-by-source", "weekly-leads", "weekly-deals"} {
 		res := e.Must(200, "GET", "/api/v1/apps/sales/reports/"+r+"/data", nil, e.AdminToken).JSON()
 		if _, ok := res["columns"].([]any); !ok {
