@@ -366,6 +366,15 @@ func (c *compiler) op(path string, colm *Column, op string, v any) string {
 		if !ok1 || !ok2 {
 			return ""
 		}
+		if colm.Kind == KindTimestamp {
+			// a date-only upper bound means the whole day: [from, to + 1 day)
+			if s, _ := list[1].(string); len(strings.TrimSpace(s)) == len("2006-01-02") {
+				if t, err := time.Parse("2006-01-02", strings.TrimSpace(s)); err == nil {
+					next := t.AddDate(0, 0, 1).UTC().Format(time.RFC3339Nano)
+					return fmt.Sprintf("(%s >= %s AND %s < %s)", colm.Expr, c.typed(colm, lo), colm.Expr, c.typed(colm, next))
+				}
+			}
+		}
 		return fmt.Sprintf("%s BETWEEN %s AND %s", colm.Expr, c.typed(colm, lo), c.typed(colm, hi))
 	case "in":
 		list, ok := v.([]any)

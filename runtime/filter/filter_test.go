@@ -62,6 +62,7 @@ func TestCompileAgainstPostgres(t *testing.T) {
 		{"not", `{"not":{"stage":"new"}}`, "bc"},
 		{"between dates", `{"due":{"between":["2026-01-01","2026-01-31"]}}`, "a"},
 		{"between datetimes", `{"seen":{"between":["2026-01-15T00:00:00+08:00","2026-03-01"]}}`, "b"},
+		{"between date-only days on a datetime includes the last day", `{"seen":{"between":["2026-02-01","2026-02-01"]}}`, "b"},
 		{"contains ci", `{"name":{"contains":"co_"}}`, "a"},
 		{"contains escapes percent", `{"name":{"contains":"0%"}}`, "b"},
 		{"contains escapes underscore", `{"name":{"contains":"o_1"}}`, "a"},
