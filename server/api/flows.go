@@ -353,7 +353,12 @@ func (f flowConnectors) CallConnector(ctx context.Context, c engine.ConnectorCal
 	if err != nil && !sdk.IsRetryable(err) {
 		return nil, engine.Permanent(err)
 	}
-	return out, err
+	if err != nil {
+		return out, err
+	}
+	// files a connector returns (a generated PDF) are stored and handed on as attachment
+	// values that a later record.update can attach
+	return f.s.StoreConnectorFiles(ctx, c.AppID, out)
 }
 
 func nilIfEmptyStr(s string) any {

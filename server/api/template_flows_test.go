@@ -87,6 +87,18 @@ func TestSalesTemplateFlows(t *testing.T) {
 		return ""
 	})
 
+	// S5: an approved quote gets its PDF (Chinese text, rendered by the pdf connector) attached.
+	quote := e.Must(201, "POST", "/api/v1/apps/sales/entities/quote/records", fmt.Sprintf(`{"deal":%q,"items":"[{\"name\":\"MES 系统许可\",\"qty\":2,\"unit\":\"套\",\"price\":150000}]"}`, deal["id"]), e.AdminToken).JSON()
+	e.Must(200, "PATCH", "/api/v1/apps/sales/entities/quote/records/"+quote["id"].(string), `{"status":"approved"}`, e.AdminToken)
+	eventually(t, 60*time.Second, func() string {
+		d := recordData(t, e, "quote", quote["id"].(string))
+		files, _ := d["pdf"].([]any)
+		if len(files) != 1 || !strings.HasSuffix(fmt.Sprint(files[0].(map[string]any)["name"]), ".pdf") {
+			return fmt.Sprintf("quote: %v", d)
+		}
+		return ""
+	})
+
 	// S6: the tiering script (sandbox) marks a 600k, 5-year customer strategic.
 	acct := e.Must(201, "POST", "/api/v1/apps/sales/entities/account/records", `{"name":"华东制造"}`, e.AdminToken).JSON()
 	e.Must(200, "PATCH", "/api/v1/apps/sales/entities/account/records/"+acct["id"].(string), `{"annual_purchase":600000,"relationship_since":"2020-01-01"}`, e.AdminToken)
