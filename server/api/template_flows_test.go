@@ -44,6 +44,12 @@ func TestSalesTemplateFlows(t *testing.T) {
 		people[role] = tok
 	}
 
+	// S1: an ad platform posts a lead to the webhook (sync): it is created, normalised and scored.
+	hook := e.Do("POST", "/hooks/sales-lead-in", `{"name":"孙八","phone":"132 0013 2000","channel":"wechat","utm_source":"wx"}`, "")
+	if hook.Status != 200 || !strings.Contains(string(hook.Body), "+8613200132000") {
+		t.Fatalf("webhook lead: %d %s", hook.Status, hook.Body)
+	}
+
 	// S2: 50 (form) + 10 (manufacturing) + 20 (CEO) = 80 -> MQL.
 	lead := e.Must(201, "POST", "/api/v1/apps/sales/entities/lead/records", `{"name":"钱九","phone":"13300133000","industry":"manufacturing","title":"CEO","score":50}`, e.AdminToken).JSON()
 	eventually(t, 30*time.Second, func() string {
