@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -127,6 +128,9 @@ func (s *Store) Import(ctx context.Context, actor *uuid.UUID, b *Bundle, opt Imp
 			if head.Slug == "" {
 				return nil, spec.Errors{{Field: fmt.Sprintf("%s[%d].slug", kind, i), Code: "required", Message: "every definition needs a slug"}}
 			}
+			if kind == spec.KindFlow && slug != b.App.Slug {
+				raw = renameWebhookKey(raw, b.App.Slug, slug)
+			}
 			if _, _, err := saveDraft(ctx, tx, actor, app, kind, head.Slug, raw); err != nil {
 				return nil, prefixErrors(err, fmt.Sprintf("%s[%d].", kind, i))
 			}
@@ -155,6 +159,36 @@ func (s *Store) Import(ctx context.Context, actor *uuid.UUID, b *Bundle, opt Imp
 		return nil, fmt.Errorf("importing app: %w", err)
 	}
 	return app, nil
+}
+
+// renameWebhookKey gives a flow's webhook key the new app slug when a bundle is installed under
+// another slug, so that copies of an app do not fight over POST /hooks/{key}: the old slug in
+// the key is replaced, or the new slug is put in front.
+func renameWebhookKey(raw json.RawMessage, oldSlug, newSlug string) json.RawMessage {
+	var doc map[string]json.RawMessage
+	if json.Unmarshal(raw, &doc) != nil {
+		return raw
+	}
+	var trig map[string]any
+	if json.Unmarshal(doc["trigger"], &trig) != nil || trig["type"] != "webhook" {
+		return raw
+	}
+	key, _ := trig["key"].(string)
+	if key == "" {
+		return raw
+	}
+	if oldSlug != "" && strings.Contains(key, oldSlug) {
+		key = strings.Replace(key, oldSlug, newSlug, 1)
+	} else {
+		key = newSlug + "-" + key
+	}
+	trig["key"] = key
+	doc["trigger"], _ = json.Marshal(trig)
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return raw
+	}
+	return out
 }
 
 func prefixErrors(err error, prefix string) error {

@@ -149,6 +149,11 @@ func TestSalesTemplateInstalls(t *testing.T) {
 	e.Must(201, "POST", "/api/v1/templates/sales/install", nil, e.AdminToken)
 	e.Must(409, "POST", "/api/v1/templates/sales/install", nil, e.AdminToken)
 	e.Must(201, "POST", "/api/v1/templates/sales/install", map[string]string{"slug": "sales2", "name": "Sales 2"}, e.AdminToken)
+	// the copy's webhook flow answers its own key
+	hook := e.Must(200, "GET", "/api/v1/apps/sales2/flows/lead-in-webhook", nil, e.AdminToken).JSON()
+	if k := hook["trigger"].(map[string]any)["key"]; k != "sales2-lead-in" {
+		t.Fatalf("copy's webhook key = %v", k)
+	}
 	app := e.Must(200, "GET", "/api/v1/apps/sales", nil, e.AdminToken).JSON()
 	for _, kind := range []string{"entities", "forms"} {
 		for _, d := range app[kind].([]any) {
@@ -190,6 +195,21 @@ func TestImportKeepsUnpublishedDraftsAsDrafts(t *testing.T) {
 	wip := e.Must(200, "GET", "/api/v1/apps/crm-copy/forms/wip", nil, e.AdminToken).JSON()
 	if wip["published_version"].(float64) != 0 {
 		t.Fatalf("unpublished draft was published: %v", wip)
+	}
+}
+
+func TestWebhookKeyIsUniqueAcrossApps(t *testing.T) {
+	e := apitest.New(t)
+	flow := `{"trigger":{"type":"webhook","key":"shared-key"},"nodes":[{"id":"a","type":"set","params":{"values":{"x":1}}}]}`
+	for _, app := range []string{"one", "two"} {
+		e.Must(201, "POST", "/api/v1/apps", map[string]string{"slug": app, "name": app}, e.AdminToken)
+		e.Must(201, "PUT", "/api/v1/apps/"+app+"/flows/hook", flow, e.AdminToken)
+	}
+	e.Must(200, "POST", "/api/v1/apps/one/flows/hook/publish", nil, e.AdminToken)
+	e.Must(200, "POST", "/api/v1/apps/one/flows/hook/publish", nil, e.AdminToken) // republishing the owner is fine
+	r := e.Must(422, "POST", "/api/v1/apps/two/flows/hook/publish", nil, e.AdminToken)
+	if !strings.Contains(string(r.Body), `"trigger.key"`) || !strings.Contains(string(r.Body), "one/hook") {
+		t.Fatalf("duplicate key: %s", r.Body)
 	}
 }
 

@@ -42,6 +42,7 @@ func (s *Server) initPublishHooks() {
 			switch d := def.(type) {
 			case *spec.Flow:
 				_, errs := engine.Compile(d)
+				errs = append(errs, s.checkWebhookKey(ctx, app, d)...)
 				return append(errs, s.CheckConnectorNodes(ctx, app.ID, d)...)
 			case *spec.Report:
 				return report.Validate(d, lk.Entity(d.Entity))
@@ -92,6 +93,25 @@ func (s *Server) initPublishHooks() {
 		}
 		return nil
 	}
+}
+
+// checkWebhookKey refuses a webhook key that another published flow (of any app) already
+// answers: POST /hooks/{key} must start exactly one flow.
+func (s *Server) checkWebhookKey(ctx context.Context, app *store.App, f *spec.Flow) spec.Errors {
+	if f.Trigger.Type != "webhook" || f.Trigger.Key == "" {
+		return nil
+	}
+	var owner string
+	err := s.DB.Pool.QueryRow(ctx, `SELECT a.slug || '/' || d.slug FROM definitions d
+		JOIN definition_versions v ON v.definition_id = d.id AND v.version = d.published_version
+		JOIN apps a ON a.id = d.app_id
+		WHERE d.kind = 'flows' AND d.published_version > 0 AND v.body->'trigger'->>'type' = 'webhook'
+		  AND v.body->'trigger'->>'key' = $1 AND NOT (d.app_id = $2 AND d.slug = $3)
+		LIMIT 1`, f.Trigger.Key, app.ID, f.Slug).Scan(&owner)
+	if err != nil {
+		return nil // pgx.ErrNoRows: the key is free; a failed look-up is caught by the trigger at run time
+	}
+	return spec.Errors{{Field: "trigger.key", Code: "duplicate", Message: fmt.Sprintf("webhook key %q is already used by flow %s (Webhook 键已被占用)", f.Trigger.Key, owner)}}
 }
 
 // uniqueIndexError turns a unique index that existing records violate into a 422 naming the field.
