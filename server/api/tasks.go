@@ -41,13 +41,19 @@ type taskView struct {
 	CreatedAt     time.Time       `json:"created_at"`
 	DelegatedFrom *uuid.UUID      `json:"delegated_from,omitempty"`
 	Data          json.RawMessage `json:"data"`
+	// RemindedAt is set when the task's reminder fired (it is still open past its remind time).
+	RemindedAt *time.Time `json:"reminded_at"`
+	// App and Entity locate the task's record for links (app slug, entity slug).
+	App    *string `json:"app"`
+	Entity *string `json:"entity"`
 }
 
-const taskColumns = `id, app_id, run_id, node, kind, title, assignee_id, record_id, status, due_at, outcome, comment, completed_by, completed_at, created_at, delegated_from, data`
+const taskColumns = `id, app_id, run_id, node, kind, title, assignee_id, record_id, status, due_at, outcome, comment, completed_by, completed_at, created_at, delegated_from, data,
+	reminded_at, (SELECT a.slug FROM apps a WHERE a.id = tasks.app_id), (SELECT r.entity FROM records r WHERE r.id = tasks.record_id)`
 
 func scanTask(row pgx.Row, t *taskView) error {
 	return row.Scan(&t.ID, &t.AppID, &t.RunID, &t.Node, &t.Kind, &t.Title, &t.AssigneeID, &t.RecordID, &t.Status, &t.DueAt,
-		&t.Outcome, &t.Comment, &t.CompletedBy, &t.CompletedAt, &t.CreatedAt, &t.DelegatedFrom, &t.Data)
+		&t.Outcome, &t.Comment, &t.CompletedBy, &t.CompletedAt, &t.CreatedAt, &t.DelegatedFrom, &t.Data, &t.RemindedAt, &t.App, &t.Entity)
 }
 
 func (s *Server) listTasks(c *fiber.Ctx) error {

@@ -115,3 +115,27 @@ func TestSalesTemplateFlows(t *testing.T) {
 		return ""
 	})
 }
+
+// TestTaskReminderIsVisible: a task whose reminder fired shows reminded_at (the inbox tags it
+// 已催办) and names its app for links.
+func TestTaskReminderIsVisible(t *testing.T) {
+	e := apitest.New(t)
+	publishFlow(t, e, map[string]any{"slug": "remind", "trigger": map[string]any{"type": "manual"},
+		"nodes": []any{map[string]any{"id": "todo", "type": "task", "params": map[string]any{
+			"title": "回访客户", "assignee": e.AdminID.String(), "due": "1h", "remind": "1s"}}}})
+	e.Must(202, "POST", "/api/v1/apps/crm/flows/remind/run", map[string]any{}, e.AdminToken)
+	eventually(t, 60*time.Second, func() string {
+		r := e.Must(200, "GET", "/api/v1/tasks?status=open", nil, e.AdminToken)
+		var body struct {
+			Items []struct {
+				App        *string `json:"app"`
+				RemindedAt *string `json:"reminded_at"`
+			} `json:"items"`
+		}
+		_ = json.Unmarshal(r.Body, &body)
+		if len(body.Items) != 1 || body.Items[0].RemindedAt == nil || body.Items[0].App == nil || *body.Items[0].App != "crm" {
+			return string(r.Body)
+		}
+		return ""
+	})
+}

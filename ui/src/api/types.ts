@@ -263,7 +263,9 @@ export interface Task {
   status?: string;
   due?: string | null;
   due_at?: string | null;
+  reminded_at?: string | null;
   app?: string;
+  entity?: string;
   record_id?: string;
   run_id?: string;
   outcome?: string;

@@ -94,7 +94,7 @@ const en = {
   runStatus: { queued: 'Queued', running: 'Running', waiting: 'Waiting', succeeded: 'Succeeded', failed: 'Failed', canceled: 'Canceled' },
   tasks: {
     open: 'Open', done: 'Done', all: 'All', title: 'Task', kind: 'Kind', approval: 'Approval', task: 'Task', due: 'Due',
-    overdue: 'overdue', context: 'Context', record: 'Record', outcome: 'Outcome', approve: 'Approve', reject: 'Reject',
+    overdue: 'overdue', reminded: 'Reminded', context: 'Context', record: 'Record', outcome: 'Outcome', approve: 'Approve', reject: 'Reject',
     complete: 'Complete', completed: 'Task completed', comment: 'Comment (optional)',
     outcomes: { approve: 'Approve', reject: 'Reject', done: 'Done', approved: 'Approved', rejected: 'Rejected', comment: 'Comment' },
   },

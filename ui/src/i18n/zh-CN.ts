@@ -94,7 +94,7 @@ const zhCN = {
   runStatus: { queued: '排队中', running: '运行中', waiting: '等待中', succeeded: '成功', failed: '失败', canceled: '已取消' },
   tasks: {
     open: '待处理', done: '已完成', all: '全部', title: '任务', kind: '类型', approval: '审批', task: '任务', due: '截止',
-    overdue: '已超期', context: '关联', record: '记录', outcome: '结果', approve: '同意', reject: '驳回',
+    overdue: '已超期', reminded: '已催办', context: '关联', record: '记录', outcome: '结果', approve: '同意', reject: '驳回',
     complete: '完成', completed: '任务已完成', comment: '意见（可选）',
     outcomes: { approve: '同意', reject: '驳回', done: '完成', approved: '已同意', rejected: '已驳回', comment: '评论' },
   },

@@ -66,7 +66,12 @@ export default function Tasks() {
               const due = tk.due ?? tk.due_at;
               if (!due) return '';
               const late = dayjs(due).isBefore(dayjs()) && tk.status !== 'done';
-              return <Typography.Text type={late ? 'danger' : undefined}>{dayjs(due).format('YYYY-MM-DD HH:mm')}{late ? ` ⚠️${t('tasks.overdue')}` : ''}</Typography.Text>;
+              return (
+                <Space size={4}>
+                  <Typography.Text type={late ? 'danger' : undefined}>{dayjs(due).format('YYYY-MM-DD HH:mm')}{late ? ` ⚠️${t('tasks.overdue')}` : ''}</Typography.Text>
+                  {tk.reminded_at && tk.status !== 'done' ? <Tag color="orange">{t('tasks.reminded')}</Tag> : null}
+                </Space>
+              );
             },
           },
           {
