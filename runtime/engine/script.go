@@ -5,11 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"strings"
 	"sync"
-	"time"
 
 	"github.com/tessera/tessera/runtime/script"
 )
@@ -65,54 +61,7 @@ func Permanent(err error) error {
 	return &PermanentError{err}
 }
 
-const maxFetchBody = 1 << 20
-
 // fetch answers a script's http.fetch through the engine's (SSRF-guarded) HTTP client.
 func (x *Exec) fetch(ctx context.Context, args json.RawMessage) (json.RawMessage, error) {
-	client := x.Engine.opts.HTTPClient
-	if client == nil {
-		return nil, errors.New("http.fetch is not available on this server")
-	}
-	var a struct {
-		URL     string            `json:"url"`
-		Method  string            `json:"method"`
-		Headers map[string]string `json:"headers"`
-		Body    *string           `json:"body"`
-	}
-	if err := json.Unmarshal(args, &a); err != nil {
-		return nil, fmt.Errorf("http.fetch: bad arguments: %w", err)
-	}
-	if a.Method == "" {
-		a.Method = "GET"
-	}
-	var body io.Reader
-	if a.Body != nil {
-		body = strings.NewReader(*a.Body)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, a.Method, a.URL, body)
-	if err != nil {
-		return nil, fmt.Errorf("http.fetch: %w", err)
-	}
-	for k, v := range a.Headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("http.fetch: %w", err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxFetchBody+1))
-	if err != nil {
-		return nil, fmt.Errorf("http.fetch: reading the answer: %w", err)
-	}
-	if len(b) > maxFetchBody {
-		return nil, errors.New("http.fetch: the answer is larger than 1 MiB")
-	}
-	headers := map[string]string{}
-	for k := range resp.Header {
-		headers[strings.ToLower(k)] = resp.Header.Get(k)
-	}
-	return json.Marshal(map[string]any{"status": resp.StatusCode, "headers": headers, "body": string(b)})
+	return script.Fetch(ctx, x.Engine.opts.HTTPClient, args)
 }

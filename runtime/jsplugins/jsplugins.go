@@ -51,7 +51,6 @@ type Runner interface {
 const (
 	MaxManifest = 256 << 10
 	MaxCode     = 256 << 10
-	maxFetch    = 1 << 20
 )
 
 // Plugin is one loaded JavaScript connector.
@@ -136,48 +135,7 @@ func (p *Plugin) call(ctx context.Context, env sdk.Env, operation string, params
 
 // fetch answers http.fetch through the env's (guarded) client: {status, headers, body}.
 func fetch(ctx context.Context, client *http.Client, args json.RawMessage) (json.RawMessage, error) {
-	var a struct {
-		URL     string            `json:"url"`
-		Method  string            `json:"method"`
-		Headers map[string]string `json:"headers"`
-		Body    *string           `json:"body"`
-	}
-	if err := json.Unmarshal(args, &a); err != nil {
-		return nil, fmt.Errorf("http.fetch: bad arguments: %w", err)
-	}
-	if a.Method == "" {
-		a.Method = http.MethodGet
-	}
-	var body io.Reader
-	if a.Body != nil {
-		body = strings.NewReader(*a.Body)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, a.Method, a.URL, body)
-	if err != nil {
-		return nil, fmt.Errorf("http.fetch: %w", err)
-	}
-	for k, v := range a.Headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("http.fetch %s: %w", sdk.RedactURL(req.URL), sdk.StripURL(err))
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxFetch+1))
-	if err != nil {
-		return nil, fmt.Errorf("http.fetch: reading the answer: %w", err)
-	}
-	if len(b) > maxFetch {
-		return nil, errors.New("http.fetch: the answer is larger than 1 MiB")
-	}
-	headers := map[string]string{}
-	for k := range resp.Header {
-		headers[strings.ToLower(k)] = resp.Header.Get(k)
-	}
-	return json.Marshal(map[string]any{"status": resp.StatusCode, "headers": headers, "body": string(b)})
+	return script.Fetch(ctx, client, args)
 }
 
 // LoadDir reads one plugin directory (manifest.json + index.js) and checks it: strict JSON,
