@@ -380,6 +380,21 @@ func (e *Errors) Add(field, code, format string, args ...any) {
 	*e = append(*e, FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
 }
 
+// PrefixErrors puts prefix in front of the field path of every field error in err (an
+// Errors); other errors get the prefix as context.
+func PrefixErrors(err error, prefix string) error {
+	var errs Errors
+	if !errors.As(err, &errs) {
+		return fmt.Errorf("%s %w", prefix, err)
+	}
+	out := make(Errors, len(errs))
+	for i, e := range errs {
+		e.Field = prefix + e.Field
+		out[i] = e
+	}
+	return out
+}
+
 // Err returns e as an error, or nil when empty.
 func (e Errors) Err() error {
 	if len(e) == 0 {

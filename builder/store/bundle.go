@@ -99,7 +99,7 @@ func (s *Store) Import(ctx context.Context, actor *uuid.UUID, b *Bundle, opt Imp
 	defer tx.Rollback(ctx)
 	app, err := createApp(ctx, tx, actor, slug, name, b.App.Settings)
 	if err != nil {
-		return nil, prefixErrors(err, "app.")
+		return nil, spec.PrefixErrors(err, "app.")
 	}
 	type saved struct{ kind, slug string }
 	var order []saved
@@ -132,7 +132,7 @@ func (s *Store) Import(ctx context.Context, actor *uuid.UUID, b *Bundle, opt Imp
 				raw = renameWebhookKey(raw, b.App.Slug, slug)
 			}
 			if _, _, err := saveDraft(ctx, tx, actor, app, kind, head.Slug, raw); err != nil {
-				return nil, prefixErrors(err, fmt.Sprintf("%s[%d].", kind, i))
+				return nil, spec.PrefixErrors(err, fmt.Sprintf("%s[%d].", kind, i))
 			}
 			order = append(order, saved{kind, head.Slug})
 		}
@@ -143,13 +143,13 @@ func (s *Store) Import(ctx context.Context, actor *uuid.UUID, b *Bundle, opt Imp
 				continue
 			}
 			if _, err := s.publish(ctx, tx, actor, app, d.kind, d.slug, pending); err != nil {
-				return nil, prefixErrors(err, fmt.Sprintf("%s/%s: ", d.kind, d.slug))
+				return nil, spec.PrefixErrors(err, fmt.Sprintf("%s/%s: ", d.kind, d.slug))
 			}
 		}
 	}
 	if len(b.Roles) > 0 && string(b.Roles) != "null" && s.hooks.ImportRoles != nil {
 		if err := s.hooks.ImportRoles(ctx, tx, actor, app, b.Roles); err != nil {
-			return nil, prefixErrors(err, "roles.")
+			return nil, spec.PrefixErrors(err, "roles.")
 		}
 	}
 	if err := audit(ctx, tx, actor, "app.import", "app:"+app.Slug, nil, map[string]int{"definitions": len(order)}); err != nil {
@@ -189,16 +189,4 @@ func renameWebhookKey(raw json.RawMessage, oldSlug, newSlug string) json.RawMess
 		return raw
 	}
 	return out
-}
-
-func prefixErrors(err error, prefix string) error {
-	if errs, ok := err.(spec.Errors); ok {
-		out := make(spec.Errors, len(errs))
-		for i, e := range errs {
-			e.Field = prefix + e.Field
-			out[i] = e
-		}
-		return out
-	}
-	return fmt.Errorf("%s %w", prefix, err)
 }

@@ -75,10 +75,7 @@ func (s *Server) importRecords(c *fiber.Ctx) error {
 			var fe spec.Errors
 			switch {
 			case errors.As(err, &fe):
-				for _, e := range fe {
-					e.Field = fmt.Sprintf("rows[%d].%s", i, e.Field)
-					res.Errors = append(res.Errors, e)
-				}
+				res.Errors = append(res.Errors, spec.PrefixErrors(fe, fmt.Sprintf("rows[%d].", i)).(spec.Errors)...)
 			default:
 				p := problem.From(recordError(err))
 				if p.Status >= 500 {

@@ -88,7 +88,7 @@ func (s *Server) initPublishHooks() {
 		for i, r := range roles {
 			r.App = app.Slug
 			if _, _, err := s.Policies.PutRole(ctx, p.UserID, r); err != nil {
-				return prefixFieldErrors(err, fmt.Sprintf("roles[%d].", i))
+				return spec.PrefixErrors(err, fmt.Sprintf("roles[%d].", i))
 			}
 		}
 		return nil
@@ -130,16 +130,4 @@ func uniqueIndexError(ent *spec.Entity, err error) error {
 		return errs
 	}
 	return fmt.Errorf("creating indexes: %w", err)
-}
-
-func prefixFieldErrors(err error, prefix string) error {
-	if errs, ok := err.(spec.Errors); ok {
-		out := make(spec.Errors, len(errs))
-		for i, e := range errs {
-			e.Field = prefix + e.Field
-			out[i] = e
-		}
-		return out
-	}
-	return fmt.Errorf("%s %w", prefix, err)
 }
