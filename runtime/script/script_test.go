@@ -367,7 +367,7 @@ func TestGlobalsAllowList(t *testing.T) {
 		isFinite decodeURI decodeURIComponent encodeURI encodeURIComponent escape unescape Iterator`) {
 		standard[n] = true
 	}
-	host := map[string]bool{"records": true, "http": true, "console": true, "log": true, "now": true, "uuid": true}
+	host := map[string]bool{"records": true, "http": true, "console": true, "log": true, "now": true, "uuid": true, "crypto": true, "encoding": true}
 	for _, n := range names {
 		if !standard[n] && !host[n] {
 			t.Errorf("unexpected global %q", n)

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"sort"
 	"strings"
 	"time"
 
@@ -331,6 +332,22 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
+// prop is one read-only method of a host API object.
+type prop struct {
+	name string
+	v    any
+}
+
+// sortedProps lists m's methods in name order.
+func sortedProps(m map[string]any) []prop {
+	out := make([]prop, 0, len(m))
+	for k, v := range m {
+		out = append(out, prop{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
 // install defines the host API on the fresh runtime; everything else is plain ECMAScript.
 func (cl *call) install() error {
 	rt := cl.rt
@@ -347,10 +364,6 @@ func (cl *call) install() error {
 	// little of it and native functions are the bulk of a fresh runtime's cost). Globals have no
 	// setter and methods are read-only. (A fresh runtime per call is what really keeps calls
 	// apart; this only stops accidental overwrites.)
-	type prop struct {
-		name string
-		v    any
-	}
 	object := func(methods ...prop) goja.Value {
 		o := rt.NewObject()
 		for _, m := range methods {
@@ -380,6 +393,8 @@ func (cl *call) install() error {
 			return rt.ToValue(func() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00") })
 		}},
 		{"uuid", func() goja.Value { return rt.ToValue(newUUID) }},
+		{"crypto", func() goja.Value { return object(sortedProps(cl.cryptoObject())...) }},
+		{"encoding", func() goja.Value { return object(sortedProps(cl.encodingObject())...) }},
 	}
 	g := rt.GlobalObject()
 	for _, e := range globals {
