@@ -10,6 +10,7 @@ import (
 	"io"
 	"reflect"
 	"strings"
+	"time"
 )
 
 // SchemaVersion is the version of the definition format written into exports.
@@ -237,7 +238,7 @@ type Form struct {
 
 // Trigger starts a flow.
 type Trigger struct {
-	Type      string          `json:"type"` // record.created, record.updated, record.deleted, stage.changed, form.submitted, webhook, cron, manual
+	Type      string          `json:"type"` // record.created, record.updated, record.deleted, stage.changed, form.submitted, webhook, cron, manual, poll
 	Entity    string          `json:"entity,omitempty"`
 	Form      string          `json:"form,omitempty"`
 	Fields    []string        `json:"fields,omitempty"` // record.updated: only when one of these changed
@@ -251,6 +252,28 @@ type Trigger struct {
 	Timezone  string          `json:"timezone,omitempty"`
 	Missed    string          `json:"missed,omitempty"` // cron missed-fire policy: skip | once
 	Input     json.RawMessage `json:"input,omitempty"`  // manual: input schema
+	// Poll triggers: a connector's polling trigger run every Interval with the app's credential.
+	Connector   string          `json:"connector,omitempty"`
+	PollTrigger string          `json:"trigger,omitempty"` // the connector's trigger id
+	Credential  string          `json:"credential,omitempty"`
+	Params      json.RawMessage `json:"params,omitempty"`
+	Interval    string          `json:"interval,omitempty"` // e.g. "5m"; 1m to 24h
+}
+
+// Bounds of a poll trigger's interval (spec.Trigger.Interval); an empty interval means
+// DefaultPollInterval.
+const (
+	MinPollInterval     = time.Minute
+	MaxPollInterval     = 24 * time.Hour
+	DefaultPollInterval = 5 * time.Minute
+)
+
+// PollInterval parses a poll trigger's interval ("" is DefaultPollInterval).
+func (t Trigger) PollInterval() (time.Duration, error) {
+	if t.Interval == "" {
+		return DefaultPollInterval, nil
+	}
+	return time.ParseDuration(t.Interval)
 }
 
 // Node is one step of a flow.

@@ -338,7 +338,7 @@ func Form(f *spec.Form, lk Lookup) spec.Errors {
 }
 
 // Trigger types.
-var triggerTypes = []string{"record.created", "record.updated", "record.deleted", "stage.changed", "form.submitted", "webhook", "cron", "manual"}
+var triggerTypes = []string{"record.created", "record.updated", "record.deleted", "stage.changed", "form.submitted", "webhook", "cron", "manual", "poll"}
 
 // Flow validates a flow's trigger and graph; node params are checked by the engine's compiler.
 func Flow(f *spec.Flow, lk Lookup, cat Catalog) spec.Errors {
@@ -384,6 +384,8 @@ func Flow(f *spec.Flow, lk Lookup, cat Catalog) spec.Errors {
 		if t.Missed != "" && t.Missed != "skip" && t.Missed != "once" {
 			errs.Add("trigger.missed", "invalid_value", "missed must be skip or once")
 		}
+	case "poll":
+		pollTrigger(t, &errs)
 	}
 	if t.Timezone != "" {
 		if _, err := time.LoadLocation(t.Timezone); err != nil {
@@ -431,6 +433,30 @@ func Flow(f *spec.Flow, lk Lookup, cat Catalog) spec.Errors {
 		errs.Add("run_as", "invalid_value", "run_as must be service or trigger_user")
 	}
 	return errs
+}
+
+// pollTrigger checks the shape of a poll trigger; the connector, its trigger id, the params
+// and the credential are checked against the connector registry when the flow is published.
+func pollTrigger(t spec.Trigger, errs *spec.Errors) {
+	if t.Connector == "" {
+		errs.Add("trigger.connector", "required", "a poll trigger names its connector")
+	}
+	if t.PollTrigger == "" {
+		errs.Add("trigger.trigger", "required", "a poll trigger names the connector's trigger")
+	}
+	if len(t.Params) > 0 && string(t.Params) != "null" {
+		var m map[string]any
+		if err := json.Unmarshal(t.Params, &m); err != nil {
+			errs.Add("trigger.params", "type", "params must be an object")
+		}
+	}
+	d, err := t.PollInterval()
+	switch {
+	case err != nil:
+		errs.Add("trigger.interval", "invalid_duration", "interval must be a duration such as \"5m\" or \"1h\"")
+	case d < spec.MinPollInterval || d > spec.MaxPollInterval:
+		errs.Add("trigger.interval", "out_of_range", "interval must be from 1m to 24h")
+	}
 }
 
 func findCycle(nodes []spec.Node, adj map[string][]string) string {

@@ -222,7 +222,7 @@ func ParseDuration(s string) (time.Duration, error) {
 }
 
 var triggerTypes = map[string]bool{"record.created": true, "record.updated": true, "record.deleted": true,
-	"stage.changed": true, "form.submitted": true, "webhook": true, "cron": true, "manual": true}
+	"stage.changed": true, "form.submitted": true, "webhook": true, "cron": true, "manual": true, "poll": true}
 
 // CronParser parses standard 5-field cron expressions, optional seconds and descriptors (@daily).
 var CronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
@@ -329,7 +329,7 @@ func Compile(flow *spec.Flow) (*Plan, spec.Errors) {
 func compileTrigger(t *spec.Trigger, errs *spec.Errors) *TriggerPlan {
 	tp := &TriggerPlan{Type: t.Type}
 	if !triggerTypes[t.Type] {
-		errs.Add("trigger.type", "unknown", "trigger type must be one of record.created, record.updated, record.deleted, stage.changed, form.submitted, webhook, cron, manual")
+		errs.Add("trigger.type", "unknown", "trigger type must be one of record.created, record.updated, record.deleted, stage.changed, form.submitted, webhook, cron, manual, poll")
 		return tp
 	}
 	switch t.Type {
