@@ -238,7 +238,11 @@ func (n *approvalNode) openLevel(x *Exec, s *approvalState) error {
 			}
 			s.RemindAt = &r
 		}
-		id, err := x.createTask(key, "approval", s.Title, uid, due, s.Record, map[string]any{"level": l.Name, "level_index": s.Current, "mode": l.Mode})
+		data := map[string]any{"level": l.Name, "level_index": s.Current, "mode": l.Mode}
+		if s.Escalated {
+			data["escalated"] = true
+		}
+		id, err := x.createTask(key, "approval", s.Title, uid, due, s.Record, data)
 		if err != nil {
 			return err
 		}
@@ -350,8 +354,8 @@ func (n *approvalNode) Resume(x *Exec, state json.RawMessage) (Result, error) {
 				l.DecidedBy = append(l.DecidedBy, "timeout")
 			} else {
 				if s.RemindAt != nil && !now.Before(*s.RemindAt) {
-					if _, err := x.Engine.Pool.Exec(x.Ctx, `UPDATE tasks SET reminded_at = now() WHERE id = ANY($1) AND status = 'open'`, l.Tasks); err != nil {
-						return Result{}, fmt.Errorf("reminding: %w", err)
+					if err := x.remindTasks(l.Tasks); err != nil {
+						return Result{}, err
 					}
 					x.Engine.opts.Log.Info("approval reminder", "run", x.RunID, "node", x.NodeID, "level", l.Name)
 					s.RemindAt = nil
@@ -361,11 +365,11 @@ func (n *approvalNode) Resume(x *Exec, state json.RawMessage) (Result, error) {
 		}
 		l.Outcome = decision
 		x.cancelTasks(l.Tasks, "")
-		if decision == "rejected" {
-			return n.output(s, "rejected"), nil
-		}
-		if s.Current+1 >= len(s.Levels) {
-			return n.output(s, "approved"), nil
+		if decision == "rejected" || s.Current+1 >= len(s.Levels) {
+			if err := n.notifyDecided(x, s, decision); err != nil {
+				return Result{}, err
+			}
+			return n.output(s, decision), nil
 		}
 		s.Current++
 		s.Escalated = false

@@ -380,6 +380,9 @@ func (x *Exec) createTask(key, kind, title string, assignee uuid.UUID, due *time
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`, x.AppID, x.RunID, x.NodeID, kind, title, assignee, record, due, dj).Scan(&id); err != nil {
 			return fmt.Errorf("creating task: %w", err)
 		}
+		if err := x.notifyAssigned(tx, id, data); err != nil {
+			return err
+		}
 		return RecordEffect(x.Ctx, tx, key, id)
 	})
 	return id, err
@@ -482,8 +485,8 @@ func (n *taskNode) Resume(x *Exec, state json.RawMessage) (Result, error) {
 	if t.Status == "open" {
 		now := x.Now()
 		if s.RemindAt != nil && !now.Before(*s.RemindAt) {
-			if _, err := x.Engine.Pool.Exec(x.Ctx, `UPDATE tasks SET reminded_at = now() WHERE id = $1 AND status = 'open'`, t.ID); err != nil {
-				return Result{}, fmt.Errorf("reminding: %w", err)
+			if err := x.remindTasks([]uuid.UUID{t.ID}); err != nil {
+				return Result{}, err
 			}
 			x.Engine.opts.Log.Info("task reminder", "run", x.RunID, "node", x.NodeID, "task", t.ID)
 			s.RemindAt = nil
@@ -497,9 +500,8 @@ func (n *taskNode) Resume(x *Exec, state json.RawMessage) (Result, error) {
 			if err != nil {
 				return Result{}, fmt.Errorf("escalate_to: %w", err)
 			}
-			if _, err := x.Engine.Pool.Exec(x.Ctx, `UPDATE tasks SET assignee_id = $2, delegated_from = coalesce(delegated_from, assignee_id),
-				data = data || '{"escalated": true}' WHERE id = $1 AND status = 'open'`, t.ID, to); err != nil {
-				return Result{}, fmt.Errorf("escalating task: %w", err)
+			if err := x.escalateTask(t.ID, to); err != nil {
+				return Result{}, err
 			}
 			s.Escalated = true
 		}

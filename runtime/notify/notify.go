@@ -66,8 +66,8 @@ type Notification struct {
 	Key string `json:"-"`
 }
 
-// Send stores n (user, kind and title at least) unless a notification with its Key exists.
-// It reports whether a row was written.
+// Send stores n (user, kind and title at least) unless a notification with its Key exists
+// or the user does not. It reports whether a row was written.
 func Send(ctx context.Context, db DB, n Notification) (bool, error) {
 	if n.UserID == uuid.Nil || n.Kind == "" {
 		return false, errors.New("sending notification: user and kind are required")
@@ -77,7 +77,7 @@ func Send(ctx context.Context, db DB, n Notification) (bool, error) {
 		return false, fmt.Errorf("sending %s notification: %w", n.Kind, err)
 	}
 	tag, err := db.Exec(ctx, `INSERT INTO notifications (user_id, kind, title, params, app_id, task_id, run_id, record_id, dedupe_key)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''))
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, '') WHERE EXISTS (SELECT 1 FROM users WHERE id = $1)
 		ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
 		n.UserID, n.Kind, n.Title, params, n.AppID, n.TaskID, n.RunID, n.RecordID, n.Key)
 	if err != nil {
