@@ -1,6 +1,7 @@
 // Package http is the HTTP request connector: any method, auth from a credential (none,
 // basic, bearer, header, query), JSON/form/multipart/raw bodies, timeouts, through the
-// host's SSRF-guarded client.
+// host's SSRF-guarded client; and a polling trigger (json_items) that starts a run per new
+// item of a JSON list.
 package http
 
 import (
@@ -97,6 +98,7 @@ func (Connector) Spec() sdk.Spec {
 			},
 			Run: run,
 		}},
+		Triggers: triggers(),
 	}
 }
 

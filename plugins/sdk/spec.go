@@ -190,7 +190,14 @@ type OptionsProvider interface {
 }
 
 // Poller implements the spec's polling triggers. The host calls Poll on a schedule with the
-// state returned by the previous call (nil the first time) and starts one run per item.
+// state returned by the previous call (nil the first time) and starts one run per item, with
+// the item as the run's trigger.item. The runs and the new state are saved together, so a
+// failed or lost poll is simply repeated with the old state: Poll must not advance anything
+// remote (no "mark as read"), only return the next state. A trigger that sees a feed for the
+// first time usually remembers what is there and returns no items, so publishing a flow does
+// not replay history. Return at most a few hundred items and page with the state; return an
+// error (sdk.Temporary or sdk.Permanent) when the service fails: the host records it on the
+// flow and polls again later with the same state.
 type Poller interface {
 	Poll(ctx context.Context, env Env, trigger string, params map[string]any, state []byte) (PollResult, error)
 }
@@ -201,6 +208,10 @@ type PollResult struct {
 	Items []any
 	// State is stored by the host and passed to the next Poll.
 	State []byte
+	// IDs optionally holds each item's unique id (same length as Items). The host starts at
+	// most one run per id and flow, ever; without IDs an item object's "id" key is used, and
+	// items without an id are started as they come.
+	IDs []string
 }
 
 // Define wraps a spec as a Connector with no optional capabilities.

@@ -247,7 +247,7 @@ func (p *Poller) poll(ctx context.Context, c pollClaim) (int, error) {
 	now := p.Now()
 	reqs := make([]engine.StartRequest, 0, len(res.Items))
 	seen := map[string]bool{}
-	for _, item := range res.Items {
+	for i, item := range res.Items {
 		payload := map[string]any{"type": "poll", "connector": t.Connector, "trigger": t.PollTrigger, "item": item,
 			"polled_at": now.UTC().Format(time.RFC3339Nano)}
 		if plan != nil {
@@ -261,7 +261,11 @@ func (p *Poller) poll(ctx context.Context, c pollClaim) (int, error) {
 			}
 		}
 		key := ""
-		if id := ItemID(item); id != "" {
+		id := ItemID(item)
+		if len(res.IDs) == len(res.Items) {
+			id = res.IDs[i]
+		}
+		if id != "" {
 			key = "poll:" + id
 			if len(key) > 200 {
 				sum := sha256.Sum256([]byte(id))

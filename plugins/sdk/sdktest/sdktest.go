@@ -197,6 +197,12 @@ func CheckSpec(t testing.TB, c sdk.Connector) {
 		}
 		check(s.ID+"."+op.ID, op.Params)
 	}
+	for _, tr := range s.Triggers {
+		if tr.Label.En == "" || tr.Label.ZhCN == "" {
+			t.Errorf("trigger %s.%s: label en and zh-CN required", s.ID, tr.ID)
+		}
+		check(s.ID+" trigger "+tr.ID, tr.Params)
+	}
 }
 
 type captureHandler struct {
