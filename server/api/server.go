@@ -79,6 +79,7 @@ var mounts = []func(*Server) error{
 	(*Server).mountAdmin,
 	(*Server).mountFlows,
 	(*Server).mountTasks,
+	(*Server).mountNotifications,
 	(*Server).mountReports,
 	(*Server).mountCatalog,
 }

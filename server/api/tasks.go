@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tessera/tessera/runtime/notify"
 	"github.com/tessera/tessera/server/auth"
 	"github.com/tessera/tessera/server/problem"
 )
@@ -195,8 +197,16 @@ func (s *Server) delegateTask(c *fiber.Ctx) error {
 		if !ok {
 			return problem.Validation(specErrors("user_id", "not_found", "no such active user / 用户不存在"))
 		}
-		return scanTask(tx.QueryRow(c.UserContext(), `UPDATE tasks SET assignee_id = $2, delegated_from = coalesce(delegated_from, assignee_id),
-			comment = coalesce(NULLIF($3, ''), comment) WHERE id = $1 RETURNING `+taskColumns, t.ID, body.UserID, body.Comment), &out)
+		if err := scanTask(tx.QueryRow(c.UserContext(), `UPDATE tasks SET assignee_id = $2, delegated_from = coalesce(delegated_from, assignee_id),
+			comment = coalesce(NULLIF($3, ''), comment) WHERE id = $1 RETURNING `+taskColumns, t.ID, body.UserID, body.Comment), &out); err != nil {
+			return fmt.Errorf("delegating task: %w", err)
+		}
+		if body.UserID == p.UserID {
+			return nil
+		}
+		_, err = notify.Task(c.UserContext(), tx, notify.TaskEvent{TaskID: t.ID, Kind: notify.KindTaskDelegated, To: &body.UserID,
+			Params: map[string]any{"by": p.UserID.String(), "by_name": cmp.Or(p.Name, p.Email), "comment": body.Comment}})
+		return err
 	})
 	if err != nil {
 		return err
