@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next';
 import { Outlet, useLocation, useNavigate } from 'react-router';
 import { useLogout, useMe } from '../api/auth';
 import LangSwitch from './LangSwitch';
+import NotificationBell from './NotificationBell';
 
 const { Sider, Header, Content } = Layout;
 
@@ -58,6 +59,7 @@ export default function Shell() {
       </Sider>
       <Layout>
         <Header style={{ background: '#fff', padding: '0 24px', display: 'flex', justifyContent: 'flex-end', alignItems: 'center', gap: 16, borderBottom: '1px solid #f0f0f0' }}>
+          <NotificationBell />
           <LangSwitch size="small" />
           <Dropdown
             trigger={['click']}

@@ -98,6 +98,15 @@ const en = {
     complete: 'Complete', completed: 'Task completed', comment: 'Comment (optional)',
     outcomes: { approve: 'Approve', reject: 'Reject', done: 'Done', approved: 'Approved', rejected: 'Rejected', comment: 'Comment' },
   },
+  notifications: {
+    title: 'Notifications', empty: 'No notifications', markRead: 'Mark read', markAllRead: 'Mark all read', openInbox: 'My tasks',
+    msg: {
+      task_assigned: 'New task: {{title}}', approval_assigned: 'Approval requested: {{title}}',
+      task_reminder: 'Reminder: task still open: {{title}}', approval_reminder: 'Reminder: approval still pending: {{title}}',
+      task_escalated: 'Escalated to you (overdue): {{title}}', task_delegated: 'Delegated to you: {{title}}',
+      task_delegated_by: '{{by}} delegated to you: {{title}}', approval_approved: 'Approved: {{title}}', approval_rejected: 'Rejected: {{title}}',
+    },
+  },
   reports: {
     builder: 'Report builder', view: 'View', kind: 'Kind', dimensions: 'Dimensions', measures: 'Measures', addDimension: 'Add dimension',
     addMeasure: 'Add measure', bucket: 'Bucket', chart: 'Chart', compare: 'Compare with previous', limit: 'Row limit', filters: 'Filters (JSON)',

@@ -98,6 +98,15 @@ const zhCN = {
     complete: '完成', completed: '任务已完成', comment: '意见（可选）',
     outcomes: { approve: '同意', reject: '驳回', done: '完成', approved: '已同意', rejected: '已驳回', comment: '评论' },
   },
+  notifications: {
+    title: '通知', empty: '暂无通知', markRead: '标为已读', markAllRead: '全部已读', openInbox: '我的待办',
+    msg: {
+      task_assigned: '新待办：{{title}}', approval_assigned: '待审批：{{title}}',
+      task_reminder: '催办：待办尚未完成：{{title}}', approval_reminder: '催办：审批尚未处理：{{title}}',
+      task_escalated: '超时升级给您：{{title}}', task_delegated: '转交给您：{{title}}',
+      task_delegated_by: '{{by}} 转交给您：{{title}}', approval_approved: '已通过：{{title}}', approval_rejected: '已驳回：{{title}}',
+    },
+  },
   reports: {
     builder: '报表设计器', view: '查看', kind: '类型', dimensions: '维度', measures: '指标', addDimension: '添加维度',
     addMeasure: '添加指标', bucket: '时间粒度', chart: '图表', compare: '同比/环比', limit: '行数上限', filters: '筛选（JSON）',
