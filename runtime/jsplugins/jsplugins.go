@@ -16,9 +16,16 @@
 //	};
 //
 // ctx is {credentials, idempotency_key, attempt, app_id, run_id, node_id, now}. The code may
-// use log(...) and http.fetch (through the host's SSRF-guarded client); records.* is not
-// available to connectors. An error whose message starts with "retry:" is retryable, other
-// exceptions are permanent.
+// use log(...), http.fetch (through the host's SSRF-guarded client), crypto.* (hmac, hash,
+// randomUUID, randomBytes) and encoding.* (base64, hex); records.* is not available to
+// connectors. An error whose message starts with "retry:" is retryable, other exceptions are
+// permanent.
+//
+// More capabilities, each listed in the manifest: "options" calls
+// options(operation, param, params, ctx) for parameters marked dynamic_options and answers
+// [{value, label}]; "poll" serves the manifest's triggers with poll(ctx, state), where
+// ctx.trigger and ctx.params name the trigger and its parameters and state is what the previous
+// poll returned (null the first time), answering {items, state, ids}.
 package jsplugins
 
 import (
@@ -80,10 +87,18 @@ func (p TestablePlugin) Test(ctx context.Context, env sdk.Env) error {
 // compiled program.
 const wrapper = `
 ;
-if (input.test) {
+if (input.kind === 'test') {
   if (typeof test !== 'function') throw new Error('the plugin defines no test(ctx) function');
   test(input.ctx);
   return null;
+}
+if (input.kind === 'options') {
+  if (typeof options !== 'function') throw new Error('the plugin defines no options(operation, param, params, ctx) function');
+  return options(input.operation, input.param, input.params, input.ctx);
+}
+if (input.kind === 'poll') {
+  if (typeof poll !== 'function') throw new Error('the plugin defines no poll(ctx, state) function');
+  return poll(input.ctx, input.state);
 }
 if (typeof operations !== 'object' || operations === null || typeof operations[input.operation] !== 'function') {
   throw new Error('the plugin defines no operations.' + input.operation + ' function');
@@ -91,15 +106,38 @@ if (typeof operations !== 'object' || operations === null || typeof operations[i
 return operations[input.operation](input.params, input.ctx);
 `
 
+// jsCall is one call into a plugin's code: kind "operation", "test", "options" or "poll".
+type jsCall struct {
+	kind      string
+	operation string
+	param     string
+	params    map[string]any
+	trigger   string
+	state     any
+}
+
 func (p *Plugin) call(ctx context.Context, env sdk.Env, operation string, params map[string]any, test bool) (any, error) {
+	kind := "operation"
+	if test {
+		kind = "test"
+	}
+	return p.invoke(ctx, env, jsCall{kind: kind, operation: operation, params: params})
+}
+
+func (p *Plugin) invoke(ctx context.Context, env sdk.Env, c jsCall) (any, error) {
 	creds := env.Credentials
 	if creds == nil {
 		creds = map[string]string{}
 	}
-	input := map[string]any{
-		"operation": operation, "params": params, "test": test,
-		"ctx": map[string]any{"credentials": creds, "idempotency_key": env.IdempotencyKey, "attempt": env.Attempt,
-			"app_id": env.AppID, "run_id": env.RunID, "node_id": env.NodeID, "now": env.Time().UTC().Format(time.RFC3339Nano)},
+	jsctx := map[string]any{"credentials": creds, "idempotency_key": env.IdempotencyKey, "attempt": env.Attempt,
+		"app_id": env.AppID, "run_id": env.RunID, "node_id": env.NodeID, "now": env.Time().UTC().Format(time.RFC3339Nano)}
+	input := map[string]any{"kind": c.kind, "operation": c.operation, "params": c.params, "ctx": jsctx}
+	switch c.kind {
+	case "options":
+		input["param"] = c.param
+	case "poll":
+		jsctx["trigger"], jsctx["params"] = c.trigger, c.params
+		input["state"] = c.state
 	}
 	out, logs, err := p.runner.RunScript(ctx, p.code, input, func(ctx context.Context, method string, args json.RawMessage) (json.RawMessage, error) {
 		if method != script.MethodHTTPFetch {
@@ -160,17 +198,20 @@ func LoadDir(dir string, runner Runner) (sdk.Connector, error) {
 		return nil, fmt.Errorf("index.js: %w", err)
 	}
 	p := &Plugin{code: src, runner: runner, dir: dir}
-	testable := false
+	caps := map[string]bool{}
 	for _, c := range s.Capabilities {
 		switch c {
-		case "test":
-			testable = true
+		case "test", "options", "poll":
+			caps[c] = true
 		default:
-			return nil, fmt.Errorf("manifest.json: capability %q is not supported for JavaScript plugins", c)
+			return nil, fmt.Errorf("manifest.json: capability %q is not supported for JavaScript plugins (use test, options, poll)", c)
 		}
 	}
-	if len(s.Triggers) > 0 {
-		return nil, errors.New("manifest.json: polling triggers are not supported for JavaScript plugins yet")
+	if len(s.Triggers) > 0 && !caps["poll"] {
+		return nil, errors.New(`manifest.json: triggers need the "poll" capability (and a poll(ctx, state) function)`)
+	}
+	if caps["poll"] && len(s.Triggers) == 0 {
+		return nil, errors.New(`manifest.json: the "poll" capability needs at least one trigger`)
 	}
 	s.Capabilities, s.Source = nil, "plugin"
 	for i := range s.Operations {
@@ -183,10 +224,7 @@ func LoadDir(dir string, runner Runner) (sdk.Connector, error) {
 		return nil, fmt.Errorf("manifest.json: %w", err)
 	}
 	p.spec = s
-	if testable {
-		return TestablePlugin{p}, nil
-	}
-	return p, nil
+	return withCapabilities(p, caps["test"], caps["options"], caps["poll"]), nil
 }
 
 func readLimited(path string, max int64) ([]byte, error) {
