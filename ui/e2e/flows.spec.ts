@@ -61,6 +61,7 @@ test('an approval task appears in my tasks and approving it finishes the run', a
   await page.goto('/tasks');
   const row = page.getByTestId('tasks-table').locator('tr', { hasText: `大单审批 ${RUN}` });
   await expect(row).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('notification-bell')).toBeVisible();
   await row.getByRole('button', { name: /同\s*意/ }).click();
   await page.getByTestId('task-comment').fill('同意，价格合理');
   await page.getByTestId('task-confirm').click();
