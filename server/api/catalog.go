@@ -65,7 +65,7 @@ func (s *Server) mountCatalog() error {
 	s.route("PATCH", "/api/v1/apps/:app/credentials/:id", "credentials", "Replace a credential's values {values}.", s.updateCredential)
 	s.route("DELETE", "/api/v1/apps/:app/credentials/:id", "credentials", "Delete a credential.", s.deleteCredential)
 	s.route("POST", "/api/v1/apps/:app/connectors/:connector/options", "catalog",
-		"Dynamic choices of a connector parameter {operation, param, credential, params} -> {options}.", s.connectorOptions)
+		"Dynamic choices of a connector parameter {operation (or poll trigger), param, credential, params} -> {options}.", s.connectorOptions)
 	s.route("POST", "/api/v1/apps/:app/credentials/:id/test", "credentials", "Run the connector's connection test with the credential.", s.testCredential)
 	return nil
 }
@@ -319,6 +319,9 @@ func (s *Server) connectorOptions(c *fiber.Ctx) error {
 		return err
 	}
 	op, ok := conn.Spec().Operation(body.Operation)
+	if tr, isTrigger := conn.Spec().Trigger(body.Operation); !ok && isTrigger {
+		op, ok = sdk.Operation{ID: tr.ID, Params: tr.Params}, true // "operation" may name a poll trigger
+	}
 	if !ok {
 		return problem.Validation(spec.Errors{{Field: "operation", Code: "unknown", Message: "unknown operation / 未知的操作"}})
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/tessera/tessera/runtime/queue"
 	"github.com/tessera/tessera/runtime/records"
 	"github.com/tessera/tessera/runtime/script"
+	"github.com/tessera/tessera/runtime/secrets"
 	"github.com/tessera/tessera/runtime/trigger"
 	"github.com/tessera/tessera/server/auth"
 	"github.com/tessera/tessera/server/problem"
@@ -53,12 +54,20 @@ func (s *Server) initFlows() error {
 	}
 	cron := trigger.NewCron(eng, s.Log)
 	go cron.Run(ctx)
+	var polls *trigger.Poller
+	if s.Connectors != nil {
+		polls = trigger.NewPoller(eng, s.PollCaller(), s.Log)
+		go polls.Run(ctx)
+	}
 	s.OnShutdown(func() {
 		cancel()
 		stopCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
 		defer stop()
 		_ = q.Stop(stopCtx)
 		cron.Wait()
+		if polls != nil {
+			polls.Wait()
+		}
 		eng.Close()
 	})
 	return nil
@@ -70,6 +79,8 @@ func (s *Server) mountFlows() error {
 	s.route("GET", "/api/v1/apps/:app/flows/:flow/runs", "flows", "Runs of a flow, newest first.", s.listRuns)
 	s.route("GET", "/api/v1/runs/:id", "flows", "A run with its steps (input, output, error, attempt, timings).", s.getRun)
 	s.route("POST", "/api/v1/runs/:id/retry", "flows", "Retry a failed run from its failed step.", s.retryRun)
+	s.route("GET", "/api/v1/apps/:app/flows/:flow/poll", "flows",
+		"Poll trigger status of a published flow: next and last poll, last error, items started.", s.getPollStatus)
 	s.route("POST", "/hooks/:key", "flows", "Webhook trigger (public; optional HMAC signature; honours Idempotency-Key).", s.webhook)
 	return nil
 }
@@ -359,6 +370,93 @@ func (f flowConnectors) CallConnector(ctx context.Context, c engine.ConnectorCal
 	// files a connector returns (a generated PDF) are stored and handed on as attachment
 	// values that a later record.update can attach
 	return f.s.StoreConnectorFiles(ctx, c.AppID, out)
+}
+
+// PollCaller runs the connectors' polling triggers (runtime/trigger.Poller) with the app's
+// named credential and the SSRF-guarded client.
+func (s *Server) PollCaller() trigger.PollCaller {
+	return trigger.ConnectorPolls{Registry: s.Connectors, Env: func(ctx context.Context, appID uuid.UUID, connector, credential string) (sdk.Env, error) {
+		var values map[string]string
+		if credential != "" {
+			if s.Secrets == nil {
+				return sdk.Env{}, errors.New("credentials are not available")
+			}
+			cr, err := s.Secrets.GetByName(ctx, appID, credential)
+			if err != nil {
+				return sdk.Env{}, fmt.Errorf("credential %q: %w", credential, err)
+			}
+			if cr.Connector != connector {
+				return sdk.Env{}, fmt.Errorf("credential %q belongs to connector %s", credential, cr.Connector)
+			}
+			if _, values, err = s.Secrets.Values(ctx, appID, cr.ID); err != nil {
+				return sdk.Env{}, fmt.Errorf("credential %q: %w", credential, err)
+			}
+		}
+		return s.ConnectorEnv(appID.String(), values), nil
+	}}
+}
+
+// checkPollTrigger validates a poll trigger against the connector registry at publish: a
+// known connector offering the trigger, params valid for the trigger's spec ({{ }} templates
+// are not rendered in poll params) and a credential of the connector saved in the app when the
+// connector needs one. Errors name trigger.<key>.
+func (s *Server) checkPollTrigger(ctx context.Context, appID uuid.UUID, f *spec.Flow) spec.Errors {
+	t := f.Trigger
+	if t.Type != "poll" || t.Connector == "" || t.PollTrigger == "" || s.Connectors == nil {
+		return nil
+	}
+	var errs spec.Errors
+	conn, ok := s.Connectors.Get(t.Connector)
+	if !ok {
+		errs.Add("trigger.connector", "unknown", "unknown connector %q / 未知的连接器", t.Connector)
+		return errs
+	}
+	cs := conn.Spec()
+	tr, ok := cs.Trigger(t.PollTrigger)
+	if _, poller := conn.(sdk.Poller); !ok || !poller {
+		errs.Add("trigger.trigger", "unknown", "connector %s has no polling trigger %q / 连接器没有该轮询触发器", cs.ID, t.PollTrigger)
+		return errs
+	}
+	var params map[string]any
+	if len(t.Params) > 0 && json.Unmarshal(t.Params, &params) != nil {
+		return errs // reported by builder/validate
+	}
+	for _, fe := range sdk.ValidateParams(tr.Params, params) {
+		errs.Add("trigger.params."+fe.Field, fe.Code, "%s", fe.Message)
+	}
+	needsCred := false
+	for _, c := range cs.Credentials {
+		needsCred = needsCred || c.Required
+	}
+	switch {
+	case t.Credential == "" && needsCred:
+		errs.Add("trigger.credential", "required", "connector %s needs a credential / 该连接器需要凭据", cs.ID)
+	case t.Credential != "" && s.Secrets != nil:
+		cr, err := s.Secrets.GetByName(ctx, appID, t.Credential)
+		if errors.Is(err, secrets.ErrNotFound) {
+			errs.Add("trigger.credential", "unknown", "no credential named %s in this app / 应用中没有该凭据", t.Credential)
+		} else if err == nil && cr.Connector != cs.ID {
+			errs.Add("trigger.credential", "wrong_connector", "credential %s belongs to connector %s / 凭据属于其他连接器", t.Credential, cr.Connector)
+		}
+	}
+	return errs
+}
+
+// getPollStatus answers the poll trigger status of a flow (404 when the flow has no poll
+// trigger or the poller has not picked it up yet).
+func (s *Server) getPollStatus(c *fiber.Ctx) error {
+	_, app, err := s.flowAccess(c, c.Params("app"), c.Params("flow"), "read")
+	if err != nil {
+		return err
+	}
+	st, err := trigger.PollState(c.UserContext(), s.DB.Pool, app.ID, c.Params("flow"))
+	if errors.Is(err, trigger.ErrNoPollState) {
+		return problem.NotFound("flow " + c.Params("flow") + " has no active poll trigger / 该流程没有轮询触发器")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(st)
 }
 
 func nilIfEmptyStr(s string) any {

@@ -43,6 +43,7 @@ func (s *Server) initPublishHooks() {
 			case *spec.Flow:
 				_, errs := engine.Compile(d)
 				errs = append(errs, s.checkWebhookKey(ctx, app, d)...)
+				errs = append(errs, s.checkPollTrigger(ctx, app.ID, d)...)
 				return append(errs, s.CheckConnectorNodes(ctx, app.ID, d)...)
 			case *spec.Report:
 				return report.Validate(d, lk.Entity(d.Entity))
