@@ -14,13 +14,16 @@ func Markdown(specs []Spec) string {
 	sort.Slice(specs, func(i, j int) bool { return specs[i].ID < specs[j].ID })
 	var b strings.Builder
 	b.WriteString("# Connector reference\n\nGenerated from the connector specs (`go test ./plugins/all -update`); do not edit.\n\n")
-	b.WriteString("| id | connector | version | operations | capabilities |\n|---|---|---|---|---|\n")
+	b.WriteString("| id | connector | version | operations | polling triggers | capabilities |\n|---|---|---|---|---|---|\n")
 	for _, s := range specs {
-		var ops []string
+		var ops, trs []string
 		for _, op := range s.Operations {
 			ops = append(ops, "`"+op.ID+"`")
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", s.ID, label(s.Label), s.Version, strings.Join(ops, ", "), strings.Join(s.Capabilities, ", "))
+		for _, tr := range s.Triggers {
+			trs = append(trs, "`"+tr.ID+"`")
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n", s.ID, label(s.Label), s.Version, strings.Join(ops, ", "), strings.Join(trs, ", "), strings.Join(s.Capabilities, ", "))
 	}
 	for _, s := range specs {
 		fmt.Fprintf(&b, "\n## %s (`%s`)\n\n", label(s.Label), s.ID)
@@ -45,6 +48,14 @@ func Markdown(specs []Spec) string {
 				}
 				b.WriteString(strings.Join(outs, ", ") + "\n\n")
 			}
+		}
+		for _, tr := range s.Triggers {
+			fmt.Fprintf(&b, "### Polling trigger `%s` / `%s` — %s\n\n", s.ID, tr.ID, label(tr.Label))
+			fmt.Fprintf(&b, "Flow trigger: `{\"type\": \"poll\", \"connector\": \"%s\", \"trigger\": \"%s\", \"params\": {...}, \"interval\": \"5m\"}`; each new item starts a run as `trigger.item`.\n\n", s.ID, tr.ID)
+			if d := label(tr.Description); d != "" {
+				b.WriteString(d + "\n\n")
+			}
+			paramTable(&b, tr.Params)
 		}
 	}
 	return b.String()
