@@ -2,6 +2,7 @@ package records
 
 import (
 	"context"
+	"errors"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -110,4 +111,33 @@ func mergeKeys(m map[string]bool, keys []string) map[string]bool {
 		m[k] = true
 	}
 	return m
+}
+
+// ProvisionStagePaths makes the stage paths (records.stage_path and stage_in, see
+// migrations/00060_stage_paths.sql) of ent's records follow its stage field: when the entity
+// has stages and its paths were never built or followed another field, they are rebuilt from
+// the stage history inside the publishing transaction. It answers the records rebuilt.
+func ProvisionStagePaths(ctx context.Context, tx pgx.Tx, app *defs.App, ent *spec.Entity) (int64, error) {
+	if app == nil || ent == nil {
+		return 0, fmt.Errorf("provisioning stage paths: no app or entity")
+	}
+	if ent.Stages == nil || ent.Stages.Field == "" {
+		if _, err := tx.Exec(ctx, `DELETE FROM stage_tracking WHERE app_id = $1 AND entity = $2`, app.ID, ent.Slug); err != nil {
+			return 0, fmt.Errorf("provisioning stage paths: %w", err)
+		}
+		return 0, nil
+	}
+	var field string
+	err := tx.QueryRow(ctx, `SELECT field FROM stage_tracking WHERE app_id = $1 AND entity = $2`, app.ID, ent.Slug).Scan(&field)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("provisioning stage paths: reading tracking: %w", err)
+	}
+	if field == ent.Stages.Field {
+		return 0, nil
+	}
+	var n int64
+	if err := tx.QueryRow(ctx, `SELECT tessera_build_stage_paths($1, $2, $3)`, app.ID, ent.Slug, ent.Stages.Field).Scan(&n); err != nil {
+		return 0, fmt.Errorf("provisioning stage paths: building: %w", err)
+	}
+	return n, nil
 }

@@ -55,6 +55,8 @@ func (e *DuplicateError) Error() string {
 type Options struct {
 	// FilesDir is where uploaded files live (DataDir/files).
 	FilesDir string
+	// Now is the clock of writes (event times, creation and stage entry times); nil: time.Now.
+	Now func() time.Time
 }
 
 // Store reads and writes records.
@@ -71,7 +73,11 @@ type Store struct {
 
 // New returns a store.
 func New(pool *pgxpool.Pool, loader *defs.Loader, opts Options) *Store {
-	return &Store{pool: pool, defs: loader, opts: opts, now: time.Now}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{pool: pool, defs: loader, opts: opts, now: now}
 }
 
 // Options returns the store's options.
@@ -373,8 +379,15 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 		return nil, err
 	}
 	b := &pgx.Batch{}
-	b.Queue(`INSERT INTO records (id, app_id, entity, data, owner_id, team_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+recordCols,
-		id, app.ID, entity, raw, owner, w.Actor.TeamID)
+	// The stage path (see migrations/00060_stage_paths.sql) starts with the initial stage,
+	// entered now, like the stage event below.
+	var path []string
+	var pathIn []time.Time
+	if stage != "" {
+		path, pathIn = []string{stage}, []time.Time{now}
+	}
+	b.Queue(`INSERT INTO records (id, app_id, entity, data, owner_id, team_id, stage_path, stage_in, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING `+recordCols,
+		id, app.ID, entity, raw, owner, w.Actor.TeamID, path, pathIn, now)
 	b.Queue(evSQL, evArgs...)
 	br := tx.SendBatch(ctx, b)
 	rec, err := scanRecord(br.QueryRow(), entity)
@@ -582,8 +595,18 @@ func (s *Store) apply(ctx context.Context, tx pgx.Tx, app *defs.App, ent *spec.E
 	if err != nil {
 		return nil, fmt.Errorf("encoding record: %w", err)
 	}
-	rec, err := scanRecord(tx.QueryRow(ctx, `UPDATE records SET data = $2, version = version + 1, updated_at = now()
-		WHERE id = $1 RETURNING `+recordCols, cur.ID, raw), ent.Slug)
+	var rec *Record
+	if from != to {
+		// A stage change also extends the stage path in the same statement (a record without a
+		// path yet starts one from its previous stage, entered at creation).
+		rec, err = scanRecord(tx.QueryRow(ctx, `UPDATE records SET data = $2, version = version + 1, updated_at = now(),
+			stage_path = array_append(coalesce(stage_path, CASE WHEN $3::text IS NULL THEN '{}'::text[] ELSE ARRAY[$3::text] END), $4::text),
+			stage_in = array_append(coalesce(stage_in, CASE WHEN $3::text IS NULL THEN '{}'::timestamptz[] ELSE ARRAY[created_at] END), $5::timestamptz)
+			WHERE id = $1 RETURNING `+recordCols, cur.ID, raw, nilIfEmpty(from), nilIfEmpty(to), now), ent.Slug)
+	} else {
+		rec, err = scanRecord(tx.QueryRow(ctx, `UPDATE records SET data = $2, version = version + 1, updated_at = now()
+			WHERE id = $1 RETURNING `+recordCols, cur.ID, raw), ent.Slug)
+	}
 	if err != nil {
 		return nil, s.writeError(ent, app, "updating record", err)
 	}

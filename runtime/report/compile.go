@@ -102,6 +102,8 @@ type builder struct {
 	errs        spec.Errors
 	joins       []string
 	locale      string
+	// eventsOnly answers stage reports from record_events instead of the stage paths.
+	eventsOnly bool
 }
 
 func (b *builder) arg(v any) string {
@@ -122,7 +124,7 @@ func (b *builder) label(l spec.Label, en, zh string) string {
 // Compile turns rep over ent into SQL for the caller with grant g. Problems with the definition
 // or the parameters come back as spec.Errors (answer 422).
 func Compile(app *defs.App, ent *spec.Entity, rep *spec.Report, p Params, g access.Grant) (*Query, error) {
-	b := &builder{app: app, ent: ent, rep: rep, p: p, g: g, tz: Timezone(app), now: p.Now, locale: p.Locale}
+	b := &builder{app: app, ent: ent, rep: rep, p: p, g: g, tz: Timezone(app), now: p.Now, locale: p.Locale, eventsOnly: p.FromEvents}
 	if b.now.IsZero() {
 		b.now = time.Now()
 	}

@@ -184,5 +184,10 @@ func (f *fixture) insert(t testing.TB, r rec) uuid.UUID {
 			t.Fatal(err)
 		}
 	}
+	// Stage paths follow the history, as the records service keeps them (rebuilt here by the
+	// same function publishing and the migration use).
+	if _, err := f.Pool.Exec(ctx, `SELECT tessera_build_stage_paths($1, 'lead', 'stage')`, f.App.ID); err != nil {
+		t.Fatal(err)
+	}
 	return id
 }

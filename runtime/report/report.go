@@ -71,6 +71,10 @@ type Params struct {
 	Locale string          // labels: "zh-CN" (default) or "en"
 	Now    time.Time       // the clock (zero: time.Now())
 	Limit  int             // overrides the report's limit when > 0 (exports)
+	// FromEvents answers stage reports (funnel, dwell, stagnation, penetration, cycle) from
+	// the stage events in record_events instead of the stage paths on the records. Both give
+	// the same answer; the events are slower and serve as the reference in checks.
+	FromEvents bool
 }
 
 // Engine runs reports.

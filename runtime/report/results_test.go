@@ -135,40 +135,48 @@ func TestResults(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			rep := mustReport(t, tc.report)
-			g := access.All()
-			if tc.grant != nil {
-				g = *tc.grant
+		// Stage reports answer from the stage paths; the stage events must give the same.
+		for _, fromEvents := range []bool{false, true} {
+			name := tc.name
+			if fromEvents {
+				name += " (from events)"
 			}
-			p := tc.params
-			if p.Now.IsZero() {
-				p.Now = now
-			}
-			res, err := f.Engine.Run(ctx, f.App, rep, p, g)
-			if err != nil {
-				t.Fatalf("run: %v", err)
-			}
-			if tc.cols != "" {
-				b, _ := json.Marshal(colKeys(res))
-				if string(b) != tc.cols {
-					t.Errorf("columns %s, want %s", b, tc.cols)
+			t.Run(name, func(t *testing.T) {
+				rep := mustReport(t, tc.report)
+				g := access.All()
+				if tc.grant != nil {
+					g = *tc.grant
 				}
-			}
-			if tc.rows != "" {
-				if got := rowsJSON(t, res); got != tc.rows {
-					t.Errorf("rows\n got %s\nwant %s", got, tc.rows)
+				p := tc.params
+				if p.Now.IsZero() {
+					p.Now = now
 				}
-			}
-			if len(res.Columns) == 0 {
-				t.Error("no columns")
-			}
-			for _, r := range res.Rows {
-				if len(r) != len(res.Columns) {
-					t.Fatalf("row %v has %d values for %d columns", r, len(r), len(res.Columns))
+				p.FromEvents = fromEvents
+				res, err := f.Engine.Run(ctx, f.App, rep, p, g)
+				if err != nil {
+					t.Fatalf("run: %v", err)
 				}
-			}
-		})
+				if tc.cols != "" {
+					b, _ := json.Marshal(colKeys(res))
+					if string(b) != tc.cols {
+						t.Errorf("columns %s, want %s", b, tc.cols)
+					}
+				}
+				if tc.rows != "" {
+					if got := rowsJSON(t, res); got != tc.rows {
+						t.Errorf("rows\n got %s\nwant %s", got, tc.rows)
+					}
+				}
+				if len(res.Columns) == 0 {
+					t.Error("no columns")
+				}
+				for _, r := range res.Rows {
+					if len(r) != len(res.Columns) {
+						t.Fatalf("row %v has %d values for %d columns", r, len(r), len(res.Columns))
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -17,6 +17,9 @@ type stageSetup struct {
 	terminal []string
 	prob     map[string]float64
 	evKey    string // the key of the stage field inside record_events.changes, as a literal
+	// tracked: the field is the entity's stage field, whose stage path every record carries
+	// (records.stage_path/stage_in); stage reports then read the path instead of the events.
+	tracked bool
 }
 
 // stages resolves the stage field (params.field or the entity's stages.field) and its order.
@@ -39,6 +42,7 @@ func (b *builder) stages() *stageSetup {
 	}
 	s := &stageSetup{field: field, expr: c.Expr, evKey: lit(field)}
 	if b.ent.Stages != nil && b.ent.Stages.Field == field {
+		s.tracked = !b.eventsOnly
 		s.order = append(s.order, b.ent.Stages.Order...)
 		s.terminal = b.ent.Stages.Terminal
 		s.prob = b.ent.Stages.Probability
@@ -115,12 +119,20 @@ func (b *builder) funnel() *Query {
 		return nil
 	}
 	sa := b.arg(s.order) + "::text[]"
-	base := b.baseCTE(dims, where, fmt.Sprintf("array_position(%s, %s) AS _cur", sa, s.expr))
-	ev := fmt.Sprintf("x AS (\nSELECT e.record_id, max(greatest(array_position(%s, e.changes->%s->>0), array_position(%s, e.changes->%s->>1))) AS idx\nFROM record_events e\nWHERE %s\nGROUP BY e.record_id\n)",
-		sa, s.evKey, sa, s.evKey, b.stageEvents(s))
-	refs, dcols, dkinds := dimSelect(dims, "b")
-	sel := append(append([]string{}, refs...), "greatest(coalesce(x.idx, 0), coalesce(b._cur, 0)) AS idx", "count(*) AS n")
-	sql := "WITH " + base + ",\n" + ev + "\nSELECT " + strings.Join(sel, ", ") + "\nFROM b LEFT JOIN x ON x.record_id = b._id\nGROUP BY " + ordinals(1, len(refs)+1)
+	var sql string
+	var dcols []Column
+	var dkinds []valKind
+	if s.tracked {
+		sql, dcols, dkinds = b.funnelFromPaths(s, dims, where, sa)
+	} else {
+		base := b.baseCTE(dims, where, fmt.Sprintf("array_position(%s, %s) AS _cur", sa, s.expr))
+		ev := fmt.Sprintf("x AS (\nSELECT e.record_id, max(greatest(array_position(%s, e.changes->%s->>0), array_position(%s, e.changes->%s->>1))) AS idx\nFROM record_events e\nWHERE %s\nGROUP BY e.record_id\n)",
+			sa, s.evKey, sa, s.evKey, b.stageEvents(s))
+		var refs []string
+		refs, dcols, dkinds = dimSelect(dims, "b")
+		sel := append(append([]string{}, refs...), "greatest(coalesce(x.idx, 0), coalesce(b._cur, 0)) AS idx", "count(*) AS n")
+		sql = "WITH " + base + ",\n" + ev + "\nSELECT " + strings.Join(sel, ", ") + "\nFROM b LEFT JOIN x ON x.record_id = b._id\nGROUP BY " + ordinals(1, len(refs)+1)
+	}
 	sql = wrapNames(sql, dims, []string{"idx", "n"}, false) + "\nORDER BY " + ordinals(1, len(dcols)+1)
 	kinds := append(append([]valKind{}, dkinds...), vInt, vInt)
 	cols := append(append([]Column{}, dcols...),
@@ -198,28 +210,44 @@ func (b *builder) dwell() *Query {
 		b.errs.Add("params.stuck", "out_of_range", "stuck must be from 0 to 10")
 		return nil
 	}
-	extra := []string{"r.created_at AS _created", s.expr + " AS _cur"}
-	if b.kp.Stuck > 0 {
-		extra = append(extra, b.titleExpr()+" AS _title")
-	}
-	base := b.baseCTE(dims, where, extra...)
-	ev := fmt.Sprintf("ev AS (\nSELECT e.record_id, e.at, e.changes->%s->>0 AS old, e.changes->%s->>1 AS new,\n  lead(e.at) OVER w AS next_at, row_number() OVER w AS n\nFROM record_events e\nWHERE %s\nWINDOW w AS (PARTITION BY e.record_id ORDER BY e.at, e.id)\n)",
-		s.evKey, s.evKey, b.stageEvents(s))
-	// Every stage event opens a stay (closed by the next event); the record's first event also
-	// closes the initial stay that began at creation (unless it is the creation's own stage
-	// event [null, stage]). One pass over ev, no self-union.
-	stays := "s AS (\nSELECT ev.record_id, st.stage, st.entered, st.left_at\nFROM ev CROSS JOIN LATERAL (VALUES (ev.new, ev.at, ev.next_at), (CASE WHEN ev.n = 1 THEN ev.old END, NULL::timestamptz, ev.at)) st(stage, entered, left_at)\nWHERE st.stage IS NOT NULL"
-	if b.kp.IncludeOpen || b.kp.Stuck > 0 {
-		stays += "\nUNION ALL\nSELECT _id, _cur, NULL, NULL FROM b WHERE NOT EXISTS (SELECT 1 FROM ev WHERE ev.record_id = b._id)"
-	}
-	stays += "\n)"
 	sa := b.arg(s.order) + "::text[]"
+	// src is the relation with the dims (d<i>) and the record's _id/_title; from is the stays
+	// joined to it; hours is a stay's length up to now.
+	var ctes, src, from, hours string
+	now := b.arg(b.now) + "::timestamptz"
+	if s.tracked {
+		extra := []string{"r.id AS _id"}
+		if b.kp.Stuck > 0 {
+			extra = append(extra, b.titleExpr()+" AS _title")
+		}
+		ctes = b.staysFromPaths(s, dims, where, extra...)
+		src, from = "s", "s"
+		hours = fmt.Sprintf("extract(epoch FROM coalesce(s.left_at, %s) - s.entered)::float8 / 3600", now)
+	} else {
+		extra := []string{"r.created_at AS _created", s.expr + " AS _cur"}
+		if b.kp.Stuck > 0 {
+			extra = append(extra, b.titleExpr()+" AS _title")
+		}
+		base := b.baseCTE(dims, where, extra...)
+		ev := fmt.Sprintf("ev AS (\nSELECT e.record_id, e.at, e.changes->%s->>0 AS old, e.changes->%s->>1 AS new,\n  lead(e.at) OVER w AS next_at, row_number() OVER w AS n\nFROM record_events e\nWHERE %s\nWINDOW w AS (PARTITION BY e.record_id ORDER BY e.at, e.id)\n)",
+			s.evKey, s.evKey, b.stageEvents(s))
+		// Every stage event opens a stay (closed by the next event); the record's first event also
+		// closes the initial stay that began at creation (unless it is the creation's own stage
+		// event [null, stage]). One pass over ev, no self-union.
+		stays := "s AS (\nSELECT ev.record_id, st.stage, st.entered, st.left_at\nFROM ev CROSS JOIN LATERAL (VALUES (ev.new, ev.at, ev.next_at), (CASE WHEN ev.n = 1 THEN ev.old END, NULL::timestamptz, ev.at)) st(stage, entered, left_at)\nWHERE st.stage IS NOT NULL"
+		if b.kp.IncludeOpen || b.kp.Stuck > 0 {
+			stays += "\nUNION ALL\nSELECT _id, _cur, NULL, NULL FROM b WHERE NOT EXISTS (SELECT 1 FROM ev WHERE ev.record_id = b._id)"
+		}
+		stays += "\n)"
+		ctes = base + ",\n" + ev + ",\n" + stays
+		src, from = "b", "s JOIN b ON b._id = s.record_id"
+		hours = fmt.Sprintf("extract(epoch FROM coalesce(s.left_at, %s) - coalesce(s.entered, b._created))::float8 / 3600", now)
+	}
 	cond := "s.left_at IS NOT NULL"
 	if b.kp.IncludeOpen {
 		cond = "(s.left_at IS NOT NULL OR NOT s.stage = ANY(" + b.arg(append([]string{}, s.terminal...)) + "::text[]))"
 	}
-	refs, dcols, dkinds := dimSelect(dims, "b")
-	hours := fmt.Sprintf("extract(epoch FROM coalesce(s.left_at, %s) - coalesce(s.entered, b._created))::float8 / 3600", b.arg(b.now)+"::timestamptz")
+	refs, dcols, dkinds := dimSelect(dims, src)
 	sel := append(append([]string{}, refs...), "s.stage AS stage", "count(*) AS stays",
 		"round(avg(h.v)::numeric, 2)::float8 AS avg_hours",
 		"round((percentile_cont(0.5) WITHIN GROUP (ORDER BY h.v))::numeric, 2)::float8 AS median_hours",
@@ -235,19 +263,19 @@ func (b *builder) dwell() *Query {
 		// The longest current stays per cell (the heatmap's "top stuck customers").
 		var part, match []string
 		for i := range dims {
-			part = append(part, fmt.Sprintf("b.d%d", i))
-			match = append(match, fmt.Sprintf("k.d%d IS NOT DISTINCT FROM b.d%d", i, i))
+			part = append(part, fmt.Sprintf("%s.d%d", src, i))
+			match = append(match, fmt.Sprintf("k.d%d IS NOT DISTINCT FROM %s.d%d", i, src, i))
 		}
-		kdims, _, _ := dimSelect(dims, "b")
-		stuck = ",\nk AS (\nSELECT " + strings.Join(append(kdims, "s.stage", "b._id", "b._title", "h.v",
-			"row_number() OVER (PARTITION BY "+strings.Join(append(part, "s.stage"), ", ")+" ORDER BY h.v DESC, b._id) AS rn"), ", ") +
-			"\nFROM s JOIN b ON b._id = s.record_id\nCROSS JOIN LATERAL (SELECT " + hours + " AS v) h\nWHERE s.left_at IS NULL AND s.stage = ANY(" + sa + ") AND NOT s.stage = ANY(" + b.arg(append([]string{}, s.terminal...)) + "::text[])\n)"
+		kdims, _, _ := dimSelect(dims, src)
+		stuck = ",\nk AS (\nSELECT " + strings.Join(append(kdims, "s.stage", src+"._id", src+"._title", "h.v",
+			"row_number() OVER (PARTITION BY "+strings.Join(append(part, "s.stage"), ", ")+" ORDER BY h.v DESC, "+src+"._id) AS rn"), ", ") +
+			"\nFROM " + from + "\nCROSS JOIN LATERAL (SELECT " + hours + " AS v) h\nWHERE s.left_at IS NULL AND s.stage = ANY(" + sa + ") AND NOT s.stage = ANY(" + b.arg(append([]string{}, s.terminal...)) + "::text[])\n)"
 		sel = append(sel, "(SELECT jsonb_agg(jsonb_build_object('id', k._id, 'title', k._title, 'hours', round(k.v::numeric, 1)) ORDER BY k.rn) FROM k WHERE k.rn <= "+
 			b.arg(b.kp.Stuck)+" AND k.stage = s.stage"+strings.Join(append([]string{""}, match...), " AND ")+") AS stuck")
 		rest = append(rest, "stuck")
 	}
-	sql := "WITH " + base + ",\n" + ev + ",\n" + stays + stuck + "\nSELECT " + strings.Join(sel, ", ") +
-		"\nFROM s JOIN b ON b._id = s.record_id\nCROSS JOIN LATERAL (SELECT " + hours + " AS v) h\nWHERE s.stage = ANY(" + sa + ") AND " + cond +
+	sql := "WITH " + ctes + stuck + "\nSELECT " + strings.Join(sel, ", ") +
+		"\nFROM " + from + "\nCROSS JOIN LATERAL (SELECT " + hours + " AS v) h\nWHERE s.stage = ANY(" + sa + ") AND " + cond +
 		"\nGROUP BY " + group
 	sql = wrapNames(sql, dims, rest, true)
 	cols := append(append([]Column{}, dcols...),
@@ -320,12 +348,20 @@ func (b *builder) stagnation() *Query {
 			}
 		}
 	}
-	base := b.baseCTE(nil, where+"\n  AND "+s.expr+" = ANY("+b.arg(which)+"::text[])",
-		"r.created_at AS _created", "r.updated_at AS _updated", "r.owner_id AS _owner", s.expr+" AS _stage", b.titleExpr()+" AS _title")
+	extra := []string{"r.created_at AS _created", "r.updated_at AS _updated", "r.owner_id AS _owner", s.expr + " AS _stage", b.titleExpr() + " AS _title"}
+	if s.tracked {
+		// the last stage change is the entry time of the path's last stay
+		extra = append(extra, "coalesce(r.stage_in[cardinality(r.stage_in)], r.created_at) AS _since")
+	}
+	base := b.baseCTE(nil, where+"\n  AND "+s.expr+" = ANY("+b.arg(which)+"::text[])", extra...)
 	since := "coalesce(l.at, b._created)"
 	last := ""
 	switch b.kp.Basis {
 	case "", "stage":
+		if s.tracked {
+			since = "b._since"
+			break
+		}
 		last = ",\nl AS (\nSELECT e.record_id, max(e.at) AS at\nFROM record_events e\nWHERE " + b.stageEvents(s) + "\nGROUP BY e.record_id\n)"
 	case "updated":
 		since = "b._updated"
@@ -379,16 +415,20 @@ func (b *builder) penetration() *Query {
 	if hours <= 0 {
 		hours = 72
 	}
-	base := b.baseCTE(dims, where, "r.created_at AS _created", s.expr+" AS _cur")
 	a, to := b.arg(b.kp.FromStage), b.arg(b.kp.ToStage)
-	// The initial stage is the first stage event's old value, or its new value when the
-	// records service wrote the creation as a stage event [null, stage], or the current stage
-	// when the record never changed stage.
-	agg := fmt.Sprintf("x AS (\nSELECT e.record_id, (array_agg(coalesce(e.changes->%s->>0, e.changes->%s->>1) ORDER BY e.at, e.id))[1] AS first_old,\n  min(e.at) FILTER (WHERE e.changes->%s->>1 = %s) AS a_ev,\n  array_agg(e.at) FILTER (WHERE e.changes->%s->>1 = %s) AS b_ats\nFROM record_events e\nWHERE %s\nGROUP BY e.record_id\n)",
-		s.evKey, s.evKey, s.evKey, a, s.evKey, to, b.stageEvents(s))
+	var ctes, within string
+	if s.tracked {
+		// A is entered at the entry time of its first stay on the path; B counts when one of
+		// its stays begins within the window.
+		path, in := s.pathSQL()
+		sel, _, _ := dimSelect(dims, "")
+		sel = append(sel, fmt.Sprintf("(%s)[array_position(%s, %s)] AS a_at", in, path, a), path+" AS _p", in+" AS _i")
+		ctes = "y AS (\nSELECT " + strings.Join(sel, ", ") + "\nFROM records r" + b.joinSQL() + "\nWHERE " + where + "\n)"
+		within = fmt.Sprintf("EXISTS (SELECT 1 FROM unnest(y._p, y._i) u(st, t) WHERE u.st = %s AND u.t >= y.a_at AND u.t <= y.a_at + %s * interval '1 hour')", to, b.arg(hours))
+	} else {
+		ctes, within = b.penetrationFromEvents(s, dims, where, a, to, hours)
+	}
 	yrefs, dcols, dkinds := dimSelect(dims, "y")
-	ent := fmt.Sprintf("y AS (\nSELECT b.*, CASE WHEN coalesce(x.first_old, b._cur) = %s THEN b._created ELSE x.a_ev END AS a_at, x.b_ats\nFROM b LEFT JOIN x ON x.record_id = b._id\n)", a)
-	within := fmt.Sprintf("EXISTS (SELECT 1 FROM unnest(y.b_ats) t WHERE t >= y.a_at AND t <= y.a_at + %s * interval '1 hour')", b.arg(hours))
 	sel := append(append([]string{}, yrefs...), "count(*) FILTER (WHERE y.a_at IS NOT NULL) AS entered",
 		"count(*) FILTER (WHERE y.a_at IS NOT NULL AND "+within+") AS moved")
 	inner := "SELECT " + strings.Join(sel, ", ") + "\nFROM y"
@@ -401,7 +441,7 @@ func (b *builder) penetration() *Query {
 		outer = append(outer, fmt.Sprintf("z.d%d", i-1))
 	}
 	outer = append(outer, "z.entered", "z.moved", "round((z.moved::numeric / nullif(z.entered, 0)) * 100, 2)::float8 AS rate_pct")
-	sql := "WITH " + base + ",\n" + agg + ",\n" + ent + "\nSELECT " + strings.Join(outer, ", ") + "\nFROM (\n" + inner + "\n) z"
+	sql := "WITH " + ctes + "\nSELECT " + strings.Join(outer, ", ") + "\nFROM (\n" + inner + "\n) z"
 	sql = wrapNames(sql, dims, []string{"entered", "moved", "rate_pct"}, false)
 	cols := append(append([]Column{}, dcols...),
 		Column{Key: "entered", Label: b.label(nil, "Entered "+b.kp.FromStage, "进入"+b.kp.FromStage), Type: "number"},
@@ -410,6 +450,21 @@ func (b *builder) penetration() *Query {
 	kinds := append(append([]valKind{}, dkinds...), vInt, vInt, vNum)
 	sql += b.orderBy(cols, len(dcols)) + "\nLIMIT " + b.arg(b.limit())
 	return &Query{SQL: sql, Columns: cols, kinds: kinds}
+}
+
+// penetrationFromEvents is the CTEs ending in "y" (the visible records with a_at, the time
+// they entered A, and b_ats, the times they entered B) and the "reached B within the window"
+// condition, from the stage events.
+func (b *builder) penetrationFromEvents(s *stageSetup, dims []*dim, where, a, to string, hours float64) (string, string) {
+	base := b.baseCTE(dims, where, "r.created_at AS _created", s.expr+" AS _cur")
+	// The initial stage is the first stage event's old value, or its new value when the
+	// records service wrote the creation as a stage event [null, stage], or the current stage
+	// when the record never changed stage.
+	agg := fmt.Sprintf("x AS (\nSELECT e.record_id, (array_agg(coalesce(e.changes->%s->>0, e.changes->%s->>1) ORDER BY e.at, e.id))[1] AS first_old,\n  min(e.at) FILTER (WHERE e.changes->%s->>1 = %s) AS a_ev,\n  array_agg(e.at) FILTER (WHERE e.changes->%s->>1 = %s) AS b_ats\nFROM record_events e\nWHERE %s\nGROUP BY e.record_id\n)",
+		s.evKey, s.evKey, s.evKey, a, s.evKey, to, b.stageEvents(s))
+	ent := fmt.Sprintf("y AS (\nSELECT b.*, CASE WHEN coalesce(x.first_old, b._cur) = %s THEN b._created ELSE x.a_ev END AS a_at, x.b_ats\nFROM b LEFT JOIN x ON x.record_id = b._id\n)", a)
+	within := fmt.Sprintf("EXISTS (SELECT 1 FROM unnest(y.b_ats) t WHERE t >= y.a_at AND t <= y.a_at + %s * interval '1 hour')", b.arg(hours))
+	return base + ",\n" + agg + ",\n" + ent, within
 }
 
 // forecast: the weighted pipeline, sum(amount x stage probability) per dimension tuple, over the
@@ -500,19 +555,29 @@ func (b *builder) cycle() *Query {
 		b.errs.Add("params.to_stage", "unknown_stage", "to_stage must be a stage of %q", s.field)
 		return nil
 	}
-	base := b.baseCTE(dims, where, "r.created_at AS _created", s.expr+" AS _cur")
 	to := b.arg(b.kp.ToStage)
-	x := fmt.Sprintf("x AS (\nSELECT e.record_id, min(e.at) FILTER (WHERE e.changes->%s->>1 = %s) AS t_at\nFROM record_events e\nWHERE %s\nGROUP BY e.record_id\n)",
-		s.evKey, to, b.stageEvents(s))
-	// Records that never changed stage and sit in to_stage arrived at creation.
-	y := fmt.Sprintf("y AS (\nSELECT b.*, CASE WHEN x.t_at IS NOT NULL THEN x.t_at WHEN x.record_id IS NULL AND b._cur = %s THEN b._created END AS t_at\nFROM b LEFT JOIN x ON x.record_id = b._id\n)", to)
+	var ctes string
+	if s.tracked {
+		// the first arrival is the entry time of the first stay in to_stage on the path
+		path, in := s.pathSQL()
+		sel, _, _ := dimSelect(dims, "")
+		sel = append(sel, "r.created_at AS _created", fmt.Sprintf("(%s)[array_position(%s, %s)] AS t_at", in, path, to))
+		ctes = "y AS (\nSELECT " + strings.Join(sel, ", ") + "\nFROM records r" + b.joinSQL() + "\nWHERE " + where + "\n)"
+	} else {
+		base := b.baseCTE(dims, where, "r.created_at AS _created", s.expr+" AS _cur")
+		x := fmt.Sprintf("x AS (\nSELECT e.record_id, min(e.at) FILTER (WHERE e.changes->%s->>1 = %s) AS t_at\nFROM record_events e\nWHERE %s\nGROUP BY e.record_id\n)",
+			s.evKey, to, b.stageEvents(s))
+		// Records that never changed stage and sit in to_stage arrived at creation.
+		y := fmt.Sprintf("y AS (\nSELECT b.*, CASE WHEN x.t_at IS NOT NULL THEN x.t_at WHEN x.record_id IS NULL AND b._cur = %s THEN b._created END AS t_at\nFROM b LEFT JOIN x ON x.record_id = b._id\n)", to)
+		ctes = base + ",\n" + x + ",\n" + y
+	}
 	refs, dcols, dkinds := dimSelect(dims, "y")
 	days := "extract(epoch FROM y.t_at - y._created)::float8 / 86400"
 	sel := append(append([]string{}, refs...), "count(*) AS records", "count(y.t_at) AS reached",
 		"round(100.0 * count(y.t_at) / nullif(count(*), 0), 2)::float8 AS reached_pct",
 		"round(avg("+days+")::numeric, 2)::float8 AS avg_days",
 		"round((percentile_cont(0.5) WITHIN GROUP (ORDER BY "+days+"))::numeric, 2)::float8 AS median_days")
-	sql := "WITH " + base + ",\n" + x + ",\n" + y + "\nSELECT " + strings.Join(sel, ", ") + "\nFROM y"
+	sql := "WITH " + ctes + "\nSELECT " + strings.Join(sel, ", ") + "\nFROM y"
 	if len(refs) > 0 {
 		sql += "\nGROUP BY " + ordinals(1, len(refs))
 	}

@@ -59,6 +59,9 @@ func (s *Server) initPublishHooks() {
 				if err := report.ProvisionReportIndexes(ctx, tx, a, ent); err != nil {
 					return fmt.Errorf("creating report indexes: %w", err)
 				}
+				if _, err := records.ProvisionStagePaths(ctx, tx, a, ent); err != nil {
+					return fmt.Errorf("building stage paths: %w", err)
+				}
 			}
 			return nil
 		},
