@@ -74,10 +74,12 @@ const en = {
     run: 'Run', runs: 'Runs', runInput: 'Input passed to the run as trigger.body (JSON).', started: 'Run started',
     noCatalog: 'The node catalog is unavailable; core node types are shown without parameter forms.', condition: 'Condition (expr)',
     mode: 'Mode', schedule: 'Cron schedule', timezone: 'Time zone', webhookKey: 'Webhook key', whenFields: 'Only when these fields change',
+    pollTrigger: 'Connector trigger', interval: 'Poll every', intervalHelp: 'From 1m to 24h, e.g. 5m or 1h.',
+    pollHelp: 'Each new item starts one run; read it as trigger.item.', noPollTriggers: 'No connector offers a polling trigger.',
     cat: { logic: 'Logic', integrations: 'Integrations', timing: 'Timing', control: 'Control', records: 'Records', people: 'People', connectors: 'Connectors', data: 'Data & scripts' },
   },
   triggers: {
-    manual: 'Manual', webhook: 'Webhook', cron: 'Schedule (cron)',
+    manual: 'Manual', webhook: 'Webhook', cron: 'Schedule (cron)', poll: 'New items (polling)',
     record: { created: 'Record created', updated: 'Record updated', deleted: 'Record deleted' },
     stage: { changed: 'Stage changed' },
     form: { submitted: 'Form submitted' },

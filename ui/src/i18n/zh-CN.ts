@@ -74,10 +74,12 @@ const zhCN = {
     run: '运行', runs: '运行记录', runInput: '作为 trigger.body 传给本次运行的输入（JSON）。', started: '已开始运行',
     noCatalog: '节点目录不可用：只显示核心节点类型，无参数表单。', condition: '条件（expr）',
     mode: '模式', schedule: 'Cron 计划', timezone: '时区', webhookKey: 'Webhook 键', whenFields: '仅当这些字段变化时',
+    pollTrigger: '连接器触发器', interval: '轮询间隔', intervalHelp: '1m 到 24h，例如 5m 或 1h。',
+    pollHelp: '每个新条目启动一次运行，用 trigger.item 读取。', noPollTriggers: '没有连接器提供轮询触发器。',
     cat: { logic: '逻辑', integrations: '集成', timing: '定时', control: '流程控制', records: '数据记录', people: '人员协作', connectors: '连接器', data: '数据与脚本' },
   },
   triggers: {
-    manual: '手动', webhook: 'Webhook', cron: '定时（cron）',
+    manual: '手动', webhook: 'Webhook', cron: '定时（cron）', poll: '新条目（轮询）',
     record: { created: '记录创建', updated: '记录修改', deleted: '记录删除' },
     stage: { changed: '阶段变更' },
     form: { submitted: '表单提交' },

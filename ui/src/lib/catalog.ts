@@ -5,6 +5,8 @@ import { CORE_NODE_TYPES } from './flow';
 export interface Catalog {
   nodes: CatalogNode[];
   operations: CatalogOperation[];
+  /** Connectors' polling triggers (flow trigger type "poll"); `operation` holds the trigger id. */
+  triggers: CatalogOperation[];
 }
 
 function arr(v: unknown): Record<string, unknown>[] {
@@ -18,10 +20,14 @@ export function normalizeCatalog(raw: unknown): Catalog {
   const r = (raw ?? {}) as Record<string, unknown>;
   const nodes: CatalogNode[] = arr(r.nodes ?? r.node_types ?? r.types).map((n) => ({ ...n, type: String(n.type ?? n.name ?? '') })) as CatalogNode[];
   const operations: CatalogOperation[] = [];
+  const triggers: CatalogOperation[] = [];
   for (const c of arr(r.connectors)) {
     const cname = String(c.name ?? c.id ?? c.type ?? '');
     for (const op of arr(c.operations ?? c.ops)) {
       operations.push({ ...op, connector: cname, operation: String(op.name ?? op.operation ?? op.id ?? '') } as CatalogOperation);
+    }
+    for (const tr of Array.isArray(c.triggers) ? arr(c.triggers) : []) {
+      triggers.push({ ...tr, connector: cname, operation: String(tr.id ?? tr.name ?? '') } as CatalogOperation);
     }
   }
   for (const op of arr(r.operations)) {
@@ -31,7 +37,7 @@ export function normalizeCatalog(raw: unknown): Catalog {
   }
   const have = new Set(nodes.map((n) => n.type));
   for (const t of CORE_NODE_TYPES) if (!have.has(t)) nodes.push({ type: t });
-  return { nodes: nodes.filter((n) => n.type), operations };
+  return { nodes: nodes.filter((n) => n.type), operations, triggers };
 }
 
 /** One parameter as the catalog lists it: [{key, type, label, help, required, enum|options, default}]. */

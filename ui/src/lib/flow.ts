@@ -117,7 +117,7 @@ export function defaultParams(nodeType: string): Record<string, unknown> {
 }
 
 /** Trigger types of DESIGN section 4. */
-export const TRIGGER_TYPES = ['manual', 'record.created', 'record.updated', 'stage.changed', 'form.submitted', 'webhook', 'cron'];
+export const TRIGGER_TYPES = ['manual', 'record.created', 'record.updated', 'stage.changed', 'form.submitted', 'webhook', 'cron', 'poll'];
 
 /** Core node types used when the catalog is unavailable. */
 export const CORE_NODE_TYPES = [

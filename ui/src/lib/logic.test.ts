@@ -72,6 +72,20 @@ describe('catalog', () => {
     expect(op.required).toEqual(['content']);
     const flat = normalizeCatalog({ operations: [{ name: 'sms.send' }] });
     expect(flat.operations[0]).toMatchObject({ connector: 'sms', operation: 'send' });
+    expect(flat.triggers).toEqual([]);
+  });
+
+  it('lists connectors\' polling triggers with their parameter schemas', () => {
+    const c = normalizeCatalog({
+      connectors: [{ id: 'http', operations: [{ id: 'request', params: [] }],
+        triggers: [{ id: 'json_items', label: { en: 'New items', 'zh-CN': '新条目' }, params: [{ key: 'url', type: 'string', required: true }, { key: 'max_items', type: 'number', default: 100 }] }] }],
+    });
+    expect(c.operations).toHaveLength(1);
+    expect(c.triggers).toHaveLength(1);
+    expect(c.triggers[0]).toMatchObject({ connector: 'http', operation: 'json_items' });
+    const s = schemaOf(c.triggers[0])!;
+    expect(s.required).toEqual(['url']);
+    expect(s.properties!.max_items).toMatchObject({ type: 'number', default: 100 });
   });
 });
 

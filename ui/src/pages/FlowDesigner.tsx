@@ -49,8 +49,8 @@ export function useCatalog() {
   return useQuery({ queryKey: ['catalog'], queryFn: async () => normalizeCatalog(await api('/api/v1/catalog')), staleTime: 300_000, retry: false });
 }
 
-function TriggerForm({ trigger, onChange, entities, forms }: { trigger: TriggerDef; onChange: (t: TriggerDef) => void; entities: string[]; forms: string[] }) {
-  const { t } = useTranslation();
+function TriggerForm({ trigger, onChange, entities, forms, catalog }: { trigger: TriggerDef; onChange: (t: TriggerDef) => void; entities: string[]; forms: string[]; catalog: Catalog }) {
+  const { t, i18n } = useTranslation();
   const set = (patch: Partial<TriggerDef>) => {
     const next: TriggerDef = { ...trigger, ...patch };
     for (const [k, v] of Object.entries(next)) if (v === '' || v === undefined) delete next[k];
@@ -103,12 +103,49 @@ function TriggerForm({ trigger, onChange, entities, forms }: { trigger: TriggerD
           </Form.Item>
         </>
       )}
+      {type === 'poll' && <PollTriggerFields trigger={trigger} set={set} catalog={catalog} lang={i18n.language} />}
       {type !== 'cron' && type !== 'manual' && (
         <Form.Item label={t('flows.condition')}>
-          <Input value={trigger.condition} onChange={(e) => set({ condition: e.target.value })} style={{ fontFamily: 'monospace' }} placeholder='record.score >= 50' />
+          <Input value={trigger.condition} onChange={(e) => set({ condition: e.target.value })} style={{ fontFamily: 'monospace' }} placeholder={type === 'poll' ? 'trigger.item.amount > 0' : 'record.score >= 50'} />
         </Form.Item>
       )}
     </Form>
+  );
+}
+
+/** The fields of a poll trigger: the connector's polling trigger, credential, interval and the trigger's parameters. */
+function PollTriggerFields({ trigger, set, catalog, lang }: { trigger: TriggerDef; set: (p: Partial<TriggerDef>) => void; catalog: Catalog; lang: string }) {
+  const { t } = useTranslation();
+  const tr = catalog.triggers.find((x) => x.connector === trigger.connector && x.operation === trigger.trigger);
+  const schema = tr ? schemaOf(tr) : undefined;
+  return (
+    <>
+      <Form.Item label={t('flows.pollTrigger')} extra={catalog.triggers.length ? t('flows.pollHelp') : t('flows.noPollTriggers')}>
+        <Select
+          data-testid="poll-trigger"
+          value={trigger.connector ? `${trigger.connector}/${trigger.trigger}` : undefined}
+          options={catalog.triggers.map((x) => ({ value: `${x.connector}/${x.operation}`, label: labelText(x.label, lang, `${x.connector}.${x.operation}`) }))}
+          onChange={(v: string) => {
+            const [connector, id] = v.split('/');
+            set({ connector, trigger: id, params: undefined });
+          }}
+        />
+      </Form.Item>
+      <Form.Item label={t('flows.credential')}>
+        <Input value={trigger.credential as string | undefined} onChange={(e) => set({ credential: e.target.value })} />
+      </Form.Item>
+      <Form.Item label={t('flows.interval')} extra={t('flows.intervalHelp')}>
+        <Input value={trigger.interval as string | undefined} placeholder="5m" onChange={(e) => set({ interval: e.target.value })} style={{ width: 120 }} />
+      </Form.Item>
+      {schema && (
+        <SchemaForm
+          key={`${trigger.connector}/${trigger.trigger}`}
+          schema={schema}
+          value={(trigger.params as Record<string, unknown>) ?? {}}
+          onChange={(p) => set({ params: p })}
+        />
+      )}
+    </>
   );
 }
 
@@ -314,6 +351,7 @@ function Designer() {
                 onChange={(tr) => setBase({ ...base, trigger: tr })}
                 entities={defList(appQ.data, 'entities').map((e) => e.slug)}
                 forms={defList(appQ.data, 'forms').map((e) => e.slug)}
+                catalog={catalog}
               />
             )}
           </Card>
