@@ -62,7 +62,7 @@ func TestCatalog(t *testing.T) {
 		}
 	}
 	h := cat.Connectors[conns["http"]]
-	if h.Label.ZhCN != "HTTP 请求" || h.Operations[0].ID != "request" || len(h.Operations[0].Params) < 5 || strings.Join(h.Capabilities, ",") != "test" {
+	if h.Label.ZhCN != "HTTP 请求" || h.Operations[0].ID != "request" || len(h.Operations[0].Params) < 5 || strings.Join(h.Capabilities, ",") != "test,poll" {
 		t.Errorf("http connector spec: %+v", h)
 	}
 	var showIf bool
