@@ -104,15 +104,32 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func newPollEnv(t *testing.T) *pollEnv {
+func newPollEnv(t *testing.T) *pollEnv { return newPollEnvWork(t, false) }
+
+// newPollEnvWork gives an engine on a fresh database; with work its queue runs the flows.
+func newPollEnvWork(t *testing.T, work bool) *pollEnv {
 	d := dbtest.Open(t)
 	ctx := context.Background()
-	q, err := queue.New(d.Pool, queue.Options{Work: false})
+	var eng *engine.Engine
+	q, err := queue.New(d.Pool, queue.Options{Work: work, Workers: 2, PollInterval: 100 * time.Millisecond,
+		Handler: func(ctx context.Context, id uuid.UUID) error { return eng.Execute(ctx, id) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng := engine.New(d.Pool, defs.New(d.Pool), q, engine.Options{})
-	t.Cleanup(eng.Close)
+	eng = engine.New(d.Pool, defs.New(d.Pool), q, engine.Options{})
+	if work {
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if work {
+			_ = q.Stop(c)
+		}
+		eng.Close()
+	})
 	e := &pollEnv{t: t, d: d, eng: eng, feed: &feed{}, clock: &clock{t: time.Now()}}
 	if err := d.Pool.QueryRow(ctx, `INSERT INTO apps (slug, name) VALUES ('crm', 'CRM') RETURNING id`).Scan(&e.app); err != nil {
 		t.Fatal(err)
@@ -383,6 +400,32 @@ func TestPollConfigChangeResetsStateAndIdsDedupe(t *testing.T) {
 	e.tick(p)
 	if _, err := trigger.PollState(context.Background(), e.d.Pool, e.app, "inbox"); !errors.Is(err, trigger.ErrNoPollState) {
 		t.Fatalf("state of a flow that no longer polls: %v", err)
+	}
+}
+
+// The started runs execute and read the item as trigger.item.
+func TestPollRunsReadTheItem(t *testing.T) {
+	e := newPollEnvWork(t, true)
+	e.publish("inbox", pollFlow)
+	e.feed.add(map[string]any{"id": "a", "name": "张三"})
+	e.tick(e.replica())
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var status string
+		var out map[string]any
+		if err := e.d.Pool.QueryRow(context.Background(), `SELECT status, output FROM flow_runs WHERE flow = 'inbox'`).Scan(&status, &out); err != nil {
+			t.Fatal(err)
+		}
+		if status == engine.StatusSucceeded {
+			if out["name"] != "张三" {
+				t.Fatalf("output %v", out)
+			}
+			return
+		}
+		if status == engine.StatusFailed || time.Now().After(deadline) {
+			t.Fatalf("run is %s", status)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
