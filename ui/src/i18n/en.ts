@@ -76,6 +76,8 @@ const en = {
     mode: 'Mode', schedule: 'Cron schedule', timezone: 'Time zone', webhookKey: 'Webhook key', whenFields: 'Only when these fields change',
     pollTrigger: 'Connector trigger', interval: 'Poll every', intervalHelp: 'From 1m to 24h, e.g. 5m or 1h.',
     pollHelp: 'Each new item starts one run; read it as trigger.item.', noPollTriggers: 'No connector offers a polling trigger.',
+    pollOk: 'Polling: {{count}} items started so far.', pollFailed: 'The last poll failed ({{count}} in a row): {{error}}',
+    pollTimes: 'Last poll {{last}}, next {{next}}.',
     cat: { logic: 'Logic', integrations: 'Integrations', timing: 'Timing', control: 'Control', records: 'Records', people: 'People', connectors: 'Connectors', data: 'Data & scripts' },
   },
   triggers: {

@@ -76,6 +76,8 @@ const zhCN = {
     mode: '模式', schedule: 'Cron 计划', timezone: '时区', webhookKey: 'Webhook 键', whenFields: '仅当这些字段变化时',
     pollTrigger: '连接器触发器', interval: '轮询间隔', intervalHelp: '1m 到 24h，例如 5m 或 1h。',
     pollHelp: '每个新条目启动一次运行，用 trigger.item 读取。', noPollTriggers: '没有连接器提供轮询触发器。',
+    pollOk: '轮询正常：已启动 {{count}} 个条目。', pollFailed: '最近一次轮询失败（连续 {{count}} 次）：{{error}}',
+    pollTimes: '上次轮询 {{last}}，下次 {{next}}。',
     cat: { logic: '逻辑', integrations: '集成', timing: '定时', control: '流程控制', records: '数据记录', people: '人员协作', connectors: '连接器', data: '数据与脚本' },
   },
   triggers: {

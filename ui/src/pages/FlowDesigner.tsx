@@ -49,7 +49,7 @@ export function useCatalog() {
   return useQuery({ queryKey: ['catalog'], queryFn: async () => normalizeCatalog(await api('/api/v1/catalog')), staleTime: 300_000, retry: false });
 }
 
-function TriggerForm({ trigger, onChange, entities, forms, catalog }: { trigger: TriggerDef; onChange: (t: TriggerDef) => void; entities: string[]; forms: string[]; catalog: Catalog }) {
+function TriggerForm({ trigger, onChange, entities, forms, catalog, pollPath }: { trigger: TriggerDef; onChange: (t: TriggerDef) => void; entities: string[]; forms: string[]; catalog: Catalog; pollPath?: string }) {
   const { t, i18n } = useTranslation();
   const set = (patch: Partial<TriggerDef>) => {
     const next: TriggerDef = { ...trigger, ...patch };
@@ -103,7 +103,7 @@ function TriggerForm({ trigger, onChange, entities, forms, catalog }: { trigger:
           </Form.Item>
         </>
       )}
-      {type === 'poll' && <PollTriggerFields trigger={trigger} set={set} catalog={catalog} lang={i18n.language} />}
+      {type === 'poll' && <PollTriggerFields trigger={trigger} set={set} catalog={catalog} lang={i18n.language} pollPath={pollPath} />}
       {type !== 'cron' && type !== 'manual' && (
         <Form.Item label={t('flows.condition')}>
           <Input value={trigger.condition} onChange={(e) => set({ condition: e.target.value })} style={{ fontFamily: 'monospace' }} placeholder={type === 'poll' ? 'trigger.item.amount > 0' : 'record.score >= 50'} />
@@ -113,9 +113,27 @@ function TriggerForm({ trigger, onChange, entities, forms, catalog }: { trigger:
   );
 }
 
+/** GET /api/v1/apps/{app}/flows/{flow}/poll (the keys the designer shows). */
+interface PollStatus {
+  next_poll_at: string;
+  last_polled_at: string | null;
+  last_error: string | null;
+  failures: number;
+  items_total: number;
+}
+
 /** The fields of a poll trigger: the connector's polling trigger, credential, interval and the trigger's parameters. */
-function PollTriggerFields({ trigger, set, catalog, lang }: { trigger: TriggerDef; set: (p: Partial<TriggerDef>) => void; catalog: Catalog; lang: string }) {
+function PollTriggerFields({ trigger, set, catalog, lang, pollPath }: { trigger: TriggerDef; set: (p: Partial<TriggerDef>) => void; catalog: Catalog; lang: string; pollPath?: string }) {
   const { t } = useTranslation();
+  // health of the published trigger (404 until the poller picked the flow up)
+  const status = useQuery({
+    queryKey: ['poll', pollPath],
+    queryFn: () => api<PollStatus>(pollPath!),
+    enabled: !!pollPath,
+    retry: false,
+    refetchInterval: 30_000,
+  });
+  const st = status.data;
   const tr = catalog.triggers.find((x) => x.connector === trigger.connector && x.operation === trigger.trigger);
   const schema = tr ? schemaOf(tr) : undefined;
   return (
@@ -137,6 +155,18 @@ function PollTriggerFields({ trigger, set, catalog, lang }: { trigger: TriggerDe
       <Form.Item label={t('flows.interval')} extra={t('flows.intervalHelp')}>
         <Input value={trigger.interval as string | undefined} placeholder="5m" onChange={(e) => set({ interval: e.target.value })} style={{ width: 120 }} />
       </Form.Item>
+      {st && (
+        <Alert
+          data-testid="poll-status"
+          style={{ marginBottom: 12 }}
+          type={st.last_error ? 'warning' : 'info'}
+          title={st.last_error ? t('flows.pollFailed', { error: st.last_error, count: st.failures }) : t('flows.pollOk', { count: st.items_total })}
+          description={t('flows.pollTimes', {
+            last: st.last_polled_at ? new Date(st.last_polled_at).toLocaleString(lang) : '—',
+            next: new Date(st.next_poll_at).toLocaleString(lang),
+          })}
+        />
+      )}
       {schema && (
         <SchemaForm
           key={`${trigger.connector}/${trigger.trigger}`}
@@ -352,6 +382,7 @@ function Designer() {
                 entities={defList(appQ.data, 'entities').map((e) => e.slug)}
                 forms={defList(appQ.data, 'forms').map((e) => e.slug)}
                 catalog={catalog}
+                pollPath={base.trigger.type === 'poll' && q.data?.meta.published_version ? `/api/v1/apps/${app}/flows/${slug}/poll` : undefined}
               />
             )}
           </Card>
