@@ -214,15 +214,23 @@ func (b *builder) dwell() *Query {
 	// src is the relation with the dims (d<i>) and the record's _id/_title; from is the stays
 	// joined to it; hours is a stay's length up to now.
 	var ctes, src, from, hours string
+	median := "percentile_cont(0.5) WITHIN GROUP (ORDER BY h.v)"
 	now := b.arg(b.now) + "::timestamptz"
 	if s.tracked {
-		extra := []string{"r.id AS _id"}
+		var extra []string
 		if b.kp.Stuck > 0 {
-			extra = append(extra, b.titleExpr()+" AS _title")
+			extra = append(extra, "r.id AS _id", b.titleExpr()+" AS _title")
 		}
-		ctes = b.staysFromPaths(s, dims, where, extra...)
+		w, open := where, b.kp.IncludeOpen || b.kp.Stuck > 0
+		if !open {
+			// only finished stays count: a record without a path or with a one-stay path has none
+			w += "\n  AND cardinality(r.stage_path) > 1"
+		}
+		ctes = b.staysFromPaths(s, dims, w, open, extra...)
 		src, from = "s", "s"
-		hours = fmt.Sprintf("extract(epoch FROM coalesce(s.left_at, %s) - s.entered)::float8 / 3600", now)
+		// date_part answers float8 (extract answers numeric, measured 15-20% slower here)
+		hours = fmt.Sprintf("date_part('epoch', coalesce(s.left_at, %s) - s.entered) / 3600", now)
+		median = "tessera_median(h.v)"
 	} else {
 		extra := []string{"r.created_at AS _created", s.expr + " AS _cur"}
 		if b.kp.Stuck > 0 {
@@ -250,7 +258,7 @@ func (b *builder) dwell() *Query {
 	refs, dcols, dkinds := dimSelect(dims, src)
 	sel := append(append([]string{}, refs...), "s.stage AS stage", "count(*) AS stays",
 		"round(avg(h.v)::numeric, 2)::float8 AS avg_hours",
-		"round((percentile_cont(0.5) WITHIN GROUP (ORDER BY h.v))::numeric, 2)::float8 AS median_hours",
+		"round(("+median+")::numeric, 2)::float8 AS median_hours",
 		"round(max(h.v)::numeric, 2)::float8 AS max_hours")
 	group := ordinals(1, len(refs)+1)
 	order := "array_position(" + sa + ", g.stage)"
