@@ -8,8 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -50,6 +52,11 @@ func New(t testing.TB) *Env {
 		t.Fatalf("apitest: building server: %v", err)
 	}
 	t.Cleanup(func() { _ = srv.Shutdown(0) })
+	// A stalled pool (every connection taken, none freed for 30 s) is reported on stderr with
+	// the pool's figures, so a hung test says why in the CI log.
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	t.Cleanup(stopWatch)
+	go db.WatchPool(watchCtx, d.Pool, slog.New(slog.NewTextHandler(os.Stderr, nil)).With("test", t.Name()), 5*time.Second)
 	if err := srv.Auth.EnsureAdmin(context.Background(), AdminEmail, AdminPassword); err != nil {
 		t.Fatalf("apitest: admin: %v", err)
 	}
