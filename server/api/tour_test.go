@@ -76,4 +76,9 @@ func TestReadmeTour(t *testing.T) {
 	if !strings.Contains(string(fc.Body), "152000") { // 380000 x 0.4 (proposal)
 		t.Fatalf("forecast does not weight the proposal-stage deal: %s", fc.Body)
 	}
+	// Tasks and notifications.
+	e.Must(200, "GET", "/api/v1/tasks", nil, e.AdminToken)
+	if n := e.Must(200, "GET", "/api/v1/notifications?unread=true", nil, e.AdminToken).JSON(); n["unread_count"] == nil {
+		t.Fatalf("notifications without unread_count: %v", n)
+	}
 }
