@@ -82,12 +82,22 @@ func where(app *defs.App, ent *spec.Entity, qy ListQuery, g access.Grant, args *
 		var ors []string
 		*args = append(*args, filter.LikePattern(q))
 		n := len(*args)
+		// Phone fields hold E.164 (+8613800138000): a search written as a phone number
+		// ("138 0013 8000", "138-0013") matches on its digits.
+		phoneArg := 0
+		if d, ok := phoneDigits(q); ok {
+			*args = append(*args, filter.LikePattern(d))
+			phoneArg = len(*args)
+		}
 		for i := range ent.Fields {
 			f := &ent.Fields[i]
 			if g.Hidden[f.Key] || !searchable(f) {
 				continue
 			}
 			ors = append(ors, fmt.Sprintf("(r.data->>%s) ILIKE $%d", quoteLit(f.Key), n))
+			if f.Type == spec.TypePhone && phoneArg > 0 {
+				ors = append(ors, fmt.Sprintf("(r.data->>%s) LIKE $%d", quoteLit(f.Key), phoneArg))
+			}
 		}
 		if len(ors) == 0 {
 			parts = append(parts, "false")
@@ -96,6 +106,28 @@ func where(app *defs.App, ent *spec.Entity, qy ListQuery, g access.Grant, args *
 		}
 	}
 	return strings.Join(parts, " AND "), nil
+}
+
+// phoneDigits answers the digits of q when q is written like a phone number (digits with
+// spaces, dashes, dots, brackets or a leading +, at least 3 digits); a leading 0 of a national
+// trunk prefix is kept, since E.164 drops it only for some regions.
+func phoneDigits(q string) (string, bool) {
+	var b strings.Builder
+	for i, r := range q {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
+		case r == '+' && i == 0:
+		default:
+			return "", false
+		}
+	}
+	d := b.String()
+	if len(d) < 3 || d == q {
+		return "", false // plain digits already match through the text search
+	}
+	return d, true
 }
 
 func quoteLit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -572,6 +572,19 @@ func TestListPagination(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A phone number is found however the search writes it (stored as +8613911112222).
+	if _, err := e.store.Create(ctx, e.app, "lead", map[string]any{"name": "电话客户", "phone": "139 1111 2222"}, e.w()); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"139 1111 2222", "139-1111-2222", "(139) 1111", "+86 139 1111 2222", "13911112222", "1111 2222"} {
+		p, err := e.store.List(ctx, e.app, "lead", records.ListQuery{Q: q}, access.All())
+		if err != nil || len(p.Items) != 1 || p.Items[0].Data["name"] != "电话客户" {
+			t.Fatalf("q %q: %d records, %v", q, len(p.Items), err)
+		}
+	}
+	if p, err := e.store.List(ctx, e.app, "lead", records.ListQuery{Q: "139 9999"}, access.All()); err != nil || len(p.Items) != 0 {
+		t.Fatalf("q for another number: %d records, %v", len(p.Items), err)
+	}
 	// a tampered cursor whose value does not fit the sort key is a 422, not an internal error
 	h := sha256.Sum256([]byte("amount"))
 	forged, _ := json.Marshal(map[string]any{"s": hex.EncodeToString(h[:6]), "v": []any{"not a number"}, "i": uuid.New()})
