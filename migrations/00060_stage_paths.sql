@@ -59,19 +59,19 @@ END
 $$;
 -- +goose StatementEnd
 
--- tessera_median(float8) is the median (percentile_cont(0.5)) as an aggregate that runs in
--- parallel workers: each worker collects its values, the leader joins the arrays and sorts
--- once per group. Dwell reports use it over millions of stays, where the ordered-set
--- percentile_cont would funnel every row through one sort in the leader.
+-- tessera_stay_stats(float8) answers {average, median} of its values as an aggregate that runs
+-- in parallel workers: each worker collects its values, the leader joins the arrays and works
+-- out both per group with one sort. Dwell reports use it over millions of stays, where the
+-- ordered-set percentile_cont would funnel every row through one sort in the leader.
 -- +goose StatementBegin
-CREATE FUNCTION tessera_median_final(a float8[]) RETURNS float8
+CREATE FUNCTION tessera_stay_stats_final(a float8[]) RETURNS float8[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FROM unnest(a) v
+    SELECT ARRAY[avg(v), percentile_cont(0.5) WITHIN GROUP (ORDER BY v)] FROM unnest(a) v
 $$;
 -- +goose StatementEnd
-CREATE AGGREGATE tessera_median(float8) (
+CREATE AGGREGATE tessera_stay_stats(float8) (
     SFUNC = array_append, STYPE = float8[], INITCOND = '{}',
-    COMBINEFUNC = array_cat, FINALFUNC = tessera_median_final, PARALLEL = SAFE
+    COMBINEFUNC = array_cat, FINALFUNC = tessera_stay_stats_final, PARALLEL = SAFE
 );
 
 -- Build the paths of every published entity with stages.
@@ -81,8 +81,8 @@ SELECT tessera_build_stage_paths(d.app_id, d.slug, v.body->'stages'->>'field')
  WHERE d.kind = 'entities' AND d.published_version > 0 AND coalesce(v.body->'stages'->>'field', '') <> '';
 
 -- +goose Down
-DROP AGGREGATE tessera_median(float8);
-DROP FUNCTION tessera_median_final(float8[]);
+DROP AGGREGATE tessera_stay_stats(float8);
+DROP FUNCTION tessera_stay_stats_final(float8[]);
 DROP FUNCTION tessera_build_stage_paths(uuid, text, text);
 DROP TABLE stage_tracking;
 ALTER TABLE records

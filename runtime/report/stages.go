@@ -214,7 +214,7 @@ func (b *builder) dwell() *Query {
 	// src is the relation with the dims (d<i>) and the record's _id/_title; from is the stays
 	// joined to it; hours is a stay's length up to now.
 	var ctes, src, from, hours string
-	median := "percentile_cont(0.5) WITHIN GROUP (ORDER BY h.v)"
+	avg, median := "avg(h.v)", "percentile_cont(0.5) WITHIN GROUP (ORDER BY h.v)"
 	now := b.arg(b.now) + "::timestamptz"
 	if s.tracked {
 		var extra []string
@@ -230,7 +230,8 @@ func (b *builder) dwell() *Query {
 		src, from = "s", "s"
 		// date_part answers float8 (extract answers numeric, measured 15-20% slower here)
 		hours = fmt.Sprintf("date_part('epoch', coalesce(s.left_at, %s) - s.entered) / 3600", now)
-		median = "tessera_median(h.v)"
+		// one parallel aggregate answers both (PostgreSQL computes the shared call once)
+		avg, median = "(tessera_stay_stats(h.v))[1]", "(tessera_stay_stats(h.v))[2]"
 	} else {
 		extra := []string{"r.created_at AS _created", s.expr + " AS _cur"}
 		if b.kp.Stuck > 0 {
@@ -257,7 +258,7 @@ func (b *builder) dwell() *Query {
 	}
 	refs, dcols, dkinds := dimSelect(dims, src)
 	sel := append(append([]string{}, refs...), "s.stage AS stage", "count(*) AS stays",
-		"round(avg(h.v)::numeric, 2)::float8 AS avg_hours",
+		"round(("+avg+")::numeric, 2)::float8 AS avg_hours",
 		"round(("+median+")::numeric, 2)::float8 AS median_hours",
 		"round(max(h.v)::numeric, 2)::float8 AS max_hours")
 	group := ordinals(1, len(refs)+1)
@@ -282,9 +283,18 @@ func (b *builder) dwell() *Query {
 			b.arg(b.kp.Stuck)+" AND k.stage = s.stage"+strings.Join(append([]string{""}, match...), " AND ")+") AS stuck")
 		rest = append(rest, "stuck")
 	}
-	sql := "WITH " + ctes + stuck + "\nSELECT " + strings.Join(sel, ", ") +
+	agg := "SELECT " + strings.Join(sel, ", ") +
 		"\nFROM " + from + "\nCROSS JOIN LATERAL (SELECT " + hours + " AS v) h\nWHERE s.stage = ANY(" + sa + ") AND " + cond +
 		"\nGROUP BY " + group
+	var sql string
+	if s.tracked {
+		// As a materialized CTE the aggregate is planned on its own and runs as a parallel hash
+		// aggregate; inline, the outer ORDER BY tempts the planner into sorting every stay to
+		// group them (measured 2.1 s -> 1.3 s on 1.27M stays).
+		sql = "WITH " + ctes + stuck + ",\nagg AS MATERIALIZED (\n" + agg + "\n)\nSELECT * FROM agg"
+	} else {
+		sql = "WITH " + ctes + stuck + "\n" + agg
+	}
 	sql = wrapNames(sql, dims, rest, true)
 	cols := append(append([]Column{}, dcols...),
 		Column{Key: "stage", Label: b.fieldLabel(s.field), Type: "text"},
