@@ -146,8 +146,9 @@ func applyAuth(req *http.Request, env sdk.Env) error {
 	return nil
 }
 
-func run(ctx context.Context, env sdk.Env, p map[string]any) (any, error) {
-	method := sdk.String(p, "method")
+// requestURL is the URL of a request: params.url against the credential's base_url, with
+// params.query added (keys sorted).
+func requestURL(env sdk.Env, p map[string]any) (*url.URL, error) {
 	target, err := resolveURL(env.Credential("base_url"), sdk.String(p, "url"))
 	if err != nil {
 		return nil, sdk.Permanent(err)
@@ -158,6 +159,15 @@ func run(ctx context.Context, env sdk.Env, p map[string]any) (any, error) {
 			vals.Set(k, q[k])
 		}
 		target.RawQuery = vals.Encode()
+	}
+	return target, nil
+}
+
+func run(ctx context.Context, env sdk.Env, p map[string]any) (any, error) {
+	method := sdk.String(p, "method")
+	target, err := requestURL(env, p)
+	if err != nil {
+		return nil, err
 	}
 	body, contentType, err := buildBody(p)
 	if err != nil {

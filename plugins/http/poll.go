@@ -131,16 +131,9 @@ func (Connector) Poll(ctx context.Context, env sdk.Env, trigger string, p map[st
 
 // fetchList GETs the URL and returns the array at items_path.
 func fetchList(ctx context.Context, env sdk.Env, p map[string]any) ([]any, error) {
-	target, err := resolveURL(env.Credential("base_url"), sdk.String(p, "url"))
+	target, err := requestURL(env, p)
 	if err != nil {
-		return nil, sdk.Permanent(err)
-	}
-	if q := sdk.StringMap(p, "query"); len(q) > 0 {
-		vals := target.Query()
-		for _, k := range sortedKeys(q) {
-			vals.Set(k, q[k])
-		}
-		target.RawQuery = vals.Encode()
+		return nil, err
 	}
 	timeout := time.Duration(sdk.Number(p, "timeout") * float64(time.Second))
 	ctx, cancel := context.WithTimeout(ctx, timeout)
