@@ -2,8 +2,8 @@ package report_test
 
 import (
 	"context"
-	"strings"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 

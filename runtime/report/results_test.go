@@ -203,6 +203,19 @@ func TestStagnationAndNames(t *testing.T) {
 	if b, _ := json.Marshal(titles); string(b) != `["A3","new","Alice","B1","contacted","Bob","A2","proposal","Alice"]` {
 		t.Errorf("stagnation rows %s", b)
 	}
+	// Sorted by owner name, then by days (longest first), and with a limit below the matches.
+	res = run(`{"slug":"r","entity":"lead","kind":"stagnation","params":{"days":7},"sort":["-owner_name","-days"]}`)
+	titles = nil
+	for _, r := range res.Rows {
+		titles = append(titles, r[1], r[3])
+	}
+	if b, _ := json.Marshal(titles); string(b) != `["B1","Bob","A3","Alice","A2","Alice"]` {
+		t.Errorf("stagnation sorted by owner and days %s", b)
+	}
+	res = run(`{"slug":"r","entity":"lead","kind":"stagnation","params":{"days":7},"sort":["-days"],"limit":1}`)
+	if len(res.Rows) != 1 || res.Rows[0][1] != "A3" {
+		t.Errorf("longest stagnation: %v", res.Rows)
+	}
 	res = run(`{"slug":"r","entity":"lead","kind":"stagnation","params":{"days":7,"stage":"proposal"}}`)
 	if len(res.Rows) != 1 || res.Rows[0][1] != "A2" || res.Rows[0][5] != 7.5 {
 		t.Errorf("stagnation in proposal: %v", res.Rows)

