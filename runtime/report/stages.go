@@ -460,7 +460,8 @@ func (b *builder) penetration() *Query {
 		sel, _, _ := dimSelect(dims, "")
 		sel = append(sel, fmt.Sprintf("(%s)[array_position(%s, %s)] AS a_at", in, path, a), path+" AS _p", in+" AS _i")
 		ctes = "y AS (\nSELECT " + strings.Join(sel, ", ") + "\nFROM records r" + b.joinSQL() + "\nWHERE " + where + "\n)"
-		within = fmt.Sprintf("(y._i)[array_position(y._p, %s, array_position(y._p, %s))] <= y.a_at + %s * interval '1 hour'", to, a, b.arg(hours))
+		// (coalesce: array_position refuses a NULL start, and a record without A has no a_at)
+		within = fmt.Sprintf("(y._i)[array_position(y._p, %s, coalesce(array_position(y._p, %s), 1))] <= y.a_at + %s * interval '1 hour'", to, a, b.arg(hours))
 	} else {
 		ctes, within = b.penetrationFromEvents(s, dims, where, a, to, hours)
 	}
