@@ -2,7 +2,6 @@ package records
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"net/mail"
 	"net/url"
@@ -439,9 +438,4 @@ func fieldLabel(f *spec.Field) string {
 
 func requiredError(errs *spec.Errors, f *spec.Field) {
 	errs.Add(f.Key, "required", "%s is required (%s 为必填项)", fieldLabel(f), f.Label.Text("zh-CN", f.Key))
-}
-
-func fmtValue(v any) string {
-	b, _ := json.Marshal(v)
-	return fmt.Sprintf("%s", b)
 }
