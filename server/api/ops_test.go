@@ -24,3 +24,37 @@ func TestMetricsExportPoolFigures(t *testing.T) {
 		}
 	}
 }
+
+// A known path asked with a method it does not serve answers 405 with an Allow header; an
+// unknown path stays 404, and without credentials the API still answers 401 first.
+func TestWrongMethodIs405WithAllow(t *testing.T) {
+	e := apitest.New(t)
+	cases := []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{"DELETE", "/api/v1/apps", 405, "GET, HEAD, POST"},
+		{"GET", "/api/v1/auth/login", 405, "POST"},
+		{"PATCH", "/api/v1/notifications/read-all", 405, "POST"},
+		{"PUT", "/api/v1/apps/sales/entities/lead/records/123/", 405, "DELETE, GET, HEAD, PATCH"},
+		{"DELETE", "/api/v1/nope", 404, ""},
+		{"GET", "/api/v1/nope", 404, ""},
+	}
+	for _, c := range cases {
+		r := e.Do(c.method, c.path, nil, e.AdminToken)
+		if r.Status != c.status {
+			t.Errorf("%s %s: %d %s, want %d", c.method, c.path, r.Status, r.Body, c.status)
+			continue
+		}
+		if ct := r.Header["Content-Type"]; !strings.HasPrefix(ct, "application/problem+json") {
+			t.Errorf("%s %s: content type %q", c.method, c.path, ct)
+		}
+		if c.allow != "" && r.Header["Allow"] != c.allow {
+			t.Errorf("%s %s: Allow %q, want %q", c.method, c.path, r.Header["Allow"], c.allow)
+		}
+	}
+	if r := e.Do("DELETE", "/api/v1/apps", nil, ""); r.Status != 401 {
+		t.Errorf("DELETE /api/v1/apps without credentials: %d, want 401", r.Status)
+	}
+}
