@@ -224,6 +224,12 @@ func TestCreateDefaultsAndComputed(t *testing.T) {
 
 	_, err = e.store.Create(ctx, e.app, "lead", map[string]any{"phone": "13800138001"}, e.w())
 	fieldErr(t, err, "name", "required")
+	// a required value that fails validation is reported once, as invalid, not also as missing
+	_, err = e.store.Create(ctx, e.app, "lead", map[string]any{"name": map[string]any{"x": 1}}, e.w())
+	var errs spec.Errors
+	if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Field != "name" || errs[0].Code == "required" {
+		t.Fatalf("invalid required value: want one non-required error on name, got %v", err)
+	}
 	_, err = e.store.Create(ctx, e.app, "lead", map[string]any{"name": "x", "nope": 1}, e.w())
 	fieldErr(t, err, "nope", "unknown_field")
 

@@ -436,6 +436,13 @@ func fieldLabel(f *spec.Field) string {
 	return f.Label.Text("en", f.Key)
 }
 
+// requiredError reports a missing required field, unless the field already has an error (a
+// value that failed validation is not also reported as missing).
 func requiredError(errs *spec.Errors, f *spec.Field) {
+	for _, e := range *errs {
+		if e.Field == f.Key {
+			return
+		}
+	}
 	errs.Add(f.Key, "required", "%s is required (%s 为必填项)", fieldLabel(f), f.Label.Text("zh-CN", f.Key))
 }
