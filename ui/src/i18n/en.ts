@@ -115,15 +115,27 @@ const en = {
     builder: 'Report builder', view: 'View', kind: 'Kind', dimensions: 'Dimensions', measures: 'Measures', addDimension: 'Add dimension',
     addMeasure: 'Add measure', bucket: 'Bucket', chart: 'Chart', compare: 'Compare with previous', limit: 'Row limit', filters: 'Filters (JSON)',
     params: 'Kind parameters (JSON)', preview: 'Live preview', owner: 'Owner', team: 'Team', export: 'Export',
+    exportAs: { csv: 'CSV (.csv)', xlsx: 'Excel (.xlsx)' }, refresh: 'Refresh', fields: 'Fields',
+    dragHelp: 'Drag a field onto Dimensions or Measures.', pickEntity: 'Choose an entity first.', dropHere: 'Drop a field here',
+    sort: 'Sort', asc: 'ascending', desc: 'descending', limitHelp: 'Top N: keep the first N rows after sorting (1-10000).',
+    invalid: 'The report definition has errors'
   },
   reportKinds: {
     table: 'Table', pivot: 'Pivot', funnel: 'Funnel', dwell: 'Stage dwell time', kpi: 'KPI', stagnation: 'Stagnation list',
-    penetration: 'Stage penetration', forecast: 'Weighted forecast',
+    penetration: 'Stage penetration', forecast: 'Weighted forecast', compare: 'Period comparison', cycle: 'Cycle time',
   },
-  aggs: { count: 'Count', count_distinct: 'Distinct count', sum: 'Sum', avg: 'Average', min: 'Minimum', max: 'Maximum', median: 'Median' },
-  charts: { bar: 'Bar', line: 'Line', pie: 'Pie', funnel: 'Funnel', table: 'Table only' },
+  aggs: { count: 'Count', count_distinct: 'Distinct count', sum: 'Sum', avg: 'Average', min: 'Minimum', max: 'Maximum', median: 'Median', rate: 'Rate %' },
+  charts: { bar: 'Bar', line: 'Line', pie: 'Pie', funnel: 'Funnel', heatmap: 'Heatmap', table: 'Table only' },
   buckets: { day: 'Day', week: 'Week', month: 'Month', quarter: 'Quarter', year: 'Year' },
-  dashboards: { view: 'View', addWidget: 'Add widget' },
+  dashboards: {
+    view: 'View', addWidget: 'Add widget', dateRange: 'Date range', filter: 'Filter (JSON)', applyFilters: 'Apply',
+    clearFilters: 'Reset', widgetError: 'This widget could not be loaded',
+  },
+  reportParams: {
+    funnel: 'e.g. {"stages":["new_lead","proposal","won"]}', dwell: 'e.g. {"include_open":true,"stuck":3}',
+    stagnation: 'e.g. {"days":7,"stage":"proposal"}', penetration: 'e.g. {"from_stage":"demo_done","to_stage":"proposal","hours":72}',
+    forecast: 'e.g. {"amount":"amount"}', cycle: 'e.g. {"to_stage":"won"}', pivot: 'e.g. {"date_field":"expected_close"}',
+  },
   admin: {
     name: 'Name', status: 'Status', admin: 'Platform admin', disabled: 'Disabled', active: 'Active', newUser: 'New user',
     resetPassword: 'New password (leave empty to keep)', assignRoles: 'Roles', saved: 'Saved', newTeam: 'New team', parentTeam: 'Parent team',

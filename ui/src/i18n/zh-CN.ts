@@ -115,15 +115,27 @@ const zhCN = {
     builder: '报表设计器', view: '查看', kind: '类型', dimensions: '维度', measures: '指标', addDimension: '添加维度',
     addMeasure: '添加指标', bucket: '时间粒度', chart: '图表', compare: '同比/环比', limit: '行数上限', filters: '筛选（JSON）',
     params: '类型参数（JSON）', preview: '实时预览', owner: '负责人', team: '团队', export: '导出',
+    exportAs: { csv: 'CSV（.csv）', xlsx: 'Excel（.xlsx）' }, refresh: '刷新', fields: '字段',
+    dragHelp: '把字段拖到“维度”或“指标”上。', pickEntity: '请先选择实体。', dropHere: '拖放字段到这里',
+    sort: '排序', asc: '升序', desc: '降序', limitHelp: '前 N 名：排序后只保留前 N 行（1-10000）。',
+    invalid: '报表定义有错误'
   },
   reportKinds: {
     table: '明细表', pivot: '透视表', funnel: '漏斗', dwell: '阶段停留时长', kpi: '关键指标', stagnation: '停滞清单',
-    penetration: '阶段渗透率', forecast: '加权预测',
+    penetration: '阶段渗透率', forecast: '加权预测', compare: '同比/环比', cycle: '周期时长',
   },
-  aggs: { count: '计数', count_distinct: '去重计数', sum: '求和', avg: '平均', min: '最小', max: '最大', median: '中位数' },
-  charts: { bar: '柱状图', line: '折线图', pie: '饼图', funnel: '漏斗图', table: '仅表格' },
+  aggs: { count: '计数', count_distinct: '去重计数', sum: '求和', avg: '平均', min: '最小', max: '最大', median: '中位数', rate: '占比%' },
+  charts: { bar: '柱状图', line: '折线图', pie: '饼图', funnel: '漏斗图', heatmap: '热力图', table: '仅表格' },
   buckets: { day: '日', week: '周', month: '月', quarter: '季度', year: '年' },
-  dashboards: { view: '查看', addWidget: '添加组件' },
+  dashboards: {
+    view: '查看', addWidget: '添加组件', dateRange: '日期范围', filter: '筛选（JSON）', applyFilters: '应用',
+    clearFilters: '重置', widgetError: '此组件加载失败',
+  },
+  reportParams: {
+    funnel: '例如 {"stages":["new_lead","proposal","won"]}', dwell: '例如 {"include_open":true,"stuck":3}',
+    stagnation: '例如 {"days":7,"stage":"proposal"}', penetration: '例如 {"from_stage":"demo_done","to_stage":"proposal","hours":72}',
+    forecast: '例如 {"amount":"amount"}', cycle: '例如 {"to_stage":"won"}', pivot: '例如 {"date_field":"expected_close"}',
+  },
   admin: {
     name: '姓名', status: '状态', admin: '平台管理员', disabled: '已停用', active: '正常', newUser: '新建用户',
     resetPassword: '新密码（留空不修改）', assignRoles: '角色', saved: '已保存', newTeam: '新建团队', parentTeam: '上级团队',

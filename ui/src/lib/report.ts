@@ -1,9 +1,63 @@
 // Pure helpers for the report builder and its chart.
 import type { ReportData, ReportDef } from '../api/types';
 
-export const REPORT_KINDS = ['table', 'pivot', 'funnel', 'dwell', 'kpi', 'stagnation', 'penetration', 'forecast'];
-export const AGGS = ['count', 'count_distinct', 'sum', 'avg', 'min', 'max', 'median'];
-export const CHART_TYPES = ['bar', 'line', 'pie', 'funnel', 'table'];
+export const REPORT_KINDS = ['table', 'pivot', 'funnel', 'dwell', 'kpi', 'stagnation', 'penetration', 'forecast', 'compare', 'cycle'];
+export const AGGS = ['count', 'count_distinct', 'sum', 'avg', 'min', 'max', 'median', 'rate'];
+export const CHART_TYPES = ['bar', 'line', 'pie', 'funnel', 'heatmap', 'table'];
+/** Export formats of reports and record lists. */
+export const EXPORT_FORMATS = ['csv', 'xlsx'] as const;
+
+/** Definition kinds (the app-level kind names); a report's own kind is never one of them. */
+const DEF_KIND_NAMES = new Set(['entities', 'forms', 'flows', 'reports', 'dashboards']);
+
+/**
+ * A report definition from a GET answer: the server answers reports flat, so the report's own
+ * `kind` can end up in the meta (it shares its name with the definition-kind key); put it back.
+ */
+export function reportFromDefinition(def: ReportDef | null | undefined, meta?: Record<string, unknown>): ReportDef | null {
+  if (!def) return null;
+  if (def.kind) return def;
+  const k = meta?.kind;
+  return typeof k === 'string' && k && !DEF_KIND_NAMES.has(k) ? { ...def, kind: k } : def;
+}
+
+/** Export URL of a published report or of an entity's record list (same filter and sort as on screen). */
+export function exportUrl(app: string, target: { report: string } | { entity: string }, format: string, query: Record<string, string | undefined> = {}): string {
+  const path = 'report' in target ? `reports/${encodeURIComponent(target.report)}` : `entities/${encodeURIComponent(target.entity)}`;
+  const qs = new URLSearchParams({ format });
+  for (const [k, v] of Object.entries(query)) if (v) qs.set(k, v);
+  return `/api/v1/apps/${encodeURIComponent(app)}/${path}/export?${qs.toString()}`;
+}
+
+/** Where a 422 field error of a report definition belongs in the builder. */
+export type ErrorSlot = 'entity' | 'kind' | 'dimensions' | 'measures' | 'filters' | 'params' | 'sort' | 'limit' | 'compare' | 'chart' | 'label' | 'other';
+
+/**
+ * Groups field errors by builder control ("dimensions[0].field" -> dimensions, index 0) so each
+ * message shows next to the control it is about.
+ */
+export function groupFieldErrors(errors: { field: string; message: string }[]): { slot: ErrorSlot; index?: number; message: string }[] {
+  const known: ErrorSlot[] = ['entity', 'kind', 'dimensions', 'measures', 'filters', 'params', 'sort', 'limit', 'compare', 'chart', 'label'];
+  return errors.map((e) => {
+    const m = /^([a-z_]+)(?:\[(\d+)\])?/.exec(e.field ?? '');
+    const head = (m?.[1] ?? '') as ErrorSlot;
+    const slot: ErrorSlot = known.includes(head) ? head : 'other';
+    return { slot, index: m?.[2] !== undefined ? Number(m[2]) : undefined, message: e.message };
+  });
+}
+
+/** Sort options for a report: every output column key the report can produce, ascending or descending. */
+export function sortKeys(r: ReportDef): string[] {
+  const keys: string[] = [];
+  for (const d of r.dimensions ?? []) if (d.field) keys.push(d.field);
+  for (const m of r.measures ?? []) {
+    if (!m.agg || (m.agg !== 'count' && m.agg !== 'rate' && !m.field)) continue;
+    const mk = (m as { key?: unknown }).key;
+    const k = typeof mk === 'string' && mk ? mk : m.field && m.agg !== 'rate' ? `${m.agg}_${m.field}` : m.agg;
+    keys.push(k);
+  }
+  return [...new Set(keys)];
+}
 
 /** Drops measures that need a field but have none, and empty dimensions. */
 export function cleanReport(r: ReportDef): ReportDef {
@@ -12,37 +66,88 @@ export function cleanReport(r: ReportDef): ReportDef {
   out.measures = (r.measures ?? []).filter((m) => m.agg && (m.agg === 'count' || m.field));
   if (!out.dimensions.length) delete out.dimensions;
   if (!out.measures.length) delete out.measures;
+  if (out.sort) {
+    out.sort = out.sort.filter(Boolean);
+    if (!out.sort.length) delete out.sort;
+  }
+  if (out.limit === null || out.limit === undefined) delete out.limit;
   return out;
 }
 
 /** Chart kind that fits a report kind when none is chosen. */
 export function defaultChart(kind: string): string {
   if (kind === 'funnel') return 'funnel';
+  if (kind === 'dwell') return 'heatmap';
   if (kind === 'kpi' || kind === 'table' || kind === 'stagnation') return 'table';
   return 'bar';
 }
 
-/** Builds an echarts option from tabular data: first column = category, numeric columns = series. */
+const NUMERIC_TYPES = new Set(['number', 'money', 'percent', 'integer', 'float']);
+
+/** Splits report columns into category columns (labels) and numeric columns (series). */
+export function splitColumns(data: ReportData): { cats: number[]; nums: number[] } {
+  const cols = data.columns as { key: string; type?: string }[];
+  const keys = new Set(cols.map((c) => c.key));
+  const isNum = (i: number) =>
+    cols[i].type ? NUMERIC_TYPES.has(cols[i].type as string) : data.rows.some((r) => typeof r[i] === 'number');
+  const cats: number[] = [];
+  const nums: number[] = [];
+  cols.forEach((c, i) => {
+    if (isNum(i)) {
+      if (c.key !== 'step') nums.push(i); // a funnel's step index is an ordinal, not a measure
+    } else if (!keys.has(`${c.key}_name`) && c.key !== 'id') cats.push(i); // show a user's name, not the id
+  });
+  return { cats, nums };
+}
+
+/** Builds an echarts option from tabular data: text columns = category, numeric columns = series. */
 export function chartOption(data: ReportData, chart: string, lang: string): Record<string, unknown> | null {
   if (!data || !Array.isArray(data.columns) || !Array.isArray(data.rows) || data.columns.length === 0) return null;
+  if (chart === 'table') return null;
   const label = (c: ReportData['columns'][number]) =>
     typeof c.label === 'string' ? c.label : (c.label?.[lang] ?? c.label?.en ?? c.key);
-  const cats = data.rows.map((r) => String(r[0] ?? '∅'));
-  const numericCols = data.columns
-    .map((c, i) => ({ c, i }))
-    .filter(({ i }) => i > 0 && data.rows.some((r) => typeof r[i] === 'number' || (r[i] !== null && r[i] !== '' && !Number.isNaN(Number(r[i])))));
-  if (chart === 'table') return null;
-  if (numericCols.length === 0) return null;
+  const { cats: catCols, nums } = splitColumns(data);
+  if (nums.length === 0) return null;
+  const text = (v: unknown) => (v === null || v === undefined || v === '' ? '∅' : String(v));
+  const catOf = (r: unknown[], cols: number[]) => (cols.length ? cols.map((i) => text(r[i])).join(' / ') : '');
+  const cats = data.rows.map((r) => catOf(r, catCols));
+  if (chart === 'heatmap') {
+    const stageCol = data.columns.findIndex((c) => c.key === 'stage');
+    const xCol = stageCol >= 0 && catCols.includes(stageCol) ? stageCol : catCols[catCols.length - 1];
+    const yCols = catCols.filter((i) => i !== xCol);
+    const vCol = nums.find((i) => data.columns[i].key === 'avg_hours') ?? nums[0];
+    if (xCol === undefined) return null;
+    const xs = [...new Set(data.rows.map((r) => text(r[xCol])))];
+    const ys = [...new Set(data.rows.map((r) => catOf(r, yCols) || label(data.columns[vCol])))];
+    const values = data.rows.map((r) => [xs.indexOf(text(r[xCol])), ys.indexOf(catOf(r, yCols) || label(data.columns[vCol])), r[vCol] === null ? '-' : Number(r[vCol])]);
+    const nums2 = values.map((v) => v[2]).filter((v): v is number => typeof v === 'number');
+    return {
+      tooltip: { position: 'top' },
+      grid: { left: 96, right: 16, top: 16, bottom: 72 },
+      xAxis: { type: 'category', data: xs, splitArea: { show: true } },
+      yAxis: { type: 'category', data: ys, splitArea: { show: true } },
+      visualMap: { min: 0, max: Math.max(1, ...nums2), calculable: true, orient: 'horizontal', left: 'center', bottom: 0 },
+      series: [{ type: 'heatmap', name: label(data.columns[vCol]), data: values, label: { show: true } }],
+    };
+  }
   if (chart === 'pie' || chart === 'funnel') {
-    const col = numericCols[0];
+    const col = nums[0];
+    // A funnel by stage with a dimension sums each stage over the dimension's values.
+    const stageCol = data.columns.findIndex((c) => c.key === 'stage');
+    const byStage = chart === 'funnel' && stageCol >= 0 && catCols.length > 1;
+    const totals = new Map<string, number>();
+    data.rows.forEach((r, k) => {
+      const name = byStage ? text(r[stageCol]) : cats[k];
+      totals.set(name, (totals.get(name) ?? 0) + (Number(r[col]) || 0));
+    });
     return {
       tooltip: { trigger: 'item' },
       legend: { bottom: 0 },
       series: [
         {
           type: chart,
-          name: label(col.c),
-          data: data.rows.map((r, k) => ({ name: cats[k], value: Number(r[col.i]) })),
+          name: label(data.columns[col]),
+          data: [...totals].map(([name, value]) => ({ name, value })),
           ...(chart === 'funnel' ? { sort: 'none', label: { show: true, position: 'inside' } } : { radius: '60%' }),
         },
       ],
@@ -54,6 +159,26 @@ export function chartOption(data: ReportData, chart: string, lang: string): Reco
     grid: { left: 48, right: 16, top: 24, bottom: 48 },
     xAxis: { type: 'category', data: cats },
     yAxis: { type: 'value' },
-    series: numericCols.map(({ c, i }) => ({ type: chart === 'line' ? 'line' : 'bar', name: label(c), data: data.rows.map((r) => Number(r[i])) })),
+    series: nums.map((i) => ({ type: chart === 'line' ? 'line' : 'bar', name: label(data.columns[i]), data: data.rows.map((r) => (r[i] === null ? null : Number(r[i]))) })),
   };
+}
+
+/** Field types whose values can be summed or averaged. */
+const NUMERIC_FIELD_TYPES = new Set(['number', 'money', 'percent']);
+
+/**
+ * Adds a field dropped from the palette: onto dimensions it groups (date fields by month), onto
+ * measures it is summed (numbers) or counted distinct (anything else). Empty rows are replaced.
+ */
+export function dropField(r: ReportDef, zone: 'dimensions' | 'measures', field: string, type?: string): ReportDef {
+  if (zone === 'dimensions') {
+    const dims = (r.dimensions ?? []).filter((d) => d.field);
+    if (dims.some((d) => d.field === field)) return r;
+    const bucket = type === 'date' || type === 'datetime' || field === 'created_at' || field === 'updated_at' ? 'month' : undefined;
+    return { ...r, dimensions: [...dims, bucket ? { field, bucket } : { field }] };
+  }
+  const meas = (r.measures ?? []).filter((m) => m.agg === 'count' || m.agg === 'rate' || m.field);
+  const agg = type && NUMERIC_FIELD_TYPES.has(type) ? 'sum' : 'count_distinct';
+  if (meas.some((m) => m.agg === agg && m.field === field)) return r;
+  return { ...r, measures: [...meas, { agg, field }] };
 }

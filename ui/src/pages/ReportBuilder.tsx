@@ -1,17 +1,18 @@
-import { DeleteOutlined, PlusOutlined, ReloadOutlined } from '@ant-design/icons';
+import { DndContext, PointerSensor, useDraggable, useDroppable, useSensor, useSensors, type DragEndEvent } from '@dnd-kit/core';
+import { DeleteOutlined, DownloadOutlined, PlusOutlined, ReloadOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
-import { Alert, Button, Card, Col, Form, Input, InputNumber, Row, Select, Skeleton, Space, Typography } from 'antd';
-import { useEffect, useMemo, useState } from 'react';
+import { Alert, Button, Card, Col, Dropdown, Form, Input, InputNumber, Row, Select, Skeleton, Space, Typography } from 'antd';
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation, useParams, useSearchParams } from 'react-router';
-import { api, errorMessage } from '../api/client';
+import { ApiError, api, errorMessage } from '../api/client';
 import { defList, useApp, useDefinition } from '../api/defs';
 import type { EntityDef, ReportData, ReportDef } from '../api/types';
 import DefToolbar from '../components/DefToolbar';
 import ReportResult from '../components/ReportResult';
 import { JsonInput } from '../components/SchemaForm';
 import { labelText } from '../lib/labels';
-import { AGGS, CHART_TYPES, REPORT_KINDS, cleanReport, defaultChart } from '../lib/report';
+import { AGGS, CHART_TYPES, EXPORT_FORMATS, REPORT_KINDS, cleanReport, defaultChart, dropField, exportUrl, groupFieldErrors, reportFromDefinition, sortKeys, type ErrorSlot } from '../lib/report';
 
 function useDebounced<T>(v: T, ms: number): T {
   const [d, setD] = useState(v);
@@ -22,20 +23,52 @@ function useDebounced<T>(v: T, ms: number): T {
   return d;
 }
 
+/** Export menu (CSV / XLSX) of a published report. */
+export function ExportButton({ href }: { href: (format: string) => string }) {
+  const { t } = useTranslation();
+  return (
+    <Dropdown menu={{ items: EXPORT_FORMATS.map((f) => ({ key: f, label: <a href={href(f)} download data-testid={`export-${f}`}>{t(`reports.exportAs.${f}`)}</a> })) }}>
+      <Button size="small" icon={<DownloadOutlined />} data-testid="export-menu">{t('reports.export')}</Button>
+    </Dropdown>
+  );
+}
+
+/** A field of the entity that can be dragged onto the dimensions or measures. */
+function PaletteField({ id, label }: { id: string; label: string }) {
+  const { attributes, listeners, setNodeRef, transform } = useDraggable({ id: `field:${id}` });
+  return (
+    <div ref={setNodeRef} className="palette-item" style={{ transform: transform ? `translate(${transform.x}px, ${transform.y}px)` : undefined, zIndex: transform ? 10 : undefined, position: 'relative' }} {...attributes} {...listeners} data-testid={`report-field-${id}`}>
+      {label}
+    </div>
+  );
+}
+
+/** A drop zone (dimensions or measures) for palette fields. */
+function DropZone({ id, children }: { id: 'dimensions' | 'measures'; children: ReactNode }) {
+  const { t } = useTranslation();
+  const { setNodeRef, isOver } = useDroppable({ id });
+  return (
+    <div ref={setNodeRef} data-testid={`report-drop-${id}`} style={{ border: `1px dashed ${isOver ? '#1677ff' : '#d9d9d9'}`, background: isOver ? '#e6f4ff' : undefined, borderRadius: 6, padding: 6, minHeight: 40 }}>
+      {children}
+      <Typography.Text type="secondary" style={{ fontSize: 12 }}>{t('reports.dropHere')}</Typography.Text>
+    </div>
+  );
+}
+
 /** A published report's data (GET .../reports/{slug}/data). */
 function ReportView({ app, slug }: { app: string; slug: string }) {
   const { t, i18n } = useTranslation();
   const def = useDefinition<ReportDef>(app, 'reports', slug);
   const data = useQuery({ queryKey: ['report-data', app, slug, i18n.language], queryFn: () => api<ReportData>(`/api/v1/apps/${encodeURIComponent(app)}/reports/${encodeURIComponent(slug)}/data`, { query: { locale: i18n.language } }) });
-  const r = def.data?.def;
+  const r = reportFromDefinition(def.data?.def, def.data?.meta);
   return (
     <Card
       title={labelText(r?.label, i18n.language, slug)}
       extra={
         <Space>
-          <Button size="small" icon={<ReloadOutlined />} onClick={() => data.refetch()} />
+          <Button size="small" icon={<ReloadOutlined />} onClick={() => data.refetch()} aria-label={t('reports.refresh')} />
           <Link to={`/apps/${app}/reports/${slug}/design`}>{t('common.design')}</Link>
-          <a href={`/api/v1/apps/${app}/reports/${slug}/export?format=xlsx`}>{t('reports.export')}</a>
+          <ExportButton href={(f) => exportUrl(app, { report: slug }, f)} />
         </Space>
       }
     >
@@ -56,7 +89,7 @@ export default function ReportBuilder() {
   const [report, setReport] = useState<ReportDef | null>(null);
   useEffect(() => {
     if (design && q.data && report === null)
-      setReport(q.data.def ?? { slug, entity: sp.get('entity') ?? '', kind: 'pivot', dimensions: [{ field: '' }], measures: [{ agg: 'count' }] });
+      setReport(reportFromDefinition(q.data.def, q.data.meta) ?? { slug, entity: sp.get('entity') ?? '', kind: 'pivot', dimensions: [{ field: '' }], measures: [{ agg: 'count' }] });
   }, [design, q.data, report, slug, sp]);
   const entityQ = useDefinition<EntityDef>(app, 'entities', report?.entity ?? '', !!report?.entity);
   const cleaned = useMemo(() => (report ? cleanReport(report) : null), [report]);
@@ -67,6 +100,8 @@ export default function ReportBuilder() {
     queryFn: () => api<ReportData>(`/api/v1/apps/${encodeURIComponent(app)}/reports/preview`, { method: 'POST', body: debounced, query: { locale: i18n.language } }),
     retry: false,
   });
+
+  const sensors = useSensors(useSensor(PointerSensor, { activationConstraint: { distance: 4 } }));
 
   if (!design) return <ReportView app={app} slug={slug} />;
   if (!report) return q.isError ? <Alert type="error" title={errorMessage(q.error)} /> : <Skeleton active />;
@@ -81,6 +116,25 @@ export default function ReportBuilder() {
   const dims = report.dimensions ?? [];
   const meas = report.measures ?? [];
   const chart = String(report.chart?.type ?? defaultChart(report.kind));
+  const fieldErrs = preview.error instanceof ApiError ? groupFieldErrors(preview.error.fieldErrors) : [];
+  const errAt = (slot: ErrorSlot, index?: number) => {
+    const msgs = fieldErrs.filter((e) => e.slot === slot && (index === undefined || e.index === index)).map((e) => e.message);
+    return msgs.length ? msgs.join('; ') : undefined;
+  };
+  const item = (slot: ErrorSlot) => {
+    const help = errAt(slot);
+    return help ? { validateStatus: 'error' as const, help: <span data-testid={`report-error-${slot}`}>{help}</span> } : {};
+  };
+  const fieldTypes = new Map(fields.map((f) => [f.key, f.type]));
+  const onDragEnd = (e: DragEndEvent) => {
+    const key = String(e.active.id).replace(/^field:/, '');
+    const zone = e.over?.id;
+    if (zone === 'dimensions' || zone === 'measures') setReport(dropField(report, zone, key, fieldTypes.get(key) ?? (key === 'created_at' ? 'datetime' : undefined)));
+  };
+  const sortOpts = sortKeys(report).flatMap((k) => [
+    { value: k, label: `${k} ${t('reports.asc')}` },
+    { value: `-${k}`, label: `${k} ${t('reports.desc')}` },
+  ]);
 
   return (
     <div>
@@ -91,49 +145,69 @@ export default function ReportBuilder() {
         <Link to={`/apps/${app}/reports/${slug}`}>{t('reports.view')}</Link>
       </Space>
       <DefToolbar app={app} kind="reports" slug={slug} getDefinition={() => cleaned} />
+      <DndContext sensors={sensors} onDragEnd={onDragEnd}>
       <Row gutter={16}>
+        <Col xs={24} lg={4}>
+          <Card size="small" title={t('reports.fields')} data-testid="report-palette">
+            <Typography.Paragraph type="secondary" style={{ fontSize: 12 }}>{t('reports.dragHelp')}</Typography.Paragraph>
+            {report.entity ? fieldOpts.map((o) => <PaletteField key={o.value} id={o.value} label={o.label} />) : <Typography.Text type="secondary">{t('reports.pickEntity')}</Typography.Text>}
+          </Card>
+        </Col>
         <Col xs={24} lg={8}>
           <Card size="small">
             <Form layout="vertical" size="small">
-              <Form.Item label={t('common.entity')}>
+              <Form.Item label={t('common.entity')} {...item('entity')}>
                 <Select value={report.entity || undefined} onChange={(v) => set({ entity: v, dimensions: [{ field: '' }], measures: [{ agg: 'count' }] })} options={defList(appQ.data, 'entities').map((e) => ({ value: e.slug, label: labelText(e.label, i18n.language, e.slug) }))} data-testid="report-entity" />
               </Form.Item>
-              <Form.Item label={t('reports.kind')}>
+              <Form.Item label={t('reports.kind')} {...item('kind')}>
                 <Select value={report.kind} onChange={(v) => set({ kind: v })} options={REPORT_KINDS.map((k) => ({ value: k, label: t(`reportKinds.${k}`) }))} data-testid="report-kind" />
               </Form.Item>
-              <Form.Item label={t('reports.dimensions')}>
+              <Form.Item label={t('reports.dimensions')} {...(errAt('dimensions') ? { validateStatus: 'error' as const } : {})}>
+                <DropZone id="dimensions">
                 {dims.map((d, i) => (
-                  <Space key={i} style={{ marginBottom: 4 }}>
+                  <div key={i}>
+                  <Space style={{ marginBottom: 4 }}>
                     <Select style={{ width: 170 }} value={d.field || undefined} options={fieldOpts} onChange={(v) => set({ dimensions: dims.map((x, j) => (j === i ? { ...x, field: v } : x)) })} data-testid={`report-dim-${i}`} />
                     <Select style={{ width: 90 }} allowClear placeholder={t('reports.bucket')} value={d.bucket} options={['day', 'week', 'month', 'quarter', 'year'].map((b) => ({ value: b, label: t(`buckets.${b}`) }))} onChange={(v) => set({ dimensions: dims.map((x, j) => (j === i ? { ...x, bucket: v } : x)) })} />
-                    <Button type="text" danger icon={<DeleteOutlined />} onClick={() => set({ dimensions: dims.filter((_x, j) => j !== i) })} />
+                    <Button type="text" danger icon={<DeleteOutlined />} onClick={() => set({ dimensions: dims.filter((_x, j) => j !== i) })} aria-label={t('common.delete')} />
                   </Space>
+                  {errAt('dimensions', i) && <Typography.Text type="danger" style={{ display: 'block', fontSize: 12 }} data-testid={`report-error-dimensions-${i}`}>{errAt('dimensions', i)}</Typography.Text>}
+                  </div>
                 ))}
                 <Button size="small" icon={<PlusOutlined />} onClick={() => set({ dimensions: [...dims, { field: '' }] })}>{t('reports.addDimension')}</Button>
+                </DropZone>
               </Form.Item>
-              <Form.Item label={t('reports.measures')}>
+              <Form.Item label={t('reports.measures')} {...(errAt('measures') ? { validateStatus: 'error' as const } : {})}>
+                <DropZone id="measures">
                 {meas.map((m, i) => (
-                  <Space key={i} style={{ marginBottom: 4 }}>
+                  <div key={i}>
+                  <Space style={{ marginBottom: 4 }}>
                     <Select style={{ width: 120 }} value={m.agg} options={AGGS.map((a) => ({ value: a, label: t(`aggs.${a}`) }))} onChange={(v) => set({ measures: meas.map((x, j) => (j === i ? { ...x, agg: v } : x)) })} />
-                    <Select style={{ width: 140 }} allowClear disabled={m.agg === 'count'} value={m.field} options={fieldOpts} onChange={(v) => set({ measures: meas.map((x, j) => (j === i ? { ...x, field: v } : x)) })} />
-                    <Button type="text" danger icon={<DeleteOutlined />} onClick={() => set({ measures: meas.filter((_x, j) => j !== i) })} />
+                    <Select style={{ width: 140 }} allowClear disabled={m.agg === 'count' || m.agg === 'rate'} value={m.field} options={fieldOpts} onChange={(v) => set({ measures: meas.map((x, j) => (j === i ? { ...x, field: v } : x)) })} />
+                    <Button type="text" danger icon={<DeleteOutlined />} onClick={() => set({ measures: meas.filter((_x, j) => j !== i) })} aria-label={t('common.delete')} />
                   </Space>
+                  {errAt('measures', i) && <Typography.Text type="danger" style={{ display: 'block', fontSize: 12 }} data-testid={`report-error-measures-${i}`}>{errAt('measures', i)}</Typography.Text>}
+                  </div>
                 ))}
                 <Button size="small" icon={<PlusOutlined />} onClick={() => set({ measures: [...meas, { agg: 'count' }] })}>{t('reports.addMeasure')}</Button>
+                </DropZone>
               </Form.Item>
-              <Form.Item label={t('reports.chart')}>
+              <Form.Item label={t('reports.chart')} {...item('chart')}>
                 <Select value={chart} onChange={(v) => set({ chart: { ...(report.chart ?? {}), type: v } })} options={CHART_TYPES.map((c) => ({ value: c, label: t(`charts.${c}`) }))} />
               </Form.Item>
-              <Form.Item label={t('reports.compare')}>
+              <Form.Item label={t('reports.compare')} {...item('compare')}>
                 <Select allowClear value={report.compare?.period} onChange={(v) => { const next = { ...report }; if (v) next.compare = { ...(report.compare ?? {}), period: v }; else delete next.compare; setReport(next); }} options={['week', 'month', 'year'].map((p) => ({ value: p, label: t(`buckets.${p}`) }))} />
               </Form.Item>
-              <Form.Item label={t('reports.limit')}>
-                <InputNumber min={1} value={report.limit} onChange={(v) => set({ limit: v ?? undefined })} />
+              <Form.Item label={t('reports.sort')} {...item('sort')}>
+                <Select mode="multiple" allowClear value={report.sort ?? []} onChange={(v: string[]) => set({ sort: v })} options={sortOpts} data-testid="report-sort" />
               </Form.Item>
-              <Form.Item label={t('reports.filters')} extra='{"stage":{"ne":"lost"}}'>
+              <Form.Item label={t('reports.limit')} extra={t('reports.limitHelp')} {...item('limit')}>
+                <InputNumber min={1} max={10000} value={report.limit} onChange={(v) => set({ limit: v ?? undefined })} data-testid="report-limit" />
+              </Form.Item>
+              <Form.Item label={t('reports.filters')} extra='{"stage":{"ne":"lost"}}' {...item('filters')}>
                 <JsonInput value={report.filters} onChange={(v) => set({ filters: v })} rows={3} />
               </Form.Item>
-              <Form.Item label={t('reports.params')} extra='{"from":"proposal","to":"negotiation","hours":72}'>
+              <Form.Item label={t('reports.params')} extra={t(`reportParams.${report.kind}`, { defaultValue: '' }) || undefined} {...item('params')}>
                 <JsonInput value={report.params} onChange={(v) => set({ params: v as Record<string, unknown> })} rows={3} />
               </Form.Item>
               <Form.Item label={t('entity.labelZh')}>
@@ -145,13 +219,14 @@ export default function ReportBuilder() {
             </Form>
           </Card>
         </Col>
-        <Col xs={24} lg={16}>
-          <Card size="small" title={t('reports.preview')} extra={<Button size="small" icon={<ReloadOutlined />} onClick={() => preview.refetch()} loading={preview.isFetching} />}>
-            {preview.isError && <Alert type="error" showIcon title={errorMessage(preview.error)} style={{ marginBottom: 8 }} data-testid="report-error" />}
+        <Col xs={24} lg={12}>
+          <Card size="small" title={t('reports.preview')} extra={<Button size="small" icon={<ReloadOutlined />} onClick={() => preview.refetch()} loading={preview.isFetching} aria-label={t('reports.refresh')} />}>
+            {preview.isError && <Alert type="error" showIcon title={fieldErrs.length ? t('reports.invalid') : errorMessage(preview.error)} description={fieldErrs.length ? fieldErrs.map((e) => e.message).join('; ') : undefined} style={{ marginBottom: 8 }} data-testid="report-error" />}
             {preview.isLoading ? <Skeleton active /> : <ReportResult data={preview.data} chart={chart} />}
           </Card>
         </Col>
       </Row>
+      </DndContext>
     </div>
   );
 }
