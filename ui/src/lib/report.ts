@@ -182,3 +182,30 @@ export function dropField(r: ReportDef, zone: 'dimensions' | 'measures', field: 
   if (meas.some((m) => m.agg === agg && m.field === field)) return r;
   return { ...r, measures: [...meas, { agg, field }] };
 }
+
+/** Query of GET .../dashboards/{slug}/data: the shared date range and filter apply to every widget. */
+export function dashboardQuery(locale: string, from?: string, to?: string, filter?: string): Record<string, string> {
+  const q: Record<string, string> = { locale };
+  if (from) q.from = from;
+  if (to) q.to = to;
+  if (filter) q.filter = filter;
+  return q;
+}
+
+/** One widget's data or error from a dashboard data answer ({widgets: [{id, report, data | error}]}). */
+export function widgetResult(answer: unknown, w: { id?: string; report: string }, i: number): { data?: ReportData; error?: string } {
+  const d = answer as Record<string, unknown> | undefined;
+  if (!d || typeof d !== 'object') return {};
+  const list = Array.isArray(d.widgets) ? (d.widgets as Record<string, unknown>[]) : null;
+  const hit = list
+    ? (list.find((x) => w.id && x.id === w.id) ?? (list[i]?.report === w.report ? list[i] : list.find((x) => x.report === w.report)))
+    : ((d[w.id ?? ''] ?? d[w.report]) as Record<string, unknown> | undefined);
+  if (!hit) return {};
+  const err = hit.error as { detail?: string; errors?: { message?: string }[] } | undefined;
+  if (err && typeof err === 'object') {
+    const msgs = (err.errors ?? []).map((e) => e.message).filter(Boolean);
+    return { error: msgs.length ? msgs.join('; ') : (err.detail ?? '') };
+  }
+  const inner = (hit.data ?? hit) as ReportData;
+  return Array.isArray(inner?.columns) ? { data: inner } : {};
+}

@@ -1,6 +1,7 @@
 import { DeleteOutlined, EditOutlined, EyeOutlined, PlusOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
-import { Alert, Button, Card, Empty, InputNumber, Select, Skeleton, Space, Table, Typography } from 'antd';
+import { Alert, Button, Card, DatePicker, Empty, InputNumber, Select, Skeleton, Space, Table, Typography } from 'antd';
+import dayjs from 'dayjs';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams, useSearchParams } from 'react-router';
@@ -10,27 +11,36 @@ import type { DashboardDef, ReportData, ReportDef, Widget } from '../api/types';
 import DefToolbar from '../components/DefToolbar';
 import ReportResult from '../components/ReportResult';
 import { labelText } from '../lib/labels';
-import { defaultChart } from '../lib/report';
+import { JsonInput } from '../components/SchemaForm';
+import { dashboardQuery, defaultChart, exportUrl, reportFromDefinition, widgetResult } from '../lib/report';
+import { ExportButton } from './ReportBuilder';
 
-function WidgetCard({ app, w, data, fallbackLabel }: { app: string; w: Widget; data?: ReportData; fallbackLabel?: DashboardDef['label'] }) {
-  const { i18n } = useTranslation();
+function WidgetCard({ app, w, data, error, standalone, fallbackLabel }: { app: string; w: Widget; data?: ReportData; error?: string; standalone: boolean; fallbackLabel?: DashboardDef['label'] }) {
+  const { t, i18n } = useTranslation();
   const def = useDefinition<ReportDef>(app, 'reports', w.report);
   const own = useQuery({
     queryKey: ['report-data', app, w.report, i18n.language],
-    enabled: !data,
+    enabled: standalone, // only when the dashboard's own data is unavailable (editing, unpublished, failed)
     queryFn: () => api<ReportData>(`/api/v1/apps/${encodeURIComponent(app)}/reports/${encodeURIComponent(w.report)}/data`, { query: { locale: i18n.language } }),
   });
-  const r = def.data?.def;
+  const r = reportFromDefinition(def.data?.def, def.data?.meta);
   const d = data ?? own.data;
+  const chart = String((w as { chart?: { type?: string } }).chart?.type ?? r?.chart?.type ?? defaultChart(r?.kind ?? 'pivot'));
   return (
     <Card
       size="small"
       title={labelText(w.title ?? r?.label ?? fallbackLabel, i18n.language, w.report)}
       style={{ gridColumn: `${(w.x ?? 0) + 1} / span ${w.w || 12}`, gridRow: `${(w.y ?? 0) + 1} / span ${w.h || 4}`, overflow: 'auto' }}
-      extra={<Link to={`/apps/${app}/reports/${w.report}`}><EyeOutlined /></Link>}
+      extra={<Space size={4}><ExportButton href={(f) => exportUrl(app, { report: w.report }, f)} /><Link to={`/apps/${app}/reports/${w.report}`} aria-label={t('reports.view')}><EyeOutlined /></Link></Space>}
       data-testid={`widget-${w.report}`}
     >
-      {own.isError && !data ? <Alert type="error" title={errorMessage(own.error)} /> : <ReportResult data={d} chart={String(r?.chart?.type ?? defaultChart(r?.kind ?? 'pivot'))} height={Math.max(160, (w.h || 8) * 56 - 180)} />}
+      {error ? (
+        <Alert type="error" showIcon title={t('dashboards.widgetError')} description={error} data-testid="widget-error" />
+      ) : own.isError && !data ? (
+        <Alert type="error" showIcon title={errorMessage(own.error)} />
+      ) : (
+        <ReportResult data={d} chart={chart} height={Math.max(160, (w.h || 8) * 56 - 180)} />
+      )}
     </Card>
   );
 }
@@ -44,26 +54,32 @@ export default function DashboardPage() {
   const appQ = useApp(app);
   const q = useDefinition<DashboardDef>(app, 'dashboards', slug);
   const [dash, setDash] = useState<DashboardDef | null>(null);
+  const from = sp.get('from') ?? '';
+  const to = sp.get('to') ?? '';
+  const filterParam = sp.get('filter') ?? '';
+  const [filterDraft, setFilterDraft] = useState<unknown>(() => {
+    try {
+      return filterParam ? JSON.parse(filterParam) : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+  const setParams = (patch: Record<string, string>) => {
+    const next = new URLSearchParams(sp);
+    for (const [k, v] of Object.entries(patch)) if (v) next.set(k, v); else next.delete(k);
+    setSp(next);
+  };
   useEffect(() => {
     if (q.data && dash === null) setDash(q.data.def ? { ...q.data.def, widgets: q.data.def.widgets ?? [] } : { slug, widgets: [] });
   }, [q.data, dash, slug]);
   const data = useQuery({
-    queryKey: ['dashboard-data', app, slug, i18n.language],
+    queryKey: ['dashboard-data', app, slug, i18n.language, from, to, filterParam],
     enabled: !edit && !!q.data?.def,
     retry: false,
-    queryFn: () => api<unknown>(`/api/v1/apps/${encodeURIComponent(app)}/dashboards/${encodeURIComponent(slug)}/data`, { query: { locale: i18n.language } }),
+    queryFn: () => api<unknown>(`/api/v1/apps/${encodeURIComponent(app)}/dashboards/${encodeURIComponent(slug)}/data`, { query: dashboardQuery(i18n.language, from, to, filterParam) }),
   });
   if (!dash) return q.isError ? <Alert type="error" title={errorMessage(q.error)} /> : <Skeleton active />;
 
-  const widgetData = (w: Widget, i: number): ReportData | undefined => {
-    const d = data.data as Record<string, unknown> | undefined;
-    if (!d) return undefined;
-    const list = Array.isArray(d.widgets) ? (d.widgets as Record<string, unknown>[]) : null;
-    const hit = list ? list.find((x) => (w.id && x.id === w.id) || x.report === w.report) ?? list[i] : (d[w.id ?? ''] ?? d[w.report]) as Record<string, unknown> | undefined;
-    if (!hit) return undefined;
-    const inner = (hit.data ?? hit) as ReportData;
-    return Array.isArray(inner.columns) ? inner : undefined;
-  };
   const reports = defList(appQ.data, 'reports');
   const widgets = dash.widgets;
   const setW = (i: number, patch: Partial<Widget>) => setDash({ ...dash, widgets: widgets.map((w, j) => (j === i ? { ...w, ...patch } : w)) });
@@ -74,8 +90,26 @@ export default function DashboardPage() {
         <Link to={`/apps/${app}`}>{appQ.data?.name ?? app}</Link>
         <span>/</span>
         <Typography.Title level={4} style={{ margin: 0 }}>{labelText(dash.label, i18n.language, slug)}</Typography.Title>
-        <Button size="small" icon={edit ? <EyeOutlined /> : <EditOutlined />} onClick={() => setSp(edit ? {} : { edit: '1' })}>{edit ? t('dashboards.view') : t('common.edit')}</Button>
+        <Button size="small" icon={edit ? <EyeOutlined /> : <EditOutlined />} onClick={() => setParams({ edit: edit ? '' : '1' })}>{edit ? t('dashboards.view') : t('common.edit')}</Button>
       </Space>
+      {!edit && (
+        <Card size="small" style={{ marginBottom: 12 }} data-testid="dashboard-filters">
+          <Space wrap align="start">
+            <span>{t('dashboards.dateRange')}</span>
+            <DatePicker.RangePicker
+              allowEmpty={[true, true]}
+              value={[from ? dayjs(from) : null, to ? dayjs(to) : null]}
+              onChange={(v) => setParams({ from: v?.[0]?.format('YYYY-MM-DD') ?? '', to: v?.[1]?.format('YYYY-MM-DD') ?? '' })}
+              data-testid="dashboard-range"
+            />
+            <span>{t('dashboards.filter')}</span>
+            <div style={{ width: 320 }}><JsonInput value={filterDraft} onChange={setFilterDraft} rows={1} /></div>
+            <Button size="small" type="primary" onClick={() => setParams({ filter: filterDraft === undefined || filterDraft === null ? '' : JSON.stringify(filterDraft) })} data-testid="dashboard-apply">{t('dashboards.applyFilters')}</Button>
+            <Button size="small" onClick={() => { setFilterDraft(undefined); setParams({ from: '', to: '', filter: '' }); }}>{t('dashboards.clearFilters')}</Button>
+          </Space>
+        </Card>
+      )}
+      {data.isError && <Alert type="error" showIcon title={errorMessage(data.error)} style={{ marginBottom: 12 }} data-testid="dashboard-error" />}
       {edit && (
         <>
           <DefToolbar app={app} kind="dashboards" slug={slug} getDefinition={() => dash} />
@@ -100,7 +134,10 @@ export default function DashboardPage() {
         <Empty />
       ) : (
         <div className="dash-grid">
-          {widgets.filter((w) => w.report).map((w, i) => <WidgetCard key={`${w.report}-${i}`} app={app} w={w} data={widgetData(w, i)} fallbackLabel={reports.find((r) => r.slug === w.report)?.label} />)}
+          {widgets.filter((w) => w.report).map((w, i) => {
+            const res = widgetResult(data.data, w, i);
+            return <WidgetCard key={`${w.report}-${i}`} app={app} w={w} data={res.data} error={res.error} standalone={edit || !q.data?.def || data.isError} fallbackLabel={reports.find((r) => r.slug === w.report)?.label} />;
+          })}
         </div>
       )}
     </div>
