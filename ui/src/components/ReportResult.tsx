@@ -1,9 +1,20 @@
-import { Empty, Table } from 'antd';
+import { DownloadOutlined } from '@ant-design/icons';
+import { Button, Dropdown, Empty, Table } from 'antd';
 import ReactECharts from 'echarts-for-react';
 import { useTranslation } from 'react-i18next';
 import type { ReportData } from '../api/types';
 import { labelText } from '../lib/labels';
-import { chartOption } from '../lib/report';
+import { EXPORT_FORMATS, chartOption } from '../lib/report';
+
+/** Export menu (CSV / XLSX) of a published report or a record list; href builds the download URL of a format. */
+export function ExportButton({ href, size = 'small' }: { href: (format: string) => string; size?: 'small' | 'middle' }) {
+  const { t } = useTranslation();
+  return (
+    <Dropdown menu={{ items: EXPORT_FORMATS.map((f) => ({ key: f, label: <a href={href(f)} download data-testid={`export-${f}`}>{t(`reports.exportAs.${f}`)}</a> })) }}>
+      <Button size={size} icon={<DownloadOutlined />} data-testid="export-menu">{t('reports.export')}</Button>
+    </Dropdown>
+  );
+}
 
 /** Report data as an echarts chart (when it has numbers) plus a table. */
 export default function ReportResult({ data, chart, height = 320, tableOnly }: { data?: ReportData | null; chart: string; height?: number; tableOnly?: boolean }) {

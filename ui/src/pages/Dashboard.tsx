@@ -9,11 +9,10 @@ import { api, errorMessage } from '../api/client';
 import { defList, useApp, useDefinition } from '../api/defs';
 import type { DashboardDef, ReportData, ReportDef, Widget } from '../api/types';
 import DefToolbar from '../components/DefToolbar';
-import ReportResult from '../components/ReportResult';
+import ReportResult, { ExportButton } from '../components/ReportResult';
 import { labelText } from '../lib/labels';
 import { JsonInput } from '../components/SchemaForm';
 import { dashboardQuery, defaultChart, exportUrl, reportFromDefinition, widgetResult } from '../lib/report';
-import { ExportButton } from './ReportBuilder';
 
 function WidgetCard({ app, w, data, error, standalone, fallbackLabel }: { app: string; w: Widget; data?: ReportData; error?: string; standalone: boolean; fallbackLabel?: DashboardDef['label'] }) {
   const { t, i18n } = useTranslation();

@@ -12,8 +12,10 @@ import type { EntityDef, RecordItem } from '../api/types';
 import { fieldLabel, formatValue } from '../components/FieldInput';
 import Kanban from '../components/Kanban';
 import RecordDrawer from '../components/RecordDrawer';
+import { ExportButton } from '../components/ReportResult';
 import { FILTER_OPS, buildFilter, encodeFilter, type FilterRow } from '../lib/filter';
 import { labelText } from '../lib/labels';
+import { exportUrl } from '../lib/report';
 
 function FilterBuilder({ entity, rows, onChange }: { entity: EntityDef; rows: FilterRow[]; onChange: (r: FilterRow[]) => void }) {
   const { t, i18n } = useTranslation();
@@ -143,6 +145,7 @@ export default function Records() {
               <Button icon={<FilterOutlined />} data-testid="filter-open">{t('records.filter')}</Button>
             </Badge>
           </Popover>
+          <ExportButton size="middle" href={(f) => exportUrl(app, { entity: slug }, f, { filter, sort })} />
           <Button type="primary" icon={<PlusOutlined />} onClick={() => setDrawer({ record: null })} data-testid="record-new">
             {t('records.new')}
           </Button>

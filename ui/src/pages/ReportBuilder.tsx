@@ -1,7 +1,7 @@
 import { DndContext, PointerSensor, useDraggable, useDroppable, useSensor, useSensors, type DragEndEvent } from '@dnd-kit/core';
-import { DeleteOutlined, DownloadOutlined, PlusOutlined, ReloadOutlined } from '@ant-design/icons';
+import { DeleteOutlined, PlusOutlined, ReloadOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
-import { Alert, Button, Card, Col, Dropdown, Form, Input, InputNumber, Row, Select, Skeleton, Space, Typography } from 'antd';
+import { Alert, Button, Card, Col, Form, Input, InputNumber, Row, Select, Skeleton, Space, Typography } from 'antd';
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation, useParams, useSearchParams } from 'react-router';
@@ -9,10 +9,10 @@ import { ApiError, api, errorMessage } from '../api/client';
 import { defList, useApp, useDefinition } from '../api/defs';
 import type { EntityDef, ReportData, ReportDef } from '../api/types';
 import DefToolbar from '../components/DefToolbar';
-import ReportResult from '../components/ReportResult';
+import ReportResult, { ExportButton } from '../components/ReportResult';
 import { JsonInput } from '../components/SchemaForm';
 import { labelText } from '../lib/labels';
-import { AGGS, CHART_TYPES, EXPORT_FORMATS, REPORT_KINDS, cleanReport, defaultChart, dropField, exportUrl, groupFieldErrors, reportFromDefinition, sortKeys, type ErrorSlot } from '../lib/report';
+import { AGGS, CHART_TYPES, REPORT_KINDS, cleanReport, defaultChart, dropField, exportUrl, groupFieldErrors, reportFromDefinition, sortKeys, type ErrorSlot } from '../lib/report';
 
 function useDebounced<T>(v: T, ms: number): T {
   const [d, setD] = useState(v);
@@ -21,16 +21,6 @@ function useDebounced<T>(v: T, ms: number): T {
     return () => clearTimeout(h);
   }, [v, ms]);
   return d;
-}
-
-/** Export menu (CSV / XLSX) of a published report. */
-export function ExportButton({ href }: { href: (format: string) => string }) {
-  const { t } = useTranslation();
-  return (
-    <Dropdown menu={{ items: EXPORT_FORMATS.map((f) => ({ key: f, label: <a href={href(f)} download data-testid={`export-${f}`}>{t(`reports.exportAs.${f}`)}</a> })) }}>
-      <Button size="small" icon={<DownloadOutlined />} data-testid="export-menu">{t('reports.export')}</Button>
-    </Dropdown>
-  );
 }
 
 /** A field of the entity that can be dragged onto the dimensions or measures. */
