@@ -128,7 +128,11 @@ func Compile(app *defs.App, ent *spec.Entity, rep *spec.Report, p Params, g acce
 	if b.now.IsZero() {
 		b.now = time.Now()
 	}
-	if b.locale == "" {
+	// Labels exist in English and Chinese: any English locale (en, en-US) answers English,
+	// everything else (empty, zh, fr, ...) Chinese, so one answer never mixes the two.
+	if strings.HasPrefix(strings.ToLower(b.locale), "en") {
+		b.locale = "en"
+	} else {
 		b.locale = "zh-CN"
 	}
 	if rep.Entity != ent.Slug {
@@ -147,6 +151,15 @@ func Compile(app *defs.App, ent *spec.Entity, rep *spec.Report, p Params, g acce
 	}
 	if rep.Limit < 0 || rep.Limit > MaxLimit {
 		b.errs.Add("limit", "out_of_range", "limit must be from 0 to %d", MaxLimit)
+	}
+	if len(rep.Dimensions) > MaxDimensions {
+		b.errs.Add("dimensions", "too_many", "a report has at most %d dimensions", MaxDimensions)
+	}
+	if len(rep.Measures) > MaxMeasures {
+		b.errs.Add("measures", "too_many", "a report has at most %d measures", MaxMeasures)
+	}
+	if len(b.errs) > 0 {
+		return nil, b.errs
 	}
 	var q *Query
 	switch rep.Kind {
@@ -182,6 +195,24 @@ func Compile(app *defs.App, ent *spec.Entity, rep *spec.Report, p Params, g acce
 		q = b.cycle()
 	default:
 		b.errs.Add("kind", "unknown_kind", "unknown report kind %q (one of %s)", rep.Kind, strings.Join(Kinds, ", "))
+	}
+	if len(b.errs) == 0 {
+		// Output columns are addressed by key (sort, charts, exports): each key once.
+		seen := map[string]bool{}
+		for _, c := range q.Columns {
+			if seen[c.Key] {
+				path := "measures"
+				for i, d := range rep.Dimensions {
+					_, bucketed := bucketKinds[strings.TrimPrefix(c.Key, d.Field+"_")]
+					bucketed = bucketed && strings.HasPrefix(c.Key, d.Field+"_")
+					if d.Field == c.Key || c.Key == d.Field+"_name" || bucketed {
+						path = fmt.Sprintf("dimensions[%d]", i)
+					}
+				}
+				b.errs.Add(path, "duplicate_column", "output column %q appears twice", c.Key)
+			}
+			seen[c.Key] = true
+		}
 	}
 	if len(b.errs) > 0 {
 		return nil, b.errs
@@ -248,11 +279,18 @@ func (b *builder) tzArg() string { return b.arg(b.tz.String()) }
 func (b *builder) dims(allowBucket bool) []*dim {
 	var out []*dim
 	var tz string
+	seen := map[string]bool{}
 	for i, d := range b.rep.Dimensions {
 		path := fmt.Sprintf("dimensions[%d]", i)
 		c := b.resolve(d.Field, path+".field")
 		if c == nil {
 			continue
+		}
+		if k := d.Field + "/" + d.Bucket; seen[k] {
+			b.errs.Add(path, "duplicate", "dimension %q appears twice", d.Field)
+			continue
+		} else {
+			seen[k] = true
 		}
 		x := &dim{key: d.Field, field: d.Field, label: b.label(d.Label, b.fieldLabel(d.Field), b.fieldLabel(d.Field))}
 		bucket := d.Bucket
@@ -587,6 +625,8 @@ func dimSelect(dims []*dim, src string) (sel []string, cols []Column, kinds []va
 			sel = append(sel, fmt.Sprintf("%s AS d%d_name", n, i))
 		}
 		if d.name != "" || d.nameTable != "" {
+			// the id column says so, so exports never show two columns with the same header
+			cols[len(cols)-1].Label = d.label + " ID"
 			cols = append(cols, Column{Key: d.key + "_name", Label: d.label, Type: "text"})
 			kinds = append(kinds, vText)
 		}
@@ -817,6 +857,9 @@ func (b *builder) compare() *Query {
 		for i, m := range ms {
 			sel = append(sel, fmt.Sprintf("%s AS m%d", m.sql(""), i))
 			c, p := fmt.Sprintf("c.m%d", i), fmt.Sprintf("p.m%d", i)
+			if m.kind == vInt {
+				p = "coalesce(" + p + ", 0)" // no row a period earlier: nothing counted then
+			}
 			out = append(out, c+fmt.Sprintf(" AS v%d_0", i), p+fmt.Sprintf(" AS v%d_1", i), fmt.Sprintf("(%s - %s)::float8 AS v%d_2", c, p, i), pct(c, p)+fmt.Sprintf(" AS v%d_3", i))
 			addCols(m)
 		}

@@ -48,6 +48,9 @@ const (
 	DefaultLimit = 1000   // rows answered when the report sets no limit
 	MaxLimit     = 10000  // rows a report may ask for
 	MaxExport    = 500000 // rows an export streams at most
+	// MaxDimensions and MaxMeasures bound a definition (PostgreSQL answers at most 1664 columns).
+	MaxDimensions = 64
+	MaxMeasures   = 64
 )
 
 // Column describes one output column.

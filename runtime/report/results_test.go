@@ -13,6 +13,7 @@ import (
 
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/runtime/access"
+	"github.com/tessera/tessera/runtime/defs"
 	"github.com/tessera/tessera/runtime/report"
 )
 
@@ -124,7 +125,7 @@ func TestResults(t *testing.T) {
 			cols: `["count","amount","weighted"]`, rows: `[[3,5500,1650]]`},
 		{name: "compare week buckets", report: `{"slug":"r","entity":"lead","kind":"compare","dimensions":[{"field":"created_at","bucket":"week"}],"measures":[{"agg":"count"}],"compare":{"period":"week"}}`,
 			cols: `["created_at_week","count","count_prev","count_change","count_change_pct"]`,
-			rows: `[["2026-02-23",2,null,null,null],["2026-03-02",4,2,2,100]]`},
+			rows: `[["2026-02-23",2,0,2,null],["2026-03-02",4,2,2,100]]`}, // nothing the week before: 0, not unknown
 		{name: "compare week buckets from a date", report: `{"slug":"r","entity":"lead","kind":"compare","dimensions":[{"field":"created_at","bucket":"week"}],"measures":[{"agg":"count"}],"compare":{"period":"week"}}`,
 			params: report.Params{From: ptr(hours(-12))}, rows: `[["2026-03-02",4,2,2,100]]`},
 		{name: "compare explicit range", report: `{"slug":"r","entity":"lead","kind":"kpi","measures":[{"agg":"count"}],"compare":{"period":"week"}}`,
@@ -293,6 +294,13 @@ func TestValidate(t *testing.T) {
 		{`{"slug":"r","entity":"lead","kind":"pivot","measures":[{"agg":"count","filter":{"nope":1}}]}`, "measures[0].filter.nope", "unknown_field"},
 		{`{"slug":"r","entity":"lead","kind":"pivot","measures":[{"agg":"count","key":"Bad Key"}]}`, "measures[0].key", "invalid"},
 		{`{"slug":"r","entity":"lead","kind":"pivot","measures":[{"agg":"count"},{"agg":"rate","filter":{"vip":true},"key":"count"}]}`, "measures[1]", "duplicate"},
+		{`{"slug":"r","entity":"lead","kind":"stagnation","params":{"days":-1}}`, "params.days", "out_of_range"},
+		{`{"slug":"r","entity":"lead","kind":"penetration","params":{"from_stage":"new","to_stage":"won","hours":-5}}`, "params.hours", "out_of_range"},
+		{`{"slug":"r","entity":"lead","kind":"pivot","dimensions":[{"field":"channel"},{"field":"channel"}]}`, "dimensions[1]", "duplicate"},
+		{`{"slug":"r","entity":"lead","kind":"pivot","dimensions":[{"field":"channel"}],"measures":[{"agg":"count","key":"channel"}]}`, "dimensions[0]", "duplicate_column"},
+		{`{"slug":"r","entity":"lead","kind":"pivot","dimensions":[{"field":"created_at"}],"measures":[{"agg":"count","key":"created_at_day"}]}`, "dimensions[0]", "duplicate_column"},
+		{`{"slug":"r","entity":"lead","kind":"pivot","dimensions":[` + repeatJSON(`{"field":"channel"}`, report.MaxDimensions+1) + `]}`, "dimensions", "too_many"},
+		{`{"slug":"r","entity":"lead","kind":"pivot","measures":[` + repeatJSON(`{"agg":"count"}`, report.MaxMeasures+1) + `]}`, "measures", "too_many"},
 	}
 	for _, tc := range cases {
 		errs := report.Validate(mustReport(t, tc.report), ent)
@@ -308,6 +316,45 @@ func TestValidate(t *testing.T) {
 	}
 	if errs := report.Validate(mustReport(t, `{"slug":"r","entity":"lead","kind":"pivot","dimensions":[{"field":"stage"},{"field":"created_at","bucket":"month"}],"measures":[{"agg":"median","field":"amount"}]}`), ent); errs != nil {
 		t.Errorf("valid report: %v", errs)
+	}
+}
+
+func repeatJSON(item string, n int) string {
+	items := make([]string, n)
+	for i := range items {
+		items[i] = item
+	}
+	return strings.Join(items, ",")
+}
+
+// TestLocaleLabels: labels are English for any English locale and Chinese otherwise, never a
+// mix; the id column of a user dimension is told apart from its name column.
+func TestLocaleLabels(t *testing.T) {
+	ent := mustEntity(t)
+	app := &defs.App{Slug: "crm"}
+	rep := mustReport(t, `{"slug":"r","entity":"lead","kind":"pivot","dimensions":[{"field":"owner_id"}],"measures":[{"agg":"sum","field":"amount"}]}`)
+	cases := []struct {
+		locale string
+		labels string
+	}{
+		{"", `["负责人 ID","负责人","金额合计"]`},
+		{"zh-CN", `["负责人 ID","负责人","金额合计"]`},
+		{"fr", `["负责人 ID","负责人","金额合计"]`},
+		{"en", `["Owner ID","Owner","Sum of Amount"]`},
+		{"en-US", `["Owner ID","Owner","Sum of Amount"]`},
+	}
+	for _, tc := range cases {
+		q, err := report.Compile(app, ent, rep, report.Params{Locale: tc.locale}, access.All())
+		if err != nil {
+			t.Fatalf("%q: %v", tc.locale, err)
+		}
+		var labels []string
+		for _, c := range q.Columns {
+			labels = append(labels, c.Label)
+		}
+		if got, _ := json.Marshal(labels); string(got) != tc.labels {
+			t.Errorf("locale %q: labels %s, want %s", tc.locale, got, tc.labels)
+		}
 	}
 }
 

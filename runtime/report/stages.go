@@ -344,7 +344,11 @@ func (b *builder) stagnation() *Query {
 		return nil
 	}
 	days := b.kp.Days
-	if days <= 0 {
+	if days < 0 {
+		b.errs.Add("params.days", "out_of_range", "days must not be negative")
+		return nil
+	}
+	if days == 0 {
 		days = 7
 	}
 	var which []string
@@ -447,7 +451,11 @@ func (b *builder) penetration() *Query {
 		return nil
 	}
 	hours := b.kp.Hours
-	if hours <= 0 {
+	if hours < 0 {
+		b.errs.Add("params.hours", "out_of_range", "hours must not be negative")
+		return nil
+	}
+	if hours == 0 {
 		hours = 72
 	}
 	a, to := b.arg(b.kp.FromStage), b.arg(b.kp.ToStage)
