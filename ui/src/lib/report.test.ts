@@ -80,7 +80,7 @@ describe('exports and dashboards', () => {
 
 describe('charts', () => {
   const dwell: ReportData = {
-    columns: [{ key: 'office', type: 'text' }, { key: 'stage', type: 'text' }, { key: 'stays', type: 'number' }, { key: 'avg_hours', label: { en: 'Avg hours' }, type: 'number' }] as ReportData['columns'],
+    columns: [{ key: 'office', type: 'text' }, { key: 'stage', type: 'text' }, { key: 'stays', type: 'number' }, { key: 'avg_hours', label: { en: 'Avg hours' }, type: 'number' }] as unknown as ReportData['columns'],
     rows: [['shanghai', 'proposal', 2, 10], ['beijing', 'proposal', 1, 4], ['shanghai', 'negotiation', 1, 30]],
   };
 
@@ -95,7 +95,7 @@ describe('charts', () => {
 
   it('sums a funnel with a dimension per stage and never charts the step index', () => {
     const funnel: ReportData = {
-      columns: [{ key: 'channel', type: 'text' }, { key: 'stage', type: 'text' }, { key: 'step', type: 'number' }, { key: 'count', type: 'number' }] as ReportData['columns'],
+      columns: [{ key: 'channel', type: 'text' }, { key: 'stage', type: 'text' }, { key: 'step', type: 'number' }, { key: 'count', type: 'number' }] as unknown as ReportData['columns'],
       rows: [[null, 'new', 1, 3], ['web', 'new', 1, 2], [null, 'won', 2, 1]],
     };
     const f = chartOption(funnel, 'funnel', 'en') as { series: { data: { name: string; value: number }[] }[] };
@@ -107,7 +107,7 @@ describe('charts', () => {
 
   it('labels user dimensions by name, not id', () => {
     const kpi: ReportData = {
-      columns: [{ key: 'owner_id', type: 'text' }, { key: 'owner_id_name', type: 'text' }, { key: 'sum_amount', type: 'money' }] as ReportData['columns'],
+      columns: [{ key: 'owner_id', type: 'text' }, { key: 'owner_id_name', type: 'text' }, { key: 'sum_amount', type: 'money' }] as unknown as ReportData['columns'],
       rows: [['0b1c-uuid', 'Administrator', 600000]],
     };
     const o = chartOption(kpi, 'bar', 'en') as { xAxis: { data: string[] } };
