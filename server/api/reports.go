@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -108,6 +109,9 @@ func reportParams(c *fiber.Ctx, app *defs.App, p *auth.Principal) (report.Params
 	}
 	out.From = parse("from", false)
 	out.To = parse("to", true)
+	if out.From != nil && out.To != nil && !out.To.After(*out.From) {
+		errs.Add("to", "invalid_range", "to must be after from (结束日期须晚于开始日期)")
+	}
 	if f := c.Query("filter"); f != "" {
 		if !json.Valid([]byte(f)) {
 			errs.Add("filter", "invalid_json", "filter must be JSON")
@@ -165,6 +169,9 @@ func (s *Server) reportPreview(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if len(c.Body()) > previewBodyLimit {
+		return problem.New(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("a report definition is at most %d KiB (报表定义过大)", previewBodyLimit>>10))
+	}
 	var rep spec.Report
 	if err := bindJSON(c, &rep); err != nil {
 		return err
@@ -190,11 +197,16 @@ func (s *Server) reportPreview(c *fiber.Ctx) error {
 	return c.JSON(res)
 }
 
+// previewBodyLimit bounds the unsaved definition a preview runs.
+const previewBodyLimit = 256 << 10
+
 // widgetData is one dashboard widget with its data or the problem that kept it from running.
 type widgetData struct {
 	spec.Widget
 	Data  *report.Result `json:"data,omitempty"`
 	Error *widgetError   `json:"error,omitempty"`
+	// IgnoredFilters are the shared filter fields the widget's entity does not have.
+	IgnoredFilters []string `json:"ignored_filters,omitempty"`
 }
 
 type widgetError struct {
@@ -225,8 +237,9 @@ func (s *Server) dashboardData(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	// The dashboard's own shared filters apply under the caller's runtime filter.
-	params.Filter = andFilters(dash.Filters, params.Filter)
+	// The dashboard's own shared filters apply under the caller's runtime filter; each widget
+	// takes the conditions on fields its entity has (see widgetFilter).
+	shared := andFilters(dash.Filters, params.Filter)
 	out := make([]widgetData, len(dash.Widgets))
 	errs := make([]error, len(dash.Widgets))
 	// Permissions and definitions first (cached, cheap), then the queries, up to 4 at a time.
@@ -239,13 +252,19 @@ func (s *Server) dashboardData(c *fiber.Ctx) error {
 			errs[i] = err
 			continue
 		}
+		wp := params
+		if ent, _, err := s.Defs.Entity(ctx, app.ID, rep.Entity); err == nil {
+			wp.Filter, out[i].IgnoredFilters = widgetFilter(shared, ent)
+		} else {
+			wp.Filter = shared // the run answers the missing entity
+		}
 		wg.Add(1)
-		go func(i int, rep *spec.Report, g access.Grant) {
+		go func(i int, rep *spec.Report, g access.Grant, wp report.Params) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			out[i].Data, errs[i] = s.Reports.Run(ctx, app, rep, params, g)
-		}(i, rep, g)
+			out[i].Data, errs[i] = s.Reports.Run(ctx, app, rep, wp, g)
+		}(i, rep, g, wp)
 	}
 	wg.Wait()
 	for i, err := range errs {
@@ -263,7 +282,50 @@ func (s *Server) dashboardData(c *fiber.Ctx) error {
 		}
 		out[i].Error = we
 	}
-	return c.JSON(fiber.Map{"slug": dash.Slug, "label": dash.Label, "version": version, "widgets": out})
+	return c.JSON(fiber.Map{"slug": dash.Slug, "label": dash.Label, "version": version, "filters": dash.Filters, "widgets": out})
+}
+
+// systemFilterFields are the record columns every entity has (filterable everywhere).
+var systemFilterFields = map[string]bool{"id": true, "created_at": true, "updated_at": true, "owner_id": true, "team_id": true}
+
+// widgetFilter narrows a dashboard's shared filter to one widget: top-level conditions on
+// fields its entity does not have are left out (a dashboard may mix entities; an "office"
+// filter applies to the widgets over deals, not to those over leads) and named in ignored.
+// Conditions on the entity's fields stay, even when hidden from the caller (they answer 422
+// like everywhere else), as do and/or/not groups. A filter that is not an object stays as is.
+func widgetFilter(raw json.RawMessage, ent *spec.Entity) (json.RawMessage, []string) {
+	var conds map[string]json.RawMessage
+	if len(raw) == 0 || json.Unmarshal(raw, &conds) != nil || conds == nil {
+		return raw, nil
+	}
+	var ignored []string
+	for k, v := range conds {
+		switch {
+		case k == "and" || k == "or" || k == "not" || systemFilterFields[k] || ent.Field(k) != nil:
+			// and-groups of dashboard and runtime filters are narrowed too
+			if k == "and" {
+				var parts []json.RawMessage
+				if json.Unmarshal(v, &parts) == nil {
+					kept := make([]json.RawMessage, 0, len(parts))
+					for _, part := range parts {
+						f, ign := widgetFilter(part, ent)
+						ignored = append(ignored, ign...)
+						kept = append(kept, f)
+					}
+					conds[k], _ = json.Marshal(kept)
+				}
+			}
+		default:
+			delete(conds, k)
+			ignored = append(ignored, k)
+		}
+	}
+	if len(ignored) == 0 {
+		return raw, nil
+	}
+	sort.Strings(ignored)
+	out, _ := json.Marshal(conds)
+	return out, ignored
 }
 
 // andFilters combines two filter objects with AND (either may be empty).
@@ -369,7 +431,8 @@ func (s *Server) export(c *fiber.Ctx, p *auth.Principal, app *defs.App, rep *spe
 			status = err.Error()
 			log.Error("export failed", "target", target, "err", err)
 		}
-		after, _ := json.Marshal(map[string]any{"format": format, "rows": rows, "status": status})
+		after, _ := json.Marshal(map[string]any{"format": format, "rows": rows, "status": status, "filter": params.Filter,
+			"from": params.From, "to": params.To, "sort": rep.Sort})
 		if _, err := pool.Exec(ctx, `INSERT INTO audit_log (actor, action, target, after) VALUES ($1, 'export', $2, $3)`, actor, target, after); err != nil {
 			log.Error("auditing export", "target", target, "err", err)
 		}
@@ -390,11 +453,18 @@ func writeExport(ctx context.Context, w *bufio.Writer, format string, cols []rep
 	if format == "csv" {
 		_, _ = w.WriteString("\ufeff")
 		cw := csv.NewWriter(w)
-		_ = cw.Write(header)
+		safe := make([]string, len(header))
+		for i, h := range header {
+			safe[i] = csvSafe(h)
+		}
+		_ = cw.Write(safe)
 		rec := make([]string, len(cols))
 		err := each(func(row []any) error {
 			for i, v := range row {
 				rec[i] = cellText(v)
+				if _, text := v.(string); text {
+					rec[i] = csvSafe(rec[i])
+				}
 			}
 			n++
 			if err := cw.Write(rec); err != nil {
@@ -450,6 +520,16 @@ func writeExport(ctx context.Context, w *bufio.Writer, format string, cols []rep
 		return n, fmt.Errorf("writing xlsx: %w", err)
 	}
 	return n, w.Flush()
+}
+
+// csvSafe keeps spreadsheet apps from running text as a formula (CSV injection): text that
+// starts with = + - @ or a tab/carriage return gets a leading apostrophe, which Excel and
+// WPS show as plain text. Numbers are written as numbers and never changed.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 // cellText renders a value for CSV.

@@ -148,6 +148,14 @@ func TestReportRoutes(t *testing.T) {
 		{"preview no entity", "POST", base + "preview", map[string]any{"kind": "pivot"}, e.AdminToken, 422, "", "entity"},
 		{"preview unknown entity", "POST", base + "preview", map[string]any{"entity": "nope", "kind": "pivot"}, e.AdminToken, 422, "", "entity"},
 		{"preview no role", "POST", base + "preview", map[string]any{"entity": "lead", "kind": "pivot"}, e.nobody, 403, "", ""},
+		{"range to before from", "GET", base + "by-channel/data?from=2026-03-31&to=2026-03-05", nil, e.AdminToken, 422, "", "to"},
+		{"range of one day", "GET", base + "by-channel/data?from=2026-03-12&to=2026-03-12", nil, e.AdminToken, 200, `[["web",1,500]]`, ""},
+		{"preview negative days", "POST", base + "preview", map[string]any{"entity": "lead", "kind": "stagnation", "params": map[string]any{"days": -3}}, e.AdminToken, 422, "", "params.days"},
+		{"preview negative hours", "POST", base + "preview", map[string]any{"entity": "lead", "kind": "penetration", "params": map[string]any{"from_stage": "new", "to_stage": "won", "hours": -1}}, e.AdminToken, 422, "", "params.hours"},
+		{"preview duplicate dimension", "POST", base + "preview", map[string]any{"entity": "lead", "kind": "pivot", "dimensions": []any{map[string]string{"field": "channel"}, map[string]string{"field": "channel"}}}, e.AdminToken, 422, "", "dimensions[1]"},
+		{"preview too many measures", "POST", base + "preview", map[string]any{"entity": "lead", "kind": "pivot", "measures": manyMeasures(2000)}, e.AdminToken, 422, "", "measures"},
+		{"preview SQL-ish field", "POST", base + "preview", map[string]any{"entity": "lead", "kind": "pivot", "dimensions": []any{map[string]string{"field": "name'); DROP TABLE records;--"}}}, e.AdminToken, 422, "", "dimensions[0].field"},
+		{"preview SQL-ish value", "POST", base + "preview", map[string]any{"entity": "lead", "kind": "kpi", "filters": map[string]any{"name": map[string]string{"contains": "'; DROP TABLE records;--"}}}, e.AdminToken, 200, `[[0]]`, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -168,6 +176,40 @@ func TestReportRoutes(t *testing.T) {
 				if len(pb.Errors) == 0 || pb.Errors[0].Field != tc.errKey {
 					t.Errorf("errors %s, want field %s", r.Body, tc.errKey)
 				}
+			}
+			if tc.status >= 400 && !strings.HasPrefix(r.Header["Content-Type"], "application/problem+json") {
+				t.Errorf("content type %q", r.Header["Content-Type"])
+			}
+		})
+	}
+}
+
+func manyMeasures(n int) []any {
+	out := make([]any, n)
+	for i := range out {
+		out[i] = map[string]string{"agg": "sum", "field": "amount", "key": fmt.Sprintf("m%d", i)}
+	}
+	return out
+}
+
+// TestPreviewLimits: a wrong content type is 415, an oversized definition 413, both problem+json.
+func TestPreviewLimits(t *testing.T) {
+	e := newReportsEnv(t)
+	path := "/api/v1/apps/crm/reports/preview"
+	big := `{"entity":"lead","kind":"pivot","label":{"en":"` + strings.Repeat("x", 300<<10) + `"}}`
+	for _, tc := range []struct {
+		name, ctype, body string
+		status            int
+	}{
+		{"json", "application/json", `{"entity":"lead","kind":"kpi"}`, 200},
+		{"text", "text/plain", `{"entity":"lead","kind":"kpi"}`, 415},
+		{"form", "application/x-www-form-urlencoded", `entity=lead`, 415},
+		{"oversized", "application/json", big, 413},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.Do("POST", path, tc.body, e.AdminToken, "Content-Type: "+tc.ctype)
+			if r.Status != tc.status {
+				t.Fatalf("status %d, want %d: %.300s", r.Status, tc.status, r.Body)
 			}
 			if tc.status >= 400 && !strings.HasPrefix(r.Header["Content-Type"], "application/problem+json") {
 				t.Errorf("content type %q", r.Header["Content-Type"])
@@ -197,6 +239,25 @@ func TestDashboardData(t *testing.T) {
 	r.Decode(t, &body)
 	if got, _ := json.Marshal(body.Widgets[0].Data.Rows); string(got) != `[["web",3,800]]` {
 		t.Errorf("shared filter rows %s", got)
+	}
+	// A shared condition on a field the widget's entity lacks is left out for that widget and
+	// named; the dashboard's own filters are served with the widgets.
+	var narrowed struct {
+		Filters json.RawMessage `json:"filters"`
+		Widgets []struct {
+			Data    *resultBody     `json:"data"`
+			Error   json.RawMessage `json:"error"`
+			Ignored []string        `json:"ignored_filters"`
+		} `json:"widgets"`
+	}
+	e.Must(200, "GET", "/api/v1/apps/crm/dashboards/sales/data?filter="+url.QueryEscape(`{"channel":"web","office":"shanghai"}`), nil, e.AdminToken).Decode(t, &narrowed)
+	if string(narrowed.Filters) != `{"amount":{"gte":0}}` {
+		t.Errorf("dashboard filters %s", narrowed.Filters)
+	}
+	if w := narrowed.Widgets[0]; w.Data == nil || fmt.Sprint(w.Ignored) != "[office]" {
+		t.Errorf("narrowed widget: %+v %s", w, w.Error)
+	} else if got, _ := json.Marshal(w.Data.Rows); string(got) != `[["web",3,800]]` {
+		t.Errorf("narrowed rows %s", got)
 	}
 	e.Must(404, "GET", "/api/v1/apps/crm/dashboards/nope/data", nil, e.AdminToken)
 	e.Must(403, "GET", "/api/v1/apps/crm/dashboards/sales/data", nil, e.nobody)
@@ -264,5 +325,23 @@ func TestExports(t *testing.T) {
 			t.Errorf("%s: status %d, want %d (%s)", tc.path, r.Status, tc.status, r.Body)
 		}
 	}
-	_ = fmt.Sprint()
+	// Text that a spreadsheet would run as a formula is written as text; the audit row says
+	// what was exported.
+	for _, name := range []string{"=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)"} {
+		e.record(t, e.AdminID, name, "sem", 10, time.Date(2026, 3, 2, 4, 0, 0, 0, time.UTC), "new")
+	}
+	r = e.Must(200, "GET", "/api/v1/apps/crm/entities/lead/export?format=csv&sort=name&filter="+url.QueryEscape(`{"amount":10}`), nil, e.AdminToken)
+	body := string(r.Body)
+	for _, want := range []string{`,'+1,`, `,'-2+3,`, `,"'=HYPERLINK(""http://x"")",`, `,'@SUM(A1),`, `,10,`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("csv lacks %s:\n%s", want, body)
+		}
+	}
+	var after string
+	if err := e.DB.Pool.QueryRow(context.Background(), `SELECT after::text FROM audit_log WHERE action = 'export' ORDER BY id DESC LIMIT 1`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(after, `"filter": {"amount": 10}`) || !strings.Contains(after, `"sort": ["name"]`) || !strings.Contains(after, `"rows": 4`) {
+		t.Errorf("audit after %s", after)
+	}
 }
