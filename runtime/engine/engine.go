@@ -40,6 +40,8 @@ type Options struct {
 	Records    RecordStore
 	Scripts    ScriptRunner
 	Connectors ConnectorCaller
+	// Reports runs published reports for report nodes (the server wires runtime/report).
+	Reports ReportRunner
 	// HTTPClient serves scripts' http.fetch (the server gives runtime/netguard's client).
 	HTTPClient *http.Client
 	Log        *slog.Logger
@@ -97,6 +99,9 @@ func (e *Engine) Close() {
 func (e *Engine) SetRecords(r RecordStore)        { e.opts.Records = r }
 func (e *Engine) SetScripts(s ScriptRunner)       { e.opts.Scripts = s }
 func (e *Engine) SetConnectors(c ConnectorCaller) { e.opts.Connectors = c }
+
+// SetReports wires the report runner of report nodes.
+func (e *Engine) SetReports(r ReportRunner) { e.opts.Reports = r }
 
 // SetHTTPClient sets the client of scripts' http.fetch.
 func (e *Engine) SetHTTPClient(c *http.Client) { e.opts.HTTPClient = c }

@@ -26,10 +26,12 @@ const (
 	KindTaskEscalated   = "task_escalated"
 	KindTaskDelegated   = "task_delegated"
 	KindApprovalDecided = "approval_decided"
+	// KindMessage is a flow's notify node: the title (and params.body, params.link) as written.
+	KindMessage = "message"
 )
 
 // Kinds lists every notification kind.
-var Kinds = []string{KindTaskAssigned, KindTaskReminder, KindTaskEscalated, KindTaskDelegated, KindApprovalDecided}
+var Kinds = []string{KindTaskAssigned, KindTaskReminder, KindTaskEscalated, KindTaskDelegated, KindApprovalDecided, KindMessage}
 
 // ErrNotFound: no such notification for this user (another user's id answers the same).
 var ErrNotFound = errors.New("notification not found")

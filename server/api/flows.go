@@ -193,6 +193,7 @@ func (s *Server) wireFlowCollaborators() {
 		s.Engine.SetScripts(pool)
 		s.OnShutdown(func() { _ = pool.Close() })
 	}
+	s.Engine.SetReports(flowReports{s})
 	if s.NetGuard != nil {
 		s.Engine.SetHTTPClient(s.NetGuard.Client())
 	}

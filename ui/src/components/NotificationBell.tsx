@@ -78,6 +78,11 @@ export default function NotificationBell() {
               </Button>
             )}
           </Space>
+          {typeof n.params?.body === 'string' && n.params.body && (
+            <Typography.Paragraph type="secondary" ellipsis={{ rows: 3 }} style={{ whiteSpace: 'pre-wrap', margin: 0, fontSize: 12 }} data-testid={`notification-body-${n.id}`}>
+              {n.params.body}
+            </Typography.Paragraph>
+          )}
           <Typography.Text type="secondary" style={{ fontSize: 12 }}>{dayjs(n.created_at).format('YYYY-MM-DD HH:mm')}</Typography.Text>
         </div>
       ))}

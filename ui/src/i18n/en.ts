@@ -88,7 +88,7 @@ const en = {
   },
   nodes: {
     condition: 'Condition', switch: 'Switch', set: 'Set values', script: 'Script (JavaScript)', assign: 'Assign owner', delay: 'Delay',
-    wait_event: 'Wait for event', task: 'Human task', approval: 'Approval', connector: 'Connector', subflow: 'Sub-flow', foreach: 'For each',
+    wait_event: 'Wait for event', task: 'Human task', approval: 'Approval', connector: 'Connector', subflow: 'Sub-flow', foreach: 'For each', report: 'Run report', notify: 'Notify',
     record: { create: 'Create record', update: 'Update record', find: 'Find records', delete: 'Delete record' },
   },
   runs: {

@@ -88,7 +88,7 @@ const zhCN = {
   },
   nodes: {
     condition: '条件', switch: '多分支', set: '设置变量', script: '脚本（JavaScript）', assign: '分配负责人', delay: '延时',
-    wait_event: '等待事件', task: '人工任务', approval: '审批', connector: '连接器', subflow: '子流程', foreach: '循环',
+    wait_event: '等待事件', task: '人工任务', approval: '审批', connector: '连接器', subflow: '子流程', foreach: '循环', report: '运行报表', notify: '站内通知',
     record: { create: '新建记录', update: '更新记录', find: '查找记录', delete: '删除记录' },
   },
   runs: {

@@ -111,6 +111,10 @@ export function defaultParams(nodeType: string): Record<string, unknown> {
       return { entity: '', id: '{{ trigger.record.id }}', values: {} };
     case 'record.find':
       return { entity: '', filter: {}, limit: 10 };
+    case 'report':
+      return { report: '', period: 'last_week' };
+    case 'notify':
+      return { to: 'role:', title: '' };
     default:
       return {};
   }
@@ -122,5 +126,5 @@ export const TRIGGER_TYPES = ['manual', 'record.created', 'record.updated', 'sta
 /** Core node types used when the catalog is unavailable. */
 export const CORE_NODE_TYPES = [
   'condition', 'switch', 'set', 'script', 'record.create', 'record.update', 'record.find', 'record.delete',
-  'assign', 'delay', 'wait_event', 'task', 'approval', 'connector', 'subflow', 'foreach',
+  'assign', 'delay', 'wait_event', 'task', 'approval', 'connector', 'subflow', 'foreach', 'report', 'notify',
 ];

@@ -36,6 +36,10 @@ describe('notifications', () => {
     [{ kind: 'approval_decided', task_id: null, app: 'crm', entity: 'deal', record_id: 'r1', run_id: 'run1' }, '/apps/crm/entities/deal'],
     [{ kind: 'approval_decided', run_id: 'run1' }, '/runs/run1'],
     [{ kind: 'approval_decided' }, undefined],
+    [{ kind: 'message', params: { link: '/apps/crm/reports/weekly' }, app: 'crm', entity: 'lead', record_id: 'r1' }, '/apps/crm/reports/weekly'],
+    [{ kind: 'message', params: { link: '//evil.example/x' }, run_id: 'run1' }, '/runs/run1'],
+    [{ kind: 'message', params: { link: 'https://evil.example' } }, undefined],
+    [{ kind: 'message', params: { link: '/a\\b' } }, undefined],
   ] as [Partial<Notification>, string | undefined][])('links %o to %s', (n, to) => {
     expect(linkOf({ ...base, ...n })).toBe(to);
   });

@@ -55,9 +55,17 @@ export function messageOf(n: Notification): { key?: (typeof NOTIFICATION_MESSAGE
   return { values };
 }
 
-/** Where clicking n goes: the task inbox for tasks, else the record's list, else the run. */
+/** A flow's notify node may name a page of this server (params.link): a path with one leading slash. */
+export function safeLink(v: unknown): string | undefined {
+  if (typeof v !== 'string' || !v.startsWith('/') || v.startsWith('//') || /[\\\s]/.test(v)) return undefined;
+  return v;
+}
+
+/** Where clicking n goes: the task inbox for tasks, else the page a flow named, else the record, else the run. */
 export function linkOf(n: Notification): string | undefined {
   if (n.kind !== 'approval_decided' && n.task_id) return '/tasks';
+  const link = safeLink(n.params?.link);
+  if (link) return link;
   if (n.app && n.entity && n.record_id) return `/apps/${encodeURIComponent(n.app)}/entities/${encodeURIComponent(n.entity)}`;
   if (n.run_id) return `/runs/${encodeURIComponent(n.run_id)}`;
   if (n.task_id) return '/tasks';
