@@ -95,7 +95,7 @@ describe('charts', () => {
 
   it('sums a funnel with a dimension per stage and never charts the step index', () => {
     const funnel: ReportData = {
-      columns: [{ key: 'channel', type: 'text' }, { key: 'stage', type: 'text' }, { key: 'step', type: 'number' }, { key: 'count', type: 'number' }] as unknown as ReportData['columns'],
+      columns: [{ key: 'channel', type: 'text' }, { key: 'stage', type: 'text' }, { key: 'stage_index', type: 'number' }, { key: 'count', type: 'number' }] as unknown as ReportData['columns'],
       rows: [[null, 'new', 1, 3], ['web', 'new', 1, 2], [null, 'won', 2, 1]],
     };
     const f = chartOption(funnel, 'funnel', 'en') as { series: { data: { name: string; value: number }[] }[] };
@@ -103,6 +103,7 @@ describe('charts', () => {
     const bar = chartOption(funnel, 'bar', 'en') as { xAxis: { data: string[] }; series: { name: string }[] };
     expect(bar.xAxis.data).toEqual(['∅ / new', 'web / new', '∅ / won']);
     expect(bar.series.map((s) => s.name)).toEqual(['count']);
+    expect(chartOption({ ...funnel, rows: [] }, 'bar', 'en')).toBeNull();
   });
 
   it('labels user dimensions by name, not id', () => {

@@ -94,7 +94,7 @@ export function splitColumns(data: ReportData): { cats: number[]; nums: number[]
   const nums: number[] = [];
   cols.forEach((c, i) => {
     if (isNum(i)) {
-      if (c.key !== 'step') nums.push(i); // a funnel's step index is an ordinal, not a measure
+      if (c.key !== 'step' && c.key !== 'stage_index') nums.push(i); // a funnel's stage index is an ordinal, not a measure
     } else if (!keys.has(`${c.key}_name`) && c.key !== 'id') cats.push(i); // show a user's name, not the id
   });
   return { cats, nums };
@@ -107,7 +107,7 @@ export function chartOption(data: ReportData, chart: string, lang: string): Reco
   const label = (c: ReportData['columns'][number]) =>
     typeof c.label === 'string' ? c.label : (c.label?.[lang] ?? c.label?.en ?? c.key);
   const { cats: catCols, nums } = splitColumns(data);
-  if (nums.length === 0) return null;
+  if (nums.length === 0 || data.rows.length === 0) return null; // nothing to draw: the table says so
   const text = (v: unknown) => (v === null || v === undefined || v === '' ? '∅' : String(v));
   const catOf = (r: unknown[], cols: number[]) => (cols.length ? cols.map((i) => text(r[i])).join(' / ') : '');
   const cats = data.rows.map((r) => catOf(r, catCols));
@@ -123,7 +123,7 @@ export function chartOption(data: ReportData, chart: string, lang: string): Reco
     const nums2 = values.map((v) => v[2]).filter((v): v is number => typeof v === 'number');
     return {
       tooltip: { position: 'top' },
-      grid: { left: 96, right: 16, top: 16, bottom: 72 },
+      grid: { left: 96, right: 16, top: 16, bottom: 96 },
       xAxis: { type: 'category', data: xs, splitArea: { show: true } },
       yAxis: { type: 'category', data: ys, splitArea: { show: true } },
       visualMap: { min: 0, max: Math.max(1, ...nums2), calculable: true, orient: 'horizontal', left: 'center', bottom: 0 },
