@@ -341,9 +341,15 @@ func (n *notifyNode) Exec(x *Exec) (Result, error) {
 		refs = []any{toJSONable(tov)}
 	}
 	var users []uuid.UUID
+	var nobody []any
 	seen := map[uuid.UUID]bool{}
 	for _, ref := range refs {
 		ids, err := x.people(ref)
+		if errors.Is(err, ErrNoPeople) {
+			// a role nobody holds yet is not a failure of the flow; the output names it
+			nobody = append(nobody, ref)
+			continue
+		}
 		if err != nil {
 			return Result{}, Permanent(err)
 		}
@@ -383,5 +389,9 @@ func (n *notifyNode) Exec(x *Exec) (Result, error) {
 	for i, u := range users {
 		ids[i] = u.String()
 	}
-	return Result{Output: map[string]any{"users": ids, "sent": sent}}, nil
+	out := map[string]any{"users": ids, "sent": sent}
+	if len(nobody) > 0 {
+		out["nobody"] = nobody
+	}
+	return Result{Output: out}, nil
 }

@@ -63,8 +63,12 @@ func (x *Exec) people(v any) ([]uuid.UUID, error) {
 	return ids, nil
 }
 
+// ErrNoPeople: an assignee reference (a role without active members, an unknown email)
+// matches nobody.
+var ErrNoPeople = errors.New("matches no active user (没有匹配的用户)")
+
 func errNoPeople(ref string) error {
-	return fmt.Errorf("assignee %q matches no active user (没有匹配的用户)", ref)
+	return fmt.Errorf("assignee %q %w", ref, ErrNoPeople)
 }
 
 // person resolves an assignee value to one user: among several (a role), the one with the

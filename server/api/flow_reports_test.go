@@ -42,7 +42,7 @@ func TestReportNodeAndNotify(t *testing.T) {
 	publishFlow(t, e, map[string]any{"slug": "weekly", "trigger": map[string]any{"type": "manual"},
 		"nodes": []any{
 			map[string]any{"id": "r", "type": "report", "params": map[string]any{"report": "by-channel", "period": "this_week", "filter": map[string]any{"amount": map[string]any{"gt": "{{ trigger.input.min }}"}}, "locale": "en"}},
-			map[string]any{"id": "tell", "type": "notify", "params": map[string]any{"to": []any{"role:director", "email:d1@example.com"},
+			map[string]any{"id": "tell", "type": "notify", "params": map[string]any{"to": []any{"role:director", "email:d1@example.com", "role:auditor"},
 				"title": "周报：{{ steps.r.count }} 个渠道", "body": "{{ steps.r.text }}", "link": "/apps/crm/reports/by-channel"}},
 		},
 		"edges": []any{map[string]any{"from": "r", "to": "tell"}}})
@@ -79,8 +79,9 @@ func TestReportNodeAndNotify(t *testing.T) {
 			t.Fatalf("notifications %+v", p)
 		}
 	}
-	if got := run["steps"].([]any)[1].(map[string]any)["output"].(map[string]any)["sent"]; got != 2.0 {
-		t.Fatalf("sent %v", got)
+	// a role nobody holds is skipped and named in the output
+	if got := run["steps"].([]any)[1].(map[string]any)["output"].(map[string]any); got["sent"] != 2.0 || fmt.Sprint(got["nobody"]) != "[role:auditor]" {
+		t.Fatalf("notify output %v", got)
 	}
 
 	// publish-time errors name the params; a missing report fails the run with a clear error
