@@ -21,7 +21,8 @@ export default function ReportResult({ data, chart, height = 320, tableOnly }: {
   const { i18n } = useTranslation();
   if (!data || !Array.isArray(data.columns)) return <Empty />;
   const option = tableOnly ? null : chartOption(data, chart, i18n.language);
-  const cols = data.columns.map((c, i) => ({
+  const keys = new Set(data.columns.map((c) => c.key));
+  const cols = data.columns.map((c, i) => ({ c, i })).filter(({ c }) => !keys.has(`${c.key}_name`)).map(({ c, i }) => ({
     title: labelText(c.label, i18n.language, c.key),
     dataIndex: String(i),
     key: `${c.key}-${i}`,
