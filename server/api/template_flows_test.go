@@ -139,3 +139,54 @@ func TestTaskReminderIsVisible(t *testing.T) {
 		return ""
 	})
 }
+
+// TestSalesTemplateReportFlows (S7): the weekly report flow puts last week's figures in the
+// directors' and managers' notification bell; the QA sampling flow asks the managers to score
+// 5% (at least one) of last week's unscored follow-ups, linking each record.
+func TestSalesTemplateReportFlows(t *testing.T) {
+	e := apitest.New(t)
+	e.Must(201, "POST", "/api/v1/templates/sales/install", nil, e.AdminToken)
+	toks := map[string]string{}
+	for _, role := range []string{"sales_director", "sales_manager"} {
+		id, tok := e.CreateUser(role+"@example.com", role, nil)
+		e.Must(200, "PUT", "/api/v1/admin/users/"+id.String()+"/roles", fmt.Sprintf(`{"roles":[{"app":"sales","role":%q}]}`, role), e.AdminToken)
+		toks[role] = tok
+	}
+	var followups []string
+	for i := 0; i < 3; i++ {
+		r := e.Must(201, "POST", "/api/v1/apps/sales/entities/followup/records",
+			map[string]any{"call_at": "2026-11-20T10:00:00+08:00", "need": "报价", "next_step": fmt.Sprintf("下周二回访 %d", i)}, e.AdminToken).JSON()
+		followups = append(followups, r["id"].(string))
+	}
+	scored := e.Must(201, "POST", "/api/v1/apps/sales/entities/followup/records",
+		map[string]any{"call_at": "2026-11-20T10:00:00+08:00", "need": "报价", "next_step": "已评分", "qa_score": 90}, e.AdminToken).JSON()["id"].(string)
+
+	run := func(flow string) map[string]any {
+		t.Helper()
+		id := e.Must(202, "POST", "/api/v1/apps/sales/flows/"+flow+"/run", map[string]any{}, e.AdminToken).JSON()["run_id"].(string)
+		r := waitRun(t, e, id)
+		if r["status"] != "succeeded" {
+			t.Fatalf("%s run: %v", flow, r)
+		}
+		return r
+	}
+	qa := run("qa-sampling")
+	pick := qa["steps"].([]any)[0].(map[string]any)["output"].(map[string]any)
+	if pick["total"] != 3.0 || len(pick["sample"].([]any)) != 1 {
+		t.Fatalf("sampling picked %v", pick)
+	}
+	p := notes(t, e, "", toks["sales_manager"])
+	if len(p.Items) != 1 || p.Items[0].Kind != "message" || p.Items[0].RecordID == nil || *p.Items[0].RecordID == scored ||
+		!strings.Contains(fmt.Sprint(followups), *p.Items[0].RecordID) || !strings.HasPrefix(fmt.Sprint(p.Items[0].Params["body"]), "下周二回访") {
+		t.Fatalf("manager's QA notification %+v", p)
+	}
+
+	run("weekly-report")
+	for role, tok := range toks {
+		p := notes(t, e, "?limit=1", tok)
+		body := fmt.Sprint(p.Items[0].Params["body"])
+		if p.Items[0].Title != "上周销售周报 / Last week's sales report" || !strings.Contains(body, "线索 / Leads\n") || !strings.Contains(body, "赢单与客单价") {
+			t.Fatalf("%s's weekly report %+v", role, p.Items[0])
+		}
+	}
+}
