@@ -178,7 +178,7 @@ func reportOutput(slug string, t *ReportTable) map[string]any {
 				v = toJSONable(row[i])
 			}
 			item[c.Key] = v
-			cells[r][i] = cellText(v)
+			cells[r][i] = Stringify(v)
 		}
 		rows[r] = toJSONable(row)
 		items[r] = item
@@ -188,24 +188,6 @@ func reportOutput(slug string, t *ReportTable) map[string]any {
 		"text": textTable(labels, cells), "html": htmlTable(labels, cells),
 		"csv": map[string]any{"name": slug + ".csv", "type": "text/csv", "data": base64.StdEncoding.EncodeToString(csvTable(labels, cells))},
 	}
-}
-
-// cellText renders one value for people: numbers without exponent, objects as JSON.
-func cellText(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case bool:
-		return strconv.FormatBool(x)
-	case map[string]any, []any:
-		b, _ := json.Marshal(x)
-		return string(b)
-	}
-	return Stringify(v)
 }
 
 // textTable is the table as " | "-separated lines under a header line.
@@ -323,7 +305,7 @@ func (n *notifyNode) Exec(x *Exec) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		body = strings.TrimSpace(cellText(toJSONable(bv)))
+		body = strings.TrimSpace(Stringify(toJSONable(bv)))
 	}
 	if len(title) > maxNotifyText || len(body) > maxNotifyText {
 		return Result{}, Permanent(fmt.Errorf("the notification title and body are limited to %d bytes each", maxNotifyText))
