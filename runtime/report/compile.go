@@ -136,7 +136,7 @@ func Compile(app *defs.App, ent *spec.Entity, rep *spec.Report, p Params, g acce
 		b.locale = "zh-CN"
 	}
 	if rep.Entity != ent.Slug {
-		b.errs.Add("entity", "mismatch", "report entity %q is not %q", rep.Entity, ent.Slug)
+		b.errs.Add("entity", "mismatch", "report entity %[1]q is not %[2]q (报表的实体 %[1]q 与 %[2]q 不符)", rep.Entity, ent.Slug)
 	}
 	if len(rep.Params) > 0 && string(rep.Params) != "null" {
 		if err := spec.DecodeInto(rep.Params, &b.kp); err != nil {
@@ -150,13 +150,13 @@ func Compile(app *defs.App, ent *spec.Entity, rep *spec.Report, p Params, g acce
 		}
 	}
 	if rep.Limit < 0 || rep.Limit > MaxLimit {
-		b.errs.Add("limit", "out_of_range", "limit must be from 0 to %d", MaxLimit)
+		b.errs.Add("limit", "out_of_range", "limit must be from 0 to %[1]d (limit 须在 0 到 %[1]d 之间)", MaxLimit)
 	}
 	if len(rep.Dimensions) > MaxDimensions {
-		b.errs.Add("dimensions", "too_many", "a report has at most %d dimensions", MaxDimensions)
+		b.errs.Add("dimensions", "too_many", "a report has at most %[1]d dimensions (报表最多 %[1]d 个维度)", MaxDimensions)
 	}
 	if len(rep.Measures) > MaxMeasures {
-		b.errs.Add("measures", "too_many", "a report has at most %d measures", MaxMeasures)
+		b.errs.Add("measures", "too_many", "a report has at most %[1]d measures (报表最多 %[1]d 个指标)", MaxMeasures)
 	}
 	if len(b.errs) > 0 {
 		return nil, b.errs
@@ -171,7 +171,7 @@ func Compile(app *defs.App, ent *spec.Entity, rep *spec.Report, p Params, g acce
 		}
 	case KindCompare:
 		if rep.Compare == nil {
-			b.errs.Add("compare", "required", "a compare report needs compare.period")
+			b.errs.Add("compare", "required", "a compare report needs compare.period (对比报表须设置 compare.period)")
 			return nil, b.errs
 		}
 		q = b.compare()
@@ -194,7 +194,7 @@ func Compile(app *defs.App, ent *spec.Entity, rep *spec.Report, p Params, g acce
 	case KindCycle:
 		q = b.cycle()
 	default:
-		b.errs.Add("kind", "unknown_kind", "unknown report kind %q (one of %s)", rep.Kind, strings.Join(Kinds, ", "))
+		b.errs.Add("kind", "unknown_kind", "unknown report kind %[1]q (one of %[2]s) (未知的报表类型 %[1]q，可选：%[2]s)", rep.Kind, strings.Join(Kinds, ", "))
 	}
 	if len(b.errs) == 0 {
 		// Output columns are addressed by key (sort, charts, exports): each key once.
@@ -209,7 +209,7 @@ func Compile(app *defs.App, ent *spec.Entity, rep *spec.Report, p Params, g acce
 						path = fmt.Sprintf("dimensions[%d]", i)
 					}
 				}
-				b.errs.Add(path, "duplicate_column", "output column %q appears twice", c.Key)
+				b.errs.Add(path, "duplicate_column", "output column %[1]q appears twice (输出列 %[1]q 重复)", c.Key)
 			}
 			seen[c.Key] = true
 		}
@@ -242,7 +242,7 @@ type dim struct {
 func (b *builder) resolve(name, path string) *filter.Column {
 	c, ok := filter.Resolve(name, b.ent, b.g.Hidden, "r")
 	if !ok {
-		b.errs.Add(path, "unknown_field", "unknown field %q", name)
+		b.errs.Add(path, "unknown_field", "unknown field %[1]q (未知字段 %[1]q)", name)
 		return nil
 	}
 	return c
@@ -287,7 +287,7 @@ func (b *builder) dims(allowBucket bool) []*dim {
 			continue
 		}
 		if k := d.Field + "/" + d.Bucket; seen[k] {
-			b.errs.Add(path, "duplicate", "dimension %q appears twice", d.Field)
+			b.errs.Add(path, "duplicate", "dimension %[1]q appears twice (维度 %[1]q 重复)", d.Field)
 			continue
 		} else {
 			seen[k] = true
@@ -295,7 +295,7 @@ func (b *builder) dims(allowBucket bool) []*dim {
 		x := &dim{key: d.Field, field: d.Field, label: b.label(d.Label, b.fieldLabel(d.Field), b.fieldLabel(d.Field))}
 		bucket := d.Bucket
 		if bucket != "" && !allowBucket {
-			b.errs.Add(path+".bucket", "unsupported", "this report kind does not bucket dimensions")
+			b.errs.Add(path+".bucket", "unsupported", "this report kind does not bucket dimensions (此类报表的维度不能按时间粒度分组)")
 			continue
 		}
 		switch c.Kind {
@@ -304,7 +304,7 @@ func (b *builder) dims(allowBucket bool) []*dim {
 				x.expr, x.kind = c.Expr, vText
 				break
 			}
-			b.errs.Add(path+".field", "unsupported", "field %q holds a list and cannot be a dimension", d.Field)
+			b.errs.Add(path+".field", "unsupported", "field %[1]q holds a list and cannot be a dimension (字段 %[1]q 是多值列表，不能作为维度)", d.Field)
 			continue
 		case filter.KindDate, filter.KindTimestamp:
 			if bucket == "" && c.Kind == filter.KindTimestamp && allowBucket {
@@ -320,7 +320,7 @@ func (b *builder) dims(allowBucket bool) []*dim {
 			}
 			k, ok := bucketKinds[bucket]
 			if !ok {
-				b.errs.Add(path+".bucket", "invalid", "bucket must be day, week, month, quarter or year")
+				b.errs.Add(path+".bucket", "invalid", "bucket must be day, week, month, quarter or year (bucket 须为 day、week、month、quarter 或 year)")
 				continue
 			}
 			if tz == "" && c.Kind == filter.KindTimestamp {
@@ -330,7 +330,7 @@ func (b *builder) dims(allowBucket bool) []*dim {
 			x.key = d.Field + "_" + bucket
 		case filter.KindNumeric:
 			if bucket != "" {
-				b.errs.Add(path+".bucket", "invalid", "only date fields take a bucket")
+				b.errs.Add(path+".bucket", "invalid", "only date fields take a bucket (只有日期字段可以设置 bucket)")
 				continue
 			}
 			x.expr, x.kind = c.Expr+"::float8", vNum
@@ -338,7 +338,7 @@ func (b *builder) dims(allowBucket bool) []*dim {
 			x.expr, x.kind = c.Expr+"::boolean", vBool
 		default:
 			if bucket != "" {
-				b.errs.Add(path+".bucket", "invalid", "only date fields take a bucket")
+				b.errs.Add(path+".bucket", "invalid", "only date fields take a bucket (只有日期字段可以设置 bucket)")
 				continue
 			}
 			x.expr, x.kind = c.Expr, vText // uuid columns stay uuid (cheaper to group); rendered as text
@@ -423,7 +423,7 @@ func (b *builder) measures() []*measure {
 		path := fmt.Sprintf("measures[%d]", i)
 		names, ok := aggLabels[m.Agg]
 		if !ok {
-			b.errs.Add(path+".agg", "invalid", "agg must be count, count_distinct, sum, avg, min, max, median or rate")
+			b.errs.Add(path+".agg", "invalid", "agg must be count, count_distinct, sum, avg, min, max, median or rate (agg 须为 count、count_distinct、sum、avg、min、max、median 或 rate)")
 			continue
 		}
 		x := &measure{key: m.Agg}
@@ -437,7 +437,7 @@ func (b *builder) measures() []*measure {
 		}
 		if m.Agg == "rate" {
 			if x.filter == "" {
-				b.errs.Add(path+".filter", "required", "rate needs a filter: the condition whose share is answered")
+				b.errs.Add(path+".filter", "required", "rate needs a filter: the condition whose share is answered (rate 需要 filter：即要计算占比的条件)")
 				continue
 			}
 			x.rate, x.kind = true, vNum
@@ -449,7 +449,7 @@ func (b *builder) measures() []*measure {
 			}
 			x.key = m.Agg + "_" + m.Field
 		} else if m.Agg != "count" && m.Agg != "rate" {
-			b.errs.Add(path+".field", "required", "%s needs a field", m.Agg)
+			b.errs.Add(path+".field", "required", "%[1]s needs a field (%[1]s 需要指定字段)", m.Agg)
 			continue
 		}
 		lbl := names[1]
@@ -474,19 +474,19 @@ func (b *builder) measures() []*measure {
 			}
 		case "count_distinct":
 			if c.Kind == filter.KindArray || c.Kind == filter.KindFiles {
-				b.errs.Add(path+".field", "unsupported", "count_distinct does not apply to list fields")
+				b.errs.Add(path+".field", "unsupported", "count_distinct does not apply to list fields (count_distinct 不适用于列表字段)")
 				continue
 			}
 			x.agg, x.kind = "count(DISTINCT "+c.Expr+")", vInt
 		case "sum", "avg":
 			if !numeric {
-				b.errs.Add(path+".field", "not_numeric", "%s needs a number, money or percent field", m.Agg)
+				b.errs.Add(path+".field", "not_numeric", "%[1]s needs a number, money or percent field (%[1]s 需要数字、金额或百分比字段)", m.Agg)
 				continue
 			}
 			x.agg, x.cast, x.kind = m.Agg+"("+c.Expr+")", "::float8", vNum
 		case "median":
 			if !numeric {
-				b.errs.Add(path+".field", "not_numeric", "median needs a number, money or percent field")
+				b.errs.Add(path+".field", "not_numeric", "median needs a number, money or percent field (median 需要数字、金额或百分比字段)")
 				continue
 			}
 			x.agg, x.kind = "percentile_cont(0.5) WITHIN GROUP (ORDER BY "+c.Expr+"::float8)", vNum
@@ -501,19 +501,19 @@ func (b *builder) measures() []*measure {
 			case filter.KindText:
 				x.agg, x.kind = m.Agg+"("+c.Expr+")", vText
 			default:
-				b.errs.Add(path+".field", "unsupported", "%s does not apply to this field", m.Agg)
+				b.errs.Add(path+".field", "unsupported", "%[1]s does not apply to this field (%[1]s 不适用于此字段)", m.Agg)
 				continue
 			}
 		}
 		if m.Key != "" {
 			if !keyPattern.MatchString(m.Key) {
-				b.errs.Add(path+".key", "invalid", "key must be lower-case letters, digits and _")
+				b.errs.Add(path+".key", "invalid", "key must be lower-case letters, digits and _ (key 只能包含小写字母、数字和 _)")
 				continue
 			}
 			x.key = m.Key
 		}
 		if seen[x.key] {
-			b.errs.Add(path, "duplicate", "measure %q appears twice", x.key)
+			b.errs.Add(path, "duplicate", "measure %[1]q appears twice (指标 %[1]q 重复)", x.key)
 			continue
 		}
 		seen[x.key] = true
@@ -532,7 +532,7 @@ func (b *builder) dateColumn(name, path string) *filter.Column {
 		return nil
 	}
 	if c.Kind != filter.KindDate && c.Kind != filter.KindTimestamp {
-		b.errs.Add(path, "not_date", "field %q is not a date", name)
+		b.errs.Add(path, "not_date", "field %[1]q is not a date (字段 %[1]q 不是日期)", name)
 		return nil
 	}
 	return c
@@ -701,7 +701,7 @@ func (b *builder) orderBy(cols []Column, n int) string {
 			}
 		}
 		if idx < 0 {
-			b.errs.Add(fmt.Sprintf("sort[%d]", i), "unknown_column", "sort key %q is not an output column", key)
+			b.errs.Add(fmt.Sprintf("sort[%d]", i), "unknown_column", "sort key %[1]q is not an output column (排序键 %[1]q 不是输出列)", key)
 			continue
 		}
 		dir := " ASC NULLS LAST"
@@ -815,7 +815,7 @@ func (b *builder) compare() *Query {
 	cmp := b.rep.Compare
 	iv, ok := periodInterval[cmp.Period]
 	if !ok {
-		b.errs.Add("compare.period", "invalid", "period must be day, week, month, quarter or year")
+		b.errs.Add("compare.period", "invalid", "period must be day, week, month, quarter or year (period 须为 day、week、month、quarter 或 year)")
 		return nil
 	}
 	tc := b.dateColumn(cmp.Field, "compare.field")

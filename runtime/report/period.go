@@ -42,5 +42,5 @@ func PeriodRange(name string, now time.Time, tz *time.Location) (from, to time.T
 	case "last_30_days":
 		return day.AddDate(0, 0, -29), day.AddDate(0, 0, 1), nil
 	}
-	return time.Time{}, time.Time{}, fmt.Errorf("unknown period %q", name)
+	return time.Time{}, time.Time{}, fmt.Errorf("unknown period %[1]q (未知的时间段 %[1]q)", name)
 }

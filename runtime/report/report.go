@@ -94,7 +94,7 @@ func New(pool *pgxpool.Pool, d *defs.Loader) *Engine {
 }
 
 // ErrNotFound is returned when the report's entity is not published.
-var ErrNotFound = errors.New("report: not found")
+var ErrNotFound = errors.New("report: not found (报表不存在)")
 
 // Run answers rep for app with the caller's grant g. Definition problems (unknown or hidden
 // fields, bad parameters) come back as spec.Errors.
@@ -121,7 +121,7 @@ func (e *Engine) Run(ctx context.Context, app *defs.App, rep *spec.Report, param
 func (e *Engine) Prepare(ctx context.Context, app *defs.App, rep *spec.Report, params Params, g access.Grant) (*Query, error) {
 	ent, _, err := e.defs.Entity(ctx, app.ID, rep.Entity)
 	if errors.Is(err, defs.ErrNotFound) {
-		return nil, spec.Errors{{Field: "entity", Code: "unknown_entity", Message: fmt.Sprintf("entity %q is not published", rep.Entity)}}
+		return nil, spec.Errors{{Field: "entity", Code: "unknown_entity", Message: fmt.Sprintf("entity %[1]q is not published (实体 %[1]q 尚未发布)", rep.Entity)}}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("loading entity %q: %w", rep.Entity, err)
@@ -174,7 +174,7 @@ func (e *Engine) Stream(ctx context.Context, q *Query, fn func(row []any) error)
 }
 
 // ErrTimeout is returned when a report query runs longer than the statement timeout.
-var ErrTimeout = errors.New("report: the query took too long")
+var ErrTimeout = errors.New("report: the query took too long (报表查询超时)")
 
 func queryError(err error) error {
 	var pe *pgconn.PgError
@@ -194,7 +194,7 @@ func (e *Engine) Validate(rep *spec.Report, ent *spec.Entity) spec.Errors {
 // kind parameters. It answers nil when the report compiles.
 func Validate(rep *spec.Report, ent *spec.Entity) spec.Errors {
 	if ent == nil {
-		return spec.Errors{{Field: "entity", Code: "unknown_entity", Message: fmt.Sprintf("entity %q does not exist", rep.Entity)}}
+		return spec.Errors{{Field: "entity", Code: "unknown_entity", Message: fmt.Sprintf("entity %[1]q does not exist (实体 %[1]q 不存在)", rep.Entity)}}
 	}
 	app := &defs.App{}
 	_, err := Compile(app, ent, rep, Params{}, access.All())

@@ -29,7 +29,7 @@ func (b *builder) stages() *stageSetup {
 		field = b.ent.Stages.Field
 	}
 	if field == "" {
-		b.errs.Add("params.field", "required", "the entity has no stages; name the stage field in params.field")
+		b.errs.Add("params.field", "required", "the entity has no stages; name the stage field in params.field (该实体没有阶段；请在 params.field 中指定阶段字段)")
 		return nil
 	}
 	c := b.resolve(field, "params.field")
@@ -37,7 +37,7 @@ func (b *builder) stages() *stageSetup {
 		return nil
 	}
 	if c.Kind != filter.KindText {
-		b.errs.Add("params.field", "invalid", "field %q is not a stage (select) field", field)
+		b.errs.Add("params.field", "invalid", "field %[1]q is not a stage (select) field (字段 %[1]q 不是阶段字段，阶段字段须为单选)", field)
 		return nil
 	}
 	s := &stageSetup{field: field, expr: c.Expr, evKey: lit(field)}
@@ -52,7 +52,7 @@ func (b *builder) stages() *stageSetup {
 		}
 	}
 	if len(s.order) == 0 {
-		b.errs.Add("params.field", "invalid", "field %q has no stage order", field)
+		b.errs.Add("params.field", "invalid", "field %[1]q has no stage order (字段 %[1]q 没有阶段顺序)", field)
 		return nil
 	}
 	if len(b.kp.Stages) > 0 {
@@ -62,7 +62,7 @@ func (b *builder) stages() *stageSetup {
 		}
 		for i, st := range b.kp.Stages {
 			if !known[st] {
-				b.errs.Add(fmt.Sprintf("params.stages[%d]", i), "unknown_stage", "%q is not a stage of %q", st, field)
+				b.errs.Add(fmt.Sprintf("params.stages[%d]", i), "unknown_stage", "%[1]q is not a stage of %[2]q (%[1]q 不是 %[2]q 的阶段)", st, field)
 			}
 		}
 		s.order = b.kp.Stages
@@ -207,7 +207,7 @@ func (b *builder) dwell() *Query {
 		return nil
 	}
 	if b.kp.Stuck < 0 || b.kp.Stuck > 10 {
-		b.errs.Add("params.stuck", "out_of_range", "stuck must be from 0 to 10")
+		b.errs.Add("params.stuck", "out_of_range", "stuck must be from 0 to 10 (stuck 须在 0 到 10 之间)")
 		return nil
 	}
 	sa := b.arg(s.order) + "::text[]"
@@ -345,7 +345,7 @@ func (b *builder) stagnation() *Query {
 	}
 	days := b.kp.Days
 	if days < 0 {
-		b.errs.Add("params.days", "out_of_range", "days must not be negative")
+		b.errs.Add("params.days", "out_of_range", "days must not be negative (days 不能为负数)")
 		return nil
 	}
 	if days == 0 {
@@ -355,7 +355,7 @@ func (b *builder) stagnation() *Query {
 	switch {
 	case b.kp.Stage != "":
 		if !s.has(b.kp.Stage) {
-			b.errs.Add("params.stage", "unknown_stage", "%q is not a stage of %q", b.kp.Stage, s.field)
+			b.errs.Add("params.stage", "unknown_stage", "%[1]q is not a stage of %[2]q (%[1]q 不是 %[2]q 的阶段)", b.kp.Stage, s.field)
 			return nil
 		}
 		which = []string{b.kp.Stage}
@@ -371,7 +371,7 @@ func (b *builder) stagnation() *Query {
 		}
 	}
 	if b.kp.Basis != "" && b.kp.Basis != "stage" && b.kp.Basis != "updated" {
-		b.errs.Add("params.basis", "invalid", "basis must be stage or updated")
+		b.errs.Add("params.basis", "invalid", "basis must be stage or updated (basis 须为 stage 或 updated)")
 		return nil
 	}
 	now := b.arg(b.now) + "::timestamptz"
@@ -442,17 +442,17 @@ func (b *builder) penetration() *Query {
 		return nil
 	}
 	if b.kp.FromStage == "" || !s.has(b.kp.FromStage) {
-		b.errs.Add("params.from_stage", "unknown_stage", "from_stage must be a stage of %q", s.field)
+		b.errs.Add("params.from_stage", "unknown_stage", "from_stage must be a stage of %[1]q (from_stage 须为 %[1]q 的阶段)", s.field)
 	}
 	if b.kp.ToStage == "" || !s.has(b.kp.ToStage) {
-		b.errs.Add("params.to_stage", "unknown_stage", "to_stage must be a stage of %q", s.field)
+		b.errs.Add("params.to_stage", "unknown_stage", "to_stage must be a stage of %[1]q (to_stage 须为 %[1]q 的阶段)", s.field)
 	}
 	if len(b.errs) > 0 {
 		return nil
 	}
 	hours := b.kp.Hours
 	if hours < 0 {
-		b.errs.Add("params.hours", "out_of_range", "hours must not be negative")
+		b.errs.Add("params.hours", "out_of_range", "hours must not be negative (hours 不能为负数)")
 		return nil
 	}
 	if hours == 0 {
@@ -535,7 +535,7 @@ func (b *builder) forecast() *Query {
 		}
 	}
 	if amountKey == "" {
-		b.errs.Add("params.amount", "required", "name the amount field in params.amount")
+		b.errs.Add("params.amount", "required", "name the amount field in params.amount (请在 params.amount 中指定金额字段)")
 		return nil
 	}
 	amt := b.resolve(amountKey, "params.amount")
@@ -543,7 +543,7 @@ func (b *builder) forecast() *Query {
 		return nil
 	}
 	if amt.Kind != filter.KindNumeric {
-		b.errs.Add("params.amount", "not_numeric", "field %q is not a number", amountKey)
+		b.errs.Add("params.amount", "not_numeric", "field %[1]q is not a number (字段 %[1]q 不是数字)", amountKey)
 		return nil
 	}
 	term := map[string]bool{}
@@ -560,12 +560,12 @@ func (b *builder) forecast() *Query {
 			continue
 		}
 		if p < 0 || p > 1 {
-			b.errs.Add("params.probability."+o, "out_of_range", "probability must be from 0 to 1")
+			b.errs.Add("params.probability."+o, "out_of_range", "probability must be from 0 to 1 (probability 须在 0 到 1 之间)")
 		}
 		names, probs = append(names, o), append(probs, p)
 	}
 	if len(names) == 0 {
-		b.errs.Add("params.probability", "required", "no stage has a probability (stages.probability or params.probability)")
+		b.errs.Add("params.probability", "required", "no stage has a probability (stages.probability or params.probability) (没有阶段设置了概率)")
 		return nil
 	}
 	sa, pa := b.arg(names)+"::text[]", b.arg(probs)+"::float8[]"
@@ -597,7 +597,7 @@ func (b *builder) cycle() *Query {
 		return nil
 	}
 	if b.kp.ToStage == "" || !s.has(b.kp.ToStage) {
-		b.errs.Add("params.to_stage", "unknown_stage", "to_stage must be a stage of %q", s.field)
+		b.errs.Add("params.to_stage", "unknown_stage", "to_stage must be a stage of %[1]q (to_stage 须为 %[1]q 的阶段)", s.field)
 		return nil
 	}
 	to := b.arg(b.kp.ToStage)

@@ -46,7 +46,7 @@ func (s *Server) reportApp(c *fiber.Ctx) (*auth.Principal, *defs.App, error) {
 	}
 	app, err := s.Defs.App(c.UserContext(), c.Params("app"))
 	if errors.Is(err, defs.ErrNotFound) {
-		return nil, nil, problem.NotFound("app not found")
+		return nil, nil, problem.NotFound("app not found (应用不存在)")
 	}
 	if err != nil {
 		return nil, nil, err
@@ -61,7 +61,7 @@ func (s *Server) grant(ctx context.Context, p *auth.Principal, app *defs.App, re
 		return g, fmt.Errorf("checking %s %s: %w", action, resource, err)
 	}
 	if !g.Allowed() {
-		return g, problem.Forbidden(fmt.Sprintf("you may not %s %s", action, resource))
+		return g, problem.Forbidden(fmt.Sprintf("you may not %s %s (没有权限)", action, resource))
 	}
 	return g, nil
 }
@@ -75,7 +75,7 @@ func (s *Server) publishedReport(c *fiber.Ctx, p *auth.Principal, app *defs.App,
 	}
 	rep, _, err := s.Defs.Report(ctx, app.ID, slug)
 	if errors.Is(err, defs.ErrNotFound) {
-		return nil, access.Grant{}, problem.NotFound("report not found")
+		return nil, access.Grant{}, problem.NotFound("report not found (报表不存在)")
 	}
 	if err != nil {
 		return nil, access.Grant{}, err
@@ -104,7 +104,7 @@ func reportParams(c *fiber.Ctx, app *defs.App, p *auth.Principal) (report.Params
 			}
 			return &t
 		}
-		errs.Add(name, "invalid", "%s must be a date (YYYY-MM-DD) or an RFC 3339 time", name)
+		errs.Add(name, "invalid", "%[1]s must be a date (YYYY-MM-DD) or an RFC 3339 time (%[1]s 须为日期 YYYY-MM-DD 或 RFC 3339 时间)", name)
 		return nil
 	}
 	out.From = parse("from", false)
@@ -114,7 +114,7 @@ func reportParams(c *fiber.Ctx, app *defs.App, p *auth.Principal) (report.Params
 	}
 	if f := c.Query("filter"); f != "" {
 		if !json.Valid([]byte(f)) {
-			errs.Add("filter", "invalid_json", "filter must be JSON")
+			errs.Add("filter", "invalid_json", "filter must be JSON (filter 须为 JSON)")
 		}
 		out.Filter = json.RawMessage(f)
 	}
@@ -139,7 +139,7 @@ func reportError(err error) error {
 		return problem.Validation(fe)
 	}
 	if errors.Is(err, report.ErrTimeout) {
-		return problem.New(fiber.StatusServiceUnavailable, "the report took too long; narrow it with filters or a date range")
+		return problem.New(fiber.StatusServiceUnavailable, "the report took too long; narrow it with filters or a date range (报表查询超时，请用筛选条件或日期范围缩小查询)")
 	}
 	return err
 }
@@ -177,7 +177,7 @@ func (s *Server) reportPreview(c *fiber.Ctx) error {
 		return err
 	}
 	if rep.Entity == "" {
-		return problem.Validation(specErrors("entity", "required", "entity is required"))
+		return problem.Validation(specErrors("entity", "required", "entity is required (entity 为必填项)"))
 	}
 	if rep.Slug == "" {
 		rep.Slug = "preview"
@@ -227,7 +227,7 @@ func (s *Server) dashboardData(c *fiber.Ctx) error {
 	}
 	v, version, err := s.Defs.Published(ctx, app.ID, spec.KindDashboard, slug)
 	if errors.Is(err, defs.ErrNotFound) {
-		return problem.NotFound("dashboard not found")
+		return problem.NotFound("dashboard not found (仪表盘不存在)")
 	}
 	if err != nil {
 		return err
@@ -368,7 +368,7 @@ func (s *Server) entityExport(c *fiber.Ctx) error {
 		return err
 	}
 	if _, _, err := s.Defs.Entity(c.UserContext(), app.ID, slug); errors.Is(err, defs.ErrNotFound) {
-		return problem.NotFound("entity not found")
+		return problem.NotFound("entity not found (实体不存在)")
 	} else if err != nil {
 		return err
 	}
@@ -384,7 +384,7 @@ func (s *Server) entityExport(c *fiber.Ctx) error {
 func (s *Server) export(c *fiber.Ctx, p *auth.Principal, app *defs.App, rep *spec.Report, g access.Grant, target, name string) error {
 	format := c.Query("format", "csv")
 	if format != "csv" && format != "xlsx" {
-		return problem.Validation(specErrors("format", "invalid", "format must be csv or xlsx"))
+		return problem.Validation(specErrors("format", "invalid", "format must be csv or xlsx (format 须为 csv 或 xlsx)"))
 	}
 	params, err := reportParams(c, app, p)
 	if err != nil {
