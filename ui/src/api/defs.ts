@@ -28,12 +28,16 @@ export function unwrapDefinition<T>(res: unknown): { def: T | null; meta: Record
     }
   }
   const def: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(r)) if (!META_KEYS.has(k)) def[k] = v;
+  for (const [k, v] of Object.entries(r)) if (!META_KEYS.has(k) && !(k === 'kind' && DEF_KIND_NAMES.has(v as string))) def[k] = v;
   return { def: def as T, meta: r };
 }
 
-/** Keys the server adds around a definition (GET answers); they are not part of the definition body. */
-const META_KEYS = new Set(['kind', 'modified', 'published_version', 'updated_at', 'created_at', 'public_id', 'id', 'app_id', 'version', 'published_at', 'published_by', 'updated_by']);
+/**
+ * Keys the server adds around a definition (GET answers); they are not part of the definition body.
+ * `kind` is metadata only when it names a definition kind: a report's own kind (funnel...) is body.
+ */
+const DEF_KIND_NAMES = new Set(['entities', 'forms', 'flows', 'reports', 'dashboards']);
+const META_KEYS = new Set(['modified', 'published_version', 'updated_at', 'created_at', 'public_id', 'id', 'app_id', 'version', 'published_at', 'published_by', 'updated_by']);
 
 /** Lists definitions of one kind from an app detail, accepting arrays of objects or slugs. */
 export function defList(app: AppDetail | undefined, kind: DefKind): DefSummary[] {

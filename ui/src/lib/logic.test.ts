@@ -137,6 +137,8 @@ describe('reports', () => {
 describe('definitions and admin helpers', () => {
   it('unwraps definition answers', () => {
     expect(unwrapDefinition({ slug: 'lead', fields: [] }).def).toEqual({ slug: 'lead', fields: [] });
+    // a report's own kind is part of its body, not server metadata
+    expect(unwrapDefinition({ slug: 'f', entity: 'deal', kind: 'funnel', published_version: 1, modified: false }).def).toEqual({ slug: 'f', entity: 'deal', kind: 'funnel' });
     const w = unwrapDefinition<{ slug: string }>({ draft: { slug: 'lead' }, published_version: 2 });
     expect(w.def).toEqual({ slug: 'lead' });
     expect(w.meta.published_version).toBe(2);
