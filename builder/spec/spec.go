@@ -40,7 +40,7 @@ func (l *Label) UnmarshalJSON(b []byte) error {
 	}
 	var m map[string]string
 	if err := json.Unmarshal(b, &m); err != nil {
-		return errors.New("label must be a string or an object of locale to text")
+		return errors.New("label must be a string or an object of locale to text (标签须为文本，或语言到文本的对象)")
 	}
 	*l = m
 	return nil
@@ -434,7 +434,7 @@ func strictUnmarshal(b []byte, v any) error {
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("unexpected data after the JSON value")
+		return errors.New("unexpected data after the JSON value (JSON 值之后有多余内容)")
 	}
 	return nil
 }
@@ -455,7 +455,7 @@ func Decode(kind string, b []byte) (any, error) {
 	case KindDashboard:
 		v = &Dashboard{}
 	default:
-		return nil, Errors{{Field: "kind", Code: "unknown_kind", Message: fmt.Sprintf("unknown definition kind %q", kind)}}
+		return nil, Errors{{Field: "kind", Code: "unknown_kind", Message: fmt.Sprintf("unknown definition kind %[1]q (未知的定义类型 %[1]q)", kind)}}
 	}
 	if err := strictUnmarshal(b, v); err != nil {
 		return nil, decodeErrorAt(err, b, v)
@@ -477,7 +477,7 @@ func decodeErrorAt(err error, b []byte, v any) error {
 	if errs, ok := out.(Errors); ok && len(errs) == 1 && errs[0].Code == "unknown_field" {
 		if p := unknownKeyPath(b, reflect.TypeOf(v)); p != "" {
 			errs[0].Field = p
-			errs[0].Message = fmt.Sprintf("unknown field %q", p)
+			errs[0].Message = fmt.Sprintf("unknown field %[1]q (未知字段 %[1]q)", p)
 		}
 	}
 	return out
@@ -492,12 +492,12 @@ func decodeError(err error) error {
 		if path == "" {
 			path = "$"
 		}
-		return Errors{{Field: path, Code: "invalid_type", Message: fmt.Sprintf("expected %s, got JSON %s", ute.Type, ute.Value)}}
+		return Errors{{Field: path, Code: "invalid_type", Message: typeErrorMessage(ute)}}
 	case errors.As(err, &se):
-		return Errors{{Field: "$", Code: "invalid_json", Message: fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, se)}}
+		return Errors{{Field: "$", Code: "invalid_json", Message: fmt.Sprintf("invalid JSON at byte %d: %v (JSON 格式错误)", se.Offset, se)}}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return Errors{{Field: name, Code: "unknown_field", Message: fmt.Sprintf("unknown field %q", name)}}
+		return Errors{{Field: name, Code: "unknown_field", Message: fmt.Sprintf("unknown field %[1]q (未知字段 %[1]q)", name)}}
 	default:
 		return Errors{{Field: "$", Code: "invalid_json", Message: err.Error()}}
 	}
