@@ -72,3 +72,32 @@ test('an approval task appears in my tasks and approving it finishes the run', a
   await expect(page.getByTestId('run-status').first()).toHaveText('成功', { timeout: 30_000 });
   await expect(page.getByTestId('run-steps')).toContainText('done');
 });
+
+test('a notify node reaches the bell with its body, and the notification opens the record', async ({ page, request }) => {
+  test.setTimeout(120_000);
+  const app = `note${RUN}`;
+  const auth = await seedLeadApp(request, app);
+  const me = await (await request.get('/api/v1/me', { headers: auth })).json();
+  const rec = await (await request.post(`/api/v1/apps/${app}/entities/lead/records`, { headers: auth, data: { name: `回访客户 ${RUN}` } })).json();
+  const flow = {
+    slug: 'tell',
+    trigger: { type: 'manual' },
+    nodes: [{ id: 'n', type: 'notify', params: { to: me.id ?? me.user?.id, title: `请跟进 ${RUN}`, body: '客户想要报价', record: '{{ trigger.input.id }}' } }],
+  };
+  expect((await request.put(`/api/v1/apps/${app}/flows/tell`, { headers: auth, data: flow })).ok()).toBeTruthy();
+  expect((await request.post(`/api/v1/apps/${app}/flows/tell/publish`, { headers: auth })).ok()).toBeTruthy();
+  expect((await request.post(`/api/v1/apps/${app}/flows/tell/run`, { headers: auth, data: { input: { id: rec.id } } })).ok()).toBeTruthy();
+
+  await login(page);
+  await page.goto('/apps');
+  const note = page.getByTestId('notification-list').getByText(`请跟进 ${RUN}`);
+  await expect(async () => {
+    await page.reload();
+    await page.getByTestId('notification-bell').click();
+    await expect(note).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: 30_000 });
+  await expect(page.getByTestId('notification-list')).toContainText('客户想要报价');
+  await note.click();
+  await expect(page).toHaveURL(new RegExp(`/apps/${app}/entities/lead\\?record=${rec.id}$`));
+  await expect(page.locator('.ant-drawer input').first()).toHaveValue(`回访客户 ${RUN}`);
+});

@@ -53,3 +53,13 @@ export function useHistory(app: string, entity: string, id: string | undefined) 
     },
   });
 }
+
+/** One record (GET .../records/{id}); disabled without an id. */
+export function useRecord(app: string, entity: string, id: string | null | undefined) {
+  return useQuery({
+    queryKey: ['record', app, entity, id],
+    enabled: !!app && !!entity && !!id,
+    retry: false,
+    queryFn: () => api<RecordItem>(recordsPath(app, entity, id ?? '')),
+  });
+}

@@ -33,7 +33,7 @@ describe('notifications', () => {
 
   it.each([
     [{ kind: 'task_reminder', task_id: 't1', app: 'crm', entity: 'lead', record_id: 'r1' }, '/tasks'],
-    [{ kind: 'approval_decided', task_id: null, app: 'crm', entity: 'deal', record_id: 'r1', run_id: 'run1' }, '/apps/crm/entities/deal'],
+    [{ kind: 'approval_decided', task_id: null, app: 'crm', entity: 'deal', record_id: 'r1', run_id: 'run1' }, '/apps/crm/entities/deal?record=r1'],
     [{ kind: 'approval_decided', run_id: 'run1' }, '/runs/run1'],
     [{ kind: 'approval_decided' }, undefined],
     [{ kind: 'message', params: { link: '/apps/crm/reports/weekly' }, app: 'crm', entity: 'lead', record_id: 'r1' }, '/apps/crm/reports/weekly'],

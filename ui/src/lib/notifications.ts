@@ -61,12 +61,12 @@ export function safeLink(v: unknown): string | undefined {
   return v;
 }
 
-/** Where clicking n goes: the task inbox for tasks, else the page a flow named, else the record, else the run. */
+/** Where clicking n goes: the task inbox for tasks, else the page a flow named, else the record (opened in its list), else the run. */
 export function linkOf(n: Notification): string | undefined {
   if (n.kind !== 'approval_decided' && n.task_id) return '/tasks';
   const link = safeLink(n.params?.link);
   if (link) return link;
-  if (n.app && n.entity && n.record_id) return `/apps/${encodeURIComponent(n.app)}/entities/${encodeURIComponent(n.entity)}`;
+  if (n.app && n.entity && n.record_id) return `/apps/${encodeURIComponent(n.app)}/entities/${encodeURIComponent(n.entity)}?record=${encodeURIComponent(n.record_id)}`;
   if (n.run_id) return `/runs/${encodeURIComponent(n.run_id)}`;
   if (n.task_id) return '/tasks';
   return undefined;

@@ -2,12 +2,12 @@ import { DeleteOutlined, EditOutlined, FilterOutlined, PlusOutlined } from '@ant
 import { useQueryClient } from '@tanstack/react-query';
 import { Alert, App, Badge, Button, Input, Popconfirm, Popover, Segmented, Select, Skeleton, Space, Table, Typography } from 'antd';
 import dayjs from 'dayjs';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useParams } from 'react-router';
+import { Link, useParams, useSearchParams } from 'react-router';
 import { ApiError, api, errorMessage } from '../api/client';
 import { useApp, useDefinition } from '../api/defs';
-import { recordsPath, useRecords } from '../api/records';
+import { recordsPath, useRecord, useRecords } from '../api/records';
 import type { EntityDef, RecordItem } from '../api/types';
 import { fieldLabel, formatValue } from '../components/FieldInput';
 import Kanban from '../components/Kanban';
@@ -59,6 +59,21 @@ export default function Records() {
   const filter = encodeFilter(buildFilter(filterRows, 'and', numeric));
   const list = useRecords(app, slug, { q: q || undefined, filter, sort, limit: 50 }, !!entity);
   const records = useMemo(() => (list.data?.pages ?? []).flatMap((p) => p.items), [list.data]);
+  // ?record=<id> (links from notifications) opens that record
+  const [search, setSearch] = useSearchParams();
+  const wanted = search.get('record');
+  const linked = useRecord(app, slug, wanted);
+  useEffect(() => {
+    if (wanted && linked.data && linked.data.id === wanted) setDrawer({ record: linked.data });
+  }, [wanted, linked.data]);
+  const closeDrawer = () => {
+    setDrawer(null);
+    if (wanted) {
+      const next = new URLSearchParams(search);
+      next.delete('record');
+      setSearch(next, { replace: true });
+    }
+  };
 
   if (def.isLoading) return <Skeleton active />;
   if (!entity) return <Alert type="warning" showIcon title={def.isError ? errorMessage(def.error) : t('records.noEntity')} action={<Link to={`/apps/${app}/entities/${slug}/design`}>{t('common.design')}</Link>} />;
@@ -177,7 +192,10 @@ export default function Records() {
           <Button onClick={() => list.fetchNextPage()} loading={list.isFetchingNextPage}>{t('common.loadMore')}</Button>
         </div>
       )}
-      <RecordDrawer app={app} entity={entity} record={drawer?.record ?? null} open={!!drawer} onClose={() => setDrawer(null)} />
+      {wanted && linked.isError && (
+        <Alert type="warning" showIcon closable onClose={closeDrawer} title={errorMessage(linked.error)} data-testid="linked-record-error" />
+      )}
+      <RecordDrawer app={app} entity={entity} record={drawer?.record ?? null} open={!!drawer} onClose={closeDrawer} />
     </div>
   );
 }
