@@ -39,6 +39,8 @@ type ReportColumn struct {
 	Key   string `json:"key"`
 	Label string `json:"label"`
 	Type  string `json:"type,omitempty"`
+	// Options are the labels of stored option values (select fields, stages).
+	Options map[string]string `json:"options,omitempty"`
 }
 
 // ReportTable is a report's answer.
@@ -155,12 +157,20 @@ func (n *reportNode) Exec(x *Exec) (Result, error) {
 
 // reportOutput is a report node's output: the table as the API answers it, the rows as
 // objects keyed by column (for foreach and templates), and the table rendered as plain text,
-// HTML and a CSV attachment (for the email connector's text, html and attachments).
+// HTML and a CSV attachment (for the email connector's text, html and attachments), which show
+// option values (stages, select fields) as their labels.
 func reportOutput(slug string, t *ReportTable) map[string]any {
 	cols := make([]any, len(t.Columns))
 	labels := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
 		cols[i] = map[string]any{"key": c.Key, "label": c.Label, "type": c.Type}
+		if c.Options != nil {
+			opts := map[string]any{}
+			for k, v := range c.Options {
+				opts[k] = v
+			}
+			cols[i].(map[string]any)["options"] = opts
+		}
 		labels[i] = c.Label
 		if labels[i] == "" {
 			labels[i] = c.Key
@@ -178,7 +188,7 @@ func reportOutput(slug string, t *ReportTable) map[string]any {
 				v = toJSONable(row[i])
 			}
 			item[c.Key] = v
-			cells[r][i] = Stringify(v)
+			cells[r][i] = Stringify(optionLabel(v, c.Options))
 		}
 		rows[r] = toJSONable(row)
 		items[r] = item
@@ -188,6 +198,23 @@ func reportOutput(slug string, t *ReportTable) map[string]any {
 		"text": textTable(labels, cells), "html": htmlTable(labels, cells),
 		"csv": map[string]any{"name": slug + ".csv", "type": "text/csv", "data": base64.StdEncoding.EncodeToString(csvTable(labels, cells))},
 	}
+}
+
+// optionLabel shows a stored option value (or each of a list) as its label.
+func optionLabel(v any, labels map[string]string) any {
+	switch x := v.(type) {
+	case string:
+		if l, ok := labels[x]; ok {
+			return l
+		}
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = optionLabel(e, labels)
+		}
+		return out
+	}
+	return v
 }
 
 // textTable is the table as " | "-separated lines under a header line.

@@ -219,6 +219,7 @@ func Compile(app *defs.App, ent *spec.Entity, rep *spec.Report, p Params, g acce
 	}
 	q.Args = b.args
 	q.tz = b.tz
+	b.attachOptions(q.Columns)
 	return q, nil
 }
 

@@ -58,6 +58,9 @@ type Column struct {
 	Key   string `json:"key"`
 	Label string `json:"label"`
 	Type  string `json:"type,omitempty"` // text, number, date, datetime, bool, percent
+	// Options are the display labels (in the answer's language) of the values of a column that
+	// holds a select field's options or stages; rows keep the stored values.
+	Options map[string]string `json:"options,omitempty"`
 }
 
 // Result is a report's answer: one row per dimension tuple (or per record for table-like kinds).

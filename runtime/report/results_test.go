@@ -413,3 +413,59 @@ func TestTimeout(t *testing.T) {
 		t.Fatalf("err %v, want ErrTimeout", err)
 	}
 }
+
+// TestOptionLabels: columns holding a select field's values or the stages carry the options'
+// labels in the answer's language (rows keep the values); stage names in column labels are the
+// stages' labels.
+func TestOptionLabels(t *testing.T) {
+	var ent spec.Entity
+	if err := spec.DecodeInto([]byte(`{"slug":"deal","fields":[
+		{"key":"office","type":"select","options":[{"value":"sh","label":{"en":"Shanghai","zh-CN":"上海"}},"bj"]},
+		{"key":"channel","type":"select","options":["web","phone"]},
+		{"key":"stage","type":"select","options":[{"value":"new","label":{"en":"New","zh-CN":"新商机"}},{"value":"won","label":{"en":"Won","zh-CN":"已赢单"}}]}],
+		"stages":{"field":"stage","order":["new","won"],"terminal":["won"]}}`), &ent); err != nil {
+		t.Fatal(err)
+	}
+	app := &defs.App{Slug: "crm"}
+	cases := []struct {
+		report, locale string
+		want           map[string]string // column key -> options JSON ("" = none)
+		labels         string
+	}{
+		{`{"slug":"r","entity":"deal","kind":"pivot","dimensions":[{"field":"office"},{"field":"channel"}]}`, "zh-CN",
+			map[string]string{"office": `{"bj":"bj","sh":"上海"}`, "channel": "", "count": ""}, ""},
+		{`{"slug":"r","entity":"deal","kind":"funnel","dimensions":[{"field":"office"}]}`, "en",
+			map[string]string{"office": `{"bj":"bj","sh":"Shanghai"}`, "stage": `{"new":"New","won":"Won"}`}, ""},
+		{`{"slug":"r","entity":"deal","kind":"dwell"}`, "zh-CN", map[string]string{"stage": `{"new":"新商机","won":"已赢单"}`}, ""},
+		{`{"slug":"r","entity":"deal","kind":"penetration","params":{"from_stage":"new","to_stage":"won","hours":48}}`, "zh-CN",
+			map[string]string{}, `["进入新商机","48小时内进入已赢单","渗透率%"]`},
+		{`{"slug":"r","entity":"deal","kind":"cycle","params":{"to_stage":"won"}}`, "en", map[string]string{}, `["Records","Reached Won","Reached %","Average days","Median days"]`},
+	}
+	for _, tc := range cases {
+		q, err := report.Compile(app, &ent, mustReport(t, tc.report), report.Params{Locale: tc.locale}, access.All())
+		if err != nil {
+			t.Fatalf("%s: %v", tc.report, err)
+		}
+		var labels []string
+		for _, c := range q.Columns {
+			labels = append(labels, c.Label)
+			want, ok := tc.want[c.Key]
+			if !ok {
+				continue
+			}
+			got := ""
+			if c.Options != nil {
+				b, _ := json.Marshal(c.Options)
+				got = string(b)
+			}
+			if got != want {
+				t.Errorf("%s: column %s options %s, want %s", tc.report, c.Key, got, want)
+			}
+		}
+		if tc.labels != "" {
+			if got, _ := json.Marshal(labels); string(got) != tc.labels {
+				t.Errorf("%s: labels %s, want %s", tc.report, got, tc.labels)
+			}
+		}
+	}
+}

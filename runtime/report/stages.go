@@ -488,9 +488,10 @@ func (b *builder) penetration() *Query {
 	outer = append(outer, "z.entered", "z.moved", "round((z.moved::numeric / nullif(z.entered, 0)) * 100, 2)::float8 AS rate_pct")
 	sql := "WITH " + ctes + "\nSELECT " + strings.Join(outer, ", ") + "\nFROM (\n" + inner + "\n) z"
 	sql = wrapNames(sql, dims, []string{"entered", "moved", "rate_pct"}, false)
+	fromL, toL := b.optionLabel(s.field, b.kp.FromStage), b.optionLabel(s.field, b.kp.ToStage)
 	cols := append(append([]Column{}, dcols...),
-		Column{Key: "entered", Label: b.label(nil, "Entered "+b.kp.FromStage, "进入"+b.kp.FromStage), Type: "number"},
-		Column{Key: "moved", Label: b.label(nil, fmt.Sprintf("Reached %s within %gh", b.kp.ToStage, hours), fmt.Sprintf("%g小时内进入%s", hours, b.kp.ToStage)), Type: "number"},
+		Column{Key: "entered", Label: b.label(nil, "Entered "+fromL, "进入"+fromL), Type: "number"},
+		Column{Key: "moved", Label: b.label(nil, fmt.Sprintf("Reached %s within %gh", toL, hours), fmt.Sprintf("%g小时内进入%s", hours, toL)), Type: "number"},
 		Column{Key: "rate_pct", Label: b.label(nil, "Penetration %", "渗透率%"), Type: "percent"})
 	kinds := append(append([]valKind{}, dkinds...), vInt, vInt, vNum)
 	sql += b.orderBy(cols, len(dcols)) + "\nLIMIT " + b.arg(b.limit())
@@ -629,7 +630,7 @@ func (b *builder) cycle() *Query {
 	sql = wrapNames(sql, dims, []string{"records", "reached", "reached_pct", "avg_days", "median_days"}, false)
 	cols := append(append([]Column{}, dcols...),
 		Column{Key: "records", Label: b.label(nil, "Records", "数量"), Type: "number"},
-		Column{Key: "reached", Label: b.label(nil, "Reached "+b.kp.ToStage, "到达"+b.kp.ToStage), Type: "number"},
+		Column{Key: "reached", Label: b.label(nil, "Reached "+b.optionLabel(s.field, b.kp.ToStage), "到达"+b.optionLabel(s.field, b.kp.ToStage)), Type: "number"},
 		Column{Key: "reached_pct", Label: b.label(nil, "Reached %", "到达率%"), Type: "percent"},
 		Column{Key: "avg_days", Label: b.label(nil, "Average days", "平均天数"), Type: "number"},
 		Column{Key: "median_days", Label: b.label(nil, "Median days", "天数中位数"), Type: "number"})

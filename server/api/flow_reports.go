@@ -65,7 +65,7 @@ func (a flowReports) RunReport(ctx context.Context, c engine.ReportCall) (*engin
 	}
 	out := &engine.ReportTable{Rows: res.Rows}
 	for _, col := range res.Columns {
-		out.Columns = append(out.Columns, engine.ReportColumn{Key: col.Key, Label: col.Label, Type: col.Type})
+		out.Columns = append(out.Columns, engine.ReportColumn{Key: col.Key, Label: col.Label, Type: col.Type, Options: col.Options})
 	}
 	return out, nil
 }

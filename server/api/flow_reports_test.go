@@ -19,7 +19,7 @@ func TestReportNodeAndNotify(t *testing.T) {
 	e := apitest.New(t)
 	e.Must(201, "POST", "/api/v1/apps", map[string]any{"slug": "crm", "name": "CRM"}, e.AdminToken)
 	for _, d := range [][2]string{
-		{"entities/lead", `{"slug":"lead","fields":[{"key":"name","type":"text"},{"key":"channel","type":"select","options":["web","phone"]},{"key":"amount","type":"money"}]}`},
+		{"entities/lead", `{"slug":"lead","fields":[{"key":"name","type":"text"},{"key":"channel","type":"select","options":[{"value":"web","label":{"en":"Website","zh-CN":"官网"}},"phone"]},{"key":"amount","type":"money"}]}`},
 		{"reports/by-channel", `{"slug":"by-channel","entity":"lead","kind":"pivot","dimensions":[{"field":"channel"}],"measures":[{"agg":"count"},{"agg":"sum","field":"amount"}],"sort":["channel"]}`},
 	} {
 		e.Must(201, "PUT", "/api/v1/apps/crm/"+d[0], d[1], e.AdminToken)
@@ -60,15 +60,15 @@ func TestReportNodeAndNotify(t *testing.T) {
 		t.Fatalf("items %v", items)
 	}
 	text := out["text"].(string)
-	if !strings.HasPrefix(text, "channel | ") || !strings.Contains(text, "\nweb | 2 | 150.5") {
+	if !strings.HasPrefix(text, "channel | ") || !strings.Contains(text, "\nWebsite | 2 | 150.5") {
 		t.Fatalf("text %q", text)
 	}
-	if h := out["html"].(string); !strings.Contains(h, "<td>web</td><td>2</td><td>150.5</td>") {
+	if h := out["html"].(string); !strings.Contains(h, "<td>Website</td><td>2</td><td>150.5</td>") {
 		t.Fatalf("html %q", h)
 	}
 	csvFile := out["csv"].(map[string]any)
 	raw, err := base64.StdEncoding.DecodeString(csvFile["data"].(string))
-	if err != nil || csvFile["name"] != "by-channel.csv" || !strings.HasPrefix(string(raw), "\uFEFFchannel,") || !strings.Contains(string(raw), "web,2,150.5") {
+	if err != nil || csvFile["name"] != "by-channel.csv" || !strings.HasPrefix(string(raw), "\uFEFFchannel,") || !strings.Contains(string(raw), "Website,2,150.5") {
 		t.Fatalf("csv %v %q", err, raw)
 	}
 	// both directors once (d1 named twice), with the body and link

@@ -227,7 +227,8 @@ export interface Page<T> {
 }
 
 export interface ReportData {
-  columns: { key: string; label?: Label }[];
+  /** options: display labels of the stored values (select fields, stages), in the answer's language. */
+  columns: { key: string; label?: Label; type?: string; options?: Record<string, string> }[];
   rows: unknown[][];
 }
 

@@ -4,7 +4,7 @@ import ReactECharts from 'echarts-for-react';
 import { useTranslation } from 'react-i18next';
 import type { ReportData } from '../api/types';
 import { labelText } from '../lib/labels';
-import { EXPORT_FORMATS, chartOption } from '../lib/report';
+import { EXPORT_FORMATS, chartOption, withOptionLabels } from '../lib/report';
 
 /** Export menu (CSV / XLSX) of a published report or a record list; href builds the download URL of a format. */
 export function ExportButton({ href, size = 'small' }: { href: (format: string) => string; size?: 'small' | 'middle' }) {
@@ -17,9 +17,10 @@ export function ExportButton({ href, size = 'small' }: { href: (format: string) 
 }
 
 /** Report data as an echarts chart (when it has numbers) plus a table. */
-export default function ReportResult({ data, chart, height = 320, tableOnly }: { data?: ReportData | null; chart: string; height?: number; tableOnly?: boolean }) {
+export default function ReportResult({ data: raw, chart, height = 320, tableOnly }: { data?: ReportData | null; chart: string; height?: number; tableOnly?: boolean }) {
   const { i18n } = useTranslation();
-  if (!data || !Array.isArray(data.columns)) return <Empty />;
+  if (!raw || !Array.isArray(raw.columns)) return <Empty />;
+  const data = withOptionLabels(raw);
   const option = tableOnly ? null : chartOption(data, chart, i18n.language);
   const keys = new Set(data.columns.map((c) => c.key));
   const cols = data.columns.map((c, i) => ({ c, i })).filter(({ c }) => !keys.has(`${c.key}_name`)).map(({ c, i }) => ({

@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
 import type { ReportData, ReportDef } from '../api/types';
-import { chartOption, cleanReport, dashboardQuery, defaultChart, dropField, exportUrl, groupFieldErrors, reportFromDefinition, sortKeys, widgetResult } from './report';
+import { chartOption, cleanReport, dashboardQuery, defaultChart, dropField, exportUrl, groupFieldErrors, reportFromDefinition, sortKeys, widgetResult, withOptionLabels } from './report';
 
 const base: ReportDef = { slug: 'r', entity: 'deal', kind: 'pivot' };
 
@@ -113,5 +113,25 @@ describe('charts', () => {
     };
     const o = chartOption(kpi, 'bar', 'en') as { xAxis: { data: string[] } };
     expect(o.xAxis.data).toEqual(['Administrator']);
+  });
+});
+
+describe('option labels', () => {
+  it('shows the labels of option values in charts and tables, leaving other columns alone', () => {
+    const data: ReportData = {
+      columns: [
+        { key: 'office', options: { sh: '上海' } },
+        { key: 'stage', options: { won: '已赢单', new: '新商机' } },
+        { key: 'tags', options: { a: '甲' } },
+        { key: 'count', type: 'number' },
+      ],
+      rows: [['sh', 'won', ['a', 'b'], 3], ['bj', 'new', null, 1]],
+    };
+    expect(withOptionLabels(data).rows).toEqual([['上海', '已赢单', ['甲', 'b'], 3], ['bj', '新商机', null, 1]]);
+    expect(data.rows[0][0]).toBe('sh'); // the answer itself is not changed
+    const opt = chartOption(withOptionLabels(data), 'bar', 'zh-CN') as { xAxis: { data: string[] } };
+    expect(opt.xAxis.data[0]).toContain('上海 / 已赢单');
+    const plain = { columns: [{ key: 'x' }], rows: [['toString']] };
+    expect(withOptionLabels(plain)).toBe(plain);
   });
 });

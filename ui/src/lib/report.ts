@@ -84,6 +84,15 @@ export function defaultChart(kind: string): string {
 
 const NUMERIC_TYPES = new Set(['number', 'money', 'percent', 'integer', 'float']);
 
+/** The data for display: values of columns with options (select fields, stages) become their labels. */
+export function withOptionLabels(data: ReportData): ReportData {
+  const maps = data.columns.map((c) => c.options);
+  if (!maps.some(Boolean) || !Array.isArray(data.rows)) return data;
+  const show = (v: unknown, m: Record<string, string>): unknown =>
+    Array.isArray(v) ? v.map((x) => show(x, m)) : typeof v === 'string' && Object.prototype.hasOwnProperty.call(m, v) ? m[v] : v;
+  return { ...data, rows: data.rows.map((r) => r.map((v, i) => (maps[i] ? show(v, maps[i]!) : v))) };
+}
+
 /** Splits report columns into category columns (labels) and numeric columns (series). */
 export function splitColumns(data: ReportData): { cats: number[]; nums: number[] } {
   const cols = data.columns as { key: string; type?: string }[];
