@@ -17,7 +17,7 @@ test: deps vet go-test ui-test e2e ## everything CI runs
 deps: deps-go deps-pg deps-ui
 
 deps-go:
-	@command -v $(GO) >/dev/null || { echo "Go is missing: install Go 1.24+ (https://go.dev/dl) or apt-get install -y golang"; exit 1; }
+	@command -v $(GO) >/dev/null || { echo "Go is missing: install Go $$(sed -n 's/^go //p' go.mod) from https://go.dev/dl (Go 1.21 or later fetches that version itself; Debian's golang package may be older)"; exit 1; }
 	$(GO) mod download
 
 deps-pg:

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tessera/tessera/server/apitest"
 )
@@ -25,7 +26,7 @@ func TestReadmeTour(t *testing.T) {
 	}
 
 	first := e.Must(201, "POST", "/api/v1/public/forms/"+pid+"/submit", `{"name":"张三","phone":"138 0013 8000","email":"Zhang@Example.com","consent":true}`, "").JSON()
-	second := e.Do("POST", "/api/v1/public/forms/"+pid+"/submit", `{"name":"张三","phone":"+86 138-0013-8000","consent":true}`, "")
+	second := e.Do("POST", "/api/v1/public/forms/"+pid+"/submit", `{"name":"张三","phone":"+86 138-0013-8000","company":"华东制造","consent":true}`, "")
 	if second.Status >= 300 || second.JSON()["id"] != first["id"] {
 		t.Fatalf("second submission did not merge: %d %s", second.Status, second.Body)
 	}
@@ -40,11 +41,11 @@ func TestReadmeTour(t *testing.T) {
 		t.Fatalf("leads: %v", list)
 	}
 	data := items[0].(map[string]any)["data"].(map[string]any)
-	if data["phone"] != "+8613800138000" || data["email"] != "zhang@example.com" || data["source"] != "web" {
+	if data["phone"] != "+8613800138000" || data["email"] != "zhang@example.com" || data["source"] != "web" || data["company"] != "华东制造" {
 		t.Fatalf("normalised lead: %v", data)
 	}
 	hist := e.Must(200, "GET", "/api/v1/apps/sales/entities/lead/records/"+first["id"].(string)+"/history", nil, e.AdminToken)
-	if !strings.Contains(string(hist.Body), `"merged"`) {
+	if !strings.Contains(string(hist.Body), `"merged"`) || !strings.Contains(string(hist.Body), `"company":[null,"华东制造"]`) {
 		t.Fatalf("history lacks the merge: %s", hist.Body)
 	}
 
@@ -76,9 +77,26 @@ func TestReadmeTour(t *testing.T) {
 	if !strings.Contains(string(fc.Body), "152000") { // 380000 x 0.4 (proposal)
 		t.Fatalf("forecast does not weight the proposal-stage deal: %s", fc.Body)
 	}
-	// Tasks and notifications.
-	e.Must(200, "GET", "/api/v1/tasks", nil, e.AdminToken)
-	if n := e.Must(200, "GET", "/api/v1/notifications?unread=true", nil, e.AdminToken).JSON(); n["unread_count"] == nil {
-		t.Fatalf("notifications without unread_count: %v", n)
+	e.Must(200, "GET", "/api/v1/apps/sales/dashboards/sales-overview/data", nil, e.AdminToken)
+
+	// A webhook lead, the admin made a sales rep, the lead marked SQL: a first-contact task and
+	// its notification.
+	hook := e.Must(200, "POST", "/hooks/sales-lead-in", `{"name":"李四","phone":"13900139000","company":"西部物流"}`, "").JSON()
+	web, _ := hook["id"].(string)
+	if web == "" {
+		t.Fatalf("webhook answer without the lead id: %v", hook)
+	}
+	me := e.Must(200, "GET", "/api/v1/me", nil, e.AdminToken).JSON()["id"].(string)
+	e.Must(200, "PUT", "/api/v1/admin/users/"+me+"/roles", `{"roles":[{"app":"sales","role":"sales_rep"}]}`, e.AdminToken)
+	e.Must(200, "PATCH", "/api/v1/apps/sales/entities/lead/records/"+web, `{"status":"sql"}`, e.AdminToken)
+	eventually(t, 30*time.Second, func() string {
+		if r := e.Must(200, "GET", "/api/v1/tasks", nil, e.AdminToken); !strings.Contains(string(r.Body), "首次联系 / First contact: 李四 西部物流") {
+			return "tasks: " + string(r.Body)
+		}
+		return ""
+	})
+	n := e.Must(200, "GET", "/api/v1/notifications?unread=true", nil, e.AdminToken)
+	if !strings.Contains(string(n.Body), `"task_assigned"`) || !strings.Contains(string(n.Body), `"unread_count":1`) {
+		t.Fatalf("notifications: %s", n.Body)
 	}
 }
