@@ -149,6 +149,10 @@ func TestSalesTemplateInstalls(t *testing.T) {
 	e.Must(201, "POST", "/api/v1/templates/sales/install", nil, e.AdminToken)
 	e.Must(409, "POST", "/api/v1/templates/sales/install", nil, e.AdminToken)
 	e.Must(201, "POST", "/api/v1/templates/sales/install", map[string]string{"slug": "sales2", "name": "Sales 2"}, e.AdminToken)
+	// the query form the 409 suggests works too
+	if r := e.Must(201, "POST", "/api/v1/templates/sales/install?slug=sales3", nil, e.AdminToken).JSON(); r["slug"] != "sales3" {
+		t.Fatalf("install ?slug=sales3: %v", r)
+	}
 	// the copy's webhook flow answers its own key
 	hook := e.Must(200, "GET", "/api/v1/apps/sales2/flows/lead-in-webhook", nil, e.AdminToken).JSON()
 	if k := hook["trigger"].(map[string]any)["key"]; k != "sales2-lead-in" {

@@ -48,6 +48,13 @@ func (s *Server) installTemplate(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	// ?slug= and ?name= work as for /apps/import (the 409 for a taken slug suggests them)
+	if b.Slug == "" {
+		b.Slug = c.Query("slug")
+	}
+	if b.Name == "" {
+		b.Name = c.Query("name")
+	}
 	var bundle store.Bundle
 	if err := json.Unmarshal(raw, &bundle); err != nil {
 		return err
