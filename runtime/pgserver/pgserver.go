@@ -32,6 +32,8 @@ type Cluster struct {
 	cred    *syscall.Credential
 	cmd     *exec.Cmd
 	done    chan error
+	// attached: another process started the cluster; Stop leaves it running.
+	attached bool
 }
 
 // FindBinDir locates the directory with initdb, pg_ctl and postgres. It honours
@@ -129,7 +131,12 @@ func Start(ctx context.Context, dir string) (*Cluster, error) {
 			}
 		}
 	}
-	_ = os.Remove(filepath.Join(c.Dir, "postmaster.pid")) // stale after a crash; postgres checks liveness itself otherwise
+	if pid := c.runningPID(); pid != 0 {
+		// Another process (a serving tessera, say) runs this cluster: use it and leave it
+		// running. Removing its postmaster.pid would make that server shut down.
+		return c.attach(ctx, pid)
+	}
+	_ = os.Remove(filepath.Join(c.Dir, "postmaster.pid")) // stale after a crash
 	c.cmd = exec.Command(filepath.Join(binDir, "postgres"), "-D", c.Dir,
 		"-c", "listen_addresses=", "-c", "unix_socket_directories="+c.SockDir,
 		"-c", "max_connections=200", "-c", "shared_buffers=128MB", "-c", "fsync=on",
@@ -169,6 +176,51 @@ func Start(ctx context.Context, dir string) (*Cluster, error) {
 		if time.Now().After(deadline) {
 			c.Stop()
 			return nil, errors.New("postgres did not become ready within 60s; see postgres.log in the data dir")
+		}
+	}
+}
+
+// Attached reports whether the cluster was already running when Start was called (Stop then
+// leaves it running).
+func (c *Cluster) Attached() bool { return c.attached }
+
+// runningPID is the PID of the postmaster that postmaster.pid names when that process still
+// runs PostgreSQL, else 0 (no file, or a stale one left by a crash).
+func (c *Cluster) runningPID() int {
+	b, err := os.ReadFile(filepath.Join(c.Dir, "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(first))
+	if err != nil || pid <= 0 {
+		return 0
+	}
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	if err != nil || !strings.HasPrefix(strings.TrimSpace(string(comm)), "postgres") {
+		return 0
+	}
+	return pid
+}
+
+// attach waits until the already running postmaster pid accepts connections on the cluster's
+// socket and returns the cluster without owning it.
+func (c *Cluster) attach(ctx context.Context, pid int) (*Cluster, error) {
+	c.attached = true
+	sock := filepath.Join(c.SockDir, ".s.PGSQL.5432")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := os.Stat(sock); err == nil && c.ready(ctx) {
+			slog.Info("using the private PostgreSQL already running on the data dir", "dir", c.Dir, "pid", pid)
+			return c, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("a PostgreSQL server (pid %d) holds %s but does not accept connections on %s; stop it or wait for it to finish starting", pid, c.Dir, c.SockDir)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }
@@ -230,7 +282,8 @@ func (c *Cluster) URL(db string) string {
 	return fmt.Sprintf("postgres://postgres@/%s?host=%s&sslmode=disable", db, c.SockDir)
 }
 
-// Stop shuts the cluster down (fast mode) and waits for it to exit.
+// Stop shuts the cluster down (fast mode) and waits for it to exit; a second Stop, or Stop of
+// an attached cluster, does nothing.
 func (c *Cluster) Stop() {
 	if c == nil || c.cmd == nil || c.cmd.Process == nil {
 		return
@@ -242,6 +295,7 @@ func (c *Cluster) Stop() {
 		_ = c.cmd.Process.Kill()
 		<-c.done
 	}
+	c.cmd = nil
 }
 
 func lastLines(s string, n int) string {
