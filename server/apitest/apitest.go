@@ -57,7 +57,7 @@ func New(t testing.TB) *Env {
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	t.Cleanup(stopWatch)
 	go db.WatchPool(watchCtx, d.Pool, slog.New(slog.NewTextHandler(os.Stderr, nil)).With("test", t.Name()), 5*time.Second)
-	if err := srv.Auth.EnsureAdmin(context.Background(), AdminEmail, AdminPassword); err != nil {
+	if _, err := srv.Auth.EnsureAdmin(context.Background(), AdminEmail, AdminPassword); err != nil {
 		t.Fatalf("apitest: admin: %v", err)
 	}
 	e := &Env{T: t, Srv: srv, DB: d, Cfg: cfg}

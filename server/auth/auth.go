@@ -209,29 +209,34 @@ func (s *Service) FromSession(ctx context.Context, token string) (*Principal, er
 	return p, nil
 }
 
-// EnsureAdmin creates the first admin when no user with that email exists. Concurrent starts
-// of several replicas are race-free (an advisory transaction lock plus the unique email index).
-func (s *Service) EnsureAdmin(ctx context.Context, email, password string) error {
+// EnsureAdmin creates the first admin when no user with that email exists and reports whether
+// it did. Concurrent starts of several replicas are race-free (an advisory transaction lock
+// plus the unique email index).
+func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (bool, error) {
 	if email == "" || password == "" {
-		return nil
+		return false, nil
 	}
 	hash, err := HashPassword(password)
 	if err != nil {
-		return err
+		return false, err
 	}
 	tx, err := s.Pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("creating first admin: %w", err)
+		return false, fmt.Errorf("creating first admin: %w", err)
 	}
 	defer tx.Rollback(ctx)
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7355608)`); err != nil {
-		return fmt.Errorf("creating first admin: lock: %w", err)
+		return false, fmt.Errorf("creating first admin: lock: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO users (email, name, password_hash, is_admin) VALUES ($1, $2, $3, true)
-		ON CONFLICT (lower(email)) DO NOTHING`, strings.TrimSpace(email), "Administrator", hash); err != nil {
-		return fmt.Errorf("creating first admin: %w", err)
+	tag, err := tx.Exec(ctx, `INSERT INTO users (email, name, password_hash, is_admin) VALUES ($1, $2, $3, true)
+		ON CONFLICT (lower(email)) DO NOTHING`, strings.TrimSpace(email), "Administrator", hash)
+	if err != nil {
+		return false, fmt.Errorf("creating first admin: %w", err)
 	}
-	return tx.Commit(ctx)
+	if err := tx.Commit(ctx); err != nil {
+		return false, fmt.Errorf("creating first admin: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
 }
 
 // ---- middleware ----

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,17 +42,25 @@ func TestPasswordHashing(t *testing.T) {
 func TestEnsureAdminIsRaceFree(t *testing.T) {
 	d := dbtest.Open(t)
 	var wg sync.WaitGroup
+	var created atomic.Int32
 	for i := 0; i < 8; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			s := auth.NewService(d.Pool, time.Hour)
-			if err := s.EnsureAdmin(context.Background(), "Admin@Example.com", "admin-password"); err != nil {
+			ok, err := s.EnsureAdmin(context.Background(), "Admin@Example.com", "admin-password")
+			if err != nil {
 				t.Error(err)
+			}
+			if ok {
+				created.Add(1)
 			}
 		}()
 	}
 	wg.Wait()
+	if created.Load() != 1 {
+		t.Errorf("%d starts report creating the admin, want 1", created.Load())
+	}
 	var n int
 	if err := d.Pool.QueryRow(context.Background(), `SELECT count(*) FROM users WHERE lower(email) = 'admin@example.com' AND is_admin`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("admins: %d, %v", n, err)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -155,12 +156,21 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := srv.Auth.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
+	created, err := srv.Auth.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)
+	if err != nil {
 		return err
+	}
+	if created {
+		log.Info("created the first admin", "email", cfg.AdminEmail)
+	} else if cfg.AdminEmail == "" {
+		var users int
+		if err := d.Pool.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&users); err == nil && users == 0 {
+			log.Warn("no user can log in yet: start once with TESSERA_ADMIN_EMAIL and TESSERA_ADMIN_PASSWORD to create the first admin")
+		}
 	}
 	errc := make(chan error, 1)
 	go func() {
-		log.Info("tessera serving", "addr", cfg.Addr, "role", cfg.Role, "version", Version)
+		log.Info("tessera serving", "url", localURL(cfg.Addr), "addr", cfg.Addr, "role", cfg.Role, "version", Version)
 		errc <- srv.Listen(cfg.Addr)
 	}()
 	select {
@@ -193,4 +203,17 @@ func migrate(ctx context.Context, args []string) error {
 	default:
 		return fmt.Errorf("unknown migrate command %q: use up, down or status", args[0])
 	}
+}
+
+// localURL is the address to open in a browser for a listen address such as ":8080" or
+// "0.0.0.0:8080" (localhost) or "10.0.0.5:8080".
+func localURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
