@@ -92,7 +92,9 @@ func New(pool *pgxpool.Pool, o Options) (*Queue, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	cfg := &river.Config{
-		Logger:               o.Log,
+		// River reports its routine work (producer job counts every few seconds) at info level;
+		// only its warnings and errors belong in the server's log.
+		Logger:               slog.New(minLevel{o.Log.Handler(), slog.LevelWarn}).With("component", "river"),
 		JobTimeout:           o.JobTimeout,
 		RescueStuckJobsAfter: o.RescueAfter,
 		MaxAttempts:          25,
@@ -200,3 +202,19 @@ func (q *Queue) EnqueueManyTx(ctx context.Context, tx pgx.Tx, runIDs []uuid.UUID
 func (q *Queue) Client() *river.Client[pgx.Tx] { return q.client }
 
 var _ rivertype.JobArgs = RunArgs{}
+
+// minLevel drops records below min.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(a []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(a), h.min}
+}
+
+func (h minLevel) WithGroup(n string) slog.Handler { return minLevel{h.Handler.WithGroup(n), h.min} }
