@@ -378,6 +378,14 @@ type measure struct {
 	rate       bool   // share of rows matching filter, in percent
 }
 
+// colType is the measure's column type: percent for a rate, else by its value kind.
+func (m *measure) colType() string {
+	if m.rate {
+		return "percent"
+	}
+	return m.kind.colType()
+}
+
 // sql renders the aggregate restricted to rows matching the measure's filter and cond.
 func (m *measure) sql(cond string) string {
 	all := cond
@@ -729,7 +737,7 @@ func (b *builder) pivot() *Query {
 	nd, ndc := len(sel), len(cols)
 	for i, m := range ms {
 		sel = append(sel, fmt.Sprintf("%s AS m%d", m.sql(""), i))
-		cols = append(cols, Column{Key: m.key, Label: m.label, Type: m.kind.colType()})
+		cols = append(cols, Column{Key: m.key, Label: m.label, Type: m.colType()})
 		kinds = append(kinds, m.kind)
 	}
 	sql := "SELECT " + strings.Join(sel, ", ") + "\nFROM records r" + b.joinSQL() + "\nWHERE " + where
@@ -843,8 +851,8 @@ func (b *builder) compare() *Query {
 	var out []string
 	addCols := func(m *measure) {
 		cols = append(cols,
-			Column{Key: m.key, Label: m.label, Type: m.kind.colType()},
-			Column{Key: m.key + "_prev", Label: m.label + b.label(nil, " (previous)", "（上期）"), Type: m.kind.colType()},
+			Column{Key: m.key, Label: m.label, Type: m.colType()},
+			Column{Key: m.key + "_prev", Label: m.label + b.label(nil, " (previous)", "（上期）"), Type: m.colType()},
 			Column{Key: m.key + "_change", Label: m.label + b.label(nil, " change", "变化"), Type: "number"},
 			Column{Key: m.key + "_change_pct", Label: m.label + b.label(nil, " change %", "变化率%"), Type: "percent"})
 		kinds = append(kinds, m.kind, m.kind, vNum, vNum)

@@ -469,3 +469,20 @@ func TestOptionLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestRateColumnIsPercent: a rate measure's column is typed percent, like the funnel's rates.
+func TestRateColumnIsPercent(t *testing.T) {
+	ent := mustEntity(t)
+	rep := mustReport(t, `{"slug":"r","entity":"lead","kind":"pivot","dimensions":[{"field":"channel"}],"measures":[{"agg":"rate","filter":{"stage":{"eq":"won"}}},{"agg":"count"}]}`)
+	q, err := report.Compile(&defs.App{Slug: "crm"}, ent, rep, report.Params{}, access.All())
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]string{}
+	for _, c := range q.Columns {
+		types[c.Key] = c.Type
+	}
+	if types["rate"] != "percent" || types["count"] != "number" {
+		t.Fatalf("column types %v", types)
+	}
+}
