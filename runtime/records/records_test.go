@@ -140,6 +140,10 @@ func TestNormalize(t *testing.T) {
 		{"number", spec.Field{Type: "number"}, json.Number("3.5"), 3.5, ""},
 		{"number string", spec.Field{Type: "number"}, "1,000", 1000.0, ""},
 		{"number bad", spec.Field{Type: "number"}, "abc", nil, "invalid_type"},
+		{"number thousands decimals", spec.Field{Type: "number"}, "-1,234,567.5", -1234567.5, ""},
+		{"number stray commas", spec.Field{Type: "number"}, "1,,0", nil, "invalid_type"},
+		{"number comma not thousands", spec.Field{Type: "number"}, "1,2", nil, "invalid_type"},
+		{"percent sign", spec.Field{Type: "percent"}, "50%", 50.0, ""},
 		{"number min", spec.Field{Type: "number", Min: &min}, -1.0, nil, "too_small"},
 		{"percent max", spec.Field{Type: "percent", Max: &max}, 101.0, nil, "too_large"},
 		{"money rounds", spec.Field{Type: "money"}, 10.005, 10.01, ""},
@@ -157,6 +161,9 @@ func TestNormalize(t *testing.T) {
 		{"date from datetime", spec.Field{Type: "date"}, "2026-03-01T10:00:00+08:00", "2026-03-01", ""},
 		{"date bad", spec.Field{Type: "date"}, "2026-02-30", nil, "invalid_date"},
 		{"datetime utc", spec.Field{Type: "datetime"}, "2026-03-01T10:00:00+08:00", "2026-03-01T02:00:00Z", ""},
+		{"datetime past year 9999 in UTC", spec.Field{Type: "datetime"}, "9999-12-31T23:59:59-23:59", nil, "invalid_date"},
+		{"datetime before year 1 in UTC", spec.Field{Type: "datetime"}, "0001-01-01T00:00:00+01:00", nil, "invalid_date"},
+		{"datetime bad", spec.Field{Type: "datetime"}, "garbage", nil, "invalid_date"},
 		{"select", spec.Field{Type: "select", Options: []spec.Option{{Value: "new"}}}, "new", "new", ""},
 		{"select by label", spec.Field{Type: "select", Options: []spec.Option{{Value: "new", Label: spec.Label{"zh-CN": "新建"}}}}, "新建", "new", ""},
 		{"select bad", spec.Field{Type: "select", Options: []spec.Option{{Value: "new"}}}, "old", nil, "invalid_option"},
@@ -524,6 +531,34 @@ func TestScopeAndHidden(t *testing.T) {
 	fieldErr(t, err, "filter.cost", "unknown_field")
 	_, err = e.store.List(ctx, e.app, "lead", records.ListQuery{Sort: "cost"}, own)
 	fieldErr(t, err, "sort", "unknown_field")
+
+	// history: a change of hidden fields only is left out (an empty event would reveal it);
+	// a change of visible and hidden fields shows the visible part.
+	if _, err := e.store.Update(ctx, e.app, "lead", mine.ID, map[string]any{"cost": 7}, nil, e.w()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Update(ctx, e.app, "lead", mine.ID, map[string]any{"cost": 8, "amount": 4}, nil, e.w()); err != nil {
+		t.Fatal(err)
+	}
+	full, err := e.store.History(ctx, e.app, "lead", mine.ID, access.All())
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen, err := e.store.History(ctx, e.app, "lead", mine.ID, own)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != len(full)-1 {
+		t.Fatalf("history with hidden cost: %d events of %d, want one left out: %+v", len(seen), len(full), seen)
+	}
+	for _, ev := range seen {
+		if _, ok := ev.Changes["cost"]; ok || (ev.Kind == "updated" && len(ev.Changes) == 0) {
+			t.Fatalf("hidden change visible in history: %+v", ev)
+		}
+	}
+	if last := seen[len(seen)-1]; fmt.Sprint(last.Changes["amount"]) != "[3 4]" {
+		t.Fatalf("visible part of a mixed change: %+v", last)
+	}
 }
 
 // TestListPagination checks filter, q, sort and stable cursor pagination.

@@ -799,8 +799,14 @@ func (s *Store) History(ctx context.Context, app *defs.App, entity string, id uu
 		if err := decodeData(raw, &e.Changes); err != nil {
 			return nil, fmt.Errorf("decoding history: %w", err)
 		}
+		had := len(e.Changes)
 		for k := range g.Hidden {
 			delete(e.Changes, k)
+		}
+		if had > 0 && len(e.Changes) == 0 && e.Kind != "created" && e.Kind != "deleted" {
+			// A change of hidden fields only: showing an empty event would reveal that something
+			// the caller cannot see exists and changed.
+			continue
 		}
 		out = append(out, e)
 	}

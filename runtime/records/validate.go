@@ -138,12 +138,20 @@ func Normalize(f *spec.Field, v any, path string, errs *spec.Errors) any {
 		case string:
 			var err error
 			if t, err = filter.ParseTime(x); err != nil {
+				if f.Type == spec.TypeDatetime {
+					return bad("invalid_date", "expected an ISO 8601 date-time such as 2026-01-31T09:00:00+08:00 (时间格式应为 2026-01-31T09:00:00+08:00)")
+				}
 				return bad("invalid_date", "expected an ISO 8601 date such as 2026-01-31 (日期格式应为 2026-01-31)")
 			}
 		case time.Time:
 			t = x
 		default:
 			return bad("invalid_type", "expected a date (应为日期)")
+		}
+		// RFC 3339 has four-digit years: an offset must not push a time out of 0001..9999 UTC
+		// (9999-12-31T23:00:00-05:00 would be stored as a five-digit year nothing can parse back).
+		if u := t.UTC(); u.Year() < 1 || u.Year() > 9999 {
+			return bad("invalid_date", "the date must be between the years 1 and 9999 (日期须在公元 1 年至 9999 年之间)")
 		}
 		if f.Type == spec.TypeDate {
 			return t.Format("2006-01-02")
@@ -316,6 +324,9 @@ func textOf(v any) (string, bool) {
 	return "", false
 }
 
+// thousands matches a number written with comma thousands separators.
+var thousands = regexp.MustCompile(`^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$`)
+
 func numberOf(v any) (float64, bool) {
 	var f float64
 	switch x := v.(type) {
@@ -331,8 +342,14 @@ func numberOf(v any) (float64, bool) {
 			return 0, false
 		}
 	case string:
-		s := strings.ReplaceAll(strings.TrimSpace(x), ",", "")
-		s = strings.TrimSuffix(s, "%")
+		s := strings.TrimSuffix(strings.TrimSpace(x), "%")
+		if strings.Contains(s, ",") {
+			// Commas only as thousands separators: "1,000" and "1,234.5", not "1,,0" or "1,2".
+			if !thousands.MatchString(s) {
+				return 0, false
+			}
+			s = strings.ReplaceAll(s, ",", "")
+		}
 		var err error
 		if f, err = strconv.ParseFloat(s, 64); err != nil {
 			return 0, false
