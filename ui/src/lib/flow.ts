@@ -29,12 +29,13 @@ export function portsOf(nodeType: string, params: Record<string, unknown> = {}, 
   return [];
 }
 
-/** Definition -> canvas, laying out nodes without a stored position in a simple column. */
+/** Definition -> canvas, laying out nodes without a stored position in layers (autoLayout). */
 export function toCanvas(flow: FlowDef): { nodes: CanvasNode[]; edges: CanvasEdge[] } {
+  const auto = (flow.nodes ?? []).some((n) => !n.position) ? autoLayout(flow.nodes ?? [], flow.edges ?? []) : {};
   const nodes = (flow.nodes ?? []).map((n, i) => ({
     id: n.id,
     type: 'step',
-    position: n.position ?? { x: 80 + (i % 3) * 40, y: 40 + i * 120 },
+    position: n.position ?? auto[n.id] ?? { x: 80 + (i % 3) * 40, y: 40 + i * 120 },
     data: { nodeType: n.type, name: n.name, params: { ...(n.params ?? {}) }, retry: n.retry },
   }));
   const edges = (flow.edges ?? []).map((e, i) => ({
@@ -128,3 +129,79 @@ export const CORE_NODE_TYPES = [
   'condition', 'switch', 'set', 'script', 'record.create', 'record.update', 'record.find', 'record.delete',
   'assign', 'delay', 'wait_event', 'task', 'approval', 'connector', 'subflow', 'foreach', 'report', 'notify',
 ];
+
+/**
+ * Positions for nodes of a definition that stores none (templates, API-made flows): layered top-down
+ * by the longest path from a start node, siblings side by side, so branches (true/false,
+ * approved/rejected) fan out instead of stacking in one column over each other's edges.
+ */
+export function autoLayout(nodes: { id: string }[], edges: { from: string; to: string }[]): Record<string, { x: number; y: number }> {
+  const ids = nodes.map((n) => n.id);
+  const known = new Set(ids);
+  const preds = new Map<string, string[]>();
+  for (const e of edges) if (known.has(e.from) && known.has(e.to) && e.from !== e.to) preds.set(e.to, [...(preds.get(e.to) ?? []), e.from]);
+  const rank = new Map<string, number>();
+  const visiting = new Set<string>();
+  const rankOf = (id: string): number => {
+    const r = rank.get(id);
+    if (r !== undefined) return r;
+    if (visiting.has(id)) return 0; // a cycle (refused at publish): break it
+    visiting.add(id);
+    const v = Math.max(-1, ...(preds.get(id) ?? []).map(rankOf)) + 1;
+    visiting.delete(id);
+    rank.set(id, v);
+    return v;
+  };
+  const layers = new Map<number, string[]>();
+  for (const id of ids) {
+    const r = rankOf(id);
+    layers.set(r, [...(layers.get(r) ?? []), id]);
+  }
+  const out: Record<string, { x: number; y: number }> = {};
+  const W = 240;
+  for (const [r, layer] of layers) {
+    layer.forEach((id, i) => {
+      out[id] = { x: 80 + (i - (layer.length - 1) / 2) * W, y: 40 + r * 140 };
+    });
+  }
+  return out;
+}
+
+/** Publish errors (422 field paths) grouped by where the designer shows them. */
+export interface FlowErrors {
+  /** Per node id: messages keyed by param (the first key under params), '' for the node itself. */
+  nodes: Record<string, Record<string, string>>;
+  /** Trigger messages keyed by trigger key ('' for the trigger itself). */
+  trigger: Record<string, string>;
+}
+
+/** Maps 422 field errors such as `nodes[3].params.expr`, `edges[1].port` or `trigger.entity` onto nodes and params of def. */
+export function flowErrors(errors: { field?: string; message?: string }[], def: Pick<FlowDef, 'nodes' | 'edges'>): FlowErrors {
+  const out: FlowErrors = { nodes: {}, trigger: {} };
+  const add = (id: string, key: string, msg: string) => {
+    const m = (out.nodes[id] ??= {});
+    m[key] = m[key] ? `${m[key]}; ${msg}` : msg;
+  };
+  for (const e of errors) {
+    const f = (e.field ?? '').replace(/^\//, '').replace(/\/(\d+)(?=\/|$)/g, '[$1]').replace(/\//g, '.');
+    const msg = e.message ?? '';
+    let m = /^nodes\[(\d+)\](?:\.params\.?([^.[]+))?/.exec(f);
+    if (m) {
+      const n = def.nodes?.[Number(m[1])];
+      if (n) add(n.id, m[2] ?? '', msg);
+      continue;
+    }
+    m = /^edges\[(\d+)\]/.exec(f);
+    if (m) {
+      const ed = def.edges?.[Number(m[1])];
+      if (ed) add(ed.from, '', `${ed.from} → ${ed.to}: ${msg}`);
+      continue;
+    }
+    m = /^trigger(?:\.([^.[]+))?/.exec(f);
+    if (m) {
+      const k = m[1] ?? '';
+      out.trigger[k] = out.trigger[k] ? `${out.trigger[k]}; ${msg}` : msg;
+    }
+  }
+  return out;
+}
