@@ -1,6 +1,6 @@
 import { javascript } from '@codemirror/lang-javascript';
 import CodeMirror, { EditorView } from '@uiw/react-codemirror';
-import { Form, Input, InputNumber, Select, Switch, Typography } from 'antd';
+import { AutoComplete, Form, Input, InputNumber, Select, Switch, Typography } from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ParamSchema } from '../api/types';
@@ -82,8 +82,18 @@ function isCode(key: string, s: ParamSchema) {
   return key === 'code' || s.format === 'code' || s.format === 'javascript';
 }
 
-/** Renders a property form from a JSON-schema-like object schema; unknown params stay editable as JSON. */
-export default function SchemaForm({ schema, value, onChange }: { schema?: ParamSchema; value: Record<string, unknown>; onChange: (v: Record<string, unknown>) => void }) {
+/**
+ * Renders a property form from a JSON-schema-like object schema; unknown params stay editable as JSON.
+ * errors (by param key) are shown under their input; choices (by param key) are offered as
+ * suggestions for string params (e.g. the app's entities), which still accept any text or template.
+ */
+export default function SchemaForm({ schema, value, onChange, errors, choices }: {
+  schema?: ParamSchema;
+  value: Record<string, unknown>;
+  onChange: (v: Record<string, unknown>) => void;
+  errors?: Record<string, string>;
+  choices?: Record<string, string[]>;
+}) {
   const { t, i18n } = useTranslation();
   const props = schema?.properties ?? {};
   const keys = Object.keys(props);
@@ -98,7 +108,7 @@ export default function SchemaForm({ schema, value, onChange }: { schema?: Param
     <Form layout="vertical" size="small">
       {keys.map((k) => {
         const s = props[k];
-        const label = labelText(s.title, i18n.language, k);
+        const label = labelText(s.title, i18n.language, t(`params.${k}`, { defaultValue: k }));
         const help = labelText(s.description, i18n.language, '') || undefined;
         const required = (schema?.required ?? []).includes(k);
         const v = value[k];
@@ -114,9 +124,11 @@ export default function SchemaForm({ schema, value, onChange }: { schema?: Param
         else if (s.format === 'template') input = <TemplateInput value={v} onChange={(x) => set(k, x)} />;
         else if (s.format === 'textarea' || s.format === 'expr') input = <Input.TextArea rows={s.format === 'expr' ? 2 : 3} value={v as string} onChange={(e) => set(k, e.target.value)} style={s.format === 'expr' ? { fontFamily: 'monospace' } : undefined} />;
         else if (s.format === 'password') input = <Input.Password value={v as string} onChange={(e) => set(k, e.target.value)} />;
+        else if (choices?.[k]?.length && (v === undefined || typeof v === 'string'))
+          input = <AutoComplete value={v as string | undefined} options={choices[k].map((c) => ({ value: c }))} onChange={(x: string) => set(k, x)} filterOption={(inp, o) => String(o?.value ?? '').toLowerCase().includes(inp.toLowerCase())} data-testid={`param-${k}-input`} />;
         else input = <Input value={typeof v === 'string' || typeof v === 'number' ? String(v) : v === undefined ? '' : JSON.stringify(v)} placeholder={s.format === 'duration' ? '2h, 90m, 3d' : s.default !== undefined ? String(s.default) : undefined} onChange={(e) => set(k, e.target.value)} />;
         return (
-          <Form.Item key={k} label={label} required={required} help={help} data-testid={`param-${k}`}>
+          <Form.Item key={k} label={label} required={required} help={errors?.[k] ?? help} validateStatus={errors?.[k] ? 'error' : undefined} data-testid={`param-${k}`}>
             {input}
           </Form.Item>
         );
