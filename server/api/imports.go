@@ -55,7 +55,7 @@ func (s *Server) importRecords(c *fiber.Ctx) error {
 	if err != nil {
 		return problem.NotFound("entity " + rc.slug + " not found")
 	}
-	rows, err := readImportRows(c, ent)
+	rows, err := readImportRows(c, ent, rc.grant.Hidden)
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,8 @@ func (s *Server) importRecords(c *fiber.Ctx) error {
 }
 
 // readImportRows reads the rows of a CSV (multipart "file" or text/csv body) or a JSON array.
-func readImportRows(c *fiber.Ctx, ent *spec.Entity) ([]map[string]any, error) {
+// hidden fields (the caller's field rules) are unknown columns.
+func readImportRows(c *fiber.Ctx, ent *spec.Entity, hidden map[string]bool) ([]map[string]any, error) {
 	ct := strings.ToLower(c.Get(fiber.HeaderContentType))
 	var raw []byte
 	switch {
@@ -144,7 +145,7 @@ func readImportRows(c *fiber.Ctx, ent *spec.Entity) ([]map[string]any, error) {
 	}
 	switch {
 	case strings.HasPrefix(ct, "text/csv"):
-		return parseCSV(raw, ent)
+		return parseCSV(raw, ent, hidden)
 	case strings.HasPrefix(ct, fiber.MIMEApplicationJSON):
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
@@ -162,8 +163,9 @@ func readImportRows(c *fiber.Ctx, ent *spec.Entity) ([]map[string]any, error) {
 }
 
 // parseCSV maps a header row of field keys or labels (en or zh-CN) to fields and converts cells
-// by field type; empty cells are left out.
-func parseCSV(raw []byte, ent *spec.Entity) ([]map[string]any, error) {
+// by field type; empty cells are left out. A hidden field is an unknown column, exactly like a
+// name that is no field at all; two columns for one field are an error.
+func parseCSV(raw []byte, ent *spec.Entity, hidden map[string]bool) ([]map[string]any, error) {
 	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")) // Excel's UTF-8 BOM
 	if !utf8.Valid(raw) {
 		return nil, problem.Validation(specErrors("file", "invalid_encoding", "the CSV must be UTF-8 (请将 CSV 保存为 UTF-8 编码)"))
@@ -178,6 +180,9 @@ func parseCSV(raw []byte, ent *spec.Entity) ([]map[string]any, error) {
 	byName := map[string]*spec.Field{}
 	for i := range ent.Fields {
 		f := &ent.Fields[i]
+		if hidden[f.Key] {
+			continue
+		}
 		byName[strings.ToLower(f.Key)] = f
 		for _, l := range f.Label {
 			byName[strings.ToLower(strings.TrimSpace(l))] = f
@@ -185,10 +190,17 @@ func parseCSV(raw []byte, ent *spec.Entity) ([]map[string]any, error) {
 	}
 	cols := make([]*spec.Field, len(header))
 	var errs spec.Errors
+	taken := map[string]int{}
 	for i, h := range header {
 		f := byName[strings.ToLower(strings.TrimSpace(h))]
-		if f == nil {
-			errs.Add(fmt.Sprintf("header[%d]", i), "unknown_field", "column %q is not a field of %s", h, ent.Slug)
+		switch {
+		case f == nil:
+			errs.Add(fmt.Sprintf("header[%d]", i), "unknown_field", "column %q is not a field of %s (未知列)", h, ent.Slug)
+		default:
+			if j, dup := taken[f.Key]; dup {
+				errs.Add(fmt.Sprintf("header[%d]", i), "duplicate_column", "column %q is the same field as column %d (%s) (重复的列)", h, j+1, f.Key)
+			}
+			taken[f.Key] = i
 		}
 		cols[i] = f
 	}
@@ -210,7 +222,7 @@ func parseCSV(raw []byte, ent *spec.Entity) ([]map[string]any, error) {
 		row := map[string]any{}
 		for i, cell := range rec {
 			cell = strings.TrimSpace(cell)
-			if i >= len(cols) || cell == "" {
+			if i >= len(cols) || cols[i] == nil || cell == "" {
 				continue
 			}
 			row[cols[i].Key] = csvValue(cols[i], cell)
@@ -225,10 +237,9 @@ func parseCSV(raw []byte, ent *spec.Entity) ([]map[string]any, error) {
 func csvValue(f *spec.Field, cell string) any {
 	switch f.Type {
 	case spec.TypeNumber, spec.TypeMoney, spec.TypePercent:
-		if n, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimSuffix(cell, "%"), ",", ""), 64); err == nil {
-			if f.Type == spec.TypePercent && strings.HasSuffix(cell, "%") {
-				n /= 100
-			}
+		// A percent field holds the number shown before the sign ("50%" is 50, as in the API
+		// and the UI); commas are checked and removed by the record validation.
+		if n, err := strconv.ParseFloat(strings.TrimSuffix(cell, "%"), 64); err == nil {
 			return n
 		}
 	case spec.TypeBoolean:

@@ -65,3 +65,49 @@ func TestImportRecords(t *testing.T) {
 		t.Fatalf("multipart import past the stage gate: %d %s", res.StatusCode, body)
 	}
 }
+
+// TestImportHiddenColumnsAndTypes checks that a hidden field is an unknown column (the same
+// answer as a name that is no field), that two columns for one field are refused, and that a
+// percent cell keeps the number before the sign, as the record API does.
+func TestImportHiddenColumnsAndTypes(t *testing.T) {
+	e := apitest.New(t)
+	adm := e.AdminToken
+	e.Must(201, "POST", "/api/v1/apps", map[string]any{"slug": "imp", "name": "Imp"}, adm)
+	e.Must(201, "PUT", "/api/v1/apps/imp/entities/lead", map[string]any{"slug": "lead", "fields": []any{
+		map[string]any{"key": "name", "type": "text"},
+		map[string]any{"key": "pct", "type": "percent"},
+		map[string]any{"key": "cost", "type": "money", "label": map[string]any{"en": "Cost", "zh-CN": "成本"}},
+	}}, adm)
+	e.Must(200, "POST", "/api/v1/apps/imp/entities/lead/publish", nil, adm)
+	e.Must(201, "POST", "/api/v1/admin/roles", map[string]any{"app": "imp", "name": "clerk",
+		"permissions": []any{map[string]any{"resource": "entity:lead", "actions": []string{"read", "create"}, "scope": "all"}},
+		"fields":      map[string]any{"lead": map[string]any{"hidden": []string{"cost"}}}}, adm)
+	uid, tok := e.CreateUser("clerk@example.com", "Clerk", nil)
+	e.Must(200, "PUT", "/api/v1/admin/users/"+uid.String()+"/roles", map[string]any{"roles": []any{map[string]any{"app": "imp", "role": "clerk"}}}, adm)
+	base := "/api/v1/apps/imp/entities/lead/import"
+	cases := []struct {
+		name, body, token string
+		want              int
+		contains          string
+	}{
+		{"hidden key column", "name,cost\na,1\n", tok, 422, `"message":"column \"cost\" is not a field of lead (未知列)"`},
+		{"hidden label column", "name,成本\na,1\n", tok, 422, `"message":"column \"成本\" is not a field of lead (未知列)"`},
+		{"unknown column", "name,nosuch\na,1\n", tok, 422, `"message":"column \"nosuch\" is not a field of lead (未知列)"`},
+		{"admin sees the column", "name,cost\na,1\n", adm, 201, `"created":1`},
+		{"two columns for one field", "name,NAME\na,b\n", adm, 422, `"code":"duplicate_column"`},
+		{"key and label of one field", "cost,Cost\n1,2\n", adm, 422, `"header[1]"`},
+		{"percent keeps the number", "name,pct\npct-row,50%\n", adm, 201, `"created":1`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.Do("POST", base, []byte(tc.body), tc.token, "Content-Type: text/csv")
+			if r.Status != tc.want || !strings.Contains(string(r.Body), tc.contains) {
+				t.Fatalf("status %d (want %d), body %s (want %s)", r.Status, tc.want, r.Body, tc.contains)
+			}
+		})
+	}
+	list := string(e.Must(200, "GET", `/api/v1/apps/imp/entities/lead/records?filter={"name":"pct-row"}`, nil, adm).Body)
+	if !strings.Contains(list, `"pct":50`) {
+		t.Fatalf("percent import: %s", list)
+	}
+}
