@@ -27,6 +27,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/nyaruka/phonenumbers"
 
 	"github.com/tessera/tessera/builder/spec"
 )
@@ -61,6 +62,9 @@ type Column struct {
 	Expr string // SQL expression (typed, see Kind)
 	Raw  string // the jsonb value expression (fields only), for is_empty
 	Kind Kind
+	// Field is the entity field (nil for system columns); comparison values are normalised
+	// like stored values (phone to E.164, email lowercased).
+	Field *spec.Field
 }
 
 // systemColumns are the records table columns that can be filtered and sorted.
@@ -135,7 +139,7 @@ func Resolve(name string, ent *spec.Entity, hidden map[string]bool, alias string
 		return nil, false
 	}
 	expr, kind := FieldExpr(alias, f)
-	return &Column{Name: name, Expr: expr, Raw: col(alias, "data") + "->" + quoteLit(f.Key), Kind: kind}, true
+	return &Column{Name: name, Expr: expr, Raw: col(alias, "data") + "->" + quoteLit(f.Key), Kind: kind, Field: f}, true
 }
 
 func col(alias, c string) string {
@@ -181,16 +185,16 @@ func Compile(raw json.RawMessage, ent *spec.Entity, hidden map[string]bool, alia
 		return "", nil
 	}
 	if len(raw) > MaxFilterSize {
-		return "", spec.Errors{{Field: "filter", Code: "too_large", Message: fmt.Sprintf("the filter is larger than %d bytes", MaxFilterSize)}}
+		return "", spec.Errors{{Field: "filter", Code: "too_large", Message: fmt.Sprintf("the filter is larger than %d bytes (筛选条件过大)", MaxFilterSize)}}
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return "", spec.Errors{{Field: "filter", Code: "invalid_json", Message: "the filter is not valid JSON: " + err.Error()}}
+		return "", spec.Errors{{Field: "filter", Code: "invalid_json", Message: "the filter is not valid JSON (筛选条件不是有效的 JSON): " + err.Error()}}
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return "", spec.Errors{{Field: "filter", Code: "invalid_json", Message: "unexpected data after the filter JSON"}}
+		return "", spec.Errors{{Field: "filter", Code: "invalid_json", Message: "unexpected data after the filter JSON (筛选条件后有多余内容)"}}
 	}
 	if ent == nil {
 		return "", spec.Errors{{Field: "filter", Code: "invalid", Message: "no entity to filter"}}
@@ -208,12 +212,12 @@ func Compile(raw json.RawMessage, ent *spec.Entity, hidden map[string]bool, alia
 // node compiles an object of conditions (AND of its keys).
 func (c *compiler) node(path string, v any, depth int) string {
 	if depth > MaxDepth {
-		c.errs.Add(path, "too_deep", "the filter is nested deeper than %d levels", MaxDepth)
+		c.errs.Add(path, "too_deep", "the filter is nested deeper than %d levels (筛选条件嵌套过深)", MaxDepth)
 		return "false"
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
-		c.errs.Add(path, "invalid_type", "expected an object of field conditions")
+		c.errs.Add(path, "invalid_type", "expected an object of field conditions (应为字段条件对象)")
 		return "false"
 	}
 	keys := sortedKeys(obj)
@@ -224,7 +228,7 @@ func (c *compiler) node(path string, v any, depth int) string {
 		case "and", "or":
 			list, ok := obj[k].([]any)
 			if !ok {
-				c.errs.Add(p, "invalid_type", "%q takes an array of conditions", k)
+				c.errs.Add(p, "invalid_type", "%q takes an array of conditions (应为条件数组)", k)
 				continue
 			}
 			var sub []string
@@ -247,7 +251,7 @@ func (c *compiler) node(path string, v any, depth int) string {
 		default:
 			colm, ok := Resolve(k, c.ent, c.hidden, c.alias)
 			if !ok {
-				c.errs.Add(p, "unknown_field", "unknown field %q", k)
+				c.errs.Add(p, "unknown_field", "unknown field %q (未知字段)", k)
 				continue
 			}
 			parts = append(parts, c.field(p, colm, obj[k])...)
@@ -269,14 +273,14 @@ func (c *compiler) field(path string, colm *Column, v any) []string {
 		ops = map[string]any{"eq": v}
 	}
 	if len(ops) == 0 {
-		c.errs.Add(path, "invalid", "no operator given")
+		c.errs.Add(path, "invalid", "no operator given (缺少运算符)")
 		return nil
 	}
 	var out []string
 	for _, op := range sortedKeys(ops) {
 		c.conds++
 		if c.conds > MaxConditions {
-			c.errs.Add(path, "too_many", "the filter has more than %d conditions", MaxConditions)
+			c.errs.Add(path, "too_many", "the filter has more than %d conditions (条件过多)", MaxConditions)
 			return nil
 		}
 		if s := c.op(path+"."+op, colm, op, ops[op]); s != "" {
@@ -304,7 +308,7 @@ func (c *compiler) op(path string, colm *Column, op string, v any) string {
 	case "is_empty":
 		b, ok := v.(bool)
 		if !ok {
-			c.errs.Add(path, "invalid_value", "is_empty takes true or false")
+			c.errs.Add(path, "invalid_value", "is_empty takes true or false (is_empty 应为 true 或 false)")
 			return ""
 		}
 		if b {
@@ -342,7 +346,7 @@ func (c *compiler) op(path string, colm *Column, op string, v any) string {
 		return fmt.Sprintf("%s IS DISTINCT FROM %s", colm.Expr, c.typed(colm, val))
 	case "lt", "lte", "gt", "gte":
 		if colm.Kind == KindBool || colm.Kind == KindArray || colm.Kind == KindFiles || colm.Kind == KindUUID {
-			c.errs.Add(path, "invalid_operator", "operator %q does not apply to this field", op)
+			c.errs.Add(path, "invalid_operator", "operator %q does not apply to this field (该运算符不适用于此字段)", op)
 			return ""
 		}
 		val, ok := c.value(path, colm, v)
@@ -353,12 +357,12 @@ func (c *compiler) op(path string, colm *Column, op string, v any) string {
 		return fmt.Sprintf("%s %s %s", colm.Expr, sym, c.typed(colm, val))
 	case "between":
 		if colm.Kind == KindBool || colm.Kind == KindArray || colm.Kind == KindFiles || colm.Kind == KindUUID {
-			c.errs.Add(path, "invalid_operator", "operator %q does not apply to this field", op)
+			c.errs.Add(path, "invalid_operator", "operator %q does not apply to this field (该运算符不适用于此字段)", op)
 			return ""
 		}
 		list, ok := v.([]any)
 		if !ok || len(list) != 2 {
-			c.errs.Add(path, "invalid_value", "between takes an array of two values [from, to]")
+			c.errs.Add(path, "invalid_value", "between takes an array of two values [from, to] (between 需要两个值)")
 			return ""
 		}
 		lo, ok1 := c.value(path+"[0]", colm, list[0])
@@ -379,11 +383,11 @@ func (c *compiler) op(path string, colm *Column, op string, v any) string {
 	case "in":
 		list, ok := v.([]any)
 		if !ok {
-			c.errs.Add(path, "invalid_value", "in takes an array of values")
+			c.errs.Add(path, "invalid_value", "in takes an array of values (in 需要数组)")
 			return ""
 		}
 		if len(list) > MaxInValues {
-			c.errs.Add(path, "too_many", "in takes at most %d values", MaxInValues)
+			c.errs.Add(path, "too_many", "in takes at most %d values (值过多)", MaxInValues)
 			return ""
 		}
 		if len(list) == 0 {
@@ -398,7 +402,7 @@ func (c *compiler) op(path string, colm *Column, op string, v any) string {
 			return fmt.Sprintf("(jsonb_typeof(%s) = 'array' AND %s ?| %s::text[])", colm.Expr, colm.Expr, c.arg(strs))
 		}
 		if colm.Kind == KindFiles || colm.Kind == KindBool {
-			c.errs.Add(path, "invalid_operator", "operator %q does not apply to this field", op)
+			c.errs.Add(path, "invalid_operator", "operator %q does not apply to this field (该运算符不适用于此字段)", op)
 			return ""
 		}
 		vals := make([]string, 0, len(list))
@@ -422,7 +426,7 @@ func (c *compiler) op(path string, colm *Column, op string, v any) string {
 		case KindFiles:
 			s, ok := v.(string)
 			if !ok {
-				c.errs.Add(path, "invalid_value", "contains on an attachment field takes a text to find in file names")
+				c.errs.Add(path, "invalid_value", "contains on an attachment field takes a text to find in file names (应为要查找的文件名文本)")
 				return ""
 			}
 			return fmt.Sprintf("EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(%s) = 'array' THEN %s ELSE '[]'::jsonb END) f WHERE f->>'name' ILIKE %s)",
@@ -430,16 +434,16 @@ func (c *compiler) op(path string, colm *Column, op string, v any) string {
 		case KindText:
 			s, ok := scalarText(v)
 			if !ok {
-				c.errs.Add(path, "invalid_value", "contains takes a text")
+				c.errs.Add(path, "invalid_value", "contains takes a text (contains 需要文本)")
 				return ""
 			}
 			return fmt.Sprintf("%s ILIKE %s", colm.Expr, c.arg(LikePattern(s)))
 		default:
-			c.errs.Add(path, "invalid_operator", "operator %q does not apply to this field", op)
+			c.errs.Add(path, "invalid_operator", "operator %q does not apply to this field (该运算符不适用于此字段)", op)
 			return ""
 		}
 	default:
-		c.errs.Add(path, "invalid_operator", "unknown operator %q (use eq, ne, lt, lte, gt, gte, in, contains, is_empty, between)", op)
+		c.errs.Add(path, "invalid_operator", "unknown operator %q (use eq, ne, lt, lte, gt, gte, in, contains, is_empty, between) (未知运算符)", op)
 		return ""
 	}
 }
@@ -474,12 +478,12 @@ func (c *compiler) value(path string, colm *Column, v any) (string, bool) {
 		case string:
 			s = strings.TrimSpace(x)
 		default:
-			c.errs.Add(path, "invalid_value", "expected a number")
+			c.errs.Add(path, "invalid_value", "expected a number (应为数字)")
 			return "", false
 		}
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || len(s) > 64 {
-			c.errs.Add(path, "invalid_value", "expected a number")
+			c.errs.Add(path, "invalid_value", "expected a number (应为数字)")
 			return "", false
 		}
 		return s, true
@@ -488,39 +492,84 @@ func (c *compiler) value(path string, colm *Column, v any) (string, bool) {
 		if t, err := ParseTime(s); ok && err == nil {
 			return t.Format("2006-01-02"), true
 		}
-		c.errs.Add(path, "invalid_value", "expected a date (YYYY-MM-DD)")
+		c.errs.Add(path, "invalid_value", "expected a date (YYYY-MM-DD) (应为日期)")
 		return "", false
 	case KindTimestamp:
 		s, ok := v.(string)
 		if t, err := ParseTime(s); ok && err == nil {
 			return t.UTC().Format(time.RFC3339Nano), true
 		}
-		c.errs.Add(path, "invalid_value", "expected a date or date-time (ISO 8601)")
+		c.errs.Add(path, "invalid_value", "expected a date or date-time (ISO 8601) (应为日期或时间)")
 		return "", false
 	case KindBool:
-		if b, ok := v.(bool); ok {
+		if b, ok := boolOf(v); ok {
 			if b {
 				return "true", true
 			}
 			return "false", true
 		}
-		c.errs.Add(path, "invalid_value", "expected true or false")
+		c.errs.Add(path, "invalid_value", "expected true or false (应为是或否)")
 		return "", false
 	case KindUUID:
 		s, ok := v.(string)
 		if id, err := uuid.Parse(s); ok && err == nil {
 			return id.String(), true
 		}
-		c.errs.Add(path, "invalid_value", "expected an id (UUID)")
+		c.errs.Add(path, "invalid_value", "expected an id (UUID) (应为 ID)")
 		return "", false
 	default:
 		s, ok := scalarText(v)
 		if !ok {
-			c.errs.Add(path, "invalid_value", "expected a text")
+			c.errs.Add(path, "invalid_value", "expected a text (应为文本)")
 			return "", false
 		}
-		return s, true
+		return normalText(colm.Field, s), true
 	}
+}
+
+// normalText brings a comparison value into the stored form of field f, so a filter matches
+// what was written: phone numbers as E.164 (region of the field, CN by default), emails
+// lowercased. A value that does not parse is compared as written (and matches nothing).
+func normalText(f *spec.Field, s string) string {
+	if f == nil {
+		return s
+	}
+	switch f.Type {
+	case spec.TypePhone:
+		region := strings.ToUpper(f.Region)
+		if region == "" {
+			region = "CN"
+		}
+		if n, err := phonenumbers.Parse(strings.TrimSpace(s), region); err == nil && phonenumbers.IsValidNumber(n) {
+			return phonenumbers.Format(n, phonenumbers.E164)
+		}
+	case spec.TypeEmail:
+		return strings.ToLower(strings.TrimSpace(s))
+	}
+	return s
+}
+
+// boolOf reads a boolean comparison value written the ways a boolean field accepts.
+func boolOf(v any) (bool, bool) {
+	switch x := v.(type) {
+	case bool:
+		return x, true
+	case json.Number:
+		switch x.String() {
+		case "1":
+			return true, true
+		case "0":
+			return false, true
+		}
+	case string:
+		switch strings.ToLower(strings.TrimSpace(x)) {
+		case "true", "yes", "1", "on", "是":
+			return true, true
+		case "false", "no", "0", "off", "否":
+			return false, true
+		}
+	}
+	return false, false
 }
 
 func (c *compiler) stringList(path string, v any) ([]string, bool) {
@@ -532,14 +581,14 @@ func (c *compiler) stringList(path string, v any) ([]string, bool) {
 		items = []any{x}
 	}
 	if len(items) > MaxInValues {
-		c.errs.Add(path, "too_many", "at most %d values", MaxInValues)
+		c.errs.Add(path, "too_many", "at most %d values (值过多)", MaxInValues)
 		return nil, false
 	}
 	out := make([]string, 0, len(items))
 	for _, it := range items {
 		s, ok := scalarText(it)
 		if !ok {
-			c.errs.Add(path, "invalid_value", "expected a text or a list of texts")
+			c.errs.Add(path, "invalid_value", "expected a text or a list of texts (应为文本或文本列表)")
 			return nil, false
 		}
 		out = append(out, s)
@@ -623,11 +672,11 @@ func SortKeys(sortSpec string, ent *spec.Entity, hidden map[string]bool, alias s
 		}
 		colm, ok := Resolve(part, ent, hidden, alias)
 		if !ok {
-			errs.Add("sort", "unknown_field", "cannot sort by unknown field %q", part)
+			errs.Add("sort", "unknown_field", "cannot sort by unknown field %q (无法按未知字段排序)", part)
 			continue
 		}
 		if colm.Kind == KindArray || colm.Kind == KindFiles {
-			errs.Add("sort", "invalid", "cannot sort by list field %q", part)
+			errs.Add("sort", "invalid", "cannot sort by list field %q (无法按列表字段排序)", part)
 			continue
 		}
 		if seen[part] {
@@ -637,7 +686,7 @@ func SortKeys(sortSpec string, ent *spec.Entity, hidden map[string]bool, alias s
 		keys = append(keys, SortKey{Column: *colm, Desc: desc})
 	}
 	if len(keys) > MaxSortKeys {
-		errs.Add("sort", "too_many", "sort by at most %d fields", MaxSortKeys)
+		errs.Add("sort", "too_many", "sort by at most %d fields (排序字段过多)", MaxSortKeys)
 	}
 	if len(errs) > 0 {
 		return nil, errs

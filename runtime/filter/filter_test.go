@@ -22,7 +22,8 @@ func testEntity(t testing.TB) *spec.Entity {
 		{"key":"name","type":"text"},{"key":"stage","type":"select","options":["new","proposal","won"]},
 		{"key":"amount","type":"money"},{"key":"due","type":"date"},{"key":"seen","type":"datetime"},
 		{"key":"vip","type":"boolean"},{"key":"tags","type":"multiselect","options":["a","b","c"]},
-		{"key":"files","type":"attachment","multiple":true},{"key":"cost","type":"number"}]}`))
+		{"key":"files","type":"attachment","multiple":true},{"key":"cost","type":"number"},
+		{"key":"phone","type":"phone"},{"key":"email","type":"email"}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,8 +40,8 @@ func TestCompileAgainstPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := map[string]string{
-		"a": `{"name":"张三 Co_1","stage":"new","amount":500,"due":"2026-01-10","seen":"2026-01-10T08:00:00Z","vip":true,"tags":["a","b"],"files":[{"id":"x","name":"报价单.pdf"}],"cost":1}`,
-		"b": `{"name":"Li 100%","stage":"proposal","amount":1500,"due":"2026-02-01","seen":"2026-02-01T08:00:00Z","vip":false,"tags":["c"],"files":[]}`,
+		"a": `{"name":"张三 Co_1","stage":"new","amount":500,"due":"2026-01-10","seen":"2026-01-10T08:00:00Z","vip":true,"tags":["a","b"],"files":[{"id":"x","name":"报价单.pdf"}],"cost":1,"phone":"+8613800138000","email":"zhang@example.com"}`,
+		"b": `{"name":"Li 100%","stage":"proposal","amount":1500,"due":"2026-02-01","seen":"2026-02-01T08:00:00Z","vip":false,"tags":["c"],"files":[],"phone":"+16502530000"}`,
 		"c": `{"name":"","stage":"won","amount":2500.5}`,
 	}
 	for name, data := range rows {
@@ -78,6 +79,14 @@ func TestCompileAgainstPostgres(t *testing.T) {
 		{"system created_at", `{"created_at":{"lte":"2999-01-01"}}`, "abc"},
 		{"system owner empty", `{"owner_id":{"is_empty":true}}`, "abc"},
 		{"in numbers", `{"amount":{"in":[500,2500.5]}}`, "ac"},
+		// comparison values are normalised like stored ones
+		{"phone written locally", `{"phone":{"eq":"138 0013 8000"}}`, "a"},
+		{"phone in mixed forms", `{"phone":{"in":["+1 650-253-0000","13800138000"]}}`, "ab"},
+		{"phone ne local form", `{"phone":{"ne":"138-0013-8000"}}`, "bc"},
+		{"phone not a number", `{"phone":{"eq":"12"}}`, ""},
+		{"email any case", `{"email":{"eq":" Zhang@Example.COM "}}`, "a"},
+		{"bool word", `{"vip":{"eq":"是"}}`, "a"},
+		{"bool no", `{"vip":{"eq":"no"}}`, "b"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -136,6 +145,7 @@ func TestCompileErrors(t *testing.T) {
 		{"bad json", `{"a":`, "filter", "invalid_json"},
 		{"trailing", `{} {}`, "filter", "invalid_json"},
 		{"bool compare", `{"vip":{"gt":true}}`, "filter.vip.gt", "invalid_operator"},
+		{"bool word unknown", `{"vip":{"eq":"maybe"}}`, "filter.vip.eq", "invalid_value"},
 		{"bad uuid", `{"owner_id":{"eq":"x"}}`, "filter.owner_id.eq", "invalid_value"},
 		{"too deep", strings.Repeat(`{"not":`, 12) + `{}` + strings.Repeat(`}`, 12), "", "too_deep"},
 	}
