@@ -60,6 +60,40 @@ func formFields(items []spec.FormItem) []spec.FormItem {
 	return out
 }
 
+// blankValue reports whether v leaves field k empty: missing, null, blank text or an empty list,
+// also once normalised (spaces only, "" in a list). A value that does not normalise is not blank:
+// the record validation reports it with its own error.
+func blankValue(ent *spec.Entity, k string, v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case string:
+		if strings.TrimSpace(x) == "" {
+			return true
+		}
+	case []any:
+		if len(x) == 0 {
+			return true
+		}
+	}
+	fd := ent.Field(k)
+	if fd == nil {
+		return false
+	}
+	var nerrs spec.Errors
+	nv := records.Normalize(fd, v, k, &nerrs)
+	if len(nerrs) > 0 {
+		return false
+	}
+	switch x := nv.(type) {
+	case nil:
+		return true
+	case []any:
+		return len(x) == 0
+	}
+	return false
+}
+
 // formValues checks and completes the submitted values of form f over entity ent: only layout
 // fields, defaults and hidden/UTM fields are accepted; defaults fill what is missing; form
 // rules (hide/show/require) and per-item required apply. Meta keys (honeypot, consent) are
@@ -152,7 +186,7 @@ func formValues(f *spec.Form, ent *spec.Entity, in map[string]any) (map[string]a
 		}
 	}
 	for k := range required {
-		if v, ok := out[k]; !ok || v == nil || v == "" {
+		if blankValue(ent, k, out[k]) {
 			errs.Add(k, "required", "%s is required (必填)", k)
 		}
 	}

@@ -469,6 +469,9 @@ func TestFormRulesAndConsent(t *testing.T) {
 	}{
 		{"consent missing", `{"name":"a","phone":"13600136000"}`, 422, "consent"},
 		{"form-required item", `{"name":"a","consent":true}`, 422, "phone"},
+		{"form-required item blank", `{"name":"a","phone":"   ","consent":true}`, 422, "phone"},
+		{"form-required item null", `{"name":"a","phone":null,"consent":true}`, 422, "phone"},
+		{"require-if blank", `{"name":"a","phone":"13600136004","amount":5000,"email":" ","consent":true}`, 422, "email"},
 		{"require-if holds", `{"name":"a","phone":"13600136001","amount":5000,"consent":true}`, 422, "email"},
 		{"require-if satisfied", `{"name":"a","phone":"13600136002","amount":5000,"email":"a@example.com","consent":true}`, 201, ""},
 		{"hidden by rule", `{"name":"hide","phone":"13600136003","amount":7,"consent":true}`, 201, ""},
