@@ -6,27 +6,39 @@ import {
 } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { Alert, App, Button, Card, Col, Collapse, Form, Input, Modal, Row, Select, Skeleton, Space, Typography } from 'antd';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
-import { api, errorMessage } from '../api/client';
+import { api, errorMessage, type FieldError } from '../api/client';
 import { defList, useApp, useDefinition } from '../api/defs';
 import type { CatalogOperation, FlowDef, TriggerDef } from '../api/types';
 import DefToolbar from '../components/DefToolbar';
 import SchemaForm, { JsonInput } from '../components/SchemaForm';
 import { categoryOf, normalizeCatalog, schemaOf, type Catalog } from '../lib/catalog';
-import { TRIGGER_TYPES, canConnect, defaultParams, fromCanvas, nextNodeId, portsOf, toCanvas, type CanvasEdge, type CanvasNode } from '../lib/flow';
+import { TRIGGER_TYPES, canConnect, defaultParams, flowErrors, fromCanvas, nextNodeId, portsOf, toCanvas, type CanvasEdge, type CanvasNode, type FlowErrors } from '../lib/flow';
 import { labelText } from '../lib/labels';
 
 type StepData = CanvasNode['data'] & { ports: string[]; label: string };
 
+/** Publish errors of the designer's last failed save/publish, read by the canvas nodes. */
+const ErrorsContext = createContext<FlowErrors>({ nodes: {}, trigger: {} });
+
 function StepNode({ data, selected }: NodeProps<Node<StepData>>) {
   const ports = data.ports;
+  const { t, i18n } = useTranslation();
+  const cat = useCatalog().data?.nodes.find((c) => c.type === data.nodeType);
+  const typeLabel = labelText(cat?.label ?? cat?.title, i18n.language, t(`nodes.${data.nodeType}`, { defaultValue: data.nodeType }));
+  const bad = !!useContext(ErrorsContext).nodes[data.label];
   return (
-    <div className={`flow-node${selected ? ' selected' : ''}`} data-testid={`flow-node-${data.label}`}>
+    <div
+      className={`flow-node${selected ? ' selected' : ''}`}
+      data-testid={`flow-node-${data.label}`}
+      data-error={bad || undefined}
+      style={bad ? { borderColor: '#ff4d4f', boxShadow: '0 0 0 2px rgba(255,77,79,0.25)' } : undefined}
+    >
       <Handle type="target" position={Position.Top} />
       <div><b>{data.name || data.label}</b></div>
-      <div className="type">{data.nodeType}</div>
+      <div className="type" title={data.nodeType}>{typeLabel}</div>
       {ports.length === 0 ? (
         <Handle type="source" position={Position.Bottom} />
       ) : (
@@ -49,7 +61,7 @@ export function useCatalog() {
   return useQuery({ queryKey: ['catalog'], queryFn: async () => normalizeCatalog(await api('/api/v1/catalog')), staleTime: 300_000, retry: false });
 }
 
-function TriggerForm({ trigger, onChange, entities, forms, catalog, pollPath }: { trigger: TriggerDef; onChange: (t: TriggerDef) => void; entities: string[]; forms: string[]; catalog: Catalog; pollPath?: string }) {
+function TriggerForm({ trigger, onChange, entities, forms, catalog, pollPath, errors }: { trigger: TriggerDef; onChange: (t: TriggerDef) => void; entities: string[]; forms: string[]; catalog: Catalog; pollPath?: string; errors?: Record<string, string> }) {
   const { t, i18n } = useTranslation();
   const set = (patch: Partial<TriggerDef>) => {
     const next: TriggerDef = { ...trigger, ...patch };
@@ -59,6 +71,10 @@ function TriggerForm({ trigger, onChange, entities, forms, catalog, pollPath }: 
   const type = trigger.type;
   return (
     <Form layout="vertical" size="small" data-testid="trigger-form">
+      {errors && Object.keys(errors).length > 0 && (
+        <Alert type="error" showIcon style={{ marginBottom: 12 }} data-testid="trigger-errors"
+          title={<ul style={{ margin: 0, paddingLeft: 18 }}>{Object.entries(errors).map(([k, m]) => <li key={k}>{k ? <Typography.Text code>{k}</Typography.Text> : null} {m}</li>)}</ul>} />
+      )}
       <Form.Item label={t('flows.triggerType')}>
         <Select value={type} onChange={(v) => onChange({ type: v })} options={TRIGGER_TYPES.map((x) => ({ value: x, label: t(`triggers.${x}`) }))} data-testid="trigger-type" />
       </Form.Item>
@@ -194,6 +210,7 @@ function Designer() {
   const [selected, setSelected] = useState<string | null>(null);
   const [runOpen, setRunOpen] = useState(false);
   const [runInput, setRunInput] = useState<unknown>({});
+  const [errs, setErrs] = useState<FlowErrors>({ nodes: {}, trigger: {} });
   const rf = useReactFlow();
 
   const decorate = useCallback(
@@ -259,6 +276,15 @@ function Designer() {
     schema = op ? schemaOf(op) : undefined;
   }
   const getDefinition = () => fromCanvas(base, nodes as unknown as CanvasNode[], edges as CanvasEdge[]);
+  // 422 paths like nodes[3].params.expr index the definition just sent, i.e. the current canvas order
+  const onErrors = (fe: FieldError[]) => setErrs(flowErrors(fe, getDefinition()));
+  const selErrs = sel ? errs.nodes[sel.id] : undefined;
+  const choices: Record<string, string[]> = {
+    entity: defList(appQ.data, 'entities').map((e) => e.slug),
+    report: defList(appQ.data, 'reports').map((e) => e.slug),
+    flow: defList(appQ.data, 'flows').map((e) => e.slug).filter((f) => f !== slug),
+  };
+  const badNodes = Object.keys(errs.nodes).length;
 
   return (
     <div>
@@ -272,6 +298,7 @@ function Designer() {
         kind="flows"
         slug={slug}
         getDefinition={getDefinition}
+        onErrors={onErrors}
         extra={
           <>
             <Button icon={<CaretRightOutlined />} onClick={() => setRunOpen(true)} data-testid="flow-run">{t('flows.run')}</Button>
@@ -279,6 +306,7 @@ function Designer() {
           </>
         }
       />
+      {badNodes > 0 && <Alert type="warning" showIcon title={t('flows.errorsOnNodes')} style={{ marginBottom: 8 }} data-testid="flow-node-errors" />}
       {catalogQ.isError && <Alert type="warning" showIcon title={t('flows.noCatalog')} style={{ marginBottom: 8 }} />}
       <Row gutter={12}>
         <Col span={4}>
@@ -309,6 +337,7 @@ function Designer() {
         </Col>
         <Col span={13}>
           <div style={{ height: 640, border: '1px solid #f0f0f0', borderRadius: 8, background: '#fff' }} data-testid="flow-canvas">
+            <ErrorsContext.Provider value={errs}>
             <ReactFlow
               nodes={nodes}
               edges={edges}
@@ -331,6 +360,7 @@ function Designer() {
               <Controls />
               <MiniMap pannable zoomable />
             </ReactFlow>
+            </ErrorsContext.Provider>
           </div>
         </Col>
         <Col span={7}>
@@ -339,6 +369,10 @@ function Designer() {
           >
             {sel ? (
               <>
+                {selErrs && (
+                  <Alert type="error" showIcon style={{ marginBottom: 12 }} data-testid="node-errors" title={t('flows.nodeHasErrors')}
+                    description={<ul style={{ margin: 0, paddingLeft: 18 }}>{Object.entries(selErrs).map(([k, m]) => <li key={k}>{k ? <Typography.Text code>{k}</Typography.Text> : null} {m}</li>)}</ul>} />
+                )}
                 <Form layout="vertical" size="small">
                   <Form.Item label={t('flows.nodeType')}><Typography.Text code>{sel.data.nodeType}</Typography.Text></Form.Item>
                   <Form.Item label={t('flows.nodeName')}><Input value={sel.data.name} onChange={(e) => updateSel({ name: e.target.value })} /></Form.Item>
@@ -369,10 +403,11 @@ function Designer() {
                       schema={schema}
                       value={(sel.data.params.input && typeof sel.data.params.input === 'object' ? sel.data.params.input : {}) as Record<string, unknown>}
                       onChange={(p) => updateSel({ params: { ...sel.data.params, input: p } })}
+                      errors={selErrs}
                     />
                   </>
                 ) : (
-                  <SchemaForm key={sel.id} schema={schema} value={sel.data.params} onChange={(p) => updateSel({ params: p })} />
+                  <SchemaForm key={sel.id} schema={schema} value={sel.data.params} onChange={(p) => updateSel({ params: p })} errors={selErrs} choices={choices} />
                 )}
               </>
             ) : (
@@ -382,6 +417,7 @@ function Designer() {
                 entities={defList(appQ.data, 'entities').map((e) => e.slug)}
                 forms={defList(appQ.data, 'forms').map((e) => e.slug)}
                 catalog={catalog}
+                errors={errs.trigger}
                 pollPath={base.trigger.type === 'poll' && q.data?.meta.published_version ? `/api/v1/apps/${app}/flows/${slug}/poll` : undefined}
               />
             )}

@@ -5,7 +5,7 @@ import dayjs from 'dayjs';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { api, errorMessage } from '../api/client';
-import type { Run } from '../api/types';
+import type { Run, RunStep } from '../api/types';
 import { asArray } from '../lib/labels';
 
 const STATUS_COLOR: Record<string, string> = { queued: 'default', running: 'processing', waiting: 'warning', succeeded: 'success', failed: 'error', canceled: 'default' };
@@ -18,6 +18,11 @@ export function StatusTag({ status }: { status?: string }) {
 function fmt(v?: string) {
   return v ? dayjs(v).format('YYYY-MM-DD HH:mm:ss') : '';
 }
+
+/** A step as GET /api/v1/runs/{id} returns it (the params it ran with, the port it took). */
+type Step = RunStep & { input?: unknown; port?: string | null; duration_ms?: number };
+
+const pre = { background: '#fafafa', padding: 8, fontSize: 12, maxHeight: 200, overflow: 'auto', margin: '4px 0' } as const;
 
 function short(v: unknown) {
   if (v === undefined || v === null) return '';
@@ -87,7 +92,8 @@ export function RunDetail() {
   if (q.isLoading) return <Skeleton active />;
   if (q.isError || !q.data) return <Alert type="error" showIcon title={errorMessage(q.error)} />;
   const r = q.data;
-  const steps = r.steps ?? [];
+  const steps = (r.steps ?? []) as Step[];
+  const trig = r.trigger as { input?: unknown; body?: unknown; record?: unknown } | undefined;
   return (
     <div>
       <Card
@@ -101,14 +107,32 @@ export function RunDetail() {
           <Descriptions.Item label={t('runs.finished')}>{fmt(r.finished_at)}</Descriptions.Item>
         </Descriptions>
         {r.error !== undefined && r.error !== null && r.error !== '' && <Alert type="error" showIcon title={short(r.error)} style={{ marginBottom: 16 }} />}
+        {trig && typeof trig === 'object' && (
+          <details style={{ marginBottom: 16 }} data-testid="run-trigger">
+            <summary style={{ cursor: 'pointer' }}>{t('runs.triggerData')}</summary>
+            <pre style={pre}>{short(trig)}</pre>
+          </details>
+        )}
         <Timeline
           data-testid="run-steps"
           items={steps.map((s) => ({
             color: s.status === 'succeeded' ? 'green' : s.status === 'failed' ? 'red' : 'blue',
             content: (
               <div>
-                <Space><b>{s.node}</b><StatusTag status={s.status} />{s.attempt ? <Typography.Text type="secondary">#{s.attempt}</Typography.Text> : null}<Typography.Text type="secondary">{fmt(s.started_at)}</Typography.Text></Space>
-                {s.output !== undefined && s.output !== null && <pre style={{ background: '#fafafa', padding: 8, fontSize: 12, maxHeight: 200, overflow: 'auto', margin: '4px 0' }}>{short(s.output)}</pre>}
+                <Space wrap>
+                  <b>{s.node}</b><StatusTag status={s.status} />
+                  {s.port ? <Tag data-testid="run-step-port">{t('runs.port')}: {s.port}</Tag> : null}
+                  {s.attempt ? <Typography.Text type="secondary">#{s.attempt}</Typography.Text> : null}
+                  <Typography.Text type="secondary">{fmt(s.started_at)}</Typography.Text>
+                  {typeof s.duration_ms === 'number' ? <Typography.Text type="secondary">{s.duration_ms} ms</Typography.Text> : null}
+                </Space>
+                {s.input !== undefined && s.input !== null && (
+                  <details data-testid={`run-step-input-${s.node}`}>
+                    <summary style={{ cursor: 'pointer', fontSize: 12 }}>{t('runs.input')}</summary>
+                    <pre style={pre}>{short(s.input)}</pre>
+                  </details>
+                )}
+                {s.output !== undefined && s.output !== null && <pre style={pre}>{short(s.output)}</pre>}
                 {s.error !== undefined && s.error !== null && s.error !== '' && <Typography.Text type="danger">{short(s.error)}</Typography.Text>}
               </div>
             ),

@@ -1,15 +1,37 @@
-import { CheckOutlined, CloseOutlined } from '@ant-design/icons';
+import { CheckOutlined, CloseOutlined, UserSwitchOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Input, Modal, Segmented, Space, Table, Tag, Typography } from 'antd';
+import { Alert, App, Button, Form, Input, Modal, Segmented, Select, Space, Table, Tag, Typography } from 'antd';
 import dayjs from 'dayjs';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { api, errorMessage } from '../api/client';
-import type { Task } from '../api/types';
+import type { Task, User } from '../api/types';
 import { asArray } from '../lib/labels';
 
-/** My tasks and approvals; complete with approve/reject (or done) plus a comment. */
+/** Picks the user a task is delegated to: a searchable list when the caller may list users (admins), else a user ID. */
+function DelegateUser({ value, onChange, enabled }: { value?: string; onChange: (v: string) => void; enabled: boolean }) {
+  const users = useQuery({
+    queryKey: ['delegate-users'],
+    queryFn: async () => asArray<User>(((await api<unknown>('/api/v1/admin/users', { query: { limit: 500 } })) as { items?: unknown })?.items),
+    enabled,
+    retry: false,
+    staleTime: 60_000,
+  });
+  if (users.data?.length)
+    return (
+      <Select
+        showSearch={{ optionFilterProp: 'label' }}
+        value={value || undefined}
+        onChange={onChange}
+        options={users.data.filter((u) => !u.disabled).map((u) => ({ value: u.id, label: u.name ? `${u.name} <${u.email}>` : u.email }))}
+        data-testid="task-delegate-user"
+      />
+    );
+  return <Input value={value} onChange={(e) => onChange(e.target.value.trim())} placeholder="00000000-0000-0000-0000-000000000000" data-testid="task-delegate-user" />;
+}
+
+/** My tasks and approvals; complete with approve/reject (or done) plus a comment, or delegate to someone else. */
 export default function Tasks() {
   const { t } = useTranslation();
   const { message } = App.useApp();
@@ -17,6 +39,8 @@ export default function Tasks() {
   const [status, setStatus] = useState<'open' | 'done' | 'all'>('open');
   const [target, setTarget] = useState<{ task: Task; outcome: string } | null>(null);
   const [comment, setComment] = useState('');
+  const [delegating, setDelegating] = useState<Task | null>(null);
+  const [delegateTo, setDelegateTo] = useState('');
   const q = useQuery({
     queryKey: ['tasks', status],
     queryFn: async () => {
@@ -31,6 +55,18 @@ export default function Tasks() {
     onSuccess: () => {
       message.success(t('tasks.completed'));
       setTarget(null);
+      setComment('');
+      void qc.invalidateQueries({ queryKey: ['tasks'] });
+    },
+    onError: (e) => message.error(errorMessage(e)),
+  });
+  const delegate = useMutation({
+    mutationFn: ({ id, user_id, comment }: { id: string; user_id: string; comment: string }) =>
+      api(`/api/v1/tasks/${encodeURIComponent(id)}/delegate`, { method: 'POST', body: { user_id, comment } }),
+    onSuccess: () => {
+      message.success(t('tasks.delegated'));
+      setDelegating(null);
+      setDelegateTo('');
       setComment('');
       void qc.invalidateQueries({ queryKey: ['tasks'] });
     },
@@ -78,7 +114,7 @@ export default function Tasks() {
             title: t('tasks.context'),
             render: (_v, tk) => (
               <Space>
-                {tk.app && tk.entity && tk.record_id ? <Link to={`/apps/${tk.app}/entities/${tk.entity}`}>{t('tasks.record')}</Link> : null}
+                {tk.app && tk.entity && tk.record_id ? <Link to={`/apps/${encodeURIComponent(tk.app)}/entities/${encodeURIComponent(tk.entity)}?record=${encodeURIComponent(tk.record_id)}`}>{t('tasks.record')}</Link> : null}
                 {tk.run_id ? <Link to={`/runs/${tk.run_id}`}>{t('runs.run')}</Link> : null}
               </Space>
             ),
@@ -95,13 +131,18 @@ export default function Tasks() {
           {
             title: '',
             render: (_v, tk) =>
-              tk.status && tk.status !== 'open' ? null : isApproval(tk) ? (
+              tk.status && tk.status !== 'open' ? null : (
                 <Space>
-                  <Button size="small" type="primary" icon={<CheckOutlined />} onClick={() => setTarget({ task: tk, outcome: 'approve' })} data-testid={`task-approve-${tk.id}`}>{t('tasks.approve')}</Button>
-                  <Button size="small" danger icon={<CloseOutlined />} onClick={() => setTarget({ task: tk, outcome: 'reject' })} data-testid={`task-reject-${tk.id}`}>{t('tasks.reject')}</Button>
+                  {isApproval(tk) ? (
+                    <>
+                      <Button size="small" type="primary" icon={<CheckOutlined />} onClick={() => setTarget({ task: tk, outcome: 'approve' })} data-testid={`task-approve-${tk.id}`}>{t('tasks.approve')}</Button>
+                      <Button size="small" danger icon={<CloseOutlined />} onClick={() => setTarget({ task: tk, outcome: 'reject' })} data-testid={`task-reject-${tk.id}`}>{t('tasks.reject')}</Button>
+                    </>
+                  ) : (
+                    <Button size="small" type="primary" icon={<CheckOutlined />} onClick={() => setTarget({ task: tk, outcome: 'done' })} data-testid={`task-done-${tk.id}`}>{t('tasks.complete')}</Button>
+                  )}
+                  <Button size="small" icon={<UserSwitchOutlined />} onClick={() => { setDelegating(tk); setDelegateTo(''); setComment(''); }} data-testid={`task-delegate-${tk.id}`}>{t('tasks.delegate')}</Button>
                 </Space>
-              ) : (
-                <Button size="small" type="primary" icon={<CheckOutlined />} onClick={() => setTarget({ task: tk, outcome: 'done' })} data-testid={`task-done-${tk.id}`}>{t('tasks.complete')}</Button>
               ),
           },
         ]}
@@ -115,6 +156,23 @@ export default function Tasks() {
         okButtonProps={{ danger: target?.outcome === 'reject', 'data-testid': 'task-confirm' }}
       >
         <Input.TextArea rows={3} value={comment} onChange={(e) => setComment(e.target.value)} placeholder={t('tasks.comment')} data-testid="task-comment" />
+      </Modal>
+      <Modal
+        title={delegating ? `${t('tasks.delegate')} · ${delegating.title ?? delegating.name ?? ''}` : ''}
+        open={!!delegating}
+        onCancel={() => setDelegating(null)}
+        onOk={() => delegating && delegate.mutate({ id: delegating.id, user_id: delegateTo, comment })}
+        confirmLoading={delegate.isPending}
+        okButtonProps={{ disabled: !delegateTo, 'data-testid': 'task-delegate-confirm' }}
+      >
+        <Form layout="vertical">
+          <Form.Item label={t('tasks.delegateTo')} extra={t('tasks.delegateHelp')} required>
+            <DelegateUser value={delegateTo} onChange={setDelegateTo} enabled={!!delegating} />
+          </Form.Item>
+          <Form.Item label={t('tasks.comment')}>
+            <Input.TextArea rows={2} value={comment} onChange={(e) => setComment(e.target.value)} data-testid="task-delegate-comment" />
+          </Form.Item>
+        </Form>
       </Modal>
     </div>
   );

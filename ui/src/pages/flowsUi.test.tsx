@@ -1,0 +1,143 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { App as AntApp } from 'antd';
+import type { ReactNode } from 'react';
+import { MemoryRouter, Route, Routes } from 'react-router';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import SchemaForm from '../components/SchemaForm';
+import i18n from '../i18n';
+import { paramsToSchema } from '../lib/catalog';
+import { RunDetail } from './Runs';
+import Tasks from './Tasks';
+
+beforeAll(() => {
+  globalThis.ResizeObserver ??= class {
+    observe() {}
+    unobserve() {}
+    disconnect() {}
+  } as unknown as typeof ResizeObserver;
+  Object.defineProperty(window, 'matchMedia', {
+    writable: true,
+    value: (query: string) => ({ matches: false, media: query, onchange: null, addEventListener: () => {}, removeEventListener: () => {}, addListener: () => {}, removeListener: () => {}, dispatchEvent: () => false }),
+  });
+});
+
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
+
+function json(body: unknown, status = 200) {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+}
+
+function wrap(ui: ReactNode, path = '/') {
+  const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  return render(
+    <QueryClientProvider client={qc}>
+      <AntApp>
+        <MemoryRouter initialEntries={[path]}>{ui}</MemoryRouter>
+      </AntApp>
+    </QueryClientProvider>,
+  );
+}
+
+describe('Tasks', () => {
+  const task = { id: 't1', kind: 'approval', title: '合同审批', status: 'open', app: 'sales', entity: 'contract', record_id: 'r9', run_id: 'run1' };
+
+  it('delegates a task to a user picked from the list, with a comment', async () => {
+    await i18n.changeLanguage('en');
+    const calls: { method: string; url: string; body?: unknown }[] = [];
+    vi.stubGlobal('fetch', vi.fn(async (url: string, init?: RequestInit) => {
+      calls.push({ method: init?.method ?? 'GET', url, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+      if (url.includes('/admin/users')) return json({ items: [{ id: 'u2', email: 'bob@example.com', name: 'Bob' }] });
+      if (url.includes('/delegate')) return json({ ...task, assignee_id: 'u2' });
+      return json({ items: [task] });
+    }));
+    wrap(<Tasks />);
+    const btn = await screen.findByTestId('task-delegate-t1');
+    // the record link opens the record itself
+    expect(screen.getByText('Record').closest('a')?.getAttribute('href')).toBe('/apps/sales/entities/contract?record=r9');
+    fireEvent.click(btn);
+    const dialog = await screen.findByRole('dialog');
+    const select = await within(dialog).findByRole('combobox');
+    fireEvent.mouseDown(select);
+    fireEvent.click(await screen.findByText('Bob <bob@example.com>'));
+    fireEvent.change(screen.getByTestId('task-delegate-comment'), { target: { value: 'please' } });
+    fireEvent.click(screen.getByTestId('task-delegate-confirm'));
+    await waitFor(() => expect(calls.find((c) => c.url.includes('/delegate'))).toBeTruthy());
+    const d = calls.find((c) => c.url.includes('/delegate'))!;
+    expect(d.method).toBe('POST');
+    expect(d.url).toBe('/api/v1/tasks/t1/delegate');
+    expect(d.body).toEqual({ user_id: 'u2', comment: 'please' });
+  });
+
+  it('falls back to a user ID when the caller may not list users', async () => {
+    await i18n.changeLanguage('zh-CN');
+    const calls: string[] = [];
+    vi.stubGlobal('fetch', vi.fn(async (url: string, init?: RequestInit) => {
+      calls.push(`${init?.method ?? 'GET'} ${url} ${init?.body ?? ''}`);
+      if (url.includes('/admin/users')) return json({ title: 'Forbidden', status: 403 }, 403);
+      if (url.includes('/delegate')) return json(task);
+      return json({ items: [task] });
+    }));
+    wrap(<Tasks />);
+    fireEvent.click(await screen.findByTestId('task-delegate-t1'));
+    expect(await screen.findByText('转交给')).toBeTruthy();
+    const input = await screen.findByPlaceholderText('00000000-0000-0000-0000-000000000000');
+    fireEvent.change(input, { target: { value: ' u3 ' } });
+    fireEvent.click(screen.getByTestId('task-delegate-confirm'));
+    await waitFor(() => expect(calls.some((c) => c.startsWith('POST /api/v1/tasks/t1/delegate') && c.includes('"user_id":"u3"'))).toBe(true));
+  });
+});
+
+describe('RunDetail', () => {
+  it('shows the trigger data, each step input, the port taken and a retry for a failed run', async () => {
+    await i18n.changeLanguage('en');
+    const run = {
+      id: 'run1', flow: 'qa1', flow_version: 1, status: 'failed', error: 'node s: Error: boom 9',
+      trigger: { type: 'manual', input: { n: 9 } },
+      steps: [
+        { node: 'c', status: 'succeeded', input: { expr: 'trigger.input.n > 1' }, output: { result: true }, port: 'true', attempt: 1, duration_ms: 3 },
+        { node: 's', status: 'failed', input: null, output: null, error: 'Error: boom 9', attempt: 1 },
+      ],
+    };
+    vi.stubGlobal('fetch', vi.fn(async () => json(run)));
+    wrap(<Routes><Route path="/runs/:id" element={<RunDetail />} /></Routes>, '/runs/run1');
+    expect(await screen.findByTestId('run-retry')).toBeTruthy();
+    expect(screen.getByTestId('run-trigger').textContent).toContain('"n": 9');
+    expect(screen.getByTestId('run-step-input-c').textContent).toContain('trigger.input.n > 1');
+    expect(screen.queryByTestId('run-step-input-s')).toBeNull();
+    expect(screen.getByTestId('run-step-port').textContent).toBe('Port: true');
+    expect(screen.getByTestId('run-steps').textContent).toContain('Error: boom 9');
+  });
+});
+
+describe('SchemaForm', () => {
+  const schema = paramsToSchema([
+    { key: 'report', type: 'string', required: true },
+    { key: 'period', type: 'string', enum: ['last_week', 'this_month'] },
+    { key: 'escalate_to', type: 'template' },
+  ]);
+
+  it('labels catalog params in the UI language and shows publish errors next to the param', async () => {
+    await i18n.changeLanguage('zh-CN');
+    wrap(<SchemaForm schema={schema} value={{ report: 'weekly-leads', period: 'bad' }} onChange={() => {}} errors={{ period: 'period must be one of today, …' }} />);
+    expect(screen.getByText('报表')).toBeTruthy();
+    expect(screen.getByText('超时升级给')).toBeTruthy();
+    expect(screen.getByTestId('param-period').textContent).toContain('period must be one of');
+    const item = screen.getByTestId('param-period');
+    expect(item.outerHTML).toMatch(/ant-form-item(-explain)?-(has-)?error/);
+    await i18n.changeLanguage('en');
+  });
+
+  it('suggests choices for a string param and keeps free text', async () => {
+    await i18n.changeLanguage('en');
+    let v: Record<string, unknown> = {};
+    wrap(<SchemaForm schema={schema} value={{}} onChange={(x) => (v = x)} choices={{ report: ['weekly-leads', 'weekly-deals'] }} />);
+    const input = screen.getByTestId('param-report').querySelector('input')!;
+    fireEvent.change(input, { target: { value: 'weekly' } });
+    expect(v).toEqual({ report: 'weekly' });
+    expect((await screen.findAllByText('weekly-deals')).length).toBeGreaterThan(0);
+  });
+});
