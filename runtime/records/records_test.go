@@ -458,7 +458,14 @@ func TestUpdateConcurrencyAndHistory(t *testing.T) {
 	if last.Kind != "updated" || fmt.Sprint(last.Changes["amount"]) != "[1 2]" || fmt.Sprint(last.Changes["double"]) != "[2 4]" {
 		t.Fatalf("history %+v", hist)
 	}
-	if err := e.store.Delete(ctx, e.app, "lead", r.ID, e.w()); err != nil {
+	stale := e.w()
+	stale.IfVersion = &v // version 1; the record is at 2
+	if err := e.store.Delete(ctx, e.app, "lead", r.ID, stale); !errors.Is(err, records.ErrConflict) {
+		t.Fatalf("stale delete: %v", err)
+	}
+	current := e.w()
+	current.IfVersion = &r3.Version
+	if err := e.store.Delete(ctx, e.app, "lead", r.ID, current); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.store.Get(ctx, e.app, "lead", r.ID, access.All()); !errors.Is(err, records.ErrNotFound) {

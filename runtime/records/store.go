@@ -113,6 +113,9 @@ type WriteOptions struct {
 	// published version is loaded.
 	Entity        *spec.Entity
 	EntityVersion int
+	// IfVersion, when set, makes Delete fail with ErrConflict unless the record is at this
+	// version (an HTTP If-Match); Update takes its expected version as an argument.
+	IfVersion *int
 }
 
 // ListQuery selects records.
@@ -747,6 +750,9 @@ func (s *Store) Delete(ctx context.Context, app *defs.App, entity string, id uui
 	cur, err := s.load(ctx, tx, app, entity, id, g, true)
 	if err != nil {
 		return err
+	}
+	if w.IfVersion != nil && cur.Version != *w.IfVersion {
+		return ErrConflict
 	}
 	if _, err := tx.Exec(ctx, `UPDATE records SET deleted_at = now(), version = version + 1, updated_at = now() WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("deleting record: %w", err)

@@ -26,7 +26,7 @@ func (s *Server) mountRecords() error {
 	s.route(fiber.MethodPost, base, "records", "Create a record (201; a dedupe merge answers 200 with merged:true)", s.createRecord)
 	s.route(fiber.MethodGet, base+"/:id", "records", "Get a record", s.getRecord)
 	s.route(fiber.MethodPatch, base+"/:id", "records", "Update a record partially (If-Match or version -> 409 when stale)", s.updateRecord)
-	s.route(fiber.MethodDelete, base+"/:id", "records", "Delete a record", s.deleteRecord)
+	s.route(fiber.MethodDelete, base+"/:id", "records", "Delete a record (If-Match -> 409 when stale)", s.deleteRecord)
 	s.route(fiber.MethodGet, base+"/:id/history", "records", "Record history: changes and stage transitions", s.recordHistory)
 	return nil
 }
@@ -185,7 +185,7 @@ func expectedVersion(c *fiber.Ctx, patch map[string]any) (*int, error) {
 		delete(patch, "version")
 		n, err := strconv.Atoi(fmt.Sprint(raw))
 		if err != nil || n < 0 {
-			return nil, problem.Validation(specErrors("version", "invalid_type", "version must be an integer"))
+			return nil, problem.Validation(specErrors("version", "invalid_type", "version must be an integer (版本号应为整数)"))
 		}
 		fromBody = &n
 	}
@@ -193,7 +193,7 @@ func expectedVersion(c *fiber.Ctx, patch map[string]any) (*int, error) {
 		h = strings.Trim(strings.TrimPrefix(h, "W/"), `"`)
 		n, err := strconv.Atoi(h)
 		if err != nil || n < 0 {
-			return nil, problem.Validation(specErrors("If-Match", "invalid_type", "If-Match must be the record version (an integer)"))
+			return nil, problem.Validation(specErrors("If-Match", "invalid_type", "If-Match must be the record version (an integer) (If-Match 应为记录版本号)"))
 		}
 		return &n, nil
 	}
@@ -234,7 +234,11 @@ func (s *Server) deleteRecord(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Records.Delete(c.UserContext(), rc.app, rc.slug, id, rc.write("api")); err != nil {
+	w := rc.write("api")
+	if w.IfVersion, err = expectedVersion(c, map[string]any{}); err != nil {
+		return err
+	}
+	if err := s.Records.Delete(c.UserContext(), rc.app, rc.slug, id, w); err != nil {
 		return recordError(err)
 	}
 	return c.SendStatus(fiber.StatusNoContent)

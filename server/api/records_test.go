@@ -153,7 +153,9 @@ func TestRecordsAPIScenarios(t *testing.T) {
 		}},
 		{"history unknown", "GET", recBase + "/00000000-0000-0000-0000-000000000000/history", nil, tok, nil, 404, nil},
 		{"delete unauthenticated", "DELETE", recBase + "/" + id, nil, "", nil, 401, nil},
-		{"delete", "DELETE", recBase + "/" + id, nil, tok, nil, 204, nil},
+		{"delete stale if-match", "DELETE", recBase + "/" + id, nil, tok, []string{`If-Match: "2"`}, 409, nil},
+		{"delete bad if-match", "DELETE", recBase + "/" + id, nil, tok, []string{"If-Match: abc"}, 422, nil},
+		{"delete", "DELETE", recBase + "/" + id, nil, tok, []string{`If-Match: "3"`}, 204, nil},
 		{"get deleted", "GET", recBase + "/" + id, nil, tok, nil, 404, nil},
 		{"delete again", "DELETE", recBase + "/" + id, nil, tok, nil, 404, nil},
 	}
