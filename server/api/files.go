@@ -218,10 +218,13 @@ func (s *Server) downloadFile(c *fiber.Ctx) error {
 }
 
 // canReadAttachment reports whether the caller can read a live record of app that has the file
-// in one of its attachment fields.
+// in one of its attachment fields, and that field is not hidden from the caller.
 func (s *Server) canReadAttachment(c *fiber.Ctx, p *auth.Principal, appID, fileID uuid.UUID) (bool, error) {
 	ctx := c.UserContext()
-	rows, err := s.DB.Pool.Query(ctx, `SELECT entity, owner_id, team_id FROM records
+	rows, err := s.DB.Pool.Query(ctx, `SELECT entity, owner_id, team_id,
+			ARRAY(SELECT e.key FROM jsonb_each(data) e WHERE jsonb_typeof(e.value) = 'array'
+				AND e.value @> jsonb_build_array(jsonb_build_object('id', $2::text)))
+		FROM records
 		WHERE app_id = $1 AND deleted_at IS NULL AND jsonb_path_exists(data, '$.*[*] ? (@.id == $id)', jsonb_build_object('id', $2::text))
 		LIMIT 50`, appID, fileID.String())
 	if err != nil {
@@ -230,11 +233,12 @@ func (s *Server) canReadAttachment(c *fiber.Ctx, p *auth.Principal, appID, fileI
 	type ref struct {
 		entity      string
 		owner, team *uuid.UUID
+		fields      []string
 	}
 	var refs []ref
 	for rows.Next() {
 		var r ref
-		if err := rows.Scan(&r.entity, &r.owner, &r.team); err != nil {
+		if err := rows.Scan(&r.entity, &r.owner, &r.team, &r.fields); err != nil {
 			rows.Close()
 			return false, fmt.Errorf("reading records of file: %w", err)
 		}
@@ -246,8 +250,13 @@ func (s *Server) canReadAttachment(c *fiber.Ctx, p *auth.Principal, appID, fileI
 		if err != nil {
 			return false, fmt.Errorf("checking permission: %w", err)
 		}
-		if g.Visible(r.owner, r.team) {
-			return true, nil
+		if !g.Visible(r.owner, r.team) {
+			continue
+		}
+		for _, f := range r.fields {
+			if !g.Hidden[f] {
+				return true, nil
+			}
 		}
 	}
 	return false, nil

@@ -321,6 +321,12 @@ func TestFilesAPI(t *testing.T) {
 		t.Fatal("reader download differs")
 	}
 	e.Must(404, "GET", "/api/v1/files/"+ids["png"], nil, readerTok) // not attached anywhere
+	// a reader who may not see the attachment field cannot download its files
+	blindID, blindTok := e.CreateUser("blind@example.com", "Blind", nil)
+	putDef(t, e, "/api/v1/admin/roles", `{"app":"crm","name":"blind","permissions":[{"resource":"entity:lead","actions":["read"],"scope":"all"}],"fields":{"lead":{"hidden":["files"]}}}`)
+	e.Must(200, "PUT", fmt.Sprintf("/api/v1/admin/users/%s/roles", blindID), `{"roles":[{"app":"crm","role":"blind"}]}`, e.AdminToken)
+	e.Must(200, "GET", recBase+"/"+rid, nil, blindTok)
+	e.Must(404, "GET", "/api/v1/files/"+ids["pdf"], nil, blindTok)
 	e.Must(404, "GET", "/api/v1/files/00000000-0000-0000-0000-000000000000", nil, e.AdminToken)
 	e.Must(401, "GET", "/api/v1/files/"+ids["pdf"], nil, "")
 }
