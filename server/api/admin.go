@@ -1,11 +1,13 @@
 package api
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/mail"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/runtime/authz"
+	"github.com/tessera/tessera/runtime/defs"
 	"github.com/tessera/tessera/server/auth"
 	"github.com/tessera/tessera/server/problem"
 )
@@ -714,6 +717,11 @@ func (s *Server) adminPutRole(createOnly bool) fiber.Handler {
 				}
 			}
 		}
+		if errs, err := s.checkRoleFields(c.UserContext(), def); err != nil {
+			return err
+		} else if len(errs) > 0 {
+			return problem.Validation(errs)
+		}
 		out, created, err := pol.PutRole(c.UserContext(), p.UserID, def)
 		var fe spec.Errors
 		if errors.As(err, &fe) {
@@ -728,6 +736,48 @@ func (s *Server) adminPutRole(createOnly bool) fiber.Handler {
 		}
 		return c.Status(status).JSON(out)
 	}
+}
+
+// checkRoleFields answers an error for every hidden or read-only key that is not a field of its
+// published entity: a misspelt key would otherwise leave the field it meant visible or writable.
+// Entities that are not published (yet) and unknown apps are left to the role validation.
+func (s *Server) checkRoleFields(ctx context.Context, def authz.RoleDef) (spec.Errors, error) {
+	if def.App == "" || len(def.Fields) == 0 || s.Defs == nil {
+		return nil, nil
+	}
+	app, err := s.Defs.App(ctx, def.App)
+	if errors.Is(err, defs.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("checking role fields: %w", err)
+	}
+	slugs := make([]string, 0, len(def.Fields))
+	for slug := range def.Fields {
+		slugs = append(slugs, slug)
+	}
+	sort.Strings(slugs)
+	var errs spec.Errors
+	for _, slug := range slugs {
+		ent, _, err := s.Defs.Entity(ctx, app.ID, slug)
+		if errors.Is(err, defs.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("checking role fields: %w", err)
+		}
+		rule := def.Fields[slug]
+		for kind, keys := range map[string][]string{"hidden": rule.Hidden, "readonly": rule.ReadOnly} {
+			for i, k := range keys {
+				if ent.Field(k) == nil {
+					errs.Add(fmt.Sprintf("fields.%s.%s[%d]", slug, kind, i), "unknown_field",
+						"%q is not a field of %s / %s 中没有字段 %q", k, slug, slug, k)
+				}
+			}
+		}
+	}
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
+	return errs, nil
 }
 
 func (s *Server) adminDeleteRole(c *fiber.Ctx) error {

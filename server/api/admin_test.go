@@ -207,6 +207,13 @@ func TestAdminRolesAPI(t *testing.T) {
 		return m
 	}
 	roles := "/api/v1/admin/users/" + repID.String() + "/roles"
+	e.Must(201, "PUT", "/api/v1/apps/crm/entities/account", map[string]any{"slug": "account", "fields": []any{map[string]any{"key": "name", "type": "text"}}}, e.AdminToken)
+	e.Must(200, "POST", "/api/v1/apps/crm/entities/account/publish", nil, e.AdminToken)
+	fieldRule := func(hidden, readonly []string) map[string]any {
+		return bad(func(m map[string]any) {
+			m["fields"] = map[string]any{"account": map[string]any{"hidden": hidden, "readonly": readonly}}
+		})
+	}
 	runSteps(t, e, []step{
 		{name: "anonymous", method: "PUT", path: "/api/v1/admin/roles", body: salesRep, want: 401},
 		{name: "non-admin", method: "PUT", path: "/api/v1/admin/roles", body: salesRep, token: repTok, want: 403},
@@ -233,6 +240,9 @@ func TestAdminRolesAPI(t *testing.T) {
 		}), token: e.AdminToken, want: 422, field: "permissions[0].resource"},
 		{name: "built-in name", method: "PUT", path: "/api/v1/admin/roles", body: bad(func(m map[string]any) { m["name"] = "builder" }), token: e.AdminToken, want: 422, field: "name"},
 		{name: "unknown key", method: "PUT", path: "/api/v1/admin/roles", body: bad(func(m map[string]any) { m["color"] = "red" }), token: e.AdminToken, want: 422, field: "color"},
+		// a misspelt field rule would leave the field it meant visible or writable
+		{name: "hidden field not in the published entity", method: "PUT", path: "/api/v1/admin/roles", body: fieldRule([]string{"nmae"}, nil), token: e.AdminToken, want: 422, field: "fields.account.hidden[0]"},
+		{name: "read-only field not in the published entity", method: "PUT", path: "/api/v1/admin/roles", body: fieldRule([]string{"name"}, []string{"Name"}), token: e.AdminToken, want: 422, field: "fields.account.readonly[0]"},
 		{name: "list", method: "GET", path: "/api/v1/admin/roles?app=crm", token: e.AdminToken, want: 200,
 			check: func(t *testing.T, r *apitest.Resp) {
 				var names []string
