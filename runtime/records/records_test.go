@@ -157,6 +157,8 @@ func TestNormalize(t *testing.T) {
 		{"phone bad", spec.Field{Type: "phone"}, "12345", nil, "invalid_phone"},
 		{"url scheme added", spec.Field{Type: "url"}, "example.com/a", "https://example.com/a", ""},
 		{"url bad scheme", spec.Field{Type: "url"}, "javascript:alert(1)", nil, "invalid_url"},
+		{"url credentials", spec.Field{Type: "url"}, "https://bank.example@evil.example/login", nil, "invalid_url"},
+		{"url idn host kept readable", spec.Field{Type: "url"}, "例子.中国/a?q=1", "https://例子.中国/a?q=1", ""},
 		{"date", spec.Field{Type: "date"}, "2026-03-01", "2026-03-01", ""},
 		{"date from datetime", spec.Field{Type: "date"}, "2026-03-01T10:00:00+08:00", "2026-03-01", ""},
 		{"date bad", spec.Field{Type: "date"}, "2026-02-30", nil, "invalid_date"},

@@ -131,7 +131,18 @@ func Normalize(f *spec.Field, v any, path string, errs *spec.Errors) any {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(s, " \t\r\n") || len(s) > 2048 {
 			return bad("invalid_url", "not a valid http(s) URL (网址无效)")
 		}
-		return u.String()
+		if u.User != nil {
+			// https://bank.example@evil.example reads like a link to the bank
+			return bad("invalid_url", "a link must not contain a user name or password (网址不能包含用户名或密码)")
+		}
+		out := u.String()
+		if !isASCII(u.Host) {
+			// keep an internationalised host readable (url.URL.String percent-encodes it)
+			v := *u
+			v.Host = "h.invalid"
+			out = strings.Replace(v.String(), "://h.invalid", "://"+u.Host, 1)
+		}
+		return out
 	case spec.TypeDate, spec.TypeDatetime:
 		var t time.Time
 		switch x := v.(type) {
@@ -322,6 +333,15 @@ func textOf(v any) (string, bool) {
 		return strconv.FormatInt(x, 10), true
 	}
 	return "", false
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // thousands matches a number written with comma thousands separators.
