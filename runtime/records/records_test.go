@@ -903,3 +903,40 @@ func TestListUsesExpressionIndexes(t *testing.T) {
 		})
 	}
 }
+
+// TestAttachmentAccept checks an attachment field's accept list: MIME types, type/* and file
+// extensions (as in the HTML accept attribute), and max_size.
+func TestAttachmentAccept(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.publish(spec.KindEntity, "doc", `{"slug":"doc","fields":[
+		{"key":"pdf_ext","type":"attachment","accept":[".PDF"]},
+		{"key":"pdf_mime","type":"attachment","accept":["application/pdf"]},
+		{"key":"image","type":"attachment","accept":["image/*"]},
+		{"key":"small","type":"attachment","max_size":5}]}`)
+	pdf := e.file("报价单.pdf", "application/pdf", time.Now())
+	png := e.file("a.png", "image/png", time.Now())
+	cases := []struct {
+		field, file, code string
+	}{
+		{"pdf_ext", pdf, ""},
+		{"pdf_ext", png, "file_type"},
+		{"pdf_mime", pdf, ""},
+		{"pdf_mime", png, "file_type"},
+		{"image", png, ""},
+		{"image", pdf, "file_type"},
+		{"small", pdf, "file_size"}, // test files are 10 bytes
+	}
+	for _, tc := range cases {
+		t.Run(tc.field+"/"+tc.file, func(t *testing.T) {
+			_, err := e.store.Create(ctx, e.app, "doc", map[string]any{tc.field: []any{map[string]any{"id": tc.file}}}, e.w())
+			if tc.code == "" {
+				if err != nil {
+					t.Fatalf("want accepted, got %v", err)
+				}
+				return
+			}
+			fieldErr(t, err, tc.field, tc.code)
+		})
+	}
+}

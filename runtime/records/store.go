@@ -1222,7 +1222,7 @@ func (s *Store) fillFiles(ctx context.Context, tx pgx.Tx, app *defs.App, f *spec
 			errs.Add(f.Key, "not_found", "file %s does not exist (文件不存在)", id)
 			continue
 		}
-		if len(f.Accept) > 0 && !accepts(f.Accept, fl.typ) {
+		if len(f.Accept) > 0 && !accepts(f.Accept, fl.typ, fl.name) {
 			errs.Add(f.Key, "file_type", "file type %s is not accepted here (不支持的文件类型)", fl.typ)
 			continue
 		}
@@ -1241,9 +1241,17 @@ func (s *Store) fillFiles(ctx context.Context, tx pgx.Tx, app *defs.App, f *spec
 	return out, nil
 }
 
-func accepts(accept []string, typ string) bool {
+func accepts(accept []string, typ, name string) bool {
+	typ, name = strings.ToLower(typ), strings.ToLower(name)
 	for _, a := range accept {
-		if a == typ || (strings.HasSuffix(a, "/*") && strings.HasPrefix(typ, strings.TrimSuffix(a, "*"))) {
+		a = strings.ToLower(strings.TrimSpace(a))
+		switch {
+		case a == typ || a == "*/*":
+			return true
+		case strings.HasSuffix(a, "/*") && strings.HasPrefix(typ, strings.TrimSuffix(a, "*")):
+			return true
+		case strings.HasPrefix(a, ".") && strings.HasSuffix(name, a):
+			// an extension, as in the HTML accept attribute (".pdf")
 			return true
 		}
 	}
