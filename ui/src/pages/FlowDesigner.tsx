@@ -211,6 +211,8 @@ function Designer() {
   const [runOpen, setRunOpen] = useState(false);
   const [runInput, setRunInput] = useState<unknown>({});
   const [errs, setErrs] = useState<FlowErrors>({ nodes: {}, trigger: {} });
+  // palette groups the analyst folded (the rest stay open, also groups that appear once the catalog loads)
+  const [folded, setFolded] = useState<string[]>([]);
   const rf = useReactFlow();
 
   const decorate = useCallback(
@@ -314,7 +316,8 @@ function Designer() {
             <Collapse
               size="small"
               ghost
-              defaultActiveKey={groups.map(([g]) => g)}
+              activeKey={groups.map(([g]) => g).filter((g) => !folded.includes(g))}
+              onChange={(open) => { const o = ([] as string[]).concat(open); setFolded(groups.map(([g]) => g).filter((g) => !o.includes(g))); }}
               items={groups.map(([g, list]) => ({
                 key: g,
                 label: t(`flows.cat.${g}`, { defaultValue: g }),
@@ -354,6 +357,7 @@ function Designer() {
                 if (type) addNode(type, rf.screenToFlowPosition({ x: e.clientX, y: e.clientY }));
               }}
               fitView
+              fitViewOptions={{ maxZoom: 1 }}
               deleteKeyCode={['Delete', 'Backspace']}
             >
               <Background />
