@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -254,7 +256,7 @@ func (s *Server) adminCreateUser(c *fiber.Ctx) error {
 		errs = append(errs, spec.FieldError{Field: "email", Code: "invalid", Message: "not a valid email address / 邮箱格式无效"})
 	}
 	if err := auth.ValidatePassword(b.Password); err != nil {
-		errs = append(errs, spec.FieldError{Field: "password", Code: "weak_password", Message: err.Error() + " / 密码至少 8 个字符"})
+		errs = append(errs, spec.FieldError{Field: "password", Code: "weak_password", Message: passwordMessage(err)})
 	}
 	b.Name = strings.TrimSpace(b.Name)
 	if b.Name == "" {
@@ -262,6 +264,8 @@ func (s *Server) adminCreateUser(c *fiber.Ctx) error {
 	}
 	if len(b.Name) > 200 {
 		errs = append(errs, spec.FieldError{Field: "name", Code: "too_long", Message: "at most 200 characters / 最多 200 个字符"})
+	} else if !plainText(b.Name) {
+		errs = append(errs, spec.FieldError{Field: "name", Code: "invalid", Message: "the name contains invalid characters / 名称包含无效字符"})
 	}
 	if b.Locale == "" {
 		b.Locale = "zh-CN"
@@ -359,11 +363,13 @@ func (s *Server) adminPatchUser(c *fiber.Ctx) error {
 		*b.Name = strings.TrimSpace(*b.Name)
 		if *b.Name == "" || len(*b.Name) > 200 {
 			errs = append(errs, spec.FieldError{Field: "name", Code: "invalid", Message: "1 to 200 characters / 1 到 200 个字符"})
+		} else if !plainText(*b.Name) {
+			errs = append(errs, spec.FieldError{Field: "name", Code: "invalid", Message: "the name contains invalid characters / 名称包含无效字符"})
 		}
 	}
 	if b.Password != nil {
 		if err := auth.ValidatePassword(*b.Password); err != nil {
-			errs = append(errs, spec.FieldError{Field: "password", Code: "weak_password", Message: err.Error() + " / 密码至少 8 个字符"})
+			errs = append(errs, spec.FieldError{Field: "password", Code: "weak_password", Message: passwordMessage(err)})
 		}
 	}
 	if b.Locale != nil && !locales[*b.Locale] {
@@ -547,6 +553,28 @@ type teamBody struct {
 	ManagerID optString `json:"manager_id"`
 }
 
+// plainText reports whether s can be stored as a name: valid UTF-8 without NUL or other control
+// characters (PostgreSQL text cannot hold NUL; the rest would garble lists and logs).
+func plainText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// passwordMessage is the bilingual message for a password auth.ValidatePassword refused.
+func passwordMessage(err error) string {
+	if strings.Contains(err.Error(), "at most") {
+		return err.Error() + " / 密码最多 256 字节"
+	}
+	return err.Error() + " / 密码至少 8 个字符"
+}
+
 // validateTeam checks a team body; create requires a name.
 func (s *Server) validateTeam(c *fiber.Ctx, b *teamBody, create bool) (parent, manager *uuid.UUID, err error) {
 	var errs spec.Errors
@@ -555,6 +583,8 @@ func (s *Server) validateTeam(c *fiber.Ctx, b *teamBody, create bool) (parent, m
 	}
 	if (create && b.Name == nil) || (b.Name != nil && (*b.Name == "" || len(*b.Name) > 200)) {
 		errs = append(errs, spec.FieldError{Field: "name", Code: "required", Message: "name is required (at most 200 characters) / 必须填写团队名称"})
+	} else if b.Name != nil && !plainText(*b.Name) {
+		errs = append(errs, spec.FieldError{Field: "name", Code: "invalid", Message: "the name contains invalid characters / 名称包含无效字符"})
 	}
 	parent = parseOptID("parent_id", b.ParentID.V, &errs)
 	manager = parseOptID("manager_id", b.ManagerID.V, &errs)

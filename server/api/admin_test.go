@@ -81,6 +81,14 @@ func TestAdminUsersAPI(t *testing.T) {
 		{name: "unknown key", method: "POST", path: "/api/v1/admin/users", body: `{"email":"k@example.com","password":"password-1","role":"god"}`, token: e.AdminToken, want: 422, field: "role"},
 		{name: "bad json", method: "POST", path: "/api/v1/admin/users", body: `{"email":`, token: e.AdminToken, want: 422},
 		{name: "wrong type", method: "POST", path: "/api/v1/admin/users", body: `{"email":1}`, token: e.AdminToken, want: 422},
+		{name: "NUL in name", method: "POST", path: "/api/v1/admin/users", body: `{"email":"nul@example.com","password":"password-1","name":"a\u0000b"}`, token: e.AdminToken, want: 422, field: "name"},
+		{name: "control character in name", method: "POST", path: "/api/v1/admin/users", body: `{"email":"ctl@example.com","password":"password-1","name":"a\u001bb"}`, token: e.AdminToken, want: 422, field: "name"},
+		{name: "long password message", method: "POST", path: "/api/v1/admin/users", body: map[string]any{"email": "lp@example.com", "password": strings.Repeat("p", 300)}, token: e.AdminToken, want: 422, field: "password",
+			check: func(t *testing.T, r *apitest.Resp) {
+				if !strings.Contains(string(r.Body), "密码最多 256 字节") {
+					t.Fatalf("message %s", r.Body)
+				}
+			}},
 		{name: "list", method: "GET", path: "/api/v1/admin/users?q=rep.a", token: e.AdminToken, want: 200,
 			check: func(t *testing.T, r *apitest.Resp) {
 				items, _ := r.JSON()["items"].([]any)
@@ -90,6 +98,9 @@ func TestAdminUsersAPI(t *testing.T) {
 			}},
 		{name: "list bad limit", method: "GET", path: "/api/v1/admin/users?limit=0", token: e.AdminToken, want: 422},
 		{name: "list bad cursor", method: "GET", path: "/api/v1/admin/users?cursor=%%%", token: e.AdminToken, want: 422},
+	})
+	runSteps(t, e, []step{
+		{name: "patch NUL in name", method: "PATCH", path: "/api/v1/admin/users/" + newID, body: `{"name":"a\u0000b"}`, token: e.AdminToken, want: 422, field: "name"},
 	})
 	// The new user can log in with the password set by the admin.
 	repTok := e.Login("rep.a@example.com", "rep-a-password")
@@ -171,6 +182,7 @@ func TestAdminTeamsAPI(t *testing.T) {
 		{name: "grandchild", method: "POST", path: "/api/v1/admin/teams", body: map[string]any{"name": "East-1", "parent_id": ids["child"], "manager_id": nil}, token: e.AdminToken, want: 201, check: keep("grand")},
 		{name: "missing name", method: "POST", path: "/api/v1/admin/teams", body: map[string]any{"parent_id": ids["root"]}, token: e.AdminToken, want: 422, field: "name"},
 		{name: "blank name", method: "POST", path: "/api/v1/admin/teams", body: map[string]any{"name": "  "}, token: e.AdminToken, want: 422, field: "name"},
+		{name: "NUL in name", method: "POST", path: "/api/v1/admin/teams", body: `{"name":"a\u0000b"}`, token: e.AdminToken, want: 422, field: "name"},
 		{name: "unknown parent", method: "POST", path: "/api/v1/admin/teams", body: map[string]any{"name": "x", "parent_id": uuid.NewString()}, token: e.AdminToken, want: 422, field: "parent_id"},
 		{name: "unknown manager", method: "POST", path: "/api/v1/admin/teams", body: map[string]any{"name": "x", "manager_id": uuid.NewString()}, token: e.AdminToken, want: 422, field: "manager_id"},
 	})
