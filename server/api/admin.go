@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -30,19 +31,19 @@ import (
 // mountAdmin registers the admin routes: users, teams, roles, role assignment and the audit
 // log. Every route needs a platform admin (401 anonymous, 403 otherwise).
 func (s *Server) mountAdmin() error {
-	s.route("GET", "/api/v1/admin/users", "admin", "List users (?q, limit, cursor).", s.adminListUsers)
-	s.route("POST", "/api/v1/admin/users", "admin", "Create a user {email, password, name, team_id, is_admin, locale}.", s.adminCreateUser)
-	s.route("GET", "/api/v1/admin/users/:id", "admin", "A user with their app roles.", s.adminGetUser)
-	s.route("PATCH", "/api/v1/admin/users/:id", "admin", "Change a user: name, email, team_id, disabled, password (reset), is_admin, locale. Disabling or resetting the password ends their sessions.", s.adminPatchUser)
-	s.route("PUT", "/api/v1/admin/users/:id/roles", "admin", "Replace a user's app roles {roles:[{app, role}]}.", s.adminSetUserRoles)
-	s.route("GET", "/api/v1/admin/teams", "admin", "List teams (a tree through parent_id).", s.adminListTeams)
-	s.route("POST", "/api/v1/admin/teams", "admin", "Create a team {name, parent_id, manager_id}.", s.adminCreateTeam)
-	s.route("PATCH", "/api/v1/admin/teams/:id", "admin", "Change a team; a parent that would make a cycle is rejected.", s.adminPatchTeam)
-	s.route("GET", "/api/v1/admin/roles", "admin", "List roles (?app=<slug>), built-ins first.", s.adminListRoles)
-	s.route("POST", "/api/v1/admin/roles", "admin", "Create a role {app, name, permissions:[{resource, actions, scope}], fields:{entity:{hidden, readonly}}}; 409 when it exists.", s.adminPutRole(true))
-	s.route("PUT", "/api/v1/admin/roles", "admin", "Create or replace a role (same body as POST).", s.adminPutRole(false))
-	s.route("DELETE", "/api/v1/admin/roles/:app/:name", "admin", "Delete a custom role and every assignment of it.", s.adminDeleteRole)
-	s.route("GET", "/api/v1/admin/audit", "admin", "The audit log, newest first (?limit, cursor, action, actor, target).", s.adminAudit)
+	s.route("GET", "/api/v1/admin/users", "admin", "List users (?q, limit, cursor).", s.adminText(s.adminListUsers))
+	s.route("POST", "/api/v1/admin/users", "admin", "Create a user {email, password, name, team_id, is_admin, locale}.", s.adminText(s.adminCreateUser))
+	s.route("GET", "/api/v1/admin/users/:id", "admin", "A user with their app roles.", s.adminText(s.adminGetUser))
+	s.route("PATCH", "/api/v1/admin/users/:id", "admin", "Change a user: name, email, team_id, disabled, password (reset), is_admin, locale. Disabling or resetting the password ends their sessions.", s.adminText(s.adminPatchUser))
+	s.route("PUT", "/api/v1/admin/users/:id/roles", "admin", "Replace a user's app roles {roles:[{app, role}]}.", s.adminText(s.adminSetUserRoles))
+	s.route("GET", "/api/v1/admin/teams", "admin", "List teams (a tree through parent_id).", s.adminText(s.adminListTeams))
+	s.route("POST", "/api/v1/admin/teams", "admin", "Create a team {name, parent_id, manager_id}.", s.adminText(s.adminCreateTeam))
+	s.route("PATCH", "/api/v1/admin/teams/:id", "admin", "Change a team; a parent that would make a cycle is rejected.", s.adminText(s.adminPatchTeam))
+	s.route("GET", "/api/v1/admin/roles", "admin", "List roles (?app=<slug>), built-ins first.", s.adminText(s.adminListRoles))
+	s.route("POST", "/api/v1/admin/roles", "admin", "Create a role {app, name, permissions:[{resource, actions, scope}], fields:{entity:{hidden, readonly}}}; 409 when it exists.", s.adminText(s.adminPutRole(true)))
+	s.route("PUT", "/api/v1/admin/roles", "admin", "Create or replace a role (same body as POST).", s.adminText(s.adminPutRole(false)))
+	s.route("DELETE", "/api/v1/admin/roles/:app/:name", "admin", "Delete a custom role and every assignment of it.", s.adminText(s.adminDeleteRole))
+	s.route("GET", "/api/v1/admin/audit", "admin", "The audit log, newest first (?limit, cursor, action, actor, target).", s.adminText(s.adminAudit))
 	return nil
 }
 
@@ -551,6 +552,75 @@ type teamBody struct {
 	Name      *string   `json:"name"`
 	ParentID  optString `json:"parent_id"`
 	ManagerID optString `json:"manager_id"`
+}
+
+// adminText runs h after the admin check and after refusing (422) any query parameter, JSON key
+// or JSON string value that PostgreSQL text cannot hold (NUL, invalid UTF-8), which would
+// otherwise fail deep in a query as a 500.
+func (s *Server) adminText(h fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if _, err := auth.RequireAdmin(c); err != nil {
+			return err
+		}
+		var bad string
+		c.Context().QueryArgs().VisitAll(func(k, v []byte) {
+			if bad == "" && (!plainBytes(k) || !plainBytes(v)) {
+				bad = string(bytes.ToValidUTF8(bytes.ReplaceAll(k, []byte{0}, nil), nil))
+			}
+		})
+		if bad == "" && len(c.Body()) > 0 {
+			var v any
+			if json.Unmarshal(c.Body(), &v) == nil {
+				bad = nulPath(v, "")
+			}
+		}
+		if bad != "" {
+			return problem.Validation(specErrors(bad, "invalid_value", "text must be valid UTF-8 without NUL characters / 文本不能包含 NUL 或无效字符"))
+		}
+		return h(c)
+	}
+}
+
+func plainBytes(b []byte) bool { return utf8.Valid(b) && bytes.IndexByte(b, 0) < 0 }
+
+// nulPath answers the path of the first key or string in v that holds a NUL ("$" for the root).
+func nulPath(v any, path string) string {
+	at := func(k string) string {
+		if path == "" {
+			return k
+		}
+		return path + "." + k
+	}
+	switch x := v.(type) {
+	case string:
+		if strings.ContainsRune(x, 0) {
+			if path == "" {
+				return "$"
+			}
+			return path
+		}
+	case []any:
+		for i, e := range x {
+			if p := nulPath(e, fmt.Sprintf("%s[%d]", path, i)); p != "" {
+				return p
+			}
+		}
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if strings.ContainsRune(k, 0) {
+				return at(strings.ReplaceAll(k, "\x00", ""))
+			}
+			if p := nulPath(x[k], at(k)); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 // plainText reports whether s can be stored as a name: valid UTF-8 without NUL or other control

@@ -403,3 +403,23 @@ func TestRoleChangesReachAnotherServer(t *testing.T) {
 	e.Must(200, "PUT", roles, map[string]any{"roles": []any{}}, e.AdminToken)
 	t.Logf("revoke reached the replica after %v", waitStatus(404))
 }
+
+// TestAdminRefusesNUL: text PostgreSQL cannot hold (NUL, invalid UTF-8) in a query parameter, a
+// JSON key or a JSON string of an admin route is a 422 naming it, never a 500.
+func TestAdminRefusesNUL(t *testing.T) {
+	e := apitest.New(t)
+	e.Must(201, "POST", "/api/v1/apps", map[string]string{"slug": "crm", "name": "CRM"}, e.AdminToken)
+	uid, userTok := e.CreateUser("u@example.com", "U", nil)
+	runSteps(t, e, []step{
+		{name: "non-admin first", method: "GET", path: "/api/v1/admin/audit?action=%00", token: userTok, want: 403},
+		{name: "audit action", method: "GET", path: "/api/v1/admin/audit?action=%00", token: e.AdminToken, want: 422, field: "action"},
+		{name: "audit target", method: "GET", path: "/api/v1/admin/audit?target=a%00", token: e.AdminToken, want: 422, field: "target"},
+		{name: "users q invalid UTF-8", method: "GET", path: "/api/v1/admin/users?q=%ff", token: e.AdminToken, want: 422, field: "q"},
+		{name: "roles app", method: "GET", path: "/api/v1/admin/roles?app=crm%00", token: e.AdminToken, want: 422, field: "app"},
+		{name: "role app", method: "PUT", path: "/api/v1/admin/roles", body: `{"app":"crm\u0000","name":"ab","permissions":[]}`, token: e.AdminToken, want: 422, field: "app"},
+		{name: "role field rule", method: "PUT", path: "/api/v1/admin/roles", body: `{"app":"crm","name":"ab","permissions":[],"fields":{"lead":{"hidden":["x\u0000"]}}}`, token: e.AdminToken, want: 422, field: "fields.lead.hidden[0]"},
+		{name: "role field key", method: "PUT", path: "/api/v1/admin/roles", body: `{"app":"crm","name":"ab","permissions":[],"fields":{"le\u0000ad":{}}}`, token: e.AdminToken, want: 422, field: "fields.lead"},
+		{name: "user roles", method: "PUT", path: "/api/v1/admin/users/" + uid.String() + "/roles", body: `{"roles":[{"app":"crm","role":"a\u0000"}]}`, token: e.AdminToken, want: 422, field: "roles[0].role"},
+		{name: "a plain role still works", method: "PUT", path: "/api/v1/admin/roles", body: `{"app":"crm","name":"ab","permissions":[]}`, token: e.AdminToken, want: 201},
+	})
+}
