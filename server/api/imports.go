@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/server/problem"
@@ -168,7 +169,13 @@ func readImportRows(c *fiber.Ctx, ent *spec.Entity, hidden map[string]bool) ([]m
 func parseCSV(raw []byte, ent *spec.Entity, hidden map[string]bool) ([]map[string]any, error) {
 	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")) // Excel's UTF-8 BOM
 	if !utf8.Valid(raw) {
-		return nil, problem.Validation(specErrors("file", "invalid_encoding", "the CSV must be UTF-8 (请将 CSV 保存为 UTF-8 编码)"))
+		// Excel on a Chinese Windows saves "CSV" in GBK: read it as GB18030 (a superset) when
+		// every byte decodes.
+		dec, err := simplifiedchinese.GB18030.NewDecoder().Bytes(raw)
+		if err != nil || !utf8.Valid(dec) || bytes.ContainsRune(dec, utf8.RuneError) {
+			return nil, problem.Validation(specErrors("file", "invalid_encoding", "the CSV must be UTF-8 or GBK (请将 CSV 保存为 UTF-8 或 GBK 编码)"))
+		}
+		raw = dec
 	}
 	r := csv.NewReader(bytes.NewReader(raw))
 	r.FieldsPerRecord = -1

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/text/encoding/simplifiedchinese"
+
 	"github.com/tessera/tessera/server/apitest"
 )
 
@@ -109,5 +111,21 @@ func TestImportHiddenColumnsAndTypes(t *testing.T) {
 	list := string(e.Must(200, "GET", `/api/v1/apps/imp/entities/lead/records?filter={"name":"pct-row"}`, nil, adm).Body)
 	if !strings.Contains(list, `"pct":50`) {
 		t.Fatalf("percent import: %s", list)
+	}
+
+	// Excel on a Chinese Windows saves CSV in GBK; bytes that are neither UTF-8 nor GBK are refused.
+	gbk, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte("name,成本\n张三,12\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := e.Do("POST", base, gbk, adm, "Content-Type: text/csv"); r.Status != 201 {
+		t.Fatalf("GBK csv: %d %s", r.Status, r.Body)
+	}
+	list = string(e.Must(200, "GET", `/api/v1/apps/imp/entities/lead/records?filter={"name":"张三"}`, nil, adm).Body)
+	if !strings.Contains(list, `"cost":12`) {
+		t.Fatalf("GBK import: %s", list)
+	}
+	if r := e.Do("POST", base, []byte("name\n\xff\xff\xff\n"), adm, "Content-Type: text/csv"); r.Status != 422 || !strings.Contains(string(r.Body), "invalid_encoding") {
+		t.Fatalf("undecodable csv: %d %s", r.Status, r.Body)
 	}
 }
