@@ -56,3 +56,14 @@ describe('flowErrors', () => {
     expect(Object.keys(e.nodes)).toEqual(['mail']);
   });
 });
+
+describe('portsOf', () => {
+  it('knows the ports of branching nodes without the catalog and prefers the catalog', async () => {
+    const { portsOf } = await import('./flow');
+    expect(portsOf('wait_event')).toEqual(['event', 'timeout']);
+    expect(portsOf('approval')).toEqual(['approved', 'rejected']);
+    expect(portsOf('switch', { cases: [{ port: 'big' }, { equals: 'x' }] })).toEqual(['big', 'case_2', 'default']);
+    expect(portsOf('wait_event', {}, ['a'])).toEqual(['a']);
+    expect(portsOf('set')).toEqual([]);
+  });
+});

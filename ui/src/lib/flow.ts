@@ -16,11 +16,12 @@ export interface CanvasEdge {
   label?: string;
 }
 
-/** Output ports of a node type: condition has true/false, switch has its cases + default. */
+/** Output ports of a node type (the catalog's when given): condition true/false, approval approved/rejected, wait_event event/timeout, switch its cases + default. */
 export function portsOf(nodeType: string, params: Record<string, unknown> = {}, catalogPorts?: string[]): string[] {
   if (catalogPorts && catalogPorts.length) return catalogPorts;
   if (nodeType === 'condition') return ['true', 'false'];
   if (nodeType === 'approval') return ['approved', 'rejected'];
+  if (nodeType === 'wait_event') return ['event', 'timeout'];
   if (nodeType === 'switch') {
     const cases = Array.isArray(params.cases) ? (params.cases as { port?: string; value?: unknown }[]) : [];
     const ports = cases.map((c, i) => String(c.port ?? c.value ?? `case_${i + 1}`));

@@ -203,7 +203,8 @@ function Designer() {
   const q = useDefinition<FlowDef>(app, 'flows', slug);
   const appQ = useApp(app);
   const catalogQ = useCatalog();
-  const catalog: Catalog = catalogQ.data ?? normalizeCatalog(null);
+  // stable while loading: decorate (and the effect re-decorating nodes) depends on catalog.nodes
+  const catalog: Catalog = useMemo(() => catalogQ.data ?? normalizeCatalog(null), [catalogQ.data]);
   const [base, setBase] = useState<FlowDef | null>(null);
   const [nodes, setNodes, onNodesChange] = useNodesState<Node<StepData>>([]);
   const [edges, setEdges, onEdgesChange] = useEdgesState<Edge>([]);
@@ -232,6 +233,11 @@ function Designer() {
       setEdges(c.edges.map((e) => ({ ...e, label: e.label ?? undefined })));
     }
   }, [q.data, base, slug, decorate, setNodes, setEdges]);
+
+  // the catalog may arrive after the definition: recompute ports (e.g. wait_event's event/timeout) so edges find their handles
+  useEffect(() => {
+    setNodes((ns) => ns.map((n) => decorate(n as unknown as CanvasNode)));
+  }, [decorate, setNodes]);
 
   const run = useMutation({
     mutationFn: () => api<{ run_id?: string; id?: string }>(`/api/v1/apps/${encodeURIComponent(app)}/flows/${encodeURIComponent(slug)}/run`, { method: 'POST', body: runInput ?? {} }),
