@@ -106,6 +106,7 @@ const en = {
     report: 'Report', period: 'Period', from: 'From', locale: 'Language', code: 'Code', flow: 'Flow', wait: 'Wait for it to finish',
     value: 'Value', cases: 'Cases', default: 'Default port', assignee: 'Assignee', due: 'Due in', description: 'Description', condition: 'Condition',
   },
+  ports: { true: 'true', false: 'false', approved: 'approved', rejected: 'rejected', event: 'event', timeout: 'timeout', default: 'default' },
   runStatus: { queued: 'Queued', running: 'Running', waiting: 'Waiting', succeeded: 'Succeeded', failed: 'Failed', canceled: 'Canceled' },
   tasks: {
     delegate: 'Delegate', delegateTo: 'Hand this task to', delegated: 'Task delegated',

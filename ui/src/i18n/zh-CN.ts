@@ -106,6 +106,7 @@ const zhCN = {
     report: '报表', period: '时间范围', from: '开始', locale: '语言', code: '代码', flow: '流程', wait: '等待其完成',
     value: '取值', cases: '分支', default: '默认出口', assignee: '处理人', due: '期限', description: '说明', condition: '条件',
   },
+  ports: { true: '是', false: '否', approved: '通过', rejected: '驳回', event: '事件发生', timeout: '超时', default: '默认' },
   runStatus: { queued: '排队中', running: '运行中', waiting: '等待中', succeeded: '成功', failed: '失败', canceled: '已取消' },
   tasks: {
     delegate: '转交', delegateTo: '转交给', delegated: '任务已转交',

@@ -45,7 +45,7 @@ function StepNode({ data, selected }: NodeProps<Node<StepData>>) {
         <div style={{ display: 'flex', justifyContent: 'space-around', marginTop: 6, fontSize: 10, color: '#888' }}>
           {ports.map((p, i) => (
             <span key={p} style={{ position: 'relative' }}>
-              {p}
+              {t(`ports.${p}`, { defaultValue: p })}
               <Handle type="source" id={p} position={Position.Bottom} style={{ left: `${((i + 1) / (ports.length + 1)) * 100}%`, background: p === 'false' || p === 'rejected' ? '#ff4d4f' : p === 'true' || p === 'approved' ? '#52c41a' : undefined }} />
             </span>
           ))}
@@ -349,7 +349,7 @@ function Designer() {
             <ErrorsContext.Provider value={errs}>
             <ReactFlow
               nodes={nodes}
-              edges={edges}
+              edges={edges.map((e) => (e.sourceHandle ? { ...e, label: t(`ports.${e.sourceHandle}`, { defaultValue: e.sourceHandle }) } : e))}
               nodeTypes={nodeTypes}
               onNodesChange={onNodesChange}
               onEdgesChange={onEdgesChange}

@@ -70,7 +70,7 @@ describe('Tasks', () => {
     expect(d.method).toBe('POST');
     expect(d.url).toBe('/api/v1/tasks/t1/delegate');
     expect(d.body).toEqual({ user_id: 'u2', comment: 'please' });
-  });
+  }, 30_000);
 
   it('falls back to a user ID when the caller may not list users', async () => {
     await i18n.changeLanguage('zh-CN');
@@ -88,7 +88,7 @@ describe('Tasks', () => {
     fireEvent.change(input, { target: { value: ' u3 ' } });
     fireEvent.click(screen.getByTestId('task-delegate-confirm'));
     await waitFor(() => expect(calls.some((c) => c.startsWith('POST /api/v1/tasks/t1/delegate') && c.includes('"user_id":"u3"'))).toBe(true));
-  });
+  }, 30_000);
 });
 
 describe('RunDetail', () => {
