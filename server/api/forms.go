@@ -61,8 +61,9 @@ func formFields(items []spec.FormItem) []spec.FormItem {
 }
 
 // blankValue reports whether v leaves field k empty: missing, null, blank text or an empty list,
-// also once normalised (spaces only, "" in a list). A value that does not normalise is not blank:
-// the record validation reports it with its own error.
+// also once normalised (spaces only, "" in a list), or false for a boolean field (a required
+// checkbox, such as a PIPL consent field, must be ticked; the page sends false when it is not).
+// A value that does not normalise is not blank: the record validation reports it.
 func blankValue(ent *spec.Entity, k string, v any) bool {
 	switch x := v.(type) {
 	case nil:
@@ -90,6 +91,8 @@ func blankValue(ent *spec.Entity, k string, v any) bool {
 		return true
 	case []any:
 		return len(x) == 0
+	case bool:
+		return !x
 	}
 	return false
 }

@@ -20,7 +20,8 @@ const recLead = `{"slug":"lead","label":{"en":"Lead","zh-CN":"线索"},"fields":
 "type":"text","required":true},{"key":"phone","type":"phone","unique":true},{"key":"email",
 "type":"email"},{"key":"amount","type":"money"},{"key":"stage","type":"select","options":["new",
 "proposal","negotiation","won"]},{"key":"files","type":"attachment","multiple":true},
-{"key":"source","type":"text"},{"key":"utm_source","type":"text"},{"key":"cost","type":"number"}],
+{"key":"source","type":"text"},{"key":"utm_source","type":"text"},{"key":"cost","type":"number"},
+{"key":"vip","type":"boolean"}],
 "stages":{"field":"stage","order":["new","proposal","negotiation","won"],"transitions":[{"from":
 "proposal","to":"negotiation","require":"any(record.files, {.name contains \"报价单\"})",
 "message":"请上传带客户名称的正式报价单"}]},"dedupe":{"keys":[["phone"],["email"]],
@@ -462,7 +463,7 @@ func TestRecordsAPINeverFailsOnBadInput(t *testing.T) {
 func TestFormRulesAndConsent(t *testing.T) {
 	e, _ := recEnv(t)
 	form := `{"slug":"quote","entity":"lead","public":true,
-		"layout":[{"field":"name"},{"field":"phone","required":true},{"field":"email"},{"field":"amount"}],
+		"layout":[{"field":"name"},{"field":"phone","required":true},{"field":"email"},{"field":"amount"},{"field":"vip","required":true}],
 		"rules":[{"field":"email","when":"record.amount != nil && record.amount > 1000","then":"require"},
 		         {"field":"amount","when":"record.name == 'hide'","then":"hide"}],
 		"consent":{"zh-CN":"我同意隐私政策","en":"I accept the privacy policy"}}`
@@ -475,14 +476,16 @@ func TestFormRulesAndConsent(t *testing.T) {
 		status     int
 		fields     string
 	}{
-		{"consent missing", `{"name":"a","phone":"13600136000"}`, 422, "consent"},
-		{"form-required item", `{"name":"a","consent":true}`, 422, "phone"},
-		{"form-required item blank", `{"name":"a","phone":"   ","consent":true}`, 422, "phone"},
-		{"form-required item null", `{"name":"a","phone":null,"consent":true}`, 422, "phone"},
-		{"require-if blank", `{"name":"a","phone":"13600136004","amount":5000,"email":" ","consent":true}`, 422, "email"},
-		{"require-if holds", `{"name":"a","phone":"13600136001","amount":5000,"consent":true}`, 422, "email"},
-		{"require-if satisfied", `{"name":"a","phone":"13600136002","amount":5000,"email":"a@example.com","consent":true}`, 201, ""},
-		{"hidden by rule", `{"name":"hide","phone":"13600136003","amount":7,"consent":true}`, 201, ""},
+		{"consent missing", `{"name":"a","phone":"13600136000","vip":true}`, 422, "consent"},
+		{"form-required item", `{"name":"a","consent":true,"vip":true}`, 422, "phone"},
+		{"required checkbox unticked", `{"name":"a","phone":"13600136005","consent":true,"vip":false}`, 422, "vip"},
+		{"required checkbox missing", `{"name":"a","phone":"13600136006","consent":true}`, 422, "vip"},
+		{"form-required item blank", `{"name":"a","phone":"   ","consent":true,"vip":true}`, 422, "phone"},
+		{"form-required item null", `{"name":"a","phone":null,"consent":true,"vip":true}`, 422, "phone"},
+		{"require-if blank", `{"name":"a","phone":"13600136004","amount":5000,"email":" ","consent":true,"vip":true}`, 422, "email"},
+		{"require-if holds", `{"name":"a","phone":"13600136001","amount":5000,"consent":true,"vip":true}`, 422, "email"},
+		{"require-if satisfied", `{"name":"a","phone":"13600136002","amount":5000,"email":"a@example.com","consent":true,"vip":true}`, 201, ""},
+		{"hidden by rule", `{"name":"hide","phone":"13600136003","amount":7,"consent":true,"vip":true}`, 201, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
