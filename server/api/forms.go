@@ -262,7 +262,11 @@ func (s *Server) submitForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"id": rec.ID, "message": successMessage(form, p.Locale), "record": rec, "merged": rec.Merged})
+	status := fiber.StatusCreated
+	if rec.Merged {
+		status = fiber.StatusOK // as the record API answers a dedupe merge
+	}
+	return c.Status(status).JSON(fiber.Map{"id": rec.ID, "message": successMessage(form, p.Locale), "record": rec, "merged": rec.Merged})
 }
 
 // saveSubmission validates a submission against the form and writes the record (its events and

@@ -375,6 +375,11 @@ func TestFormsAPI(t *testing.T) {
 				t.Fatalf("answer %s", r.Body)
 			}
 		}},
+		{"internal submit merged", "POST", "/api/v1/apps/crm/forms/web-lead/submit", `{"name":"赵六","email":"Z6@example.com"}`, e.AdminToken, 200, func(t *testing.T, r *apitest.Resp) {
+			if r.JSON()["merged"] != true {
+				t.Fatalf("answer %s", r.Body)
+			}
+		}},
 		{"internal unauthenticated", "POST", "/api/v1/apps/crm/forms/web-lead/submit", `{"name":"x"}`, "", 401, nil},
 		{"internal unknown form", "POST", "/api/v1/apps/crm/forms/nope/submit", `{"name":"x"}`, e.AdminToken, 404, nil},
 		{"page", "GET", "/f/" + pid, nil, "", 200, func(t *testing.T, r *apitest.Resp) {
