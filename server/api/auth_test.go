@@ -24,6 +24,7 @@ func TestAuthScenarios(t *testing.T) {
 		{"login wrong password", "POST", "/api/v1/auth/login", map[string]string{"email": apitest.AdminEmail, "password": "nope-nope"}, "", 401},
 		{"login unknown email", "POST", "/api/v1/auth/login", map[string]string{"email": "ghost@example.com", "password": "whatever1"}, "", 401},
 		{"login missing fields", "POST", "/api/v1/auth/login", map[string]string{}, "", 422},
+		{"login NUL in email", "POST", "/api/v1/auth/login", `{"email":"a\u0000@x.com","password":"whatever1"}`, "", 422},
 		{"login unknown key", "POST", "/api/v1/auth/login", `{"email":"a@b.c","password":"x","admin":true}`, "", 422},
 		{"login bad json", "POST", "/api/v1/auth/login", `{"email":`, "", 422},
 		{"me with token", "GET", "/api/v1/me", nil, e.AdminToken, 200},

@@ -2,7 +2,9 @@ package api
 
 import (
 	"errors"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -71,10 +73,12 @@ func (s *Server) login(c *fiber.Ctx) error {
 	}
 	var errs spec.Errors
 	if b.Email == "" {
-		errs.Add("email", "required", "email is required")
+		errs.Add("email", "required", "email is required (请填写邮箱)")
+	} else if !utf8.ValidString(b.Email) || strings.ContainsRune(b.Email, 0) || len(b.Email) > 320 {
+		errs.Add("email", "invalid", "email is not a valid address (邮箱格式不正确)")
 	}
 	if b.Password == "" {
-		errs.Add("password", "required", "password is required")
+		errs.Add("password", "required", "password is required (请填写密码)")
 	}
 	if len(errs) > 0 {
 		return problem.Validation(errs)

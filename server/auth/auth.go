@@ -64,10 +64,10 @@ func NewService(pool *pgxpool.Pool, ttl time.Duration) *Service {
 }
 
 // ErrBadCredentials is returned for an unknown email, a wrong password or a disabled user.
-var ErrBadCredentials = errors.New("invalid email or password")
+var ErrBadCredentials = errors.New("invalid email or password (邮箱或密码错误)")
 
 // ErrRateLimited is returned when too many failed logins came from one client for one email.
-var ErrRateLimited = errors.New("too many failed login attempts; try again later")
+var ErrRateLimited = errors.New("too many failed login attempts; try again later (登录失败次数过多，请稍后再试)")
 
 func randomToken(n int) string {
 	b := make([]byte, n)
