@@ -87,12 +87,14 @@ function isCode(key: string, s: ParamSchema) {
  * errors (by param key) are shown under their input; choices (by param key) are offered as
  * suggestions for string params (e.g. the app's entities), which still accept any text or template.
  */
-export default function SchemaForm({ schema, value, onChange, errors, choices }: {
+export default function SchemaForm({ schema, value, onChange, errors, choices, nodeType }: {
   schema?: ParamSchema;
   value: Record<string, unknown>;
   onChange: (v: Record<string, unknown>) => void;
   errors?: Record<string, string>;
   choices?: Record<string, string[]>;
+  /** Node type whose own param labels (paramsBy.<type>.<key>) win over the shared ones (params.<key>). */
+  nodeType?: string;
 }) {
   const { t, i18n } = useTranslation();
   const props = schema?.properties ?? {};
@@ -108,7 +110,8 @@ export default function SchemaForm({ schema, value, onChange, errors, choices }:
     <Form layout="vertical" size="small">
       {keys.map((k) => {
         const s = props[k];
-        const label = labelText(s.title, i18n.language, t(`params.${k}`, { defaultValue: k }));
+        const shared = t(`params.${k}`, { defaultValue: k });
+        const label = labelText(s.title, i18n.language, nodeType ? t(`paramsBy.${nodeType.replace(/\./g, '_')}.${k}`, { defaultValue: shared }) : shared);
         const help = labelText(s.description, i18n.language, '') || undefined;
         const required = (schema?.required ?? []).includes(k);
         const v = value[k];

@@ -107,6 +107,11 @@ const en = {
     value: 'Value', cases: 'Cases', default: 'Default port', assignee: 'Assignee', due: 'Due in', description: 'Description', condition: 'Condition',
   },
   ports: { true: 'true', false: 'false', approved: 'approved', rejected: 'rejected', event: 'event', timeout: 'timeout', default: 'default' },
+  paramsBy: {
+    report: { from: 'From (date)', to: 'To (date)', filter: 'Extra filter' },
+    delay: { until: 'Until (date/time)' },
+    wait_event: { condition: 'Wake when (expr)', timeout: 'Give up after' },
+  },
   runStatus: { queued: 'Queued', running: 'Running', waiting: 'Waiting', succeeded: 'Succeeded', failed: 'Failed', canceled: 'Canceled' },
   tasks: {
     delegate: 'Delegate', delegateTo: 'Hand this task to', delegated: 'Task delegated',

@@ -107,6 +107,11 @@ const zhCN = {
     value: '取值', cases: '分支', default: '默认出口', assignee: '处理人', due: '期限', description: '说明', condition: '条件',
   },
   ports: { true: '是', false: '否', approved: '通过', rejected: '驳回', event: '事件发生', timeout: '超时', default: '默认' },
+  paramsBy: {
+    report: { from: '开始日期', to: '结束日期', filter: '附加筛选' },
+    delay: { until: '直到（日期时间）' },
+    wait_event: { condition: '满足条件时继续（expr）', timeout: '最长等待' },
+  },
   runStatus: { queued: '排队中', running: '运行中', waiting: '等待中', succeeded: '成功', failed: '失败', canceled: '已取消' },
   tasks: {
     delegate: '转交', delegateTo: '转交给', delegated: '任务已转交',

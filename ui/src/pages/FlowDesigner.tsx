@@ -417,7 +417,7 @@ function Designer() {
                     />
                   </>
                 ) : (
-                  <SchemaForm key={sel.id} schema={schema} value={sel.data.params} onChange={(p) => updateSel({ params: p })} errors={selErrs} choices={choices} />
+                  <SchemaForm key={sel.id} schema={schema} value={sel.data.params} onChange={(p) => updateSel({ params: p })} errors={selErrs} choices={choices} nodeType={sel.data.nodeType} />
                 )}
               </>
             ) : (

@@ -125,6 +125,16 @@ describe('SchemaForm', () => {
     wrap(<SchemaForm schema={schema} value={{ report: 'weekly-leads', period: 'bad' }} onChange={() => {}} errors={{ period: 'period must be one of today, …' }} />);
     expect(screen.getByText('报表')).toBeTruthy();
     expect(screen.getByText('超时升级给')).toBeTruthy();
+    cleanup();
+    // a node's own label wins: a report's "to" is its end date, a notify's its recipients
+    const dates = paramsToSchema([{ key: 'to', type: 'template' }]);
+    wrap(<SchemaForm schema={dates} value={{}} onChange={() => {}} nodeType="report" />);
+    expect(screen.getByText('结束日期')).toBeTruthy();
+    cleanup();
+    wrap(<SchemaForm schema={dates} value={{}} onChange={() => {}} nodeType="notify" />);
+    expect(screen.getByText('接收人')).toBeTruthy();
+    cleanup();
+    wrap(<SchemaForm schema={schema} value={{ report: 'weekly-leads', period: 'bad' }} onChange={() => {}} errors={{ period: 'period must be one of today, …' }} />);
     expect(screen.getByTestId('param-period').textContent).toContain('period must be one of');
     const item = screen.getByTestId('param-period');
     expect(item.outerHTML).toMatch(/ant-form-item(-explain)?-(has-)?error/);
