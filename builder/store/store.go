@@ -494,3 +494,9 @@ func (l *txLookup) Entity(slug string) *spec.Entity {
 
 func (l *txLookup) Report(slug string) bool { return l.body(spec.KindReport, slug) != nil }
 func (l *txLookup) Flow(slug string) bool   { return l.body(spec.KindFlow, slug) != nil }
+
+func (l *txLookup) Defined(kind, slug string) bool {
+	var ok bool
+	_ = l.tx.QueryRow(l.ctx, `SELECT EXISTS (SELECT 1 FROM definitions WHERE app_id = $1 AND kind = $2 AND slug = $3)`, l.app, kind, slug).Scan(&ok)
+	return ok
+}

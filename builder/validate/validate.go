@@ -35,6 +35,9 @@ type Lookup interface {
 	Report(slug string) bool
 	// Flow reports whether a flow with slug exists.
 	Flow(slug string) bool
+	// Defined reports whether the app has a definition of kind with slug, published or a
+	// draft (a bundle saves every draft before publishing them in order).
+	Defined(kind, slug string) bool
 }
 
 // Catalog answers which node types exist (flows are checked against it). A nil Catalog accepts
@@ -414,6 +417,9 @@ func Flow(f *spec.Flow, lk Lookup, cat Catalog) spec.Errors {
 		} else if cat != nil && !cat.HasNode(n.Type) {
 			errs.Add(p+".type", "unknown_node_type", "unknown node type %q", n.Type)
 		}
+		if lk != nil {
+			nodeRefs(p+".params", n.Params, lk, &errs)
+		}
 	}
 	adj := map[string][]string{}
 	for i, e := range f.Edges {
@@ -433,6 +439,36 @@ func Flow(f *spec.Flow, lk Lookup, cat Catalog) spec.Errors {
 		errs.Add("run_as", "invalid_value", "run_as must be service or trigger_user")
 	}
 	return errs
+}
+
+// nodeRefs checks the definitions a node's params name literally: the entity of record and
+// wait nodes, the report of a report node, the flow of a subflow (templated names are checked
+// when the node runs).
+func nodeRefs(path string, params json.RawMessage, lk Lookup, errs *spec.Errors) {
+	var p struct {
+		Entity any `json:"entity"`
+		Report any `json:"report"`
+		Flow   any `json:"flow"`
+	}
+	if len(params) == 0 || json.Unmarshal(params, &p) != nil {
+		return
+	}
+	literal := func(v any) string {
+		s, _ := v.(string)
+		if strings.Contains(s, "{{") {
+			return ""
+		}
+		return strings.TrimSpace(s)
+	}
+	if e := literal(p.Entity); e != "" && lk.Entity(e) == nil && !lk.Defined(spec.KindEntity, e) {
+		errs.Add(path+".entity", "unknown_entity", "entity %[1]q does not exist in this app (应用中没有实体 %[1]q)", e)
+	}
+	if r := literal(p.Report); r != "" && !lk.Report(r) && !lk.Defined(spec.KindReport, r) {
+		errs.Add(path+".report", "unknown_report", "report %[1]q does not exist in this app (应用中没有报表 %[1]q)", r)
+	}
+	if f := literal(p.Flow); f != "" && !lk.Flow(f) && !lk.Defined(spec.KindFlow, f) {
+		errs.Add(path+".flow", "unknown_flow", "flow %[1]q does not exist in this app (应用中没有流程 %[1]q)", f)
+	}
 }
 
 // pollTrigger checks the shape of a poll trigger; the connector, its trigger id, the params

@@ -13,6 +13,7 @@ type lookup map[string]*spec.Entity
 func (l lookup) Entity(slug string) *spec.Entity { return l[slug] }
 func (l lookup) Report(slug string) bool         { return slug == "r1" }
 func (l lookup) Flow(slug string) bool           { return false }
+func (l lookup) Defined(kind, slug string) bool  { return kind == spec.KindFlow && slug == "draft-flow" }
 
 func decode(t *testing.T, kind, body string) any {
 	t.Helper()
@@ -55,6 +56,10 @@ func TestDefinitions(t *testing.T) {
 		{"flow bad cron", spec.KindFlow, `{"slug":"fl","trigger":{"type":"cron","schedule":"every day"},"nodes":[{"id":"a","type":"set"}]}`, "trigger.schedule"},
 		{"flow bad tz", spec.KindFlow, `{"slug":"fl","trigger":{"type":"cron","schedule":"0 9 * * *","timezone":"Moon/Base"},"nodes":[{"id":"a","type":"set"}]}`, "trigger.timezone"},
 		{"flow edge to nowhere", spec.KindFlow, `{"slug":"fl","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"set"}],"edges":[{"from":"a","to":"b"}]}`, "edges[0].to"},
+		{"flow node names an unknown entity", spec.KindFlow, `{"slug":"fl","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"record.create","params":{"entity":"nope","values":{}}}]}`, "nodes[0].params.entity"},
+		{"flow node names an unknown report", spec.KindFlow, `{"slug":"fl","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"report","params":{"report":"nope"}}]}`, "nodes[0].params.report"},
+		{"flow node names an unknown flow", spec.KindFlow, `{"slug":"fl","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"subflow","params":{"flow":"nope"}}]}`, "nodes[0].params.flow"},
+		{"flow node refs that exist or are templated", spec.KindFlow, `{"slug":"fl","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"record.find","params":{"entity":"lead"}},{"id":"b","type":"report","params":{"report":"r1"}},{"id":"c","type":"subflow","params":{"flow":"draft-flow"}},{"id":"d","type":"record.find","params":{"entity":"{{ trigger.input.e }}"}}]}`, ""},
 		{"flow duplicate node", spec.KindFlow, `{"slug":"fl","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"set"},{"id":"a","type":"set"}]}`, "nodes[1].id"},
 		{"flow stage trigger", spec.KindFlow, `{"slug":"fl","trigger":{"type":"stage.changed","entity":"lead","to":"b"},"nodes":[{"id":"a","type":"set"}]}`, ""},
 		{"flow poll", spec.KindFlow, `{"slug":"fl","trigger":{"type":"poll","connector":"http","trigger":"json_items","credential":"api","params":{"url":"https://x"},"interval":"10m"},"nodes":[{"id":"a","type":"set"}]}`, ""},

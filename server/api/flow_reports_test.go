@@ -96,6 +96,13 @@ func TestReportNodeAndNotify(t *testing.T) {
 			t.Errorf("bad flow: want 422 naming %s, got %d %s", f, bad.Status, bad.Body)
 		}
 	}
+	// a report the app does not have is refused at publish; one that is only a draft fails the run
+	e.Must(201, "PUT", "/api/v1/apps/crm/flows/typo", map[string]any{"slug": "typo", "trigger": map[string]any{"type": "manual"},
+		"nodes": []any{map[string]any{"id": "r", "type": "report", "params": map[string]any{"report": "by-chanel"}}}}, e.AdminToken)
+	if r := e.Do("POST", "/api/v1/apps/crm/flows/typo/publish", nil, e.AdminToken); r.Status != 422 || !strings.Contains(string(r.Body), `"nodes[0].params.report"`) {
+		t.Fatalf("publishing a flow naming an unknown report: %d %s", r.Status, r.Body)
+	}
+	e.Must(201, "PUT", "/api/v1/apps/crm/reports/nope", `{"slug":"nope","entity":"lead","kind":"pivot","measures":[{"agg":"count"}]}`, e.AdminToken)
 	publishFlow(t, e, map[string]any{"slug": "missing", "trigger": map[string]any{"type": "manual"},
 		"nodes": []any{map[string]any{"id": "r", "type": "report", "params": map[string]any{"report": "nope"}}}})
 	mid := e.Must(202, "POST", "/api/v1/apps/crm/flows/missing/run", map[string]any{}, e.AdminToken).JSON()["run_id"].(string)
