@@ -59,7 +59,7 @@ func (p *Problem) With(key string, v any) *Problem {
 
 // Validation is a 422 with field errors.
 func Validation(errs spec.Errors) *Problem {
-	p := New(fiber.StatusUnprocessableEntity, "the request has invalid fields")
+	p := New(fiber.StatusUnprocessableEntity, "the request has invalid fields (请求中有无效字段)")
 	p.Type = "https://tessera.dev/problems/validation"
 	p.Errors = errs
 	if len(errs) == 1 {
