@@ -267,6 +267,10 @@ func (n *scriptNode) Exec(x *Exec) (Result, error) {
 		input["item"], input["index"] = it, x.Env["index"]
 	}
 	out, logs, err := sr.RunScript(x.Ctx, n.code, input, x.hostCall)
+	if len(logs) > 0 {
+		// kept with a failed step too: what the script logged before failing explains it
+		x.Input = map[string]any{"logs": logs}
+	}
 	if err != nil {
 		return Result{}, err
 	}
@@ -275,9 +279,6 @@ func (n *scriptNode) Exec(x *Exec) (Result, error) {
 		if err := json.Unmarshal(out, &v); err != nil {
 			return Result{}, fmt.Errorf("decoding script output: %w", err)
 		}
-	}
-	if len(logs) > 0 {
-		x.Input = map[string]any{"logs": logs}
 	}
 	return Result{Output: v}, nil
 }

@@ -34,7 +34,7 @@ func TestScriptNode(t *testing.T) {
 	e.publish(`{"slug":"js","trigger":{"type":"manual"},"nodes":[
 	  {"id":"prep","type":"set","params":{"values":{"name":"{{ trigger.name }}"}}},
 	  {"id":"js","type":"script","params":{"code":"const r = records.create('lead', {name: input.steps.prep.name.toUpperCase()}); const s = http.fetch('` + api.URL + `').json(); log('made', r.id); return {id: r.id, name: r.data.name, score: s.score};"}},
-	  {"id":"bad","type":"script","retry":{"max_attempts":3,"backoff":"10ms"},"params":{"code":"let x = 1;\nthrow new Error('boom ' + x);"}}],
+	  {"id":"bad","type":"script","retry":{"max_attempts":3,"backoff":"10ms"},"params":{"code":"let x = 1;\nlog('about to fail');\nthrow new Error('boom ' + x);"}}],
 	  "edges":[{"from":"prep","to":"js"},{"from":"js","to":"bad"}]}`)
 	run := e.start("js", map[string]any{"name": "zhang"})
 	r := e.wait(run, "succeeded", "failed")
@@ -42,8 +42,12 @@ func TestScriptNode(t *testing.T) {
 	if r.Status != "failed" || !strings.Contains(steps, `"name": "ZHANG"`) || !strings.Contains(steps, `"score": 42`) {
 		t.Fatalf("run %s: %s", r.Status, steps)
 	}
-	if !strings.Contains(steps, "boom 1") || !strings.Contains(steps, "line 2") {
+	if !strings.Contains(steps, "boom 1") || !strings.Contains(steps, "line 3") {
 		t.Fatalf("script error lacks message or line: %s", steps)
+	}
+	// what the script logged before failing stays with the failed step
+	if n := e.count(`SELECT count(*) FROM flow_steps WHERE run_id = $1 AND node = 'bad' AND status = 'failed' AND input->'logs'->>0 LIKE '%about to fail%'`, run); n != 1 {
+		t.Fatalf("failed step lacks the script's logs: %s", steps)
 	}
 	// a script exception is permanent: no retries
 	if n := e.count(`SELECT count(*) FROM flow_steps WHERE run_id = $1 AND node = 'bad'`, run); n != 1 {
