@@ -177,12 +177,17 @@ func (s *Server) delegateTask(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// the new assignee is named by user_id or, for people who do not know ids, by email
 	var body struct {
-		UserID  uuid.UUID `json:"user_id"`
-		Comment string    `json:"comment"`
+		UserID  *uuid.UUID `json:"user_id"`
+		Email   string     `json:"email"`
+		Comment string     `json:"comment"`
 	}
 	if err := bindJSON(c, &body); err != nil {
 		return err
+	}
+	if (body.UserID == nil) == (strings.TrimSpace(body.Email) == "") {
+		return problem.Validation(specErrors("user_id", "required", "name the new assignee by user_id or email / 请用 user_id 或 email 指定接手人"))
 	}
 	var out taskView
 	err = pgx.BeginFunc(c.UserContext(), s.DB.Pool, func(tx pgx.Tx) error {
@@ -190,21 +195,29 @@ func (s *Server) delegateTask(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		var ok bool
-		if err := tx.QueryRow(c.UserContext(), `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND NOT disabled)`, body.UserID).Scan(&ok); err != nil {
+		var to uuid.UUID
+		field := "user_id"
+		if body.UserID != nil {
+			err = tx.QueryRow(c.UserContext(), `SELECT id FROM users WHERE id = $1 AND NOT disabled`, *body.UserID).Scan(&to)
+		} else {
+			field = "email"
+			err = tx.QueryRow(c.UserContext(), `SELECT id FROM users WHERE lower(email) = lower($1) AND NOT disabled`, strings.TrimSpace(body.Email)).Scan(&to)
+		}
+		if errors.Is(err, pgx.ErrNoRows) {
+			return problem.Validation(specErrors(field, "not_found", "no such active user / 用户不存在"))
+		}
+		if err != nil {
 			return fmt.Errorf("checking user: %w", err)
 		}
-		if !ok {
-			return problem.Validation(specErrors("user_id", "not_found", "no such active user / 用户不存在"))
-		}
+		body.UserID = &to
 		if err := scanTask(tx.QueryRow(c.UserContext(), `UPDATE tasks SET assignee_id = $2, delegated_from = coalesce(delegated_from, assignee_id),
-			comment = coalesce(NULLIF($3, ''), comment) WHERE id = $1 RETURNING `+taskColumns, t.ID, body.UserID, body.Comment), &out); err != nil {
+			comment = coalesce(NULLIF($3, ''), comment) WHERE id = $1 RETURNING `+taskColumns, t.ID, to, body.Comment), &out); err != nil {
 			return fmt.Errorf("delegating task: %w", err)
 		}
-		if body.UserID == p.UserID {
+		if to == p.UserID {
 			return nil
 		}
-		_, err = notify.Task(c.UserContext(), tx, notify.TaskEvent{TaskID: t.ID, Kind: notify.KindTaskDelegated, To: &body.UserID,
+		_, err = notify.Task(c.UserContext(), tx, notify.TaskEvent{TaskID: t.ID, Kind: notify.KindTaskDelegated, To: &to,
 			Params: map[string]any{"by": p.UserID.String(), "by_name": cmp.Or(p.Name, p.Email), "comment": body.Comment}})
 		return err
 	})

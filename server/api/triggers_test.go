@@ -88,7 +88,11 @@ func TestTaskDelegation(t *testing.T) {
 	}
 	id := task["id"].(string)
 	e.Must(422, "POST", "/api/v1/tasks/"+id+"/delegate", map[string]any{"user_id": "00000000-0000-0000-0000-000000000001"}, aTok)
-	d := e.Must(200, "POST", "/api/v1/tasks/"+id+"/delegate", map[string]any{"user_id": b.String(), "comment": "请代办"}, aTok).JSON()
+	e.Must(422, "POST", "/api/v1/tasks/"+id+"/delegate", map[string]any{"email": "nobody@example.com"}, aTok)
+	e.Must(422, "POST", "/api/v1/tasks/"+id+"/delegate", map[string]any{"comment": "no one named"}, aTok)
+	e.Must(422, "POST", "/api/v1/tasks/"+id+"/delegate", map[string]any{"user_id": b.String(), "email": "x@example.com"}, aTok)
+	// by email: people who do not know user ids can delegate
+	d := e.Must(200, "POST", "/api/v1/tasks/"+id+"/delegate", map[string]any{"email": "B@example.com", "comment": "请代办"}, aTok).JSON()
 	if d["assignee_id"] != b.String() || d["delegated_from"] != a.String() {
 		t.Fatalf("delegated %v", d)
 	}
