@@ -115,7 +115,7 @@ const en = {
   runStatus: { queued: 'Queued', running: 'Running', waiting: 'Waiting', succeeded: 'Succeeded', failed: 'Failed', canceled: 'Canceled' },
   tasks: {
     delegate: 'Delegate', delegateTo: 'Hand this task to', delegated: 'Task delegated',
-    delegateHelp: 'They get the task in their inbox and a notification.',
+    delegateHelp: 'A colleague\'s email (or user ID). They get the task in their inbox and a notification.',
     open: 'Open', done: 'Done', all: 'All', title: 'Task', kind: 'Kind', approval: 'Approval', task: 'Task', due: 'Due',
     overdue: 'overdue', reminded: 'Reminded', context: 'Context', record: 'Record', outcome: 'Outcome', approve: 'Approve', reject: 'Reject',
     complete: 'Complete', completed: 'Task completed', comment: 'Comment (optional)',

@@ -115,7 +115,7 @@ const zhCN = {
   runStatus: { queued: '排队中', running: '运行中', waiting: '等待中', succeeded: '成功', failed: '失败', canceled: '已取消' },
   tasks: {
     delegate: '转交', delegateTo: '转交给', delegated: '任务已转交',
-    delegateHelp: '对方会在待办中收到该任务并收到通知。',
+    delegateHelp: '填写同事的邮箱（或用户 ID）。对方会在待办中收到该任务并收到通知。',
     open: '待处理', done: '已完成', all: '全部', title: '任务', kind: '类型', approval: '审批', task: '任务', due: '截止',
     overdue: '已超期', reminded: '已催办', context: '关联', record: '记录', outcome: '结果', approve: '同意', reject: '驳回',
     complete: '完成', completed: '任务已完成', comment: '意见（可选）',

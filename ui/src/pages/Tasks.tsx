@@ -9,7 +9,7 @@ import { api, errorMessage } from '../api/client';
 import type { Task, User } from '../api/types';
 import { asArray } from '../lib/labels';
 
-/** Picks the user a task is delegated to: a searchable list when the caller may list users (admins), else a user ID. */
+/** Picks the user a task is delegated to: a searchable list when the caller may list users (admins), else an email (or a user ID). */
 function DelegateUser({ value, onChange, enabled }: { value?: string; onChange: (v: string) => void; enabled: boolean }) {
   const users = useQuery({
     queryKey: ['delegate-users'],
@@ -28,7 +28,12 @@ function DelegateUser({ value, onChange, enabled }: { value?: string; onChange: 
         data-testid="task-delegate-user"
       />
     );
-  return <Input value={value} onChange={(e) => onChange(e.target.value.trim())} placeholder="00000000-0000-0000-0000-000000000000" data-testid="task-delegate-user" />;
+  return <Input value={value} onChange={(e) => onChange(e.target.value.trim())} placeholder="name@example.com" data-testid="task-delegate-user" />;
+}
+
+/** The delegate request: someone typed as an email goes by email, else by user id. */
+export function delegateBody(who: string, comment: string): { user_id?: string; email?: string; comment: string } {
+  return who.includes('@') ? { email: who, comment } : { user_id: who, comment };
 }
 
 /** My tasks and approvals; complete with approve/reject (or done) plus a comment, or delegate to someone else. */
@@ -62,7 +67,7 @@ export default function Tasks() {
   });
   const delegate = useMutation({
     mutationFn: ({ id, user_id, comment }: { id: string; user_id: string; comment: string }) =>
-      api(`/api/v1/tasks/${encodeURIComponent(id)}/delegate`, { method: 'POST', body: { user_id, comment } }),
+      api(`/api/v1/tasks/${encodeURIComponent(id)}/delegate`, { method: 'POST', body: delegateBody(user_id, comment) }),
     onSuccess: () => {
       message.success(t('tasks.delegated'));
       setDelegating(null);

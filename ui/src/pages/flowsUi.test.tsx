@@ -72,7 +72,7 @@ describe('Tasks', () => {
     expect(d.body).toEqual({ user_id: 'u2', comment: 'please' });
   }, 30_000);
 
-  it('falls back to a user ID when the caller may not list users', async () => {
+  it('falls back to an email (or a user ID) when the caller may not list users', async () => {
     await i18n.changeLanguage('zh-CN');
     const calls: string[] = [];
     vi.stubGlobal('fetch', vi.fn(async (url: string, init?: RequestInit) => {
@@ -84,10 +84,10 @@ describe('Tasks', () => {
     wrap(<Tasks />);
     fireEvent.click(await screen.findByTestId('task-delegate-t1'));
     expect(await screen.findByText('转交给')).toBeTruthy();
-    const input = await screen.findByPlaceholderText('00000000-0000-0000-0000-000000000000');
-    fireEvent.change(input, { target: { value: ' u3 ' } });
+    const input = await screen.findByPlaceholderText('name@example.com');
+    fireEvent.change(input, { target: { value: ' bob@example.com ' } });
     fireEvent.click(screen.getByTestId('task-delegate-confirm'));
-    await waitFor(() => expect(calls.some((c) => c.startsWith('POST /api/v1/tasks/t1/delegate') && c.includes('"user_id":"u3"'))).toBe(true));
+    await waitFor(() => expect(calls.some((c) => c.startsWith('POST /api/v1/tasks/t1/delegate') && c.includes('"email":"bob@example.com"'))).toBe(true));
   }, 30_000);
 });
 
