@@ -64,7 +64,14 @@ test('an approval task appears in my tasks and approving it finishes the run', a
   await expect(page.getByTestId('notification-bell')).toBeVisible();
   await row.getByRole('button', { name: /同\s*意/ }).click();
   await page.getByTestId('task-comment').fill('同意，价格合理');
-  await page.getByTestId('task-confirm').click();
+  // Click OK once the dialog has finished its opening animation; a click during it was lost once
+  // in CI, so click again while the dialog stays open (OK is disabled while the request runs).
+  await expect(page.locator('.ant-modal[class*="zoom-appear"], .ant-modal[class*="zoom-enter"]')).toHaveCount(0);
+  const confirm = page.getByTestId('task-confirm');
+  await expect(async () => {
+    if (await confirm.isVisible()) await confirm.click({ timeout: 2_000 });
+    await expect(page.getByRole('dialog')).toBeHidden({ timeout: 2_000 });
+  }).toPass({ timeout: 20_000 });
   await expect(page.getByText('任务已完成')).toBeVisible();
   await expect(row).toBeHidden();
 
