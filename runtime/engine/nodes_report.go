@@ -18,6 +18,7 @@ import (
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/runtime/access"
 	"github.com/tessera/tessera/runtime/notify"
+	"github.com/tessera/tessera/runtime/report"
 )
 
 // ReportCall is one published report a flow runs.
@@ -256,10 +257,8 @@ func csvTable(labels []string, cells [][]string) []byte {
 	safe := func(row []string) []string {
 		out := make([]string, len(row))
 		for i, c := range row {
-			if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
-				if _, err := strconv.ParseFloat(c, 64); err != nil {
-					c = "'" + c
-				}
+			if _, err := strconv.ParseFloat(c, 64); err != nil {
+				c = report.CSVSafe(c) // text only: a number such as -3 stays a number
 			}
 			out[i] = c
 		}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -43,4 +44,29 @@ func PeriodRange(name string, now time.Time, tz *time.Location) (from, to time.T
 		return day.AddDate(0, 0, -29), day.AddDate(0, 0, 1), nil
 	}
 	return time.Time{}, time.Time{}, fmt.Errorf("unknown period %[1]q (未知的时间段 %[1]q)", name)
+}
+
+// ParseTime reads a date parameter: RFC 3339, or YYYY-MM-DD at midnight in tz (with endOfDay,
+// the midnight after it, so a date-only "to" includes that day). ok is false for anything else.
+func ParseTime(raw string, tz *time.Location, endOfDay bool) (t time.Time, ok bool) {
+	if t, err := time.Parse(time.RFC3339, raw); err == nil {
+		return t, true
+	}
+	if t, err := time.ParseInLocation("2006-01-02", raw, tz); err == nil {
+		if endOfDay {
+			t = t.AddDate(0, 0, 1)
+		}
+		return t, true
+	}
+	return time.Time{}, false
+}
+
+// CSVSafe keeps spreadsheet apps from running text as a formula (CSV injection): text that
+// starts with = + - @ or a tab/carriage return gets a leading apostrophe, which Excel and WPS
+// show as plain text. Callers pass text cells only; numbers are written unchanged.
+func CSVSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }

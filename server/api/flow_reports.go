@@ -87,13 +87,7 @@ func flowReportParams(c engine.ReportCall, app *defs.App) (report.Params, error)
 			if raw == "" {
 				return nil, nil
 			}
-			if t, err := time.Parse(time.RFC3339, raw); err == nil {
-				return &t, nil
-			}
-			if t, err := time.ParseInLocation("2006-01-02", raw, tz); err == nil {
-				if endOfDay {
-					t = t.AddDate(0, 0, 1)
-				}
+			if t, ok := report.ParseTime(raw, tz, endOfDay); ok {
 				return &t, nil
 			}
 			return nil, fmt.Errorf("%s %q must be a date (YYYY-MM-DD) or an RFC 3339 time", name, raw)

@@ -95,13 +95,7 @@ func reportParams(c *fiber.Ctx, app *defs.App, p *auth.Principal) (report.Params
 		if raw == "" {
 			return nil
 		}
-		if t, err := time.Parse(time.RFC3339, raw); err == nil {
-			return &t
-		}
-		if t, err := time.ParseInLocation("2006-01-02", raw, tz); err == nil {
-			if endOfDay {
-				t = t.AddDate(0, 0, 1)
-			}
+		if t, ok := report.ParseTime(raw, tz, endOfDay); ok {
 			return &t
 		}
 		errs.Add(name, "invalid", "%[1]s must be a date (YYYY-MM-DD) or an RFC 3339 time (%[1]s 须为日期 YYYY-MM-DD 或 RFC 3339 时间)", name)
@@ -455,7 +449,7 @@ func writeExport(ctx context.Context, w *bufio.Writer, format string, cols []rep
 		cw := csv.NewWriter(w)
 		safe := make([]string, len(header))
 		for i, h := range header {
-			safe[i] = csvSafe(h)
+			safe[i] = report.CSVSafe(h)
 		}
 		_ = cw.Write(safe)
 		rec := make([]string, len(cols))
@@ -463,7 +457,7 @@ func writeExport(ctx context.Context, w *bufio.Writer, format string, cols []rep
 			for i, v := range row {
 				rec[i] = cellText(v)
 				if _, text := v.(string); text {
-					rec[i] = csvSafe(rec[i])
+					rec[i] = report.CSVSafe(rec[i])
 				}
 			}
 			n++
@@ -520,16 +514,6 @@ func writeExport(ctx context.Context, w *bufio.Writer, format string, cols []rep
 		return n, fmt.Errorf("writing xlsx: %w", err)
 	}
 	return n, w.Flush()
-}
-
-// csvSafe keeps spreadsheet apps from running text as a formula (CSV injection): text that
-// starts with = + - @ or a tab/carriage return gets a leading apostrophe, which Excel and
-// WPS show as plain text. Numbers are written as numbers and never changed.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // cellText renders a value for CSV.
