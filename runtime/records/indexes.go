@@ -135,9 +135,17 @@ func ProvisionStagePaths(ctx context.Context, tx pgx.Tx, app *defs.App, ent *spe
 	if field == ent.Stages.Field {
 		return 0, nil
 	}
+	// The stage stays of the records (migrations/00061_stage_stays.sql) are rebuilt in bulk
+	// after the paths (report.ProvisionStays), not row by row by their trigger.
+	if _, err := tx.Exec(ctx, `SELECT set_config('tessera.skip_stays', 'on', true)`); err != nil {
+		return 0, fmt.Errorf("provisioning stage paths: %w", err)
+	}
 	var n int64
 	if err := tx.QueryRow(ctx, `SELECT tessera_build_stage_paths($1, $2, $3)`, app.ID, ent.Slug, ent.Stages.Field).Scan(&n); err != nil {
 		return 0, fmt.Errorf("provisioning stage paths: building: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT set_config('tessera.skip_stays', 'off', true)`); err != nil {
+		return 0, fmt.Errorf("provisioning stage paths: %w", err)
 	}
 	return n, nil
 }

@@ -81,6 +81,9 @@ type Params struct {
 	// the stage events in record_events instead of the stage paths on the records. Both give
 	// the same answer; the events are slower and serve as the reference in checks.
 	FromEvents bool
+	// stays are the stage stay sets built for the entity, by field (set by Engine.Prepare for
+	// dwell reports).
+	stays map[string]int32
 }
 
 // Engine runs reports.
@@ -128,6 +131,11 @@ func (e *Engine) Prepare(ctx context.Context, app *defs.App, rep *spec.Report, p
 	}
 	if err != nil {
 		return nil, fmt.Errorf("loading entity %q: %w", rep.Entity, err)
+	}
+	if rep.Kind == KindDwell && !params.FromEvents {
+		if params.stays, err = builtStays(ctx, e.pool, app.ID, ent); err != nil {
+			return nil, err
+		}
 	}
 	return Compile(app, ent, rep, params, g)
 }

@@ -202,12 +202,18 @@ func pctOf(part, whole int64, first bool) any {
 func (b *builder) dwell() *Query {
 	s := b.stages()
 	dims := b.dims(true)
-	where := b.where(true)
 	if s == nil || len(b.errs) > 0 {
 		return nil
 	}
 	if b.kp.Stuck < 0 || b.kp.Stuck > 10 {
 		b.errs.Add("params.stuck", "out_of_range", "stuck must be from 0 to 10 (stuck 须在 0 到 10 之间)")
+		return nil
+	}
+	if agg := b.dwellFromStays(s, dims); agg != "" {
+		return b.dwellQuery(s, dims, wrapNames(agg, dims, dwellColumns, true))
+	}
+	where := b.where(true)
+	if len(b.errs) > 0 {
 		return nil
 	}
 	sa := b.arg(s.order) + "::text[]"
@@ -256,17 +262,13 @@ func (b *builder) dwell() *Query {
 	if b.kp.IncludeOpen {
 		cond = "(s.left_at IS NOT NULL OR NOT s.stage = ANY(" + b.arg(append([]string{}, s.terminal...)) + "::text[]))"
 	}
-	refs, dcols, dkinds := dimSelect(dims, src)
+	refs, _, _ := dimSelect(dims, src)
 	sel := append(append([]string{}, refs...), "s.stage AS stage", "count(*) AS stays",
 		"round(("+avg+")::numeric, 2)::float8 AS avg_hours",
 		"round(("+median+")::numeric, 2)::float8 AS median_hours",
 		"round(max(h.v)::numeric, 2)::float8 AS max_hours")
 	group := ordinals(1, len(refs)+1)
-	order := "array_position(" + sa + ", g.stage)"
-	if len(dcols) > 0 {
-		order = ordinals(1, len(dcols)) + ", " + order
-	}
-	rest := []string{"stage", "stays", "avg_hours", "median_hours", "max_hours"}
+	rest := append([]string{}, dwellColumns...)
 	stuck := ""
 	if b.kp.Stuck > 0 {
 		// The longest current stays per cell (the heatmap's "top stuck customers").
@@ -296,6 +298,16 @@ func (b *builder) dwell() *Query {
 		sql = "WITH " + ctes + stuck + "\n" + agg
 	}
 	sql = wrapNames(sql, dims, rest, true)
+	return b.dwellQuery(s, dims, sql)
+}
+
+// dwellColumns are the columns of a dwell report after its dimensions (without stuck lists).
+var dwellColumns = []string{"stage", "stays", "avg_hours", "median_hours", "max_hours"}
+
+// dwellQuery completes the SQL of a dwell report (dimensions, then dwellColumns and the stuck
+// lists when asked for) with its columns, order and limit.
+func (b *builder) dwellQuery(s *stageSetup, dims []*dim, sql string) *Query {
+	_, dcols, dkinds := dimSelect(dims, "")
 	cols := append(append([]Column{}, dcols...),
 		Column{Key: "stage", Label: b.fieldLabel(s.field), Type: "text"},
 		Column{Key: "stays", Label: b.label(nil, "Stays", "停留次数"), Type: "number"},
@@ -310,6 +322,11 @@ func (b *builder) dwell() *Query {
 	if o := b.orderBy(cols, 0); o != "" {
 		sql += o
 	} else {
+		// dimensions first, then the stages in pipeline order
+		order := "array_position(" + b.arg(s.order) + "::text[], g.stage)"
+		if len(dcols) > 0 {
+			order = ordinals(1, len(dcols)) + ", " + order
+		}
 		sql += "\nORDER BY " + order
 	}
 	sql += "\nLIMIT " + b.arg(b.limit())

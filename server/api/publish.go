@@ -62,6 +62,9 @@ func (s *Server) initPublishHooks() {
 				if _, err := records.ProvisionStagePaths(ctx, tx, a, ent); err != nil {
 					return fmt.Errorf("building stage paths: %w", err)
 				}
+				if _, err := report.ProvisionStays(ctx, tx, a, ent); err != nil {
+					return fmt.Errorf("building stage stays: %w", err)
+				}
 			}
 			return nil
 		},
