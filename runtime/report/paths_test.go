@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,12 +19,16 @@ import (
 )
 
 // TestStagePathsMatchEvents: random stage histories written through the records service
-// (which keeps each record's stage path in the statement that changes the stage) answer every
-// stage report exactly as the stage events in record_events do, and rebuilding the paths from
-// the events (publish, migration) gives the paths the service kept.
+// (which keeps each record's stage path in the statement that changes the stage, and the
+// stage stays through their trigger) answer every stage report exactly as the stage events in
+// record_events do, and rebuilding the paths from the events (publish, migration) gives the
+// paths the service kept.
 func TestStagePathsMatchEvents(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
+	// The stage stays carry office and channel from the start, so the dwell reports by office
+	// read them, kept by their trigger through every write of the records service below.
+	f.provisionStays(t, stayEntity)
 	clock := hours(0)
 	store := records.New(f.Pool, defs.New(f.Pool), records.Options{FilesDir: t.TempDir(), Now: func() time.Time { return clock }})
 	rng := rand.New(rand.NewPCG(42, 7))
@@ -106,6 +111,9 @@ func TestStagePathsMatchEvents(t *testing.T) {
 		}
 	}
 	check("paths kept by the records service")
+	if q, err := f.Engine.Prepare(ctx, f.App, mustReport(t, reports[3]), report.Params{Now: now}, access.All()); err != nil || !strings.Contains(q.SQL, "stage_stays") {
+		t.Fatalf("the dwell report by office does not read the stage stays (%v)", err)
+	}
 
 	// Rebuilding from the events gives the same paths.
 	type path struct {

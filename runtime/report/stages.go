@@ -19,7 +19,16 @@ type stageSetup struct {
 	evKey    string // the key of the stage field inside record_events.changes, as a literal
 	// tracked: the field is the entity's stage field, whose stage path every record carries
 	// (records.stage_path/stage_in); stage reports then read the path instead of the events.
-	tracked bool
+	tracked  bool
+	orderArg string // the placeholder of order as text[] once taken (see builder.stageOrder)
+}
+
+// stageOrder is the placeholder of the stage order as text[], one argument per query.
+func (b *builder) stageOrder(s *stageSetup) string {
+	if s.orderArg == "" {
+		s.orderArg = b.arg(s.order) + "::text[]"
+	}
+	return s.orderArg
 }
 
 // stages resolves the stage field (params.field or the entity's stages.field) and its order.
@@ -216,7 +225,7 @@ func (b *builder) dwell() *Query {
 	if len(b.errs) > 0 {
 		return nil
 	}
-	sa := b.arg(s.order) + "::text[]"
+	sa := b.stageOrder(s)
 	// src is the relation with the dims (d<i>) and the record's _id/_title; from is the stays
 	// joined to it; hours is a stay's length up to now.
 	var ctes, src, from, hours string
@@ -323,7 +332,7 @@ func (b *builder) dwellQuery(s *stageSetup, dims []*dim, sql string) *Query {
 		sql += o
 	} else {
 		// dimensions first, then the stages in pipeline order
-		order := "array_position(" + b.arg(s.order) + "::text[], g.stage)"
+		order := "array_position(" + b.stageOrder(s) + ", g.stage)"
 		if len(dcols) > 0 {
 			order = ordinals(1, len(dcols)) + ", " + order
 		}

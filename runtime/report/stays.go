@@ -142,7 +142,7 @@ func (b *builder) dwellFromStays(s *stageSetup, dims []*dim) string {
 	if (b.p.From != nil || b.p.To != nil) && b.kp.DateField != "" && b.kp.DateField != "created_at" {
 		return ""
 	}
-	where := []string{"s.set_id = " + b.arg(set), "s.stage = ANY(" + b.arg(s.order) + "::text[])"}
+	where := []string{"s.set_id = " + b.arg(set), "s.stage = ANY(" + b.stageOrder(s) + ")"}
 	if b.p.From != nil {
 		where = append(where, "s.created_at >= "+b.arg(*b.p.From)+"::timestamptz")
 	}

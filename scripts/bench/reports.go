@@ -192,6 +192,54 @@ SELECT channel, idx, sum(n) OVER (PARTITION BY channel ORDER BY idx DESC) FROM p
 		fmt.Printf("%-40s %10s %10s %10s %10s %6.2fx\n", q.name, ms(pe), ms(pct(te, 99)), ms(ph), ms(pct(th, 99)), float64(pe)/float64(ph))
 	}
 	fmt.Println("(both sides: read-only transaction, jit = off, work_mem = 64MB, custom plans; iterations alternate)")
+	return benchStageWrites(ctx, pool, app.ID)
+}
+
+// benchStageWrites measures what keeping the stage stays costs a stage change: the records
+// service's stage-change statement on 2,000 records, with the stays trigger at work and with
+// it skipped, each inside a transaction that is rolled back (the data stays as it was).
+func benchStageWrites(ctx context.Context, pool *pgxpool.Pool, app uuid.UUID) error {
+	ids := make([]uuid.UUID, 0, 2000)
+	rows, err := pool.Query(ctx, `SELECT id FROM records WHERE app_id = $1 AND entity = 'lead' AND deleted_at IS NULL
+		AND cardinality(stage_path) > 1 ORDER BY id LIMIT 2000`, app)
+	if err != nil {
+		return err
+	}
+	if ids, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID]); err != nil {
+		return err
+	}
+	run := func(skip bool) ([]time.Duration, error) {
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer tx.Rollback(ctx) //nolint:errcheck
+		if skip {
+			if _, err := tx.Exec(ctx, `SELECT set_config('tessera.skip_stays', 'on', true)`); err != nil {
+				return nil, err
+			}
+		}
+		var lat []time.Duration
+		for _, id := range ids {
+			t0 := time.Now()
+			if _, err := tx.Exec(ctx, `UPDATE records SET data = jsonb_set(data, '{stage}', '"lost"'), version = version + 1, updated_at = now(),
+				stage_path = array_append(stage_path, 'lost'), stage_in = array_append(stage_in, now()) WHERE id = $1`, id); err != nil {
+				return nil, err
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		return lat, nil
+	}
+	without, err := run(true)
+	if err != nil {
+		return fmt.Errorf("stage writes without stays: %w", err)
+	}
+	with, err := run(false)
+	if err != nil {
+		return fmt.Errorf("stage writes with stays: %w", err)
+	}
+	fmt.Printf("\nstage change (UPDATE of one record, %d records): p50 %s without the stays trigger, %s with it (p99 %s / %s)\n",
+		len(ids), msf(pct(without, 50)), msf(pct(with, 50)), msf(pct(without, 99)), msf(pct(with, 99)))
 	return nil
 }
 
