@@ -126,6 +126,21 @@ CREATE TRIGGER records_stays_insert AFTER INSERT ON records
 CREATE TRIGGER records_stays_update AFTER UPDATE ON records
     FOR EACH ROW WHEN (OLD.stage_path IS NOT NULL OR NEW.stage_path IS NOT NULL) EXECUTE FUNCTION tessera_sync_stays();
 
+-- Build the stays of every published entity with stages that lists report_index fields (the
+-- fields report.StayFields picks: one plain text value, not the stage field; a later publish
+-- corrects any difference).
+SELECT tessera_build_stays(d.app_id, d.slug, v.body->'stages'->>'field', coalesce(ARRAY(
+           SELECT DISTINCT k.key
+             FROM jsonb_array_elements_text(v.body->'report_index') k(key)
+             JOIN jsonb_array_elements(v.body->'fields') f ON f->>'key' = k.key
+            WHERE k.key <> v.body->'stages'->>'field'
+              AND f->>'type' IN ('text', 'textarea', 'email', 'phone', 'url', 'select', 'relation', 'autonumber', 'formula')
+              AND NOT coalesce((f->>'multiple')::boolean, false)), '{}'))
+  FROM definitions d
+  JOIN definition_versions v ON v.definition_id = d.id AND v.version = d.published_version
+ WHERE d.kind = 'entities' AND d.published_version > 0 AND coalesce(v.body->'stages'->>'field', '') <> ''
+   AND jsonb_typeof(v.body->'report_index') = 'array';
+
 -- +goose Down
 DROP TRIGGER records_stays_update ON records;
 DROP TRIGGER records_stays_insert ON records;
