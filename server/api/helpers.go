@@ -31,7 +31,7 @@ func decodeStrict(b []byte, v any) error {
 func paramUUID(c *fiber.Ctx, name string) (uuid.UUID, error) {
 	id, err := uuid.Parse(c.Params(name))
 	if err != nil {
-		return uuid.Nil, problem.NotFound(name + " not found")
+		return uuid.Nil, problem.NotFound(name + " not found (未找到)")
 	}
 	return id, nil
 }
@@ -44,7 +44,7 @@ func queryInt(c *fiber.Ctx, name string, def, min, max int) (int, error) {
 	}
 	n, err := strconv.Atoi(raw)
 	if err != nil || n < min || n > max {
-		return 0, problem.Validation(specErrors(name, "out_of_range", "must be an integer from "+strconv.Itoa(min)+" to "+strconv.Itoa(max)))
+		return 0, problem.Validation(specErrors(name, "out_of_range", "must be an integer from "+strconv.Itoa(min)+" to "+strconv.Itoa(max)+" (须为 "+strconv.Itoa(min)+" 到 "+strconv.Itoa(max)+" 之间的整数)"))
 	}
 	return n, nil
 }
