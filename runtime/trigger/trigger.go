@@ -4,6 +4,7 @@
 package trigger
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -12,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
+	"net/url"
 	"strings"
 	"time"
 
@@ -217,6 +220,10 @@ func intersects(a, b []string) bool {
 var (
 	ErrNoWebhook    = errors.New("no published flow has this webhook key")
 	ErrBadSignature = errors.New("missing or wrong webhook signature")
+	// ErrUnsupportedMediaType: the webhook body is neither JSON nor a URL-encoded form.
+	ErrUnsupportedMediaType = errors.New("webhook bodies must be application/json or application/x-www-form-urlencoded")
+	// ErrBadBody: the webhook body does not parse as its content type says.
+	ErrBadBody = errors.New("the webhook body is not valid")
 )
 
 // SignatureHeader carries "sha256=<hex HMAC-SHA256 of the body with the trigger's secret>".
@@ -241,6 +248,8 @@ type WebhookRequest struct {
 	IdempotencyKey string
 	Query          map[string]string
 	Headers        map[string]string
+	// ContentType is the request's Content-Type header (see ParseWebhookBody).
+	ContentType string
 	// SyncTimeout bounds waiting for a sync flow (default 30 s).
 	SyncTimeout time.Duration
 }
@@ -269,11 +278,9 @@ func (s *Service) Webhook(ctx context.Context, req WebhookRequest) (*WebhookResu
 	if flow.Trigger.Secret != "" && !validSignature(flow.Trigger.Secret, req.Body, req.Signature) {
 		return nil, ErrBadSignature
 	}
-	var parsed any
-	if len(req.Body) > 0 {
-		if err := json.Unmarshal(req.Body, &parsed); err != nil {
-			parsed = string(req.Body)
-		}
+	parsed, err := ParseWebhookBody(req.ContentType, req.Body)
+	if err != nil {
+		return nil, err
 	}
 	sum := sha256.Sum256(req.Body)
 	payload := map[string]any{"type": "webhook", "key": req.Key, "body": parsed, "query": req.Query, "headers": req.Headers}
@@ -292,6 +299,57 @@ func (s *Service) Webhook(ctx context.Context, req WebhookRequest) (*WebhookResu
 	}
 	res.Status, res.Output, res.Error, err = s.WaitRun(ctx, id, timeout)
 	return res, err
+}
+
+// ParseWebhookBody decodes a webhook body by its content type: JSON (application/json,
+// text/json or any +json type) as is, a URL-encoded form as an object of strings (a repeated
+// key gives a list). An empty body is nil; a body without a content type must be JSON. Other
+// types answer ErrUnsupportedMediaType, a body that does not parse ErrBadBody (wrapped, with
+// the reason).
+func ParseWebhookBody(contentType string, body []byte) (any, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, nil
+	}
+	mt := ""
+	if strings.TrimSpace(contentType) != "" {
+		var err error
+		if mt, _, err = mime.ParseMediaType(contentType); err != nil {
+			return nil, ErrUnsupportedMediaType
+		}
+	}
+	switch {
+	case mt == "" || mt == "application/json" || mt == "text/json" || strings.HasSuffix(mt, "+json"):
+		if !json.Valid(body) {
+			if mt == "" {
+				return nil, ErrUnsupportedMediaType
+			}
+			return nil, fmt.Errorf("%w: not valid JSON", ErrBadBody)
+		}
+		var v any
+		if err := json.Unmarshal(body, &v); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadBody, err)
+		}
+		return v, nil
+	case mt == "application/x-www-form-urlencoded":
+		vals, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadBody, err)
+		}
+		out := make(map[string]any, len(vals))
+		for k, vs := range vals {
+			if len(vs) == 1 {
+				out[k] = vs[0]
+			} else {
+				list := make([]any, len(vs))
+				for i, v := range vs {
+					list[i] = v
+				}
+				out[k] = list
+			}
+		}
+		return out, nil
+	}
+	return nil, ErrUnsupportedMediaType
 }
 
 func validSignature(secret string, body []byte, header string) bool {

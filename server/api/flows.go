@@ -640,7 +640,7 @@ func (s *Server) retryRun(c *fiber.Ctx) error {
 func (s *Server) webhook(c *fiber.Ctx) error {
 	body := append([]byte(nil), c.Body()...)
 	if len(body) > 1<<20 {
-		return problem.New(fiber.StatusRequestEntityTooLarge, "webhook bodies are limited to 1 MiB")
+		return problem.New(fiber.StatusRequestEntityTooLarge, "webhook bodies are limited to 1 MiB / webhook 请求体不能超过 1 MiB")
 	}
 	query := map[string]string{}
 	c.Context().QueryArgs().VisitAll(func(k, v []byte) { query[string(k)] = string(v) })
@@ -651,12 +651,18 @@ func (s *Server) webhook(c *fiber.Ctx) error {
 		}
 	}
 	res, err := s.Triggers.Webhook(c.UserContext(), trigger.WebhookRequest{Key: c.Params("key"), Body: body,
-		Signature: c.Get(trigger.SignatureHeader), IdempotencyKey: c.Get("Idempotency-Key"), Query: query, Headers: headers})
+		Signature: c.Get(trigger.SignatureHeader), IdempotencyKey: c.Get("Idempotency-Key"), Query: query, Headers: headers,
+		ContentType: c.Get(fiber.HeaderContentType)})
 	switch {
 	case errors.Is(err, trigger.ErrNoWebhook):
 		return problem.NotFound("no flow listens on this webhook / 没有流程监听此 webhook")
 	case errors.Is(err, trigger.ErrBadSignature):
 		return problem.Unauthorized("missing or wrong " + trigger.SignatureHeader + " signature / 签名缺失或错误")
+	case errors.Is(err, trigger.ErrUnsupportedMediaType):
+		return problem.New(fiber.StatusUnsupportedMediaType,
+			"send the webhook body as application/json or application/x-www-form-urlencoded / webhook 请求体须为 application/json 或 application/x-www-form-urlencoded")
+	case errors.Is(err, trigger.ErrBadBody):
+		return problem.Validation(specErrors("body", "invalid_json", "the webhook body is not valid JSON / webhook 请求体不是有效的 JSON"))
 	case errors.Is(err, engine.ErrIdempotencyMismatch):
 		return problem.Validation(specErrors("Idempotency-Key", "idempotency_mismatch", "this Idempotency-Key was used with a different body / 此幂等键已用于不同的请求"))
 	case err != nil:
@@ -674,7 +680,7 @@ func (s *Server) webhook(c *fiber.Ctx) error {
 		}
 		return c.Status(fiber.StatusOK).Send(res.Output)
 	case engine.StatusFailed:
-		return problem.New(fiber.StatusBadGateway, "the flow failed: "+res.Error).WithCode("flow_failed")
+		return problem.New(fiber.StatusBadGateway, "the flow failed / 流程执行失败: "+res.Error).WithCode("flow_failed")
 	default:
 		return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"run_id": res.RunID, "status": res.Status})
 	}

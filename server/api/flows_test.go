@@ -2,8 +2,10 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -155,4 +157,62 @@ func TestWebhookIdempotencyAndModes(t *testing.T) {
 	if got := r.JSON(); fmt.Sprint(got["total"]) != "50" {
 		t.Fatalf("sync output %s", r.Body)
 	}
+}
+
+// TestWebhookBodies: JSON and URL-encoded forms reach trigger.body; other content types answer
+// 415, broken JSON 422 and oversized bodies 413, all as problem+json, and start no run.
+func TestWebhookBodies(t *testing.T) {
+	e := apitest.New(t)
+	publishFlow(t, e, map[string]any{"slug": "echo", "trigger": map[string]any{"type": "webhook", "key": "echo", "mode": "sync"},
+		"nodes": []any{map[string]any{"id": "response", "type": "set", "params": map[string]any{"values": map[string]any{"body": "{{ trigger.body }}"}}}}})
+	tests := []struct {
+		name, ct, body string
+		status         int
+		want           string // the echoed body (status 200) or a part of the problem
+	}{
+		{"json", "application/json", `{"n":1}`, 200, `{"n":1}`},
+		{"json with charset", "application/json; charset=utf-8", `{"名":"张三"}`, 200, `{"名":"张三"}`},
+		{"vendor json", "application/vnd.ads+json", `[1,2]`, 200, `[1,2]`},
+		{"no content type, json", "", `{"n":2}`, 200, `{"n":2}`},
+		{"empty body", "text/plain", ``, 200, `null`},
+		{"form", "application/x-www-form-urlencoded", `name=%E5%BC%A0%E4%B8%89&tag=a&tag=b`, 200, `{"name":"张三","tag":["a","b"]}`},
+		{"broken json", "application/json", `{"n":`, 422, "invalid_json"},
+		{"text", "text/plain", `hello`, 415, "application/x-www-form-urlencoded"},
+		{"xml", "application/xml", `<a/>`, 415, "webhook 请求体须为"},
+		{"no content type, text", "", `hello`, 415, "application/json"},
+		{"bad content type", "a/b/c;;", `{}`, 415, "application/json"},
+		{"too large", "application/json", `"` + strings.Repeat("x", 1<<20) + `"`, 413, "1 MiB"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.Do("POST", "/hooks/echo", tc.body, "", "Content-Type: "+tc.ct)
+			if r.Status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Body)
+			}
+			if tc.status == 200 {
+				var got struct {
+					Body json.RawMessage `json:"body"`
+				}
+				if err := json.Unmarshal(r.Body, &got); err != nil || !jsonEqual(got.Body, []byte(tc.want)) {
+					t.Fatalf("body %s, want %s", r.Body, tc.want)
+				}
+				return
+			}
+			if !strings.Contains(r.Header["Content-Type"], "application/problem+json") || !strings.Contains(string(r.Body), tc.want) {
+				t.Fatalf("problem %q %s, want %q", r.Header["Content-Type"], r.Body, tc.want)
+			}
+		})
+	}
+	var n int
+	if err := e.DB.Pool.QueryRow(context.Background(), `SELECT count(*) FROM flow_runs WHERE flow = 'echo'`).Scan(&n); err != nil || n != 6 {
+		t.Fatalf("runs = %d (%v), want 6 (only the accepted calls)", n, err)
+	}
+}
+
+func jsonEqual(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
 }
