@@ -116,7 +116,7 @@ func (s *Server) adminListUsers(c *fiber.Ctx) error {
 		email, id, ok := strings.Cut(string(raw), "\x00")
 		uid, uerr := uuid.Parse(id)
 		if err != nil || !ok || uerr != nil {
-			return problem.Validation(specErrors("cursor", "invalid", "invalid cursor"))
+			return problem.Validation(specErrors("cursor", "invalid", "invalid cursor (分页游标无效)"))
 		}
 		args = append(args, email, uid)
 		where = append(where, fmt.Sprintf("(lower(email), id) > ($%d, $%d)", len(args)-1, len(args)))
@@ -395,6 +395,10 @@ func (s *Server) adminPatchUser(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	// Demoting or disabling a user is undone (409 last_admin) when no active admin would be
+	// left: two admins demoting each other at the same moment both pass the admin check of their
+	// request, and pol.Tx serialises them, so the second one finds nobody left and is refused.
+	dropsAdmin := (b.IsAdmin != nil && !*b.IsAdmin) || (b.Disabled != nil && *b.Disabled)
 	var after *userView
 	err = pol.Tx(c.UserContext(), func(tx *gorm.DB) error {
 		before, err := gormUser(tx, id, true)
@@ -427,6 +431,15 @@ func (s *Server) adminPatchUser(c *fiber.Ctx) error {
 		}
 		if err := tx.Exec(`UPDATE users SET `+strings.Join(set, ", ")+` WHERE id = ?`, append(args, id)...).Error; err != nil {
 			return err
+		}
+		if dropsAdmin {
+			var admins int64
+			if err := tx.Raw(`SELECT count(*) FROM users WHERE is_admin AND NOT disabled`).Scan(&admins).Error; err != nil {
+				return fmt.Errorf("counting admins: %w", err)
+			}
+			if admins == 0 {
+				return problem.Conflict("this would leave no active platform admin / 操作后将没有可用的平台管理员").WithCode("last_admin")
+			}
 		}
 		// A disabled user or a reset password ends every session of that user.
 		if (b.Disabled != nil && *b.Disabled) || hash != "" {
@@ -927,7 +940,7 @@ func (s *Server) adminAudit(c *fiber.Ctx) error {
 	if cur := c.Query("cursor"); cur != "" {
 		n, err := strconv.ParseInt(cur, 10, 64)
 		if err != nil || n < 0 {
-			return problem.Validation(specErrors("cursor", "invalid", "invalid cursor"))
+			return problem.Validation(specErrors("cursor", "invalid", "invalid cursor (分页游标无效)"))
 		}
 		args = append(args, n)
 		where = append(where, fmt.Sprintf("id < $%d", len(args)))
@@ -943,7 +956,7 @@ func (s *Server) adminAudit(c *fiber.Ctx) error {
 	if a := c.Query("actor"); a != "" {
 		id, err := uuid.Parse(a)
 		if err != nil {
-			return problem.Validation(specErrors("actor", "invalid", "actor must be a user id"))
+			return problem.Validation(specErrors("actor", "invalid", "actor must be a user id (actor 必须是用户 ID)"))
 		}
 		args = append(args, id)
 		where = append(where, fmt.Sprintf("actor = $%d", len(args)))

@@ -59,7 +59,7 @@ func (s *Server) mountAuth() error {
 			return err
 		}
 		if !ok {
-			return problem.NotFound("token not found")
+			return problem.NotFound("token not found (令牌不存在)")
 		}
 		return c.SendStatus(fiber.StatusNoContent)
 	})
@@ -125,10 +125,10 @@ func (s *Server) createToken(c *fiber.Ctx) error {
 		}
 	}
 	if len(b.Name) > 100 {
-		return problem.Validation(specErrors("name", "too_long", "name must have at most 100 characters"))
+		return problem.Validation(specErrors("name", "too_long", "name must have at most 100 characters (名称最多 100 个字符)"))
 	}
 	if b.ExpiresIn < 0 || b.ExpiresIn > 3650 {
-		return problem.Validation(specErrors("expires_in_days", "out_of_range", "expires_in_days must be from 0 (never) to 3650"))
+		return problem.Validation(specErrors("expires_in_days", "out_of_range", "expires_in_days must be from 0 (never) to 3650 (有效天数须在 0 到 3650 之间，0 表示永不过期)"))
 	}
 	id, tok, err := s.Auth.CreateToken(c.UserContext(), p.UserID, b.Name, time.Duration(b.ExpiresIn)*24*time.Hour)
 	if err != nil {

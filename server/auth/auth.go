@@ -18,6 +18,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tessera/tessera/runtime/access"
@@ -89,7 +90,10 @@ func scanPrincipal(row pgx.Row, p *Principal, extra ...any) error {
 }
 
 // Login checks the credentials and opens a session. It returns the session token (usable as a
-// cookie value and as a bearer token), the CSRF token and the principal.
+// cookie value and as a bearer token), the CSRF token and the principal. Every successful login
+// and every refused one (wrong password, unknown email, disabled user) writes an audit_log row
+// (action auth.login / auth.login_failed) with the client address; passwords are never logged.
+// Rate-limited attempts are not logged one by one: the failures that led to the limit are.
 func (s *Service) Login(ctx context.Context, clientIP, email, password string) (token, csrf string, p *Principal, err error) {
 	key := clientIP + "|" + strings.ToLower(strings.TrimSpace(email))
 	if !s.limiter.allow(key) {
@@ -102,6 +106,9 @@ func (s *Service) Login(ctx context.Context, clientIP, email, password string) (
 	if errors.Is(err, pgx.ErrNoRows) {
 		CheckPassword(dummyHash, password) // same cost as a real check: no user enumeration by timing
 		s.limiter.fail(key)
+		if err := s.auditLogin(ctx, s.Pool, uuid.Nil, "auth.login_failed", loginTarget(uuid.Nil, email), clientIP, "unknown_email"); err != nil {
+			return "", "", nil, err
+		}
 		return "", "", nil, ErrBadCredentials
 	}
 	if err != nil {
@@ -109,16 +116,72 @@ func (s *Service) Login(ctx context.Context, clientIP, email, password string) (
 	}
 	if !CheckPassword(hash, password) || disabled {
 		s.limiter.fail(key)
+		reason := "bad_password"
+		if disabled {
+			reason = "disabled"
+		}
+		if err := s.auditLogin(ctx, s.Pool, p.UserID, "auth.login_failed", loginTarget(p.UserID, email), clientIP, reason); err != nil {
+			return "", "", nil, err
+		}
 		return "", "", nil, ErrBadCredentials
 	}
 	s.limiter.reset(key)
 	token, csrf = randomToken(32), randomToken(24)
-	if _, err := s.Pool.Exec(ctx, `INSERT INTO sessions (id, user_id, csrf_token, expires_at) VALUES ($1, $2, $3, $4)`,
-		hashToken(token), p.UserID, csrf, time.Now().Add(s.SessionTTL)); err != nil {
-		return "", "", nil, fmt.Errorf("login: storing session: %w", err)
+	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO sessions (id, user_id, csrf_token, expires_at) VALUES ($1, $2, $3, $4)`,
+			hashToken(token), p.UserID, csrf, time.Now().Add(s.SessionTTL)); err != nil {
+			return fmt.Errorf("login: storing session: %w", err)
+		}
+		return s.auditLogin(ctx, tx, p.UserID, "auth.login", loginTarget(p.UserID, email), clientIP, "")
+	})
+	if err != nil {
+		return "", "", nil, err
 	}
 	p.Via, p.SessionID, p.CSRF = "session", hashToken(token), csrf
 	return token, csrf, p, nil
+}
+
+// execer is a pool or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// loginTarget names the account a login tried: the user when the email matched one, else the
+// email as typed (trimmed, lower-cased, at most 320 bytes).
+func loginTarget(user uuid.UUID, email string) string {
+	if user != uuid.Nil {
+		return "user:" + user.String()
+	}
+	e := strings.ToLower(strings.TrimSpace(email))
+	if len(e) > 320 {
+		e = e[:320]
+	}
+	return "email:" + strings.ToValidUTF8(e, "")
+}
+
+// auditLogin writes one audit_log row for a login attempt.
+func (s *Service) auditLogin(ctx context.Context, db execer, actor uuid.UUID, action, target, clientIP, reason string) error {
+	after := map[string]string{}
+	if clientIP != "" {
+		after["ip"] = clientIP
+	}
+	if reason != "" {
+		after["reason"] = reason
+	}
+	return audit(ctx, db, actor, action, target, after)
+}
+
+// audit writes one audit_log row (actor NULL for uuid.Nil); after is stored as JSON.
+func audit(ctx context.Context, db execer, actor uuid.UUID, action, target string, after map[string]string) error {
+	var actorArg any
+	if actor != uuid.Nil {
+		actorArg = actor
+	}
+	if _, err := db.Exec(ctx, `INSERT INTO audit_log (actor, action, target, after) VALUES ($1, $2, $3, $4)`,
+		actorArg, action, target, after); err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
 }
 
 var dummyHash, _ = HashPassword("not-a-real-password")
@@ -129,7 +192,8 @@ func (s *Service) Logout(ctx context.Context, sessionID string) error {
 	return err
 }
 
-// CreateToken issues a long-lived API token for user. The plain token is returned once.
+// CreateToken issues a long-lived API token for user. The plain token is returned once; the
+// creation is audited (auth.token_create, never the secret).
 func (s *Service) CreateToken(ctx context.Context, user uuid.UUID, name string, ttl time.Duration) (id uuid.UUID, token string, err error) {
 	token = "tsr_" + randomToken(32)
 	var expires *time.Time
@@ -137,8 +201,17 @@ func (s *Service) CreateToken(ctx context.Context, user uuid.UUID, name string, 
 		t := time.Now().Add(ttl)
 		expires = &t
 	}
-	err = s.Pool.QueryRow(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, expires_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		user, name, hashToken(token), expires).Scan(&id)
+	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, expires_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+			user, name, hashToken(token), expires).Scan(&id); err != nil {
+			return err
+		}
+		exp := "never"
+		if expires != nil {
+			exp = expires.UTC().Format(time.RFC3339)
+		}
+		return audit(ctx, tx, user, "auth.token_create", "token:"+id.String(), map[string]string{"name": name, "expires_at": exp})
+	})
 	if err != nil {
 		return uuid.Nil, "", fmt.Errorf("creating API token: %w", err)
 	}
@@ -163,13 +236,24 @@ func (s *Service) ListTokens(ctx context.Context, user uuid.UUID) ([]Token, erro
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[Token])
 }
 
-// RevokeToken deletes one of a user's API tokens; false when the user has no such token.
+// RevokeToken deletes one of a user's API tokens (audited as auth.token_revoke); false when
+// the user has no such token.
 func (s *Service) RevokeToken(ctx context.Context, user, id uuid.UUID) (bool, error) {
-	tag, err := s.Pool.Exec(ctx, `DELETE FROM api_tokens WHERE id = $1 AND user_id = $2`, id, user)
+	var ok bool
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM api_tokens WHERE id = $1 AND user_id = $2`, id, user)
+		if err != nil {
+			return err
+		}
+		if ok = tag.RowsAffected() == 1; !ok {
+			return nil
+		}
+		return audit(ctx, tx, user, "auth.token_revoke", "token:"+id.String(), nil)
+	})
 	if err != nil {
 		return false, fmt.Errorf("revoking token: %w", err)
 	}
-	return tag.RowsAffected() == 1, nil
+	return ok, nil
 }
 
 // FromBearer resolves an API token or a session token.
@@ -283,11 +367,11 @@ func (s *Service) Middleware() fiber.Handler {
 		}
 		if p == nil {
 			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="tessera"`)
-			return problem.Unauthorized("authentication required: log in or send Authorization: Bearer <token>")
+			return problem.Unauthorized("authentication required: log in or send Authorization: Bearer <token> (请先登录)")
 		}
 		if p.Via == "session" && !safeMethod(c.Method()) {
 			if h := c.Get(CSRFHeader); h == "" || h != p.CSRF {
-				return problem.Forbidden("missing or wrong " + CSRFHeader + " header for a cookie session").WithCode("csrf")
+				return problem.Forbidden("missing or wrong " + CSRFHeader + " header for a cookie session (缺少或错误的 " + CSRFHeader + " 请求头)").WithCode("csrf")
 			}
 		}
 		return c.Next()
@@ -298,14 +382,14 @@ func (s *Service) resolve(c *fiber.Ctx) (*Principal, error) {
 	if h := c.Get(fiber.HeaderAuthorization); h != "" {
 		scheme, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
-			return nil, problem.Unauthorized("the Authorization header must be 'Bearer <token>'")
+			return nil, problem.Unauthorized("the Authorization header must be 'Bearer <token>' (Authorization 请求头格式应为 Bearer <token>)")
 		}
 		p, err := s.FromBearer(c.UserContext(), strings.TrimSpace(tok))
 		if err != nil {
 			return nil, fmt.Errorf("authenticating bearer token: %w", err)
 		}
 		if p == nil {
-			return nil, problem.Unauthorized("the token is invalid or expired")
+			return nil, problem.Unauthorized("the token is invalid or expired (令牌无效或已过期)")
 		}
 		return p, nil
 	}
@@ -334,7 +418,7 @@ func Require(c *fiber.Ctx) (*Principal, error) {
 	if p := From(c); p != nil {
 		return p, nil
 	}
-	return nil, problem.Unauthorized("authentication required")
+	return nil, problem.Unauthorized("authentication required (请先登录)")
 }
 
 // RequireAdmin returns the principal when it is a platform admin.
@@ -344,7 +428,7 @@ func RequireAdmin(c *fiber.Ctx) (*Principal, error) {
 		return nil, err
 	}
 	if !p.IsAdmin {
-		return nil, problem.Forbidden("platform admin rights required")
+		return nil, problem.Forbidden("platform admin rights required (需要平台管理员权限)").WithCode("admin_required")
 	}
 	return p, nil
 }
