@@ -105,13 +105,14 @@ func (s *Server) loadTaskForAction(c *fiber.Ctx, tx pgx.Tx, p *auth.Principal) (
 	t := &taskView{}
 	err = scanTask(tx.QueryRow(c.UserContext(), `SELECT `+taskColumns+` FROM tasks WHERE id = $1 FOR UPDATE`, id), t)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, problem.NotFound("task not found")
+		return nil, problem.NotFound("task not found / 任务不存在")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("loading task: %w", err)
 	}
 	if !p.IsAdmin && (t.AssigneeID == nil || *t.AssigneeID != p.UserID) {
-		return nil, problem.NotFound("task not found")
+		// also someone who delegated it away: the task is no longer theirs
+		return nil, problem.Forbidden("only the task's assignee or an admin may act on it / 只有任务的处理人或管理员可以处理此任务")
 	}
 	if t.Status != "open" {
 		return nil, problem.Conflict("the task is already " + t.Status + " / 任务已处理")
@@ -135,7 +136,7 @@ func (s *Server) completeTask(c *fiber.Ctx) error {
 	}
 	body.Outcome = strings.TrimSpace(body.Outcome)
 	if len(body.Outcome) > 100 || len(body.Comment) > 10000 {
-		return problem.Validation(specErrors("outcome", "too_long", "outcome is at most 100 and comment at most 10000 characters"))
+		return problem.Validation(specErrors("outcome", "too_long", "outcome is at most 100 and comment at most 10000 characters / 结果最多 100 个字符，备注最多 10000 个字符"))
 	}
 	var out taskView
 	err = pgx.BeginFunc(c.UserContext(), s.DB.Pool, func(tx pgx.Tx) error {
@@ -208,6 +209,9 @@ func (s *Server) delegateTask(c *fiber.Ctx) error {
 		}
 		if err != nil {
 			return fmt.Errorf("checking user: %w", err)
+		}
+		if t.AssigneeID != nil && *t.AssigneeID == to {
+			return problem.Validation(specErrors(field, "same_assignee", "the task is already assigned to this user / 任务已经由该用户处理"))
 		}
 		body.UserID = &to
 		if err := scanTask(tx.QueryRow(c.UserContext(), `UPDATE tasks SET assignee_id = $2, delegated_from = coalesce(delegated_from, assignee_id),

@@ -96,7 +96,7 @@ func TestTaskDelegation(t *testing.T) {
 	if d["assignee_id"] != b.String() || d["delegated_from"] != a.String() {
 		t.Fatalf("delegated %v", d)
 	}
-	e.Must(404, "POST", "/api/v1/tasks/"+id+"/complete", map[string]any{"outcome": "done"}, aTok)
+	e.Must(403, "POST", "/api/v1/tasks/"+id+"/complete", map[string]any{"outcome": "done"}, aTok) // no longer hers
 	e.Must(200, "POST", "/api/v1/tasks/"+id+"/complete", map[string]any{"outcome": "done", "comment": "已回访"}, bTok)
 	run := waitRun(t, e, runID)
 	out, _ := run["output"].(map[string]any)
