@@ -146,6 +146,76 @@ func applyAuth(req *http.Request, env sdk.Env) error {
 	return nil
 }
 
+// checkAuthOrigin refuses to send a credential's authentication (token, password, API key)
+// to another origin than the credential's base URL: otherwise whoever edits a flow could point
+// a node's absolute url at their own server and read the secret the API never shows. A
+// credential without a base URL, or without authentication, may call any URL.
+func checkAuthOrigin(env sdk.Env, target *url.URL) error {
+	a, base := env.Credential("auth"), strings.TrimSpace(env.Credential("base_url"))
+	if a == "" || a == "none" || base == "" {
+		return nil
+	}
+	b, err := url.Parse(base)
+	if err != nil {
+		return sdk.Permanent(fmt.Errorf("base_url: %w", err))
+	}
+	if sameOrigin(b, target) {
+		return nil
+	}
+	o := url.URL{Scheme: b.Scheme, Host: b.Host}
+	return sdk.Permanent(fmt.Errorf("url %s is outside the credential's base URL %s, and its authentication is only sent there; use a relative url or another credential / 请求地址不在凭据的基础地址 %s 之内，凭据的认证信息只发送到该地址：请使用相对地址或其他凭据",
+		(&url.URL{Scheme: target.Scheme, Host: target.Host}).String(), o.String(), o.String()))
+}
+
+// sameOrigin compares scheme, host and port (default ports made explicit).
+func sameOrigin(a, b *url.URL) bool {
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		if strings.EqualFold(u.Scheme, "https") {
+			return "443"
+		}
+		return "80"
+	}
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
+
+// guardAuthOnRedirect returns client with a redirect policy that drops the credential's
+// authentication when a redirect leaves the first request's origin (net/http drops only
+// Authorization and cookies, not an API-key header or query parameter), then applies the
+// client's own policy (the SSRF guard's redirect limit and schemes).
+func guardAuthOnRedirect(env sdk.Env, client *http.Client) *http.Client {
+	a := env.Credential("auth")
+	if a == "" || a == "none" {
+		return client
+	}
+	c := *client
+	next := client.CheckRedirect
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if !sameOrigin(req.URL, via[0].URL) {
+			req.Header.Del("Authorization")
+			if a == "header" {
+				req.Header.Del(env.Credential("header_name"))
+			}
+			if a == "query" {
+				if q := req.URL.Query(); q.Has(env.Credential("query_name")) {
+					q.Del(env.Credential("query_name"))
+					req.URL.RawQuery = q.Encode()
+				}
+			}
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &c
+}
+
 // requestURL is the URL of a request: params.url against the credential's base_url, with
 // params.query added (keys sorted).
 func requestURL(env sdk.Env, p map[string]any) (*url.URL, error) {
@@ -192,11 +262,14 @@ func run(ctx context.Context, env sdk.Env, p map[string]any) (any, error) {
 	if env.IdempotencyKey != "" && req.Header.Get("Idempotency-Key") == "" && method != "GET" && method != "HEAD" {
 		req.Header.Set("Idempotency-Key", env.IdempotencyKey)
 	}
+	if err := checkAuthOrigin(env, target); err != nil {
+		return nil, err
+	}
 	if err := applyAuth(req, env); err != nil {
 		return nil, err
 	}
 	redact := redactor(env)
-	client := env.Client()
+	client := guardAuthOnRedirect(env, env.Client())
 	if !sdk.Bool(p, "follow_redirects") {
 		c := *client
 		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

@@ -234,3 +234,65 @@ func TestConnectionTest(t *testing.T) {
 		t.Fatalf("bad token: %v", err)
 	}
 }
+
+// TestAuthStaysWithBaseURL: a credential with a base URL sends its authentication only to
+// that origin, so a flow editor cannot read a token by pointing a node's absolute url (or a
+// redirect) at another server.
+func TestAuthStaysWithBaseURL(t *testing.T) {
+	api := echo(t)
+	var stolen []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stolen = append(stolen, r.Header.Get("Authorization")+r.Header.Get("X-Api-Key")+r.URL.Query().Get("api_key"))
+		io.WriteString(w, "{}")
+	}))
+	defer other.Close()
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/away" {
+			http.Redirect(w, r, other.URL+"/landing?"+r.URL.RawQuery, http.StatusFound)
+			return
+		}
+		io.WriteString(w, `{"here":true}`)
+	}))
+	defer redirector.Close()
+	cases := []struct {
+		name    string
+		creds   map[string]string
+		url     string
+		refused bool
+	}{
+		{"relative url", map[string]string{"base_url": api.URL + "/api/", "auth": "bearer", "token": "T1"}, "items", false},
+		{"absolute url same origin", map[string]string{"base_url": api.URL + "/api/", "auth": "bearer", "token": "T1"}, api.URL + "/elsewhere", false},
+		{"absolute url other origin", map[string]string{"base_url": api.URL, "auth": "bearer", "token": "T1"}, other.URL + "/steal", true},
+		{"header auth other origin", map[string]string{"base_url": api.URL, "auth": "header", "header_name": "X-Api-Key", "header_value": "K1"}, other.URL + "/steal", true},
+		{"query auth other origin", map[string]string{"base_url": api.URL, "auth": "query", "query_name": "api_key", "query_value": "Q1"}, other.URL + "/steal", true},
+		{"no auth other origin", map[string]string{"base_url": api.URL, "auth": "none"}, other.URL + "/ok", false},
+		{"no base url", map[string]string{"auth": "bearer", "token": "T1"}, api.URL + "/any", false},
+		{"bearer redirect away", map[string]string{"base_url": redirector.URL, "auth": "bearer", "token": "T1"}, "/away", false},
+		{"header redirect away", map[string]string{"base_url": redirector.URL, "auth": "header", "header_name": "X-Api-Key", "header_value": "K1"}, "/away", false},
+		{"query redirect away", map[string]string{"base_url": redirector.URL, "auth": "query", "query_name": "api_key", "query_value": "Q1"}, "/away", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			stolen = nil
+			h := sdktest.New(t).WithCredentials(tc.creds)
+			_, err := h.Run(httpc.Connector{}, "request", map[string]any{"url": tc.url})
+			if tc.refused {
+				if err == nil || sdk.IsRetryable(err) || !strings.Contains(err.Error(), "基础地址") {
+					t.Fatalf("want a permanent bilingual refusal, got %v", err)
+				}
+				if len(stolen) != 0 {
+					t.Fatalf("other origin was called: %v", stolen)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range stolen {
+				if s != "" {
+					t.Fatalf("credential reached another origin: %q", s)
+				}
+			}
+		})
+	}
+}

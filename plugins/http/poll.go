@@ -147,11 +147,14 @@ func fetchList(ctx context.Context, env sdk.Env, p map[string]any) ([]any, error
 	for k, v := range sdk.StringMap(p, "headers") {
 		req.Header.Set(k, v)
 	}
+	if err := checkAuthOrigin(env, target); err != nil {
+		return nil, err
+	}
 	if err := applyAuth(req, env); err != nil {
 		return nil, err
 	}
 	redact := redactor(env)
-	resp, err := env.Client().Do(req)
+	resp, err := guardAuthOnRedirect(env, env.Client()).Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
 			return nil, sdk.Temporary(fmt.Errorf("GET %s: timed out after %s", redact(target), timeout))

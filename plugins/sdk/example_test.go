@@ -56,5 +56,5 @@ func ExampleInvoke() {
 	fmt.Println(err, sdk.IsRetryable(err))
 	// Output:
 	// map[got:map[name:王芳 vip:false] id:c-1 key:k-1] <nil>
-	// invalid parameters: name: is required; vip: must be true or false false
+	// invalid parameters: name: is required / 必填; vip: must be true or false / 应为 true 或 false false
 }

@@ -15,7 +15,8 @@ import (
 const MaxReply = 4 << 20
 
 // PostJSON sends body as JSON to url with the env's client and returns the answer's body.
-// Network errors are retryable; non-2xx answers become StatusError (5xx/429 retryable).
+// Network errors are retryable and name only the URL's scheme and host (RedactSecretURL);
+// non-2xx answers become StatusError (5xx/429 retryable).
 // op names the step in errors (e.g. "dingtalk send").
 func (e Env) PostJSON(ctx context.Context, op, url string, body any, headers map[string]string) ([]byte, error) {
 	b, err := json.Marshal(body)
@@ -38,7 +39,7 @@ func (e Env) Post(ctx context.Context, op, url, contentType string, body []byte,
 	}
 	resp, err := e.Client().Do(req)
 	if err != nil {
-		return nil, Temporary(fmt.Errorf("%s: %s: %w", op, RedactURL(req.URL), StripURL(err)))
+		return nil, Temporary(fmt.Errorf("%s: %s: %w", op, RedactSecretURL(req.URL), StripURL(err)))
 	}
 	defer resp.Body.Close()
 	reply, err := io.ReadAll(io.LimitReader(resp.Body, MaxReply))
@@ -63,6 +64,21 @@ func RedactURL(u *url.URL) string {
 		c.RawQuery = "…"
 	}
 	c.Fragment = ""
+	return c.String()
+}
+
+// RedactSecretURL formats u as its scheme and host only ("https://hooks.slack.com/…"): the
+// URL of a robot or incoming webhook is a secret as a whole (Slack, Feishu and WeCom carry the
+// token in the path), so errors and logs about it must not repeat its path or query. Post and
+// PostJSON format their network errors with it.
+func RedactSecretURL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := url.URL{Scheme: u.Scheme, Host: u.Host}
+	if u.Path != "" || u.RawQuery != "" || u.Opaque != "" {
+		return c.String() + "/…"
+	}
 	return c.String()
 }
 

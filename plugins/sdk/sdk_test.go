@@ -235,3 +235,61 @@ func TestPostErrorsHideTokens(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// TestPostErrorsHideSecretPaths: robot and incoming-webhook URLs carry their token in the
+// path (Slack, Feishu, WeCom) or query (DingTalk); a failed Post names only scheme and host.
+func TestPostErrorsHideSecretPaths(t *testing.T) {
+	for _, u := range []string{
+		"http://127.0.0.1:1/services/T000/B000/SECRET-TOKEN",
+		"http://127.0.0.1:1/open-apis/bot/v2/hook/SECRET-TOKEN",
+		"http://127.0.0.1:1/cgi-bin/webhook/send?key=SECRET-TOKEN",
+		"http://user:SECRET-TOKEN@127.0.0.1:1/x",
+	} {
+		t.Run(u, func(t *testing.T) {
+			env := sdk.Env{HTTP: &http.Client{}}
+			_, err := env.PostJSON(context.Background(), "robot send", u, map[string]any{}, nil)
+			if err == nil || strings.Contains(err.Error(), "SECRET-TOKEN") || !strings.Contains(err.Error(), "http://127.0.0.1:1/…") {
+				t.Fatalf("error %v", err)
+			}
+		})
+	}
+}
+
+// TestValidationMessagesBilingual: every validation message carries en and zh-CN text.
+func TestValidationMessagesBilingual(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		values map[string]any
+	}{
+		{"required", map[string]any{}},
+		{"unknown", map[string]any{"url": "u", "nope": 1}},
+		{"option", map[string]any{"url": "u", "method": "PATCH"}},
+		{"number", map[string]any{"url": "u", "timeout": "soon"}},
+		{"range low", map[string]any{"url": "u", "timeout": 0.5}},
+		{"range high", map[string]any{"url": "u", "timeout": 301}},
+		{"bool", map[string]any{"url": "u", "follow": "maybe"}},
+		{"json", map[string]any{"url": "u", "method": "POST", "body": "{nope"}},
+		{"string", map[string]any{"url": []any{1}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			errs := sdk.ValidateParams(params, tc.values)
+			if len(errs) == 0 {
+				t.Fatal("no error")
+			}
+			for _, e := range errs {
+				if !strings.Contains(e.Message, " / ") || !hasHan(e.Message) {
+					t.Errorf("%s: message %q is not bilingual", e.Field, e.Message)
+				}
+			}
+		})
+	}
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if r >= 0x4e00 && r <= 0x9fff {
+			return true
+		}
+	}
+	return false
+}

@@ -100,7 +100,7 @@ func prepare(defs []Param, values map[string]any, run bool) (map[string]any, []F
 	}
 	for k := range values {
 		if !known[k] {
-			errs = append(errs, FieldError{Field: k, Code: CodeUnknown, Message: "unknown parameter"})
+			errs = append(errs, FieldError{Field: k, Code: CodeUnknown, Message: "unknown parameter / 未知参数"})
 		}
 	}
 	out := make(map[string]any, len(defs))
@@ -115,7 +115,7 @@ func prepare(defs []Param, values map[string]any, run bool) (map[string]any, []F
 				continue
 			}
 			if d.Required {
-				errs = append(errs, FieldError{Field: d.Key, Code: CodeRequired, Message: "is required"})
+				errs = append(errs, FieldError{Field: d.Key, Code: CodeRequired, Message: "is required / 必填"})
 			}
 			continue
 		}
@@ -144,7 +144,7 @@ func coerce(d Param, v any) (any, *FieldError) {
 		case float64, int, int64, bool, json.Number:
 			return fmt.Sprint(x), nil
 		}
-		return nil, bad(CodeType, "must be a string")
+		return nil, bad(CodeType, "must be a string / 应为字符串")
 	case TypeNumber:
 		var f float64
 		switch x := v.(type) {
@@ -157,26 +157,26 @@ func coerce(d Param, v any) (any, *FieldError) {
 		case json.Number:
 			n, err := x.Float64()
 			if err != nil {
-				return nil, bad(CodeType, "must be a number")
+				return nil, bad(CodeType, "must be a number / 应为数字")
 			}
 			f = n
 		case string:
 			n, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
 			if err != nil {
-				return nil, bad(CodeType, "must be a number")
+				return nil, bad(CodeType, "must be a number / 应为数字")
 			}
 			f = n
 		default:
-			return nil, bad(CodeType, "must be a number")
+			return nil, bad(CodeType, "must be a number / 应为数字")
 		}
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return nil, bad(CodeType, "must be a finite number")
+			return nil, bad(CodeType, "must be a finite number / 应为有限数值")
 		}
 		if d.Min != nil && f < *d.Min {
-			return nil, bad(CodeRange, fmt.Sprintf("must be at least %g", *d.Min))
+			return nil, bad(CodeRange, fmt.Sprintf("must be at least %g / 不能小于 %g", *d.Min, *d.Min))
 		}
 		if d.Max != nil && f > *d.Max {
-			return nil, bad(CodeRange, fmt.Sprintf("must be at most %g", *d.Max))
+			return nil, bad(CodeRange, fmt.Sprintf("must be at most %g / 不能大于 %g", *d.Max, *d.Max))
 		}
 		return f, nil
 	case TypeBoolean:
@@ -188,11 +188,11 @@ func coerce(d Param, v any) (any, *FieldError) {
 				return b, nil
 			}
 		}
-		return nil, bad(CodeType, "must be true or false")
+		return nil, bad(CodeType, "must be true or false / 应为 true 或 false")
 	case TypeSelect:
 		s, ok := v.(string)
 		if !ok {
-			return nil, bad(CodeType, "must be a string")
+			return nil, bad(CodeType, "must be a string / 应为字符串")
 		}
 		if d.DynamicOptions || len(d.Options) == 0 {
 			return s, nil
@@ -206,21 +206,21 @@ func coerce(d Param, v any) (any, *FieldError) {
 		for i, o := range d.Options {
 			vals[i] = o.Value
 		}
-		return nil, bad(CodeOption, "must be one of "+strings.Join(vals, ", "))
+		return nil, bad(CodeOption, "must be one of "+strings.Join(vals, ", ")+" / 应为以下之一："+strings.Join(vals, ", "))
 	case TypeJSON:
 		if s, ok := v.(string); ok {
 			t := strings.TrimSpace(s)
 			if strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
 				var decoded any
 				if err := json.Unmarshal([]byte(t), &decoded); err != nil {
-					return nil, bad(CodeType, "must be valid JSON: "+err.Error())
+					return nil, bad(CodeType, "must be valid JSON / 应为有效的 JSON: "+err.Error())
 				}
 				return decoded, nil
 			}
 		}
 		return v, nil
 	}
-	return nil, bad(CodeType, "has an unknown type "+string(d.Type))
+	return nil, bad(CodeType, "has an unknown type "+string(d.Type)+" / 未知的参数类型")
 }
 
 // String reads a prepared string parameter ("" when absent).
