@@ -830,9 +830,13 @@ func (s *Server) adminPutRole(createOnly bool) fiber.Handler {
 				}
 			}
 		}
-		if errs, err := s.checkRoleFields(c.UserContext(), def); err != nil {
+		// Every mistake at once: the shape (actions, scopes, resources, names) and the field keys.
+		errs := def.Validate()
+		fieldErrs, err := s.checkRoleFields(c.UserContext(), def)
+		if err != nil {
 			return err
-		} else if len(errs) > 0 {
+		}
+		if errs = append(errs, fieldErrs...); len(errs) > 0 {
 			return problem.Validation(errs)
 		}
 		out, created, err := pol.PutRole(c.UserContext(), p.UserID, def)

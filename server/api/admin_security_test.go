@@ -215,3 +215,26 @@ func hasHan(s string) bool {
 	}
 	return false
 }
+
+// TestRoleErrorsAllAtOnce: a role body with a wrong action, a wrong scope and a misspelt field
+// answers one 422 naming all three, not only the first kind of mistake.
+func TestRoleErrorsAllAtOnce(t *testing.T) {
+	e := apitest.New(t)
+	e.Must(201, "POST", "/api/v1/apps", map[string]string{"slug": "crm", "name": "CRM"}, e.AdminToken)
+	e.Must(201, "PUT", "/api/v1/apps/crm/entities/deal", map[string]any{"slug": "deal", "fields": []any{map[string]any{"key": "name", "type": "text"}, map[string]any{"key": "cost", "type": "money"}}}, e.AdminToken)
+	e.Must(200, "POST", "/api/v1/apps/crm/entities/deal/publish", nil, e.AdminToken)
+	for _, method := range []string{"POST", "PUT"} {
+		r := e.Must(422, method, "/api/v1/admin/roles", map[string]any{"app": "crm", "name": "rep",
+			"permissions": []any{map[string]any{"resource": "entity:deal", "actions": []string{"fly"}, "scope": "galaxy"}},
+			"fields":      map[string]any{"deal": map[string]any{"hidden": []string{"cots"}}}}, e.AdminToken)
+		got := map[string]bool{}
+		for _, fe := range r.JSON()["errors"].([]any) {
+			got[fe.(map[string]any)["field"].(string)] = true
+		}
+		for _, want := range []string{"permissions[0].actions[0]", "permissions[0].scope", "fields.deal.hidden[0]"} {
+			if !got[want] {
+				t.Fatalf("%s: errors %s lack %s", method, r.Body, want)
+			}
+		}
+	}
+}
