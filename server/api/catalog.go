@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -145,6 +147,21 @@ type credentialBody struct {
 	Values    map[string]any `json:"values"`
 }
 
+// Credential size limits: a credential holds keys, tokens, URLs and at most a PEM certificate
+// chain; anything larger is a mistake (or an attempt to fill the database).
+const (
+	maxCredentialBody  = 1 << 20  // bytes of a create or update request: 413 above
+	maxCredentialValue = 64 << 10 // bytes of one value: 422 values.<key> too_long above
+)
+
+// checkCredentialBodySize answers 413 for a credential request body over maxCredentialBody.
+func checkCredentialBodySize(c *fiber.Ctx) error {
+	if len(c.Body()) > maxCredentialBody {
+		return problem.New(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("a credential request must be at most %d KiB / 凭据请求不能超过 %d KiB", maxCredentialBody>>10, maxCredentialBody>>10))
+	}
+	return nil
+}
+
 // credentialValues validates values against the connector's credential fields and returns
 // them as strings.
 func credentialValues(conn sdk.Connector, values map[string]any) (map[string]string, spec.Errors) {
@@ -164,8 +181,16 @@ func credentialValues(conn sdk.Connector, values map[string]any) (map[string]str
 		case float64, bool:
 			out[k] = fmt.Sprint(x)
 		default:
-			return nil, spec.Errors{{Field: "values." + k, Code: "type", Message: "must be a string, number or boolean"}}
+			errs = append(errs, spec.FieldError{Field: "values." + k, Code: "type", Message: "must be a string, number or boolean / 应为字符串、数字或布尔值"})
+			continue
 		}
+		if len(out[k]) > maxCredentialValue {
+			errs = append(errs, spec.FieldError{Field: "values." + k, Code: "too_long", Message: fmt.Sprintf("must be at most %d KiB / 不能超过 %d KiB", maxCredentialValue>>10, maxCredentialValue>>10)})
+		}
+	}
+	if len(errs) > 0 {
+		sort.Slice(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
+		return nil, errs
 	}
 	return out, nil
 }
@@ -173,6 +198,9 @@ func credentialValues(conn sdk.Connector, values map[string]any) (map[string]str
 func (s *Server) createCredential(c *fiber.Ctx) error {
 	p, app, err := s.loadApp(c, "manage")
 	if err != nil {
+		return err
+	}
+	if err := checkCredentialBodySize(c); err != nil {
 		return err
 	}
 	var body credentialBody
@@ -185,6 +213,8 @@ func (s *Server) createCredential(c *fiber.Ctx) error {
 		errs = append(errs, spec.FieldError{Field: "name", Code: "required", Message: "is required / 必填"})
 	} else if utf8.RuneCountInString(body.Name) > 100 {
 		errs = append(errs, spec.FieldError{Field: "name", Code: "too_long", Message: "must be at most 100 characters / 最多 100 个字符"})
+	} else if strings.IndexFunc(body.Name, unicode.IsControl) >= 0 || !utf8.ValidString(body.Name) {
+		errs = append(errs, spec.FieldError{Field: "name", Code: "invalid", Message: "must not contain control characters / 不能包含控制字符"})
 	}
 	conn, ok := s.Connectors.Get(body.Connector)
 	if !ok {
@@ -222,7 +252,7 @@ func (s *Server) loadCredential(c *fiber.Ctx) (secrets.Credential, error) {
 	}
 	cr, err := s.Secrets.Get(c.UserContext(), app.ID, id)
 	if errors.Is(err, secrets.ErrNotFound) {
-		return secrets.Credential{}, problem.NotFound("credential not found")
+		return secrets.Credential{}, problem.NotFound("credential not found / 凭据不存在")
 	}
 	return cr, err
 }
@@ -230,6 +260,9 @@ func (s *Server) loadCredential(c *fiber.Ctx) (secrets.Credential, error) {
 func (s *Server) updateCredential(c *fiber.Ctx) error {
 	cr, err := s.loadCredential(c)
 	if err != nil {
+		return err
+	}
+	if err := checkCredentialBodySize(c); err != nil {
 		return err
 	}
 	var body struct {

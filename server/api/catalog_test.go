@@ -106,6 +106,9 @@ func TestCredentials(t *testing.T) {
 		{"bad option", `{"name":"x","connector":"http","values":{"auth":"kerberos"}}`, "values.auth"},
 		{"show_if required", `{"name":"x","connector":"http","values":{"auth":"bearer"}}`, "values.token"},
 		{"unknown body key", `{"name":"x","connector":"http","values":{},"extra":1}`, "extra"},
+		{"NUL in name", `{"name":"a\u0000b","connector":"slack","values":{"webhook_url":"https://h"}}`, "name"},
+		{"control character in name", `{"name":"a\nb","connector":"slack","values":{"webhook_url":"https://h"}}`, "name"},
+		{"value too long", `{"name":"x","connector":"slack","values":{"webhook_url":"https://h/` + strings.Repeat("a", 70<<10) + `"}}`, "values.webhook_url"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := e.Must(422, "POST", base, tc.body, e.AdminToken)
@@ -115,6 +118,14 @@ func TestCredentials(t *testing.T) {
 		})
 	}
 	e.Must(415, "POST", base, "name=x", e.AdminToken, "Content-Type: text/plain")
+	huge := `{"name":"x","connector":"slack","values":{"webhook_url":"https://h/` + strings.Repeat("a", 2<<20) + `"}}`
+	if r := e.Must(413, "POST", base, huge, e.AdminToken); !strings.Contains(r.Header["Content-Type"], "problem+json") {
+		t.Fatalf("413 is not problem+json: %s", r.Header["Content-Type"])
+	}
+	var n int
+	if err := e.DB.Pool.QueryRow(context.Background(), `SELECT count(*) FROM credentials`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("a refused credential was written: %d %v", n, err)
+	}
 
 	// Create, never echo values.
 	r := e.Must(201, "POST", base, map[string]any{"name": "内部 API", "connector": "http",
