@@ -165,7 +165,7 @@ func IsJSONBody(c *fiber.Ctx) bool {
 // offending path for bad JSON or unknown keys.
 func bindJSON(c *fiber.Ctx, v any) error {
 	if len(c.Body()) > 0 && !IsJSONBody(c) {
-		return problem.New(fiber.StatusUnsupportedMediaType, "send the body as application/json")
+		return problem.New(fiber.StatusUnsupportedMediaType, "send the body as application/json (请以 application/json 发送请求体)")
 	}
 	if len(c.Body()) == 0 {
 		return problem.Validation(specErrors("$", "required", "a JSON body is required"))
