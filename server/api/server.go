@@ -168,7 +168,7 @@ func bindJSON(c *fiber.Ctx, v any) error {
 		return problem.New(fiber.StatusUnsupportedMediaType, "send the body as application/json (请以 application/json 发送请求体)")
 	}
 	if len(c.Body()) == 0 {
-		return problem.Validation(specErrors("$", "required", "a JSON body is required"))
+		return problem.Validation(specErrors("$", "required", "a JSON body is required (请求体不能为空)"))
 	}
 	if err := decodeStrict(c.Body(), v); err != nil {
 		return err
