@@ -105,7 +105,7 @@ func readValues(c *fiber.Ctx, limit int) (map[string]any, error) {
 		return nil, problem.New(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes (请求体过大)", limit))
 	}
 	if len(body) > 0 && !IsJSONBody(c) {
-		return nil, problem.New(fiber.StatusUnsupportedMediaType, "send the body as application/json")
+		return nil, problem.New(fiber.StatusUnsupportedMediaType, "send the body as application/json (请以 application/json 发送请求体)")
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, problem.Validation(specErrors("$", "required", "a JSON object body is required (需要 JSON 对象)"))
@@ -219,7 +219,7 @@ func (s *Server) updateRecord(c *fiber.Ctx) error {
 	}
 	rec, err := s.Records.Update(c.UserContext(), rc.app, rc.slug, id, patch, ver, rc.write("api"))
 	if err != nil {
-		return recordError(err)
+		return s.writeScopeError(c, rc, id, "update", err)
 	}
 	c.Set(fiber.HeaderETag, fmt.Sprintf(`"%d"`, rec.Version))
 	return c.JSON(rec)
@@ -239,9 +239,30 @@ func (s *Server) deleteRecord(c *fiber.Ctx) error {
 		return err
 	}
 	if err := s.Records.Delete(c.UserContext(), rc.app, rc.slug, id, w); err != nil {
-		return recordError(err)
+		return s.writeScopeError(c, rc, id, "delete", err)
 	}
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// writeScopeError maps a failed PATCH or DELETE. A record outside the caller's update (delete)
+// scope but inside their read scope is a 403 (they can see it, so "not found" would be a lie);
+// one they cannot read either stays a 404 that reveals nothing.
+func (s *Server) writeScopeError(c *fiber.Ctx, rc *recordCtx, id uuid.UUID, action string, err error) error {
+	if !errors.Is(err, records.ErrNotFound) {
+		return recordError(err)
+	}
+	ctx := c.UserContext()
+	rg, gerr := s.Authz.Grant(ctx, rc.p.Subject(), rc.app.ID, "entity:"+rc.slug, "read")
+	if gerr != nil {
+		return fmt.Errorf("checking permission: %w", gerr)
+	}
+	if rg.Allowed() {
+		if _, gerr := s.Records.Get(ctx, rc.app, rc.slug, id, rg); gerr == nil {
+			zh := map[string]string{"update": "修改", "delete": "删除"}[action]
+			return problem.Forbidden("you may not " + action + " this record (没有权限" + zh + "此记录)").WithCode("out_of_scope")
+		}
+	}
+	return recordError(err)
 }
 
 func (s *Server) recordHistory(c *fiber.Ctx) error {
