@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -500,6 +501,7 @@ func (e *Engine) execute(ctx context.Context, runID uuid.UUID, q querier) error 
 		row := steps[id]
 		var res Result
 		var failErr error
+		started := time.Now()
 		switch {
 		case row != nil && row.Status == "succeeded":
 			var out any
@@ -535,7 +537,6 @@ func (e *Engine) execute(ctx context.Context, runID uuid.UUID, q querier) error 
 			if row != nil {
 				x.Attempt = row.Attempt + 1
 			}
-			started := time.Now()
 			res, failErr = safeCall(func() (Result, error) { return pn.Runner.Exec(x) })
 			if ctx.Err() != nil {
 				return ctx.Err() // the worker is stopping: the job is retried, the step re-run
@@ -565,7 +566,7 @@ func (e *Engine) execute(ctx context.Context, runID uuid.UUID, q querier) error 
 			if errors.As(failErr, &perm) {
 				final = true
 			}
-			if err := e.failStep(ctx, q, x, failErr, final, retryAt); err != nil {
+			if err := e.failStep(ctx, q, x, failErr, final, retryAt, started); err != nil {
 				return err
 			}
 			if !final {
@@ -578,7 +579,7 @@ func (e *Engine) execute(ctx context.Context, runID uuid.UUID, q querier) error 
 				todo = append(todo, next...)
 				continue
 			}
-			return e.finish(ctx, run, StatusFailed, nil, fmt.Sprintf("node %s: %v", id, failErr))
+			return e.finish(ctx, run, StatusFailed, nil, runErrorText(id, failErr))
 		}
 		if res.Wait != nil {
 			waiting = true
@@ -673,7 +674,7 @@ func (e *Engine) saveStep(ctx context.Context, q querier, x *Exec, res Result, s
 	if err != nil {
 		return fmt.Errorf("encoding output of %s: %w", x.NodeID, err)
 	}
-	if _, err := q.Exec(ctx, `INSERT INTO flow_steps (run_id, node, status, attempt, input, output, port, started_at, finished_at) VALUES ($1, $2, 'succeeded', $3, $4, $5, NULLIF($6, ''), $7, now())`,
+	if _, err := q.Exec(ctx, `INSERT INTO flow_steps (run_id, node, status, attempt, input, output, port, started_at, finished_at) VALUES ($1, $2, 'succeeded', $3, $4, $5, NULLIF($6, ''), $7, clock_timestamp())`,
 		x.RunID, x.NodeID, x.Attempt, input, out, res.Port, started); err != nil {
 		return fmt.Errorf("saving step %s: %w", x.NodeID, err)
 	}
@@ -709,11 +710,11 @@ func (e *Engine) saveResult(ctx context.Context, q querier, stepID int64, res Re
 	if err != nil {
 		return fmt.Errorf("encoding output: %w", err)
 	}
-	_, err = q.Exec(ctx, `UPDATE flow_steps SET status = 'succeeded', output = $2, port = NULLIF($3, ''), wake_at = NULL, finished_at = now() WHERE id = $1`, stepID, out, res.Port)
+	_, err = q.Exec(ctx, `UPDATE flow_steps SET status = 'succeeded', output = $2, port = NULLIF($3, ''), wake_at = NULL, finished_at = clock_timestamp() WHERE id = $1`, stepID, out, res.Port)
 	return err
 }
 
-func (e *Engine) failStep(ctx context.Context, q querier, x *Exec, failErr error, final bool, retryAt time.Time) error {
+func (e *Engine) failStep(ctx context.Context, q querier, x *Exec, failErr error, final bool, retryAt, started time.Time) error {
 	in, _ := marshalNullable(x.Input)
 	var state []byte
 	var wake *time.Time
@@ -721,17 +722,17 @@ func (e *Engine) failStep(ctx context.Context, q querier, x *Exec, failErr error
 		state = []byte(`{"retry":true}`)
 		wake = &retryAt
 	}
-	msg := failErr.Error()
+	msg := stepErrorText(failErr)
 	if len(msg) > 4000 {
-		msg = msg[:4000]
+		msg = strings.ToValidUTF8(msg[:4000], "")
 	}
 	var err error
 	if x.StepID != 0 { // a resumed (waiting) step
-		_, err = q.Exec(ctx, `UPDATE flow_steps SET status = 'failed', input = coalesce($2, input), error = $3, state = $4, wake_at = $5, finished_at = now() WHERE id = $1`,
+		_, err = q.Exec(ctx, `UPDATE flow_steps SET status = 'failed', input = coalesce($2, input), error = $3, state = $4, wake_at = $5, finished_at = clock_timestamp() WHERE id = $1`,
 			x.StepID, in, msg, state, wake)
 	} else {
-		_, err = q.Exec(ctx, `INSERT INTO flow_steps (run_id, node, status, attempt, input, error, state, wake_at, finished_at) VALUES ($1, $2, 'failed', $3, $4, $5, $6, $7, now())`,
-			x.RunID, x.NodeID, x.Attempt, in, msg, state, wake)
+		_, err = q.Exec(ctx, `INSERT INTO flow_steps (run_id, node, status, attempt, input, error, state, wake_at, started_at, finished_at) VALUES ($1, $2, 'failed', $3, $4, $5, $6, $7, $8, clock_timestamp())`,
+			x.RunID, x.NodeID, x.Attempt, in, msg, state, wake, started)
 	}
 	if err != nil {
 		return fmt.Errorf("recording step failure: %w", err)
@@ -750,7 +751,7 @@ func (e *Engine) finish(ctx context.Context, run *runRow, status string, output 
 	}
 	metricRuns.WithLabelValues(status).Inc()
 	return pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE flow_runs SET status = $2, output = $3, error = $4, finished_at = now(), wake_at = NULL WHERE id = $1`,
+		if _, err := tx.Exec(ctx, `UPDATE flow_runs SET status = $2, output = $3, error = $4, finished_at = clock_timestamp(), wake_at = NULL WHERE id = $1`,
 			run.ID, status, out, errText); err != nil {
 			return fmt.Errorf("finishing run: %w", err)
 		}

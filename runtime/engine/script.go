@@ -65,3 +65,32 @@ func Permanent(err error) error {
 func (x *Exec) fetch(ctx context.Context, args json.RawMessage) (json.RawMessage, error) {
 	return script.Fetch(ctx, x.Engine.opts.HTTPClient, args)
 }
+
+// localizer is an error that can say itself in zh-CN (script.ScriptError does).
+type localizer interface{ Localized(lang string) string }
+
+// stepErrorText is a failed step's stored error: the English text, plus " / " and the zh-CN
+// text when the error has a translation (the sandbox's own messages: time and memory limits...).
+func stepErrorText(err error) string {
+	en := err.Error()
+	var l localizer
+	if errors.As(err, &l) {
+		if zh := l.Localized("zh-CN"); zh != "" && zh != en {
+			return en + " / " + zh
+		}
+	}
+	return en
+}
+
+// runErrorText is a failed run's error, naming the step in both languages:
+// "node js: script exceeded its 2s time limit / 节点 js：脚本超出了 2s 的时间限制".
+func runErrorText(node string, err error) string {
+	en := err.Error()
+	var l localizer
+	if errors.As(err, &l) {
+		if zh := l.Localized("zh-CN"); zh != "" && zh != en {
+			return fmt.Sprintf("node %s: %s / 节点 %s：%s", node, en, node, zh)
+		}
+	}
+	return fmt.Sprintf("node %s / 节点 %s: %s", node, node, en)
+}

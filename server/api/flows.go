@@ -611,7 +611,7 @@ func (s *Server) getRun(c *fiber.Ctx) error {
 			return fmt.Errorf("loading steps: %w", err)
 		}
 		if st.FinishedAt != nil {
-			ms := st.FinishedAt.Sub(st.StartedAt).Milliseconds()
+			ms := max(st.FinishedAt.Sub(st.StartedAt).Milliseconds(), 0) // the server's and the database's clocks may differ a little
 			st.DurationMS = &ms
 		}
 		d.Steps = append(d.Steps, st)
