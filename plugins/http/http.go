@@ -53,7 +53,8 @@ func (Connector) Spec() sdk.Spec {
 		Description: sdk.T("Call any HTTP API.", "调用任意 HTTP 接口。"),
 		Credentials: []sdk.Param{
 			{Key: "base_url", Type: sdk.TypeString, Label: sdk.T("Base URL", "基础地址"),
-				Help: sdk.T("Relative request URLs are resolved against it; the connection test calls it.", "相对地址基于此地址解析；连接测试会请求此地址。")},
+				Help: sdk.T("Relative request URLs are resolved against it; the connection test calls it. When set, the authentication is only sent to its origin.",
+					"相对地址基于此地址解析；连接测试会请求此地址。填写后，认证信息只发送到该地址的源（协议、主机、端口）。")},
 			{Key: "auth", Type: sdk.TypeSelect, Label: sdk.T("Authentication", "认证方式"), Default: "none", Options: []sdk.Option{
 				{Value: "none", Label: sdk.T("None", "无")}, {Value: "basic", Label: sdk.T("Basic", "Basic 认证")},
 				{Value: "bearer", Label: sdk.T("Bearer token", "Bearer 令牌")}, {Value: "header", Label: sdk.T("API key in header", "请求头密钥")},

@@ -183,6 +183,14 @@ type Tester interface {
 	Test(ctx context.Context, env Env) error
 }
 
+// CredentialChecker checks a credential's values beyond their declared types when it is
+// saved (a webhook URL's scheme, a signing key's format, an address), so a mistake is a 422
+// on the field instead of a failed run later. values were prepared (defaults applied,
+// hidden fields dropped, numbers and booleans coerced); errors name the field's key.
+type CredentialChecker interface {
+	CheckCredentials(values map[string]any) []FieldError
+}
+
 // OptionsProvider lists the choices of a parameter marked DynamicOptions while the analyst
 // edits a node; params holds the values entered so far.
 type OptionsProvider interface {

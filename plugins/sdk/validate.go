@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -262,4 +263,19 @@ func StringMap(params map[string]any, key string) map[string]string {
 		}
 	}
 	return out
+}
+
+// CheckURL reports whether values[key], when set, is an absolute http:// or https:// URL with
+// a host: a helper for CredentialChecker. The message never repeats the value (it may be a
+// secret webhook URL).
+func CheckURL(values map[string]any, key string) []FieldError {
+	s, _ := values[key].(string)
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return []FieldError{{Field: key, Code: "invalid", Message: "must be an http:// or https:// URL / 应为 http:// 或 https:// 开头的地址"}}
+	}
+	return nil
 }

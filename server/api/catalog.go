@@ -166,6 +166,9 @@ func checkCredentialBodySize(c *fiber.Ctx) error {
 // them as strings.
 func credentialValues(conn sdk.Connector, values map[string]any) (map[string]string, spec.Errors) {
 	prepared, fe := sdk.Prepare(conn.Spec().Credentials, values)
+	if checker, ok := conn.(sdk.CredentialChecker); ok && len(fe) == 0 {
+		fe = checker.CheckCredentials(prepared)
+	}
 	var errs spec.Errors
 	for _, e := range fe {
 		errs = append(errs, spec.FieldError{Field: "values." + e.Field, Code: e.Code, Message: e.Message})
