@@ -92,7 +92,8 @@ func scanPrincipal(row pgx.Row, p *Principal, extra ...any) error {
 // Login checks the credentials and opens a session. It returns the session token (usable as a
 // cookie value and as a bearer token), the CSRF token and the principal. Every successful login
 // and every refused one (wrong password, unknown email, disabled user) writes an audit_log row
-// (action auth.login / auth.login_failed) with the client address; passwords are never logged.
+// (action auth.login / auth.login_failed, target user:<id> or email:<address>) with the client
+// address and, when refused, the reason; a refused login has no actor. Passwords are never logged.
 // Rate-limited attempts are not logged one by one: the failures that led to the limit are.
 func (s *Service) Login(ctx context.Context, clientIP, email, password string) (token, csrf string, p *Principal, err error) {
 	key := clientIP + "|" + strings.ToLower(strings.TrimSpace(email))
@@ -120,7 +121,8 @@ func (s *Service) Login(ctx context.Context, clientIP, email, password string) (
 		if disabled {
 			reason = "disabled"
 		}
-		if err := s.auditLogin(ctx, s.Pool, p.UserID, "auth.login_failed", loginTarget(p.UserID, email), clientIP, reason); err != nil {
+		// The actor stays empty: whoever typed the password is not known to be the user.
+		if err := s.auditLogin(ctx, s.Pool, uuid.Nil, "auth.login_failed", loginTarget(p.UserID, email), clientIP, reason); err != nil {
 			return "", "", nil, err
 		}
 		return "", "", nil, ErrBadCredentials
