@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -62,6 +63,45 @@ func TestCronMissedFirePolicy(t *testing.T) {
 			c.Wait()
 			if n := e.count(`SELECT count(*) FROM flow_runs WHERE flow = 'nightly'`); n != tc.want {
 				t.Fatalf("%d runs after downtime with missed=%s, want %d", n, tc.policy, tc.want)
+			}
+		})
+	}
+}
+
+// TestCronBusinessCalendar: a cron flow with "calendar": "business" fires only on working days of
+// the app's calendar (holidays skipped, extra working days included); without it, every day.
+func TestCronBusinessCalendar(t *testing.T) {
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	now := time.Now().In(sh)
+	// yesterday, today and tomorrow, so a test running across midnight still sees the same kind of day
+	days := fmt.Sprintf(`["%s","%s","%s"]`, now.AddDate(0, 0, -1).Format(time.DateOnly), now.Format(time.DateOnly), now.AddDate(0, 0, 1).Format(time.DateOnly))
+	other := fmt.Sprint((int(now.Weekday()) + 3) % 7) // a weekday that is none of those three days
+	for _, tc := range []struct {
+		name, calendar, settings string
+		fires                    bool
+	}{
+		{"holiday", "business", `{"calendar":{"workdays":[0,1,2,3,4,5,6],"holidays":` + days + `}}`, false},
+		{"not a working weekday", "business", `{"calendar":{"workdays":[` + other + `]}}`, false},
+		{"extra working day", "business", `{"calendar":{"workdays":[` + other + `],"extra_workdays":` + days + `}}`, true},
+		{"working day", "business", `{"calendar":{"workdays":[0,1,2,3,4,5,6]}}`, true},
+		{"holiday, no business calendar", "", `{"calendar":{"workdays":[0,1,2,3,4,5,6],"holidays":` + days + `}}`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, false)
+			if _, err := e.d.Pool.Exec(context.Background(), `UPDATE apps SET settings = $2 WHERE id = $1`, e.app, tc.settings); err != nil {
+				t.Fatal(err)
+			}
+			e.publish(`{"slug":"daily","calendar":"` + tc.calendar + `","trigger":{"type":"cron","schedule":"* * * * * *"},"nodes":[]}`)
+			var fired atomic.Int64
+			c := trigger.NewCron(e.eng, nil)
+			c.Fired = func(uuid.UUID, string, time.Time) { fired.Add(1) }
+			ctx, cancel := context.WithCancel(context.Background())
+			go c.Run(ctx)
+			time.Sleep(2500 * time.Millisecond)
+			cancel()
+			c.Wait()
+			if n := e.count(`SELECT count(*) FROM flow_runs WHERE flow = 'daily'`); (n > 0) != tc.fires || int64(n) != fired.Load() {
+				t.Fatalf("%d runs (%d fires), want fires=%v", n, fired.Load(), tc.fires)
 			}
 		})
 	}

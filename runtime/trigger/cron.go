@@ -51,6 +51,9 @@ type cronFlow struct {
 	sched   cron.Schedule
 	loc     *time.Location
 	missed  string
+	// cal is the app's business calendar when the flow's calendar is "business": ticks on
+	// days it does not work (weekends, holidays) are skipped.
+	cal *calendar.Calendar
 }
 
 // NewCron returns a scheduler.
@@ -157,6 +160,7 @@ func (c *Cron) load(ctx context.Context) ([]cronFlow, error) {
 	defer rows.Close()
 	var out []cronFlow
 	seen := map[cronKey]bool{}
+	cals := map[uuid.UUID]*calendar.Calendar{}
 	for rows.Next() {
 		var f cronFlow
 		var body []byte
@@ -179,6 +183,19 @@ func (c *Cron) load(ctx context.Context) ([]cronFlow, error) {
 			continue
 		}
 		f.missed = t.Missed
+		if v.(*spec.Flow).Calendar == "business" {
+			if f.cal = cals[f.app]; f.cal == nil {
+				app, err := c.eng.Defs.AppByID(ctx, f.app)
+				if err != nil {
+					return nil, fmt.Errorf("cron: loading the calendar of flow %s: %w", f.slug, err)
+				}
+				if f.cal, err = calendar.FromAppSettings(app.Settings); err != nil {
+					c.log.Warn("cron: the app's business calendar is invalid; the flow does not fire", "flow", f.slug, "err", err)
+					continue
+				}
+				cals[f.app] = f.cal
+			}
+		}
 		out = append(out, f)
 		seen[cronKey{f.app, f.slug}] = true
 	}
@@ -230,7 +247,9 @@ func (c *Cron) fire(ctx context.Context, flows []cronFlow, now time.Time) error 
 		t := f.sched.Next(last.In(f.loc))
 		n := 0
 		for !t.After(now) && n < 10000 {
-			if now.Sub(t) > MissedGrace {
+			if f.cal != nil && !f.cal.IsWorkday(t) {
+				// not a working day of the business calendar: not a tick at all
+			} else if now.Sub(t) > MissedGrace {
 				missed = append(missed, t)
 			} else {
 				due = append(due, fire{f, t})
