@@ -16,8 +16,9 @@ import (
 	"time"
 )
 
-// ErrForbidden is wrapped by every refusal of the guard.
-var ErrForbidden = errors.New("netguard: destination not allowed")
+// ErrForbidden is wrapped by every refusal of the guard. Its text (en and zh-CN) reaches users
+// in connection tests and run errors, so it says how an administrator allows a host.
+var ErrForbidden = errors.New("netguard: destination not allowed (an administrator can allow it with TESSERA_NET_ALLOW_HOSTS) / 不允许访问该地址（管理员可通过 TESSERA_NET_ALLOW_HOSTS 放行）")
 
 // Options configure a Guard. The zero value is the strict production guard.
 type Options struct {

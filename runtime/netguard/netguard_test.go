@@ -315,3 +315,53 @@ func TestClientAgainstLoopbackListener(t *testing.T) {
 		c.Close()
 	})
 }
+
+// TestParseOptions: the administrator's allow-list settings are parsed strictly, so a typo
+// stops the server at start instead of leaving a host silently blocked (or allowed).
+func TestParseOptions(t *testing.T) {
+	cases := []struct {
+		hosts, private string
+		want           []string // allowed hosts; nil with wantErr
+		wantPrivate    bool
+		wantErr        string
+	}{
+		{"", "", nil, false, ""},
+		{"crm.intra, *.intra.example.com,10.0.0.0/8,192.168.1.5,[fd00::1],::1", "1", []string{"crm.intra", "*.intra.example.com", "10.0.0.0/8", "192.168.1.5", "[fd00::1]", "::1"}, true, ""},
+		{"localhost", "true", []string{"localhost"}, true, ""},
+		{"erp_host.local", "0", []string{"erp_host.local"}, false, ""},
+		{"内部.公司", "", []string{"内部.公司"}, false, ""},
+		{"localhost:8080", "", nil, false, "has a port"},
+		{"http://crm.intra", "", nil, false, "has a scheme"},
+		{"10.0.0.0/33", "", nil, false, "not a CIDR"},
+		{"crm.intra/api", "", nil, false, "not a CIDR"},
+		{"*", "", nil, false, "not a host name"},
+		{"a..b", "", nil, false, "not a host name"},
+		{"", "yes", nil, false, "TESSERA_NET_ALLOW_PRIVATE"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.hosts+"|"+tc.private, func(t *testing.T) {
+			o, err := netguard.ParseOptions(tc.hosts, tc.private)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(o.AllowHosts) != fmt.Sprint(tc.want) || o.AllowPrivate != tc.wantPrivate {
+				t.Fatalf("got %v %v", o.AllowHosts, o.AllowPrivate)
+			}
+		})
+	}
+}
+
+// TestRefusalIsBilingual: the refusal users see names the way out in en and zh-CN.
+func TestRefusalIsBilingual(t *testing.T) {
+	err := netguard.Check(netip.MustParseAddr("127.0.0.1"))
+	if !errors.Is(err, netguard.ErrForbidden) || !strings.Contains(err.Error(), "not allowed") ||
+		!strings.Contains(err.Error(), "不允许访问") || !strings.Contains(err.Error(), "TESSERA_NET_ALLOW_HOSTS") || !strings.Contains(err.Error(), "loopback") {
+		t.Fatalf("refusal %v", err)
+	}
+}

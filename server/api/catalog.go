@@ -43,7 +43,11 @@ func (s *Server) initConnectors() error {
 		s.OnShutdown(func() { _ = runner.Close() })
 		_, s.PluginProblems = jsplugins.Load(dir, s.Connectors, runner, s.Log)
 	}
-	s.NetGuard = netguard.New(netguard.OptionsFromEnv())
+	guardOpts, err := netguard.OptionsFromEnv()
+	if err != nil {
+		return fmt.Errorf("starting the outbound network guard: %w", err)
+	}
+	s.NetGuard = netguard.New(guardOpts)
 	key, err := secrets.LoadKey(s.Cfg.SecretKey, s.Cfg.DataDir)
 	if err != nil {
 		return fmt.Errorf("starting credentials store: %w", err)
