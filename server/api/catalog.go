@@ -352,7 +352,7 @@ func (s *Server) connectorOptions(c *fiber.Ctx) error {
 	}
 	conn, ok := s.Connectors.Get(c.Params("connector"))
 	if !ok {
-		return problem.NotFound("connector " + c.Params("connector") + " not found")
+		return problem.NotFound("connector " + c.Params("connector") + " not found / 连接器不存在")
 	}
 	var body optionsBody
 	if err := bindJSON(c, &body); err != nil {
@@ -376,6 +376,9 @@ func (s *Server) connectorOptions(c *fiber.Ctx) error {
 		return problem.Validation(spec.Errors{{Field: "param", Code: "not_dynamic", Message: "this parameter has no dynamic options / 该参数没有动态选项"}})
 	}
 	var values map[string]string
+	if body.Credential == "" && needsCredential(conn.Spec()) {
+		return problem.Validation(spec.Errors{{Field: "credential", Code: "required", Message: "connector " + conn.Spec().ID + " needs a credential / 该连接器需要凭据"}})
+	}
 	if body.Credential != "" {
 		cr, err := s.Secrets.GetByName(c.UserContext(), app.ID, body.Credential)
 		if errors.Is(err, secrets.ErrNotFound) || err == nil && cr.Connector != conn.Spec().ID {
@@ -454,12 +457,8 @@ func (s *Server) CheckConnectorNodes(ctx context.Context, appID uuid.UUID, f *sp
 		default:
 			add(base+".input", "type", "must be an object of parameters")
 		}
-		needsCred := false
-		for _, c := range cs.Credentials {
-			needsCred = needsCred || c.Required
-		}
 		switch {
-		case p.Credential == "" && needsCred:
+		case p.Credential == "" && needsCredential(cs):
 			add(base+".credential", "required", "connector "+cs.ID+" needs a credential / 该连接器需要凭据")
 		case p.Credential != "" && !sdk.IsTemplate(p.Credential):
 			cr, err := s.Secrets.GetByName(ctx, appID, p.Credential)
@@ -471,6 +470,16 @@ func (s *Server) CheckConnectorNodes(ctx context.Context, appID uuid.UUID, f *sp
 		}
 	}
 	return errs
+}
+
+// needsCredential reports whether a connector has a required credential field.
+func needsCredential(cs sdk.Spec) bool {
+	for _, c := range cs.Credentials {
+		if c.Required {
+			return true
+		}
+	}
+	return false
 }
 
 // StoreConnectorFiles stores every sdk.File in a connector's output (a generated PDF...) in

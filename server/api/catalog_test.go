@@ -287,6 +287,10 @@ func TestConnectorOptions(t *testing.T) {
 	e.Must(422, "POST", path, map[string]any{"operation": "pick", "param": "plain"}, e.AdminToken)
 	e.Must(422, "POST", path, map[string]any{"operation": "nope", "param": "board"}, e.AdminToken)
 	e.Must(422, "POST", path, map[string]any{"operation": "pick", "param": "board", "credential": "other"}, e.AdminToken)
+	// A connector with required credential fields needs one: 422, not a failed call (502).
+	if r := e.Must(422, "POST", path, map[string]any{"operation": "pick", "param": "board"}, e.AdminToken); !strings.Contains(string(r.Body), `"field":"credential"`) {
+		t.Fatalf("no credential: %s", r.Body)
+	}
 	e.Must(404, "POST", "/api/v1/apps/crm/connectors/nope/options", map[string]any{"operation": "pick", "param": "board"}, e.AdminToken)
 	_, tok := e.CreateUser("x@example.com", "X", nil)
 	if r := e.Do("POST", path, map[string]any{"operation": "pick", "param": "board"}, tok); r.Status != 403 && r.Status != 404 {
