@@ -66,31 +66,36 @@ func (x *Exec) fetch(ctx context.Context, args json.RawMessage) (json.RawMessage
 	return script.Fetch(ctx, x.Engine.opts.HTTPClient, args)
 }
 
-// localizer is an error that can say itself in zh-CN (script.ScriptError does).
-type localizer interface{ Localized(lang string) string }
+// zhText is err's zh-CN text when it has a translation: the sandbox's own messages (time and
+// memory limits, sizes...), not a script's exception text, which is shown as thrown.
+func zhText(err error) (string, bool) {
+	var se *script.ScriptError
+	if !errors.As(err, &se) {
+		return "", false
+	}
+	bare := *se
+	bare.Line, bare.Column = 0, 0
+	if bare.Localized("zh-CN") == bare.Message {
+		return "", false
+	}
+	return se.Localized("zh-CN"), true
+}
 
 // stepErrorText is a failed step's stored error: the English text, plus " / " and the zh-CN
-// text when the error has a translation (the sandbox's own messages: time and memory limits...).
+// text when it has a translation ("script exceeded its 2s time limit / 脚本超出了 2s 的时间限制").
 func stepErrorText(err error) string {
-	en := err.Error()
-	var l localizer
-	if errors.As(err, &l) {
-		if zh := l.Localized("zh-CN"); zh != "" && zh != en {
-			return en + " / " + zh
-		}
+	if zh, ok := zhText(err); ok {
+		return err.Error() + " / " + zh
 	}
-	return en
+	return err.Error()
 }
 
 // runErrorText is a failed run's error, naming the step in both languages:
-// "node js: script exceeded its 2s time limit / 节点 js：脚本超出了 2s 的时间限制".
+// "node js: script exceeded its 2s time limit / 节点 js：脚本超出了 2s 的时间限制", or
+// "node js / 节点 js: TypeError: ..." when the text has no translation.
 func runErrorText(node string, err error) string {
-	en := err.Error()
-	var l localizer
-	if errors.As(err, &l) {
-		if zh := l.Localized("zh-CN"); zh != "" && zh != en {
-			return fmt.Sprintf("node %s: %s / 节点 %s：%s", node, en, node, zh)
-		}
+	if zh, ok := zhText(err); ok {
+		return fmt.Sprintf("node %s: %s / 节点 %s：%s", node, err.Error(), node, zh)
 	}
-	return fmt.Sprintf("node %s / 节点 %s: %s", node, node, en)
+	return fmt.Sprintf("node %s / 节点 %s: %s", node, node, err.Error())
 }

@@ -76,7 +76,8 @@ func TestHostileScripts(t *testing.T) {
 		{"recursion", "function f(n) { return f(n + 1) + 1 }\nreturn f(0)", []string{"maximum call depth", "脚本超出了最大调用深度"}, "节点 js：脚本超出了最大调用深度"},
 		{"output", "return 'x'.repeat(2 * 1024 * 1024)", []string{"script output is larger than", "脚本输出超过"}, "节点 js：脚本输出超过"},
 		{"cycle", "const a = {}; a.a = a; return a", []string{"circular structure"}, "节点 js"},
-		{"throw object", "throw {code: 7}", []string{`{"code":7}`, "第 1 行"}, "节点 js："},
+		{"host call", "return records.get('lead', '00000000-0000-0000-0000-000000000000')", []string{"not found"}, "节点 js: Error"},
+		{"throw object", "throw {code: 7}", []string{`{"code":7}`, "line 1"}, "节点 js: "},
 		{"throw null", "throw null", []string{"null"}, "节点 js"},
 		{"require", "return require('fs').readFileSync('/etc/passwd')", []string{"require is not defined"}, "节点 js"},
 	}
