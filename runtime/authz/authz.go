@@ -327,9 +327,10 @@ func (a *Authorizer) Can(_ context.Context, sub access.Subject, appID uuid.UUID,
 // Grant returns the caller's access to resource for action in app: the widest scope across the
 // caller's roles, the visible team ids for team scopes and the merged field rules.
 //
-// Field rules merge so that the most permissive role wins: among the roles that grant the
-// action, a field is hidden only when every one of them hides it, and read-only only when every
-// one of them makes it read-only or hides it and it is not hidden. Hidden fields are never in
+// Field rules come from the roles that grant the action with that widest scope (a role that
+// reaches fewer rows cannot unhide a field on rows only a wider role reaches); among those the
+// most permissive wins: a field is hidden only when every one of them hides it, and read-only
+// only when every one of them makes it read-only or hides it and it is not hidden. Hidden fields are never in
 // ReadOnly: the data layer treats them as unknown (no read, no write, no filter, no sort).
 // Any role in an app allows reading resource "app" (seeing the app). Platform admins and system
 // subjects get access.All().
@@ -353,23 +354,39 @@ func (a *Authorizer) Grant(ctx context.Context, sub access.Subject, appID uuid.U
 	if resource == "app" && action == "read" {
 		best = access.ScopeAll // any role in an app lets its holder see the app itself
 	}
-	var granting []string
+	type roleScope struct {
+		role  string
+		scope string
+	}
+	var granted []roleScope
 	snap := a.snap.Load()
 	for _, role := range roles {
-		grants := false
+		roleBest := access.ScopeNone
 		for _, d := range [2]string{dom, anyDomain} {
 			for _, r := range snap.perms[roleDom{role, d}] {
 				if !resourceMatches(resource, r.obj) || (r.act != "*" && r.act != action) {
 					continue
 				}
-				grants = true
-				if scopeRank[r.scope] > scopeRank[best] {
-					best = r.scope
+				if scopeRank[r.scope] > scopeRank[roleBest] {
+					roleBest = r.scope
 				}
 			}
 		}
-		if grants {
-			granting = append(granting, role)
+		if roleBest != access.ScopeNone {
+			granted = append(granted, roleScope{role, roleBest})
+			if scopeRank[roleBest] > scopeRank[best] {
+				best = roleBest
+			}
+		}
+	}
+	// Only the roles that grant the widest scope decide the field rules: the scope and the
+	// field rules apply to the same rows, so a narrower role that shows a field (a rep's own
+	// deals) must not reveal it on the rows only a wider role reaches (an auditor who sees
+	// every deal with the margin hidden).
+	var granting []string
+	for _, g := range granted {
+		if g.scope == best {
+			granting = append(granting, g.role)
 		}
 	}
 	if best == access.ScopeNone {

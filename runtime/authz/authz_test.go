@@ -274,8 +274,13 @@ func TestFieldRulesMergeMostPermissive(t *testing.T) {
 		Permissions: []authz.Permission{{Resource: "entity:lead", Actions: []string{"export"}, Scope: "all"}},
 		Fields:      map[string]authz.FieldRule{"lead": {Hidden: []string{"phone"}}}})
 	putRole(t, a, authz.RoleDef{App: "crm", Name: "viewer",
-		Permissions: []authz.Permission{{Resource: "entity:lead", Actions: []string{"read"}, Scope: "own"}},
+		Permissions: []authz.Permission{{Resource: "entity:lead", Actions: []string{"read"}, Scope: "all"}},
 		Fields:      map[string]authz.FieldRule{"lead": {ReadOnly: []string{"margin"}, Hidden: []string{"cost"}}}})
+	putRole(t, a, authz.RoleDef{App: "crm", Name: "own_reader", // shows every field, on own rows only
+		Permissions: []authz.Permission{{Resource: "entity:lead", Actions: []string{"read", "update"}, Scope: "own"}}})
+	putRole(t, a, authz.RoleDef{App: "crm", Name: "team_editor", // every row of the team, amount read-only
+		Permissions: []authz.Permission{{Resource: "entity:lead", Actions: []string{"update"}, Scope: "team"}},
+		Fields:      map[string]authz.FieldRule{"lead": {ReadOnly: []string{"amount"}}}})
 	ctx := context.Background()
 	cases := []struct {
 		name         string
@@ -285,8 +290,12 @@ func TestFieldRulesMergeMostPermissive(t *testing.T) {
 	}{
 		{"rep alone", []string{"sales_rep"}, "read", []string{"cost"}, []string{"score"}},
 		{"auditor alone", []string{"auditor"}, "read", []string{"cost", "margin"}, []string{"name"}},
-		{"rep + auditor: only common hidden", []string{"sales_rep", "auditor"}, "read", []string{"cost"}, nil},
-		{"hidden in one, read-only in the other: visible, read-only", []string{"auditor", "viewer"}, "read", []string{"cost"}, []string{"margin"}},
+		// The auditor reaches every row, the rep only their own: the auditor's rules hold on all
+		// of them, or the rep role would reveal the margin of every lead.
+		{"rep (own) + auditor (all): the wider role's rules", []string{"sales_rep", "auditor"}, "read", []string{"cost", "margin"}, []string{"name"}},
+		{"own role without rules does not unhide on all rows", []string{"own_reader", "auditor"}, "read", []string{"cost", "margin"}, []string{"name"}},
+		{"own role without rules does not make team rows writable", []string{"own_reader", "team_editor"}, "update", nil, []string{"amount"}},
+		{"same scope, hidden in one, read-only in the other: visible, read-only", []string{"auditor", "viewer"}, "read", []string{"cost"}, []string{"margin"}},
 		{"rep + manager", []string{"sales_rep", "sales_manager"}, "read", []string{"cost"}, nil},
 		{"rep + director (no rules) shows all", []string{"sales_rep", "director"}, "read", nil, nil},
 		{"role not granting the action does not count", []string{"sales_rep", "exporter"}, "read", []string{"cost"}, []string{"score"}},
