@@ -73,12 +73,16 @@ func TestCookieSessionNeedsCSRF(t *testing.T) {
 
 func TestLoginRateLimit(t *testing.T) {
 	e := apitest.New(t)
-	var last int
+	var last *apitest.Resp
 	for i := 0; i < 12; i++ {
-		last = e.Do("POST", "/api/v1/auth/login", map[string]string{"email": apitest.AdminEmail, "password": "wrong-password"}, "").Status
+		last = e.Do("POST", "/api/v1/auth/login", map[string]string{"email": apitest.AdminEmail, "password": "wrong-password"}, "")
 	}
-	if last != 429 {
-		t.Fatalf("after 12 failures status %d, want 429", last)
+	if last.Status != 429 {
+		t.Fatalf("after 12 failures status %d, want 429", last.Status)
+	}
+	// The lockout lasts the limiter's one-minute window; Retry-After says so (it said 900).
+	if ra := last.Header["Retry-After"]; ra != "60" {
+		t.Fatalf("Retry-After %q, want 60", ra)
 	}
 }
 

@@ -2,6 +2,8 @@ package api
 
 import (
 	"errors"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -86,7 +88,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	token, csrf, p, err := s.Auth.Login(c.UserContext(), c.IP(), b.Email, b.Password)
 	switch {
 	case errors.Is(err, auth.ErrRateLimited):
-		c.Set(fiber.HeaderRetryAfter, "900")
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(s.Auth.LoginRetryAfter().Seconds()))))
 		return problem.New(429, err.Error())
 	case errors.Is(err, auth.ErrBadCredentials):
 		return problem.Unauthorized(err.Error()).WithCode("bad_credentials")

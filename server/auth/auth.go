@@ -188,6 +188,10 @@ func audit(ctx context.Context, db execer, actor uuid.UUID, action, target strin
 
 var dummyHash, _ = HashPassword("not-a-real-password")
 
+// LoginRetryAfter is how long a client locked out by ErrRateLimited waits at most: the limiter's
+// window (the Retry-After header of the 429).
+func (s *Service) LoginRetryAfter() time.Duration { return s.limiter.window }
+
 // Logout deletes the session.
 func (s *Service) Logout(ctx context.Context, sessionID string) error {
 	_, err := s.Pool.Exec(ctx, `DELETE FROM sessions WHERE id = $1`, sessionID)
