@@ -62,7 +62,8 @@ func (Connector) Spec() sdk.Spec {
 				{Key: "text", Type: sdk.TypeText, Label: sdk.T("Text body", "正文（纯文本）"), Required: true},
 				{Key: "html", Type: sdk.TypeText, Label: sdk.T("HTML body (optional)", "HTML 正文（可选）")},
 				{Key: "attachments", Type: sdk.TypeJSON, Label: sdk.T("Attachments", "附件"),
-					Help: sdk.T(`A list of {"name","type","data"(base64)}, e.g. a pdf step's file.`, `列表，元素为 {"name","type","data"(base64)}，如 PDF 步骤输出的 file。`)},
+					Help: sdk.T(`A list of files: {"name","type","data"(base64)}, or a stored file {"id"} such as a pdf step's file or a record's attachment.`,
+						`文件列表：{"name","type","data"(base64)}，或已存储的文件 {"id"}，如 PDF 步骤输出的 file 或记录的附件。`)},
 			},
 			Output: []sdk.OutputField{{Key: "message_id", Type: "string", Label: sdk.T("Message-ID", "邮件 ID")}, {Key: "recipients", Type: "number", Label: sdk.T("Recipients", "收件人数")}},
 			Run:    send,
@@ -223,8 +224,8 @@ func send(ctx context.Context, env sdk.Env, p map[string]any) (any, error) {
 	if html := sdk.String(p, "html"); html != "" {
 		m.AddAlternativeString(mail.TypeTextHTML, html)
 	}
-	if err := attach(m, p["attachments"]); err != nil {
-		return nil, sdk.Permanent(err)
+	if err := attach(ctx, env, m, p["attachments"]); err != nil {
+		return nil, err
 	}
 	c, err := client(env)
 	if err != nil {
@@ -245,7 +246,9 @@ func send(ctx context.Context, env sdk.Env, p map[string]any) (any, error) {
 	return map[string]any{"message_id": msgID, "recipients": len(to) + len(cc) + len(bcc)}, nil
 }
 
-func attach(m *mail.Msg, v any) error {
+// attach adds the attachments: objects {name, type, data (base64)}, or stored files
+// {id, ...} (a record attachment, a pdf step's file) read through env.File.
+func attach(ctx context.Context, env sdk.Env, m *mail.Msg, v any) error {
 	if v == nil {
 		return nil
 	}
@@ -256,23 +259,41 @@ func attach(m *mail.Msg, v any) error {
 	for i, item := range list {
 		f, ok := item.(map[string]any)
 		if !ok {
-			return fmt.Errorf("attachment %d must be an object {name, type, data}", i)
+			return sdk.Permanent(fmt.Errorf("attachment %d must be an object {name, type, data} or a stored file {id} / 附件 %d 应为 {name, type, data} 或已存储文件 {id}", i, i))
 		}
 		name, _ := f["name"].(string)
 		data, _ := f["data"].(string)
 		ct, _ := f["type"].(string)
-		if name == "" || data == "" {
-			return fmt.Errorf("attachment %d needs name and data", i)
+		var raw []byte
+		if id, _ := f["id"].(string); data == "" && id != "" {
+			file, err := env.File(ctx, id)
+			if err != nil {
+				return fmt.Errorf("attachment %d: %w", i, err)
+			}
+			raw = file.Data
+			if name == "" {
+				name = file.Name
+			}
+			if ct == "" {
+				ct = file.Type
+			}
+		} else {
+			if name == "" || data == "" {
+				return sdk.Permanent(fmt.Errorf("attachment %d needs name and data, or the id of a stored file / 附件 %d 需要 name 和 data，或已存储文件的 id", i, i))
+			}
+			var err error
+			if raw, err = base64.StdEncoding.DecodeString(data); err != nil {
+				return sdk.Permanent(fmt.Errorf("attachment %s: data is not base64: %w", name, err))
+			}
 		}
-		raw, err := base64.StdEncoding.DecodeString(data)
-		if err != nil {
-			return fmt.Errorf("attachment %s: data is not base64: %w", name, err)
+		if name == "" {
+			name = fmt.Sprintf("attachment-%d", i+1)
 		}
 		if ct == "" {
 			ct = "application/octet-stream"
 		}
 		if err := m.AttachReader(name, bytes.NewReader(raw), mail.WithFileContentType(mail.ContentType(ct))); err != nil {
-			return fmt.Errorf("attachment %s: %w", name, err)
+			return sdk.Permanent(fmt.Errorf("attachment %s: %w", name, err))
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package email_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -11,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"mime"
@@ -27,6 +29,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/tessera/tessera/plugins/email"
+	"github.com/tessera/tessera/plugins/sdk"
 	"github.com/tessera/tessera/plugins/sdk/sdktest"
 )
 
@@ -277,6 +280,53 @@ func TestTLSModes(t *testing.T) {
 			msg, _ := mail.ReadMessage(bytes.NewReader(mb.msgs[0].data))
 			if s, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); s != "加密投递" {
 				t.Fatalf("subject %q", s)
+			}
+		})
+	}
+}
+
+// TestAttachStoredFile: an attachment may be a stored file {"id", ...} (what a pdf step's
+// file becomes in a flow), read through env.Files; unknown ids and hosts without files fail
+// for good.
+func TestAttachStoredFile(t *testing.T) {
+	stored := map[string]sdk.File{"f-1": {Name: "报价单-Q-1.pdf", Type: "application/pdf", Data: []byte("%PDF-1.4 stored")}}
+	files := func(_ context.Context, id string) (sdk.File, error) {
+		f, ok := stored[id]
+		if !ok {
+			return sdk.File{}, sdk.Permanent(fmt.Errorf("file %s not found", id))
+		}
+		return f, nil
+	}
+	cases := []struct {
+		name    string
+		files   sdk.FileReader
+		attach  any
+		wantErr string
+	}{
+		{"stored file", files, []any{map[string]any{"id": "f-1", "name": "报价单-Q-1.pdf", "size": 15, "sha256": "x"}}, ""},
+		{"single stored file without name", files, map[string]any{"id": "f-1"}, ""},
+		{"unknown id", files, []any{map[string]any{"id": "nope"}}, "not found"},
+		{"host without files", nil, []any{map[string]any{"id": "f-1"}}, "no stored files"},
+		{"neither id nor data", files, []any{map[string]any{"name": "a.txt"}}, "needs name and data"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mb := &mailbox{}
+			host, port := startSMTP(t, mb)
+			h := sdktest.New(t).WithCredentials(map[string]string{"host": host, "port": port, "security": "none", "from": "sales@example.cn"})
+			h.Env.Files = tc.files
+			_, err := h.Run(email.Connector{}, "send", map[string]any{"to": "a@example.com", "subject": "s", "text": "t", "attachments": tc.attach})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || sdk.IsRetryable(err) {
+					t.Fatalf("want a permanent %q error, got %v", tc.wantErr, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(mb.msgs) != 1 || !strings.Contains(string(mb.msgs[0].data), base64.StdEncoding.EncodeToString([]byte("%PDF-1.4 stored"))) {
+				t.Fatalf("attachment not sent: %d messages", len(mb.msgs))
 			}
 		})
 	}

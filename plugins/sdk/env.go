@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,6 +32,21 @@ type Env struct {
 	// Dial opens raw TCP connections (SMTP and other non-HTTP protocols) through the same
 	// guard as HTTP; nil means no raw network access.
 	Dial DialFunc
+	// Files reads a file the host stored (a record attachment, or a File output of an earlier
+	// step, which the host replaces with {"id","name","type","size",...}) by its id, only
+	// among the files of the step's app; nil means no stored files. Use Env.File.
+	Files FileReader
+}
+
+// FileReader reads a stored file by id.
+type FileReader func(ctx context.Context, id string) (File, error)
+
+// File reads the stored file id through env.Files; an error when the host stores no files.
+func (e Env) File(ctx context.Context, id string) (File, error) {
+	if e.Files == nil {
+		return File{}, Permanent(fmt.Errorf("file %s: this host gives connectors no stored files / 宿主未提供文件读取", id))
+	}
+	return e.Files(ctx, id)
 }
 
 // Client returns env.HTTP, or a client that refuses every request when the host gave none,

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/builder/store"
@@ -559,5 +560,42 @@ func (s *Server) ConnectorEnv(appID string, credentials map[string]string) sdk.E
 		Logger:      s.Log.With("component", "connector"),
 		AppID:       appID,
 		Attempt:     1,
+		Files:       s.connectorFiles(appID),
+	}
+}
+
+// connectorFiles reads stored files for connectors (an email attachment {"id"}), only among
+// the files of appID, at most the upload limit.
+func (s *Server) connectorFiles(appID string) sdk.FileReader {
+	return func(ctx context.Context, id string) (sdk.File, error) {
+		notFound := sdk.Permanent(fmt.Errorf("file %s not found in this app / 应用中没有该文件", id))
+		fid, err := uuid.Parse(id)
+		if err != nil {
+			return sdk.File{}, notFound
+		}
+		aid, err := uuid.Parse(appID)
+		if err != nil {
+			return sdk.File{}, notFound
+		}
+		var name, typ, path string
+		var size int64
+		err = s.DB.Pool.QueryRow(ctx, `SELECT name, type, size, path FROM files WHERE id = $1 AND app_id = $2`, fid, aid).Scan(&name, &typ, &size, &path)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return sdk.File{}, notFound
+		}
+		if err != nil {
+			return sdk.File{}, sdk.Temporary(fmt.Errorf("loading file %s: %w", id, err))
+		}
+		if strings.ContainsAny(path, `/\`) || strings.Contains(path, "..") {
+			return sdk.File{}, notFound
+		}
+		if size > s.Cfg.MaxUpload {
+			return sdk.File{}, sdk.Permanent(fmt.Errorf("file %s is larger than %d MiB / 文件超过 %d MiB", name, s.Cfg.MaxUpload>>20, s.Cfg.MaxUpload>>20))
+		}
+		data, err := os.ReadFile(filepath.Join(s.filesDir(), path))
+		if err != nil {
+			return sdk.File{}, sdk.Permanent(fmt.Errorf("the content of file %s is missing / 文件内容丢失", name))
+		}
+		return sdk.File{Name: name, Type: typ, Size: len(data), Data: data}, nil
 	}
 }

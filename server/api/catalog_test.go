@@ -379,6 +379,30 @@ func TestPDFAsRecordAttachment(t *testing.T) {
 	if !strings.Contains(string(r.Body), "报价单-Q-1.pdf") {
 		t.Fatalf("attachment %s", r.Body)
 	}
+
+	// Connectors read stored files of their own app only (the email connector's attachments
+	// {"id"}): another app, an unknown id or a malformed one is "not found", never retried.
+	e.Must(201, "POST", "/api/v1/apps", map[string]any{"slug": "hr", "name": "HR"}, e.AdminToken)
+	var hrID uuid.UUID
+	if err := e.DB.Pool.QueryRow(context.Background(), `SELECT id FROM apps WHERE slug = 'hr'`).Scan(&hrID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.Srv.ConnectorEnv(appID.String(), nil).File(context.Background(), file["id"].(string))
+	if err != nil || got.Name != "报价单-Q-1.pdf" || got.Type != "application/pdf" || !strings.HasPrefix(string(got.Data), "%PDF-") {
+		t.Fatalf("reading the stored file: %v %s %s", err, got.Name, got.Type)
+	}
+	for _, tc := range []struct{ name, app, id string }{
+		{"other app", hrID.String(), file["id"].(string)},
+		{"unknown id", appID.String(), uuid.NewString()},
+		{"malformed id", appID.String(), "../../etc/passwd"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.Srv.ConnectorEnv(tc.app, nil).File(context.Background(), tc.id)
+			if err == nil || sdk.IsRetryable(err) || !strings.Contains(err.Error(), "not found") {
+				t.Fatalf("want a permanent not found, got %v", err)
+			}
+		})
+	}
 }
 
 // TestFlowConnectorNode runs a published flow whose connector node sends a signed webhook to
