@@ -39,6 +39,7 @@ func (s *Server) mountAdmin() error {
 	s.route("GET", "/api/v1/admin/teams", "admin", "List teams (a tree through parent_id).", s.adminText(s.adminListTeams))
 	s.route("POST", "/api/v1/admin/teams", "admin", "Create a team {name, parent_id, manager_id}.", s.adminText(s.adminCreateTeam))
 	s.route("PATCH", "/api/v1/admin/teams/:id", "admin", "Change a team; a parent that would make a cycle is rejected.", s.adminText(s.adminPatchTeam))
+	s.route("DELETE", "/api/v1/admin/teams/:id", "admin", "Delete a team; 409 team_in_use while it has members, sub-teams or records.", s.adminText(s.adminDeleteTeam))
 	s.route("GET", "/api/v1/admin/roles", "admin", "List roles (?app=<slug>), built-ins first.", s.adminText(s.adminListRoles))
 	s.route("POST", "/api/v1/admin/roles", "admin", "Create a role {app, name, permissions:[{resource, actions, scope}], fields:{entity:{hidden, readonly}}}; 409 when it exists.", s.adminText(s.adminPutRole(true)))
 	s.route("PUT", "/api/v1/admin/roles", "admin", "Create or replace a role (same body as POST).", s.adminText(s.adminPutRole(false)))
@@ -782,6 +783,54 @@ func (s *Server) adminPatchTeam(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(after)
+}
+
+// adminDeleteTeam deletes an unused team. A team that still has members, sub-teams or live
+// records (their team scope) is 409 team_in_use with the counts, so that nobody silently loses
+// or gains rows: move the members and sub-teams first.
+func (s *Server) adminDeleteTeam(c *fiber.Ctx) error {
+	p, err := auth.RequireAdmin(c)
+	if err != nil {
+		return err
+	}
+	pol, err := s.policies()
+	if err != nil {
+		return err
+	}
+	id, err := paramUUID(c, "id")
+	if err != nil {
+		return err
+	}
+	err = pol.Tx(c.UserContext(), func(tx *gorm.DB) error {
+		before, err := gormTeam(tx, id)
+		if err != nil {
+			return err
+		}
+		var use struct {
+			Members  int64
+			SubTeams int64
+			Records  bool
+		}
+		if err := tx.Raw(`SELECT (SELECT count(*) FROM users WHERE team_id = ?) AS members,
+				(SELECT count(*) FROM teams WHERE parent_id = ?) AS sub_teams,
+				EXISTS (SELECT 1 FROM records WHERE team_id = ? AND deleted_at IS NULL) AS records`,
+			id, id, id).Scan(&use).Error; err != nil {
+			return fmt.Errorf("checking team use: %w", err)
+		}
+		if use.Members > 0 || use.SubTeams > 0 || use.Records {
+			return problem.Conflict(fmt.Sprintf("the team still has %d members, %d sub-teams and records=%t; move them first / 团队仍有成员、下级团队或记录，请先移走",
+				use.Members, use.SubTeams, use.Records)).WithCode("team_in_use").
+				With("members", use.Members).With("sub_teams", use.SubTeams).With("records", use.Records)
+		}
+		if err := tx.Exec(`DELETE FROM teams WHERE id = ?`, id).Error; err != nil {
+			return fmt.Errorf("deleting team: %w", err)
+		}
+		return authz.Audit(tx, p.UserID, "team.delete", "team:"+id.String(), before, nil)
+	})
+	if err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
 }
 
 // ---- roles ----

@@ -238,3 +238,77 @@ func TestRoleErrorsAllAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestDeleteTeam: an unused team is deleted (audited); one with members, sub-teams or live
+// records is 409 team_in_use with the counts, and stays.
+func TestDeleteTeam(t *testing.T) {
+	e := apitest.New(t)
+	adm := e.AdminToken
+	newTeam := func(name string, parent string) string {
+		body := map[string]any{"name": name}
+		if parent != "" {
+			body["parent_id"] = parent
+		}
+		return e.Must(201, "POST", "/api/v1/admin/teams", body, adm).JSON()["id"].(string)
+	}
+	parent := newTeam("Parent", "")
+	newTeam("Child", parent)
+	withMember := newTeam("Members", "")
+	memberID, _ := e.CreateUser("m@example.com", "M", nil)
+	e.Must(200, "PATCH", "/api/v1/admin/users/"+memberID.String(), map[string]any{"team_id": withMember}, adm)
+	withRecords := newTeam("Records", "")
+	e.Must(201, "POST", "/api/v1/apps", map[string]string{"slug": "crm", "name": "CRM"}, adm)
+	var appID uuid.UUID
+	if err := e.DB.Pool.QueryRow(context.Background(), `SELECT id FROM apps WHERE slug = 'crm'`).Scan(&appID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.DB.Pool.Exec(context.Background(), `INSERT INTO records (app_id, entity, team_id, data) VALUES ($1, 'lead', $2, '{}')`, appID, withRecords); err != nil {
+		t.Fatal(err)
+	}
+	unused := newTeam("Unused", "")
+	_, userTok := e.CreateUser("plain@example.com", "Plain", nil)
+
+	cases := []struct {
+		name, id, token string
+		want            int
+		check           func(t *testing.T, m map[string]any)
+	}{
+		{"non-admin", unused, userTok, 403, nil},
+		{"has a sub-team", parent, adm, 409, func(t *testing.T, m map[string]any) {
+			if m["code"] != "team_in_use" || m["sub_teams"] != float64(1) {
+				t.Fatalf("%v", m)
+			}
+		}},
+		{"has a member", withMember, adm, 409, func(t *testing.T, m map[string]any) {
+			if m["members"] != float64(1) {
+				t.Fatalf("%v", m)
+			}
+		}},
+		{"has records", withRecords, adm, 409, func(t *testing.T, m map[string]any) {
+			if m["records"] != true {
+				t.Fatalf("%v", m)
+			}
+		}},
+		{"unused", unused, adm, 204, nil},
+		{"already gone", unused, adm, 404, nil},
+		{"not an id", "sales", adm, 404, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.Do("DELETE", "/api/v1/admin/teams/"+tc.id, nil, tc.token)
+			if r.Status != tc.want {
+				t.Fatalf("status %d, want %d: %s", r.Status, tc.want, r.Body)
+			}
+			if tc.check != nil {
+				tc.check(t, r.JSON())
+			}
+		})
+	}
+	var n int
+	if err := e.DB.Pool.QueryRow(context.Background(), `SELECT count(*) FROM teams`).Scan(&n); err != nil || n != 4 {
+		t.Fatalf("teams left %d (%v), want 4", n, err)
+	}
+	if r := lastAudit(t, e, "team.delete"); r.Target != "team:"+unused {
+		t.Fatalf("audit %+v", r)
+	}
+}
