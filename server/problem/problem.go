@@ -123,12 +123,12 @@ func From(err error) *Problem {
 	if errors.As(err, &fiberErr) {
 		switch fiberErr.Code {
 		case fiber.StatusRequestEntityTooLarge:
-			return New(413, "the request body is too large")
+			return New(413, "the request body is too large (请求体过大)")
 		default:
 			return New(fiberErr.Code, fiberErr.Message)
 		}
 	}
-	return New(500, "internal error")
+	return New(500, "internal error (服务器内部错误)")
 }
 
 // Handler is the Fiber error handler: every error leaves as problem+json.
