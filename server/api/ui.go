@@ -31,13 +31,13 @@ func (s *Server) mountUI() {
 		if methods := allowed(p); len(methods) > 0 {
 			// the path exists, not with this method (RFC 9110 section 15.5.6)
 			c.Set(fiber.HeaderAllow, strings.Join(methods, ", "))
-			return problem.New(fiber.StatusMethodNotAllowed, c.Method()+" is not allowed on "+p+"; allowed: "+strings.Join(methods, ", "))
+			return problem.New(fiber.StatusMethodNotAllowed, c.Method()+" is not allowed on "+p+"; allowed: "+strings.Join(methods, ", ")+" (不支持该请求方法)")
 		}
 		if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
-			return problem.NotFound("no route " + c.Method() + " " + p)
+			return problem.NotFound("no route " + c.Method() + " " + p + " (接口不存在)")
 		}
 		if len(p) >= 4 && p[:4] == "/api" || len(p) >= 6 && p[:6] == "/hooks" {
-			return problem.NotFound("no route " + c.Method() + " " + p)
+			return problem.NotFound("no route " + c.Method() + " " + p + " (接口不存在)")
 		}
 		c.Set(fiber.HeaderCacheControl, "no-cache")
 		c.Type("html", "utf-8")
