@@ -264,10 +264,20 @@ func checkReadOnly(values map[string]any, g access.Grant) error {
 	}
 	if len(keys) > 0 {
 		sort.Strings(keys)
-		return fmt.Errorf("%s: %w", strings.Join(keys, ", "), ErrReadOnlyField)
+		return &ReadOnlyError{Fields: keys}
 	}
 	return nil
 }
+
+// ReadOnlyError names the read-only fields a write touched; it unwraps to ErrReadOnlyField.
+type ReadOnlyError struct{ Fields []string }
+
+func (e *ReadOnlyError) Error() string {
+	return strings.Join(e.Fields, ", ") + ": " + ErrReadOnlyField.Error()
+}
+
+// Unwrap makes errors.Is(err, ErrReadOnlyField) hold.
+func (e *ReadOnlyError) Unwrap() error { return ErrReadOnlyField }
 
 // Create validates and inserts a record (or merges into a duplicate when the entity's dedupe
 // says so, answering the existing record with Merged set).
