@@ -135,6 +135,9 @@ func CheckSpec(s Spec) error {
 	if s.Label.En == "" {
 		return fmt.Errorf("connector %s: label.en is required", s.ID)
 	}
+	if err := checkTexts(s); err != nil {
+		return err
+	}
 	if err := checkParams(s.ID+" credentials", s.Credentials); err != nil {
 		return err
 	}
@@ -166,6 +169,58 @@ func CheckSpec(s Spec) error {
 		}
 		seen[tr.ID] = true
 		if err := checkParams(where, tr.Params); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkText refuses a user-facing text given in one language only: every text shown to users
+// has en and zh-CN (a JavaScript plugin's manifest with {"en": ...} alone is refused and
+// listed under plugin_problems).
+func checkText(where string, t Text) error {
+	switch {
+	case t.En != "" && t.ZhCN == "":
+		return fmt.Errorf("%s: zh-CN text missing for %q (every user-facing text needs en and zh-CN)", where, t.En)
+	case t.ZhCN != "" && t.En == "":
+		return fmt.Errorf("%s: en text missing for %q (every user-facing text needs en and zh-CN)", where, t.ZhCN)
+	}
+	return nil
+}
+
+// checkTexts applies checkText to every label, description and help text of s.
+func checkTexts(s Spec) error {
+	type item struct {
+		where string
+		t     Text
+	}
+	items := []item{{s.ID + " label", s.Label}, {s.ID + " description", s.Description}}
+	params := func(where string, defs []Param) {
+		for _, p := range defs {
+			// Option labels are often language-neutral codes ("GET", "OK"): not checked.
+			items = append(items, item{where + " parameter " + p.Key + " label", p.Label}, item{where + " parameter " + p.Key + " help", p.Help})
+		}
+	}
+	outputs := func(where string, out []OutputField) {
+		for _, o := range out {
+			items = append(items, item{where + " output " + o.Key, o.Label})
+		}
+	}
+	params(s.ID+" credentials", s.Credentials)
+	for _, op := range s.Operations {
+		where := s.ID + "." + op.ID
+		items = append(items, item{where + " label", op.Label}, item{where + " description", op.Description})
+		params(where, op.Params)
+		outputs(where, op.Output)
+	}
+	for _, tr := range s.Triggers {
+		where := s.ID + " trigger " + tr.ID
+		items = append(items, item{where + " label", tr.Label}, item{where + " description", tr.Description})
+		params(where, tr.Params)
+		outputs(where, tr.Output)
+	}
+	for _, it := range items {
+		if err := checkText(it.where, it.t); err != nil {
 			return err
 		}
 	}

@@ -153,6 +153,20 @@ func TestCheckSpecRejects(t *testing.T) {
 			s.Operations[0].Params[0].Type = sdk.TypeNumber
 			s.Operations[0].Params[0].Default = "x"
 		},
+		"connector label en only": func(s *sdk.Spec) { s.Label = sdk.Text{En: "X"} },
+		"description zh-CN only":  func(s *sdk.Spec) { s.Description = sdk.Text{ZhCN: "说明"} },
+		"operation label en only": func(s *sdk.Spec) { s.Operations[0].Label = sdk.Text{En: "Op"} },
+		"param label en only":     func(s *sdk.Spec) { s.Operations[0].Params[0].Label = sdk.Text{En: "A"} },
+		"param help en only":      func(s *sdk.Spec) { s.Operations[0].Params[0].Help = sdk.Text{En: "Help"} },
+		"credential label en only": func(s *sdk.Spec) {
+			s.Credentials = []sdk.Param{{Key: "k", Type: sdk.TypeSecret, Label: sdk.Text{En: "Key"}}}
+		},
+		"output label en only": func(s *sdk.Spec) {
+			s.Operations[0].Output = []sdk.OutputField{{Key: "id", Type: "string", Label: sdk.Text{En: "Id"}}}
+		},
+		"trigger description en only": func(s *sdk.Spec) {
+			s.Triggers = []sdk.Trigger{{ID: "t", Label: sdk.T("T", "触发"), Description: sdk.Text{En: "New"}}}
+		},
 	}
 	if err := sdk.CheckSpec(base()); err != nil {
 		t.Fatal(err)
