@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
+	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/runtime/access"
 	"github.com/tessera/tessera/runtime/defs"
 	"github.com/tessera/tessera/runtime/records"
@@ -91,7 +92,17 @@ func recordError(err error) error {
 		}
 		return pr
 	case errors.Is(err, records.ErrReadOnlyField):
-		return problem.Forbidden(err.Error() + " (只读字段)").WithCode("read_only")
+		pr := problem.Forbidden(err.Error() + " (只读字段)").WithCode("read_only")
+		var ro *records.ReadOnlyError
+		if errors.As(err, &ro) {
+			// Per field too, like a 422, so a form can mark the fields.
+			fes := make([]spec.FieldError, 0, len(ro.Fields))
+			for _, f := range ro.Fields {
+				fes = append(fes, spec.FieldError{Field: f, Code: "read_only", Message: "the field is read-only for you (该字段对您只读)"})
+			}
+			pr = pr.With("errors", fes)
+		}
+		return pr
 	case errors.Is(err, records.ErrForbidden):
 		return problem.Forbidden("not allowed (没有权限)")
 	}

@@ -85,3 +85,62 @@ func TestWriteOutsideScopeOfAVisibleRecord(t *testing.T) {
 		t.Fatalf("A's deal changed: %v", got)
 	}
 }
+
+// TestReadOnlyFieldWrites: writing a read-only field with a new value is 403 read_only naming
+// the field in errors[] (as a 422 would), and nothing of the request is written; the unchanged
+// value passes; a hidden field is unknown (422) and never named as hidden.
+func TestReadOnlyFieldWrites(t *testing.T) {
+	e := apitest.New(t)
+	adm := e.AdminToken
+	e.Must(201, "POST", "/api/v1/apps", map[string]string{"slug": "crm", "name": "CRM"}, adm)
+	e.Must(201, "PUT", "/api/v1/apps/crm/entities/deal", map[string]any{"slug": "deal", "fields": []any{
+		map[string]any{"key": "name", "type": "text", "required": true},
+		map[string]any{"key": "amount", "type": "number"},
+		map[string]any{"key": "cost", "type": "number"}}}, adm)
+	e.Must(200, "POST", "/api/v1/apps/crm/entities/deal/publish", nil, adm)
+	e.Must(201, "POST", "/api/v1/admin/roles", map[string]any{"app": "crm", "name": "rep", "permissions": []any{
+		map[string]any{"resource": "entity:deal", "actions": []string{"read", "create", "update"}, "scope": "own"}},
+		"fields": map[string]any{"deal": map[string]any{"hidden": []string{"cost"}, "readonly": []string{"amount"}}}}, adm)
+	id, tok := e.CreateUser("rep@example.com", "Rep", nil)
+	e.Must(200, "PUT", "/api/v1/admin/users/"+id.String()+"/roles", map[string]any{"roles": []any{map[string]string{"app": "crm", "role": "rep"}}}, adm)
+	deal := e.Must(201, "POST", "/api/v1/apps/crm/entities/deal/records", map[string]any{"name": "D"}, tok).JSON()["id"].(string)
+	path := "/api/v1/apps/crm/entities/deal/records/" + deal
+	e.Must(200, "PATCH", path, map[string]any{"amount": 100, "cost": 7}, adm)
+
+	cases := []struct {
+		name   string
+		body   map[string]any
+		want   int
+		code   string
+		fields []string
+	}{
+		{"read-only with a new value", map[string]any{"name": "changed", "amount": 5}, 403, "read_only", []string{"amount"}},
+		{"hidden field is unknown", map[string]any{"name": "changed", "cost": 1}, 422, "", []string{"cost"}},
+		{"read-only unchanged passes", map[string]any{"amount": 100}, 200, "", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.Do("PATCH", path, tc.body, tok)
+			if r.Status != tc.want {
+				t.Fatalf("status %d, want %d: %s", r.Status, tc.want, r.Body)
+			}
+			m := r.JSON()
+			if tc.code != "" && m["code"] != tc.code {
+				t.Fatalf("code %v: %s", m["code"], r.Body)
+			}
+			if tc.fields != nil {
+				errs, _ := m["errors"].([]any)
+				if len(errs) != len(tc.fields) || errs[0].(map[string]any)["field"] != tc.fields[0] {
+					t.Fatalf("errors %s, want fields %v", r.Body, tc.fields)
+				}
+				if tc.want == 422 && errs[0].(map[string]any)["code"] != "unknown_field" {
+					t.Fatalf("a hidden field must look unknown: %s", r.Body)
+				}
+			}
+			got := e.Must(200, "GET", path, nil, tok).JSON()["data"].(map[string]any)
+			if got["name"] != "D" || got["amount"] != float64(100) || got["cost"] != nil {
+				t.Fatalf("after %s the record reads %v", tc.name, got)
+			}
+		})
+	}
+}
