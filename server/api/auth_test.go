@@ -33,6 +33,9 @@ func TestAuthScenarios(t *testing.T) {
 		{"create token", "POST", "/api/v1/me/tokens", map[string]string{"name": "ci"}, e.AdminToken, 201},
 		{"create token anonymous", "POST", "/api/v1/me/tokens", map[string]string{"name": "ci"}, "", 401},
 		{"create token bad expiry", "POST", "/api/v1/me/tokens", map[string]any{"name": "ci", "expires_in_days": -1}, e.AdminToken, 422},
+		{"create token NUL in name", "POST", "/api/v1/me/tokens", `{"name":"a\u0000b"}`, e.AdminToken, 422},
+		{"create token control character in name", "POST", "/api/v1/me/tokens", `{"name":"a\u001bb"}`, e.AdminToken, 422},
+		{"create token Chinese name", "POST", "/api/v1/me/tokens", map[string]any{"name": "报表脚本"}, e.AdminToken, 201},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -129,6 +129,9 @@ func (s *Server) createToken(c *fiber.Ctx) error {
 	if len(b.Name) > 100 {
 		return problem.Validation(specErrors("name", "too_long", "name must have at most 100 characters (名称最多 100 个字符)"))
 	}
+	if !plainText(b.Name) { // NUL cannot be stored (it was a 500); control characters garble lists
+		return problem.Validation(specErrors("name", "invalid", "the name contains invalid characters (名称包含无效字符)"))
+	}
 	if b.ExpiresIn < 0 || b.ExpiresIn > 3650 {
 		return problem.Validation(specErrors("expires_in_days", "out_of_range", "expires_in_days must be from 0 (never) to 3650 (有效天数须在 0 到 3650 之间，0 表示永不过期)"))
 	}
