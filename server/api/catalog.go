@@ -396,7 +396,7 @@ func (s *Server) connectorOptions(c *fiber.Ctx) error {
 	defer cancel()
 	opts, err := provider.Options(ctx, s.ConnectorEnv(app.ID.String(), values), body.Operation, body.Param, body.Params)
 	if err != nil {
-		return problem.New(fiber.StatusBadGateway, "listing options: "+err.Error())
+		return problem.New(fiber.StatusBadGateway, "listing options / 获取选项失败: "+err.Error())
 	}
 	if opts == nil {
 		opts = []sdk.Option{}
@@ -453,10 +453,10 @@ func (s *Server) CheckConnectorNodes(ctx context.Context, appID uuid.UUID, f *sp
 			}
 		case string:
 			if !sdk.IsTemplate(in) {
-				add(base+".input", "type", "must be an object of parameters or a {{ }} template")
+				add(base+".input", "type", "must be an object of parameters or a {{ }} template / 应为参数对象或 {{ }} 模板")
 			}
 		default:
-			add(base+".input", "type", "must be an object of parameters")
+			add(base+".input", "type", "must be an object of parameters / 应为参数对象")
 		}
 		switch {
 		case p.Credential == "" && needsCredential(cs):

@@ -332,6 +332,9 @@ func TestCheckConnectorNodes(t *testing.T) {
 			var got []string
 			for _, fe := range e.Srv.CheckConnectorNodes(context.Background(), appID, f) {
 				got = append(got, fe.Field+":"+fe.Code)
+				if !strings.Contains(fe.Message, " / ") || !strings.ContainsFunc(fe.Message, func(r rune) bool { return r >= 0x4e00 && r <= 0x9fff }) {
+					t.Errorf("%s: message %q is not in en and zh-CN", fe.Field, fe.Message)
+				}
 			}
 			if strings.Join(got, ",") != tc.want {
 				t.Fatalf("got %v, want %s", got, tc.want)
