@@ -123,7 +123,7 @@ func (Connector) Test(ctx context.Context, env sdk.Env) error {
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode == 401 || resp.StatusCode == 403 || resp.StatusCode >= 500 {
-		return fmt.Errorf("%s answered %s", base, resp.Status)
+		return fmt.Errorf("%s answered %s", redactor(env)(req.URL), resp.Status)
 	}
 	return nil
 }

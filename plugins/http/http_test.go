@@ -233,6 +233,12 @@ func TestConnectionTest(t *testing.T) {
 	if err := h.Test(httpc.Connector{}); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("bad token: %v", err)
 	}
+	// The failure names the URL without user info or the query key.
+	h = sdktest.New(t).WithCredentials(map[string]string{"base_url": strings.Replace(srv.URL, "http://", "http://u:PW-SECRET@", 1) + "/secure",
+		"auth": "query", "query_name": "key", "query_value": "Q-SECRET"})
+	if err := h.Test(httpc.Connector{}); err == nil || !strings.Contains(err.Error(), "401") || strings.Contains(err.Error(), "SECRET") {
+		t.Fatalf("test failure leaks or passes: %v", err)
+	}
 }
 
 // TestAuthStaysWithBaseURL: a credential with a base URL sends its authentication only to
