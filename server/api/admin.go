@@ -818,8 +818,12 @@ func (s *Server) adminDeleteTeam(c *fiber.Ctx) error {
 			return fmt.Errorf("checking team use: %w", err)
 		}
 		if use.Members > 0 || use.SubTeams > 0 || use.Records {
-			return problem.Conflict(fmt.Sprintf("the team still has %d members, %d sub-teams and records=%t; move them first / 团队仍有成员、下级团队或记录，请先移走",
-				use.Members, use.SubTeams, use.Records)).WithCode("team_in_use").
+			recs, recsZh := "no records", "无记录"
+			if use.Records {
+				recs, recsZh = "records", "有记录"
+			}
+			return problem.Conflict(fmt.Sprintf("the team is in use: %d members, %d sub-teams, %s; move them first / 团队仍在使用：%d 名成员、%d 个下级团队、%s，请先移走",
+				use.Members, use.SubTeams, recs, use.Members, use.SubTeams, recsZh)).WithCode("team_in_use").
 				With("members", use.Members).With("sub_teams", use.SubTeams).With("records", use.Records)
 		}
 		if err := tx.Exec(`DELETE FROM teams WHERE id = ?`, id).Error; err != nil {
