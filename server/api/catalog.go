@@ -69,7 +69,7 @@ func (s *Server) mountCatalog() error {
 	s.route("GET", "/api/v1/catalog", "catalog", "Node types and connector operations with their parameter schemas.", s.getCatalog)
 	s.route("GET", "/api/v1/apps/:app/credentials", "credentials", "List the app's credentials (never their values).", s.listCredentials)
 	s.route("POST", "/api/v1/apps/:app/credentials", "credentials", "Save an encrypted credential {name, connector, values}.", s.createCredential)
-	s.route("PATCH", "/api/v1/apps/:app/credentials/:id", "credentials", "Replace a credential's values {values}.", s.updateCredential)
+	s.route("PATCH", "/api/v1/apps/:app/credentials/:id", "credentials", "Change a credential's values {values} (merged over the saved ones; null removes one).", s.updateCredential)
 	s.route("DELETE", "/api/v1/apps/:app/credentials/:id", "credentials", "Delete a credential.", s.deleteCredential)
 	s.route("POST", "/api/v1/apps/:app/connectors/:connector/options", "catalog",
 		"Dynamic choices of a connector parameter {operation (or poll trigger), param, credential, params} -> {options}.", s.connectorOptions)
@@ -283,7 +283,27 @@ func (s *Server) updateCredential(c *fiber.Ctx) error {
 	if !ok {
 		return problem.Validation(spec.Errors{{Field: "connector", Code: "unknown", Message: "the credential's connector is no longer installed / 连接器已不存在"}})
 	}
-	values, verrs := credentialValues(conn, body.Values)
+	// Merge over the saved values: the API never shows secrets, so changing a base URL or
+	// rotating one token must not require re-entering the others. null removes a value.
+	merged := map[string]any{}
+	if _, old, err := s.Secrets.Values(c.UserContext(), cr.AppID, cr.ID); err == nil {
+		for k, v := range old {
+			merged[k] = v
+		}
+	} // unreadable (another key): the body replaces the values
+	for k, v := range body.Values {
+		if v == nil {
+			delete(merged, k)
+		} else {
+			merged[k] = v
+		}
+	}
+	for k := range merged {
+		if _, known := body.Values[k]; !known && !credentialField(conn, k) {
+			delete(merged, k) // a field the connector dropped since the credential was saved
+		}
+	}
+	values, verrs := credentialValues(conn, merged)
 	if len(verrs) > 0 {
 		return problem.Validation(verrs)
 	}
@@ -292,6 +312,16 @@ func (s *Server) updateCredential(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(s.credentialView(c.UserContext(), cr))
+}
+
+// credentialField reports whether key is one of conn's credential fields.
+func credentialField(conn sdk.Connector, key string) bool {
+	for _, p := range conn.Spec().Credentials {
+		if p.Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) deleteCredential(c *fiber.Ctx) error {

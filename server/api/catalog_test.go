@@ -446,3 +446,54 @@ func TestFlowConnectorNode(t *testing.T) {
 		t.Fatal("the receiver got nothing")
 	}
 }
+
+// TestCredentialPatchMerges: PATCH merges values over the saved ones (secrets are never shown,
+// so changing one field must not need the others again); null removes an optional value, a
+// required one stays required, and a refused PATCH changes nothing.
+func TestCredentialPatchMerges(t *testing.T) {
+	e := apitest.New(t)
+	e.Must(201, "POST", "/api/v1/apps", map[string]any{"slug": "crm", "name": "CRM"}, e.AdminToken)
+	base := "/api/v1/apps/crm/credentials"
+	id := e.Must(201, "POST", base, map[string]any{"name": "群", "connector": "dingtalk",
+		"values": map[string]any{"webhook_url": "https://oapi.dingtalk.com/robot/send?access_token=T1", "secret": "SEC1"}}, e.AdminToken).JSON()["id"].(string)
+	var appID uuid.UUID
+	if err := e.DB.Pool.QueryRow(context.Background(), `SELECT id FROM apps WHERE slug = 'crm'`).Scan(&appID); err != nil {
+		t.Fatal(err)
+	}
+	values := func() map[string]string {
+		_, v, err := e.Srv.Secrets.Values(context.Background(), appID, uuid.MustParse(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	steps := []struct {
+		name   string
+		body   any
+		status int
+		want   string // fmt of the saved values after the step
+	}{
+		{"rotate the secret only", map[string]any{"values": map[string]any{"secret": "SEC2"}}, 200,
+			"map[secret:SEC2 webhook_url:https://oapi.dingtalk.com/robot/send?access_token=T1]"},
+		{"remove the optional secret", map[string]any{"values": map[string]any{"secret": nil}}, 200,
+			"map[webhook_url:https://oapi.dingtalk.com/robot/send?access_token=T1]"},
+		{"removing a required value is refused", map[string]any{"values": map[string]any{"webhook_url": nil}}, 422,
+			"map[webhook_url:https://oapi.dingtalk.com/robot/send?access_token=T1]"},
+		{"an unknown key is refused", map[string]any{"values": map[string]any{"nope": "x"}}, 422,
+			"map[webhook_url:https://oapi.dingtalk.com/robot/send?access_token=T1]"},
+		{"empty values keep everything", map[string]any{"values": map[string]any{}}, 200,
+			"map[webhook_url:https://oapi.dingtalk.com/robot/send?access_token=T1]"},
+	}
+	for _, st := range steps {
+		r := e.Do("PATCH", base+"/"+id, st.body, e.AdminToken)
+		if r.Status != st.status {
+			t.Fatalf("%s: %d %s", st.name, r.Status, r.Body)
+		}
+		if strings.Contains(string(r.Body), "SEC") || strings.Contains(string(r.Body), "access_token") {
+			t.Fatalf("%s: values echoed: %s", st.name, r.Body)
+		}
+		if got := fmt.Sprint(values()); got != st.want {
+			t.Fatalf("%s: saved %s, want %s", st.name, got, st.want)
+		}
+	}
+}
