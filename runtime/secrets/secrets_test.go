@@ -138,6 +138,9 @@ func TestStore(t *testing.T) {
 	if _, err := s.Get(ctx, app1, c.ID); !errors.Is(err, secrets.ErrNotFound) {
 		t.Fatal("still there")
 	}
+	if _, err := s.Update(ctx, app1, c.ID, map[string]string{"access_token": "x"}); !errors.Is(err, secrets.ErrNotFound) {
+		t.Fatalf("update of a deleted credential: %v", err)
+	}
 }
 
 func TestCheckKey(t *testing.T) {

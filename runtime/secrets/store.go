@@ -96,6 +96,9 @@ func (s *Store) Update(ctx context.Context, appID, id uuid.UUID, values map[stri
 	err = s.pool.QueryRow(ctx, `UPDATE credentials SET ciphertext = $3, updated_at = now(),
 		last_test_ok = NULL, last_test_error = NULL, last_test_at = NULL
 		WHERE app_id = $1 AND id = $2 RETURNING updated_at`, appID, id, ct).Scan(&c.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Credential{}, ErrNotFound // deleted meanwhile
+	}
 	if err != nil {
 		return Credential{}, fmt.Errorf("updating credential: %w", err)
 	}

@@ -308,6 +308,9 @@ func (s *Server) updateCredential(c *fiber.Ctx) error {
 		return problem.Validation(verrs)
 	}
 	cr, err = s.Secrets.Update(c.UserContext(), cr.AppID, cr.ID, values)
+	if errors.Is(err, secrets.ErrNotFound) {
+		return problem.NotFound("credential not found / 凭据不存在")
+	}
 	if err != nil {
 		return err
 	}
