@@ -28,7 +28,7 @@ func init() { sdk.Register(Connector{}) }
 // Connector is the SMTP email connector ("email").
 type Connector struct{}
 
-var maxPort = 65535.0
+var minPort, maxPort = 1.0, 65535.0
 
 // Spec describes the connector.
 func (Connector) Spec() sdk.Spec {
@@ -38,7 +38,7 @@ func (Connector) Spec() sdk.Spec {
 		Description: sdk.T("Send email through your SMTP server.", "通过 SMTP 服务器发送邮件。"),
 		Credentials: []sdk.Param{
 			{Key: "host", Type: sdk.TypeString, Label: sdk.T("SMTP host", "SMTP 服务器"), Required: true, Placeholder: "smtp.exmail.qq.com"},
-			{Key: "port", Type: sdk.TypeNumber, Label: sdk.T("Port", "端口"), Default: 465.0, Max: &maxPort},
+			{Key: "port", Type: sdk.TypeNumber, Label: sdk.T("Port", "端口"), Default: 465.0, Min: &minPort, Max: &maxPort},
 			{Key: "security", Type: sdk.TypeSelect, Label: sdk.T("Security", "加密方式"), Default: "tls", Options: []sdk.Option{
 				{Value: "tls", Label: sdk.T("TLS (port 465)", "SSL/TLS（465 端口）")},
 				{Value: "starttls", Label: sdk.T("STARTTLS (port 587)", "STARTTLS（587 端口）")},
