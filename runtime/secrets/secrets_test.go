@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -123,23 +124,55 @@ func TestStore(t *testing.T) {
 	if got.LastTest == nil || got.LastTest.OK || got.LastTest.Error != "401" {
 		t.Fatalf("last test: %+v", got.LastTest)
 	}
-	if _, err := s.Update(ctx, app1, c.ID, map[string]string{"access_token": "new"}); err != nil {
+	if _, err := s.Update(ctx, app1, c.ID, map[string]string{"access_token": "new"}, &owner); err != nil {
 		t.Fatal(err)
 	}
 	if f, _ := s.Fields(ctx, app1, c.ID); len(f) != 1 || f[0] != "access_token" {
 		t.Fatalf("fields after update: %v", f)
 	}
-	if err := s.Delete(ctx, app2, c.ID); !errors.Is(err, secrets.ErrNotFound) {
+	if err := s.Delete(ctx, app2, c.ID, &owner); !errors.Is(err, secrets.ErrNotFound) {
 		t.Fatal("deleted through another app")
 	}
-	if err := s.Delete(ctx, app1, c.ID); err != nil {
+	if err := s.Delete(ctx, app1, c.ID, &owner); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Get(ctx, app1, c.ID); !errors.Is(err, secrets.ErrNotFound) {
 		t.Fatal("still there")
 	}
-	if _, err := s.Update(ctx, app1, c.ID, map[string]string{"access_token": "x"}); !errors.Is(err, secrets.ErrNotFound) {
+	if _, err := s.Update(ctx, app1, c.ID, map[string]string{"access_token": "x"}, &owner); !errors.Is(err, secrets.ErrNotFound) {
 		t.Fatalf("update of a deleted credential: %v", err)
+	}
+
+	// Every change is audited in its own transaction: who, which fields, never a value.
+	rows, err := d.Pool.Query(ctx, `SELECT action, actor, coalesce(before::text, ''), coalesce(after::text, '') FROM audit_log WHERE target = $1 ORDER BY id`, "credential:"+c.ID.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var audited []string
+	for rows.Next() {
+		var action, before, after string
+		var actor *uuid.UUID
+		if err := rows.Scan(&action, &actor, &before, &after); err != nil {
+			t.Fatal(err)
+		}
+		if actor == nil || *actor != owner {
+			t.Errorf("%s: actor %v", action, actor)
+		}
+		for _, secret := range []string{"tok-123", "SEC-abc", `"new"`} {
+			if strings.Contains(before+after, secret) {
+				t.Errorf("%s: audit holds a value: %s %s", action, before, after)
+			}
+		}
+		audited = append(audited, action+" "+before+" -> "+after)
+	}
+	want := []string{
+		`credential.create  -> {"name": "钉钉机器人", "app_id": "` + app1.String() + `", "fields": ["access_token", "secret"], "connector": "dingtalk"}`,
+		`credential.update {"name": "钉钉机器人", "app_id": "` + app1.String() + `", "fields": ["access_token", "secret"], "connector": "dingtalk"} -> {"name": "钉钉机器人", "app_id": "` + app1.String() + `", "fields": ["access_token"], "connector": "dingtalk"}`,
+		`credential.delete {"name": "钉钉机器人", "app_id": "` + app1.String() + `", "connector": "dingtalk"} -> `,
+	}
+	if strings.Join(audited, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("audit:\n%s\nwant:\n%s", strings.Join(audited, "\n"), strings.Join(want, "\n"))
 	}
 }
 

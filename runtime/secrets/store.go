@@ -66,9 +66,14 @@ func (s *Store) Create(ctx context.Context, appID uuid.UUID, name, connector str
 		return Credential{}, fmt.Errorf("sealing credential: %w", err)
 	}
 	c := Credential{ID: id, AppID: appID, Name: name, Connector: connector, CreatedBy: createdBy}
-	err = s.pool.QueryRow(ctx, `INSERT INTO credentials (id, app_id, name, connector, ciphertext, created_by)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING created_at, updated_at`,
-		id, appID, name, connector, ct, createdBy).Scan(&c.CreatedAt, &c.UpdatedAt)
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `INSERT INTO credentials (id, app_id, name, connector, ciphertext, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING created_at, updated_at`,
+			id, appID, name, connector, ct, createdBy).Scan(&c.CreatedAt, &c.UpdatedAt); err != nil {
+			return err
+		}
+		return audit(ctx, tx, createdBy, "credential.create", c, nil, auditView(c, values))
+	})
 	if err != nil {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "23505" {
@@ -79,11 +84,60 @@ func (s *Store) Create(ctx context.Context, appID uuid.UUID, name, connector str
 	return c, nil
 }
 
-// Update replaces a credential's values (rotation); the name and connector stay.
-func (s *Store) Update(ctx context.Context, appID, id uuid.UUID, values map[string]string) (Credential, error) {
+// audit writes an audit_log row for a credential change in tx: who, what and which fields
+// are set before and after, never a value.
+func audit(ctx context.Context, tx pgx.Tx, actor *uuid.UUID, action string, c Credential, before, after any) error {
+	arg := func(v any) (*string, error) {
+		if v == nil {
+			return nil, nil // SQL NULL, like the other audit rows
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		str := string(b)
+		return &str, nil
+	}
+	b, err := arg(before)
+	if err != nil {
+		return err
+	}
+	a, err := arg(after)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (actor, action, target, before, after) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)`,
+		actor, action, "credential:"+c.ID.String(), b, a); err != nil {
+		return fmt.Errorf("auditing %s: %w", action, err)
+	}
+	return nil
+}
+
+// auditView is what the audit log keeps of a credential: its app, name, connector and the
+// keys that have a value.
+func auditView(c Credential, values map[string]string) map[string]any {
+	keys := []string{}
+	for k, v := range values {
+		if v != "" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return map[string]any{"app_id": c.AppID, "name": c.Name, "connector": c.Connector, "fields": keys}
+}
+
+// Update replaces a credential's values (rotation); the name and connector stay. actor is
+// recorded in the audit log with the fields set before and after (never the values).
+func (s *Store) Update(ctx context.Context, appID, id uuid.UUID, values map[string]string, actor *uuid.UUID) (Credential, error) {
 	c, err := s.Get(ctx, appID, id)
 	if err != nil {
 		return Credential{}, err
+	}
+	var before any
+	if _, old, err := s.Values(ctx, appID, id); err == nil {
+		before = auditView(c, old)
+	} else {
+		before = map[string]any{"app_id": c.AppID, "name": c.Name, "connector": c.Connector}
 	}
 	plain, err := json.Marshal(values)
 	if err != nil {
@@ -93,9 +147,14 @@ func (s *Store) Update(ctx context.Context, appID, id uuid.UUID, values map[stri
 	if err != nil {
 		return Credential{}, fmt.Errorf("sealing credential: %w", err)
 	}
-	err = s.pool.QueryRow(ctx, `UPDATE credentials SET ciphertext = $3, updated_at = now(),
-		last_test_ok = NULL, last_test_error = NULL, last_test_at = NULL
-		WHERE app_id = $1 AND id = $2 RETURNING updated_at`, appID, id, ct).Scan(&c.UpdatedAt)
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `UPDATE credentials SET ciphertext = $3, updated_at = now(),
+			last_test_ok = NULL, last_test_error = NULL, last_test_at = NULL
+			WHERE app_id = $1 AND id = $2 RETURNING updated_at`, appID, id, ct).Scan(&c.UpdatedAt); err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor, "credential.update", c, before, auditView(c, values))
+	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Credential{}, ErrNotFound // deleted meanwhile
 	}
@@ -210,14 +269,23 @@ func (s *Store) Fields(ctx context.Context, appID, id uuid.UUID) ([]string, erro
 	return keys, nil
 }
 
-// Delete removes a credential of the app.
-func (s *Store) Delete(ctx context.Context, appID, id uuid.UUID) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM credentials WHERE app_id = $1 AND id = $2`, appID, id)
+// Delete removes a credential of the app; actor is recorded in the audit log.
+func (s *Store) Delete(ctx context.Context, appID, id uuid.UUID, actor *uuid.UUID) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		c, err := scan(tx.QueryRow(ctx, `DELETE FROM credentials WHERE app_id = $1 AND id = $2 RETURNING `+columns, appID, id))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor, "credential.delete", c, map[string]any{"app_id": c.AppID, "name": c.Name, "connector": c.Connector}, nil)
+	})
+	if errors.Is(err, ErrNotFound) {
+		return ErrNotFound
+	}
 	if err != nil {
 		return fmt.Errorf("deleting credential: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return ErrNotFound
 	}
 	return nil
 }

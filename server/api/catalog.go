@@ -307,7 +307,12 @@ func (s *Server) updateCredential(c *fiber.Ctx) error {
 	if len(verrs) > 0 {
 		return problem.Validation(verrs)
 	}
-	cr, err = s.Secrets.Update(c.UserContext(), cr.AppID, cr.ID, values)
+	p, err := auth.Require(c)
+	if err != nil {
+		return err
+	}
+	uid := p.UserID
+	cr, err = s.Secrets.Update(c.UserContext(), cr.AppID, cr.ID, values, &uid)
 	if errors.Is(err, secrets.ErrNotFound) {
 		return problem.NotFound("credential not found / 凭据不存在")
 	}
@@ -332,7 +337,12 @@ func (s *Server) deleteCredential(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Secrets.Delete(c.UserContext(), cr.AppID, cr.ID); err != nil && !errors.Is(err, secrets.ErrNotFound) {
+	p, err := auth.Require(c)
+	if err != nil {
+		return err
+	}
+	uid := p.UserID
+	if err := s.Secrets.Delete(c.UserContext(), cr.AppID, cr.ID, &uid); err != nil && !errors.Is(err, secrets.ErrNotFound) {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
