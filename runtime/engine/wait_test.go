@@ -313,3 +313,57 @@ func TestTaskOverdueEscalates(t *testing.T) {
 		t.Fatalf("output %v", r.Output)
 	}
 }
+
+// TestRecordTriggerLoopStops: a flow that updates the record it is triggered by starts itself
+// again at most trigger.MaxChain times; the write that would go further fails its step with an
+// error naming the flow in English and zh-CN, and nothing runs after it. A person's update
+// starts a chain again from 0.
+func TestRecordTriggerLoopStops(t *testing.T) {
+	e := newEnv(t, true)
+	trig := trigger.New(e.eng, nil)
+	e.store.Hooks = []events.Hook{trig.Hook}
+	old := trigger.MaxChain
+	trigger.MaxChain = 3
+	t.Cleanup(func() { trigger.MaxChain = old })
+	e.publish(`{"slug":"bump","trigger":{"type":"record.updated","entity":"lead"},"nodes":[
+	  {"id":"u","type":"record.update","params":{"entity":"lead","id":"{{ trigger.record.id }}","values":{"n":"{{ (trigger.record.n ?? 0) + 1 }}"}}}]}`)
+	ctx := context.Background()
+	rec, err := e.store.Create(ctx, engine.RecordCall{AppID: e.app, Entity: "lead", Values: map[string]any{"n": 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := uuid.MustParse(rec["id"].(string))
+	seen := []uuid.UUID{}
+	deadline := time.Now().Add(time.Minute) // only against hanging; not a timing assertion
+	for round := 1; round <= 2; round++ {
+		if _, err := e.store.Update(ctx, engine.RecordCall{AppID: e.app, Entity: "lead", ID: id, Values: map[string]any{"n": 0}}); err != nil {
+			t.Fatal(err)
+		}
+		// runs with chain 0..MaxChain: MaxChain+1 runs; the last one's write fails
+		want := round * (trigger.MaxChain + 1)
+		var failed uuid.UUID
+		for failed == uuid.Nil {
+			_ = e.d.Pool.QueryRow(ctx, `SELECT id FROM flow_runs WHERE flow = 'bump' AND status = 'failed' AND NOT id = ANY($1)`, seen).Scan(&failed)
+			if failed == uuid.Nil {
+				if time.Now().After(deadline) {
+					t.Fatalf("round %d: no failed run: %d runs", round, e.count(`SELECT count(*) FROM flow_runs WHERE flow = 'bump'`))
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		seen = append(seen, failed)
+		r := e.wait(failed, "failed")
+		if msg := deref(r.Error); !strings.Contains(msg, "flow bump") || !strings.Contains(msg, "记录触发链过深") {
+			t.Fatalf("round %d: run error %q", round, msg)
+		}
+		if n := e.count(`SELECT count(*) FROM flow_runs WHERE flow = 'bump'`); n != want {
+			t.Fatalf("round %d: %d runs, want %d", round, n, want)
+		}
+		for e.count(`SELECT count(*) FROM flow_runs WHERE flow = 'bump' AND status NOT IN ('failed', 'succeeded')`) != 0 {
+			time.Sleep(20 * time.Millisecond) // the earlier runs finishing
+		}
+		if n := e.count(`SELECT (data->>'n')::int FROM records WHERE id = $1`, id); n != trigger.MaxChain {
+			t.Fatalf("round %d: n = %d, want %d (the failed write rolled back)", round, n, trigger.MaxChain)
+		}
+	}
+}

@@ -113,6 +113,37 @@ func RecordPayload(c events.Change) map[string]any {
 	return p
 }
 
+// MaxChain is how many record-triggered runs may start one another: a run started by a record
+// change that a flow run made has trigger.chain one more than that run's. A write that would
+// start a run beyond MaxChain fails (in the writing step, naming the flow), which stops a flow
+// that keeps updating the records it is triggered by.
+var MaxChain = 10
+
+// ErrTriggerLoop is the error of a write that would start a run beyond MaxChain.
+var ErrTriggerLoop = errors.New("record triggers chained too deep")
+
+// chainOf is the chain depth of a run started by a change made with ctx: 0 for people and
+// integrations, the writing run's trigger.chain + 1 for a flow's write.
+func chainOf(ctx context.Context, tx pgx.Tx) (int, error) {
+	runID, _, ok := strings.Cut(engine.EffectKey(ctx), ":")
+	if !ok {
+		return 0, nil
+	}
+	id, err := uuid.Parse(runID)
+	if err != nil {
+		return 0, nil
+	}
+	var depth int
+	err = tx.QueryRow(ctx, `SELECT coalesce((trigger->>'chain')::int, 0) FROM flow_runs WHERE id = $1`, id).Scan(&depth)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reading the writing run's trigger chain: %w", err)
+	}
+	return depth + 1, nil
+}
+
 // Hook is the events.Hook that runtime/records calls inside each write: it records the flow
 // step's idempotency key (engine.EffectsHook), starts the runs of matching flows and wakes runs
 // waiting for a change of this record, all in the writing transaction.
@@ -170,7 +201,18 @@ func (s *Service) Hook(ctx context.Context, tx pgx.Tx, c events.Change) error {
 			}
 		}
 		if payload == nil {
+			chain, err := chainOf(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if chain > MaxChain {
+				return engine.Permanent(fmt.Errorf("%w: this change would start flow %s as run %d of a chain of flows started by each other's record changes (at most %d; does a flow update the records that trigger it?) / 记录触发链过深：此更改将第 %d 次连锁启动流程 %s（最多 %d 次；是否有流程在更新触发它的记录？）",
+					ErrTriggerLoop, f.Slug, chain, MaxChain, chain, f.Slug, MaxChain))
+			}
 			payload = RecordPayload(c)
+			if chain > 0 {
+				payload["chain"] = chain
+			}
 		}
 		if _, _, err := s.Engine.Start(ctx, tx, engine.StartRequest{AppID: c.AppID, Flow: f.Slug, Version: f.Version,
 			Trigger: payload, Actor: c.Actor}); err != nil {
