@@ -6,6 +6,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/runtime/engine"
@@ -177,5 +180,39 @@ func TestResponseNodeIsTheOutput(t *testing.T) {
 	  {"id":"after","type":"set","params":{"values":{"noise":true}}}],"edges":[{"from":"response","to":"after"}]}`)
 	if r := e.wait(e.start("resp", nil), "succeeded"); r.Output["answer"] != 42.0 {
 		t.Fatalf("output %v", r.Output)
+	}
+}
+
+// TestSubflowRecursionStops: flows that call each other stop at engine.MaxSubflowDepth with a
+// failed run whose error says why, in English and zh-CN, whether or not they wait.
+func TestSubflowRecursionStops(t *testing.T) {
+	for _, wait := range []string{"false", "true"} {
+		t.Run("wait="+wait, func(t *testing.T) {
+			e := newEnv(t, true)
+			old := engine.MaxSubflowDepth
+			engine.MaxSubflowDepth = 3
+			t.Cleanup(func() { engine.MaxSubflowDepth = old })
+			e.publish(`{"slug":"ping","trigger":{"type":"manual"},"nodes":[{"id":"s","type":"subflow","params":{"flow":"pong","wait":` + wait + `}}]}`)
+			e.publish(`{"slug":"pong","trigger":{"type":"manual"},"nodes":[{"id":"s","type":"subflow","params":{"flow":"ping","wait":` + wait + `}}]}`)
+			e.wait(e.start("ping", map[string]any{}), "succeeded", "failed")
+			var deepest uuid.UUID
+			deadline := time.Now().Add(time.Minute) // only against hanging
+			for deepest == uuid.Nil {
+				_ = e.d.Pool.QueryRow(context.Background(), `SELECT id FROM flow_runs WHERE (trigger->>'depth')::int = 3`).Scan(&deepest)
+				if deepest == uuid.Nil {
+					if time.Now().After(deadline) {
+						t.Fatalf("no run at depth 3")
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+			r := e.wait(deepest, "succeeded", "failed")
+			if r.Status != "failed" || !strings.Contains(deref(r.Error), "nested too deep") || !strings.Contains(deref(r.Error), "子流程嵌套过深") {
+				t.Fatalf("deepest run %s: %q", r.Status, deref(r.Error))
+			}
+			if n := e.count(`SELECT count(*) FROM flow_runs`); n != 4 {
+				t.Fatalf("%d runs, want 4 (depths 0 to 3)", n)
+			}
+		})
 	}
 }

@@ -615,6 +615,11 @@ func (n *assignNode) choose(x *Exec) (map[string]any, error) {
 
 // ---- subflow
 
+// MaxSubflowDepth is how deep sub-flows may nest: a sub-flow's trigger.depth is its parent's + 1
+// (1 for a sub-flow of a top-level run). A subflow node that would start one deeper fails, which
+// stops flows that call each other (A -> B -> A ...) instead of running forever.
+var MaxSubflowDepth = 10
+
 type subflowNode struct {
 	flow  string
 	input Value
@@ -654,7 +659,17 @@ func (n *subflowNode) Exec(x *Exec) (Result, error) {
 		}
 		input = toJSONable(v)
 	}
-	req := StartRequest{AppID: x.AppID, Flow: n.flow, Trigger: map[string]any{"type": "subflow", "input": input, "body": input, "parent_run": x.RunID.String()},
+	depth := 1
+	if x.run != nil {
+		if d, ok := x.run.Trigger["depth"].(float64); ok && d >= 1 {
+			depth = int(d) + 1
+		}
+	}
+	if depth > MaxSubflowDepth {
+		return Result{}, Permanent(fmt.Errorf("sub-flows nested too deep: starting flow %s would be level %d (at most %d; do flows call each other?) / 子流程嵌套过深：启动流程 %s 将是第 %d 层（最多 %d 层；是否有流程互相调用？）",
+			n.flow, depth, MaxSubflowDepth, n.flow, depth, MaxSubflowDepth))
+	}
+	req := StartRequest{AppID: x.AppID, Flow: n.flow, Trigger: map[string]any{"type": "subflow", "input": input, "body": input, "parent_run": x.RunID.String(), "depth": depth},
 		IdempotencyKey: "sub:" + x.Key}
 	if n.wait {
 		req.ParentRun, req.ParentNode = &x.RunID, x.NodeID
