@@ -367,3 +367,39 @@ func TestRecordTriggerLoopStops(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordTriggerLoopThroughSubflow: the chain of record triggers continues through a
+// sub-flow that makes the change, so such a loop stops too.
+func TestRecordTriggerLoopThroughSubflow(t *testing.T) {
+	e := newEnv(t, true)
+	trig := trigger.New(e.eng, nil)
+	e.store.Hooks = []events.Hook{trig.Hook}
+	old := trigger.MaxChain
+	trigger.MaxChain = 2
+	t.Cleanup(func() { trigger.MaxChain = old })
+	e.publish(`{"slug":"outer","trigger":{"type":"record.updated","entity":"lead"},"nodes":[
+	  {"id":"s","type":"subflow","params":{"flow":"inner","input":{"id":"{{ trigger.record.id }}","n":"{{ trigger.record.n }}"}}}]}`)
+	e.publish(`{"slug":"inner","trigger":{"type":"manual"},"nodes":[
+	  {"id":"u","type":"record.update","params":{"entity":"lead","id":"{{ trigger.input.id }}","values":{"n":"{{ trigger.input.n + 1 }}"}}}]}`)
+	ctx := context.Background()
+	rec, err := e.store.Create(ctx, engine.RecordCall{AppID: e.app, Entity: "lead", Values: map[string]any{"n": 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Update(ctx, engine.RecordCall{AppID: e.app, Entity: "lead", ID: uuid.MustParse(rec["id"].(string)), Values: map[string]any{"n": 0}}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute) // only against hanging
+	for e.count(`SELECT count(*) FROM flow_runs WHERE flow = 'inner' AND status = 'failed'`) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the loop did not stop: %d runs", e.count(`SELECT count(*) FROM flow_runs`))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for e.count(`SELECT count(*) FROM flow_runs WHERE status NOT IN ('failed', 'succeeded')`) != 0 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := e.count(`SELECT count(*) FROM flow_runs WHERE flow = 'outer'`); n != trigger.MaxChain+1 {
+		t.Fatalf("%d outer runs, want %d", n, trigger.MaxChain+1)
+	}
+}
