@@ -31,6 +31,10 @@ func TestCompileErrorsPointAtNode(t *testing.T) {
 		{"webhook key", `{"slug":"f","trigger":{"type":"webhook"},"nodes":[]}`, "trigger.key"},
 		{"duplicate id", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"set","params":{"values":{}}},{"id":"a","type":"set","params":{"values":{}}}]}`, "nodes[1].id"},
 		{"delay duration", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"delay","params":{"duration":"soon"}}]}`, "nodes[0].params.duration"},
+		{"task assignee", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"task","params":{"title":"t","assignee":"bogus"}}]}`, "nodes[0].params.assignee"},
+		{"task escalate_to", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"task","params":{"title":"t","assignee":"role:x","due":"1h","escalate_to":"manager:nobody"}}]}`, "nodes[0].params.escalate_to"},
+		{"approval level", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"approval","params":{"title":"t","levels":[{"name":"x","assignees":["role:x","email:"]}]}}]}`, "nodes[0].params.levels[0].assignees[1]"},
+		{"assign users", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"assign","params":{"strategy":"round_robin","users":["team:x"]}}]}`, "nodes[0].params.users[0]"},
 		{"foreach inner", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"foreach","params":{"items":"{{ [1] }}","node":{"type":"condition","params":{"expr":")"}}}}]}`, "nodes[0].params.node.params.expr"},
 	}
 	for _, tc := range cases {

@@ -62,7 +62,7 @@ func compileLevels(p *Params, key string, specs []approvalLevelSpec) []approvalL
 			p.Errorf(k+".assignees", "required", "each level needs at least one assignee")
 		}
 		for j, r := range raws {
-			lv.assignees = append(lv.assignees, p.Value(fmt.Sprintf("%s.assignees[%d]", k, j), r))
+			lv.assignees = append(lv.assignees, p.Assignee(fmt.Sprintf("%s.assignees[%d]", k, j), r))
 		}
 		out = append(out, lv)
 	}
@@ -125,7 +125,7 @@ func newApproval(p *Params) (Runner, spec.Errors) {
 		if len(v.EscalateTo) == 0 {
 			p.Errorf("escalate_to", "required", "escalate_to is required when on_timeout is escalate")
 		} else {
-			n.escalateTo = p.Value("escalate_to", v.EscalateTo)
+			n.escalateTo = p.Assignee("escalate_to", v.EscalateTo)
 		}
 	default:
 		p.Errorf("on_timeout", "invalid", "on_timeout must be reject, approve or escalate")
@@ -437,7 +437,7 @@ func newAssign(p *Params) (Runner, spec.Errors) {
 		p.Errorf("strategy", "invalid", "strategy must be round_robin, least_loaded or rules")
 	}
 	for i, u := range v.Users {
-		n.users = append(n.users, p.Value(fmt.Sprintf("users[%d]", i), u))
+		n.users = append(n.users, p.Assignee(fmt.Sprintf("users[%d]", i), u))
 	}
 	if len(v.Team) > 0 {
 		n.team = p.Value("team", v.Team)
@@ -446,7 +446,7 @@ func newAssign(p *Params) (Runner, spec.Errors) {
 		k := fmt.Sprintf("rules[%d]", i)
 		ar := assignRule{when: p.Expr(k+".when", r.When)}
 		if len(r.User) > 0 {
-			ar.user = p.Value(k+".user", r.User)
+			ar.user = p.Assignee(k+".user", r.User)
 		}
 		if len(r.Team) > 0 {
 			ar.team = p.Value(k+".team", r.Team)

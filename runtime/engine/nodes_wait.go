@@ -302,7 +302,7 @@ func newTask(p *Params) (Runner, spec.Errors) {
 		if v.Due == "" {
 			p.Errorf("escalate_to", "required", "escalate_to needs a due time")
 		}
-		n.escalateTo = p.Value("escalate_to", v.EscalateTo)
+		n.escalateTo = p.Assignee("escalate_to", v.EscalateTo)
 	}
 	p.Calendar("calendar", v.Calendar)
 	if len(v.Title) == 0 {
@@ -313,7 +313,7 @@ func newTask(p *Params) (Runner, spec.Errors) {
 	if len(v.Assignee) == 0 {
 		p.Errorf("assignee", "required", "assignee is required")
 	} else {
-		n.assignee = p.Value("assignee", v.Assignee)
+		n.assignee = p.Assignee("assignee", v.Assignee)
 	}
 	if len(v.Record) > 0 {
 		n.record = p.Value("record", v.Record)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
+	"github.com/google/uuid"
 	"github.com/robfig/cron/v3"
 
 	"github.com/tessera/tessera/builder/spec"
@@ -437,4 +438,30 @@ func hasCycle(plan *Plan, order []string) bool {
 		}
 	}
 	return false
+}
+
+// Assignee compiles an assignee param like Value and, when it is written literally (not a
+// template), checks its form: a user id, role:<name>, manager:<user id> or email:<address>.
+func (p *Params) Assignee(key string, raw json.RawMessage) Value {
+	v := p.Value(key, raw)
+	var s string
+	if v == nil || json.Unmarshal(raw, &s) != nil || strings.Contains(s, "{{") {
+		return v
+	}
+	s = strings.TrimSpace(s)
+	ref, rest, hasRef := strings.Cut(s, ":")
+	switch {
+	case !hasRef:
+		if _, err := uuid.Parse(s); err == nil {
+			return v
+		}
+	case (ref == "role" || ref == "email") && strings.TrimSpace(rest) != "":
+		return v
+	case ref == "manager":
+		if _, err := uuid.Parse(strings.TrimSpace(rest)); err == nil || strings.Contains(rest, "{{") {
+			return v
+		}
+	}
+	p.Errorf(key, "invalid_assignee", "%q is not an assignee: write a user id, role:<name>, manager:<user id>, email:<address> or a {{ }} template (不是有效的处理人：请填写用户 ID、role:角色、manager:用户 ID、email:邮箱或 {{ }} 模板)", s)
+	return nil
 }
