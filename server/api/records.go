@@ -29,6 +29,7 @@ func (s *Server) mountRecords() error {
 	s.route(fiber.MethodPatch, base+"/:id", "records", "Update a record partially (If-Match or version -> 409 when stale)", s.updateRecord)
 	s.route(fiber.MethodDelete, base+"/:id", "records", "Delete a record (If-Match -> 409 when stale)", s.deleteRecord)
 	s.route(fiber.MethodGet, base+"/:id/history", "records", "Record history: changes and stage transitions", s.recordHistory)
+	s.mountRecordOwner()
 	return nil
 }
 
