@@ -93,7 +93,7 @@ func (s *Server) flowAccess(c *fiber.Ctx, appSlug, flow, action string) (*auth.P
 	}
 	app, err := s.Defs.App(c.UserContext(), appSlug)
 	if errors.Is(err, defs.ErrNotFound) {
-		return nil, nil, problem.NotFound("app " + appSlug + " not found")
+		return nil, nil, problem.NotFound("app " + appSlug + " not found / 应用 " + appSlug + " 不存在")
 	}
 	if err != nil {
 		return nil, nil, err
@@ -116,7 +116,7 @@ func (s *Server) flowAllowed(ctx context.Context, sub access.Subject, appID uuid
 		}
 	}
 	if !g.Allowed() {
-		return problem.Forbidden("you may not " + action + " flow " + flow)
+		return problem.Forbidden("you may not " + action + " flow " + flow + " / 您无权对流程 " + flow + " 执行 " + action)
 	}
 	return nil
 }
@@ -128,7 +128,7 @@ func (s *Server) runFlow(c *fiber.Ctx) error {
 	}
 	flow, version, err := s.Defs.Flow(c.UserContext(), app.ID, c.Params("flow"))
 	if errors.Is(err, defs.ErrNotFound) {
-		return problem.NotFound("flow " + c.Params("flow") + " is not published")
+		return problem.NotFound("flow " + c.Params("flow") + " is not published / 流程 " + c.Params("flow") + " 尚未发布")
 	}
 	if err != nil {
 		return err
@@ -136,11 +136,11 @@ func (s *Server) runFlow(c *fiber.Ctx) error {
 	var input any = map[string]any{}
 	if len(c.Body()) > 0 {
 		if !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEApplicationJSON) {
-			return problem.New(fiber.StatusUnsupportedMediaType, "send the body as application/json")
+			return problem.New(fiber.StatusUnsupportedMediaType, "send the body as application/json / 请求体须为 application/json")
 		}
 		var body map[string]any
 		if err := json.Unmarshal(c.Body(), &body); err != nil {
-			return problem.Validation(specErrors("$", "invalid_json", "the body must be a JSON object"))
+			return problem.Validation(specErrors("$", "invalid_json", "the body must be a JSON object / 请求体须为 JSON 对象"))
 		}
 		input = body
 		if in, ok := body["input"]; ok && len(body) == 1 {
@@ -526,7 +526,7 @@ func (s *Server) listRuns(c *fiber.Ctx) error {
 		switch st {
 		case engine.StatusQueued, engine.StatusRunning, engine.StatusWaiting, engine.StatusSucceeded, engine.StatusFailed:
 		default:
-			return problem.Validation(specErrors("status", "invalid", "status must be queued, running, waiting, succeeded or failed"))
+			return problem.Validation(specErrors("status", "invalid", "status must be queued, running, waiting, succeeded or failed / status 须为 queued、running、waiting、succeeded 或 failed"))
 		}
 		args = append(args, st)
 		where += fmt.Sprintf(" AND status = $%d", len(args))
@@ -536,7 +536,7 @@ func (s *Server) listRuns(c *fiber.Ctx) error {
 		t, err1 := time.Parse(time.RFC3339Nano, ts)
 		id, err2 := uuid.Parse(idText)
 		if err1 != nil || err2 != nil {
-			return problem.Validation(specErrors("cursor", "invalid", "bad cursor"))
+			return problem.Validation(specErrors("cursor", "invalid", "bad cursor / 无效的游标"))
 		}
 		args = append(args, t, id)
 		where += fmt.Sprintf(" AND (created_at, id) < ($%d, $%d)", len(args)-1, len(args))
@@ -578,7 +578,7 @@ func (s *Server) loadRunFor(c *fiber.Ctx, action string) (*runView, error) {
 	r := &runView{}
 	err = scanRun(s.DB.Pool.QueryRow(c.UserContext(), `SELECT `+runColumns+`, trigger FROM flow_runs WHERE id = $1`, id), r, &r.Trigger)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, problem.NotFound("run not found")
+		return nil, problem.NotFound("run not found / 运行记录不存在")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("loading run: %w", err)
@@ -586,7 +586,7 @@ func (s *Server) loadRunFor(c *fiber.Ctx, action string) (*runView, error) {
 	if err := s.flowAllowed(c.UserContext(), p.Subject(), r.AppID, r.Flow, action); err != nil {
 		var pr *problem.Problem
 		if action == "read" && errors.As(err, &pr) && pr.Status == fiber.StatusForbidden {
-			return nil, problem.NotFound("run not found")
+			return nil, problem.NotFound("run not found / 运行记录不存在")
 		}
 		return nil, err
 	}
@@ -632,7 +632,7 @@ func (s *Server) retryRun(c *fiber.Ctx) error {
 		return err
 	}
 	if !ok {
-		return problem.Conflict("only a failed run can be retried; this run is " + r.Status)
+		return problem.Conflict("only a failed run can be retried; this run is " + r.Status + " / 只能重试失败的运行，此运行的状态为 " + r.Status)
 	}
 	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"id": r.ID, "run_id": r.ID, "status": engine.StatusQueued})
 }

@@ -75,7 +75,7 @@ func (s *Server) listTasks(c *fiber.Ctx) error {
 		where += " AND status <> 'open'"
 	case "all":
 	default:
-		return problem.Validation(specErrors("status", "invalid", "status must be open, done or all"))
+		return problem.Validation(specErrors("status", "invalid", "status must be open, done or all / status 须为 open、done 或 all"))
 	}
 	rows, err := s.DB.Pool.Query(c.UserContext(), `SELECT `+taskColumns+` FROM tasks WHERE `+where+` ORDER BY due_at NULLS LAST, created_at DESC LIMIT $2`, p.UserID, limit)
 	if err != nil {
