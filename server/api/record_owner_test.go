@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -68,4 +69,33 @@ func TestRecordOwnerHandOver(t *testing.T) {
 	e.Must(200, "PUT", base+"/"+id+"/owner", fmt.Sprintf(`{"owner_id":%q}`, other), repToken)
 	e.Must(404, "GET", base+"/"+id, nil, repToken)
 	e.Must(200, "GET", base+"/"+id, nil, otherToken)
+}
+
+// TestPeopleDirectory: the people of an app are its role holders and the admins, searchable by
+// name or email, for anyone who can open the app; others get 404.
+func TestPeopleDirectory(t *testing.T) {
+	e := apitest.New(t)
+	e.Must(201, "POST", "/api/v1/templates/sales/install", nil, e.AdminToken)
+	rep, repToken := e.CreateUser("zhang@example.com", "张三", nil)
+	_, outsiderToken := e.CreateUser("li@example.com", "李四", nil)
+	e.Must(200, "PUT", "/api/v1/admin/users/"+rep.String()+"/roles", `{"roles":[{"app":"sales","role":"sales_rep"}]}`, e.AdminToken)
+	names := func(r *apitest.Resp) string {
+		var b struct{ Items []struct{ Name string } }
+		r.Decode(t, &b)
+		var out []string
+		for _, x := range b.Items {
+			out = append(out, x.Name)
+		}
+		return fmt.Sprint(out)
+	}
+	all := names(e.Must(200, "GET", "/api/v1/apps/sales/people", nil, repToken))
+	if !strings.Contains(all, "张三") || strings.Contains(all, "李四") {
+		t.Fatalf("people of sales: %s (want the rep, not the outsider)", all)
+	}
+	if got := names(e.Must(200, "GET", "/api/v1/apps/sales/people?q=ZHANG", nil, repToken)); got != "[张三]" {
+		t.Fatalf("search by email: %s", got)
+	}
+	e.Must(404, "GET", "/api/v1/apps/sales/people", nil, outsiderToken)
+	e.Must(401, "GET", "/api/v1/apps/sales/people", nil, "")
+	e.Must(422, "GET", "/api/v1/apps/sales/people?limit=0", nil, repToken)
 }

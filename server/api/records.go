@@ -30,6 +30,7 @@ func (s *Server) mountRecords() error {
 	s.route(fiber.MethodDelete, base+"/:id", "records", "Delete a record (If-Match -> 409 when stale)", s.deleteRecord)
 	s.route(fiber.MethodGet, base+"/:id/history", "records", "Record history: changes and stage transitions", s.recordHistory)
 	s.mountRecordOwner()
+	s.mountPeople()
 	return nil
 }
 
