@@ -8,6 +8,7 @@ import { api, errorMessage, uploadFile } from '../api/client';
 import { recordsPath, toPage } from '../api/records';
 import type { FieldDef } from '../api/types';
 import { labelText, optionLabel, optionValue } from '../lib/labels';
+import PersonSelect from './PersonSelect';
 
 export interface FileRef {
   id: string;
@@ -135,6 +136,7 @@ export default function FieldInput({ field, app, value, onChange, disabled }: Pr
     case 'formula':
       return <Input value={value == null ? '' : String(value)} disabled data-testid={testid} />;
     case 'user':
+      return <PersonSelect app={app} value={value as string | string[] | null} onChange={onChange} multiple={field.multiple} disabled={disabled} data-testid={testid} />;
     case 'team':
       return <Input value={value as string} onChange={(e) => onChange?.(e.target.value)} disabled={disabled} placeholder="id" data-testid={testid} />;
     default:

@@ -9,6 +9,7 @@ import type { EntityDef, RecordItem } from '../api/types';
 import FieldInput, { fieldLabel, type FileRef } from './FieldInput';
 import { applyFieldErrors } from './formErrors';
 import { describeChanges } from '../lib/history';
+import PersonSelect from './PersonSelect';
 
 interface Props {
   app: string;
@@ -47,12 +48,14 @@ export default function RecordDrawer({ app, entity, record, open, onClose }: Pro
   const qc = useQueryClient();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [owner, setOwner] = useState<string | null>(null);
   const history = useHistory(app, entity.slug, open && record ? record.id : undefined);
 
   useEffect(() => {
     if (!open) return;
     form.resetFields();
     setError(null);
+    setOwner(record?.owner_id ?? null);
     if (record) form.setFieldsValue(record.data);
     else {
       const defaults: Record<string, unknown> = {};
@@ -94,9 +97,38 @@ export default function RecordDrawer({ app, entity, record, open, onClose }: Pro
     }
   };
 
+  const handOver = async () => {
+    if (!record || !owner || owner === record.owner_id) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await api(`${recordsPath(app, entity.slug, record.id)}/owner`, { method: 'PUT', body: { owner_id: owner } });
+      message.success(t('records.handedOver'));
+      await Promise.all([
+        qc.invalidateQueries({ queryKey: ['records', app, entity.slug] }),
+        qc.invalidateQueries({ queryKey: ['history', app, entity.slug] }),
+      ]);
+      onClose();
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
   const formPane = (
     <Form form={form} layout="vertical" data-testid="record-form">
       {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 12 }} data-testid="record-error" />}
+      {record && (
+        <Form.Item label={t('records.owner')}>
+          <Space.Compact style={{ width: '100%' }}>
+            <PersonSelect app={app} value={owner} onChange={(v) => setOwner(typeof v === 'string' ? v : null)} data-testid="record-owner" />
+            <Button onClick={handOver} disabled={!owner || owner === record.owner_id} loading={busy} data-testid="record-hand-over">
+              {t('records.handOver')}
+            </Button>
+          </Space.Compact>
+        </Form.Item>
+      )}
       {entity.fields.map((f) => (
         <Form.Item
           key={f.key}

@@ -45,7 +45,9 @@ const en = {
     url: 'URL', date: 'Date', datetime: 'Date & time', select: 'Select', multiselect: 'Multi-select', boolean: 'Yes/No',
     user: 'User', team: 'Team', relation: 'Relation', attachment: 'Attachment', autonumber: 'Auto number', formula: 'Formula',
   },
+  people: { pick: 'Pick a person', unavailable: 'The people list is unavailable' },
   records: {
+    owner: 'Owner', handOver: 'Hand over', handedOver: 'Record handed over',
     new: 'New record', edit: 'Edit record', created: 'Record created', merged: 'Merged into an existing record', saved: 'Record saved',
     deleted: 'Record deleted', conflict: 'Someone else changed this record meanwhile. Reload it and try again.',
     search: 'Search', filter: 'Filter', field: 'Field', value: 'Value', addCondition: 'Add condition', createdAt: 'Created',

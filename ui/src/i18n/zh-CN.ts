@@ -45,7 +45,9 @@ const zhCN = {
     url: '网址', date: '日期', datetime: '日期时间', select: '单选', multiselect: '多选', boolean: '是/否',
     user: '用户', team: '团队', relation: '关联', attachment: '附件', autonumber: '自动编号', formula: '公式',
   },
+  people: { pick: '选择人员', unavailable: '无法加载人员列表' },
   records: {
+    owner: '负责人', handOver: '移交', handedOver: '记录已移交',
     new: '新建记录', edit: '编辑记录', created: '记录已创建', merged: '已合并到现有记录', saved: '记录已保存',
     deleted: '记录已删除', conflict: '该记录已被他人修改，请刷新后重试。',
     search: '搜索', filter: '筛选', field: '字段', value: '值', addCondition: '添加条件', createdAt: '创建时间',
