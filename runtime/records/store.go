@@ -116,6 +116,10 @@ type WriteOptions struct {
 	// IfVersion, when set, makes Delete fail with ErrConflict unless the record is at this
 	// version (an HTTP If-Match); Update takes its expected version as an argument.
 	IfVersion *int
+	// LinkGrant, when set, is the writer's read grant on another entity: a relation value may
+	// then only link records the writer can read (others are "not found", like missing ones,
+	// so a link never reveals that a record exists). Unchanged links are not re-checked.
+	LinkGrant func(ctx context.Context, entity string) (access.Grant, error)
 }
 
 // ListQuery selects records.
@@ -1148,9 +1152,21 @@ func (s *Store) resolveRefs(ctx context.Context, tx pgx.Tx, app *defs.App, ent *
 			if target == "" {
 				target = ent.Slug
 			}
+			args := []any{ids, app.ID, target}
+			sql := `SELECT count(*) FROM records r WHERE r.id = ANY($1::uuid[]) AND r.app_id = $2 AND r.entity = $3 AND r.deleted_at IS NULL`
+			if w.LinkGrant != nil {
+				lg, err := w.LinkGrant(ctx, target)
+				if err != nil {
+					return fmt.Errorf("checking %s: %w", f.Key, err)
+				}
+				if !lg.Allowed() {
+					sql += " AND false"
+				} else if pred := lg.RowPredicate("r", &args); pred != "" {
+					sql += " AND " + pred
+				}
+			}
 			var n int
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM records WHERE id = ANY($1::uuid[]) AND app_id = $2 AND entity = $3 AND deleted_at IS NULL`,
-				ids, app.ID, target).Scan(&n); err != nil {
+			if err := tx.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
 				return fmt.Errorf("checking %s: %w", f.Key, err)
 			}
 			if n != len(ids) {

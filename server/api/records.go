@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,6 +41,9 @@ type recordCtx struct {
 	app   *defs.App
 	slug  string
 	grant access.Grant
+	// links is the caller's read grant on other entities (relation values may only link
+	// records the caller can read).
+	links func(ctx context.Context, entity string) (access.Grant, error)
 }
 
 // resolveRecordCtx authenticates, loads the app and the published entity (404) and asks for the
@@ -70,11 +74,15 @@ func (s *Server) resolveRecordCtx(c *fiber.Ctx, action string) (*recordCtx, erro
 	if !g.Allowed() {
 		return nil, problem.Forbidden("you may not " + action + " " + slug + " records (没有权限)")
 	}
-	return &recordCtx{p: p, app: app, slug: slug, grant: g}, nil
+	sub := p.Subject()
+	links := func(ctx context.Context, entity string) (access.Grant, error) {
+		return s.Authz.Grant(ctx, sub, app.ID, "entity:"+entity, "read")
+	}
+	return &recordCtx{p: p, app: app, slug: slug, grant: g, links: links}, nil
 }
 
 func (rc *recordCtx) write(source string) records.WriteOptions {
-	return records.WriteOptions{Actor: rc.p.Subject(), Grant: rc.grant, Source: source}
+	return records.WriteOptions{Actor: rc.p.Subject(), Grant: rc.grant, Source: source, LinkGrant: rc.links}
 }
 
 // recordError maps store errors to problems.
