@@ -220,3 +220,28 @@ func TestSubflowRecursionStops(t *testing.T) {
 		})
 	}
 }
+
+// TestSubflowNameTemplate: a sub-flow named by a template starts the flow it evaluates to; an
+// empty name or an unpublished flow fails the node naming the evaluated name.
+func TestSubflowNameTemplate(t *testing.T) {
+	e := newEnv(t, true)
+	e.publish(`{"slug":"child-a","trigger":{"type":"manual"},"nodes":[{"id":"s","type":"set","params":{"values":{"got":"{{ trigger.input.n }}"}}}]}`)
+	e.publish(`{"slug":"parent","trigger":{"type":"manual"},"nodes":[{"id":"sub","type":"subflow","params":{"flow":"{{ trigger.which }}","input":{"n":7}}}]}`)
+	for _, tc := range []struct {
+		which, status, want string
+	}{
+		{"child-a", "succeeded", ""},
+		{"", "failed", "empty name"},
+		{"child-zz", "failed", "child-zz"},
+	} {
+		t.Run(tc.which, func(t *testing.T) {
+			r := e.wait(e.start("parent", map[string]any{"which": tc.which}), "succeeded", "failed")
+			if r.Status != tc.status || !strings.Contains(deref(r.Error), tc.want) {
+				t.Fatalf("run %s %q: %s", r.Status, deref(r.Error), string(r.Raw))
+			}
+			if tc.status == "succeeded" && !strings.Contains(string(r.Raw), `"got": 7`) && !strings.Contains(string(r.Raw), `"got":7`) {
+				t.Fatalf("sub-flow output %s", r.Raw)
+			}
+		})
+	}
+}

@@ -622,6 +622,7 @@ var MaxSubflowDepth = 10
 
 type subflowNode struct {
 	flow  string
+	name  NameParam // flow, maybe a template
 	input Value
 	wait  bool
 }
@@ -643,7 +644,7 @@ func newSubflow(p *Params) (Runner, spec.Errors) {
 	if p.Flow != nil && v.Flow == p.Flow.Slug {
 		p.Errorf("flow", "invalid", "a flow cannot call itself")
 	}
-	n := &subflowNode{flow: v.Flow, wait: v.Wait == nil || *v.Wait}
+	n := &subflowNode{flow: v.Flow, name: p.Name("flow", v.Flow), wait: v.Wait == nil || *v.Wait}
 	if len(v.Input) > 0 {
 		n.input = p.Value("input", v.Input)
 	}
@@ -651,6 +652,10 @@ func newSubflow(p *Params) (Runner, spec.Errors) {
 }
 
 func (n *subflowNode) Exec(x *Exec) (Result, error) {
+	flow, err := n.name.Eval(x.Env)
+	if err != nil {
+		return Result{}, err
+	}
 	var input any = map[string]any{}
 	if n.input != nil {
 		v, err := n.input.Eval(x.Env)
@@ -667,9 +672,9 @@ func (n *subflowNode) Exec(x *Exec) (Result, error) {
 	}
 	if depth > MaxSubflowDepth {
 		return Result{}, Permanent(fmt.Errorf("sub-flows nested too deep: starting flow %s would be level %d (at most %d; do flows call each other?) / 子流程嵌套过深：启动流程 %s 将是第 %d 层（最多 %d 层；是否有流程互相调用？）",
-			n.flow, depth, MaxSubflowDepth, n.flow, depth, MaxSubflowDepth))
+			flow, depth, MaxSubflowDepth, flow, depth, MaxSubflowDepth))
 	}
-	req := StartRequest{AppID: x.AppID, Flow: n.flow, Trigger: map[string]any{"type": "subflow", "input": input, "body": input, "parent_run": x.RunID.String(), "depth": depth},
+	req := StartRequest{AppID: x.AppID, Flow: flow, Trigger: map[string]any{"type": "subflow", "input": input, "body": input, "parent_run": x.RunID.String(), "depth": depth},
 		IdempotencyKey: "sub:" + x.Key}
 	if x.run != nil && x.run.Trigger["chain"] != nil {
 		// a sub-flow's record changes continue its parent's chain of record triggers
@@ -680,9 +685,9 @@ func (n *subflowNode) Exec(x *Exec) (Result, error) {
 	}
 	id, _, err := x.Engine.Start(x.Ctx, nil, req)
 	if err != nil {
-		return Result{}, fmt.Errorf("starting sub-flow %s: %w", n.flow, err)
+		return Result{}, fmt.Errorf("starting sub-flow %s: %w", flow, err)
 	}
-	x.Input = map[string]any{"flow": n.flow, "input": input, "run_id": id.String()}
+	x.Input = map[string]any{"flow": flow, "input": input, "run_id": id.String()}
 	if !n.wait {
 		return Result{Output: map[string]any{"run_id": id.String()}}, nil
 	}
@@ -697,7 +702,8 @@ func (n *subflowNode) Resume(x *Exec, state json.RawMessage) (Result, error) {
 	var status string
 	var out json.RawMessage
 	var msg *string
-	if err := x.Engine.Pool.QueryRow(x.Ctx, `SELECT status, output, error FROM flow_runs WHERE id = $1`, s.RunID).Scan(&status, &out, &msg); err != nil {
+	var flow string
+	if err := x.Engine.Pool.QueryRow(x.Ctx, `SELECT status, output, error, flow FROM flow_runs WHERE id = $1`, s.RunID).Scan(&status, &out, &msg, &flow); err != nil {
 		return Result{}, fmt.Errorf("loading sub-flow run: %w", err)
 	}
 	switch status {
@@ -706,7 +712,7 @@ func (n *subflowNode) Resume(x *Exec, state json.RawMessage) (Result, error) {
 		_ = json.Unmarshal(out, &v)
 		return Result{Output: map[string]any{"run_id": s.RunID.String(), "output": v}}, nil
 	case StatusFailed:
-		return Result{}, fmt.Errorf("sub-flow %s failed: %s", n.flow, str(msg))
+		return Result{}, fmt.Errorf("sub-flow %s failed: %s", flow, str(msg))
 	}
 	return Result{Wait: &Wait{State: s}}, nil
 }

@@ -84,6 +84,7 @@ func init() {
 
 type reportNode struct {
 	report, period, locale string
+	name                   NameParam // report, maybe a template
 	from, to, filter       Value
 	limit                  int
 }
@@ -101,7 +102,7 @@ func newReportNode(p *Params) (Runner, spec.Errors) {
 	if !p.Decode(&v) {
 		return nil, p.Errors()
 	}
-	n := &reportNode{report: v.Report, period: v.Period, locale: v.Locale, limit: v.Limit}
+	n := &reportNode{report: v.Report, name: p.Name("report", v.Report), period: v.Period, locale: v.Locale, limit: v.Limit}
 	p.Required("report", v.Report)
 	if v.Period != "" && !contains(ReportPeriods, v.Period) {
 		p.Errorf("period", "invalid", "period must be one of %s", strings.Join(ReportPeriods, ", "))
@@ -129,7 +130,11 @@ func (n *reportNode) Exec(x *Exec) (Result, error) {
 	if rr == nil {
 		return Result{}, errors.New("reports are not available")
 	}
-	call := ReportCall{AppID: x.AppID, Subject: x.Subject, Report: n.report, Period: n.period, Locale: n.locale, Limit: n.limit}
+	report, err := n.name.Eval(x.Env)
+	if err != nil {
+		return Result{}, err
+	}
+	call := ReportCall{AppID: x.AppID, Subject: x.Subject, Report: report, Period: n.period, Locale: n.locale, Limit: n.limit}
 	for _, b := range []struct {
 		v   Value
 		out *string
@@ -151,9 +156,9 @@ func (n *reportNode) Exec(x *Exec) (Result, error) {
 	x.Input = map[string]any{"report": call.Report, "period": call.Period, "from": call.From, "to": call.To, "filter": call.Filter}
 	t, err := rr.RunReport(x.Ctx, call)
 	if err != nil {
-		return Result{}, fmt.Errorf("running report %s: %w", n.report, err)
+		return Result{}, fmt.Errorf("running report %s: %w", report, err)
 	}
-	return Result{Output: reportOutput(n.report, t)}, nil
+	return Result{Output: reportOutput(report, t)}, nil
 }
 
 // reportOutput is a report node's output: the table as the API answers it, the rows as

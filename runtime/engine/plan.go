@@ -465,3 +465,34 @@ func (p *Params) Assignee(key string, raw json.RawMessage) Value {
 	p.Errorf(key, "invalid_assignee", "%q is not an assignee: write a user id, role:<name>, manager:<user id>, email:<address> or a {{ }} template (不是有效的处理人：请填写用户 ID、role:角色、manager:用户 ID、email:邮箱或 {{ }} 模板)", s)
 	return nil
 }
+
+// NameParam is a definition name param (a report or flow slug): written literally, or as a
+// {{ }} template evaluated when the node runs.
+type NameParam struct {
+	lit  string
+	tmpl Value
+}
+
+// Name compiles a name param; s containing "{{" is a template.
+func (p *Params) Name(key, s string) NameParam {
+	if !strings.Contains(s, "{{") {
+		return NameParam{lit: s}
+	}
+	return NameParam{lit: s, tmpl: p.Value(key, s)}
+}
+
+// Eval answers the name for env: the literal, or the template's text (which must not be empty).
+func (n NameParam) Eval(env map[string]any) (string, error) {
+	if n.tmpl == nil {
+		return n.lit, nil
+	}
+	v, err := n.tmpl.Eval(env)
+	if err != nil {
+		return "", err
+	}
+	s := strings.TrimSpace(Stringify(v))
+	if s == "" {
+		return "", Permanent(fmt.Errorf("%s gave an empty name / 模板得到的名称为空", n.lit))
+	}
+	return s, nil
+}
