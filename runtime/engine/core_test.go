@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -31,6 +32,7 @@ func TestCompileErrorsPointAtNode(t *testing.T) {
 		{"webhook key", `{"slug":"f","trigger":{"type":"webhook"},"nodes":[]}`, "trigger.key"},
 		{"duplicate id", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"set","params":{"values":{}}},{"id":"a","type":"set","params":{"values":{}}}]}`, "nodes[1].id"},
 		{"delay duration", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"delay","params":{"duration":"soon"}}]}`, "nodes[0].params.duration"},
+		{"wait_event entity template", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"wait_event","params":{"entity":"{{ trigger.e }}","condition":"true","timeout":"1h"}}]}`, "nodes[0].params.entity"},
 		{"task assignee", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"task","params":{"title":"t","assignee":"bogus"}}]}`, "nodes[0].params.assignee"},
 		{"task escalate_to", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"task","params":{"title":"t","assignee":"role:x","due":"1h","escalate_to":"manager:nobody"}}]}`, "nodes[0].params.escalate_to"},
 		{"approval level", `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"a","type":"approval","params":{"title":"t","levels":[{"name":"x","assignees":["role:x","email:"]}]}}]}`, "nodes[0].params.levels[0].assignees[1]"},
@@ -243,5 +245,21 @@ func TestSubflowNameTemplate(t *testing.T) {
 				t.Fatalf("sub-flow output %s", r.Raw)
 			}
 		})
+	}
+}
+
+// TestRecordEntityTemplate: record nodes evaluate a {{ }} template in their entity.
+func TestRecordEntityTemplate(t *testing.T) {
+	e := newEnv(t, true)
+	e.publish(`{"slug":"mk","trigger":{"type":"manual"},"nodes":[
+	  {"id":"c","type":"record.create","params":{"entity":"{{ trigger.kind }}","values":{"name":"x"}}},
+	  {"id":"f","type":"record.find","params":{"entity":"{{ trigger.kind }}","limit":5}}],
+	  "edges":[{"from":"c","to":"f"}]}`)
+	r := e.wait(e.start("mk", map[string]any{"kind": "lead"}), "succeeded", "failed")
+	if r.Status != "succeeded" || fmt.Sprint(r.Output["count"]) != "1" {
+		t.Fatalf("run %s %q: %s", r.Status, deref(r.Error), e.steps(uuid.Nil))
+	}
+	if n := e.count(`SELECT count(*) FROM records WHERE entity = 'lead'`); n != 1 {
+		t.Fatalf("%d lead records, want 1", n)
 	}
 }

@@ -365,6 +365,7 @@ func isUniqueViolation(err error) bool {
 type recordNode struct {
 	op     string
 	entity string
+	name   NameParam // entity, maybe a template
 	id     Value
 	values Value
 	filter Value
@@ -441,6 +442,7 @@ func newRecordNode(op string) func(p *Params) (Runner, spec.Errors) {
 			}
 		}
 		p.Required("entity", n.entity)
+		n.name = p.Name("entity", n.entity)
 		return n, p.Errors()
 	}
 }
@@ -485,8 +487,11 @@ func (n *recordNode) Exec(x *Exec) (Result, error) {
 	if rs == nil {
 		return Result{}, errors.New("records are not available")
 	}
-	call := RecordCall{AppID: x.AppID, Subject: x.Subject, Entity: n.entity, Limit: n.limit}
-	var err error
+	entity, err := n.name.Eval(x.Env)
+	if err != nil {
+		return Result{}, err
+	}
+	call := RecordCall{AppID: x.AppID, Subject: x.Subject, Entity: entity, Limit: n.limit}
 	if call.Values, err = evalMap(n.values, x.Env, "values"); err != nil {
 		return Result{}, err
 	}
@@ -498,7 +503,7 @@ func (n *recordNode) Exec(x *Exec) (Result, error) {
 			return Result{}, err
 		}
 	}
-	in := map[string]any{"entity": n.entity}
+	in := map[string]any{"entity": entity}
 	if call.Values != nil {
 		in["values"] = call.Values
 	}

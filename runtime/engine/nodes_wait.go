@@ -174,6 +174,10 @@ func newWaitEvent(p *Params) (Runner, spec.Errors) {
 	}
 	n := &waitEventNode{entity: v.Entity, condSrc: v.Condition, calendar: v.Calendar}
 	p.Required("entity", v.Entity)
+	if strings.Contains(v.Entity, "{{") {
+		// the run waits for changes of this entity: it must be known when the flow is published
+		p.Errorf("entity", "invalid", "write the entity of a wait_event literally, not as a template (请直接填写实体，不能使用模板)")
+	}
 	p.Calendar("calendar", v.Calendar)
 	if p.Required("condition", v.Condition) {
 		prog, err := expr.Compile(strings.Trim(strings.TrimSpace(v.Condition), "{}"), expr.Env(recordCondEnv), expr.AsBool())
