@@ -55,3 +55,37 @@ func TestAssignRulesLeastLoadedCapacity(t *testing.T) {
 		t.Fatal("capacity not enforced")
 	}
 }
+
+// TestAssignHandsRecordOver: with record (and entity), the chosen user becomes the record's
+// owner and their team its team; a record that does not exist fails the step.
+func TestAssignHandsRecordOver(t *testing.T) {
+	e := newEnv(t, true)
+	ctx := context.Background()
+	rep := e.user("rep")
+	var team, rec uuid.UUID
+	if err := e.d.Pool.QueryRow(ctx, `INSERT INTO teams (name) VALUES ('华东') RETURNING id`).Scan(&team); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.d.Pool.Exec(ctx, `UPDATE users SET team_id = $1 WHERE id = $2`, team, rep); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.d.Pool.QueryRow(ctx, `INSERT INTO records (app_id, entity, data) VALUES ($1, 'lead', '{"name":"王五"}') RETURNING id`, e.app).Scan(&rec); err != nil {
+		t.Fatal(err)
+	}
+	e.publish(fmt.Sprintf(`{"slug":"own","trigger":{"type":"manual"},"nodes":[
+	  {"id":"who","type":"assign","params":{"strategy":"round_robin","users":[%q],"entity":"lead","record":"{{ trigger.id }}"}}]}`, rep))
+	r := e.wait(e.start("own", map[string]any{"id": rec.String()}), "succeeded", "failed")
+	if r.Output["user_id"] != rep.String() || r.Output["record_id"] != rec.String() {
+		t.Fatalf("assign output %v (%s)", r.Output, deref(r.Error))
+	}
+	var owner, ownerTeam *uuid.UUID
+	if err := e.d.Pool.QueryRow(ctx, `SELECT owner_id, team_id FROM records WHERE id = $1`, rec).Scan(&owner, &ownerTeam); err != nil {
+		t.Fatal(err)
+	}
+	if owner == nil || *owner != rep || ownerTeam == nil || *ownerTeam != team {
+		t.Fatalf("record owner %v team %v, want %s %s", owner, ownerTeam, rep, team)
+	}
+	if r := e.wait(e.start("own", map[string]any{"id": uuid.NewString()}), "failed"); deref(r.Error) == "" {
+		t.Fatal("handing over a missing record did not fail")
+	}
+}

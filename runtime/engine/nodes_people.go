@@ -400,6 +400,8 @@ type assignNode struct {
 	team     Value
 	rules    []assignRule
 	capacity int
+	record   Value     // record to hand over to the chosen user (optional)
+	entity   NameParam // its entity ("" = the trigger's)
 }
 
 func newAssign(p *Params) (Runner, spec.Errors) {
@@ -420,7 +422,10 @@ func newAssign(p *Params) (Runner, spec.Errors) {
 	if !p.Decode(&v) {
 		return nil, p.Errors()
 	}
-	n := &assignNode{strategy: v.Strategy, capacity: v.Capacity, within: v.Within}
+	n := &assignNode{strategy: v.Strategy, capacity: v.Capacity, within: v.Within, entity: p.Name("entity", v.Entity)}
+	if len(v.Record) > 0 {
+		n.record = p.Value("record", v.Record)
+	}
 	if v.Within != "" && v.Within != "round_robin" && v.Within != "least_loaded" {
 		p.Errorf("within", "invalid", "within must be round_robin or least_loaded")
 	}
@@ -516,6 +521,11 @@ func (n *assignNode) Exec(x *Exec) (Result, error) {
 	if err := x.Engine.Pool.QueryRow(x.Ctx, `SELECT result FROM flow_effects WHERE key = $1`, x.Key).Scan(&prev); err == nil {
 		var out map[string]any
 		_ = json.Unmarshal(prev, &out)
+		// handing over again is harmless (same owner: nothing written) and finishes a hand-over
+		// a crash interrupted after the choice was saved
+		if err := n.handOver(x, out); err != nil {
+			return Result{}, err
+		}
 		return Result{Output: out}, nil
 	}
 	out, err := n.choose(x)
@@ -525,6 +535,9 @@ func (n *assignNode) Exec(x *Exec) (Result, error) {
 	b, _ := json.Marshal(out)
 	if _, err := x.Engine.Pool.Exec(x.Ctx, `INSERT INTO flow_effects (key, run_id, result) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`, x.Key, x.RunID, b); err != nil {
 		return Result{}, fmt.Errorf("saving assignment: %w", err)
+	}
+	if err := n.handOver(x, out); err != nil {
+		return Result{}, err
 	}
 	x.Input = map[string]any{"strategy": n.strategy}
 	return Result{Output: out}, nil

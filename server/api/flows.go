@@ -300,6 +300,19 @@ func (a flowRecords) Update(ctx context.Context, c engine.RecordCall) (map[strin
 	return recordMap(r)
 }
 
+// SetOwner hands a record over (the assign node's record parameter) with the flow's identity.
+func (a flowRecords) SetOwner(ctx context.Context, c engine.RecordCall, owner uuid.UUID) (map[string]any, error) {
+	w, app, err := a.write(ctx, c, "update")
+	if err != nil {
+		return nil, err
+	}
+	r, err := a.s.Records.SetOwner(ctx, app, c.Entity, c.ID, owner, w)
+	if err != nil {
+		return nil, recordErr(err)
+	}
+	return recordMap(r)
+}
+
 func (a flowRecords) Delete(ctx context.Context, c engine.RecordCall) error {
 	w, app, err := a.write(ctx, c, "delete")
 	if err != nil {

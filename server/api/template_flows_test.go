@@ -60,6 +60,22 @@ func TestSalesTemplateFlows(t *testing.T) {
 		return ""
 	})
 
+	// S3: an SQL is assigned to the least-loaded rep, who owns the lead from then on (so their
+	// own scope shows it) and has the first-contact task.
+	repID, repToken := e.CreateUser("rep@example.com", "Rep", nil)
+	e.Must(200, "PUT", "/api/v1/admin/users/"+repID.String()+"/roles", `{"roles":[{"app":"sales","role":"sales_rep"}]}`, e.AdminToken)
+	e.Must(200, "PATCH", "/api/v1/apps/sales/entities/lead/records/"+lead["id"].(string), `{"status":"sql"}`, e.AdminToken)
+	eventually(t, 30*time.Second, func() string {
+		r := e.Do("GET", "/api/v1/apps/sales/entities/lead/records/"+lead["id"].(string), nil, repToken)
+		if r.Status != 200 {
+			return fmt.Sprintf("the assigned rep reads the lead: %d %s", r.Status, r.Body)
+		}
+		if owner := r.JSON()["owner_id"]; owner != repID.String() {
+			return fmt.Sprintf("lead owner %v, want the rep", owner)
+		}
+		return ""
+	})
+
 	// S5: a 600k contract goes director -> legal -> finance, in order.
 	deal := e.Must(201, "POST", "/api/v1/apps/sales/entities/deal/records", `{"name":"大单","stage":"new_lead","amount":600000}`, e.AdminToken).JSON()
 	contract := e.Must(201, "POST", "/api/v1/apps/sales/entities/contract/records", fmt.Sprintf(`{"deal":%q,"amount":600000}`, deal["id"]), e.AdminToken).JSON()
