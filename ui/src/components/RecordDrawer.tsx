@@ -119,16 +119,6 @@ export default function RecordDrawer({ app, entity, record, open, onClose }: Pro
   const formPane = (
     <Form form={form} layout="vertical" data-testid="record-form">
       {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 12 }} data-testid="record-error" />}
-      {record && (
-        <Form.Item label={t('records.owner')}>
-          <Space.Compact style={{ width: '100%' }}>
-            <PersonSelect app={app} value={owner} onChange={(v) => setOwner(typeof v === 'string' ? v : null)} data-testid="record-owner" />
-            <Button onClick={handOver} disabled={!owner || owner === record.owner_id} loading={busy} data-testid="record-hand-over">
-              {t('records.handOver')}
-            </Button>
-          </Space.Compact>
-        </Form.Item>
-      )}
       {entity.fields.map((f) => (
         <Form.Item
           key={f.key}
@@ -139,6 +129,16 @@ export default function RecordDrawer({ app, entity, record, open, onClose }: Pro
           <FieldInput field={f} app={app} />
         </Form.Item>
       ))}
+      {record && (
+        <Form.Item label={t('records.owner')}>
+          <Space.Compact style={{ width: '100%' }}>
+            <PersonSelect app={app} value={owner} onChange={(v) => setOwner(typeof v === 'string' ? v : null)} data-testid="record-owner" />
+            <Button onClick={handOver} disabled={!owner || owner === record.owner_id} loading={busy} data-testid="record-hand-over">
+              {t('records.handOver')}
+            </Button>
+          </Space.Compact>
+        </Form.Item>
+      )}
     </Form>
   );
 
