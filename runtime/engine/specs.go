@@ -103,7 +103,8 @@ var nodeSpecs = map[string][]ParamSpec{
 		{Key: "connector", Type: "string", Required: true, Label: L("Connector", "连接器")},
 		{Key: "operation", Type: "string", Required: true, Label: L("Operation", "操作")},
 		{Key: "credential", Type: "string", Label: L("Credential", "凭据"), Help: L("Saved credential of the app used for the call.", "调用时使用的应用凭据。")},
-		{Key: "input", Type: "template", Label: L("Input", "输入"), Help: L("The operation's parameters.", "该操作的参数。")}},
+		{Key: "input", Type: "template", Label: L("Input", "输入"), Help: L("The operation's parameters.", "该操作的参数。")},
+		{Key: "optional", Type: "boolean", Label: L("Skip without credential", "无凭据时跳过"), Help: L("Skip the step (output {skipped: true}) when the named credential does not exist.", "指定的凭据不存在时跳过此步骤（输出 {skipped: true}）。")}},
 	"delay": {
 		{Key: "duration", Type: "duration", Widget: WidgetDuration, Label: L("Wait for", "等待时长"), Help: L("How long to wait, e.g. 2 hours or 3 days.", "等待多久，例如 2 小时或 3 天。")},
 		{Key: "until", Type: "template", Widget: WidgetExpression, Label: L("Or until", "或等到"), Help: L("A point in time, e.g. a date field of the record (wins over the duration).", "一个时间点，例如记录的日期字段（优先于等待时长）。")},

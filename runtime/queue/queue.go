@@ -1,5 +1,6 @@
 // Package queue runs flow runs durably on River (PostgreSQL): enqueue in the caller's
-// transaction, work with snooze and retry, and rescue jobs of crashed workers.
+// transaction, work with snooze and retry, and resume jobs of crashed workers within seconds
+// (liveness.go).
 package queue
 
 import (
@@ -15,6 +16,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/tessera/tessera/runtime/pgtext"
 )
 
 // QueueName is the River queue flow runs are worked on.
@@ -33,7 +36,8 @@ type RunArgs struct {
 // Kind is the persistent job kind (survives renames).
 func (RunArgs) Kind() string { return "tessera.flow.run" }
 
-// Handler works a run; ErrBusy snoozes the job, other errors are retried by River.
+// Handler works a run; ErrBusy snoozes the job, a PostgreSQL data exception (SQLSTATE class 22)
+// cancels it, other errors are retried by River.
 type Handler func(ctx context.Context, runID uuid.UUID) error
 
 // Options configure a Queue.
@@ -51,14 +55,18 @@ type Options struct {
 	RescueAfter time.Duration
 	// PollInterval is how often workers look for jobs besides LISTEN/NOTIFY (default 1s).
 	PollInterval time.Duration
-	Log          *slog.Logger
-	ID           string
+	// LivenessInterval is how often a working process rescues the jobs of dead workers
+	// (default 1s; see liveness.go).
+	LivenessInterval time.Duration
+	Log              *slog.Logger
+	ID               string
 }
 
 // Queue inserts and works flow-run jobs.
 type Queue struct {
 	client *river.Client[pgx.Tx]
 	work   bool
+	live   *liveness
 }
 
 type worker struct {
@@ -73,6 +81,11 @@ func (w *worker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 	err := w.h(ctx, job.Args.RunID)
 	if errors.Is(err, ErrBusy) {
 		return river.JobSnooze(500 * time.Millisecond)
+	}
+	if pgtext.IsDataException(err) {
+		// SQLSTATE class 22 (22P05 a NUL in text, 22021 bad UTF-8...): the same data fails the
+		// same way again, and a retry would repeat the run's side effects first.
+		return river.JobCancel(err)
 	}
 	return err
 }
@@ -109,7 +122,10 @@ func New(pool *pgxpool.Pool, o Options) (*Queue, error) {
 			cfg.FetchCooldown = o.PollInterval / 2
 		}
 	}
+	var live *liveness
 	if o.Work {
+		live = newLiveness(pool, o.ID, o.LivenessInterval, o.Log)
+		cfg.ID = live.id
 		if o.Handler == nil {
 			return nil, errors.New("queue: a handler is required to work jobs")
 		}
@@ -124,7 +140,7 @@ func New(pool *pgxpool.Pool, o Options) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("queue: creating River client: %w", err)
 	}
-	return &Queue{client: c, work: o.Work}, nil
+	return &Queue{client: c, work: o.Work, live: live}, nil
 }
 
 // Start starts the workers (no-op for an insert-only queue).
@@ -132,7 +148,11 @@ func (q *Queue) Start(ctx context.Context) error {
 	if !q.work {
 		return nil
 	}
+	if err := q.live.start(ctx); err != nil {
+		return err
+	}
 	if err := q.client.Start(ctx); err != nil {
+		q.live.stop()
 		return fmt.Errorf("queue: starting: %w", err)
 	}
 	return nil
@@ -143,6 +163,7 @@ func (q *Queue) Stop(ctx context.Context) error {
 	if !q.work {
 		return nil
 	}
+	defer q.live.stop()
 	if err := q.client.Stop(ctx); err != nil {
 		if err2 := q.client.StopAndCancel(context.Background()); err2 != nil {
 			return fmt.Errorf("queue: stopping: %w", err2)

@@ -1,6 +1,7 @@
 package records
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -14,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/runtime/exprguard"
 	"github.com/tessera/tessera/runtime/filter"
 )
 
@@ -72,7 +74,7 @@ func exprOptions(env map[string]any) []expr.Option {
 			return math.Abs(float64(a.Sub(b)) / float64(unit)), nil
 		}
 	}
-	return []expr.Option{
+	return append(exprguard.Options(),
 		expr.Env(env),
 		expr.AllowUndefinedVariables(),
 		expr.Function("hoursBetween", between(time.Hour), new(func(any, any) float64)),
@@ -84,8 +86,11 @@ func exprOptions(env map[string]any) []expr.Option {
 			return nil, nil
 		}, new(func(any) any)),
 		expr.Function("isEmpty", func(params ...any) (any, error) { return isEmpty(params[0]), nil }, new(func(any) bool)),
-	}
+	)
 }
+
+// exprTimeout bounds one gate or formula evaluation on a record write.
+const exprTimeout = time.Second
 
 // CountFunc counts the live records of an entity of the same app matching a filter (the
 // record-list filter language); gates call it as countRecords(entity, filter).
@@ -220,7 +225,10 @@ func checkGates(ent *spec.Entity, c *compiled, from, to string, record, old map[
 			}
 			continue
 		}
-		out, err := expr.Run(c.gates[i], map[string]any{"record": record, "old": old, "now": now, "countRecords": count})
+		out, err := exprguard.Run(context.Background(), c.gates[i], map[string]any{"record": record, "old": old, "now": now, "countRecords": count}, exprTimeout)
+		if errors.Is(err, exprguard.ErrBudget) {
+			return gateErr(fmt.Sprintf("the stage gate from %q to %q could not be evaluated: %s (阶段条件无法计算)", from, to, exprguard.Cause(err)))
+		}
 		if err != nil {
 			return gateErr(msg)
 		}
@@ -245,7 +253,7 @@ func computeFormulas(ent *spec.Entity, c *compiled, data, old map[string]any, no
 			delete(data, f.Key)
 			continue
 		}
-		out, err := expr.Run(prog, map[string]any{"record": data, "old": old, "now": now})
+		out, err := exprguard.Run(context.Background(), prog, map[string]any{"record": data, "old": old, "now": now}, exprTimeout)
 		if err != nil || out == nil {
 			delete(data, f.Key)
 			continue

@@ -46,18 +46,15 @@ type recordCtx struct {
 	links func(ctx context.Context, entity string) (access.Grant, error)
 }
 
-// resolveRecordCtx authenticates, loads the app and the published entity (404) and asks for the
-// caller's grant for action (403 when denied).
+// resolveRecordCtx authenticates, loads the app (404 also when the caller cannot open it) and
+// the published entity (404) and asks for the caller's grant for action (403 when denied).
 func (s *Server) resolveRecordCtx(c *fiber.Ctx, action string) (*recordCtx, error) {
 	p, err := auth.Require(c)
 	if err != nil {
 		return nil, err
 	}
 	ctx := c.UserContext()
-	app, err := s.Defs.App(ctx, c.Params("app"))
-	if errors.Is(err, defs.ErrNotFound) {
-		return nil, problem.NotFound("app not found (应用不存在)")
-	}
+	app, err := s.readableApp(ctx, p, c.Params("app"), problem.NotFound("app not found (应用不存在)"))
 	if err != nil {
 		return nil, err
 	}
@@ -160,6 +157,9 @@ func (s *Server) listRecords(c *fiber.Ctx) error {
 	if err != nil {
 		return recordError(err)
 	}
+	if page.Display, err = s.Records.PageDisplay(c.UserContext(), rc.app, rc.slug, page.Items, rc.links); err != nil {
+		return err
+	}
 	return c.JSON(page)
 }
 
@@ -194,6 +194,9 @@ func (s *Server) getRecord(c *fiber.Ctx) error {
 	rec, err := s.Records.Get(c.UserContext(), rc.app, rc.slug, id, rc.grant)
 	if err != nil {
 		return recordError(err)
+	}
+	if rec.Display, err = s.Records.PageDisplay(c.UserContext(), rc.app, rc.slug, []*records.Record{rec}, rc.links); err != nil {
+		return err
 	}
 	c.Set(fiber.HeaderETag, fmt.Sprintf(`"%d"`, rec.Version))
 	return c.JSON(rec)
@@ -299,5 +302,14 @@ func (s *Server) recordHistory(c *fiber.Ctx) error {
 	if err != nil {
 		return recordError(err)
 	}
-	return c.JSON(fiber.Map{"items": evs})
+	display, err := s.Records.HistoryDisplay(c.UserContext(), rc.app, rc.slug, evs, rc.links)
+	if err != nil {
+		return err
+	}
+	for i := range evs {
+		if a := evs[i].Actor; a != nil {
+			evs[i].ActorName = display[a.String()]
+		}
+	}
+	return c.JSON(fiber.Map{"items": evs, "display": display})
 }
