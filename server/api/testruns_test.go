@@ -110,7 +110,7 @@ func TestTestRunOnRecordAndFastForward(t *testing.T) {
 
 	// a user who may not build the app cannot start test runs nor fast-forward
 	_, tok := e.CreateUser("rep@example.com", "Rep", nil)
-	e.Must(403, "POST", "/api/v1/apps/crm/flows/big-deal/run?test=true&record="+recID, nil, tok)
+	e.Must(404, "POST", "/api/v1/apps/crm/flows/big-deal/run?test=true&record="+recID, nil, tok) // not even the app is visible
 	e.Must(404, "POST", "/api/v1/runs/"+id+"/fast-forward", nil, tok)
 	e.Must(401, "POST", "/api/v1/runs/"+id+"/fast-forward", nil, "")
 
