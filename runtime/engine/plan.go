@@ -13,6 +13,7 @@ import (
 
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/runtime/calendar"
+	"github.com/tessera/tessera/runtime/exprfn"
 )
 
 // Plan is a compiled flow: every node prepared, edges resolved by port.
@@ -373,8 +374,8 @@ func compileTrigger(t *spec.Trigger, errs *spec.Errors) *TriggerPlan {
 		}
 	}
 	if t.Condition != "" {
-		p, err := expr.Compile(t.Condition, expr.Env(map[string]any{"record": map[string]any{}, "old": map[string]any{},
-			"changed": []string{}, "trigger": map[string]any{}, "now": time.Time{}}), expr.AsBool())
+		p, err := expr.Compile(t.Condition, append(exprfn.Options(), expr.Env(map[string]any{"record": map[string]any{}, "old": map[string]any{},
+			"changed": []string{}, "trigger": map[string]any{}, "now": time.Time{}}), expr.AsBool())...)
 		if err != nil {
 			errs.Add("trigger.condition", "invalid_expr", "%v", err)
 		} else {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/tessera/tessera/runtime/exprfn"
 )
 
 // exprEnv declares the variables expressions may read: the trigger payload, earlier step
@@ -44,7 +46,7 @@ type Program struct {
 
 // CompileExpr compiles an expression against the flow environment.
 func CompileExpr(src string) (*Program, error) {
-	p, err := expr.Compile(src, expr.Env(exprEnv{}), expr.MaxNodes(5000))
+	p, err := expr.Compile(src, append([]expr.Option{expr.Env(exprEnv{}), expr.MaxNodes(5000)}, exprfn.Options()...)...)
 	if err != nil {
 		return nil, err
 	}
