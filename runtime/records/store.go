@@ -98,6 +98,9 @@ type Record struct {
 	CreatedAt time.Time      `json:"created_at"`
 	UpdatedAt time.Time      `json:"updated_at"`
 	Merged    bool           `json:"merged,omitempty"`
+	// Display maps the relation, user and team ids the record holds (and its owner and team) to
+	// their names, when the caller asked for them (see Store.Display).
+	Display map[string]string `json:"display,omitempty"`
 }
 
 // WriteOptions say who writes and how.
@@ -135,6 +138,8 @@ type ListQuery struct {
 type Page struct {
 	Items      []*Record `json:"items"`
 	NextCursor *string   `json:"next_cursor"`
+	// Display maps the ids the page's records hold to names (see Store.Display).
+	Display map[string]string `json:"display,omitempty"`
 }
 
 // Event is one history entry of a record.
@@ -144,6 +149,8 @@ type Event struct {
 	Actor   *uuid.UUID     `json:"actor"`
 	Kind    string         `json:"kind"`
 	Changes map[string]any `json:"changes"`
+	// ActorName is the actor's name (filled by callers that resolved it).
+	ActorName string `json:"actor_name,omitempty"`
 }
 
 // q is what both a pool and a transaction can do.

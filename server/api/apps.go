@@ -1,8 +1,10 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -31,7 +33,22 @@ type appView struct {
 	Flows      []*store.Definition `json:"flows"`
 	Reports    []*store.Definition `json:"reports"`
 	Dashboards []*store.Definition `json:"dashboards"`
+	// Can says what the caller may do with the app itself (the shell offers design, publish,
+	// versions and export controls only when true).
+	Can appCan `json:"can"`
+	// Permissions lists, per resource the caller can use ("entity:lead", "form:web-lead", ...),
+	// the actions they hold on it.
+	Permissions map[string][]string `json:"permissions"`
 }
+
+type appCan struct {
+	Design bool `json:"design"` // save drafts, publish, see versions
+	Manage bool `json:"manage"`
+	Export bool `json:"export"` // export the app bundle
+}
+
+// actionZH names the actions in Chinese for bilingual refusals.
+var actionZH = map[string]string{"read": "查看", "create": "新建", "update": "修改", "delete": "删除", "export": "导出", "run": "运行", "publish": "设计和发布", "manage": "管理"}
 
 func (s *Server) mountApps() error {
 	s.route("GET", "/api/v1/apps", "apps", "List the apps the caller can see.", s.listApps)
@@ -64,7 +81,7 @@ func (s *Server) loadApp(c *fiber.Ctx, action string) (*auth.Principal, *store.A
 		// Callers who may not even read the app learn nothing about its existence.
 		if action != "read" {
 			if rg, err := s.Authz.Grant(c.UserContext(), p.Subject(), app.ID, "app", "read"); err == nil && rg.Allowed() {
-				return nil, nil, problem.Forbidden("you may not " + action + " app " + app.Slug)
+				return nil, nil, problem.Forbidden(fmt.Sprintf("you may not %s app %s (您没有%s应用 %s 的权限)", action, app.Slug, actionZH[action], app.Slug)).WithCode("forbidden_" + action)
 			}
 		}
 		return nil, nil, problem.NotFound("app " + c.Params("app") + " not found")
@@ -126,7 +143,11 @@ func (s *Server) getApp(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := appView{App: app, Entities: []*store.Definition{}, Forms: []*store.Definition{}, Flows: []*store.Definition{}, Reports: []*store.Definition{}, Dashboards: []*store.Definition{}}
+	v := appView{App: app, Entities: []*store.Definition{}, Forms: []*store.Definition{}, Flows: []*store.Definition{}, Reports: []*store.Definition{}, Dashboards: []*store.Definition{},
+		Permissions: map[string][]string{}}
+	if v.Can, err = s.appCan(c.UserContext(), p, app); err != nil {
+		return err
+	}
 	for _, d := range defs {
 		out, ok, err := viewer.view(c.UserContext(), d)
 		if err != nil {
@@ -140,6 +161,9 @@ func (s *Server) getApp(c *fiber.Ctx) error {
 				delete(out, k)
 			}
 			d.Draft, _ = json.Marshal(out)
+		}
+		if err := s.collectPermissions(c.UserContext(), p, app, d, v.Permissions); err != nil {
+			return err
 		}
 		switch d.Kind {
 		case spec.KindEntity:
@@ -217,4 +241,35 @@ func (s *Server) installBundle(c *fiber.Ctx, p *auth.Principal, b *store.Bundle,
 		}
 	}
 	return c.Status(201).JSON(app)
+}
+
+// appCan answers what the caller may do with the app itself.
+func (s *Server) appCan(ctx context.Context, p *auth.Principal, app *store.App) (appCan, error) {
+	var out appCan
+	for action, dst := range map[string]*bool{"publish": &out.Design, "manage": &out.Manage} {
+		g, err := s.Authz.Grant(ctx, p.Subject(), app.ID, "app", action)
+		if err != nil {
+			return out, err
+		}
+		*dst = g.Allowed()
+	}
+	out.Export = out.Design || out.Manage
+	return out, nil
+}
+
+// collectPermissions adds the actions the caller holds on definition d to perms.
+func (s *Server) collectPermissions(ctx context.Context, p *auth.Principal, app *store.App, d *store.Definition, perms map[string][]string) error {
+	resource := singular[d.Kind] + ":" + d.Slug
+	actions := []string{}
+	for _, a := range []string{"read", "create", "update", "delete", "export", "run"} {
+		g, err := s.Authz.Grant(ctx, p.Subject(), app.ID, resource, a)
+		if err != nil {
+			return fmt.Errorf("checking permission: %w", err)
+		}
+		if g.Allowed() {
+			actions = append(actions, a)
+		}
+	}
+	perms[resource] = actions
+	return nil
 }

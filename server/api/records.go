@@ -160,6 +160,9 @@ func (s *Server) listRecords(c *fiber.Ctx) error {
 	if err != nil {
 		return recordError(err)
 	}
+	if page.Display, err = s.Records.PageDisplay(c.UserContext(), rc.app, rc.slug, page.Items, rc.links); err != nil {
+		return err
+	}
 	return c.JSON(page)
 }
 
@@ -194,6 +197,9 @@ func (s *Server) getRecord(c *fiber.Ctx) error {
 	rec, err := s.Records.Get(c.UserContext(), rc.app, rc.slug, id, rc.grant)
 	if err != nil {
 		return recordError(err)
+	}
+	if rec.Display, err = s.Records.PageDisplay(c.UserContext(), rc.app, rc.slug, []*records.Record{rec}, rc.links); err != nil {
+		return err
 	}
 	c.Set(fiber.HeaderETag, fmt.Sprintf(`"%d"`, rec.Version))
 	return c.JSON(rec)
@@ -299,5 +305,14 @@ func (s *Server) recordHistory(c *fiber.Ctx) error {
 	if err != nil {
 		return recordError(err)
 	}
-	return c.JSON(fiber.Map{"items": evs})
+	display, err := s.Records.HistoryDisplay(c.UserContext(), rc.app, rc.slug, evs, rc.links)
+	if err != nil {
+		return err
+	}
+	for i := range evs {
+		if a := evs[i].Actor; a != nil {
+			evs[i].ActorName = display[a.String()]
+		}
+	}
+	return c.JSON(fiber.Map{"items": evs, "display": display})
 }
