@@ -51,14 +51,22 @@ func crashWorkerMain() {
 		os.Exit(2)
 	}
 	var eng *engine.Engine
-	q, err := queue.New(d.Pool, queue.Options{Work: true, Workers: 16, PollInterval: 100 * time.Millisecond,
+	qo := queue.Options{Work: true, Workers: 16, PollInterval: 100 * time.Millisecond,
 		JobTimeout: 2 * time.Second, RescueAfter: 3 * time.Second,
-		Handler: func(ctx context.Context, id uuid.UUID) error { return eng.Execute(ctx, id) }})
+		Handler: func(ctx context.Context, id uuid.UUID) error { return eng.Execute(ctx, id) }}
+	if os.Getenv("TESSERA_ENGINE_DEFAULT_TIMEOUTS") == "1" {
+		qo.JobTimeout, qo.RescueAfter = 0, 0 // River's rescue after minutes: only liveness helps
+	}
+	q, err := queue.New(d.Pool, qo)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	eng = engine.New(d.Pool, defs.New(d.Pool), q, engine.Options{Records: &engine.SQLRecords{Pool: d.Pool}})
+	opts := engine.Options{Records: &engine.SQLRecords{Pool: d.Pool}}
+	if u := os.Getenv("TESSERA_PEER_URL"); u != "" {
+		opts.Connectors = peerCaller(u)
+	}
+	eng = engine.New(d.Pool, defs.New(d.Pool), q, opts)
 	if err := q.Start(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)

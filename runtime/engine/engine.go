@@ -23,6 +23,7 @@ import (
 	"github.com/tessera/tessera/runtime/access"
 	"github.com/tessera/tessera/runtime/calendar"
 	"github.com/tessera/tessera/runtime/defs"
+	"github.com/tessera/tessera/runtime/exprguard"
 	"github.com/tessera/tessera/runtime/queue"
 )
 
@@ -496,6 +497,8 @@ func (e *Engine) execute(ctx context.Context, runID uuid.UUID, q querier) error 
 		visited[id] = true
 		pn := plan.Nodes[id]
 		env["now"] = e.now()
+		// all the expressions of one step share one budget, bound to the job's context
+		env[exprguard.EnvKey] = exprguard.NewBudget(ctx, exprguard.DefaultTimeout)
 		x := &Exec{Ctx: ctx, Engine: e, RunID: runID, AppID: run.AppID, Flow: run.Flow, NodeID: id, Env: env,
 			Subject: sub, Key: runID.String() + ":" + id, plan: plan, run: run}
 		row := steps[id]

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/runtime/exprfn"
+	"github.com/tessera/tessera/runtime/exprguard"
 )
 
 func init() {
@@ -181,7 +182,7 @@ func newWaitEvent(p *Params) (Runner, spec.Errors) {
 	}
 	p.Calendar("calendar", v.Calendar)
 	if p.Required("condition", v.Condition) {
-		prog, err := expr.Compile(strings.Trim(strings.TrimSpace(v.Condition), "{}"), append(exprfn.Options(), expr.Env(recordCondEnv), expr.AsBool())...)
+		prog, err := expr.Compile(strings.Trim(strings.TrimSpace(v.Condition), "{}"), append(append(exprguard.Options(), exprfn.Options()...), expr.Env(recordCondEnv), expr.AsBool())...)
 		if err != nil {
 			p.Errorf("condition", "invalid_expr", "%v", err)
 		}
@@ -217,8 +218,11 @@ func (n *waitEventNode) check(x *Exec, s waitEventState) (Result, bool, error) {
 		for k, v := range data {
 			vals[k] = v
 		}
-		ok, err := expr.Run(n.cond, map[string]any{"record": vals, "trigger": x.Env["trigger"], "steps": x.Env["steps"], "now": x.Now()})
+		ok, err := exprguard.Run(x.Ctx, n.cond, map[string]any{"record": vals, "trigger": x.Env["trigger"], "steps": x.Env["steps"], "now": x.Now()}, 0)
 		if err != nil {
+			if c := exprguard.Cause(err); c != nil {
+				return Result{}, false, Permanent(fmt.Errorf("condition %q: %w", n.condSrc, c))
+			}
 			return Result{}, false, fmt.Errorf("condition %q: %w", n.condSrc, err)
 		}
 		if b, _ := ok.(bool); b {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/runtime/calendar"
 	"github.com/tessera/tessera/runtime/exprfn"
+	"github.com/tessera/tessera/runtime/exprguard"
 )
 
 // Plan is a compiled flow: every node prepared, edges resolved by port.
@@ -374,7 +376,7 @@ func compileTrigger(t *spec.Trigger, errs *spec.Errors) *TriggerPlan {
 		}
 	}
 	if t.Condition != "" {
-		p, err := expr.Compile(t.Condition, append(exprfn.Options(), expr.Env(map[string]any{"record": map[string]any{}, "old": map[string]any{},
+		p, err := expr.Compile(t.Condition, append(append(exprguard.Options(), exprfn.Options()...), expr.Env(map[string]any{"record": map[string]any{}, "old": map[string]any{},
 			"changed": []string{}, "trigger": map[string]any{}, "now": time.Time{}}), expr.AsBool())...)
 		if err != nil {
 			errs.Add("trigger.condition", "invalid_expr", "%v", err)
@@ -391,7 +393,8 @@ func (tp *TriggerPlan) Match(env map[string]any) (bool, error) {
 	if tp == nil || tp.Condition == nil {
 		return true, nil
 	}
-	out, err := expr.Run(tp.Condition, env)
+	// a fresh budget per evaluation (the caller's map gets it under exprguard.EnvKey)
+	out, err := exprguard.Run(context.Background(), tp.Condition, env, 0)
 	if err != nil {
 		return false, fmt.Errorf("trigger condition %q: %w", tp.condSrc, err)
 	}

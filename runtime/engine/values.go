@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/tessera/tessera/runtime/exprfn"
+	"github.com/tessera/tessera/runtime/exprguard"
 )
 
 // exprEnv declares the variables expressions may read: the trigger payload, earlier step
@@ -22,7 +24,11 @@ type exprEnv struct {
 	Index   int            `expr:"index"`
 	Run     map[string]any `expr:"run"`
 	Now     time.Time      `expr:"now"`
+	budget  *exprguard.Budget
 }
+
+// ExprBudget hands the evaluation budget to exprguard's checks.
+func (e exprEnv) ExprBudget() *exprguard.Budget { return e.budget }
 
 func toExprEnv(env map[string]any) exprEnv {
 	var e exprEnv
@@ -35,6 +41,10 @@ func toExprEnv(env map[string]any) exprEnv {
 	if e.Now.IsZero() {
 		e.Now = time.Now()
 	}
+	e.budget, _ = env[exprguard.EnvKey].(*exprguard.Budget)
+	if e.budget == nil {
+		e.budget = exprguard.NewBudget(context.Background(), 0)
+	}
 	return e
 }
 
@@ -46,7 +56,7 @@ type Program struct {
 
 // CompileExpr compiles an expression against the flow environment.
 func CompileExpr(src string) (*Program, error) {
-	p, err := expr.Compile(src, append([]expr.Option{expr.Env(exprEnv{}), expr.MaxNodes(5000)}, exprfn.Options()...)...)
+	p, err := expr.Compile(src, append(append(exprguard.Options(), exprfn.Options()...), expr.Env(exprEnv{}), expr.MaxNodes(5000))...)
 	if err != nil {
 		return nil, err
 	}
@@ -57,6 +67,10 @@ func CompileExpr(src string) (*Program, error) {
 func (p *Program) Eval(env map[string]any) (any, error) {
 	out, err := expr.Run(p.prog, toExprEnv(env))
 	if err != nil {
+		if c := exprguard.Cause(err); c != nil {
+			// retrying would burn the same budget again
+			return nil, Permanent(fmt.Errorf("evaluating %q: %w", p.Source, c))
+		}
 		return nil, fmt.Errorf("evaluating %q: %w", p.Source, err)
 	}
 	return out, nil

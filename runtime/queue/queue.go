@@ -1,5 +1,6 @@
 // Package queue runs flow runs durably on River (PostgreSQL): enqueue in the caller's
-// transaction, work with snooze and retry, and rescue jobs of crashed workers.
+// transaction, work with snooze and retry, and resume jobs of crashed workers within seconds
+// (liveness.go).
 package queue
 
 import (
@@ -51,14 +52,18 @@ type Options struct {
 	RescueAfter time.Duration
 	// PollInterval is how often workers look for jobs besides LISTEN/NOTIFY (default 1s).
 	PollInterval time.Duration
-	Log          *slog.Logger
-	ID           string
+	// LivenessInterval is how often a working process rescues the jobs of dead workers
+	// (default 1s; see liveness.go).
+	LivenessInterval time.Duration
+	Log              *slog.Logger
+	ID               string
 }
 
 // Queue inserts and works flow-run jobs.
 type Queue struct {
 	client *river.Client[pgx.Tx]
 	work   bool
+	live   *liveness
 }
 
 type worker struct {
@@ -109,7 +114,10 @@ func New(pool *pgxpool.Pool, o Options) (*Queue, error) {
 			cfg.FetchCooldown = o.PollInterval / 2
 		}
 	}
+	var live *liveness
 	if o.Work {
+		live = newLiveness(pool, o.ID, o.LivenessInterval, o.Log)
+		cfg.ID = live.id
 		if o.Handler == nil {
 			return nil, errors.New("queue: a handler is required to work jobs")
 		}
@@ -124,7 +132,7 @@ func New(pool *pgxpool.Pool, o Options) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("queue: creating River client: %w", err)
 	}
-	return &Queue{client: c, work: o.Work}, nil
+	return &Queue{client: c, work: o.Work, live: live}, nil
 }
 
 // Start starts the workers (no-op for an insert-only queue).
@@ -132,7 +140,11 @@ func (q *Queue) Start(ctx context.Context) error {
 	if !q.work {
 		return nil
 	}
+	if err := q.live.start(ctx); err != nil {
+		return err
+	}
 	if err := q.client.Start(ctx); err != nil {
+		q.live.stop()
 		return fmt.Errorf("queue: starting: %w", err)
 	}
 	return nil
@@ -143,6 +155,7 @@ func (q *Queue) Stop(ctx context.Context) error {
 	if !q.work {
 		return nil
 	}
+	defer q.live.stop()
 	if err := q.client.Stop(ctx); err != nil {
 		if err2 := q.client.StopAndCancel(context.Background()); err2 != nil {
 			return fmt.Errorf("queue: stopping: %w", err2)

@@ -1,6 +1,8 @@
 package records
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/runtime/exprfn"
+	"github.com/tessera/tessera/runtime/exprguard"
 )
 
 // Gate and formula expressions are expr-lang programs over this environment:
@@ -44,8 +47,11 @@ import (
 const maxExprLength = 4000
 
 func exprOptions(env map[string]any) []expr.Option {
-	return append([]expr.Option{expr.Env(env), expr.AllowUndefinedVariables()}, exprfn.Options()...)
+	return append(append(exprguard.Options(), expr.Env(env), expr.AllowUndefinedVariables()), exprfn.Options()...)
 }
+
+// exprTimeout bounds one gate or formula evaluation on a record write.
+const exprTimeout = time.Second
 
 // CountFunc counts the live records of an entity of the same app matching a filter (the
 // record-list filter language); gates call it as countRecords(entity, filter).
@@ -180,7 +186,10 @@ func checkGates(ent *spec.Entity, c *compiled, from, to string, record, old map[
 			}
 			continue
 		}
-		out, err := expr.Run(c.gates[i], map[string]any{"record": record, "old": old, "now": now, "countRecords": count})
+		out, err := exprguard.Run(context.Background(), c.gates[i], map[string]any{"record": record, "old": old, "now": now, "countRecords": count}, exprTimeout)
+		if errors.Is(err, exprguard.ErrBudget) {
+			return gateErr(fmt.Sprintf("the stage gate from %q to %q could not be evaluated: %s (阶段条件无法计算)", from, to, exprguard.Cause(err)))
+		}
 		if err != nil {
 			return gateErr(msg)
 		}
@@ -205,7 +214,7 @@ func computeFormulas(ent *spec.Entity, c *compiled, data, old map[string]any, no
 			delete(data, f.Key)
 			continue
 		}
-		out, err := expr.Run(prog, map[string]any{"record": data, "old": old, "now": now})
+		out, err := exprguard.Run(context.Background(), prog, map[string]any{"record": data, "old": old, "now": now}, exprTimeout)
 		if err != nil || out == nil {
 			delete(data, f.Key)
 			continue
@@ -229,8 +238,8 @@ func computeFormulas(ent *spec.Entity, c *compiled, data, old map[string]any, no
 
 // RunGate evaluates a compiled gate over record and old at now (countRecords answers 0).
 func RunGate(prog *vm.Program, record, old map[string]any, now time.Time) (bool, error) {
-	out, err := expr.Run(prog, map[string]any{"record": record, "old": old, "now": now,
-		"countRecords": CountFunc(func(string, map[string]any) (int, error) { return 0, nil })})
+	out, err := exprguard.Run(context.Background(), prog, map[string]any{"record": record, "old": old, "now": now,
+		"countRecords": CountFunc(func(string, map[string]any) (int, error) { return 0, nil })}, exprTimeout)
 	if err != nil {
 		return false, err
 	}

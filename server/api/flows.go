@@ -365,6 +365,10 @@ func (f flowConnectors) CallConnector(ctx context.Context, c engine.ConnectorCal
 			return nil, engine.Permanent(errors.New("credentials are not available"))
 		}
 		cr, err := f.s.Secrets.GetByName(ctx, c.AppID, c.Credential)
+		if errors.Is(err, secrets.ErrNotFound) && c.Optional {
+			// an optional step (the sales template's AI summary) is skipped until the credential exists
+			return map[string]any{"skipped": true, "reason": "credential " + c.Credential + " does not exist / 凭据 " + c.Credential + " 不存在"}, nil
+		}
 		if err != nil {
 			return nil, engine.Permanent(fmt.Errorf("credential %q: %w", c.Credential, err))
 		}
@@ -374,6 +378,7 @@ func (f flowConnectors) CallConnector(ctx context.Context, c engine.ConnectorCal
 	}
 	env := f.s.ConnectorEnv(c.AppID.String(), values)
 	env.IdempotencyKey = c.IdempotencyKey
+	env.Records = f.s.recordReader(ctx, c.AppID, c.Subject)
 	out, err := sdk.Invoke(ctx, conn, c.Operation, env, c.Input)
 	if err != nil && !sdk.IsRetryable(err) {
 		return nil, engine.Permanent(err)

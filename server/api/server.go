@@ -82,6 +82,7 @@ var mounts = []func(*Server) error{
 	(*Server).mountNotifications,
 	(*Server).mountReports,
 	(*Server).mountCatalog,
+	(*Server).mountAI,
 }
 
 // App returns the Fiber app (tests use App().Test).
