@@ -2,6 +2,7 @@
 package all
 
 import (
+	_ "github.com/tessera/tessera/plugins/ai"       // AI chat models (OpenAI-compatible)
 	_ "github.com/tessera/tessera/plugins/dingtalk" // DingTalk robot (signed)
 	_ "github.com/tessera/tessera/plugins/email"    // email over SMTP
 	_ "github.com/tessera/tessera/plugins/feishu"   // Feishu bot (signed)

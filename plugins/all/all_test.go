@@ -16,7 +16,7 @@ const docsPath = "../../docs/connectors.md"
 
 // TestBuiltins checks every built-in connector's spec.
 func TestBuiltins(t *testing.T) {
-	want := []string{"dingtalk", "email", "feishu", "http", "pdf", "slack", "sms", "webhook", "wecom"}
+	want := []string{"ai", "dingtalk", "email", "feishu", "http", "pdf", "slack", "sms", "webhook", "wecom"}
 	for _, id := range want {
 		c, ok := sdk.Get(id)
 		if !ok {

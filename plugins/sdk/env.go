@@ -36,6 +36,9 @@ type Env struct {
 	// step, which the host replaces with {"id","name","type","size",...}) by its id, only
 	// among the files of the step's app; nil means no stored files. Use Env.File.
 	Files FileReader
+	// Records reads the app's records and entity fields as the flow's identity (row scope and
+	// field rules applied by the host); nil means no record access. Use Env.RecordReader.
+	Records RecordReader
 }
 
 // FileReader reads a stored file by id.

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/runtime/access"
 	"github.com/tessera/tessera/runtime/script"
 )
 
@@ -29,6 +30,12 @@ type ConnectorCall struct {
 	Input      map[string]any
 	// IdempotencyKey is run id + node id; connectors pass it on where the remote API takes one.
 	IdempotencyKey string
+	// Subject is the flow's identity: host capabilities that read records for the connector
+	// (the AI connector's summaries) apply its row scope and field rules.
+	Subject access.Subject
+	// Optional asks the caller to skip the call (output {"skipped": true}) when the named
+	// credential does not exist, instead of failing the step.
+	Optional bool
 }
 
 // ConnectorCaller runs connector operations (plugins/sdk) with the app's credentials and the
@@ -76,7 +83,8 @@ func init() {
 		New: newForeach})
 	Register(NodeType{Name: "connector", Category: "integrations", Label: spec.Label{"en": "Connector", "zh-CN": "连接器"},
 		Params: []ParamSpec{{Key: "connector", Type: "string", Required: true}, {Key: "operation", Type: "string", Required: true},
-			{Key: "credential", Type: "string"}, {Key: "input", Type: "template"}},
+			{Key: "credential", Type: "string"}, {Key: "input", Type: "template"},
+			{Key: "optional", Type: "boolean", Help: "skip the step (output {skipped: true}) when the named credential does not exist"}},
 		New: newConnector})
 }
 
@@ -634,6 +642,7 @@ func (n *foreachNode) Exec(x *Exec) (Result, error) {
 type connectorNode struct {
 	connector, operation, credential string
 	input                            Value
+	optional                         bool
 }
 
 func newConnector(p *Params) (Runner, spec.Errors) {
@@ -642,13 +651,14 @@ func newConnector(p *Params) (Runner, spec.Errors) {
 		Operation  string          `json:"operation"`
 		Credential string          `json:"credential"`
 		Input      json.RawMessage `json:"input"`
+		Optional   bool            `json:"optional"`
 	}
 	if !p.Decode(&v) {
 		return nil, p.Errors()
 	}
 	p.Required("connector", v.Connector)
 	p.Required("operation", v.Operation)
-	n := &connectorNode{connector: v.Connector, operation: v.Operation, credential: v.Credential}
+	n := &connectorNode{connector: v.Connector, operation: v.Operation, credential: v.Credential, optional: v.Optional}
 	if len(v.Input) > 0 {
 		n.input = p.Value("input", v.Input)
 	}
@@ -677,7 +687,7 @@ func (n *connectorNode) Exec(x *Exec) (Result, error) {
 	}
 	x.Input = map[string]any{"connector": n.connector, "operation": n.operation, "input": input}
 	out, err := cc.CallConnector(x.Ctx, ConnectorCall{AppID: x.AppID, Connector: n.connector, Operation: n.operation,
-		Credential: n.credential, Input: input, IdempotencyKey: x.Key})
+		Credential: n.credential, Input: input, IdempotencyKey: x.Key, Subject: x.Subject, Optional: n.optional})
 	if err != nil {
 		return Result{}, err
 	}

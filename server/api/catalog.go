@@ -390,7 +390,7 @@ type optionsBody struct {
 // connectorOptions answers the choices of a parameter marked dynamic_options, from the
 // connector's OptionsProvider, with the app's named credential.
 func (s *Server) connectorOptions(c *fiber.Ctx) error {
-	_, app, err := s.loadAppEditor(c)
+	p, app, err := s.loadAppEditor(c)
 	if err != nil {
 		return err
 	}
@@ -437,7 +437,9 @@ func (s *Server) connectorOptions(c *fiber.Ctx) error {
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), 20*time.Second)
 	defer cancel()
-	opts, err := provider.Options(ctx, s.ConnectorEnv(app.ID.String(), values), body.Operation, body.Param, body.Params)
+	env := s.ConnectorEnv(app.ID.String(), values)
+	env.Records = s.recordReader(ctx, app.ID, p.Subject())
+	opts, err := provider.Options(ctx, env, body.Operation, body.Param, body.Params)
 	if err != nil {
 		return problem.New(fiber.StatusBadGateway, "listing options / 获取选项失败: "+err.Error())
 	}
@@ -466,6 +468,7 @@ func (s *Server) CheckConnectorNodes(ctx context.Context, appID uuid.UUID, f *sp
 			Operation  string          `json:"operation"`
 			Credential string          `json:"credential"`
 			Input      json.RawMessage `json:"input"`
+			Optional   bool            `json:"optional"`
 		}
 		if len(n.Params) > 0 && json.Unmarshal(n.Params, &p) != nil {
 			continue // the engine's compile reports malformed params
@@ -506,7 +509,7 @@ func (s *Server) CheckConnectorNodes(ctx context.Context, appID uuid.UUID, f *sp
 			add(base+".credential", "required", "connector "+cs.ID+" needs a credential / 该连接器需要凭据")
 		case p.Credential != "" && !sdk.IsTemplate(p.Credential):
 			cr, err := s.Secrets.GetByName(ctx, appID, p.Credential)
-			if errors.Is(err, secrets.ErrNotFound) {
+			if errors.Is(err, secrets.ErrNotFound) && !p.Optional {
 				add(base+".credential", "unknown", "no credential named "+p.Credential+" in this app / 应用中没有该凭据")
 			} else if err == nil && cr.Connector != cs.ID {
 				add(base+".credential", "wrong_connector", "credential "+p.Credential+" belongs to connector "+cr.Connector+" / 凭据属于其他连接器")

@@ -98,10 +98,7 @@ func (s *Server) flowAccess(c *fiber.Ctx, appSlug, flow, action string) (*auth.P
 	if err != nil {
 		return nil, nil, err
 	}
-	app, err := s.Defs.App(c.UserContext(), appSlug)
-	if errors.Is(err, defs.ErrNotFound) {
-		return nil, nil, problem.NotFound("app " + appSlug + " not found / 应用 " + appSlug + " 不存在")
-	}
+	app, err := s.readableApp(c.UserContext(), p, appSlug, problem.NotFound("app "+appSlug+" not found / 应用 "+appSlug+" 不存在"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -375,6 +372,10 @@ func (f flowConnectors) CallConnector(ctx context.Context, c engine.ConnectorCal
 			return nil, engine.Permanent(errors.New("credentials are not available"))
 		}
 		cr, err := f.s.Secrets.GetByName(ctx, c.AppID, c.Credential)
+		if errors.Is(err, secrets.ErrNotFound) && c.Optional {
+			// an optional step (the sales template's AI summary) is skipped until the credential exists
+			return map[string]any{"skipped": true, "reason": "credential " + c.Credential + " does not exist / 凭据 " + c.Credential + " 不存在"}, nil
+		}
 		if err != nil {
 			return nil, engine.Permanent(fmt.Errorf("credential %q: %w", c.Credential, err))
 		}
@@ -384,6 +385,7 @@ func (f flowConnectors) CallConnector(ctx context.Context, c engine.ConnectorCal
 	}
 	env := f.s.ConnectorEnv(c.AppID.String(), values)
 	env.IdempotencyKey = c.IdempotencyKey
+	env.Records = f.s.recordReader(ctx, c.AppID, c.Subject)
 	out, err := sdk.Invoke(ctx, conn, c.Operation, env, c.Input)
 	if err != nil && !sdk.IsRetryable(err) {
 		return nil, engine.Permanent(err)
@@ -588,7 +590,8 @@ func (s *Server) listRuns(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
 }
 
-// loadRunFor loads a run and checks action on its flow.
+// loadRunFor loads a run and checks action on its flow: 404 unless the caller may read the
+// flow's runs (read or run on the flow), 403 when they may read but not do action.
 func (s *Server) loadRunFor(c *fiber.Ctx, action string) (*runView, error) {
 	p, err := auth.Require(c)
 	if err != nil {
@@ -606,12 +609,19 @@ func (s *Server) loadRunFor(c *fiber.Ctx, action string) (*runView, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading run: %w", err)
 	}
-	if err := s.flowAllowed(c.UserContext(), p.Subject(), r.AppID, r.Flow, action); err != nil {
+	// A run the caller cannot read answers like a missing one, whatever the action; only a
+	// caller who can read it learns that they may not act on it.
+	if err := s.flowAllowed(c.UserContext(), p.Subject(), r.AppID, r.Flow, "read"); err != nil {
 		var pr *problem.Problem
-		if action == "read" && errors.As(err, &pr) && pr.Status == fiber.StatusForbidden {
+		if errors.As(err, &pr) && pr.Status == fiber.StatusForbidden {
 			return nil, problem.NotFound("run not found / 运行记录不存在")
 		}
 		return nil, err
+	}
+	if action != "read" {
+		if err := s.flowAllowed(c.UserContext(), p.Subject(), r.AppID, r.Flow, action); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }

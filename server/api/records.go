@@ -46,18 +46,15 @@ type recordCtx struct {
 	links func(ctx context.Context, entity string) (access.Grant, error)
 }
 
-// resolveRecordCtx authenticates, loads the app and the published entity (404) and asks for the
-// caller's grant for action (403 when denied).
+// resolveRecordCtx authenticates, loads the app (404 also when the caller cannot open it) and
+// the published entity (404) and asks for the caller's grant for action (403 when denied).
 func (s *Server) resolveRecordCtx(c *fiber.Ctx, action string) (*recordCtx, error) {
 	p, err := auth.Require(c)
 	if err != nil {
 		return nil, err
 	}
 	ctx := c.UserContext()
-	app, err := s.Defs.App(ctx, c.Params("app"))
-	if errors.Is(err, defs.ErrNotFound) {
-		return nil, problem.NotFound("app not found (应用不存在)")
-	}
+	app, err := s.readableApp(ctx, p, c.Params("app"), problem.NotFound("app not found (应用不存在)"))
 	if err != nil {
 		return nil, err
 	}
