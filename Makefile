@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/tessera
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: run test build deps deps-go deps-pg deps-ui deps-e2e ui ui-test e2e go-test vet bench clean
+.PHONY: run test build deps deps-go deps-pg deps-ui deps-e2e ui ui-test bundle-size e2e go-test vet bench clean
 
 run: build ## build and serve on :8080 (private PostgreSQL under ./data when DATABASE_URL is unset)
 	./$(BIN) serve
@@ -12,7 +12,7 @@ run: build ## build and serve on :8080 (private PostgreSQL under ./data when DAT
 build: deps ui ## build bin/tessera with the UI embedded
 	$(GO) build -o $(BIN) .
 
-test: deps vet go-test ui-test e2e ## everything CI runs
+test: deps vet go-test ui-test bundle-size e2e ## everything CI runs
 
 deps: deps-go deps-pg deps-ui
 
@@ -33,6 +33,9 @@ deps-e2e:
 ui: deps-ui
 	@if [ -f ui/package.json ]; then cd ui && npm run build; fi
 	@touch ui/dist/.gitkeep  # vite empties dist; the Go embed needs the directory
+
+bundle-size: ui ## first page <= 300 KB of gzipped JavaScript (ui/scripts/bundle-size.mjs)
+	@if [ -f ui/scripts/bundle-size.mjs ]; then cd ui && node scripts/bundle-size.mjs; fi
 
 ui-test: deps-ui
 	@if [ -f ui/package.json ] && grep -q '"test"' ui/package.json; then cd ui && npm test; fi

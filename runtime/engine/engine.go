@@ -24,6 +24,7 @@ import (
 	"github.com/tessera/tessera/runtime/calendar"
 	"github.com/tessera/tessera/runtime/defs"
 	"github.com/tessera/tessera/runtime/exprguard"
+	"github.com/tessera/tessera/runtime/pgtext"
 	"github.com/tessera/tessera/runtime/queue"
 )
 
@@ -359,7 +360,7 @@ func (e *Engine) Execute(ctx context.Context, runID uuid.UUID) error {
 			conn.Conn().Close(context.Background()) // closing the session drops the lock
 		}
 	}()
-	return e.execute(ctx, runID, conn)
+	return e.failOnDataException(ctx, runID, e.execute(ctx, runID, conn))
 }
 
 func (e *Engine) loadRun(ctx context.Context, q querier, id uuid.UUID) (*runRow, error) {
@@ -524,6 +525,9 @@ func (e *Engine) execute(ctx context.Context, runID uuid.UUID, q querier) error 
 			}
 			res, failErr = safeCall(func() (Result, error) { return rs.Resume(x, row.State) })
 			if failErr == nil {
+				failErr = unstorable(x, res)
+			}
+			if failErr == nil {
 				if err := e.saveResult(ctx, q, row.ID, res); err != nil {
 					return err
 				}
@@ -543,6 +547,9 @@ func (e *Engine) execute(ctx context.Context, runID uuid.UUID, q querier) error 
 			res, failErr = safeCall(func() (Result, error) { return pn.Runner.Exec(x) })
 			if ctx.Err() != nil {
 				return ctx.Err() // the worker is stopping: the job is retried, the step re-run
+			}
+			if failErr == nil {
+				failErr = unstorable(x, res)
 			}
 			outcome := "ok"
 			if failErr != nil {
@@ -719,6 +726,7 @@ func (e *Engine) saveResult(ctx context.Context, q querier, stepID int64, res Re
 
 func (e *Engine) failStep(ctx context.Context, q querier, x *Exec, failErr error, final bool, retryAt, started time.Time) error {
 	in, _ := marshalNullable(x.Input)
+	in = pgtext.CleanJSON(in) // a failure is recorded whatever the input held
 	var state []byte
 	var wake *time.Time
 	if !final {
@@ -727,8 +735,9 @@ func (e *Engine) failStep(ctx context.Context, q querier, x *Exec, failErr error
 	}
 	msg := stepErrorText(failErr)
 	if len(msg) > 4000 {
-		msg = strings.ToValidUTF8(msg[:4000], "")
+		msg = msg[:4000]
 	}
+	msg = pgtext.Clean(strings.ToValidUTF8(msg, ""))
 	var err error
 	if x.StepID != 0 { // a resumed (waiting) step
 		_, err = q.Exec(ctx, `UPDATE flow_steps SET status = 'failed', input = coalesce($2, input), error = $3, state = $4, wake_at = $5, finished_at = clock_timestamp() WHERE id = $1`,
@@ -750,6 +759,7 @@ func (e *Engine) finish(ctx context.Context, run *runRow, status string, output 
 	}
 	var errText *string
 	if msg != "" {
+		msg = pgtext.Clean(msg)
 		errText = &msg
 	}
 	metricRuns.WithLabelValues(status).Inc()

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/runtime/exprfn"
 	"github.com/tessera/tessera/runtime/exprguard"
 )
 
@@ -181,7 +182,7 @@ func newWaitEvent(p *Params) (Runner, spec.Errors) {
 	}
 	p.Calendar("calendar", v.Calendar)
 	if p.Required("condition", v.Condition) {
-		prog, err := expr.Compile(strings.Trim(strings.TrimSpace(v.Condition), "{}"), append(exprguard.Options(), expr.Env(recordCondEnv), expr.AsBool())...)
+		prog, err := expr.Compile(strings.Trim(strings.TrimSpace(v.Condition), "{}"), append(append(exprguard.Options(), exprfn.Options()...), expr.Env(recordCondEnv), expr.AsBool())...)
 		if err != nil {
 			p.Errorf("condition", "invalid_expr", "%v", err)
 		}

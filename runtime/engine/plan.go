@@ -14,6 +14,7 @@ import (
 
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/runtime/calendar"
+	"github.com/tessera/tessera/runtime/exprfn"
 	"github.com/tessera/tessera/runtime/exprguard"
 )
 
@@ -375,7 +376,7 @@ func compileTrigger(t *spec.Trigger, errs *spec.Errors) *TriggerPlan {
 		}
 	}
 	if t.Condition != "" {
-		p, err := expr.Compile(t.Condition, append(exprguard.Options(), expr.Env(map[string]any{"record": map[string]any{}, "old": map[string]any{},
+		p, err := expr.Compile(t.Condition, append(append(exprguard.Options(), exprfn.Options()...), expr.Env(map[string]any{"record": map[string]any{}, "old": map[string]any{},
 			"changed": []string{}, "trigger": map[string]any{}, "now": time.Time{}}), expr.AsBool())...)
 		if err != nil {
 			errs.Add("trigger.condition", "invalid_expr", "%v", err)

@@ -205,7 +205,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}{
 			"anonymous": {401, 0, false}, "repA": {200, 3300, false}, "repB": {200, 2500, false}, "repC": {200, 2000, false},
 			"manager": {200, east, false}, "director": {200, 10000, true}, "builder": {200, 10000, true},
-			"otherAppAdmin": {403, 0, false}, "admin": {200, 10000, true},
+			"otherAppAdmin": {404, 0, false}, "admin": {200, 10000, true},
 		}
 		for _, a := range actors {
 			t.Run(a, func(t *testing.T) {
@@ -250,7 +250,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}{
 			"anonymous": {401, ""}, "repA": {200, "[[3300]]"}, "repB": {200, "[[2500]]"}, "repC": {200, "[[2000]]"},
 			"manager": {200, fmt.Sprintf("[[%d]]", east)}, "director": {200, "[[10000]]"}, "builder": {200, "[[10000]]"},
-			"otherAppAdmin": {403, ""}, "admin": {200, "[[10000]]"},
+			"otherAppAdmin": {404, ""}, "admin": {200, "[[10000]]"},
 		}
 		for _, a := range actors {
 			r := m.e.Do("GET", "/api/v1/apps/crm/reports/lead_count/data", nil, m.tokens[a])
@@ -285,7 +285,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			cost         bool
 		}{
 			"anonymous": {401, 0, false}, "repA": {403, 0, false}, "repC": {403, 0, false}, "manager": {200, east, false},
-			"director": {200, 10000, true}, "builder": {200, 10000, true}, "otherAppAdmin": {403, 0, false},
+			"director": {200, 10000, true}, "builder": {200, 10000, true}, "otherAppAdmin": {404, 0, false},
 		}
 		for a, w := range want {
 			r := m.e.Do("GET", "/api/v1/apps/crm/entities/lead/export?format=csv", nil, m.tokens[a])
@@ -314,7 +314,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	})
 
 	t.Run("run flow", func(t *testing.T) {
-		want := map[string]int{"anonymous": 401, "repA": 403, "manager": 403, "director": 202, "builder": 202, "otherAppAdmin": 403, "admin": 202}
+		want := map[string]int{"anonymous": 401, "repA": 403, "manager": 403, "director": 202, "builder": 202, "otherAppAdmin": 404, "admin": 202}
 		for a, w := range want {
 			if r := m.e.Do("POST", "/api/v1/apps/crm/flows/noop/run", map[string]any{"input": map[string]any{}}, m.tokens[a]); r.Status != w {
 				t.Errorf("%s: status %d, want %d: %s", a, r.Status, w, r.Body)
@@ -331,17 +331,17 @@ func TestAuthorizationMatrix(t *testing.T) {
 		body   any
 		want   map[string]int
 	}{
-		{"get", "GET", recA, nil, map[string]int{"anonymous": 401, "repA": 200, "repB": 404, "repC": 404, "manager": 200, "director": 200, "builder": 200, "otherAppAdmin": 403, "admin": 200}},
-		{"history", "GET", recA + "/history", nil, map[string]int{"anonymous": 401, "repA": 200, "repB": 404, "repC": 404, "manager": 200, "director": 200, "builder": 200, "otherAppAdmin": 403, "admin": 200}},
-		{"update", "PATCH", recA, map[string]any{"amount": 7}, map[string]int{"anonymous": 401, "repA": 200, "repB": 404, "repC": 404, "manager": 200, "director": 403, "builder": 200, "otherAppAdmin": 403, "admin": 200}},
+		{"get", "GET", recA, nil, map[string]int{"anonymous": 401, "repA": 200, "repB": 404, "repC": 404, "manager": 200, "director": 200, "builder": 200, "otherAppAdmin": 404, "admin": 200}},
+		{"history", "GET", recA + "/history", nil, map[string]int{"anonymous": 401, "repA": 200, "repB": 404, "repC": 404, "manager": 200, "director": 200, "builder": 200, "otherAppAdmin": 404, "admin": 200}},
+		{"update", "PATCH", recA, map[string]any{"amount": 7}, map[string]int{"anonymous": 401, "repA": 200, "repB": 404, "repC": 404, "manager": 200, "director": 403, "builder": 200, "otherAppAdmin": 404, "admin": 200}},
 		{"update read-only field", "PATCH", recA, map[string]any{"score": 9}, map[string]int{"repA": 403, "manager": 200, "builder": 200}},
 		{"update hidden field", "PATCH", recA, map[string]any{"cost": 1}, map[string]int{"repA": 422, "manager": 422, "builder": 200}},
-		{"create", "POST", leads, map[string]any{"name": "new lead"}, map[string]int{"anonymous": 401, "repA": 201, "repB": 201, "repC": 201, "manager": 403, "director": 403, "builder": 201, "otherAppAdmin": 403, "admin": 201}},
+		{"create", "POST", leads, map[string]any{"name": "new lead"}, map[string]int{"anonymous": 401, "repA": 201, "repB": 201, "repC": 201, "manager": 403, "director": 403, "builder": 201, "otherAppAdmin": 404, "admin": 201}},
 		{"create with hidden field", "POST", leads, map[string]any{"name": "n", "cost": 5}, map[string]int{"repA": 422, "builder": 201}},
 		{"filter on hidden field", "GET", leads + "?filter=" + url.QueryEscape(`{"cost":{"gte":0}}`), nil, map[string]int{"repA": 422, "manager": 422, "director": 200, "builder": 200}},
 		{"sort on hidden field", "GET", leads + "?sort=-cost", nil, map[string]int{"repA": 422, "manager": 422, "director": 200, "builder": 200}},
 		{"publish definition", "POST", "/api/v1/apps/crm/entities/lead/publish", nil, map[string]int{"anonymous": 401, "repA": 403, "manager": 403, "director": 403, "builder": 200, "otherAppAdmin": 404, "admin": 200}},
-		{"delete out of scope", "DELETE", leads + "/" + m.recOf["repC"].String(), nil, map[string]int{"anonymous": 401, "repA": 403, "repB": 403, "manager": 404, "director": 403, "otherAppAdmin": 403}},
+		{"delete out of scope", "DELETE", leads + "/" + m.recOf["repC"].String(), nil, map[string]int{"anonymous": 401, "repA": 403, "repB": 403, "manager": 404, "director": 403, "otherAppAdmin": 404}},
 		// last: these delete
 		{"delete (manager, team row)", "DELETE", leads + "/" + m.recOf["repB"].String(), nil, map[string]int{"repA": 403, "repC": 403, "director": 403, "manager": 204}},
 		{"delete (builder)", "DELETE", recA, nil, map[string]int{"repA": 403, "builder": 204}},

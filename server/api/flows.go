@@ -91,10 +91,7 @@ func (s *Server) flowAccess(c *fiber.Ctx, appSlug, flow, action string) (*auth.P
 	if err != nil {
 		return nil, nil, err
 	}
-	app, err := s.Defs.App(c.UserContext(), appSlug)
-	if errors.Is(err, defs.ErrNotFound) {
-		return nil, nil, problem.NotFound("app " + appSlug + " not found / 应用 " + appSlug + " 不存在")
-	}
+	app, err := s.readableApp(c.UserContext(), p, appSlug, problem.NotFound("app "+appSlug+" not found / 应用 "+appSlug+" 不存在"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -588,7 +585,8 @@ func (s *Server) listRuns(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
 }
 
-// loadRunFor loads a run and checks action on its flow.
+// loadRunFor loads a run and checks action on its flow: 404 unless the caller may read the
+// flow's runs (read or run on the flow), 403 when they may read but not do action.
 func (s *Server) loadRunFor(c *fiber.Ctx, action string) (*runView, error) {
 	p, err := auth.Require(c)
 	if err != nil {
@@ -611,12 +609,19 @@ func (s *Server) runFor(ctx context.Context, p *auth.Principal, id uuid.UUID, ac
 	if err != nil {
 		return nil, fmt.Errorf("loading run: %w", err)
 	}
-	if err := s.flowAllowed(ctx, p.Subject(), r.AppID, r.Flow, action); err != nil {
+	// A run the caller cannot read answers like a missing one, whatever the action; only a
+	// caller who can read it learns that they may not act on it.
+	if err := s.flowAllowed(ctx, p.Subject(), r.AppID, r.Flow, "read"); err != nil {
 		var pr *problem.Problem
-		if action == "read" && errors.As(err, &pr) && pr.Status == fiber.StatusForbidden {
+		if errors.As(err, &pr) && pr.Status == fiber.StatusForbidden {
 			return nil, problem.NotFound("run not found / 运行记录不存在")
 		}
 		return nil, err
+	}
+	if action != "read" {
+		if err := s.flowAllowed(ctx, p.Subject(), r.AppID, r.Flow, action); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }

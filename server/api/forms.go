@@ -233,10 +233,7 @@ func (s *Server) submitForm(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
-	app, err := s.Defs.App(ctx, c.Params("app"))
-	if errors.Is(err, defs.ErrNotFound) {
-		return problem.NotFound("app not found (应用不存在)")
-	}
+	app, err := s.readableApp(ctx, p, c.Params("app"), problem.NotFound("app not found (应用不存在)"))
 	if err != nil {
 		return err
 	}

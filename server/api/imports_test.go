@@ -25,7 +25,7 @@ func TestImportRecords(t *testing.T) {
 		contains                    string
 	}{
 		{"anonymous", base, good, "text/csv", "", 401, ""},
-		{"no permission", base, good, "text/csv", repTok, 403, ""},
+		{"no role in the app", base, good, "text/csv", repTok, 404, ""},
 		{"unknown column", base, "name,colour\n李四,red\n", "text/csv", e.AdminToken, 422, `"header[1]"`},
 		{"bad content type", base, good, "application/xml", e.AdminToken, 415, ""},
 		{"bad mode", base + "?mode=some", good, "text/csv", e.AdminToken, 422, `"mode"`},

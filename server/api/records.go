@@ -46,8 +46,8 @@ type recordCtx struct {
 	links func(ctx context.Context, entity string) (access.Grant, error)
 }
 
-// resolveRecordCtx authenticates, loads the app and the published entity (404) and asks for the
-// caller's grant for action (403 when denied).
+// resolveRecordCtx authenticates, loads the app (404 also when the caller cannot open it) and
+// the published entity (404) and asks for the caller's grant for action (403 when denied).
 func (s *Server) resolveRecordCtx(c *fiber.Ctx, action string) (*recordCtx, error) {
 	p, err := auth.Require(c)
 	if err != nil {
@@ -56,13 +56,11 @@ func (s *Server) resolveRecordCtx(c *fiber.Ctx, action string) (*recordCtx, erro
 	return s.recordAccess(c.UserContext(), p, c.Params("app"), c.Params("entity"), action)
 }
 
-// recordAccess is resolveRecordCtx for a known caller (the MCP tools use it too): the app and
-// the published entity (404) and the caller's grant for action (403 when denied).
+// recordAccess is resolveRecordCtx for a known caller (the MCP tools use it too): the app (404
+// also when the caller cannot open it), the published entity (404) and the caller's grant for
+// action (403 when denied).
 func (s *Server) recordAccess(ctx context.Context, p *auth.Principal, appSlug, slug, action string) (*recordCtx, error) {
-	app, err := s.Defs.App(ctx, appSlug)
-	if errors.Is(err, defs.ErrNotFound) {
-		return nil, problem.NotFound("app not found (应用不存在)")
-	}
+	app, err := s.readableApp(ctx, p, appSlug, problem.NotFound("app not found (应用不存在)"))
 	if err != nil {
 		return nil, err
 	}

@@ -204,14 +204,14 @@ func rawRequest(t *testing.T, e *apitest.Env, method, path, ctype string, body [
 }
 
 // TestRecordsAPIPermissions checks scopes through the real authorizer: a user with no role is
-// refused (403), a sales rep sees only their own records and never the hidden field.
+// answered like a missing app (404), a sales rep sees only their own records and never the hidden field.
 func TestRecordsAPIPermissions(t *testing.T) {
 	e, _ := recEnv(t)
 	e.Must(201, "POST", recBase, `{"name":"admin's","cost":7}`, e.AdminToken)
 	repID, repTok := e.CreateUser("rep@example.com", "Rep", nil)
 	_, noneTok := e.CreateUser("none@example.com", "None", nil)
-	e.Must(403, "GET", recBase, nil, noneTok)
-	e.Must(403, "POST", recBase, `{"name":"x"}`, noneTok)
+	e.Must(404, "GET", recBase, nil, noneTok)
+	e.Must(404, "POST", recBase, `{"name":"x"}`, noneTok)
 
 	putDef(t, e, "/api/v1/admin/roles", `{"app":"crm","name":"rep","permissions":[{"resource":"entity:lead","actions":["read","create","update"],"scope":"own"}],"fields":{"lead":{"hidden":["cost"],"readonly":["amount"]}}}`)
 	e.Must(200, "PUT", fmt.Sprintf("/api/v1/admin/users/%s/roles", repID), `{"roles":[{"app":"crm","role":"rep"}]}`, e.AdminToken)

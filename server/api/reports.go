@@ -38,16 +38,14 @@ func (s *Server) mountReports() error {
 	return nil
 }
 
-// reportApp loads the app of the path, answering 404 when it does not exist.
+// reportApp loads the app of the path, answering 404 when it does not exist or the caller
+// cannot open it.
 func (s *Server) reportApp(c *fiber.Ctx) (*auth.Principal, *defs.App, error) {
 	p, err := auth.Require(c)
 	if err != nil {
 		return nil, nil, err
 	}
-	app, err := s.Defs.App(c.UserContext(), c.Params("app"))
-	if errors.Is(err, defs.ErrNotFound) {
-		return nil, nil, problem.NotFound("app not found (应用不存在)")
-	}
+	app, err := s.readableApp(c.UserContext(), p, c.Params("app"), problem.NotFound("app not found (应用不存在)"))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -131,7 +131,7 @@ func TestReportRoutes(t *testing.T) {
 		{"rep funnel own rows", "GET", base + "funnel/data", nil, e.repToken, 200, `[["new",1,2,100,100],["contacted",2,1,50,50],["won",3,0,0,0]]`, ""},
 		{"rep hidden field report", "GET", base + "cost/data", nil, e.repToken, 422, "", "measures[0].field"},
 		{"admin hidden field report", "GET", base + "cost/data", nil, e.AdminToken, 200, `[[750]]`, ""},
-		{"no role", "GET", base + "by-channel/data", nil, e.nobody, 403, "", ""},
+		{"no role", "GET", base + "by-channel/data", nil, e.nobody, 404, "", ""},
 		{"anonymous", "GET", base + "by-channel/data", nil, "", 401, "", ""},
 		{"unknown report", "GET", base + "nope/data", nil, e.AdminToken, 404, "", ""},
 		{"unknown app", "GET", "/api/v1/apps/nope/reports/funnel/data", nil, e.AdminToken, 404, "", ""},
@@ -147,7 +147,7 @@ func TestReportRoutes(t *testing.T) {
 		{"preview hidden field", "POST", base + "preview", map[string]any{"entity": "lead", "kind": "pivot", "dimensions": []any{map[string]string{"field": "cost"}}}, e.repToken, 422, "", "dimensions[0].field"},
 		{"preview no entity", "POST", base + "preview", map[string]any{"kind": "pivot"}, e.AdminToken, 422, "", "entity"},
 		{"preview unknown entity", "POST", base + "preview", map[string]any{"entity": "nope", "kind": "pivot"}, e.AdminToken, 422, "", "entity"},
-		{"preview no role", "POST", base + "preview", map[string]any{"entity": "lead", "kind": "pivot"}, e.nobody, 403, "", ""},
+		{"preview no role", "POST", base + "preview", map[string]any{"entity": "lead", "kind": "pivot"}, e.nobody, 404, "", ""},
 		{"range to before from", "GET", base + "by-channel/data?from=2026-03-31&to=2026-03-05", nil, e.AdminToken, 422, "", "to"},
 		{"range of one day", "GET", base + "by-channel/data?from=2026-03-12&to=2026-03-12", nil, e.AdminToken, 200, `[["web",1,500]]`, ""},
 		{"preview negative days", "POST", base + "preview", map[string]any{"entity": "lead", "kind": "stagnation", "params": map[string]any{"days": -3}}, e.AdminToken, 422, "", "params.days"},
@@ -260,7 +260,7 @@ func TestDashboardData(t *testing.T) {
 		t.Errorf("narrowed rows %s", got)
 	}
 	e.Must(404, "GET", "/api/v1/apps/crm/dashboards/nope/data", nil, e.AdminToken)
-	e.Must(403, "GET", "/api/v1/apps/crm/dashboards/sales/data", nil, e.nobody)
+	e.Must(404, "GET", "/api/v1/apps/crm/dashboards/sales/data", nil, e.nobody)
 }
 
 // TestExports: CSV and XLSX of a report and of a record list, row scope applied, audited.
@@ -316,8 +316,8 @@ func TestExports(t *testing.T) {
 	}{
 		{"/api/v1/apps/crm/entities/lead/export?format=pdf", e.AdminToken, 422},
 		{"/api/v1/apps/crm/entities/nope/export", e.AdminToken, 404},
-		{"/api/v1/apps/crm/entities/lead/export", e.nobody, 403},
-		{"/api/v1/apps/crm/reports/by-channel/export", e.nobody, 403},
+		{"/api/v1/apps/crm/entities/lead/export", e.nobody, 404},
+		{"/api/v1/apps/crm/reports/by-channel/export", e.nobody, 404},
 		{"/api/v1/apps/crm/reports/cost/export", e.repToken, 422},
 		{"/api/v1/apps/crm/entities/lead/export?filter=" + url.QueryEscape(`{"cost":1}`), e.repToken, 422},
 	} {

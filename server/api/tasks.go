@@ -116,8 +116,13 @@ func (s *Server) loadTaskForAction(ctx context.Context, tx pgx.Tx, p *auth.Princ
 	if err != nil {
 		return nil, fmt.Errorf("loading task: %w", err)
 	}
-	if !p.IsAdmin && (t.AssigneeID == nil || *t.AssigneeID != p.UserID) {
-		// also someone who delegated it away: the task is no longer theirs
+	is := func(u *uuid.UUID) bool { return u != nil && *u == p.UserID }
+	if !p.IsAdmin && !is(t.AssigneeID) && !is(t.DelegatedFrom) && !is(t.CompletedBy) {
+		// never theirs: answered like a missing task, so task ids confirm nothing
+		return nil, problem.NotFound("task not found / 任务不存在")
+	}
+	if !p.IsAdmin && !is(t.AssigneeID) {
+		// someone who delegated it away: the task is no longer theirs
 		return nil, problem.Forbidden("only the task's assignee or an admin may act on it / 只有任务的处理人或管理员可以处理此任务")
 	}
 	if t.Status != "open" {

@@ -65,8 +65,9 @@ func TestRecordTriggerApprovalAndTasksAPI(t *testing.T) {
 	if items := e.Must(200, "GET", "/api/v1/tasks", nil, otherTok).JSON()["items"].([]any); len(items) != 0 {
 		t.Fatalf("someone else sees %d tasks", len(items))
 	}
-	e.Must(403, "POST", "/api/v1/tasks/"+id+"/complete", map[string]any{"outcome": "approve"}, otherTok)
-	e.Must(403, "POST", "/api/v1/tasks/"+id+"/delegate", map[string]any{"email": "other@example.com"}, otherTok)
+	// someone who never held the task learns nothing: the same 404 as a missing task
+	e.Must(404, "POST", "/api/v1/tasks/"+id+"/complete", map[string]any{"outcome": "approve"}, otherTok)
+	e.Must(404, "POST", "/api/v1/tasks/"+id+"/delegate", map[string]any{"email": "other@example.com"}, otherTok)
 	e.Must(422, "POST", "/api/v1/tasks/"+id+"/delegate", map[string]any{"email": "director@example.com"}, dirTok)
 	e.Must(422, "POST", "/api/v1/tasks/"+id+"/delegate", map[string]any{"email": "nobody@example.com"}, dirTok)
 	e.Must(404, "POST", "/api/v1/tasks/00000000-0000-0000-0000-000000000000/complete", map[string]any{"outcome": "approve"}, dirTok)
