@@ -17,6 +17,7 @@ import (
 	"github.com/tessera/tessera/runtime/engine"
 	"github.com/tessera/tessera/runtime/records"
 	"github.com/tessera/tessera/runtime/report"
+	"github.com/tessera/tessera/runtime/trigger"
 	"github.com/tessera/tessera/server/auth"
 	"github.com/tessera/tessera/server/problem"
 )
@@ -313,6 +314,13 @@ func (s *Server) addMCPTools(srv *mcp.Server) {
 				return nil, problem.NotFound("flow " + in.Flow + " is not published / 流程 " + in.Flow + " 尚未发布")
 			}
 			if err != nil {
+				return nil, err
+			}
+			if err := s.Triggers.AllowRun(app.ID); err != nil {
+				var rl *trigger.RateLimitedError
+				if errors.As(err, &rl) {
+					return nil, problem.New(429, rl.Error()).WithCode("rate_limited")
+				}
 				return nil, err
 			}
 			var input any = in.Input
