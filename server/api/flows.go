@@ -79,6 +79,9 @@ func (s *Server) mountFlows() error {
 	s.route("GET", "/api/v1/apps/:app/flows/:flow/runs", "flows", "Runs of a flow, newest first.", s.listRuns)
 	s.route("GET", "/api/v1/runs/:id", "flows", "A run with its steps (input, output, error, attempt, timings).", s.getRun)
 	s.route("POST", "/api/v1/runs/:id/retry", "flows", "Retry a failed run from its failed step.", s.retryRun)
+	s.route("POST", "/api/v1/runs/:id/fast-forward", "flows",
+		"Move a waiting test run's simulated clock to its next timer (delay, timeout, due time) and wake it (app builders only).", s.fastForwardRun)
+	s.route("GET", "/api/v1/apps/:app/runs", "flows", "Runs of every flow of the app the caller may read (query: flow, status, from, to, test, limit, cursor).", s.listAppRuns)
 	s.route("GET", "/api/v1/apps/:app/flows/:flow/poll", "flows",
 		"Poll trigger status of a published flow: next and last poll, last error, items started.", s.getPollStatus)
 	s.route("POST", "/hooks/:key", "flows", "Webhook trigger (public; optional HMAC signature; honours Idempotency-Key).", s.webhook)
@@ -149,8 +152,14 @@ func (s *Server) runFlow(c *fiber.Ctx) error {
 	if flow.Trigger.Type != "manual" {
 		payload["manual"] = true
 	}
+	test := c.Query("test") == "true"
+	if test || c.Query("record") != "" {
+		if payload, err = s.testRunPayload(c, p, app, flow, payload); err != nil {
+			return err
+		}
+	}
 	id, created, err := s.Engine.Start(c.UserContext(), nil, engine.StartRequest{AppID: app.ID, Flow: c.Params("flow"), Version: version,
-		Trigger: payload, Actor: &actor, IdempotencyKey: c.Get("Idempotency-Key"), RequestHash: hashHex(c.Body())})
+		Trigger: payload, Actor: &actor, IdempotencyKey: c.Get("Idempotency-Key"), RequestHash: hashHex(c.Body()), Test: test})
 	if errors.Is(err, engine.ErrIdempotencyMismatch) {
 		return problem.Validation(specErrors("Idempotency-Key", "idempotency_mismatch", "this Idempotency-Key was used with a different body / 此幂等键已用于不同的请求"))
 	}
@@ -497,6 +506,13 @@ type runView struct {
 	StartedAt   *time.Time      `json:"started_at"`
 	FinishedAt  *time.Time      `json:"finished_at"`
 	WakeAt      *time.Time      `json:"wake_at,omitempty"`
+	// Test marks a run started from the builder on a sample; ClockOffsetMS is how far its
+	// simulated clock was fast-forwarded.
+	Test          bool  `json:"test"`
+	ClockOffsetMS int64 `json:"clock_offset_ms,omitempty"`
+	// StartedBy says what started the run: {type, entity, record_id, record_title, form,
+	// key, user, user_name, schedule}.
+	StartedBy json.RawMessage `json:"started_by,omitempty"`
 }
 
 // runDetail is a run with its steps (always present, [] before the first step).
@@ -519,11 +535,11 @@ type stepView struct {
 	WakeAt     *time.Time      `json:"wake_at,omitempty"`
 }
 
-const runColumns = `id, app_id, flow, flow_version, status, output, error, actor, parent_run_id, created_at, started_at, finished_at, wake_at`
+const runColumns = `id, app_id, flow, flow_version, status, output, error, actor, parent_run_id, created_at, started_at, finished_at, wake_at, test, clock_offset_ms, ` + startedByColumn
 
 func scanRun(row pgx.Row, r *runView, extra ...any) error {
 	return row.Scan(append([]any{&r.ID, &r.AppID, &r.Flow, &r.FlowVersion, &r.Status, &r.Output, &r.Error, &r.Actor, &r.ParentRunID,
-		&r.CreatedAt, &r.StartedAt, &r.FinishedAt, &r.WakeAt}, extra...)...)
+		&r.CreatedAt, &r.StartedAt, &r.FinishedAt, &r.WakeAt, &r.Test, &r.ClockOffsetMS, &r.StartedBy}, extra...)...)
 }
 
 func (s *Server) listRuns(c *fiber.Ctx) error {
