@@ -50,6 +50,9 @@ type Options struct {
 	Log        *slog.Logger
 	// Now is the clock (tests); time.Now by default.
 	Now func() time.Time
+	// AppConcurrency caps the runs of one app this process works at once (0: no cap; see
+	// fairness.go).
+	AppConcurrency int
 }
 
 // Engine runs flows.
@@ -63,6 +66,7 @@ type Engine struct {
 	// connections (advisory lock, step writes) for its whole working, so the shared pool's
 	// connections stay free for the record writes the run makes meanwhile.
 	sessions *pgxpool.Pool
+	slots    appSlots
 }
 
 type planKey struct {
@@ -351,6 +355,19 @@ func (e *Engine) Execute(ctx context.Context, runID uuid.UUID) error {
 	}
 	if !got {
 		return queue.ErrBusy
+	}
+	release, ok, err := e.takeAppSlot(ctx, conn, runID)
+	if err != nil || !ok {
+		if _, uerr := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockKey(runID)); uerr != nil {
+			conn.Conn().Close(context.Background()) // closing the session drops the lock
+		}
+		if err != nil {
+			return err
+		}
+		return queue.ErrBusy // the app has AppConcurrency runs working here: the slot goes to another app
+	}
+	if release != nil {
+		defer release()
 	}
 	// Step rows are written on this session without waiting for the WAL flush: a step lost
 	// to a database crash is re-run, and its side effects are guarded by idempotency keys

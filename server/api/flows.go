@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/tessera/tessera/runtime/engine"
 	"github.com/tessera/tessera/runtime/events"
 	"github.com/tessera/tessera/runtime/queue"
+	"github.com/tessera/tessera/runtime/ratelimit"
 	"github.com/tessera/tessera/runtime/records"
 	"github.com/tessera/tessera/runtime/script"
 	"github.com/tessera/tessera/runtime/secrets"
@@ -34,14 +37,18 @@ import (
 func (s *Server) initFlows() error {
 	work := s.Cfg.Role != "api"
 	var eng *engine.Engine
-	q, err := queue.New(s.DB.Pool, queue.Options{Work: work, Log: s.Log,
+	q, err := queue.New(s.DB.Pool, queue.Options{Work: work, Log: s.Log, Workers: s.Cfg.FlowWorkers,
 		Handler: func(ctx context.Context, id uuid.UUID) error { return eng.Execute(ctx, id) }})
 	if err != nil {
 		return fmt.Errorf("starting flow queue: %w", err)
 	}
-	eng = engine.New(s.DB.Pool, s.Defs, q, engine.Options{Log: s.Log})
+	eng = engine.New(s.DB.Pool, s.Defs, q, engine.Options{Log: s.Log, AppConcurrency: s.Cfg.AppConcurrency})
 	s.Engine = eng
 	s.Triggers = trigger.New(eng, s.Log)
+	s.Triggers.Limits = trigger.Limits{
+		Webhook: ratelimit.New(s.Cfg.WebhookRate, s.Cfg.WebhookBurst),
+		App:     ratelimit.New(s.Cfg.AppRate, s.Cfg.AppBurst),
+	}
 	s.wireFlowCollaborators()
 	if !work {
 		s.OnShutdown(eng.Close)
@@ -146,6 +153,9 @@ func (s *Server) runFlow(c *fiber.Ctx) error {
 		if in, ok := body["input"]; ok && len(body) == 1 {
 			input = in
 		}
+	}
+	if err := s.Triggers.AllowRun(app.ID); err != nil {
+		return rateLimited(c, err)
 	}
 	actor := p.UserID
 	payload := map[string]any{"type": "manual", "input": input, "body": input, "user": p.UserID.String()}
@@ -705,7 +715,7 @@ func (s *Server) webhook(c *fiber.Ctx) error {
 	case errors.Is(err, engine.ErrIdempotencyMismatch):
 		return problem.Validation(specErrors("Idempotency-Key", "idempotency_mismatch", "this Idempotency-Key was used with a different body / 此幂等键已用于不同的请求"))
 	case err != nil:
-		return err
+		return rateLimited(c, err)
 	}
 	if !res.Sync {
 		return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"run_id": res.RunID})
@@ -723,4 +733,15 @@ func (s *Server) webhook(c *fiber.Ctx) error {
 	default:
 		return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"run_id": res.RunID, "status": res.Status})
 	}
+}
+
+// rateLimited answers a trigger.RateLimitedError as 429 with Retry-After (whole seconds, at
+// least 1); other errors pass through.
+func rateLimited(c *fiber.Ctx, err error) error {
+	var rl *trigger.RateLimitedError
+	if !errors.As(err, &rl) {
+		return err
+	}
+	c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(1, int(math.Ceil(rl.RetryAfter.Seconds())))))
+	return problem.New(fiber.StatusTooManyRequests, rl.Error()).WithCode("rate_limited")
 }

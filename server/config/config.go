@@ -22,6 +22,16 @@ type Config struct {
 	SecureCookies bool  // TESSERA_SECURE_COOKIES=1 behind TLS
 	PublicURL     string
 	LogLevel      string
+	// Intake rate limits (per replica): TESSERA_WEBHOOK_RATE/_BURST per webhook key,
+	// TESSERA_APP_RATE/_BURST per app for webhooks and manual runs (events per second; 0 = off).
+	WebhookRate  float64
+	WebhookBurst int
+	AppRate      float64
+	AppBurst     int
+	// FlowWorkers is the number of runs a worker process works at once (TESSERA_FLOW_WORKERS);
+	// AppConcurrency caps one app's share of them (TESSERA_APP_CONCURRENCY; 0 = no cap).
+	FlowWorkers    int
+	AppConcurrency int
 }
 
 // FromEnv reads the configuration (every variable is described in Vars).
@@ -41,7 +51,13 @@ func FromEnv() Config {
 		SecureCookies: Get("TESSERA_SECURE_COOKIES") == "1",
 		PublicURL:     Get("TESSERA_PUBLIC_URL"),
 		LogLevel:      Get("TESSERA_LOG_LEVEL"),
+		WebhookRate:   GetFloat("TESSERA_WEBHOOK_RATE"),
+		WebhookBurst:  GetInt("TESSERA_WEBHOOK_BURST"),
+		AppRate:       GetFloat("TESSERA_APP_RATE"),
+		AppBurst:      GetInt("TESSERA_APP_BURST"),
+		FlowWorkers:   GetInt("TESSERA_FLOW_WORKERS"),
 	}
+	c.AppConcurrency = GetCount("TESSERA_APP_CONCURRENCY", max(1, c.FlowWorkers/2))
 	if abs, err := filepath.Abs(c.DataDir); err == nil {
 		c.DataDir = abs
 	}

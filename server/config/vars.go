@@ -36,6 +36,12 @@ var Vars = []Var{
 	{"TESSERA_SECURE_COOKIES", "", "`1` marks session cookies Secure (serve behind TLS)"},
 	{"TESSERA_PUBLIC_URL", "", "the server's external base URL behind a proxy (e.g. `https://tessera.example.com`); read, not used by this version yet"},
 	{"TESSERA_LOG_LEVEL", "info", "log level: `debug`, `info`, `warn` or `error`"},
+	{"TESSERA_WEBHOOK_RATE", "20", "calls per second per webhook key, per replica (over it: 429 with `Retry-After`; `0` = off)"},
+	{"TESSERA_WEBHOOK_BURST", "40", "burst of calls per webhook key, per replica"},
+	{"TESSERA_APP_RATE", "100", "run starts per second per app (webhooks and manual runs), per replica (`0` = off)"},
+	{"TESSERA_APP_BURST", "200", "burst of run starts per app, per replica"},
+	{"TESSERA_FLOW_WORKERS", "10", "runs a worker process works at once"},
+	{"TESSERA_APP_CONCURRENCY", "half of TESSERA_FLOW_WORKERS", "runs of one app a worker process works at once, so one app's flood cannot hold every worker (`0` = no cap)"},
 	{"TESSERA_PG_BIN", "", "directory of initdb/pg_ctl/postgres for the private cluster; unset: PATH, then the newest /usr/lib/postgresql/*/bin"},
 	{"TESSERA_TEST_DATABASE_URL", "", "tests only: a PostgreSQL server (superuser URL) the Go tests create their databases on, instead of private clusters"},
 }
@@ -66,6 +72,25 @@ func GetInt(name string) int {
 	}
 	n, _ := strconv.Atoi(lookupVar(name).Default)
 	return n
+}
+
+// GetFloat answers a registered variable as a non-negative number (0 turns a limit off), or its default.
+func GetFloat(name string) float64 {
+	if f, err := strconv.ParseFloat(Get(name), 64); err == nil && f >= 0 {
+		return f
+	}
+	f, _ := strconv.ParseFloat(lookupVar(name).Default, 64)
+	return f
+}
+
+// GetCount answers a registered variable as a non-negative integer (0 turns a cap off), or def
+// (for a default computed from other settings; Vars describes it).
+func GetCount(name string, def int) int {
+	lookupVar(name)
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n >= 0 {
+		return n
+	}
+	return def
 }
 
 // Usage is the environment section of `tessera --help`: one line per variable.

@@ -23,8 +23,8 @@ const (
 // cannot forget a setting.
 func TestEveryReadVarIsListed(t *testing.T) {
 	root := filepath.Join("..", "..")
-	read := regexp.MustCompile(`(?:os\.Getenv|os\.LookupEnv|config\.Get|config\.GetInt)\("([A-Z][A-Z0-9_]+)"\)`)
-	own := regexp.MustCompile(`\b(?:Get|GetInt)\("([A-Z][A-Z0-9_]+)"\)`) // this package's own reads
+	read := regexp.MustCompile(`(?:os\.Getenv|os\.LookupEnv|config\.Get(?:Int|Float|Count)?)\("([A-Z][A-Z0-9_]+)"`)
+	own := regexp.MustCompile(`\b(?:Get|GetInt|GetFloat|GetCount)\("([A-Z][A-Z0-9_]+)"`) // this package's own reads
 	found := map[string][]string{}
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
