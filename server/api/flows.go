@@ -190,6 +190,18 @@ func (s *Server) runFlow(c *fiber.Ctx) error {
 	return c.Status(status).JSON(fiber.Map{"run_id": id, "id": id, "status": engine.StatusQueued, "flow_version": version})
 }
 
+// startManual starts a manual run of the published flow as p (the caller checked "run"), for
+// the MCP tool start_flow; runFlow adds test runs and record payloads.
+func (s *Server) startManual(ctx context.Context, p *auth.Principal, appID uuid.UUID, slug string, flow *spec.Flow, version int, input any, idem, hash string) (uuid.UUID, bool, error) {
+	actor := p.UserID
+	payload := map[string]any{"type": "manual", "input": input, "body": input, "user": p.UserID.String()}
+	if flow.Trigger.Type != "manual" {
+		payload["manual"] = true
+	}
+	return s.Engine.Start(ctx, nil, engine.StartRequest{AppID: appID, Flow: slug, Version: version,
+		Trigger: payload, Actor: &actor, IdempotencyKey: idem, RequestHash: hash})
+}
+
 func hashHex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
@@ -617,8 +629,13 @@ func (s *Server) loadRunFor(c *fiber.Ctx, action string) (*runView, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.runFor(c.UserContext(), p, id, action)
+}
+
+// runFor loads run id and checks action on its flow for p (a run p may not read is not found).
+func (s *Server) runFor(ctx context.Context, p *auth.Principal, id uuid.UUID, action string) (*runView, error) {
 	r := &runView{}
-	err = scanRun(s.DB.Pool.QueryRow(c.UserContext(), `SELECT `+runColumns+`, trigger FROM flow_runs WHERE id = $1`, id), r, &r.Trigger)
+	err := scanRun(s.DB.Pool.QueryRow(ctx, `SELECT `+runColumns+`, trigger FROM flow_runs WHERE id = $1`, id), r, &r.Trigger)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, problem.NotFound("run not found / 运行记录不存在")
 	}
@@ -627,7 +644,7 @@ func (s *Server) loadRunFor(c *fiber.Ctx, action string) (*runView, error) {
 	}
 	// A run the caller cannot read answers like a missing one, whatever the action; only a
 	// caller who can read it learns that they may not act on it.
-	if err := s.flowAllowed(c.UserContext(), p.Subject(), r.AppID, r.Flow, "read"); err != nil {
+	if err := s.flowAllowed(ctx, p.Subject(), r.AppID, r.Flow, "read"); err != nil {
 		var pr *problem.Problem
 		if errors.As(err, &pr) && pr.Status == fiber.StatusForbidden {
 			return nil, problem.NotFound("run not found / 运行记录不存在")
@@ -635,7 +652,7 @@ func (s *Server) loadRunFor(c *fiber.Ctx, action string) (*runView, error) {
 		return nil, err
 	}
 	if action != "read" {
-		if err := s.flowAllowed(c.UserContext(), p.Subject(), r.AppID, r.Flow, action); err != nil {
+		if err := s.flowAllowed(ctx, p.Subject(), r.AppID, r.Flow, action); err != nil {
 			return nil, err
 		}
 	}
@@ -647,17 +664,26 @@ func (s *Server) getRun(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	rows, err := s.DB.Pool.Query(c.UserContext(), `SELECT node, status, input, output, error, port, attempt, started_at, finished_at, wake_at
+	d, err := s.runDetail(c.UserContext(), r)
+	if err != nil {
+		return err
+	}
+	return c.JSON(d)
+}
+
+// runDetail loads the steps of run r.
+func (s *Server) runDetail(ctx context.Context, r *runView) (*runDetail, error) {
+	rows, err := s.DB.Pool.Query(ctx, `SELECT node, status, input, output, error, port, attempt, started_at, finished_at, wake_at
 		FROM flow_steps WHERE run_id = $1 ORDER BY id`, r.ID)
 	if err != nil {
-		return fmt.Errorf("loading steps: %w", err)
+		return nil, fmt.Errorf("loading steps: %w", err)
 	}
 	defer rows.Close()
 	d := runDetail{runView: r, Steps: []stepView{}}
 	for rows.Next() {
 		var st stepView
 		if err := rows.Scan(&st.Node, &st.Status, &st.Input, &st.Output, &st.Error, &st.Port, &st.Attempt, &st.StartedAt, &st.FinishedAt, &st.WakeAt); err != nil {
-			return fmt.Errorf("loading steps: %w", err)
+			return nil, fmt.Errorf("loading steps: %w", err)
 		}
 		if st.FinishedAt != nil {
 			ms := max(st.FinishedAt.Sub(st.StartedAt).Milliseconds(), 0) // the server's and the database's clocks may differ a little
@@ -666,9 +692,9 @@ func (s *Server) getRun(c *fiber.Ctx) error {
 		d.Steps = append(d.Steps, st)
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("loading steps: %w", err)
+		return nil, fmt.Errorf("loading steps: %w", err)
 	}
-	return c.JSON(d)
+	return &d, nil
 }
 
 func (s *Server) retryRun(c *fiber.Ctx) error {
