@@ -22,27 +22,31 @@ type Config struct {
 	MaxUpload     int64 // bytes per uploaded file
 	MaxBody       int   // bytes per JSON request body
 	SecureCookies bool  // TESSERA_SECURE_COOKIES=1 behind TLS
-	PublicURL     string
-	LogLevel      string
+	// TrustedProxies (TESSERA_TRUSTED_PROXIES): comma-separated IPs or CIDRs of reverse proxies
+	// whose X-Forwarded-For names the client (login limits, audit rows, form limits).
+	TrustedProxies string
+	PublicURL      string
+	LogLevel       string
 }
 
 // FromEnv reads the configuration.
 func FromEnv() Config {
 	c := Config{
-		Addr:          env("TESSERA_ADDR", ":8080"),
-		DatabaseURL:   os.Getenv("DATABASE_URL"),
-		DataDir:       env("TESSERA_DATA_DIR", "./data"),
-		AdminEmail:    os.Getenv("TESSERA_ADMIN_EMAIL"),
-		AdminPassword: os.Getenv("TESSERA_ADMIN_PASSWORD"),
-		SecretKey:     os.Getenv("TESSERA_SECRET_KEY"),
-		PluginsDir:    os.Getenv("TESSERA_PLUGINS_DIR"),
-		Role:          env("TESSERA_ROLE", "all"),
-		SessionTTL:    14 * 24 * time.Hour,
-		MaxUpload:     int64(envInt("TESSERA_MAX_UPLOAD_MB", 25)) << 20,
-		MaxBody:       envInt("TESSERA_MAX_BODY_KB", 1024) << 10,
-		SecureCookies: os.Getenv("TESSERA_SECURE_COOKIES") == "1",
-		PublicURL:     os.Getenv("TESSERA_PUBLIC_URL"),
-		LogLevel:      env("TESSERA_LOG_LEVEL", "info"),
+		Addr:           env("TESSERA_ADDR", ":8080"),
+		DatabaseURL:    os.Getenv("DATABASE_URL"),
+		DataDir:        env("TESSERA_DATA_DIR", "./data"),
+		AdminEmail:     os.Getenv("TESSERA_ADMIN_EMAIL"),
+		AdminPassword:  os.Getenv("TESSERA_ADMIN_PASSWORD"),
+		SecretKey:      os.Getenv("TESSERA_SECRET_KEY"),
+		PluginsDir:     os.Getenv("TESSERA_PLUGINS_DIR"),
+		Role:           env("TESSERA_ROLE", "all"),
+		SessionTTL:     14 * 24 * time.Hour,
+		MaxUpload:      int64(envInt("TESSERA_MAX_UPLOAD_MB", 25)) << 20,
+		MaxBody:        envInt("TESSERA_MAX_BODY_KB", 1024) << 10,
+		SecureCookies:  os.Getenv("TESSERA_SECURE_COOKIES") == "1",
+		TrustedProxies: os.Getenv("TESSERA_TRUSTED_PROXIES"),
+		PublicURL:      os.Getenv("TESSERA_PUBLIC_URL"),
+		LogLevel:       env("TESSERA_LOG_LEVEL", "info"),
 	}
 	if abs, err := filepath.Abs(c.DataDir); err == nil {
 		c.DataDir = abs
