@@ -456,7 +456,7 @@ func (p *Params) Assignee(key string, raw json.RawMessage) Value {
 	ref, rest, hasRef := strings.Cut(s, ":")
 	switch {
 	case !hasRef:
-		if _, err := uuid.Parse(s); err == nil {
+		if _, err := uuid.Parse(s); err == nil || s == "starter" {
 			return v
 		}
 	case (ref == "role" || ref == "email") && strings.TrimSpace(rest) != "":
@@ -466,7 +466,7 @@ func (p *Params) Assignee(key string, raw json.RawMessage) Value {
 			return v
 		}
 	}
-	p.Errorf(key, "invalid_assignee", "%q is not an assignee: write a user id, role:<name>, manager:<user id>, email:<address> or a {{ }} template (不是有效的处理人：请填写用户 ID、role:角色、manager:用户 ID、email:邮箱或 {{ }} 模板)", s)
+	p.Errorf(key, "invalid_assignee", "%q is not an assignee: write a user id, role:<name>, manager:<user id>, email:<address>, starter or a {{ }} template (不是有效的处理人：请填写用户 ID、role:角色、manager:用户 ID、email:邮箱、starter 或 {{ }} 模板)", s)
 	return nil
 }
 

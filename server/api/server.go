@@ -89,6 +89,7 @@ var mounts = []func(*Server) error{
 	(*Server).mountReports,
 	(*Server).mountCatalog,
 	(*Server).mountAI,
+	(*Server).mountMCP,
 }
 
 // App returns the Fiber app (tests use App().Test).

@@ -388,6 +388,8 @@ func IsPublic(path string) bool {
 	switch {
 	case strings.Contains(path, ".."):
 		return false
+	case path == "/mcp" || strings.HasPrefix(path, "/mcp/"):
+		return false // the MCP server (API tokens only)
 	case path == "/api" || strings.HasPrefix(path, "/api/"):
 		return publicAPI.MatchString(path)
 	case path == "/hooks" || strings.HasPrefix(path, "/hooks/"):
