@@ -381,8 +381,8 @@ func Flow(f *spec.Flow, lk Lookup, cat Catalog) spec.Errors {
 			errs.Add("trigger.mode", "invalid_value", "mode must be sync or async")
 		}
 	case "cron":
-		if _, err := cron.ParseStandard(t.Schedule); err != nil || t.Schedule == "" {
-			errs.Add("trigger.schedule", "invalid_schedule", "schedule must be a cron expression such as \"0 9 * * 1-5\"")
+		if _, err := cronParser.Parse(t.Schedule); err != nil || t.Schedule == "" {
+			errs.Add("trigger.schedule", "invalid_schedule", "schedule must be a cron expression such as \"0 9 * * 1-5\" (5 fields, or 6 with seconds first) / 定时表达式无效，例如 \"0 9 * * 1-5\"（5 个字段，或以秒开头的 6 个字段）")
 		}
 		if t.Missed != "" && t.Missed != "skip" && t.Missed != "once" {
 			errs.Add("trigger.missed", "invalid_value", "missed must be skip or once")
@@ -473,6 +473,10 @@ func nodeRefs(path string, params json.RawMessage, lk Lookup, errs *spec.Errors)
 
 // pollTrigger checks the shape of a poll trigger; the connector, its trigger id, the params
 // and the credential are checked against the connector registry when the flow is published.
+// cronParser accepts what the scheduler (runtime/engine.CronParser) runs: 5 fields, an optional
+// leading seconds field ("*/10 * * * * *") and descriptors (@daily, @every 1h).
+var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
 func pollTrigger(t spec.Trigger, errs *spec.Errors) {
 	if t.Connector == "" {
 		errs.Add("trigger.connector", "required", "a poll trigger names its connector")

@@ -85,7 +85,9 @@ func (Connector) Spec() sdk.Spec {
 				{Key: "raw", Type: sdk.TypeText, Label: sdk.T("Raw body", "原始请求体"), ShowIf: map[string][]any{"method": withBody, "body_type": {"raw"}}},
 				{Key: "content_type", Type: sdk.TypeString, Label: sdk.T("Content type", "内容类型"), Default: "text/plain; charset=utf-8", ShowIf: map[string][]any{"method": withBody, "body_type": {"raw"}}},
 				{Key: "timeout", Type: sdk.TypeNumber, Label: sdk.T("Timeout (seconds)", "超时（秒）"), Default: 30.0, Min: &minTimout, Max: &maxTimout},
-				{Key: "follow_redirects", Type: sdk.TypeBoolean, Label: sdk.T("Follow redirects", "跟随重定向"), Default: true},
+				{Key: "follow_redirects", Type: sdk.TypeBoolean, Label: sdk.T("Follow redirects", "跟随重定向"), Default: true,
+					Help: sdk.T("At most 5 hops, never with a Referer; a hop to another origin carries no authentication, cookie or custom header.",
+						"最多 5 次，从不发送 Referer；跳转到其他源时不携带认证信息、Cookie 或自定义请求头。")},
 				{Key: "fail_on_status", Type: sdk.TypeBoolean, Label: sdk.T("Fail on 4xx/5xx", "4xx/5xx 时失败"), Default: true},
 				{Key: "response", Type: sdk.TypeSelect, Label: sdk.T("Response format", "响应格式"), Default: "auto", Options: []sdk.Option{
 					{Value: "auto", Label: sdk.T("Auto (JSON when JSON)", "自动")}, {Value: "json", Label: sdk.T("JSON", "JSON")},
@@ -182,20 +184,21 @@ func sameOrigin(a, b *url.URL) bool {
 	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
 }
 
-// guardAuthOnRedirect returns client with a redirect policy that drops the credential's
-// authentication when a redirect leaves the first request's origin (net/http drops only
-// Authorization and cookies, not an API-key header or query parameter), then applies the
-// client's own policy (the SSRF guard's redirect limit and schemes).
+// guardAuthOnRedirect returns client with a redirect policy that never sends a Referer (it
+// would carry the previous URL with a query credential) and drops the credential's
+// authentication and cookies when a redirect leaves the first request's origin (net/http keeps
+// Authorization for another port of the same host, and an API-key header or query parameter
+// everywhere), then applies the client's own policy (the SSRF guard's redirect limit and
+// schemes, which also strips the other headers across origins).
 func guardAuthOnRedirect(env sdk.Env, client *http.Client) *http.Client {
 	a := env.Credential("auth")
-	if a == "" || a == "none" {
-		return client
-	}
 	c := *client
 	next := client.CheckRedirect
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		req.Header.Del("Referer")
 		if !sameOrigin(req.URL, via[0].URL) {
 			req.Header.Del("Authorization")
+			req.Header.Del("Cookie")
 			if a == "header" {
 				req.Header.Del(env.Credential("header_name"))
 			}

@@ -248,7 +248,7 @@ func TestAuthStaysWithBaseURL(t *testing.T) {
 	api := echo(t)
 	var stolen []string
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		stolen = append(stolen, r.Header.Get("Authorization")+r.Header.Get("X-Api-Key")+r.URL.Query().Get("api_key"))
+		stolen = append(stolen, r.Header.Get("Authorization")+r.Header.Get("X-Api-Key")+r.URL.Query().Get("api_key")+r.Header.Get("Referer")+r.Header.Get("Cookie"))
 		io.WriteString(w, "{}")
 	}))
 	defer other.Close()
@@ -276,12 +276,17 @@ func TestAuthStaysWithBaseURL(t *testing.T) {
 		{"bearer redirect away", map[string]string{"base_url": redirector.URL, "auth": "bearer", "token": "T1"}, "/away", false},
 		{"header redirect away", map[string]string{"base_url": redirector.URL, "auth": "header", "header_name": "X-Api-Key", "header_value": "K1"}, "/away", false},
 		{"query redirect away", map[string]string{"base_url": redirector.URL, "auth": "query", "query_name": "api_key", "query_value": "Q1"}, "/away", false},
+		{"no auth redirect away", map[string]string{"base_url": redirector.URL}, "/away?token=Q2", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			stolen = nil
 			h := sdktest.New(t).WithCredentials(tc.creds)
-			_, err := h.Run(httpc.Connector{}, "request", map[string]any{"url": tc.url})
+			params := map[string]any{"url": tc.url}
+			if strings.HasPrefix(tc.url, "/away") { // a cookie set for the first origin
+				params["headers"] = map[string]any{"Cookie": "sid=S1"}
+			}
+			_, err := h.Run(httpc.Connector{}, "request", params)
 			if tc.refused {
 				if err == nil || sdk.IsRetryable(err) || !strings.Contains(err.Error(), "基础地址") {
 					t.Fatalf("want a permanent bilingual refusal, got %v", err)

@@ -24,6 +24,7 @@ import (
 	"github.com/tessera/tessera/runtime/calendar"
 	"github.com/tessera/tessera/runtime/defs"
 	"github.com/tessera/tessera/runtime/exprguard"
+	"github.com/tessera/tessera/runtime/pgtext"
 	"github.com/tessera/tessera/runtime/queue"
 )
 
@@ -49,6 +50,9 @@ type Options struct {
 	Log        *slog.Logger
 	// Now is the clock (tests); time.Now by default.
 	Now func() time.Time
+	// AppConcurrency caps the runs of one app this process works at once (0: no cap; see
+	// fairness.go).
+	AppConcurrency int
 }
 
 // Engine runs flows.
@@ -62,6 +66,7 @@ type Engine struct {
 	// connections (advisory lock, step writes) for its whole working, so the shared pool's
 	// connections stay free for the record writes the run makes meanwhile.
 	sessions *pgxpool.Pool
+	slots    appSlots
 }
 
 type planKey struct {
@@ -159,6 +164,9 @@ type StartRequest struct {
 	ParentNode     string
 	// At schedules the first working (zero: now).
 	At time.Time
+	// Test marks a test run started from the builder on a sample (its clock can be
+	// fast-forwarded).
+	Test bool
 }
 
 // ErrIdempotencyMismatch is returned when an idempotency key is reused with another request.
@@ -212,10 +220,10 @@ func (e *Engine) Start(ctx context.Context, tx pgx.Tx, r StartRequest) (uuid.UUI
 		hash = &r.RequestHash
 	}
 	var id uuid.UUID
-	err = tx.QueryRow(ctx, `INSERT INTO flow_runs (app_id, flow, flow_version, status, trigger, idempotency_key, request_hash, actor, parent_run_id, parent_node, run_as)
-		VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, NULLIF($9, ''), $10)
+	err = tx.QueryRow(ctx, `INSERT INTO flow_runs (app_id, flow, flow_version, status, trigger, idempotency_key, request_hash, actor, parent_run_id, parent_node, run_as, test)
+		VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, NULLIF($9, ''), $10, $11)
 		ON CONFLICT (app_id, flow, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`,
-		r.AppID, r.Flow, r.Version, trig, idem, hash, r.Actor, r.ParentRun, r.ParentNode, *runAs).Scan(&id)
+		r.AppID, r.Flow, r.Version, trig, idem, hash, r.Actor, r.ParentRun, r.ParentNode, *runAs, r.Test).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		var prevHash *string
 		if err := tx.QueryRow(ctx, `SELECT id, request_hash FROM flow_runs WHERE app_id = $1 AND flow = $2 AND idempotency_key = $3`,
@@ -312,6 +320,8 @@ type runRow struct {
 	ParentRun  *uuid.UUID
 	ParentNode *string
 	RunAs      string
+	// ClockOffset is a test run's simulated time ahead of the engine clock (FastForward).
+	ClockOffset time.Duration
 }
 
 // stepRow is the latest flow_steps row of a node.
@@ -346,6 +356,19 @@ func (e *Engine) Execute(ctx context.Context, runID uuid.UUID) error {
 	if !got {
 		return queue.ErrBusy
 	}
+	release, ok, err := e.takeAppSlot(ctx, conn, runID)
+	if err != nil || !ok {
+		if _, uerr := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockKey(runID)); uerr != nil {
+			conn.Conn().Close(context.Background()) // closing the session drops the lock
+		}
+		if err != nil {
+			return err
+		}
+		return queue.ErrBusy // the app has AppConcurrency runs working here: the slot goes to another app
+	}
+	if release != nil {
+		defer release()
+	}
 	// Step rows are written on this session without waiting for the WAL flush: a step lost
 	// to a database crash is re-run, and its side effects are guarded by idempotency keys
 	// (flow_effects commits synchronously with the effect). Run completion stays synchronous.
@@ -359,14 +382,16 @@ func (e *Engine) Execute(ctx context.Context, runID uuid.UUID) error {
 			conn.Conn().Close(context.Background()) // closing the session drops the lock
 		}
 	}()
-	return e.execute(ctx, runID, conn)
+	return e.failOnDataException(ctx, runID, e.execute(ctx, runID, conn))
 }
 
 func (e *Engine) loadRun(ctx context.Context, q querier, id uuid.UUID) (*runRow, error) {
 	r := &runRow{ID: id}
 	var trig []byte
-	err := q.QueryRow(ctx, `SELECT app_id, flow, flow_version, status, trigger, actor, parent_run_id, parent_node, run_as FROM flow_runs WHERE id = $1`, id).
-		Scan(&r.AppID, &r.Flow, &r.Version, &r.Status, &trig, &r.Actor, &r.ParentRun, &r.ParentNode, &r.RunAs)
+	var offsetMS int64
+	err := q.QueryRow(ctx, `SELECT app_id, flow, flow_version, status, trigger, actor, parent_run_id, parent_node, run_as, clock_offset_ms FROM flow_runs WHERE id = $1`, id).
+		Scan(&r.AppID, &r.Flow, &r.Version, &r.Status, &trig, &r.Actor, &r.ParentRun, &r.ParentNode, &r.RunAs, &offsetMS)
+	r.ClockOffset = time.Duration(offsetMS) * time.Millisecond
 	if err != nil {
 		return nil, fmt.Errorf("loading run %s: %w", id, err)
 	}
@@ -417,8 +442,14 @@ type Exec struct {
 	hostWrites int
 }
 
-// Now is the engine clock.
-func (x *Exec) Now() time.Time { return x.Engine.now() }
+// Now is the run's clock: the engine clock, plus the simulated time a test run was
+// fast-forwarded by.
+func (x *Exec) Now() time.Time {
+	if x.run != nil && x.run.ClockOffset > 0 {
+		return x.Engine.now().Add(x.run.ClockOffset)
+	}
+	return x.Engine.now()
+}
 
 // Calendar returns the app's business calendar.
 func (x *Exec) Calendar() (*calendar.Calendar, error) {
@@ -504,7 +535,7 @@ func (e *Engine) execute(ctx context.Context, runID uuid.UUID, q querier) error 
 		}
 		visited[id] = true
 		pn := plan.Nodes[id]
-		env["now"] = e.now()
+		env["now"] = e.now().Add(run.ClockOffset)
 		// all the expressions of one step share one budget, bound to the job's context
 		env[exprguard.EnvKey] = exprguard.NewBudget(ctx, exprguard.DefaultTimeout)
 		x := &Exec{Ctx: ctx, Engine: e, RunID: runID, AppID: run.AppID, Flow: run.Flow, NodeID: id, Env: env,
@@ -532,6 +563,9 @@ func (e *Engine) execute(ctx context.Context, runID uuid.UUID, q querier) error 
 			}
 			res, failErr = safeCall(func() (Result, error) { return rs.Resume(x, row.State) })
 			if failErr == nil {
+				failErr = unstorable(x, res)
+			}
+			if failErr == nil {
 				if err := e.saveResult(ctx, q, row.ID, res); err != nil {
 					return err
 				}
@@ -551,6 +585,9 @@ func (e *Engine) execute(ctx context.Context, runID uuid.UUID, q querier) error 
 			res, failErr = safeCall(func() (Result, error) { return pn.Runner.Exec(x) })
 			if ctx.Err() != nil {
 				return ctx.Err() // the worker is stopping: the job is retried, the step re-run
+			}
+			if failErr == nil {
+				failErr = unstorable(x, res)
 			}
 			outcome := "ok"
 			if failErr != nil {
@@ -727,6 +764,7 @@ func (e *Engine) saveResult(ctx context.Context, q querier, stepID int64, res Re
 
 func (e *Engine) failStep(ctx context.Context, q querier, x *Exec, failErr error, final bool, retryAt, started time.Time) error {
 	in, _ := marshalNullable(x.Input)
+	in = pgtext.CleanJSON(in) // a failure is recorded whatever the input held
 	var state []byte
 	var wake *time.Time
 	if !final {
@@ -735,8 +773,9 @@ func (e *Engine) failStep(ctx context.Context, q querier, x *Exec, failErr error
 	}
 	msg := stepErrorText(failErr)
 	if len(msg) > 4000 {
-		msg = strings.ToValidUTF8(msg[:4000], "")
+		msg = msg[:4000]
 	}
+	msg = pgtext.Clean(strings.ToValidUTF8(msg, ""))
 	var err error
 	if x.StepID != 0 { // a resumed (waiting) step
 		_, err = q.Exec(ctx, `UPDATE flow_steps SET status = 'failed', input = coalesce($2, input), error = $3, state = $4, wake_at = $5, finished_at = clock_timestamp() WHERE id = $1`,
@@ -758,6 +797,7 @@ func (e *Engine) finish(ctx context.Context, run *runRow, status string, output 
 	}
 	var errText *string
 	if msg != "" {
+		msg = pgtext.Clean(msg)
 		errText = &msg
 	}
 	metricRuns.WithLabelValues(status).Inc()

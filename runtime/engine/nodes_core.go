@@ -50,42 +50,36 @@ var boolPorts = []string{"true", "false"}
 
 func init() {
 	Register(NodeType{Name: "condition", Category: "logic", Label: spec.Label{"en": "Condition", "zh-CN": "条件"},
-		Params: []ParamSpec{{Key: "expr", Type: "expr", Required: true, Help: "expr-lang expression over trigger, steps, now"}},
+		Params: paramsOf("condition"),
 		Ports:  boolPorts, New: newCondition})
 	Register(NodeType{Name: "switch", Category: "logic", Label: spec.Label{"en": "Switch", "zh-CN": "分支"},
-		Params: []ParamSpec{{Key: "value", Type: "expr", Help: "expression whose value picks the case"},
-			{Key: "cases", Type: "array", Required: true, Help: `[{"port":"big","when":"trigger.body.amount > 1000"}] or [{"port":"a","equals":"A"}]`},
-			{Key: "default", Type: "string", Help: "port when no case matches (default \"default\")"}},
+		Params: paramsOf("switch"),
 		DynamicPorts: true, New: newSwitch})
-	for _, name := range []string{"set", "transform"} {
-		Register(NodeType{Name: name, Category: "data", Label: spec.Label{"en": "Set values", "zh-CN": "设置数据"},
-			Params: []ParamSpec{{Key: "values", Type: "template", Required: true, Help: "object whose strings may hold {{ expr }}"}},
-			New:    newSet})
-	}
+	Register(NodeType{Name: "set", Category: "data", Label: spec.Label{"en": "Set values", "zh-CN": "设置数据"},
+		Params: paramsOf("set"), New: newSet})
+	// transform is the older name of set, kept for definitions that use it
+	Register(NodeType{Name: "transform", Category: "data", Label: spec.Label{"en": "Transform data", "zh-CN": "转换数据"},
+		Params: paramsOf("set"), New: newSet})
 	Register(NodeType{Name: "script", Category: "data", Label: spec.Label{"en": "JavaScript", "zh-CN": "脚本"},
-		Params: []ParamSpec{{Key: "code", Type: "string", Required: true, Help: "function body; sees input {trigger, steps}; returns the output"}},
+		Params: paramsOf("script"),
 		New:    newScript})
 	Register(NodeType{Name: "record.create", Category: "records", Label: spec.Label{"en": "Create record", "zh-CN": "新建记录"},
-		Params: []ParamSpec{{Key: "entity", Type: "string", Required: true}, {Key: "values", Type: "template", Required: true}},
+		Params: paramsOf("record.create"),
 		New:    newRecordNode("create")})
 	Register(NodeType{Name: "record.update", Category: "records", Label: spec.Label{"en": "Update record", "zh-CN": "更新记录"},
-		Params: []ParamSpec{{Key: "entity", Type: "string", Required: true}, {Key: "id", Type: "template", Required: true}, {Key: "values", Type: "template", Required: true}},
+		Params: paramsOf("record.update"),
 		New:    newRecordNode("update")})
 	Register(NodeType{Name: "record.find", Category: "records", Label: spec.Label{"en": "Find records", "zh-CN": "查找记录"},
-		Params: []ParamSpec{{Key: "entity", Type: "string", Required: true}, {Key: "filter", Type: "template"}, {Key: "limit", Type: "number"}},
+		Params: paramsOf("record.find"),
 		New:    newRecordNode("find")})
 	Register(NodeType{Name: "record.delete", Category: "records", Label: spec.Label{"en": "Delete record", "zh-CN": "删除记录"},
-		Params: []ParamSpec{{Key: "entity", Type: "string", Required: true}, {Key: "id", Type: "template", Required: true}},
+		Params: paramsOf("record.delete"),
 		New:    newRecordNode("delete")})
 	Register(NodeType{Name: "foreach", Category: "logic", Label: spec.Label{"en": "For each", "zh-CN": "循环"},
-		Params: []ParamSpec{{Key: "items", Type: "template", Required: true, Help: "list to iterate, e.g. {{ steps.find }}"},
-			{Key: "node", Type: "object", Required: true, Help: `the node run per item: {"type","params"}; it sees item and index`},
-			{Key: "max", Type: "number", Help: "maximum number of items (default 1000)"}},
+		Params: paramsOf("foreach"),
 		New: newForeach})
 	Register(NodeType{Name: "connector", Category: "integrations", Label: spec.Label{"en": "Connector", "zh-CN": "连接器"},
-		Params: []ParamSpec{{Key: "connector", Type: "string", Required: true}, {Key: "operation", Type: "string", Required: true},
-			{Key: "credential", Type: "string"}, {Key: "input", Type: "template"},
-			{Key: "optional", Type: "boolean", Help: "skip the step (output {skipped: true}) when the named credential does not exist"}},
+		Params: paramsOf("connector"),
 		New: newConnector})
 }
 

@@ -64,19 +64,10 @@ const maxReportRows = 5000
 
 func init() {
 	Register(NodeType{Name: "report", Category: "records", Label: spec.Label{"en": "Run report", "zh-CN": "运行报表"},
-		Params: []ParamSpec{{Key: "report", Type: "string", Required: true, Help: "slug of a published report"},
-			{Key: "period", Type: "string", Enum: ReportPeriods, Help: "date range in the app's time zone, e.g. last_week (wins over from/to)"},
-			{Key: "from", Type: "template", Help: "YYYY-MM-DD or RFC 3339, inclusive"},
-			{Key: "to", Type: "template", Help: "YYYY-MM-DD (that day included) or RFC 3339"},
-			{Key: "filter", Type: "template", Help: "extra filter AND-ed with the report's (record-list filter language)"},
-			{Key: "locale", Type: "string", Enum: []string{"zh-CN", "en"}},
-			{Key: "limit", Type: "number", Help: fmt.Sprintf("maximum rows (default the report's, at most %d)", maxReportRows)}},
+		Params: paramsOf("report"),
 		New: newReportNode})
 	Register(NodeType{Name: "notify", Category: "people", Label: spec.Label{"en": "Notify", "zh-CN": "站内通知"},
-		Params: []ParamSpec{{Key: "to", Type: "template", Required: true, Help: "user id, role:<name>, manager:<user id>, email:<address>, or a list of them"},
-			{Key: "title", Type: "template", Required: true}, {Key: "body", Type: "template"},
-			{Key: "record", Type: "template", Help: "record id the notification links to"},
-			{Key: "link", Type: "string", Help: "page of this app the notification opens, e.g. /apps/sales/reports/weekly-leads"}},
+		Params: paramsOf("notify"),
 		New: newNotifyNode})
 }
 

@@ -13,40 +13,28 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/runtime/exprfn"
 	"github.com/tessera/tessera/runtime/exprguard"
 )
 
 func init() {
 	Register(NodeType{Name: "delay", Category: "timing", Label: spec.Label{"en": "Delay", "zh-CN": "延时"}, Waits: true,
-		Params: []ParamSpec{{Key: "duration", Type: "duration", Help: "90m, 2h, 3d"}, {Key: "until", Type: "template", Help: "RFC 3339 time or {{ expr }}"},
-			{Key: "calendar", Type: "string", Enum: []string{"wall", "business"}}},
+		Params: paramsOf("delay"),
 		New: newDelay})
 	Register(NodeType{Name: "wait_event", Category: "timing", Label: spec.Label{"en": "Wait for event", "zh-CN": "等待事件"}, Waits: true,
-		Params: []ParamSpec{{Key: "entity", Type: "string", Required: true}, {Key: "record", Type: "template", Help: "record id (default trigger.record.id)"},
-			{Key: "condition", Type: "expr", Required: true, Help: "over record (current values), trigger, steps"},
-			{Key: "timeout", Type: "duration", Required: true}, {Key: "calendar", Type: "string", Enum: []string{"wall", "business"}}},
+		Params: paramsOf("wait_event"),
 		Ports: []string{"event", "timeout"}, New: newWaitEvent})
 	Register(NodeType{Name: "task", Category: "people", Label: spec.Label{"en": "Task", "zh-CN": "待办任务"}, Waits: true,
-		Params: []ParamSpec{{Key: "title", Type: "template", Required: true}, {Key: "assignee", Type: "template", Required: true},
-			{Key: "due", Type: "duration"}, {Key: "calendar", Type: "string"}, {Key: "record", Type: "template"}, {Key: "description", Type: "template"},
-			{Key: "remind", Type: "duration", Help: "mark a reminder this long after creation while open"},
-			{Key: "escalate_to", Type: "template", Help: "user who takes over an open task when it is overdue (e.g. {{ steps.assign.manager_id }})"}},
+		Params: paramsOf("task"),
 		New: newTask})
 	Register(NodeType{Name: "approval", Category: "people", Label: spec.Label{"en": "Approval", "zh-CN": "审批"}, Waits: true,
-		Params: []ParamSpec{{Key: "title", Type: "template", Required: true}, {Key: "record", Type: "template"},
-			{Key: "levels", Type: "array", Help: `[{"name":"director","assignees":["<user id>"],"mode":"any|all"}] in order`},
-			{Key: "routes", Type: "array", Help: `[{"when":"trigger.record.amount > 500000","levels":[...]}]; first match wins, else levels`},
-			{Key: "timeout", Type: "duration"}, {Key: "calendar", Type: "string"}, {Key: "on_timeout", Type: "string", Enum: []string{"reject", "approve", "escalate"}},
-			{Key: "escalate_to", Type: "template"}, {Key: "remind", Type: "duration"}},
+		Params: paramsOf("approval"),
 		Ports: []string{"approved", "rejected"}, New: newApproval})
 	Register(NodeType{Name: "assign", Category: "people", Label: spec.Label{"en": "Assign", "zh-CN": "分配"},
-		Params: []ParamSpec{{Key: "strategy", Type: "string", Required: true, Enum: []string{"round_robin", "least_loaded", "rules"}},
-			{Key: "users", Type: "array"}, {Key: "team", Type: "template"}, {Key: "rules", Type: "array", Help: `[{"when":"expr","user":"id","team":"id"}]`},
-			{Key: "capacity", Type: "number", Help: "maximum open tasks per user"}, {Key: "within", Type: "string", Enum: []string{"round_robin", "least_loaded"}, Help: "rules: how to pick inside a matched team"}, {Key: "record", Type: "template", Help: "record to set the owner of (optional)"},
-			{Key: "entity", Type: "string"}},
+		Params: paramsOf("assign"),
 		New: newAssign})
 	Register(NodeType{Name: "subflow", Category: "logic", Label: spec.Label{"en": "Sub-flow", "zh-CN": "子流程"}, Waits: true,
-		Params: []ParamSpec{{Key: "flow", Type: "string", Required: true}, {Key: "input", Type: "template"}, {Key: "wait", Type: "boolean"}},
+		Params: paramsOf("subflow"),
 		New:    newSubflow})
 }
 
@@ -181,7 +169,7 @@ func newWaitEvent(p *Params) (Runner, spec.Errors) {
 	}
 	p.Calendar("calendar", v.Calendar)
 	if p.Required("condition", v.Condition) {
-		prog, err := expr.Compile(strings.Trim(strings.TrimSpace(v.Condition), "{}"), append(exprguard.Options(), expr.Env(recordCondEnv), expr.AsBool())...)
+		prog, err := expr.Compile(strings.Trim(strings.TrimSpace(v.Condition), "{}"), append(append(exprguard.Options(), exprfn.Options()...), expr.Env(recordCondEnv), expr.AsBool())...)
 		if err != nil {
 			p.Errorf("condition", "invalid_expr", "%v", err)
 		}

@@ -16,8 +16,15 @@ import (
 //	role:<name>     every active user holding that role in the flow's app
 //	manager:<user>  the manager of the user's team (the parent team's when the user manages it)
 //	email:<addr>    the user with that email
+//	starter         the person who started the run (record change, form, manual run)
 func (x *Exec) people(v any) ([]uuid.UUID, error) {
 	s, ok := v.(string)
+	if ok && strings.TrimSpace(s) == "starter" {
+		if x.run == nil || x.run.Actor == nil {
+			return nil, errNoPeople(s)
+		}
+		return []uuid.UUID{*x.run.Actor}, nil
+	}
 	if !ok || !strings.Contains(s, ":") {
 		id, err := userID(v)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/runtime/calendar"
+	"github.com/tessera/tessera/runtime/exprfn"
 	"github.com/tessera/tessera/runtime/exprguard"
 )
 
@@ -375,7 +376,7 @@ func compileTrigger(t *spec.Trigger, errs *spec.Errors) *TriggerPlan {
 		}
 	}
 	if t.Condition != "" {
-		p, err := expr.Compile(t.Condition, append(exprguard.Options(), expr.Env(map[string]any{"record": map[string]any{}, "old": map[string]any{},
+		p, err := expr.Compile(t.Condition, append(append(exprguard.Options(), exprfn.Options()...), expr.Env(map[string]any{"record": map[string]any{}, "old": map[string]any{},
 			"changed": []string{}, "trigger": map[string]any{}, "now": time.Time{}}), expr.AsBool())...)
 		if err != nil {
 			errs.Add("trigger.condition", "invalid_expr", "%v", err)
@@ -455,7 +456,7 @@ func (p *Params) Assignee(key string, raw json.RawMessage) Value {
 	ref, rest, hasRef := strings.Cut(s, ":")
 	switch {
 	case !hasRef:
-		if _, err := uuid.Parse(s); err == nil {
+		if _, err := uuid.Parse(s); err == nil || s == "starter" {
 			return v
 		}
 	case (ref == "role" || ref == "email") && strings.TrimSpace(rest) != "":
@@ -465,7 +466,7 @@ func (p *Params) Assignee(key string, raw json.RawMessage) Value {
 			return v
 		}
 	}
-	p.Errorf(key, "invalid_assignee", "%q is not an assignee: write a user id, role:<name>, manager:<user id>, email:<address> or a {{ }} template (不是有效的处理人：请填写用户 ID、role:角色、manager:用户 ID、email:邮箱或 {{ }} 模板)", s)
+	p.Errorf(key, "invalid_assignee", "%q is not an assignee: write a user id, role:<name>, manager:<user id>, email:<address>, starter or a {{ }} template (不是有效的处理人：请填写用户 ID、role:角色、manager:用户 ID、email:邮箱、starter 或 {{ }} 模板)", s)
 	return nil
 }
 

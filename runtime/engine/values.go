@@ -11,6 +11,7 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/tessera/tessera/runtime/exprfn"
 	"github.com/tessera/tessera/runtime/exprguard"
 )
 
@@ -55,7 +56,7 @@ type Program struct {
 
 // CompileExpr compiles an expression against the flow environment.
 func CompileExpr(src string) (*Program, error) {
-	p, err := expr.Compile(src, append(exprguard.Options(), expr.Env(exprEnv{}), expr.MaxNodes(5000))...)
+	p, err := expr.Compile(src, append(append(exprguard.Options(), exprfn.Options()...), expr.Env(exprEnv{}), expr.MaxNodes(5000))...)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,8 @@
 //	{"or":[{...},{...}]}, {"and":[...]}, {"not":{...}} combinators
 //	{"stage":"new"}                                    shorthand for eq
 //
-// Operators: eq, ne, lt, lte, gt, gte, in, contains, is_empty (true/false), between ([a,b]).
+// Operators: eq, ne, lt, lte, gt, gte, in, contains, is_empty (true/false), between ([a,b]),
+// period (a relative period of a date or date-time column, see PeriodRange).
 // Besides entity fields, the system columns id, created_at, updated_at, owner_id and team_id
 // can be filtered and sorted.
 package filter
@@ -414,6 +415,21 @@ func (c *compiler) op(path string, colm *Column, op string, v any) string {
 			vals = append(vals, val)
 		}
 		return fmt.Sprintf("%s = ANY(%s::%s[])", colm.Expr, c.arg(vals), sqlType(colm.Kind))
+	case "period":
+		if colm.Kind != KindDate && colm.Kind != KindTimestamp {
+			c.errs.Add(path, "invalid_operator", "operator %q does not apply to this field (该运算符不适用于此字段)", op)
+			return ""
+		}
+		name, _ := v.(string)
+		from, to, ok := PeriodRange(name, Now().In(Location))
+		if !ok {
+			c.errs.Add(path, "invalid_value", "unknown period %q (use today, yesterday, this_week, last_week, this_month, last_month, this_quarter, last_quarter, this_year, last_year, last_N_days, next_N_days, last_N_hours) (未知时间段)", name)
+			return ""
+		}
+		if colm.Kind == KindDate {
+			return fmt.Sprintf("(%s >= %s::date AND %s < %s::date)", colm.Expr, c.arg(from.Format("2006-01-02")), colm.Expr, c.arg(to.Format("2006-01-02")))
+		}
+		return fmt.Sprintf("(%s >= %s::timestamptz AND %s < %s::timestamptz)", colm.Expr, c.arg(from.UTC().Format(time.RFC3339Nano)), colm.Expr, c.arg(to.UTC().Format(time.RFC3339Nano)))
 	case "contains":
 		switch colm.Kind {
 		case KindArray:
@@ -443,7 +459,7 @@ func (c *compiler) op(path string, colm *Column, op string, v any) string {
 			return ""
 		}
 	default:
-		c.errs.Add(path, "invalid_operator", "unknown operator %q (use eq, ne, lt, lte, gt, gte, in, contains, is_empty, between) (未知运算符)", op)
+		c.errs.Add(path, "invalid_operator", "unknown operator %q (use eq, ne, lt, lte, gt, gte, in, contains, is_empty, between, period) (未知运算符)", op)
 		return ""
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -87,7 +88,21 @@ func TestCompileAgainstPostgres(t *testing.T) {
 		{"email any case", `{"email":{"eq":" Zhang@Example.COM "}}`, "a"},
 		{"bool word", `{"vip":{"eq":"是"}}`, "a"},
 		{"bool no", `{"vip":{"eq":"no"}}`, "b"},
+		// relative periods, counted from filter.Now = 2026-01-12 10:00 Asia/Shanghai
+		{"period last 7 days on a date", `{"due":{"period":"last_7_days"}}`, "a"},
+		{"period this month on a datetime", `{"seen":{"period":"this_month"}}`, "a"},
+		{"period next 30 days", `{"due":{"period":"next_30_days"}}`, "b"},
+		{"period last month", `{"seen":{"period":"last_month"}}`, ""},
+		{"period this year", `{"due":{"period":"this_year"}}`, "ab"},
+		{"period last 24 hours", `{"seen":{"period":"last_24_hours"}}`, ""},
+		{"period last 48 hours (42 hours ago)", `{"seen":{"period":"last_48_hours"}}`, "a"},
+		{"period this week", `{"seen":{"period":"this_week"}}`, ""},
+		{"period last week", `{"due":{"period":"last_week"}}`, "a"},
+		{"period on a system column", `{"created_at":{"period":"last_month"}}`, ""},
 	}
+	oldNow := filter.Now
+	filter.Now = func() time.Time { return time.Date(2026, 1, 12, 10, 0, 0, 0, filter.Location) }
+	t.Cleanup(func() { filter.Now = oldNow })
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			args := []any{appID}
@@ -138,6 +153,8 @@ func TestCompileErrors(t *testing.T) {
 		{"bad operator", `{"amount":{"like":1}}`, "filter.amount.like", "invalid_operator"},
 		{"bad number", `{"amount":{"gt":"abc"}}`, "filter.amount.gt", "invalid_value"},
 		{"bad date", `{"due":{"eq":"yesterday"}}`, "filter.due.eq", "invalid_value"},
+		{"unknown period", `{"due":{"period":"someday"}}`, "filter.due.period", "invalid_value"},
+		{"period on a number", `{"amount":{"period":"today"}}`, "filter.amount.period", "invalid_operator"},
 		{"between shape", `{"due":{"between":["2026-01-01"]}}`, "filter.due.between", "invalid_value"},
 		{"is_empty type", `{"due":{"is_empty":"yes"}}`, "filter.due.is_empty", "invalid_value"},
 		{"or not array", `{"or":{"stage":"new"}}`, "filter.or", "invalid_type"},

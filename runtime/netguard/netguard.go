@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"syscall"
@@ -118,9 +119,49 @@ func (g *Guard) newClient() *http.Client {
 			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
 				return fmt.Errorf("%w: redirect to scheme %q", ErrForbidden, req.URL.Scheme)
 			}
+			StripOnRedirect(req, via)
 			return nil
 		},
 	}
+}
+
+// redirectSafeHeaders are the request headers kept when a redirect leaves the first request's
+// origin: none of them can carry a credential.
+var redirectSafeHeaders = map[string]bool{
+	"Accept": true, "Accept-Encoding": true, "Accept-Language": true, "Cache-Control": true,
+	"Content-Language": true, "Content-Type": true, "Pragma": true, "User-Agent": true,
+}
+
+// StripOnRedirect makes a redirect hop leak nothing: it never sends a Referer (net/http adds the
+// previous URL, query string and all, where a credential's API key may sit), and when the hop
+// leaves the first request's origin (scheme, host and port) it drops every header but a few
+// harmless ones — Authorization (net/http keeps it for another port of the same host), cookies,
+// API-key headers and whatever else the caller set. The client's CheckRedirect calls it; a
+// caller replacing CheckRedirect should call it too.
+func StripOnRedirect(req *http.Request, via []*http.Request) {
+	req.Header.Del("Referer")
+	if len(via) == 0 || SameOrigin(req.URL, via[0].URL) {
+		return
+	}
+	for k := range req.Header {
+		if !redirectSafeHeaders[http.CanonicalHeaderKey(k)] {
+			delete(req.Header, k)
+		}
+	}
+}
+
+// SameOrigin compares scheme, host and port (default ports made explicit).
+func SameOrigin(a, b *url.URL) bool {
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		if strings.EqualFold(u.Scheme, "https") {
+			return "443"
+		}
+		return "80"
+	}
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
 }
 
 // DialContext resolves address's host, refuses forbidden destinations and dials the checked

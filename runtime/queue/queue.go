@@ -16,6 +16,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/tessera/tessera/runtime/pgtext"
 )
 
 // QueueName is the River queue flow runs are worked on.
@@ -34,7 +36,8 @@ type RunArgs struct {
 // Kind is the persistent job kind (survives renames).
 func (RunArgs) Kind() string { return "tessera.flow.run" }
 
-// Handler works a run; ErrBusy snoozes the job, other errors are retried by River.
+// Handler works a run; ErrBusy snoozes the job, a PostgreSQL data exception (SQLSTATE class 22)
+// cancels it, other errors are retried by River.
 type Handler func(ctx context.Context, runID uuid.UUID) error
 
 // Options configure a Queue.
@@ -78,6 +81,11 @@ func (w *worker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 	err := w.h(ctx, job.Args.RunID)
 	if errors.Is(err, ErrBusy) {
 		return river.JobSnooze(500 * time.Millisecond)
+	}
+	if pgtext.IsDataException(err) {
+		// SQLSTATE class 22 (22P05 a NUL in text, 22021 bad UTF-8...): the same data fails the
+		// same way again, and a retry would repeat the run's side effects first.
+		return river.JobCancel(err)
 	}
 	return err
 }

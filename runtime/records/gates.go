@@ -15,8 +15,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/runtime/exprfn"
 	"github.com/tessera/tessera/runtime/exprguard"
-	"github.com/tessera/tessera/runtime/filter"
 )
 
 // Gate and formula expressions are expr-lang programs over this environment:
@@ -33,6 +33,8 @@ import (
 //	daysBetween(a, b)   the same in days
 //	toTime(s)           parses an ISO date or date-time (nil when empty or invalid)
 //	isEmpty(v)          true for nil, "", [] and {}
+//	before(a, b)        a is earlier than b (times or ISO strings); false when either is missing
+//	after(a, b)         a is later than b; false when either is missing
 //	countRecords(entity, filter)
 //	                    live records of entity (same app) matching the filter, e.g.
 //	                    countRecords("legal_review", {"deal": record.id, "result": "approved"}) > 0
@@ -44,49 +46,8 @@ import (
 // maxExprLength bounds the source of one expression.
 const maxExprLength = 4000
 
-func toTime(v any) (time.Time, bool) {
-	switch x := v.(type) {
-	case time.Time:
-		return x, !x.IsZero()
-	case *time.Time:
-		if x != nil {
-			return *x, true
-		}
-	case string:
-		if t, err := filter.ParseTime(x); err == nil {
-			return t, true
-		}
-	}
-	return time.Time{}, false
-}
-
 func exprOptions(env map[string]any) []expr.Option {
-	between := func(unit time.Duration) func(params ...any) (any, error) {
-		return func(params ...any) (any, error) {
-			if len(params) != 2 {
-				return nil, errors.New("expects two times")
-			}
-			a, ok1 := toTime(params[0])
-			b, ok2 := toTime(params[1])
-			if !ok1 || !ok2 {
-				return math.Inf(1), nil
-			}
-			return math.Abs(float64(a.Sub(b)) / float64(unit)), nil
-		}
-	}
-	return append(exprguard.Options(),
-		expr.Env(env),
-		expr.AllowUndefinedVariables(),
-		expr.Function("hoursBetween", between(time.Hour), new(func(any, any) float64)),
-		expr.Function("daysBetween", between(24*time.Hour), new(func(any, any) float64)),
-		expr.Function("toTime", func(params ...any) (any, error) {
-			if t, ok := toTime(params[0]); ok {
-				return t, nil
-			}
-			return nil, nil
-		}, new(func(any) any)),
-		expr.Function("isEmpty", func(params ...any) (any, error) { return isEmpty(params[0]), nil }, new(func(any) bool)),
-	)
+	return append(append(exprguard.Options(), expr.Env(env), expr.AllowUndefinedVariables()), exprfn.Options()...)
 }
 
 // exprTimeout bounds one gate or formula evaluation on a record write.
@@ -273,4 +234,15 @@ func computeFormulas(ent *spec.Entity, c *compiled, data, old map[string]any, no
 		}
 		data[f.Key] = out
 	}
+}
+
+// RunGate evaluates a compiled gate over record and old at now (countRecords answers 0).
+func RunGate(prog *vm.Program, record, old map[string]any, now time.Time) (bool, error) {
+	out, err := exprguard.Run(context.Background(), prog, map[string]any{"record": record, "old": old, "now": now,
+		"countRecords": CountFunc(func(string, map[string]any) (int, error) { return 0, nil })}, exprTimeout)
+	if err != nil {
+		return false, err
+	}
+	b, _ := out.(bool)
+	return b, nil
 }

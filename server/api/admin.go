@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -568,73 +567,15 @@ type teamBody struct {
 	ManagerID optString `json:"manager_id"`
 }
 
-// adminText runs h after the admin check and after refusing (422) any query parameter, JSON key
-// or JSON string value that PostgreSQL text cannot hold (NUL, invalid UTF-8), which would
-// otherwise fail deep in a query as a 500.
+// adminText runs h after the admin check. Text PostgreSQL cannot store (NUL, invalid UTF-8) in
+// the query or the body was already refused by textGuard, for every route.
 func (s *Server) adminText(h fiber.Handler) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if _, err := auth.RequireAdmin(c); err != nil {
 			return err
 		}
-		var bad string
-		c.Context().QueryArgs().VisitAll(func(k, v []byte) {
-			if bad == "" && (!plainBytes(k) || !plainBytes(v)) {
-				bad = string(bytes.ToValidUTF8(bytes.ReplaceAll(k, []byte{0}, nil), nil))
-			}
-		})
-		if bad == "" && len(c.Body()) > 0 {
-			var v any
-			if json.Unmarshal(c.Body(), &v) == nil {
-				bad = nulPath(v, "")
-			}
-		}
-		if bad != "" {
-			return problem.Validation(specErrors(bad, "invalid_value", "text must be valid UTF-8 without NUL characters / 文本不能包含 NUL 或无效字符"))
-		}
 		return h(c)
 	}
-}
-
-func plainBytes(b []byte) bool { return utf8.Valid(b) && bytes.IndexByte(b, 0) < 0 }
-
-// nulPath answers the path of the first key or string in v that holds a NUL ("$" for the root).
-func nulPath(v any, path string) string {
-	at := func(k string) string {
-		if path == "" {
-			return k
-		}
-		return path + "." + k
-	}
-	switch x := v.(type) {
-	case string:
-		if strings.ContainsRune(x, 0) {
-			if path == "" {
-				return "$"
-			}
-			return path
-		}
-	case []any:
-		for i, e := range x {
-			if p := nulPath(e, fmt.Sprintf("%s[%d]", path, i)); p != "" {
-				return p
-			}
-		}
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if strings.ContainsRune(k, 0) {
-				return at(strings.ReplaceAll(k, "\x00", ""))
-			}
-			if p := nulPath(x[k], at(k)); p != "" {
-				return p
-			}
-		}
-	}
-	return ""
 }
 
 // plainText reports whether s can be stored as a name: valid UTF-8 without NUL or other control

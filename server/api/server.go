@@ -52,6 +52,7 @@ func New(cfg config.Config, d *db.DB, log *slog.Logger) (*Server, error) {
 	s.app.Use(s.accessLog())
 	s.app.Use(metricsMiddleware())
 	s.app.Use(s.Auth.Middleware())
+	s.app.Use(textGuard())
 	if err := s.initServices(); err != nil {
 		return nil, err
 	}
@@ -83,6 +84,7 @@ var mounts = []func(*Server) error{
 	(*Server).mountReports,
 	(*Server).mountCatalog,
 	(*Server).mountAI,
+	(*Server).mountMCP,
 }
 
 // App returns the Fiber app (tests use App().Test).

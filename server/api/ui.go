@@ -2,13 +2,11 @@ package api
 
 import (
 	"io/fs"
-	"net/http"
 	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/filesystem"
 
 	"github.com/tessera/tessera/server/problem"
 	"github.com/tessera/tessera/ui"
@@ -24,7 +22,7 @@ func (s *Server) mountUI() {
 	if err != nil {
 		index = []byte(`<!doctype html><meta charset="utf-8"><title>Tessera</title><p>The UI is not built. Run <code>make build</code>. 界面尚未构建，请运行 <code>make build</code>。</p>`)
 	}
-	s.app.Use("/assets", filesystem.New(filesystem.Config{Root: http.FS(dist), PathPrefix: "assets", MaxAge: 31536000}))
+	s.app.Use("/assets", assetHandler(dist))
 	allowed := s.methodsByPath()
 	s.app.Use(func(c *fiber.Ctx) error {
 		p := c.Path()

@@ -346,6 +346,8 @@ func IsPublic(path string) bool {
 	switch {
 	case strings.Contains(path, ".."):
 		return false
+	case path == "/mcp" || strings.HasPrefix(path, "/mcp/"):
+		return false // the MCP server (API tokens only)
 	case path == "/api" || strings.HasPrefix(path, "/api/"):
 		return publicAPI.MatchString(path)
 	case path == "/hooks" || strings.HasPrefix(path, "/hooks/"):
@@ -355,12 +357,20 @@ func IsPublic(path string) bool {
 	}
 }
 
+// IsWebhook reports whether path is a public webhook (POST /hooks/{key}).
+func IsWebhook(path string) bool { return !strings.Contains(path, "..") && publicHook.MatchString(path) }
+
 const localsKey = "tessera.principal"
 
 // Middleware authenticates every request; non-public paths without valid credentials get 401,
 // cookie-authenticated unsafe requests without the CSRF header get 403.
 func (s *Service) Middleware() fiber.Handler {
 	return func(c *fiber.Ctx) error {
+		if IsWebhook(c.Path()) {
+			// A webhook's own secret (HMAC signature) decides; a caller's Authorization header
+			// (a provider's own bearer token) or cookie is not ours to check.
+			return c.Next()
+		}
 		p, err := s.resolve(c)
 		if err != nil {
 			return err

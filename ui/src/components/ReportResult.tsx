@@ -1,20 +1,13 @@
-import { DownloadOutlined } from '@ant-design/icons';
-import { Button, Dropdown, Empty, Table } from 'antd';
-import ReactECharts from 'echarts-for-react';
+import { Empty, Table } from 'antd';
+import ReactECharts from 'echarts-for-react/lib/core';
 import { useTranslation } from 'react-i18next';
 import type { ReportData } from '../api/types';
+import echarts from '../lib/echarts';
 import { labelText } from '../lib/labels';
-import { EXPORT_FORMATS, chartOption, withOptionLabels } from '../lib/report';
+import { chartOption, withOptionLabels } from '../lib/report';
 
-/** Export menu (CSV / XLSX) of a published report or a record list; href builds the download URL of a format. */
-export function ExportButton({ href, size = 'small' }: { href: (format: string) => string; size?: 'small' | 'middle' }) {
-  const { t } = useTranslation();
-  return (
-    <Dropdown menu={{ items: EXPORT_FORMATS.map((f) => ({ key: f, label: <a href={href(f)} download data-testid={`export-${f}`}>{t(`reports.exportAs.${f}`)}</a> })) }}>
-      <Button size={size} icon={<DownloadOutlined />} data-testid="export-menu">{t('reports.export')}</Button>
-    </Dropdown>
-  );
-}
+// ExportButton lives in its own light module; re-exported for the report pages.
+export { ExportButton } from './ExportButton';
 
 /** Report data as an echarts chart (when it has numbers) plus a table. */
 export default function ReportResult({ data: raw, chart, height = 320, tableOnly }: { data?: ReportData | null; chart: string; height?: number; tableOnly?: boolean }) {
@@ -32,7 +25,7 @@ export default function ReportResult({ data: raw, chart, height = 320, tableOnly
   const rows = (data.rows ?? []).map((r, k) => Object.fromEntries([['__k', k], ...r.map((v, i) => [String(i), v])]));
   return (
     <div data-testid="report-result">
-      {option && <ReactECharts option={option} style={{ height }} notMerge lazyUpdate />}
+      {option && <ReactECharts echarts={echarts} option={option} style={{ height }} notMerge lazyUpdate />}
       <Table size="small" rowKey="__k" columns={cols} dataSource={rows} pagination={rows.length > 20 ? { pageSize: 20 } : false} scroll={{ x: true }} />
     </div>
   );

@@ -57,6 +57,30 @@ const en = {
   ops: {
     eq: 'equals', ne: 'not equal', contains: 'contains', gt: '>', gte: '≥', lt: '<', lte: '≤', in: 'in (a,b)', empty: 'is empty',
   },
+  designer: {
+    undo: 'Undo', redo: 'Redo', unsaved: 'Unsaved changes', leaveTitle: 'Leave without saving?',
+    leaveBody: 'Your changes to this design are not saved yet.', leave: 'Leave', stay: 'Stay',
+  },
+  cond: {
+    field: 'Field', value: 'Value', pickValues: 'Pick values', typeValues: 'Type values, Enter after each', pickPeriod: 'Pick a period',
+    and: 'and', days: 'days', hours: 'hours', hoursOf: 'hours of', now: 'now', all: 'All of', any: 'Any of',
+    addRow: 'Condition', addGroup: 'Group', advanced: 'Advanced (expression)',
+    asText: 'This expression cannot be shown as rows; it is kept exactly as written.',
+    filterAsText: 'This filter cannot be shown as rows; it is kept as it is.',
+    fileName: 'name contains', fileAnyType: 'any type', fileImage: 'Image', uploadedWithin: 'uploaded within',
+    createdAt: 'Created at', updatedAt: 'Updated at', owner: 'Owner',
+  },
+  condOps: {
+    eq: 'is', ne: 'is not', gt: '>', gte: '≥', lt: '<', lte: '≤', between: 'between', contains: 'contains', not_contains: 'does not contain',
+    in: 'is one of', not_in: 'is none of', empty: 'is empty', not_empty: 'is filled', is_true: 'is yes', is_false: 'is no',
+    has: 'includes', not_has: 'does not include', has_any: 'includes any of', before: 'is before', after: 'is after',
+    within_last: 'within the last', within_hours_of: 'is within', period: 'is in', file: 'has a file whose',
+  },
+  periods: {
+    today: 'Today', yesterday: 'Yesterday', this_week: 'This week', last_week: 'Last week', this_month: 'This month', last_month: 'Last month',
+    this_quarter: 'This quarter', last_quarter: 'Last quarter', this_year: 'This year', last_year: 'Last year',
+    last_7_days: 'Last 7 days', last_30_days: 'Last 30 days', last_90_days: 'Last 90 days', next_7_days: 'Next 7 days', next_30_days: 'Next 30 days',
+  },
   history: {
     created: 'Created', updated: 'Updated', deleted: 'Deleted', stage: 'Stage changed', stage_changed: 'Stage changed',
     merged: 'Merged', attached: 'File attached',

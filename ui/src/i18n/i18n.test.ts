@@ -6,6 +6,7 @@ import en from './en';
 import zhCN from './zh-CN';
 import { FIELD_TYPES } from '../lib/entity';
 import { FILTER_OPS } from '../lib/filter';
+import { ALL_OPS, PERIODS } from '../lib/condition';
 import { CORE_NODE_TYPES, TRIGGER_TYPES } from '../lib/flow';
 import { AGGS, CHART_TYPES, REPORT_KINDS } from '../lib/report';
 import { ACTIONS, SCOPES } from '../api/admin';
@@ -68,6 +69,8 @@ describe('i18n', () => {
   it.each([
     ['fieldTypes', FIELD_TYPES as readonly string[]],
     ['ops', FILTER_OPS as readonly string[]],
+    ['condOps', ALL_OPS],
+    ['periods', PERIODS],
     ['triggers', TRIGGER_TYPES],
     ['nodes', CORE_NODE_TYPES],
     ['reportKinds', REPORT_KINDS],

@@ -57,6 +57,30 @@ const zhCN = {
   ops: {
     eq: '等于', ne: '不等于', contains: '包含', gt: '>', gte: '≥', lt: '<', lte: '≤', in: '属于 (a,b)', empty: '为空',
   },
+  designer: {
+    undo: '撤销', redo: '重做', unsaved: '有未保存的修改', leaveTitle: '不保存就离开？',
+    leaveBody: '对此设计的修改尚未保存。', leave: '离开', stay: '留下',
+  },
+  cond: {
+    field: '字段', value: '值', pickValues: '选择值', typeValues: '输入值，每个后按回车', pickPeriod: '选择时间段',
+    and: '至', days: '天', hours: '小时', hoursOf: '小时内，相对于', now: '当前时间', all: '满足全部', any: '满足任一',
+    addRow: '条件', addGroup: '条件组', advanced: '高级（表达式）',
+    asText: '此表达式无法显示为条件行，已按原样保留。',
+    filterAsText: '此筛选无法显示为条件行，已按原样保留。',
+    fileName: '文件名包含', fileAnyType: '任意类型', fileImage: '图片', uploadedWithin: '上传于',
+    createdAt: '创建时间', updatedAt: '更新时间', owner: '负责人',
+  },
+  condOps: {
+    eq: '等于', ne: '不等于', gt: '>', gte: '≥', lt: '<', lte: '≤', between: '介于', contains: '包含', not_contains: '不包含',
+    in: '是其中之一', not_in: '不是其中任何一个', empty: '为空', not_empty: '已填写', is_true: '为是', is_false: '为否',
+    has: '包括', not_has: '不包括', has_any: '包括任一', before: '早于', after: '晚于',
+    within_last: '在最近', within_hours_of: '在', period: '属于', file: '有附件，其',
+  },
+  periods: {
+    today: '今天', yesterday: '昨天', this_week: '本周', last_week: '上周', this_month: '本月', last_month: '上月',
+    this_quarter: '本季度', last_quarter: '上季度', this_year: '今年', last_year: '去年',
+    last_7_days: '最近 7 天', last_30_days: '最近 30 天', last_90_days: '最近 90 天', next_7_days: '未来 7 天', next_30_days: '未来 30 天',
+  },
   history: {
     created: '创建', updated: '修改', deleted: '删除', stage: '阶段变更', stage_changed: '阶段变更',
     merged: '合并', attached: '添加附件',

@@ -1,4 +1,7 @@
-// Filter builder model <-> the records API filter JSON ({"field":{"op":value}}, {"or":[...]}).
+// Simple filter rows (one value text per row) <-> the records API filter JSON. The full model
+// with groups and typed values is lib/condition.ts (FilterInput); this adapter keeps the record
+// list's quick filter working on the same serialiser.
+import { type CondRow, toFilter } from './condition';
 
 export interface FilterRow {
   field: string;
@@ -17,24 +20,15 @@ function coerce(value: string, numeric: boolean): unknown {
 
 /** Builds the filter JSON; rows with no field are ignored; mode "or" wraps them in {"or":[...]}. */
 export function buildFilter(rows: FilterRow[], mode: 'and' | 'or' = 'and', numericFields: string[] = []): Record<string, unknown> | null {
-  const parts: Record<string, unknown>[] = [];
-  for (const r of rows) {
-    if (!r.field || !r.op) continue;
-    const numeric = numericFields.includes(r.field);
-    let v: unknown;
-    if (r.op === 'in') v = r.value.split(',').map((x) => coerce(x.trim(), numeric)).filter((x) => x !== '');
-    else if (r.op === 'empty') v = r.value !== 'false';
-    else v = coerce(r.value, numeric);
-    parts.push({ [r.field]: { [r.op]: v } });
-  }
-  if (!parts.length) return null;
-  if (mode === 'or') return parts.length === 1 ? parts[0] : { or: parts };
-  const out: Record<string, Record<string, unknown>> = {};
-  for (const p of parts) {
-    const [k, cond] = Object.entries(p)[0];
-    out[k] = { ...(out[k] ?? {}), ...(cond as Record<string, unknown>) };
-  }
-  return out;
+  const items: CondRow[] = rows
+    .filter((r) => r.field && r.op)
+    .map((r) => {
+      const numeric = numericFields.includes(r.field);
+      if (r.op === 'in') return { field: r.field, op: 'in', value: r.value.split(',').map((x) => coerce(x.trim(), numeric)).filter((x) => x !== '') };
+      if (r.op === 'empty') return { field: r.field, op: r.value === 'false' ? 'not_empty' : 'empty' };
+      return { field: r.field, op: r.op, value: coerce(r.value, numeric) };
+    });
+  return toFilter({ mode, items });
 }
 
 /** Encodes the filter for the `filter` query parameter (undefined when empty). */

@@ -1,4 +1,4 @@
-import { Alert, Button, Card, Form, Input, Space, Typography } from 'antd';
+import { Alert, Button, Form, Input, Space, Typography } from 'antd';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -6,6 +6,7 @@ import { useNavigate, useSearchParams } from 'react-router';
 import { login, meUser } from '../api/auth';
 import { ApiError, errorMessage } from '../api/client';
 import LangSwitch from '../components/LangSwitch';
+import Panel from '../components/Panel';
 import { applyFieldErrors } from '../components/formErrors';
 
 export default function Login() {
@@ -35,7 +36,7 @@ export default function Login() {
 
   return (
     <div className="login-page">
-      <Card style={{ width: 380 }} data-testid="login-card">
+      <Panel style={{ width: 380 }} data-testid="login-card">
         <Space style={{ width: '100%', justifyContent: 'space-between', marginBottom: 16 }}>
           <Typography.Title level={3} style={{ margin: 0 }}>Tessera</Typography.Title>
           <LangSwitch size="small" />
@@ -53,7 +54,7 @@ export default function Login() {
             {t('login.submit')}
           </Button>
         </Form>
-      </Card>
+      </Panel>
     </div>
   );
 }

@@ -12,7 +12,7 @@ import type { EntityDef, RecordItem } from '../api/types';
 import { fieldLabel, formatValue } from '../components/FieldInput';
 import Kanban from '../components/Kanban';
 import RecordDrawer from '../components/RecordDrawer';
-import { ExportButton } from '../components/ReportResult';
+import { ExportButton } from '../components/ExportButton';
 import { FILTER_OPS, buildFilter, encodeFilter, type FilterRow } from '../lib/filter';
 import { labelText } from '../lib/labels';
 import { exportUrl } from '../lib/report';
