@@ -512,7 +512,14 @@ func (e *Engine) execute(ctx context.Context, runID uuid.UUID, q querier) error 
 	if err != nil {
 		return err
 	}
-	if _, err := q.Exec(ctx, `UPDATE flow_runs SET status = 'running', started_at = coalesce(started_at, now()), wake_at = NULL WHERE id = $1`, runID); err != nil {
+	ready, _ := queue.ReadyAt(ctx)
+	var readyArg *time.Time
+	if !ready.IsZero() {
+		readyArg = &ready
+	}
+	if _, err := q.Exec(ctx, `UPDATE flow_runs SET status = 'running', started_at = coalesce(started_at, now()), wake_at = NULL,
+		queued_at = coalesce($2, queued_at), queued_ms = queued_ms + greatest(0, coalesce(floor(extract(epoch FROM now() - $2) * 1000)::bigint, 0))
+		WHERE id = $1`, runID, readyArg); err != nil {
 		return fmt.Errorf("marking run running: %w", err)
 	}
 	outputs := map[string]any{}
