@@ -114,7 +114,7 @@ export default function AdminUsers() {
           {editing !== 'new' && <Form.Item name="disabled" valuePropName="checked"><Checkbox>{t('admin.disabled')}</Checkbox></Form.Item>}
         </Form>
       </Modal>
-      <Modal title={`${t('admin.assignRoles')}: ${roleUser?.email ?? ''}`} open={!!roleUser} onCancel={() => setRoleUser(null)} onOk={() => saveRoles.mutate()} confirmLoading={saveRoles.isPending} okButtonProps={{ disabled: rolesLoading, 'data-testid': 'roles-save' } as object}>
+      <Modal title={`${t('admin.assignRoles')}: ${roleUser?.email ?? ''}`} open={!!roleUser} onCancel={() => setRoleUser(null)} onOk={() => saveRoles.mutate()} confirmLoading={saveRoles.isPending} okButtonProps={{ disabled: rolesLoading, 'data-testid': 'roles-save' } as React.ComponentProps<typeof Button>}>
         <Select mode="multiple" loading={rolesLoading} disabled={rolesLoading} style={{ width: '100%' }} value={roleSel} onChange={setRoleSel} data-testid="roles-select"
           options={(roles.data ?? []).map((r) => ({ value: `${r.app}/${r.name}`, label: `${appName(r.app)} · ${r.name}` }))} />
       </Modal>
