@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -22,21 +23,19 @@ import (
 	"github.com/tessera/tessera/server/config"
 )
 
-const usage = `tessera: self-hosted low-code automation platform
+const usageHead = `tessera: self-hosted low-code automation platform
 
 Usage:
-  tessera serve [--role=all|api|worker] [--addr=:8080]
+  tessera serve [--role=all|api|worker] [--addr=127.0.0.1:8080]
   tessera migrate up|down|status
+  tessera healthcheck     exit 0 when the server at TESSERA_ADDR answers /readyz (container HEALTHCHECK)
   tessera version
 
-Environment:
-  DATABASE_URL            PostgreSQL URL; unset starts a private cluster under TESSERA_DATA_DIR
-  TESSERA_DATA_DIR        data directory (default ./data)
-  TESSERA_ADDR            listen address (default :8080)
-  TESSERA_ADMIN_EMAIL     first admin's email (created on first start)
-  TESSERA_ADMIN_PASSWORD  first admin's password
-  TESSERA_SECRET_KEY      base64 32-byte key for secrets at rest (else data dir key file)
+Environment (every setting; the README's configuration table is the same list):
 `
+
+// usage is the help text: the commands and every environment variable (config.Vars).
+func usage() string { return usageHead + config.Usage() }
 
 // Version is set at build time.
 var Version = "dev"
@@ -47,7 +46,7 @@ var Subcommands = map[string]func(args []string) int{}
 // Main runs the command line and returns the exit code.
 func Main(args []string) int {
 	if len(args) < 2 {
-		fmt.Fprint(os.Stderr, usage)
+		fmt.Fprint(os.Stderr, usage())
 		return 2
 	}
 	if f, ok := Subcommands[args[1]]; ok {
@@ -61,11 +60,13 @@ func Main(args []string) int {
 	case "version":
 		fmt.Println(Version)
 		return 0
+	case "healthcheck":
+		return healthcheck(config.FromEnv().Addr)
 	case "help", "-h", "--help":
-		fmt.Print(usage)
+		fmt.Print(usage())
 		return 0
 	default:
-		fmt.Fprintf(os.Stderr, "tessera: unknown command %q\n\n%s", args[1], usage)
+		fmt.Fprintf(os.Stderr, "tessera: unknown command %q\n\n%s", args[1], usage())
 		return 2
 	}
 }
@@ -74,6 +75,9 @@ func run(f func(context.Context, []string) error, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := f(ctx, args); err != nil && !errors.Is(err, context.Canceled) {
+		if errors.Is(err, flag.ErrHelp) { // --help asked for the usage, which was printed
+			return 0
+		}
 		fmt.Fprintln(os.Stderr, "tessera:", err)
 		return 1
 	}
@@ -133,8 +137,15 @@ func ensureDatabase(ctx context.Context, c *pgserver.Cluster, name string) error
 func serve(ctx context.Context, args []string) error {
 	cfg := config.FromEnv()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.StringVar(&cfg.Role, "role", cfg.Role, "all | api | worker")
-	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
+	fs.StringVar(&cfg.Role, "role", cfg.Role, "all | api | worker (TESSERA_ROLE)")
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (TESSERA_ADDR)")
+	fs.SetOutput(os.Stdout) // --help is an answer, not an error
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprint(w, "Usage: tessera serve [flags]\n\nFlags:\n")
+		fs.PrintDefaults()
+		fmt.Fprint(w, "\nEnvironment:\n"+config.Usage())
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -216,4 +227,24 @@ func localURL(addr string) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// healthcheck asks the local server's /readyz (the image has no curl): 0 when it answers 200.
+func healthcheck(addr string) int {
+	u := localURL(addr)
+	if host, port, err := net.SplitHostPort(addr); err == nil && (host == "" || host == "0.0.0.0" || host == "::") {
+		u = "http://" + net.JoinHostPort("127.0.0.1", port)
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(u + "/readyz")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tessera healthcheck:", err)
+		return 1
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintf(os.Stderr, "tessera healthcheck: %s/readyz answered %s\n", u, resp.Status)
+		return 1
+	}
+	return 0
 }
