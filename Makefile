@@ -3,10 +3,14 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin/tessera
 export GOFLAGS ?= -buildvcs=false
+# A Node.js bootstrapped by scripts/ensure-deps.sh (when the system's is too old) comes first.
+export PATH := $(CURDIR)/.tools/node/bin:$(PATH)
+# What the UI build reads: `make run` rebuilds the UI only when one of these changed.
+UI_INPUTS := $(shell find ui/src ui/public -type f 2>/dev/null) $(wildcard ui/index.html ui/vite.config.ts ui/package.json ui/package-lock.json ui/tsconfig*.json)
 
-.PHONY: run test build deps deps-go deps-pg deps-ui deps-e2e ui ui-test bundle-size e2e go-test vet bench clean
+.PHONY: run test build deps deps-go deps-pg deps-ui deps-e2e ui ui-test bundle-size e2e go-test vet bench clean fresh-check
 
-run: build ## build and serve on :8080 (private PostgreSQL under ./data when DATABASE_URL is unset)
+run: build ## build and serve on 127.0.0.1:8080 (private PostgreSQL under ./data when DATABASE_URL is unset)
 	./$(BIN) serve
 
 build: deps ui ## build bin/tessera with the UI embedded
@@ -25,14 +29,17 @@ deps-pg:
 
 deps-ui:
 	@bash scripts/ensure-deps.sh node
-	@if [ -f ui/package.json ]; then cd ui && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; }; fi
+	@bash scripts/ensure-deps.sh ui-modules
 
 deps-e2e:
 	@bash scripts/ensure-deps.sh chromium
 
-ui: deps-ui
+ui: deps-ui ui/dist/index.html
+
+# Rebuilt when a UI source, the lock file or the installed modules (stamp) changed.
+ui/dist/index.html: $(UI_INPUTS) $(wildcard ui/node_modules/.tessera-deps)
 	@if [ -f ui/package.json ]; then cd ui && npm run build; fi
-	@touch ui/dist/.gitkeep  # vite empties dist; the Go embed needs the directory
+	@touch ui/dist/.gitkeep ui/dist/index.html  # vite empties dist; the Go embed needs the directory
 
 bundle-size: ui ## first page <= 300 KB of gzipped JavaScript (ui/scripts/bundle-size.mjs)
 	@if [ -f ui/scripts/bundle-size.mjs ]; then cd ui && node scripts/bundle-size.mjs; fi
@@ -52,5 +59,8 @@ go-test:
 bench: deps build ## print performance figures
 	$(GO) run ./scripts/bench
 
+fresh-check: ## prove `make run` and `make test` on a fresh Debian 12 root with only Go (scripts/fresh-check.sh; long)
+	bash scripts/fresh-check.sh
+
 clean:
-	rm -rf bin ui/dist/assets ui/dist/index.html
+	rm -rf bin ui/dist/assets ui/dist/index.html ui/dist/.vite

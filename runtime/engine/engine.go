@@ -50,6 +50,9 @@ type Options struct {
 	Log        *slog.Logger
 	// Now is the clock (tests); time.Now by default.
 	Now func() time.Time
+	// AppConcurrency caps the runs of one app this process works at once (0: no cap; see
+	// fairness.go).
+	AppConcurrency int
 }
 
 // Engine runs flows.
@@ -63,6 +66,7 @@ type Engine struct {
 	// connections (advisory lock, step writes) for its whole working, so the shared pool's
 	// connections stay free for the record writes the run makes meanwhile.
 	sessions *pgxpool.Pool
+	slots    appSlots
 }
 
 type planKey struct {
@@ -352,6 +356,19 @@ func (e *Engine) Execute(ctx context.Context, runID uuid.UUID) error {
 	if !got {
 		return queue.ErrBusy
 	}
+	release, ok, err := e.takeAppSlot(ctx, conn, runID)
+	if err != nil || !ok {
+		if _, uerr := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockKey(runID)); uerr != nil {
+			conn.Conn().Close(context.Background()) // closing the session drops the lock
+		}
+		if err != nil {
+			return err
+		}
+		return queue.ErrBusy // the app has AppConcurrency runs working here: the slot goes to another app
+	}
+	if release != nil {
+		defer release()
+	}
 	// Step rows are written on this session without waiting for the WAL flush: a step lost
 	// to a database crash is re-run, and its side effects are guarded by idempotency keys
 	// (flow_effects commits synchronously with the effect). Run completion stays synchronous.
@@ -487,7 +504,14 @@ func (e *Engine) execute(ctx context.Context, runID uuid.UUID, q querier) error 
 	if err != nil {
 		return err
 	}
-	if _, err := q.Exec(ctx, `UPDATE flow_runs SET status = 'running', started_at = coalesce(started_at, now()), wake_at = NULL WHERE id = $1`, runID); err != nil {
+	ready, _ := queue.ReadyAt(ctx)
+	var readyArg *time.Time
+	if !ready.IsZero() {
+		readyArg = &ready
+	}
+	if _, err := q.Exec(ctx, `UPDATE flow_runs SET status = 'running', started_at = coalesce(started_at, now()), wake_at = NULL,
+		queued_at = coalesce($2, queued_at), queued_ms = queued_ms + greatest(0, coalesce(floor(extract(epoch FROM now() - $2) * 1000)::bigint, 0))
+		WHERE id = $1`, runID, readyArg); err != nil {
 		return fmt.Errorf("marking run running: %w", err)
 	}
 	outputs := map[string]any{}

@@ -30,6 +30,8 @@ import (
 type Service struct {
 	Engine *engine.Engine
 	Log    *slog.Logger
+	// Limits rate-limit webhooks and manual runs (limits.go); zero allows everything.
+	Limits Limits
 }
 
 // New returns a trigger service.
@@ -319,6 +321,9 @@ func (s *Service) Webhook(ctx context.Context, req WebhookRequest) (*WebhookResu
 	flow := v.(*spec.Flow)
 	if flow.Trigger.Secret != "" && !validSignature(flow.Trigger.Secret, req.Body, req.Signature) {
 		return nil, ErrBadSignature
+	}
+	if err := s.allowWebhook(appID, req.Key); err != nil {
+		return nil, err
 	}
 	parsed, err := ParseWebhookBody(req.ContentType, req.Body)
 	if err != nil {

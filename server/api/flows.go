@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/tessera/tessera/runtime/engine"
 	"github.com/tessera/tessera/runtime/events"
 	"github.com/tessera/tessera/runtime/queue"
+	"github.com/tessera/tessera/runtime/ratelimit"
 	"github.com/tessera/tessera/runtime/records"
 	"github.com/tessera/tessera/runtime/script"
 	"github.com/tessera/tessera/runtime/secrets"
@@ -34,14 +37,18 @@ import (
 func (s *Server) initFlows() error {
 	work := s.Cfg.Role != "api"
 	var eng *engine.Engine
-	q, err := queue.New(s.DB.Pool, queue.Options{Work: work, Log: s.Log,
+	q, err := queue.New(s.DB.Pool, queue.Options{Work: work, Log: s.Log, Workers: s.Cfg.FlowWorkers,
 		Handler: func(ctx context.Context, id uuid.UUID) error { return eng.Execute(ctx, id) }})
 	if err != nil {
 		return fmt.Errorf("starting flow queue: %w", err)
 	}
-	eng = engine.New(s.DB.Pool, s.Defs, q, engine.Options{Log: s.Log})
+	eng = engine.New(s.DB.Pool, s.Defs, q, engine.Options{Log: s.Log, AppConcurrency: s.Cfg.AppConcurrency})
 	s.Engine = eng
 	s.Triggers = trigger.New(eng, s.Log)
+	s.Triggers.Limits = trigger.Limits{
+		Webhook: ratelimit.New(s.Cfg.WebhookRate, s.Cfg.WebhookBurst),
+		App:     ratelimit.New(s.Cfg.AppRate, s.Cfg.AppBurst),
+	}
 	s.wireFlowCollaborators()
 	if !work {
 		s.OnShutdown(eng.Close)
@@ -147,6 +154,9 @@ func (s *Server) runFlow(c *fiber.Ctx) error {
 			input = in
 		}
 	}
+	if err := s.Triggers.AllowRun(app.ID); err != nil {
+		return rateLimited(c, err)
+	}
 	actor := p.UserID
 	payload := map[string]any{"type": "manual", "input": input, "body": input, "user": p.UserID.String()}
 	if flow.Trigger.Type != "manual" {
@@ -178,6 +188,18 @@ func (s *Server) runFlow(c *fiber.Ctx) error {
 		return c.Status(fiber.StatusOK).JSON(fiber.Map{"run_id": id, "id": id, "status": st, "output": out, "error": nilIfEmptyStr(msg)})
 	}
 	return c.Status(status).JSON(fiber.Map{"run_id": id, "id": id, "status": engine.StatusQueued, "flow_version": version})
+}
+
+// startManual starts a manual run of the published flow as p (the caller checked "run"), for
+// the MCP tool start_flow; runFlow adds test runs and record payloads.
+func (s *Server) startManual(ctx context.Context, p *auth.Principal, appID uuid.UUID, slug string, flow *spec.Flow, version int, input any, idem, hash string) (uuid.UUID, bool, error) {
+	actor := p.UserID
+	payload := map[string]any{"type": "manual", "input": input, "body": input, "user": p.UserID.String()}
+	if flow.Trigger.Type != "manual" {
+		payload["manual"] = true
+	}
+	return s.Engine.Start(ctx, nil, engine.StartRequest{AppID: appID, Flow: slug, Version: version,
+		Trigger: payload, Actor: &actor, IdempotencyKey: idem, RequestHash: hash})
 }
 
 func hashHex(b []byte) string {
@@ -506,6 +528,10 @@ type runView struct {
 	StartedAt   *time.Time      `json:"started_at"`
 	FinishedAt  *time.Time      `json:"finished_at"`
 	WakeAt      *time.Time      `json:"wake_at,omitempty"`
+	// QueuedAt is when the run's latest working became ready (created, woken, retried);
+	// QueuedMS the time it spent waiting for a worker over all its workings.
+	QueuedAt *time.Time `json:"queued_at"`
+	QueuedMS int64      `json:"queued_ms"`
 	// Test marks a run started from the builder on a sample; ClockOffsetMS is how far its
 	// simulated clock was fast-forwarded.
 	Test          bool  `json:"test"`
@@ -535,11 +561,11 @@ type stepView struct {
 	WakeAt     *time.Time      `json:"wake_at,omitempty"`
 }
 
-const runColumns = `id, app_id, flow, flow_version, status, output, error, actor, parent_run_id, created_at, started_at, finished_at, wake_at, test, clock_offset_ms, ` + startedByColumn
+const runColumns = `id, app_id, flow, flow_version, status, output, error, actor, parent_run_id, created_at, started_at, finished_at, wake_at, queued_at, queued_ms, test, clock_offset_ms, ` + startedByColumn
 
 func scanRun(row pgx.Row, r *runView, extra ...any) error {
 	return row.Scan(append([]any{&r.ID, &r.AppID, &r.Flow, &r.FlowVersion, &r.Status, &r.Output, &r.Error, &r.Actor, &r.ParentRunID,
-		&r.CreatedAt, &r.StartedAt, &r.FinishedAt, &r.WakeAt, &r.Test, &r.ClockOffsetMS, &r.StartedBy}, extra...)...)
+		&r.CreatedAt, &r.StartedAt, &r.FinishedAt, &r.WakeAt, &r.QueuedAt, &r.QueuedMS, &r.Test, &r.ClockOffsetMS, &r.StartedBy}, extra...)...)
 }
 
 func (s *Server) listRuns(c *fiber.Ctx) error {
@@ -607,8 +633,13 @@ func (s *Server) loadRunFor(c *fiber.Ctx, action string) (*runView, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.runFor(c.UserContext(), p, id, action)
+}
+
+// runFor loads run id and checks action on its flow for p (a run p may not read is not found).
+func (s *Server) runFor(ctx context.Context, p *auth.Principal, id uuid.UUID, action string) (*runView, error) {
 	r := &runView{}
-	err = scanRun(s.DB.Pool.QueryRow(c.UserContext(), `SELECT `+runColumns+`, trigger FROM flow_runs WHERE id = $1`, id), r, &r.Trigger)
+	err := scanRun(s.DB.Pool.QueryRow(ctx, `SELECT `+runColumns+`, trigger FROM flow_runs WHERE id = $1`, id), r, &r.Trigger)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, problem.NotFound("run not found / 运行记录不存在")
 	}
@@ -617,7 +648,7 @@ func (s *Server) loadRunFor(c *fiber.Ctx, action string) (*runView, error) {
 	}
 	// A run the caller cannot read answers like a missing one, whatever the action; only a
 	// caller who can read it learns that they may not act on it.
-	if err := s.flowAllowed(c.UserContext(), p.Subject(), r.AppID, r.Flow, "read"); err != nil {
+	if err := s.flowAllowed(ctx, p.Subject(), r.AppID, r.Flow, "read"); err != nil {
 		var pr *problem.Problem
 		if errors.As(err, &pr) && pr.Status == fiber.StatusForbidden {
 			return nil, problem.NotFound("run not found / 运行记录不存在")
@@ -625,7 +656,7 @@ func (s *Server) loadRunFor(c *fiber.Ctx, action string) (*runView, error) {
 		return nil, err
 	}
 	if action != "read" {
-		if err := s.flowAllowed(c.UserContext(), p.Subject(), r.AppID, r.Flow, action); err != nil {
+		if err := s.flowAllowed(ctx, p.Subject(), r.AppID, r.Flow, action); err != nil {
 			return nil, err
 		}
 	}
@@ -637,17 +668,26 @@ func (s *Server) getRun(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	rows, err := s.DB.Pool.Query(c.UserContext(), `SELECT node, status, input, output, error, port, attempt, started_at, finished_at, wake_at
+	d, err := s.runDetail(c.UserContext(), r)
+	if err != nil {
+		return err
+	}
+	return c.JSON(d)
+}
+
+// runDetail loads the steps of run r.
+func (s *Server) runDetail(ctx context.Context, r *runView) (*runDetail, error) {
+	rows, err := s.DB.Pool.Query(ctx, `SELECT node, status, input, output, error, port, attempt, started_at, finished_at, wake_at
 		FROM flow_steps WHERE run_id = $1 ORDER BY id`, r.ID)
 	if err != nil {
-		return fmt.Errorf("loading steps: %w", err)
+		return nil, fmt.Errorf("loading steps: %w", err)
 	}
 	defer rows.Close()
 	d := runDetail{runView: r, Steps: []stepView{}}
 	for rows.Next() {
 		var st stepView
 		if err := rows.Scan(&st.Node, &st.Status, &st.Input, &st.Output, &st.Error, &st.Port, &st.Attempt, &st.StartedAt, &st.FinishedAt, &st.WakeAt); err != nil {
-			return fmt.Errorf("loading steps: %w", err)
+			return nil, fmt.Errorf("loading steps: %w", err)
 		}
 		if st.FinishedAt != nil {
 			ms := max(st.FinishedAt.Sub(st.StartedAt).Milliseconds(), 0) // the server's and the database's clocks may differ a little
@@ -656,9 +696,9 @@ func (s *Server) getRun(c *fiber.Ctx) error {
 		d.Steps = append(d.Steps, st)
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("loading steps: %w", err)
+		return nil, fmt.Errorf("loading steps: %w", err)
 	}
-	return c.JSON(d)
+	return &d, nil
 }
 
 func (s *Server) retryRun(c *fiber.Ctx) error {
@@ -705,7 +745,7 @@ func (s *Server) webhook(c *fiber.Ctx) error {
 	case errors.Is(err, engine.ErrIdempotencyMismatch):
 		return problem.Validation(specErrors("Idempotency-Key", "idempotency_mismatch", "this Idempotency-Key was used with a different body / 此幂等键已用于不同的请求"))
 	case err != nil:
-		return err
+		return rateLimited(c, err)
 	}
 	if !res.Sync {
 		return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"run_id": res.RunID})
@@ -723,4 +763,15 @@ func (s *Server) webhook(c *fiber.Ctx) error {
 	default:
 		return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"run_id": res.RunID, "status": res.Status})
 	}
+}
+
+// rateLimited answers a trigger.RateLimitedError as 429 with Retry-After (whole seconds, at
+// least 1); other errors pass through.
+func rateLimited(c *fiber.Ctx, err error) error {
+	var rl *trigger.RateLimitedError
+	if !errors.As(err, &rl) {
+		return err
+	}
+	c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(1, int(math.Ceil(rl.RetryAfter.Seconds())))))
+	return problem.New(fiber.StatusTooManyRequests, rl.Error()).WithCode("rate_limited")
 }

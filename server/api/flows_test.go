@@ -111,6 +111,8 @@ func TestFlowRunAPI(t *testing.T) {
 }
 
 func TestWebhookIdempotencyAndModes(t *testing.T) {
+	// 100 concurrent calls are over the default burst of 40 per webhook (ratelimit_test.go)
+	t.Setenv("TESSERA_WEBHOOK_BURST", "1000")
 	e := apitest.New(t)
 	publishFlow(t, e, map[string]any{"slug": "inbound", "trigger": map[string]any{"type": "webhook", "key": "lead-in"},
 		"nodes": []any{map[string]any{"id": "echo", "type": "set", "params": map[string]any{"values": map[string]any{"name": "{{ trigger.body.name }}"}}}}})

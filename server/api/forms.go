@@ -356,7 +356,7 @@ func (s *Server) submitPublicForm(c *fiber.Ctx, lim *ipLimiter) error {
 	if form.RateLimit > 0 {
 		rate = form.RateLimit
 	}
-	if !lim.allow(c.Params("public_id")+"|"+c.IP(), rate, time.Minute) {
+	if !lim.allow(c.Params("public_id")+"|"+auth.ClientIP(c), rate, time.Minute) {
 		c.Set(fiber.HeaderRetryAfter, "60")
 		return problem.New(fiber.StatusTooManyRequests, "too many submissions from your address; try again in a minute (提交过于频繁，请稍后再试)")
 	}

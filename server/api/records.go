@@ -53,12 +53,17 @@ func (s *Server) resolveRecordCtx(c *fiber.Ctx, action string) (*recordCtx, erro
 	if err != nil {
 		return nil, err
 	}
-	ctx := c.UserContext()
-	app, err := s.readableApp(ctx, p, c.Params("app"), problem.NotFound("app not found (应用不存在)"))
+	return s.recordAccess(c.UserContext(), p, c.Params("app"), c.Params("entity"), action)
+}
+
+// recordAccess is resolveRecordCtx for a known caller (the MCP tools use it too): the app (404
+// also when the caller cannot open it), the published entity (404) and the caller's grant for
+// action (403 when denied).
+func (s *Server) recordAccess(ctx context.Context, p *auth.Principal, appSlug, slug, action string) (*recordCtx, error) {
+	app, err := s.readableApp(ctx, p, appSlug, problem.NotFound("app not found (应用不存在)"))
 	if err != nil {
 		return nil, err
 	}
-	slug := c.Params("entity")
 	if _, _, err := s.Defs.Entity(ctx, app.ID, slug); errors.Is(err, defs.ErrNotFound) {
 		return nil, problem.NotFound("entity not found (实体不存在)")
 	} else if err != nil {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,43 +68,48 @@ func (s *Server) listTasks(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	items, err := s.myTasks(c.UserContext(), p, c.Query("status", "open"), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": items})
+}
+
+// myTasks lists p's tasks and approvals by status (open, done or all), due first.
+func (s *Server) myTasks(ctx context.Context, p *auth.Principal, status string, limit int) ([]taskView, error) {
 	where := "assignee_id = $1"
-	switch c.Query("status", "open") {
+	switch status {
 	case "open":
 		where += " AND status = 'open'"
 	case "done":
 		where += " AND status <> 'open'"
 	case "all":
 	default:
-		return problem.Validation(specErrors("status", "invalid", "status must be open, done or all / status 须为 open、done 或 all"))
+		return nil, problem.Validation(specErrors("status", "invalid", "status must be open, done or all / status 须为 open、done 或 all"))
 	}
-	rows, err := s.DB.Pool.Query(c.UserContext(), `SELECT `+taskColumns+` FROM tasks WHERE `+where+` ORDER BY due_at NULLS LAST, created_at DESC LIMIT $2`, p.UserID, limit)
+	rows, err := s.DB.Pool.Query(ctx, `SELECT `+taskColumns+` FROM tasks WHERE `+where+` ORDER BY due_at NULLS LAST, created_at DESC LIMIT $2`, p.UserID, limit)
 	if err != nil {
-		return fmt.Errorf("listing tasks: %w", err)
+		return nil, fmt.Errorf("listing tasks: %w", err)
 	}
 	defer rows.Close()
 	items := []taskView{}
 	for rows.Next() {
 		var t taskView
 		if err := scanTask(rows, &t); err != nil {
-			return fmt.Errorf("listing tasks: %w", err)
+			return nil, fmt.Errorf("listing tasks: %w", err)
 		}
 		items = append(items, t)
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("listing tasks: %w", err)
+		return nil, fmt.Errorf("listing tasks: %w", err)
 	}
-	return c.JSON(fiber.Map{"items": items})
+	return items, nil
 }
 
 // loadTaskForAction loads a task the caller (assignee or admin) may act on, locked in tx.
-func (s *Server) loadTaskForAction(c *fiber.Ctx, tx pgx.Tx, p *auth.Principal) (*taskView, error) {
-	id, err := paramUUID(c, "id")
-	if err != nil {
-		return nil, err
-	}
+func (s *Server) loadTaskForAction(ctx context.Context, tx pgx.Tx, p *auth.Principal, id uuid.UUID) (*taskView, error) {
 	t := &taskView{}
-	err = scanTask(tx.QueryRow(c.UserContext(), `SELECT `+taskColumns+` FROM tasks WHERE id = $1 FOR UPDATE`, id), t)
+	err := scanTask(tx.QueryRow(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = $1 FOR UPDATE`, id), t)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, problem.NotFound("task not found / 任务不存在")
 	}
@@ -139,43 +145,57 @@ func (s *Server) completeTask(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	body.Outcome = strings.TrimSpace(body.Outcome)
-	if len(body.Outcome) > 100 || len(body.Comment) > 10000 {
-		return problem.Validation(specErrors("outcome", "too_long", "outcome is at most 100 and comment at most 10000 characters / 结果最多 100 个字符，备注最多 10000 个字符"))
+	id, err := paramUUID(c, "id")
+	if err != nil {
+		return err
 	}
-	var out taskView
-	err = pgx.BeginFunc(c.UserContext(), s.DB.Pool, func(tx pgx.Tx) error {
-		t, err := s.loadTaskForAction(c, tx, p)
-		if err != nil {
-			return err
-		}
-		if t.Kind == "approval" {
-			switch body.Outcome {
-			case "approve", "approved", "reject", "rejected", "comment":
-			default:
-				return problem.Validation(specErrors("outcome", "invalid", "an approval outcome is approve, reject or comment / 审批结果须为 approve、reject 或 comment"))
-			}
-			if body.Outcome == "comment" {
-				// a comment keeps the approval open
-				return scanTask(tx.QueryRow(c.UserContext(), `UPDATE tasks SET comment = concat_ws(E'\n', comment, $2::text) WHERE id = $1 RETURNING `+taskColumns, t.ID, body.Comment), &out)
-			}
-		}
-		if body.Outcome == "" {
-			body.Outcome = "done"
-		}
-		if err := scanTask(tx.QueryRow(c.UserContext(), `UPDATE tasks SET status = 'done', outcome = $2, comment = coalesce(NULLIF($3, ''), comment), completed_by = $4, completed_at = now()
-			WHERE id = $1 RETURNING `+taskColumns, t.ID, body.Outcome, body.Comment, p.UserID), &out); err != nil {
-			return fmt.Errorf("completing task: %w", err)
-		}
-		if t.RunID != nil {
-			return s.Engine.Wake(c.UserContext(), tx, *t.RunID)
-		}
-		return nil
-	})
+	out, err := s.completeTaskAs(c.UserContext(), p, id, body.Outcome, body.Comment)
 	if err != nil {
 		return err
 	}
 	return c.JSON(out)
+}
+
+// completeTaskAs completes task id as p (assignee or admin) with outcome and comment and wakes
+// its run; an approval takes approve, reject or comment (which keeps it open).
+func (s *Server) completeTaskAs(ctx context.Context, p *auth.Principal, id uuid.UUID, outcome, comment string) (*taskView, error) {
+	outcome = strings.TrimSpace(outcome)
+	if len(outcome) > 100 || len(comment) > 10000 {
+		return nil, problem.Validation(specErrors("outcome", "too_long", "outcome is at most 100 and comment at most 10000 characters / 结果最多 100 个字符，备注最多 10000 个字符"))
+	}
+	var out taskView
+	err := pgx.BeginFunc(ctx, s.DB.Pool, func(tx pgx.Tx) error {
+		t, err := s.loadTaskForAction(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		if t.Kind == "approval" {
+			switch outcome {
+			case "approve", "approved", "reject", "rejected", "comment":
+			default:
+				return problem.Validation(specErrors("outcome", "invalid", "an approval outcome is approve, reject or comment / 审批结果须为 approve、reject 或 comment"))
+			}
+			if outcome == "comment" {
+				// a comment keeps the approval open
+				return scanTask(tx.QueryRow(ctx, `UPDATE tasks SET comment = concat_ws(E'\n', comment, $2::text) WHERE id = $1 RETURNING `+taskColumns, t.ID, comment), &out)
+			}
+		}
+		if outcome == "" {
+			outcome = "done"
+		}
+		if err := scanTask(tx.QueryRow(ctx, `UPDATE tasks SET status = 'done', outcome = $2, comment = coalesce(NULLIF($3, ''), comment), completed_by = $4, completed_at = now()
+			WHERE id = $1 RETURNING `+taskColumns, t.ID, outcome, comment, p.UserID), &out); err != nil {
+			return fmt.Errorf("completing task: %w", err)
+		}
+		if t.RunID != nil {
+			return s.Engine.Wake(ctx, tx, *t.RunID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 func (s *Server) delegateTask(c *fiber.Ctx) error {
@@ -195,9 +215,13 @@ func (s *Server) delegateTask(c *fiber.Ctx) error {
 	if (body.UserID == nil) == (strings.TrimSpace(body.Email) == "") {
 		return problem.Validation(specErrors("user_id", "required", "name the new assignee by user_id or email / 请用 user_id 或 email 指定接手人"))
 	}
+	id, err := paramUUID(c, "id")
+	if err != nil {
+		return err
+	}
 	var out taskView
 	err = pgx.BeginFunc(c.UserContext(), s.DB.Pool, func(tx pgx.Tx) error {
-		t, err := s.loadTaskForAction(c, tx, p)
+		t, err := s.loadTaskForAction(c.UserContext(), tx, p, id)
 		if err != nil {
 			return err
 		}

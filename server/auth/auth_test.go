@@ -74,7 +74,7 @@ func TestPublicAllowList(t *testing.T) {
 		"/apps/crm/entities/lead": true, "/assets/index-abc.js": true,
 		"/api/v1/me": false, "/api/v1/apps": false, "/api/v1/auth/logout": false, "/api": false, "/api/": false,
 		"/hooks/": false, "/hooks/a/b": false, "/api/v1/public/forms/x/../../apps": false, "/api/v1%2fapps": false,
-		"/hooks%2f..%2fapi": false, "/api/v1/hooks/x": false, "/f/a/b": false, "/api/v1/public/../apps": false,
+		"/hooks%2f..%2fapi": false, "/api/v1/hooks/x": false, "/mcp": false, "/f/a/b": false, "/api/v1/public/../apps": false,
 	}
 	for p, want := range cases {
 		if got := auth.IsPublic(p); got != want {

@@ -22,21 +22,18 @@ import (
 	"github.com/tessera/tessera/server/config"
 )
 
-const usage = `tessera: self-hosted low-code automation platform
+const usageHead = `tessera: self-hosted low-code automation platform
 
 Usage:
-  tessera serve [--role=all|api|worker] [--addr=:8080]
+  tessera serve [--role=all|api|worker] [--addr=127.0.0.1:8080]
   tessera migrate up|down|status
   tessera version
 
-Environment:
-  DATABASE_URL            PostgreSQL URL; unset starts a private cluster under TESSERA_DATA_DIR
-  TESSERA_DATA_DIR        data directory (default ./data)
-  TESSERA_ADDR            listen address (default :8080)
-  TESSERA_ADMIN_EMAIL     first admin's email (created on first start)
-  TESSERA_ADMIN_PASSWORD  first admin's password
-  TESSERA_SECRET_KEY      base64 32-byte key for secrets at rest (else data dir key file)
+Environment (every setting; the README's configuration table is the same list):
 `
+
+// usage is the help text: the commands and every environment variable (config.Vars).
+func usage() string { return usageHead + config.Usage() }
 
 // Version is set at build time.
 var Version = "dev"
@@ -47,7 +44,7 @@ var Subcommands = map[string]func(args []string) int{}
 // Main runs the command line and returns the exit code.
 func Main(args []string) int {
 	if len(args) < 2 {
-		fmt.Fprint(os.Stderr, usage)
+		fmt.Fprint(os.Stderr, usage())
 		return 2
 	}
 	if f, ok := Subcommands[args[1]]; ok {
@@ -62,10 +59,10 @@ func Main(args []string) int {
 		fmt.Println(Version)
 		return 0
 	case "help", "-h", "--help":
-		fmt.Print(usage)
+		fmt.Print(usage())
 		return 0
 	default:
-		fmt.Fprintf(os.Stderr, "tessera: unknown command %q\n\n%s", args[1], usage)
+		fmt.Fprintf(os.Stderr, "tessera: unknown command %q\n\n%s", args[1], usage())
 		return 2
 	}
 }
@@ -74,6 +71,9 @@ func run(f func(context.Context, []string) error, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := f(ctx, args); err != nil && !errors.Is(err, context.Canceled) {
+		if errors.Is(err, flag.ErrHelp) { // --help asked for the usage, which was printed
+			return 0
+		}
 		fmt.Fprintln(os.Stderr, "tessera:", err)
 		return 1
 	}
@@ -133,8 +133,15 @@ func ensureDatabase(ctx context.Context, c *pgserver.Cluster, name string) error
 func serve(ctx context.Context, args []string) error {
 	cfg := config.FromEnv()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.StringVar(&cfg.Role, "role", cfg.Role, "all | api | worker")
-	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
+	fs.StringVar(&cfg.Role, "role", cfg.Role, "all | api | worker (TESSERA_ROLE)")
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (TESSERA_ADDR)")
+	fs.SetOutput(os.Stdout) // --help is an answer, not an error
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprint(w, "Usage: tessera serve [flags]\n\nFlags:\n")
+		fs.PrintDefaults()
+		fmt.Fprint(w, "\nEnvironment:\n"+config.Usage())
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -1,6 +1,13 @@
 package cli
 
-import "testing"
+import (
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/tessera/tessera/server/config"
+)
 
 func TestLocalURL(t *testing.T) {
 	for addr, want := range map[string]string{
@@ -11,4 +18,52 @@ func TestLocalURL(t *testing.T) {
 			t.Errorf("localURL(%q) = %q, want %q", addr, got, want)
 		}
 	}
+}
+
+// Help answers on stdout with exit 0 and lists every environment variable; misuse exits 2.
+func TestHelpListsEveryVariable(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+	}{
+		{[]string{"tessera", "serve", "--help"}, 0},
+		{[]string{"tessera", "serve", "-h"}, 0},
+		{[]string{"tessera", "--help"}, 0},
+		{[]string{"tessera", "help"}, 0},
+		{[]string{"tessera", "bogus"}, 2},
+	}
+	for _, c := range cases {
+		out := captureStdout(t, func() {
+			if code := Main(c.args); code != c.code {
+				t.Errorf("%v: exit %d, want %d", c.args, code, c.code)
+			}
+		})
+		if c.code != 0 {
+			continue
+		}
+		for _, v := range config.Vars {
+			if !strings.Contains(out, v.Name) {
+				t.Errorf("%v: the help lacks %s", c.args, v.Name)
+			}
+		}
+	}
+}
+
+func captureStdout(t *testing.T, f func()) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdout
+	os.Stdout = w
+	done := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(r)
+		done <- string(b)
+	}()
+	f()
+	os.Stdout = old
+	w.Close()
+	return <-done
 }

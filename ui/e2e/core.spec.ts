@@ -97,15 +97,17 @@ test('create an app, design and publish an entity, add a record and find it', as
 
   // move "amount" above "city" with dnd-kit's keyboard sensor (space picks up, arrow moves, space drops)
   const handle = page.getByTestId('field-row-amount').locator('.drag-handle');
+  // Each key waits for the state the previous one produced (picked up, moved over, dropped), never a fixed time.
   await handle.focus();
   await page.keyboard.press('Space');
-  await page.waitForTimeout(200);
+  await expect(handle).toHaveAttribute('aria-pressed', 'true');
   await page.keyboard.press('ArrowUp');
-  await page.waitForTimeout(300);
+  await expect(page.locator('[id^="DndLiveRegion-"]', { hasText: 'was moved over droppable area city' })).toHaveCount(1);
   await page.keyboard.press('Space');
-  await page.waitForTimeout(300);
-  const order = await page.locator('[data-testid^="field-row-"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')));
-  expect(order).toEqual(['field-row-name', 'field-row-amount', 'field-row-city', 'field-row-level']);
+  await expect(page.locator('[id^="DndLiveRegion-"]', { hasText: 'was dropped over droppable area city' })).toHaveCount(1);
+  await expect
+    .poll(() => page.locator('[data-testid^="field-row-"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid'))))
+    .toEqual(['field-row-name', 'field-row-amount', 'field-row-city', 'field-row-level']);
 
   await page.getByTestId('def-publish').click();
   await expect(page.getByText(/已发布版本 1/)).toBeVisible();

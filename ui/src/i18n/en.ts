@@ -58,6 +58,10 @@ const en = {
   ops: {
     eq: 'equals', ne: 'not equal', contains: 'contains', gt: '>', gte: '≥', lt: '<', lte: '≤', in: 'in (a,b)', empty: 'is empty',
   },
+  designer: {
+    undo: 'Undo', redo: 'Redo', unsaved: 'Unsaved changes', leaveTitle: 'Leave without saving?',
+    leaveBody: 'Your changes to this design are not saved yet.', leave: 'Leave', stay: 'Stay',
+  },
   cond: {
     field: 'Field', value: 'Value', pickValues: 'Pick values', typeValues: 'Type values, Enter after each', pickPeriod: 'Pick a period',
     and: 'and', days: 'days', hours: 'hours', hoursOf: 'hours of', now: 'now', all: 'All of', any: 'Any of',

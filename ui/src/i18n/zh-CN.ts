@@ -58,6 +58,10 @@ const zhCN = {
   ops: {
     eq: '等于', ne: '不等于', contains: '包含', gt: '>', gte: '≥', lt: '<', lte: '≤', in: '属于 (a,b)', empty: '为空',
   },
+  designer: {
+    undo: '撤销', redo: '重做', unsaved: '有未保存的修改', leaveTitle: '不保存就离开？',
+    leaveBody: '对此设计的修改尚未保存。', leave: '离开', stay: '留下',
+  },
   cond: {
     field: '字段', value: '值', pickValues: '选择值', typeValues: '输入值，每个后按回车', pickPeriod: '选择时间段',
     and: '至', days: '天', hours: '小时', hoursOf: '小时内，相对于', now: '当前时间', all: '满足全部', any: '满足任一',

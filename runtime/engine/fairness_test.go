@@ -1,0 +1,91 @@
+package engine_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tessera/tessera/runtime/dbtest"
+	"github.com/tessera/tessera/runtime/defs"
+	"github.com/tessera/tessera/runtime/engine"
+	"github.com/tessera/tessera/runtime/queue"
+)
+
+// TestFloodInOneAppDoesNotStarveAnother: 60 runs of app A each spin a script until the sandbox's
+// 2 s limit (2 sandbox workers, 10 queue workers, the server's default of 5 runs per app); a
+// script-free run of app B started after them finishes within seconds, not after A's backlog.
+func TestFloodInOneAppDoesNotStarveAnother(t *testing.T) {
+	d := dbtest.Open(t)
+	ctx := context.Background()
+	var eng *engine.Engine
+	q, err := queue.New(d.Pool, queue.Options{Work: true, Workers: 10, PollInterval: 100 * time.Millisecond,
+		Handler: func(ctx context.Context, id uuid.UUID) error { return eng.Execute(ctx, id) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng = engine.New(d.Pool, defs.New(d.Pool), q, engine.Options{Records: &engine.SQLRecords{Pool: d.Pool}, AppConcurrency: 5})
+	eng.SetScripts(testScripts(t))
+	var appA, appB uuid.UUID
+	if err := d.Pool.QueryRow(ctx, `INSERT INTO apps (slug, name) VALUES ('a', 'A') RETURNING id`).Scan(&appA); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Pool.QueryRow(ctx, `INSERT INTO apps (slug, name) VALUES ('b', 'B') RETURNING id`).Scan(&appB); err != nil {
+		t.Fatal(err)
+	}
+	publishRaw(t, d, appA, "bomb", `{"slug":"bomb","trigger":{"type":"manual"},"nodes":[{"id":"js","type":"script","params":{"code":"while(true){}"}}]}`)
+	publishRaw(t, d, appB, "quick", `{"slug":"quick","trigger":{"type":"manual"},"nodes":[{"id":"s","type":"set","params":{"values":{"ok":true}}}]}`)
+	err = pgx.BeginFunc(ctx, d.Pool, func(tx pgx.Tx) error {
+		for range 60 {
+			if _, _, err := eng.Start(ctx, tx, engine.StartRequest{AppID: appA, Flow: "bomb"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = q.Stop(c)
+		eng.Close()
+	})
+	e := &env{t: t, d: d, eng: eng, app: appB}
+	// wait until the flood occupies the workers
+	deadline := time.Now().Add(30 * time.Second)
+	for e.count(`SELECT count(*) FROM flow_runs WHERE app_id = $1 AND status = 'running'`, appA) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the flood never started")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	start := time.Now()
+	id := e.start("quick", nil)
+	r := e.wait(id, "succeeded", "failed")
+	took := time.Since(start)
+	doneA := e.count(`SELECT count(*) FROM flow_runs WHERE app_id = $1 AND status IN ('succeeded', 'failed')`, appA)
+	t.Logf("app B's run %s after %s, while app A had finished %d of its 60 runs", r.Status, took, doneA)
+	if r.Status != "succeeded" {
+		t.Fatalf("app B's run %s", r.Status)
+	}
+	if took > 5*time.Second {
+		t.Fatalf("app B's run waited %s behind app A's flood, want under 5s", took)
+	}
+	// the time it spent queued is on the run
+	var queuedAt *time.Time
+	var queuedMS int64
+	if err := d.Pool.QueryRow(ctx, `SELECT queued_at, queued_ms FROM flow_runs WHERE id = $1`, id).Scan(&queuedAt, &queuedMS); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("app B's run queued %d ms", queuedMS)
+	if queuedAt == nil || queuedMS < 0 || queuedMS > took.Milliseconds() {
+		t.Fatalf("queued_at %v, queued_ms %d (the run took %s)", queuedAt, queuedMS, took)
+	}
+}
