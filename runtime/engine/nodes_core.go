@@ -12,6 +12,7 @@ import (
 
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/runtime/access"
+	"github.com/tessera/tessera/runtime/events"
 	"github.com/tessera/tessera/runtime/script"
 )
 
@@ -268,7 +269,7 @@ func (n *scriptNode) Exec(x *Exec) (Result, error) {
 	if it, ok := x.Env["item"]; ok {
 		input["item"], input["index"] = it, x.Env["index"]
 	}
-	out, logs, err := sr.RunScript(x.Ctx, n.code, input, x.hostCall)
+	out, logs, err := sr.RunScript(withApp(x.Ctx, x.AppID), n.code, input, x.hostCall)
 	if len(logs) > 0 {
 		// kept with a failed step too: what the script logged before failing explains it
 		x.Input = map[string]any{"logs": logs}
@@ -339,20 +340,26 @@ func (x *Exec) hostCall(ctx context.Context, method string, args json.RawMessage
 
 // effect runs a record write once per key: a replay returns the record written before.
 func (e *Engine) effect(ctx context.Context, key string, call RecordCall, write func(ctx context.Context) (map[string]any, error)) (map[string]any, error) {
-	id, done, err := e.lookupEffect(ctx, key)
+	replay := func(id uuid.UUID, sub *uuid.UUID) (map[string]any, error) {
+		if sub != nil {
+			// an intake write answered a receipt: so does its replay
+			return events.Receipt{SubmissionID: *sub, Status: events.Received}.Map(), nil
+		}
+		call.ID = id
+		return e.opts.Records.Get(ctx, call)
+	}
+	id, sub, done, err := e.lookupEffect(ctx, key)
 	if err != nil {
 		return nil, err
 	}
 	if done {
-		call.ID = id
-		return e.opts.Records.Get(ctx, call)
+		return replay(id, sub)
 	}
 	out, err := write(WithEffectKey(ctx, key))
 	if err != nil && isUniqueViolation(err) {
 		// a concurrent or earlier attempt wrote under the same key
-		if id, done, err2 := e.lookupEffect(ctx, key); err2 == nil && done {
-			call.ID = id
-			return e.opts.Records.Get(ctx, call)
+		if id, sub, done, err2 := e.lookupEffect(ctx, key); err2 == nil && done {
+			return replay(id, sub)
 		}
 	}
 	return out, err
