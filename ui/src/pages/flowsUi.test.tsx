@@ -97,6 +97,15 @@ describe('RunDetail', () => {
     expect(screen.getByTestId('run-step-port').textContent).toBe('Port: true');
     expect(screen.getByTestId('run-steps').textContent).toContain('Error: boom 9');
   });
+
+  it('shows how long the run waited for a worker', async () => {
+    await i18n.changeLanguage('zh-CN');
+    const run = { id: 'run2', flow: 'qa1', flow_version: 1, status: 'succeeded', queued_at: '2026-01-01T00:00:00Z', queued_ms: 1530, steps: [] };
+    vi.stubGlobal('fetch', vi.fn(async () => json(run)));
+    wrap(<Routes><Route path="/runs/:id" element={<RunDetail />} /></Routes>, '/runs/run2');
+    expect((await screen.findByTestId('run-queued')).textContent).toBe('1.5 s');
+    expect(screen.getByText('排队等待')).toBeTruthy();
+  });
 });
 
 describe('SchemaForm', () => {
