@@ -56,7 +56,7 @@ describe('Tasks', () => {
     expect(d.method).toBe('POST');
     expect(d.url).toBe('/api/v1/tasks/t1/delegate');
     expect(d.body).toEqual({ user_id: 'u2', comment: 'please' });
-  }, 30_000);
+  });
 
   it('falls back to an email (or a user ID) when the caller may not list users', async () => {
     await i18n.changeLanguage('zh-CN');
@@ -74,7 +74,7 @@ describe('Tasks', () => {
     fireEvent.change(input, { target: { value: ' bob@example.com ' } });
     fireEvent.click(screen.getByTestId('task-delegate-confirm'));
     await waitFor(() => expect(calls.some((c) => c.startsWith('POST /api/v1/tasks/t1/delegate') && c.includes('"email":"bob@example.com"'))).toBe(true));
-  }, 30_000);
+  });
 });
 
 describe('RunDetail', () => {
