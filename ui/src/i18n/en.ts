@@ -125,7 +125,7 @@ const en = {
   },
   runs: {
     input: 'Input', triggerData: 'Trigger data', port: 'Port', stepDetails: 'Input and output',
-    run: 'Run', status: 'Status', version: 'Version', trigger: 'Trigger', started: 'Started', finished: 'Finished', flow: 'Flow',
+    run: 'Run', status: 'Status', version: 'Version', trigger: 'Trigger', started: 'Started', finished: 'Finished', flow: 'Flow', queued: 'Waited for a worker',
     output: 'Output', retry: 'Retry', retried: 'Retry queued',
   },
   params: {

@@ -125,7 +125,7 @@ const zhCN = {
   },
   runs: {
     input: '输入', triggerData: '触发数据', port: '出口', stepDetails: '输入与输出',
-    run: '运行', status: '状态', version: '版本', trigger: '触发', started: '开始时间', finished: '结束时间', flow: '流程',
+    run: '运行', status: '状态', version: '版本', trigger: '触发', started: '开始时间', finished: '结束时间', flow: '流程', queued: '排队等待',
     output: '输出', retry: '重试', retried: '已加入重试',
   },
   params: {
