@@ -1,4 +1,5 @@
 // English UI strings. Every key must also exist in zh-CN.ts (checked by i18n.test.ts).
+import fb from './fb.en';
 const en = {
   common: {
     invalidJson: 'Not valid JSON yet', apply: 'Apply', cancel: 'Cancel', clear: 'Clear', confirmDelete: 'Delete this item?', delete: 'Delete', design: 'Design',
@@ -198,6 +199,7 @@ const en = {
     read: 'Read', create: 'Create', update: 'Update', delete: 'Delete', export: 'Export', run: 'Run', publish: 'Publish', manage: 'Manage',
   },
   scopes: { own: 'Own', team: 'Team', team_tree: 'Team & sub-teams', all: 'All' },
+  fb,
 };
 
 export default en;
