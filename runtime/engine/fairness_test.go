@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tessera/tessera/runtime/dbtest"
-	"github.com/tessera/tessera/runtime/defs"
 	"github.com/tessera/tessera/runtime/engine"
 	"github.com/tessera/tessera/runtime/queue"
 )
@@ -20,14 +19,8 @@ import (
 func TestFloodInOneAppDoesNotStarveAnother(t *testing.T) {
 	d := dbtest.Open(t)
 	ctx := context.Background()
-	var eng *engine.Engine
-	q, err := queue.New(d.Pool, queue.Options{Work: true, Workers: 10, PollInterval: 100 * time.Millisecond,
-		Handler: func(ctx context.Context, id uuid.UUID) error { return eng.Execute(ctx, id) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng = engine.New(d.Pool, defs.New(d.Pool), q, engine.Options{Records: &engine.SQLRecords{Pool: d.Pool}, AppConcurrency: 5})
-	eng.SetScripts(testScripts(t))
+	scripts := testScripts(t)
+	eng := startWorker(t, d, queue.Options{Workers: 10, PollInterval: 100 * time.Millisecond}, engine.Options{AppConcurrency: 5, Scripts: scripts})
 	var appA, appB uuid.UUID
 	if err := d.Pool.QueryRow(ctx, `INSERT INTO apps (slug, name) VALUES ('a', 'A') RETURNING id`).Scan(&appA); err != nil {
 		t.Fatal(err)
@@ -38,7 +31,7 @@ func TestFloodInOneAppDoesNotStarveAnother(t *testing.T) {
 	publishRaw(t, d, appA, "bomb", `{"slug":"bomb","trigger":{"type":"manual"},"nodes":[{"id":"js","type":"script","params":{"code":"while(true){}"}}]}`)
 	publishRaw(t, d, appB, "quick", `{"slug":"quick","trigger":{"type":"manual"},"nodes":[{"id":"s","type":"set","params":{"values":{"ok":true}}}]}`)
 	publishRaw(t, d, appB, "js", `{"slug":"js","trigger":{"type":"manual"},"nodes":[{"id":"js","type":"script","params":{"code":"return {ok: true};"}}]}`)
-	err = pgx.BeginFunc(ctx, d.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, d.Pool, func(tx pgx.Tx) error {
 		for range 60 {
 			if _, _, err := eng.Start(ctx, tx, engine.StartRequest{AppID: appA, Flow: "bomb"}); err != nil {
 				return err
@@ -49,15 +42,6 @@ func TestFloodInOneAppDoesNotStarveAnother(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := q.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = q.Stop(c)
-		eng.Close()
-	})
 	e := &env{t: t, d: d, eng: eng, app: appB}
 	// wait until the flood occupies the workers
 	deadline := time.Now().Add(30 * time.Second)
