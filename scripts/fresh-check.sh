@@ -7,7 +7,11 @@
 # (PostgreSQL, Node.js, npm packages, chromium) is installed by the Makefile itself.
 #
 # Needs root (debootstrap, chroot, mounts) and a few GB in FRESH_DIR (default /var/tmp/tessera-fresh,
-# removed first; KEEP=1 keeps it afterwards). Takes long: tens of minutes.
+# removed first; KEEP=1 keeps it afterwards). Takes long: tens of minutes. The pristine Debian root
+# (debootstrap + make + ca-certificates, before anything of Tessera ran) is cached in
+# FRESH_DIR-base and copied for each check; FRESH_REBUILD=1 bootstraps it again.
+# Networks with a TLS-inspecting proxy: the host's local CAs (/usr/local/share/ca-certificates)
+# are trusted inside the root too (FRESH_HOST_CA=0 turns that off).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -31,12 +35,29 @@ cleanup() {
 }
 trap cleanup EXIT
 
-rm -rf "$DIR"
-stamp "debootstrap bookworm (minbase) from $MIRROR into $DIR"
-debootstrap --variant=minbase bookworm "$DIR" "$MIRROR" >"$DIR.debootstrap.log" 2>&1 || { tail -20 "$DIR.debootstrap.log"; exit 1; }
+BASE=$DIR-base
+rm -rf --one-file-system "$DIR"
+if [ "${FRESH_REBUILD:-0}" = 1 ] || [ ! -f "$BASE/.complete" ]; then
+  rm -rf --one-file-system "$BASE"
+  stamp "debootstrap bookworm (minbase) from $MIRROR into $BASE"
+  debootstrap --variant=minbase bookworm "$BASE" "$MIRROR" >"$DIR.debootstrap.log" 2>&1 || { tail -20 "$DIR.debootstrap.log"; exit 1; }
+  cp -a /etc/apt/sources.list.d/debian.sources "$BASE/etc/apt/sources.list.d/" 2>/dev/null && rm -f "$BASE/etc/apt/sources.list" || true
+  cp /etc/resolv.conf "$BASE/etc/resolv.conf"
+  stamp "installing make and ca-certificates (nothing else) into the root"
+  chroot "$BASE" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin /bin/bash -c \
+    'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends make ca-certificates >/dev/null && apt-get clean'
+  touch "$BASE/.complete"
+else
+  stamp "reusing the pristine Debian 12 root $BASE (FRESH_REBUILD=1 bootstraps it again)"
+fi
+cp -a "$BASE" "$DIR"
+rm -f "$DIR/.complete"
 t_root=$(date +%s)
 cp /etc/resolv.conf "$DIR/etc/resolv.conf"
-cp -a /etc/apt/sources.list.d/debian.sources "$DIR/etc/apt/sources.list.d/" 2>/dev/null && rm -f "$DIR/etc/apt/sources.list" || true
+if [ "${FRESH_HOST_CA:-1}" = 1 ] && ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+  cp /usr/local/share/ca-certificates/*.crt "$DIR/usr/local/share/ca-certificates/"
+  chroot "$DIR" /usr/sbin/update-ca-certificates >/dev/null 2>&1
+fi
 mkdir -p "$DIR/usr/local"
 cp -a "$GOROOT_HOST" "$DIR/usr/local/go"
 for m in proc sys dev dev/pts dev/shm; do
@@ -49,10 +70,9 @@ in_root() {
   chroot "$DIR" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
     PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     GOPROXY="$(go env GOPROXY)" GOSUMDB="$(go env GOSUMDB)" GOFLAGS=-buildvcs=false \
+    NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt \
     TESSERA_E2E_PORT=$((PORT + 1)) /bin/bash -c "$1"
 }
-stamp "installing make and ca-certificates (nothing else) into the root"
-in_root 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends make ca-certificates >/dev/null'
 in_root 'go version; command -v node npm psql chromium || true'
 
 stamp "make run (until /readyz answers on 127.0.0.1:$PORT)"
@@ -87,6 +107,6 @@ in_root 'cd /root/tessera && make test' >"$DIR.test.log" 2>&1 || status=$?
 t_end=$(date +%s)
 tail -25 "$DIR.test.log"
 echo
-echo "fresh-check timings: debootstrap $((t_root - t0))s, make run cold $((t_ready - t_run))s, make run warm $((t_warm_ready - t_warm))s, make test $((t_end - t_test))s (exit $status), total $((t_end - t0))s"
+echo "fresh-check timings: root $((t_root - t0))s, make run cold $((t_ready - t_run))s, make run warm $((t_warm_ready - t_warm))s, make test $((t_end - t_test))s (exit $status), total $((t_end - t0))s"
 echo "logs: $DIR.debootstrap.log $DIR.run.log $DIR.run2.log $DIR.test.log"
 exit $status

@@ -35,7 +35,7 @@ type reply struct {
 	raw        string // a literal body instead
 }
 
-func newPeer(t *testing.T, replies ...reply) *peer {
+func newPeer(t testing.TB, replies ...reply) *peer {
 	p := &peer{replies: replies}
 	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -100,7 +100,7 @@ func (p *peer) requests() []string {
 
 // harness returns a harness whose credential points at the peer (provider deepseek, so its
 // price table applies) and whose backoff waits are recorded instead of slept.
-func harness(t *testing.T, p *peer) (*sdktest.Harness, *[]time.Duration) {
+func harness(t testing.TB, p *peer) (*sdktest.Harness, *[]time.Duration) {
 	h := sdktest.New(t).WithCredentials(map[string]string{"provider": "deepseek", "base_url": p.URL + "/v1", "api_key": "sk-test-0123456789"})
 	var waits []time.Duration
 	old := sleep

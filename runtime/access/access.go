@@ -24,6 +24,17 @@ type Subject struct {
 	IsAdmin bool
 	// System marks trusted internal work (migrations, seeding, flows running as the service role).
 	System bool
+	// Intake marks work done for an unauthenticated outside caller: a run started by a webhook,
+	// or by a record change made for one (a public form submission), whatever identity it runs
+	// as. Such work can only add records: runtime/records keeps a dedupe hit as a pending
+	// submission on the existing record and answers a receipt either way.
+	Intake bool
+}
+
+// Anonymous reports whether s acts for an unauthenticated caller: no user and not trusted
+// internal work (a public form), or work marked Intake.
+func (s Subject) Anonymous() bool {
+	return s.Intake || (s.UserID == uuid.Nil && !s.System && !s.IsAdmin)
 }
 
 // Grant is the caller's access to one entity for one action.

@@ -477,12 +477,20 @@ func (x *Exec) Deadline(from time.Time, d time.Duration, cal string) (time.Time,
 }
 
 func (e *Engine) subject(ctx context.Context, r *runRow) access.Subject {
+	intake := IntakeRun(r.Trigger)
 	if r.RunAs != "trigger_user" || r.Actor == nil {
-		return access.Subject{System: true}
+		return access.Subject{System: true, Intake: intake}
 	}
-	sub := access.Subject{UserID: *r.Actor}
+	sub := access.Subject{UserID: *r.Actor, Intake: intake}
 	_ = e.Pool.QueryRow(ctx, `SELECT team_id, is_admin FROM users WHERE id = $1`, *r.Actor).Scan(&sub.TeamID, &sub.IsAdmin)
 	return sub
+}
+
+// IntakeRun reports whether a run with this trigger payload works for an anonymous caller: a
+// webhook call, or a record change made for one (trigger.intake, set by runtime/trigger, and
+// passed on to sub-flows). Its record creates can only add (access.Subject.Intake).
+func IntakeRun(trigger map[string]any) bool {
+	return trigger["type"] == "webhook" || trigger["intake"] == true
 }
 
 func (e *Engine) execute(ctx context.Context, runID uuid.UUID, q querier) error {
@@ -504,7 +512,14 @@ func (e *Engine) execute(ctx context.Context, runID uuid.UUID, q querier) error 
 	if err != nil {
 		return err
 	}
-	if _, err := q.Exec(ctx, `UPDATE flow_runs SET status = 'running', started_at = coalesce(started_at, now()), wake_at = NULL WHERE id = $1`, runID); err != nil {
+	ready, _ := queue.ReadyAt(ctx)
+	var readyArg *time.Time
+	if !ready.IsZero() {
+		readyArg = &ready
+	}
+	if _, err := q.Exec(ctx, `UPDATE flow_runs SET status = 'running', started_at = coalesce(started_at, now()), wake_at = NULL,
+		queued_at = coalesce($2, queued_at), queued_ms = queued_ms + greatest(0, coalesce(floor(extract(epoch FROM now() - $2) * 1000)::bigint, 0))
+		WHERE id = $1`, runID, readyArg); err != nil {
 		return fmt.Errorf("marking run running: %w", err)
 	}
 	outputs := map[string]any{}

@@ -78,4 +78,14 @@ func TestFloodInOneAppDoesNotStarveAnother(t *testing.T) {
 	if took > 5*time.Second {
 		t.Fatalf("app B's run waited %s behind app A's flood, want under 5s", took)
 	}
+	// the time it spent queued is on the run
+	var queuedAt *time.Time
+	var queuedMS int64
+	if err := d.Pool.QueryRow(ctx, `SELECT queued_at, queued_ms FROM flow_runs WHERE id = $1`, id).Scan(&queuedAt, &queuedMS); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("app B's run queued %d ms", queuedMS)
+	if queuedAt == nil || queuedMS < 0 || queuedMS > took.Milliseconds() {
+		t.Fatalf("queued_at %v, queued_ms %d (the run took %s)", queuedAt, queuedMS, took)
+	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/runtime/access"
+	"github.com/tessera/tessera/runtime/events"
 	"github.com/tessera/tessera/runtime/script"
 )
 
@@ -339,20 +340,26 @@ func (x *Exec) hostCall(ctx context.Context, method string, args json.RawMessage
 
 // effect runs a record write once per key: a replay returns the record written before.
 func (e *Engine) effect(ctx context.Context, key string, call RecordCall, write func(ctx context.Context) (map[string]any, error)) (map[string]any, error) {
-	id, done, err := e.lookupEffect(ctx, key)
+	replay := func(id uuid.UUID, sub *uuid.UUID) (map[string]any, error) {
+		if sub != nil {
+			// an intake write answered a receipt: so does its replay
+			return events.Receipt{SubmissionID: *sub, Status: events.Received}.Map(), nil
+		}
+		call.ID = id
+		return e.opts.Records.Get(ctx, call)
+	}
+	id, sub, done, err := e.lookupEffect(ctx, key)
 	if err != nil {
 		return nil, err
 	}
 	if done {
-		call.ID = id
-		return e.opts.Records.Get(ctx, call)
+		return replay(id, sub)
 	}
 	out, err := write(WithEffectKey(ctx, key))
 	if err != nil && isUniqueViolation(err) {
 		// a concurrent or earlier attempt wrote under the same key
-		if id, done, err2 := e.lookupEffect(ctx, key); err2 == nil && done {
-			call.ID = id
-			return e.opts.Records.Get(ctx, call)
+		if id, sub, done, err2 := e.lookupEffect(ctx, key); err2 == nil && done {
+			return replay(id, sub)
 		}
 	}
 	return out, err

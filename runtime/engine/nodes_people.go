@@ -689,6 +689,9 @@ func (n *subflowNode) Exec(x *Exec) (Result, error) {
 	}
 	req := StartRequest{AppID: x.AppID, Flow: flow, Trigger: map[string]any{"type": "subflow", "input": input, "body": input, "parent_run": x.RunID.String(), "depth": depth},
 		IdempotencyKey: "sub:" + x.Key}
+	if x.Subject.Intake {
+		req.Trigger["intake"] = true
+	}
 	if x.run != nil && x.run.Trigger["chain"] != nil {
 		// a sub-flow's record changes continue its parent's chain of record triggers
 		req.Trigger["chain"] = x.run.Trigger["chain"]

@@ -401,9 +401,12 @@ func (n *taskNode) Exec(x *Exec) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	// The due time and the reminder count from the same instant, so a slow task insert never
+	// pushes the reminder past the due time (the escalation would then come first).
+	start := x.Now()
 	var due *time.Time
 	if n.due > 0 {
-		d, err := x.Deadline(x.Now(), n.due, n.calendar)
+		d, err := x.Deadline(start, n.due, n.calendar)
 		if err != nil {
 			return Result{}, err
 		}
@@ -422,7 +425,7 @@ func (n *taskNode) Exec(x *Exec) (Result, error) {
 	x.Input = map[string]any{"title": Stringify(tv), "assignee": assignee.String(), "task_id": id.String()}
 	st := taskState{TaskID: id, Due: due}
 	if n.remind > 0 {
-		r, err := x.Deadline(x.Now(), n.remind, n.calendar)
+		r, err := x.Deadline(start, n.remind, n.calendar)
 		if err != nil {
 			return Result{}, err
 		}

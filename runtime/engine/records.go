@@ -67,10 +67,17 @@ func EffectKey(ctx context.Context) string {
 // RecordEffect stores key -> record id in tx; a duplicate key fails the transaction, so a
 // replayed write rolls back instead of writing twice.
 func RecordEffect(ctx context.Context, tx pgx.Tx, key string, recordID uuid.UUID) error {
+	return recordEffect(ctx, tx, key, recordID, nil)
+}
+
+// recordEffect stores key -> record id, and the receipt's submission id of an intake write
+// (a replay then answers the receipt again, never the record).
+func recordEffect(ctx context.Context, tx pgx.Tx, key string, recordID uuid.UUID, submission *uuid.UUID) error {
 	if key == "" {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO flow_effects (key, result) VALUES ($1, jsonb_build_object('id', $2::text))`, key, recordID)
+	_, err := tx.Exec(ctx, `INSERT INTO flow_effects (key, result) VALUES ($1, jsonb_strip_nulls(jsonb_build_object('id', $2::text, 'submission', $3::text)))`,
+		key, recordID, submission)
 	if err != nil {
 		return fmt.Errorf("recording effect %s: %w", key, err)
 	}
@@ -81,28 +88,35 @@ func RecordEffect(ctx context.Context, tx pgx.Tx, key string, recordID uuid.UUID
 // writing transaction. Chain it with the trigger hook when wiring runtime/records.
 func EffectsHook(ctx context.Context, tx pgx.Tx, c events.Change) error {
 	m, ok := ctx.Value(effectKeyCtx{}).(*effectMark)
-	if !ok || m.done || (c.Kind != events.Created && c.Kind != events.Updated && c.Kind != events.Merged) {
+	if !ok || m.done || (c.Kind != events.Created && c.Kind != events.Updated && c.Kind != events.Merged && c.Kind != events.Intake) {
 		return nil
 	}
-	if err := RecordEffect(ctx, tx, m.key, c.RecordID); err != nil {
+	if err := recordEffect(ctx, tx, m.key, c.RecordID, c.Submission); err != nil {
 		return err
 	}
 	m.done = true
 	return nil
 }
 
-// lookupEffect returns the record id written earlier under key.
-func (e *Engine) lookupEffect(ctx context.Context, key string) (uuid.UUID, bool, error) {
+// lookupEffect returns the record id written earlier under key, and the submission id when
+// the write was intake (its answer was a receipt).
+func (e *Engine) lookupEffect(ctx context.Context, key string) (uuid.UUID, *uuid.UUID, bool, error) {
 	var id string
-	err := e.Pool.QueryRow(ctx, `SELECT result->>'id' FROM flow_effects WHERE key = $1`, key).Scan(&id)
+	var sub *string
+	err := e.Pool.QueryRow(ctx, `SELECT result->>'id', result->>'submission' FROM flow_effects WHERE key = $1`, key).Scan(&id, &sub)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return uuid.Nil, false, nil
+		return uuid.Nil, nil, false, nil
 	}
 	if err != nil {
-		return uuid.Nil, false, fmt.Errorf("looking up effect: %w", err)
+		return uuid.Nil, nil, false, fmt.Errorf("looking up effect: %w", err)
 	}
 	u, err := uuid.Parse(id)
-	return u, err == nil, nil
+	if sub != nil {
+		if s, serr := uuid.Parse(*sub); serr == nil {
+			return u, &s, err == nil, nil
+		}
+	}
+	return u, nil, err == nil, nil
 }
 
 // SQLRecords is a minimal RecordStore on the records table: no field validation, no dedupe.

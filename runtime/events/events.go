@@ -18,7 +18,31 @@ const (
 	Stage   = "stage" // the stage field changed (also reported as Updated)
 	Merged  = "merged"
 	Form    = "form.submitted"
+	// Intake: an intake write matched an existing record and left a pending submission on it
+	// (nothing of the record changed; no flow starts). Hooks see it so a flow step's write is
+	// still recorded exactly once.
+	Intake = "intake"
 )
+
+// Receipt is all an intake writer (an anonymous caller, see access.Subject.Anonymous) learns of
+// a record create, whether it created a record or left a pending submission on an existing
+// one; an authenticated writer who may not change the matched record gets one too, with Status
+// "pending_review".
+type Receipt struct {
+	SubmissionID uuid.UUID `json:"submission_id"`
+	Status       string    `json:"status"` // received | pending_review
+}
+
+// Receipt statuses.
+const (
+	Received      = "received"
+	PendingReview = "pending_review"
+)
+
+// Map is the receipt as a flow step's output.
+func (r Receipt) Map() map[string]any {
+	return map[string]any{"submission_id": r.SubmissionID.String(), "status": r.Status}
+}
 
 // Change is one committed-with-the-transaction change of a record.
 type Change struct {
@@ -35,6 +59,10 @@ type Change struct {
 	Form      string // form slug for Form
 	Actor     *uuid.UUID
 	At        time.Time
+	// Intake is set for changes made for an anonymous caller (runs they start are Intake too);
+	// Submission is the receipt's submission id of such a write.
+	Intake     bool
+	Submission *uuid.UUID
 }
 
 // Hook runs inside the transaction that writes the change. Returning an error rolls the write

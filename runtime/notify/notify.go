@@ -28,10 +28,13 @@ const (
 	KindApprovalDecided = "approval_decided"
 	// KindMessage is a flow's notify node: the title (and params.body, params.link) as written.
 	KindMessage = "message"
+	// KindIntakePending: an anonymous or unauthorised submission matched a record the user owns
+	// and waits for review (title: the record's name; params.submission_id).
+	KindIntakePending = "intake_pending"
 )
 
 // Kinds lists every notification kind.
-var Kinds = []string{KindTaskAssigned, KindTaskReminder, KindTaskEscalated, KindTaskDelegated, KindApprovalDecided, KindMessage}
+var Kinds = []string{KindTaskAssigned, KindTaskReminder, KindTaskEscalated, KindTaskDelegated, KindApprovalDecided, KindMessage, KindIntakePending}
 
 // ErrNotFound: no such notification for this user (another user's id answers the same).
 var ErrNotFound = errors.New("notification not found")

@@ -78,6 +78,8 @@ type worker struct {
 func (w *worker) Timeout(*river.Job[RunArgs]) time.Duration { return w.timeout }
 
 func (w *worker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
+	ctx, cancel := workContext(ctx, job, w.timeout) // queued.go: time queued counts
+	defer cancel()
 	err := w.h(ctx, job.Args.RunID)
 	if errors.Is(err, ErrBusy) {
 		return river.JobSnooze(500 * time.Millisecond)

@@ -57,6 +57,10 @@ type Options struct {
 	FilesDir string
 	// Now is the clock of writes (event times, creation and stage entry times); nil: time.Now.
 	Now func() time.Time
+	// Grants answers a subject's grant for an action on a resource ("entity:<slug>") of an app
+	// (the server wires its authorizer). A dedupe hit merges only for a writer whose read and
+	// update grants cover the matched record. nil: the write's own grant stands for both.
+	Grants func(ctx context.Context, sub access.Subject, appID uuid.UUID, resource, action string) (access.Grant, error)
 }
 
 // Store reads and writes records.
@@ -101,6 +105,18 @@ type Record struct {
 	// Display maps the relation, user and team ids the record holds (and its owner and team) to
 	// their names, when the caller asked for them (see Store.Display).
 	Display map[string]string `json:"display,omitempty"`
+	// Receipt, when set, is all the writer may learn of a Create (see intake.go): the other
+	// fields are empty and the record encodes as the receipt.
+	Receipt *events.Receipt `json:"-"`
+}
+
+// MarshalJSON encodes a receipt-only answer as the receipt, so no caller can return more.
+func (r *Record) MarshalJSON() ([]byte, error) {
+	if r.Receipt != nil {
+		return json.Marshal(r.Receipt)
+	}
+	type plain Record
+	return json.Marshal((*plain)(r))
 }
 
 // WriteOptions say who writes and how.
@@ -291,7 +307,10 @@ func (e *ReadOnlyError) Error() string {
 func (e *ReadOnlyError) Unwrap() error { return ErrReadOnlyField }
 
 // Create validates and inserts a record (or merges into a duplicate when the entity's dedupe
-// says so, answering the existing record with Merged set).
+// says so, answering the existing record with Merged set). For an anonymous writer (see
+// access.Subject.Anonymous) and for a writer who may not read and update the duplicate, a hit
+// changes nothing and leaves a pending submission on the existing record instead (intake.go);
+// anonymous writers get a receipt whether or not a record matched.
 func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values map[string]any, w WriteOptions) (*Record, error) {
 	ent, ver, err := s.entityFor(ctx, app, entity, w)
 	if err != nil {
@@ -332,19 +351,40 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 	if err := s.resolveRefs(ctx, tx, app, ent, data, nil, w); err != nil {
 		return nil, err
 	}
-	// Dedupe: lock the key values, then look for a live match.
-	dup, keys, checked, err := s.findDuplicate(ctx, tx, app, ent, data)
+	// Dedupe: lock the key values, then look for a live match. Anonymous intake also treats
+	// unique fields as keys, so a unique value answers like a dedupe hit, not with a 422.
+	intake := w.Actor.Anonymous()
+	dup, keys, checked, err := s.findDuplicate(ctx, tx, app, ent, data, dedupeKeys(ent, intake))
 	if err != nil {
 		return nil, err
 	}
 	if dup != nil {
-		if !g.Visible(dup.OwnerID, dup.TeamID) {
-			// never reveal or change a record outside the caller's scope
-			return nil, &DuplicateError{Keys: keys}
+		rg, ug, err := s.mergeGrants(ctx, app, ent.Slug, w)
+		if err != nil {
+			return nil, err
 		}
-		if ent.Dedupe.OnDuplicate == "reject" {
+		canRead := !intake && rg.Allowed() && rg.Visible(dup.OwnerID, dup.TeamID)
+		canUpdate := canRead && ug.Allowed() && ug.Visible(dup.OwnerID, dup.TeamID)
+		if canRead && ent.Dedupe != nil && ent.Dedupe.OnDuplicate == "reject" {
 			return nil, &DuplicateError{ExistingID: dup.ID, Keys: keys}
 		}
+		if !canUpdate {
+			// never reveal or change a record the writer may not read and update: keep the
+			// values as a pending submission for someone who may
+			status := events.PendingReview
+			if intake {
+				status = events.Received
+			}
+			rcpt, err := s.submitIntake(ctx, tx, app, ent, dup, submitted(ent, values, data), keys, w, now, status)
+			if err != nil {
+				return nil, err
+			}
+			if err := tx.Commit(ctx); err != nil {
+				return nil, fmt.Errorf("committing submission: %w", err)
+			}
+			return &Record{Receipt: rcpt}, nil
+		}
+		g = rg
 		before := dup.Data
 		rec, err := s.merge(ctx, tx, app, ent, prog, dup, data, w, now)
 		if err != nil {
@@ -427,6 +467,13 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 		return nil, fmt.Errorf("inserting record: %w", err)
 	}
 	c := s.change(events.Created, app, entity, rec, nil, w, now)
+	var rcpt *events.Receipt
+	if intake {
+		if rcpt, err = s.logIntake(ctx, tx, app, entity, rec.ID, "created", nil, nil, w, now); err != nil {
+			return nil, err
+		}
+		c.Submission = &rcpt.SubmissionID
+	}
 	if err := s.fire(ctx, tx, c); err != nil {
 		return nil, err
 	}
@@ -448,6 +495,9 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("committing record: %w", err)
+	}
+	if rcpt != nil {
+		return &Record{Receipt: rcpt}, nil
 	}
 	return visible(rec, g), nil
 }
@@ -890,7 +940,7 @@ func (s *Store) change(kind string, app *defs.App, entity string, rec *Record, o
 		actor = &a
 	}
 	c := events.Change{Kind: kind, AppID: app.ID, AppSlug: app.Slug, Entity: entity, RecordID: rec.ID,
-		Record: gateRecord(rec.Data, rec), Old: old, Form: w.Form, Actor: actor, At: now}
+		Record: gateRecord(rec.Data, rec), Old: old, Form: w.Form, Actor: actor, At: now, Intake: w.Actor.Anonymous()}
 	if kind == events.Created {
 		for k := range rec.Data {
 			c.Changed = append(c.Changed, k)
@@ -1033,15 +1083,15 @@ func matchSQL(f *spec.Field, v any, args *[]any) string {
 // (locks are taken in the order of the keys, then the look-ups run, all in one round trip).
 // checked lists the fields of single-field keys that were looked up without a match: their
 // values are unique among live records, so the unique check can skip them.
-func (s *Store) findDuplicate(ctx context.Context, tx pgx.Tx, app *defs.App, ent *spec.Entity, data map[string]any) (dup *Record, key []string, checked map[string]bool, err error) {
-	if ent.Dedupe == nil {
+func (s *Store) findDuplicate(ctx context.Context, tx pgx.Tx, app *defs.App, ent *spec.Entity, data map[string]any, dedupe [][]string) (dup *Record, key []string, checked map[string]bool, err error) {
+	if len(dedupe) == 0 {
 		return nil, nil, nil, nil
 	}
 	b := &pgx.Batch{}
 	var keys [][]string
 	var lookups []string
 	var lookupArgs [][]any
-	for _, k := range ent.Dedupe.Keys {
+	for _, k := range dedupe {
 		if len(k) == 0 {
 			continue
 		}

@@ -112,6 +112,10 @@ func RecordPayload(c events.Change) map[string]any {
 	if c.Form != "" {
 		p["form"] = c.Form
 	}
+	if c.Intake {
+		// made for an anonymous caller: the runs it starts can only add (engine.IntakeRun)
+		p["intake"] = true
+	}
 	return p
 }
 

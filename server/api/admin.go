@@ -256,8 +256,8 @@ func (s *Server) adminCreateUser(c *fiber.Ctx) error {
 	case !validEmail(b.Email):
 		errs = append(errs, spec.FieldError{Field: "email", Code: "invalid", Message: "not a valid email address / 邮箱格式无效"})
 	}
-	if err := auth.ValidatePassword(b.Password); err != nil {
-		errs = append(errs, spec.FieldError{Field: "password", Code: "weak_password", Message: passwordMessage(err)})
+	if err := auth.ValidatePassword(b.Password, b.Email); err != nil {
+		errs = append(errs, spec.FieldError{Field: "password", Code: "weak_password", Message: err.Error()})
 	}
 	b.Name = strings.TrimSpace(b.Name)
 	if b.Name == "" {
@@ -369,8 +369,14 @@ func (s *Server) adminPatchUser(c *fiber.Ctx) error {
 		}
 	}
 	if b.Password != nil {
-		if err := auth.ValidatePassword(*b.Password); err != nil {
-			errs = append(errs, spec.FieldError{Field: "password", Code: "weak_password", Message: passwordMessage(err)})
+		var current string // the password may not be the user's email, old or new
+		_ = s.DB.Pool.QueryRow(c.UserContext(), `SELECT email FROM users WHERE id = $1`, id).Scan(&current)
+		emails := []string{current}
+		if b.Email != nil {
+			emails = append(emails, *b.Email)
+		}
+		if err := auth.ValidatePassword(*b.Password, emails...); err != nil {
+			errs = append(errs, spec.FieldError{Field: "password", Code: "weak_password", Message: err.Error()})
 		}
 	}
 	if b.Locale != nil && !locales[*b.Locale] {
@@ -590,14 +596,6 @@ func plainText(s string) bool {
 		}
 	}
 	return true
-}
-
-// passwordMessage is the bilingual message for a password auth.ValidatePassword refused.
-func passwordMessage(err error) string {
-	if strings.Contains(err.Error(), "at most") {
-		return err.Error() + " / 密码最多 256 字节"
-	}
-	return err.Error() + " / 密码至少 8 个字符"
 }
 
 // validateTeam checks a team body; create requires a name.

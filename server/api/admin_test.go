@@ -63,7 +63,7 @@ func TestAdminUsersAPI(t *testing.T) {
 	runSteps(t, e, []step{
 		{name: "list anonymous", method: "GET", path: "/api/v1/admin/users", want: 401},
 		{name: "list non-admin", method: "GET", path: "/api/v1/admin/users", token: userTok, want: 403},
-		{name: "create non-admin", method: "POST", path: "/api/v1/admin/users", body: map[string]any{"email": "x@example.com", "password": "password-1"}, token: userTok, want: 403},
+		{name: "create non-admin", method: "POST", path: "/api/v1/admin/users", body: map[string]any{"email": "x@example.com", "password": "password-1-ok"}, token: userTok, want: 403},
 		{name: "create", method: "POST", path: "/api/v1/admin/users", body: map[string]any{"email": "Rep.A@example.com", "password": "rep-a-password", "name": "销售 A", "team_id": teamID}, token: e.AdminToken, want: 201,
 			check: func(t *testing.T, r *apitest.Resp) {
 				m := r.JSON()
@@ -73,16 +73,16 @@ func TestAdminUsersAPI(t *testing.T) {
 				}
 			}},
 		{name: "duplicate email ignores case", method: "POST", path: "/api/v1/admin/users", body: map[string]any{"email": "rep.a@EXAMPLE.com", "password": "rep-a-password"}, token: e.AdminToken, want: 409},
-		{name: "bad email", method: "POST", path: "/api/v1/admin/users", body: map[string]any{"email": "not-an-email", "password": "password-1"}, token: e.AdminToken, want: 422, field: "email"},
-		{name: "missing email", method: "POST", path: "/api/v1/admin/users", body: map[string]any{"password": "password-1"}, token: e.AdminToken, want: 422, field: "email"},
+		{name: "bad email", method: "POST", path: "/api/v1/admin/users", body: map[string]any{"email": "not-an-email", "password": "password-1-ok"}, token: e.AdminToken, want: 422, field: "email"},
+		{name: "missing email", method: "POST", path: "/api/v1/admin/users", body: map[string]any{"password": "password-1-ok"}, token: e.AdminToken, want: 422, field: "email"},
 		{name: "weak password", method: "POST", path: "/api/v1/admin/users", body: map[string]any{"email": "w@example.com", "password": "short"}, token: e.AdminToken, want: 422, field: "password"},
-		{name: "unknown team", method: "POST", path: "/api/v1/admin/users", body: map[string]any{"email": "t@example.com", "password": "password-1", "team_id": uuid.NewString()}, token: e.AdminToken, want: 422, field: "team_id"},
-		{name: "malformed team", method: "POST", path: "/api/v1/admin/users", body: map[string]any{"email": "t@example.com", "password": "password-1", "team_id": "sales"}, token: e.AdminToken, want: 422, field: "team_id"},
-		{name: "unknown key", method: "POST", path: "/api/v1/admin/users", body: `{"email":"k@example.com","password":"password-1","role":"god"}`, token: e.AdminToken, want: 422, field: "role"},
+		{name: "unknown team", method: "POST", path: "/api/v1/admin/users", body: map[string]any{"email": "t@example.com", "password": "password-1-ok", "team_id": uuid.NewString()}, token: e.AdminToken, want: 422, field: "team_id"},
+		{name: "malformed team", method: "POST", path: "/api/v1/admin/users", body: map[string]any{"email": "t@example.com", "password": "password-1-ok", "team_id": "sales"}, token: e.AdminToken, want: 422, field: "team_id"},
+		{name: "unknown key", method: "POST", path: "/api/v1/admin/users", body: `{"email":"k@example.com","password":"password-1-ok","role":"god"}`, token: e.AdminToken, want: 422, field: "role"},
 		{name: "bad json", method: "POST", path: "/api/v1/admin/users", body: `{"email":`, token: e.AdminToken, want: 422},
 		{name: "wrong type", method: "POST", path: "/api/v1/admin/users", body: `{"email":1}`, token: e.AdminToken, want: 422},
-		{name: "NUL in name", method: "POST", path: "/api/v1/admin/users", body: `{"email":"nul@example.com","password":"password-1","name":"a\u0000b"}`, token: e.AdminToken, want: 422, field: "name"},
-		{name: "control character in name", method: "POST", path: "/api/v1/admin/users", body: `{"email":"ctl@example.com","password":"password-1","name":"a\u001bb"}`, token: e.AdminToken, want: 422, field: "name"},
+		{name: "NUL in name", method: "POST", path: "/api/v1/admin/users", body: `{"email":"nul@example.com","password":"password-1-ok","name":"a\u0000b"}`, token: e.AdminToken, want: 422, field: "name"},
+		{name: "control character in name", method: "POST", path: "/api/v1/admin/users", body: `{"email":"ctl@example.com","password":"password-1-ok","name":"a\u001bb"}`, token: e.AdminToken, want: 422, field: "name"},
 		{name: "long password message", method: "POST", path: "/api/v1/admin/users", body: map[string]any{"email": "lp@example.com", "password": strings.Repeat("p", 300)}, token: e.AdminToken, want: 422, field: "password",
 			check: func(t *testing.T, r *apitest.Resp) {
 				if !strings.Contains(string(r.Body), "密码最多 256 字节") {
@@ -317,7 +317,7 @@ func TestAdminAuditAPI(t *testing.T) {
 	r := e.Must(201, "POST", "/api/v1/admin/teams", map[string]any{"name": "B"}, e.AdminToken)
 	teamB, _ := r.JSON()["id"].(string)
 	e.Must(200, "PATCH", "/api/v1/admin/teams/"+teamB, map[string]any{"name": "B2"}, e.AdminToken)
-	e.Must(201, "POST", "/api/v1/admin/users", map[string]any{"email": "n@example.com", "password": "password-1"}, e.AdminToken)
+	e.Must(201, "POST", "/api/v1/admin/users", map[string]any{"email": "n@example.com", "password": "password-1-ok"}, e.AdminToken)
 	runSteps(t, e, []step{
 		{name: "anonymous", method: "GET", path: "/api/v1/admin/audit", want: 401},
 		{name: "non-admin", method: "GET", path: "/api/v1/admin/audit", token: userTok, want: 403},

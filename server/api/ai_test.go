@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tessera/tessera/server/apitest"
 )
@@ -164,4 +165,54 @@ func TestOptionalConnectorStep(t *testing.T) {
 	if !strings.Contains(string(p.Body), "no credential named ai") {
 		t.Fatalf("publish: %s", p.Body)
 	}
+}
+
+// TestSalesTemplateAIBrief: with an AI credential named "ai" the sales template's SQL
+// assignment summarises the lead (its history included) into the first-contact task; a model
+// that fails does not stop the task.
+func TestSalesTemplateAIBrief(t *testing.T) {
+	t.Setenv("TESSERA_NET_ALLOW_HOSTS", "127.0.0.1")
+	e := apitest.New(t)
+	peer := newChatPeer(t, "周七想采购 20 套系统，首次通话请先确认预算。")
+	e.Must(201, "POST", "/api/v1/templates/sales/install", nil, e.AdminToken)
+	e.Must(201, "POST", "/api/v1/apps/sales/credentials", map[string]any{"name": "ai", "connector": "ai",
+		"values": map[string]any{"provider": "custom", "base_url": peer.URL + "/v1", "model": "m1"}}, e.AdminToken)
+	me := e.Must(200, "GET", "/api/v1/me", nil, e.AdminToken).JSON()["id"].(string)
+	e.Must(200, "PUT", "/api/v1/admin/users/"+me+"/roles", `{"roles":[{"app":"sales","role":"sales_rep"}]}`, e.AdminToken)
+	lead := e.Must(201, "POST", "/api/v1/apps/sales/entities/lead/records", `{"name":"周七","company":"东方制造","phone":"13500135000","notes":"询价 20 套"}`, e.AdminToken).JSON()["id"].(string)
+	e.Must(200, "PATCH", "/api/v1/apps/sales/entities/lead/records/"+lead, `{"status":"sql"}`, e.AdminToken)
+	var desc string
+	eventually(t, 30*time.Second, func() string {
+		var tasks struct {
+			Items []struct {
+				Title string         `json:"title"`
+				Data  map[string]any `json:"data"`
+			}
+		}
+		e.Must(200, "GET", "/api/v1/tasks", nil, e.AdminToken).Decode(t, &tasks)
+		for _, tk := range tasks.Items {
+			if strings.Contains(tk.Title, "周七") {
+				desc = fmt.Sprint(tk.Data["description"])
+				return ""
+			}
+		}
+		return "no first-contact task yet"
+	})
+	if !strings.Contains(desc, "AI 摘要 / AI brief:\n周七想采购 20 套系统") {
+		t.Fatalf("task description %q", desc)
+	}
+	if sent := peer.all(); !strings.Contains(sent, "询价 20 套") || !strings.Contains(sent, "东方制造") {
+		t.Fatalf("the model did not get the lead: %s", sent)
+	}
+
+	peer.Close() // the model is gone: the task comes without a brief
+	lead = e.Must(201, "POST", "/api/v1/apps/sales/entities/lead/records", `{"name":"吴八","phone":"13500135001"}`, e.AdminToken).JSON()["id"].(string)
+	e.Must(200, "PATCH", "/api/v1/apps/sales/entities/lead/records/"+lead, `{"status":"sql"}`, e.AdminToken)
+	eventually(t, 60*time.Second, func() string {
+		r := e.Must(200, "GET", "/api/v1/tasks", nil, e.AdminToken)
+		if !strings.Contains(string(r.Body), "吴八") {
+			return "no task for the second lead: " + string(r.Body)
+		}
+		return ""
+	})
 }

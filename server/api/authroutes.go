@@ -85,8 +85,12 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if len(errs) > 0 {
 		return problem.Validation(errs)
 	}
-	token, csrf, p, err := s.Auth.Login(c.UserContext(), c.IP(), b.Email, b.Password)
+	token, csrf, p, err := s.Auth.Login(c.UserContext(), auth.ClientIP(c), b.Email, b.Password)
+	var limited *auth.RateLimited
 	switch {
+	case errors.As(err, &limited):
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(limited.Wait.Seconds()))))
+		return problem.New(429, err.Error()).WithCode("rate_limited")
 	case errors.Is(err, auth.ErrRateLimited):
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(s.Auth.LoginRetryAfter().Seconds()))))
 		return problem.New(429, err.Error())

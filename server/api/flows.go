@@ -528,6 +528,10 @@ type runView struct {
 	StartedAt   *time.Time      `json:"started_at"`
 	FinishedAt  *time.Time      `json:"finished_at"`
 	WakeAt      *time.Time      `json:"wake_at,omitempty"`
+	// QueuedAt is when the run's latest working became ready (created, woken, retried);
+	// QueuedMS the time it spent waiting for a worker over all its workings.
+	QueuedAt *time.Time `json:"queued_at"`
+	QueuedMS int64      `json:"queued_ms"`
 	// Test marks a run started from the builder on a sample; ClockOffsetMS is how far its
 	// simulated clock was fast-forwarded.
 	Test          bool  `json:"test"`
@@ -557,11 +561,11 @@ type stepView struct {
 	WakeAt     *time.Time      `json:"wake_at,omitempty"`
 }
 
-const runColumns = `id, app_id, flow, flow_version, status, output, error, actor, parent_run_id, created_at, started_at, finished_at, wake_at, test, clock_offset_ms, ` + startedByColumn
+const runColumns = `id, app_id, flow, flow_version, status, output, error, actor, parent_run_id, created_at, started_at, finished_at, wake_at, queued_at, queued_ms, test, clock_offset_ms, ` + startedByColumn
 
 func scanRun(row pgx.Row, r *runView, extra ...any) error {
 	return row.Scan(append([]any{&r.ID, &r.AppID, &r.Flow, &r.FlowVersion, &r.Status, &r.Output, &r.Error, &r.Actor, &r.ParentRunID,
-		&r.CreatedAt, &r.StartedAt, &r.FinishedAt, &r.WakeAt, &r.Test, &r.ClockOffsetMS, &r.StartedBy}, extra...)...)
+		&r.CreatedAt, &r.StartedAt, &r.FinishedAt, &r.WakeAt, &r.QueuedAt, &r.QueuedMS, &r.Test, &r.ClockOffsetMS, &r.StartedBy}, extra...)...)
 }
 
 func (s *Server) listRuns(c *fiber.Ctx) error {

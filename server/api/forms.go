@@ -259,6 +259,11 @@ func (s *Server) submitForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if rec.Receipt != nil {
+		out := receiptAnswer(rec.Receipt, p.Locale)
+		out["id"], out["message"] = rec.Receipt.SubmissionID, successMessage(form, p.Locale)
+		return c.Status(fiber.StatusAccepted).JSON(out)
+	}
 	status := fiber.StatusCreated
 	if rec.Merged {
 		status = fiber.StatusOK // as the record API answers a dedupe merge
@@ -356,7 +361,7 @@ func (s *Server) submitPublicForm(c *fiber.Ctx, lim *ipLimiter) error {
 	if form.RateLimit > 0 {
 		rate = form.RateLimit
 	}
-	if !lim.allow(c.Params("public_id")+"|"+c.IP(), rate, time.Minute) {
+	if !lim.allow(c.Params("public_id")+"|"+auth.ClientIP(c), rate, time.Minute) {
 		c.Set(fiber.HeaderRetryAfter, "60")
 		return problem.New(fiber.StatusTooManyRequests, "too many submissions from your address; try again in a minute (提交过于频繁，请稍后再试)")
 	}
@@ -385,7 +390,13 @@ func (s *Server) submitPublicForm(c *fiber.Ctx, lim *ipLimiter) error {
 	if err != nil {
 		return err
 	}
-	out := fiber.Map{"id": rec.ID, "message": successMessage(form, locale)}
+	// The answer is the submission id (a receipt), never a record id: a submission that matched
+	// an existing record answers exactly like one that created a record.
+	id := rec.ID
+	if rec.Receipt != nil {
+		id = rec.Receipt.SubmissionID
+	}
+	out := fiber.Map{"id": id, "message": successMessage(form, locale)}
 	if form.Success != nil && form.Success.Redirect != "" {
 		out["redirect"] = form.Success.Redirect
 	}

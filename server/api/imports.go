@@ -27,9 +27,12 @@ const (
 
 // importResult is the answer of an import.
 type importResult struct {
-	Rows    int               `json:"rows"`
-	Created int               `json:"created"`
-	Merged  int               `json:"merged"`
+	Rows    int `json:"rows"`
+	Created int `json:"created"`
+	Merged  int `json:"merged"`
+	// Pending counts rows that matched a record the importer may not read or update: they
+	// wait on that record for its owner's review (nothing was changed).
+	Pending int               `json:"pending"`
 	Failed  int               `json:"failed"`
 	Errors  []spec.FieldError `json:"errors,omitempty"`
 	IDs     []string          `json:"ids,omitempty"`
@@ -90,6 +93,10 @@ func (s *Server) importRecords(c *fiber.Ctx) error {
 					break
 				}
 			}
+			continue
+		}
+		if rec.Receipt != nil {
+			res.Pending++
 			continue
 		}
 		if rec.Merged {

@@ -151,7 +151,11 @@ func TestMCPServer(t *testing.T) {
 		check func(t *testing.T, text string, isErr bool)
 	}{
 		{"search", "search_records", map[string]any{"app": "crm", "entity": "lead"}, func(t *testing.T, text string, isErr bool) {
-			var page struct{ Items []struct{ OwnerID string `json:"owner_id"` } }
+			var page struct {
+				Items []struct {
+					OwnerID string `json:"owner_id"`
+				}
+			}
 			if isErr || json.Unmarshal([]byte(text), &page) != nil || len(page.Items) != 2 || page.Items[0].OwnerID != f.repID || page.Items[1].OwnerID != f.repID {
 				t.Fatalf("search: %s", text)
 			}

@@ -59,6 +59,15 @@ func TestIntakeRateLimits(t *testing.T) {
 			t.Fatalf("%s: %d %s, want %d", s.name, r.Status, r.Body, s.want)
 		}
 		if s.want != 429 {
+			// the run shows when it became ready and how long it waited for a worker
+			id, _ := r.JSON()["run_id"].(string)
+			run := waitRun(t, e, id)
+			if _, ok := run["queued_at"].(string); !ok {
+				t.Fatalf("%s: run without queued_at: %v", s.name, run)
+			}
+			if ms, ok := run["queued_ms"].(float64); !ok || ms < 0 {
+				t.Fatalf("%s: run without queued_ms: %v", s.name, run)
+			}
 			continue
 		}
 		if ra, err := strconv.Atoi(r.Header["Retry-After"]); err != nil || ra < 1 || ra > 3 {

@@ -16,6 +16,7 @@ import (
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/runtime/access"
 	"github.com/tessera/tessera/runtime/defs"
+	"github.com/tessera/tessera/runtime/events"
 	"github.com/tessera/tessera/runtime/records"
 	"github.com/tessera/tessera/server/auth"
 	"github.com/tessera/tessera/server/problem"
@@ -25,12 +26,13 @@ import (
 func (s *Server) mountRecords() error {
 	base := "/api/v1/apps/:app/entities/:entity/records"
 	s.route(fiber.MethodGet, base, "records", "List records (filter, sort, limit, cursor, q)", s.listRecords)
-	s.route(fiber.MethodPost, base, "records", "Create a record (201; a dedupe merge answers 200 with merged:true)", s.createRecord)
+	s.route(fiber.MethodPost, base, "records", "Create a record (201; a dedupe merge answers 200 with merged:true; a match the caller may not read and update 202 {submission_id, status: pending_review}: kept for its owner's review, unchanged)", s.createRecord)
 	s.route(fiber.MethodGet, base+"/:id", "records", "Get a record", s.getRecord)
 	s.route(fiber.MethodPatch, base+"/:id", "records", "Update a record partially (If-Match or version -> 409 when stale)", s.updateRecord)
 	s.route(fiber.MethodDelete, base+"/:id", "records", "Delete a record (If-Match -> 409 when stale)", s.deleteRecord)
 	s.route(fiber.MethodGet, base+"/:id/history", "records", "Record history: changes and stage transitions", s.recordHistory)
 	s.mountRecordOwner()
+	s.mountIntake()
 	s.mountPeople()
 	return nil
 }
@@ -181,6 +183,9 @@ func (s *Server) createRecord(c *fiber.Ctx) error {
 	if err != nil {
 		return recordError(err)
 	}
+	if rec.Receipt != nil {
+		return c.Status(fiber.StatusAccepted).JSON(receiptAnswer(rec.Receipt, rc.p.Locale))
+	}
 	if rec.Merged {
 		return c.Status(fiber.StatusOK).JSON(rec)
 	}
@@ -317,4 +322,14 @@ func (s *Server) recordHistory(c *fiber.Ctx) error {
 		}
 	}
 	return c.JSON(fiber.Map{"items": evs, "display": display})
+}
+
+// receiptAnswer is the 202 answer of a create that left a pending submission on a record the
+// caller may not change (see runtime/records intake.go).
+func receiptAnswer(r *events.Receipt, locale string) fiber.Map {
+	msg := "提交已收到：已有匹配的记录，您的内容已转交其负责人审核"
+	if strings.HasPrefix(locale, "en") {
+		msg = "Received: a matching record exists; your values were sent to its owner for review"
+	}
+	return fiber.Map{"submission_id": r.SubmissionID, "status": r.Status, "message": msg}
 }

@@ -348,7 +348,14 @@ func TestFormsAPI(t *testing.T) {
 			if m["id"] == nil || m["message"] != "谢谢！" {
 				t.Fatalf("answer %v", m)
 			}
-			rec := e.Must(200, "GET", recBase+"/"+m["id"].(string), nil, e.AdminToken).JSON()["data"].(map[string]any)
+			// the answer is a submission id, not the record's
+			e.Must(404, "GET", recBase+"/"+m["id"].(string), nil, e.AdminToken)
+			var raw []byte
+			if err := e.DB.Pool.QueryRow(t.Context(), `SELECT data FROM records WHERE data->>'phone' = '+8613700137000'`).Scan(&raw); err != nil {
+				t.Fatal(err)
+			}
+			var rec map[string]any
+			_ = json.Unmarshal(raw, &rec)
 			if rec["source"] != "web" || rec["utm_source"] != "wechat" || rec["phone"] != "+8613700137000" {
 				t.Fatalf("stored %v", rec)
 			}

@@ -35,6 +35,11 @@ type Server struct {
 // New builds the Fiber app with every route mounted.
 func New(cfg config.Config, d *db.DB, log *slog.Logger) (*Server, error) {
 	s := &Server{Cfg: cfg, DB: d, Log: log, Auth: auth.NewService(d.Pool, cfg.SessionTTL), docs: map[string]routeDoc{}}
+	proxies, err := auth.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	s.Auth.TrustedProxies = proxies
 	s.app = fiber.New(fiber.Config{
 		AppName:               "tessera",
 		ErrorHandler:          problem.Handler(log),

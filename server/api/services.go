@@ -62,7 +62,11 @@ type Authorizer interface {
 // initServices constructs the runtime services from the server's config and database.
 func (s *Server) initServices() error {
 	s.Defs = defs.New(s.DB.Pool)
-	s.Records = records.New(s.DB.Pool, s.Defs, records.Options{FilesDir: filepath.Join(s.Cfg.DataDir, "files")})
+	s.Records = records.New(s.DB.Pool, s.Defs, records.Options{FilesDir: filepath.Join(s.Cfg.DataDir, "files"),
+		// a dedupe hit merges only for writers whose read and update grants reach the record
+		Grants: func(ctx context.Context, sub access.Subject, appID uuid.UUID, resource, action string) (access.Grant, error) {
+			return s.Authz.Grant(ctx, sub, appID, resource, action)
+		}})
 	s.Store = store.New(s.DB.Pool, store.Hooks{})
 	s.initPublishHooks()
 	az, err := authz.New(context.Background(), s.DB.Pool, s.DB.Gorm, s.Log)

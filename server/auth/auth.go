@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strings"
 	"sync"
@@ -54,21 +55,47 @@ func (p *Principal) Subject() access.Subject {
 type Service struct {
 	Pool       *pgxpool.Pool
 	SessionTTL time.Duration
-	limiter    *loginLimiter
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client
+	// (TESSERA_TRUSTED_PROXIES); from any other peer the header is ignored.
+	TrustedProxies []netip.Prefix
+	limiter        *loginLimiter // failures per client address and email
+	ipLimiter      *loginLimiter // failures per client address, whatever the email
 }
 
 // NewService returns an auth service on pool.
 func NewService(pool *pgxpool.Pool, ttl time.Duration) *Service {
 	// 10 failures per client and email within a minute lock that pair for the rest of the minute:
 	// guessing stays impractically slow without locking the real user out for long.
-	return &Service{Pool: pool, SessionTTL: ttl, limiter: newLoginLimiter(10, time.Minute)}
+	// 30 failures from one client address within 10 minutes, whatever the emails, lock the
+	// address for the rest of that window: password spraying (one common password tried on
+	// many accounts) stays slow, an office behind one NAT address keeps room for typos.
+	return &Service{Pool: pool, SessionTTL: ttl, limiter: newLoginLimiter(10, time.Minute), ipLimiter: newLoginLimiter(LoginFailuresPerIP, 10*time.Minute)}
 }
 
 // ErrBadCredentials is returned for an unknown email, a wrong password or a disabled user.
 var ErrBadCredentials = errors.New("invalid email or password (邮箱或密码错误)")
 
-// ErrRateLimited is returned when too many failed logins came from one client for one email.
+// ErrRateLimited is returned when too many failed logins came from one client for one email,
+// or from one client address for any emails (wrapped in a *RateLimited).
 var ErrRateLimited = errors.New("too many failed login attempts; try again later (登录失败次数过多，请稍后再试)")
+
+// LoginFailuresPerIP is how many failed logins one client address may make within 10 minutes.
+const LoginFailuresPerIP = 30
+
+// RateLimited is a refused login with how long the client has to wait (the Retry-After).
+type RateLimited struct {
+	Wait  time.Duration
+	PerIP bool
+}
+
+func (e *RateLimited) Error() string {
+	if e.PerIP {
+		return "too many failed logins from this address; try again later (此地址登录失败次数过多，请稍后再试)"
+	}
+	return ErrRateLimited.Error()
+}
+
+func (e *RateLimited) Unwrap() error { return ErrRateLimited }
 
 func randomToken(n int) string {
 	b := make([]byte, n)
@@ -97,8 +124,11 @@ func scanPrincipal(row pgx.Row, p *Principal, extra ...any) error {
 // Rate-limited attempts are not logged one by one: the failures that led to the limit are.
 func (s *Service) Login(ctx context.Context, clientIP, email, password string) (token, csrf string, p *Principal, err error) {
 	key := clientIP + "|" + strings.ToLower(strings.TrimSpace(email))
-	if !s.limiter.allow(key) {
-		return "", "", nil, ErrRateLimited
+	if wait := s.ipLimiter.wait(clientIP); wait > 0 {
+		return "", "", nil, &RateLimited{Wait: wait, PerIP: true}
+	}
+	if wait := s.limiter.wait(key); wait > 0 {
+		return "", "", nil, &RateLimited{Wait: wait}
 	}
 	p = &Principal{}
 	var hash string
@@ -107,6 +137,7 @@ func (s *Service) Login(ctx context.Context, clientIP, email, password string) (
 	if errors.Is(err, pgx.ErrNoRows) {
 		CheckPassword(dummyHash, password) // same cost as a real check: no user enumeration by timing
 		s.limiter.fail(key)
+		s.ipLimiter.fail(clientIP)
 		if err := s.auditLogin(ctx, s.Pool, uuid.Nil, "auth.login_failed", loginTarget(uuid.Nil, email), clientIP, "unknown_email"); err != nil {
 			return "", "", nil, err
 		}
@@ -117,6 +148,7 @@ func (s *Service) Login(ctx context.Context, clientIP, email, password string) (
 	}
 	if !CheckPassword(hash, password) || disabled {
 		s.limiter.fail(key)
+		s.ipLimiter.fail(clientIP)
 		reason := "bad_password"
 		if disabled {
 			reason = "disabled"
@@ -188,8 +220,8 @@ func audit(ctx context.Context, db execer, actor uuid.UUID, action, target strin
 
 var dummyHash, _ = HashPassword("not-a-real-password")
 
-// LoginRetryAfter is how long a client locked out by ErrRateLimited waits at most: the limiter's
-// window (the Retry-After header of the 429).
+// LoginRetryAfter is how long a client locked out by ErrRateLimited for one email waits at most:
+// the limiter's window. A *RateLimited error carries the exact wait.
 func (s *Service) LoginRetryAfter() time.Duration { return s.limiter.window }
 
 // Logout deletes the session.
@@ -300,15 +332,11 @@ func (s *Service) FromSession(ctx context.Context, token string) (*Principal, er
 }
 
 // EnsureAdmin creates the first admin when no user with that email exists and reports whether
-// it did. Concurrent starts of several replicas are race-free (an advisory transaction lock
+// it did; a password ValidatePassword refuses is an error then (the server does not start). Concurrent starts of several replicas are race-free (an advisory transaction lock
 // plus the unique email index).
 func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (bool, error) {
 	if email == "" || password == "" {
 		return false, nil
-	}
-	hash, err := HashPassword(password)
-	if err != nil {
-		return false, err
 	}
 	tx, err := s.Pool.Begin(ctx)
 	if err != nil {
@@ -317,6 +345,20 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (bool
 	defer tx.Rollback(ctx)
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7355608)`); err != nil {
 		return false, fmt.Errorf("creating first admin: lock: %w", err)
+	}
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($1))`, strings.TrimSpace(email)).Scan(&exists); err != nil {
+		return false, fmt.Errorf("creating first admin: %w", err)
+	}
+	if exists {
+		return false, nil
+	}
+	if err := ValidatePassword(password, email); err != nil {
+		return false, fmt.Errorf("TESSERA_ADMIN_PASSWORD is refused / TESSERA_ADMIN_PASSWORD 不可用: %w", err)
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return false, err
 	}
 	tag, err := tx.Exec(ctx, `INSERT INTO users (email, name, password_hash, is_admin) VALUES ($1, $2, $3, true)
 		ON CONFLICT (lower(email)) DO NOTHING`, strings.TrimSpace(email), "Administrator", hash)
@@ -358,7 +400,9 @@ func IsPublic(path string) bool {
 }
 
 // IsWebhook reports whether path is a public webhook (POST /hooks/{key}).
-func IsWebhook(path string) bool { return !strings.Contains(path, "..") && publicHook.MatchString(path) }
+func IsWebhook(path string) bool {
+	return !strings.Contains(path, "..") && publicHook.MatchString(path)
+}
 
 const localsKey = "tessera.principal"
 
@@ -366,6 +410,7 @@ const localsKey = "tessera.principal"
 // cookie-authenticated unsafe requests without the CSRF header get 403.
 func (s *Service) Middleware() fiber.Handler {
 	return func(c *fiber.Ctx) error {
+		c.Locals(clientIPKey, clientIP(c, s.TrustedProxies))
 		if IsWebhook(c.Path()) {
 			// A webhook's own secret (HMAC signature) decides; a caller's Authorization header
 			// (a provider's own bearer token) or cookie is not ours to check.
@@ -477,10 +522,17 @@ func (l *loginLimiter) prune(key string, now time.Time) []time.Time {
 	return ts
 }
 
-func (l *loginLimiter) allow(key string) bool {
+// wait answers how long key must wait before its next attempt: 0 while it is under the limit,
+// else until its oldest failure leaves the window.
+func (l *loginLimiter) wait(key string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.prune(key, time.Now())) < l.max
+	now := time.Now()
+	ts := l.prune(key, now)
+	if len(ts) < l.max {
+		return 0
+	}
+	return max(ts[len(ts)-l.max].Add(l.window).Sub(now), time.Second)
 }
 
 func (l *loginLimiter) fail(key string) {

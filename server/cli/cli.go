@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -27,6 +28,7 @@ const usageHead = `tessera: self-hosted low-code automation platform
 Usage:
   tessera serve [--role=all|api|worker] [--addr=127.0.0.1:8080]
   tessera migrate up|down|status
+  tessera healthcheck     exit 0 when the server at TESSERA_ADDR answers /readyz (container HEALTHCHECK)
   tessera version
 
 Environment (every setting; the README's configuration table is the same list):
@@ -58,6 +60,8 @@ func Main(args []string) int {
 	case "version":
 		fmt.Println(Version)
 		return 0
+	case "healthcheck":
+		return healthcheck(config.FromEnv().Addr)
 	case "help", "-h", "--help":
 		fmt.Print(usage())
 		return 0
@@ -223,4 +227,24 @@ func localURL(addr string) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// healthcheck asks the local server's /readyz (the image has no curl): 0 when it answers 200.
+func healthcheck(addr string) int {
+	u := localURL(addr)
+	if host, port, err := net.SplitHostPort(addr); err == nil && (host == "" || host == "0.0.0.0" || host == "::") {
+		u = "http://" + net.JoinHostPort("127.0.0.1", port)
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(u + "/readyz")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tessera healthcheck:", err)
+		return 1
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintf(os.Stderr, "tessera healthcheck: %s/readyz answered %s\n", u, resp.Status)
+		return 1
+	}
+	return 0
 }

@@ -2,6 +2,9 @@ package cli
 
 import (
 	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -66,4 +69,32 @@ func captureStdout(t *testing.T, f func()) string {
 	os.Stdout = old
 	w.Close()
 	return <-done
+}
+
+func TestHealthcheck(t *testing.T) {
+	ready := true
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/readyz" || !ready {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
+	cases := []struct {
+		addr  string
+		ready bool
+		want  int
+	}{
+		{"127.0.0.1:" + port, true, 0},
+		{":" + port, true, 0},
+		{"0.0.0.0:" + port, true, 0},
+		{"127.0.0.1:" + port, false, 1},
+		{"127.0.0.1:1", true, 1},
+	}
+	for _, c := range cases {
+		ready = c.ready
+		if got := healthcheck(c.addr); got != c.want {
+			t.Errorf("healthcheck(%q) ready=%v = %d, want %d", c.addr, c.ready, got, c.want)
+		}
+	}
 }

@@ -32,6 +32,9 @@ type Config struct {
 	// AppConcurrency caps one app's share of them (TESSERA_APP_CONCURRENCY; 0 = no cap).
 	FlowWorkers    int
 	AppConcurrency int
+	// TrustedProxies (TESSERA_TRUSTED_PROXIES): comma-separated IPs or CIDRs of reverse proxies
+	// whose X-Forwarded-For names the client (login limits, audit rows, form limits).
+	TrustedProxies string
 }
 
 // FromEnv reads the configuration (every variable is described in Vars).
@@ -58,6 +61,7 @@ func FromEnv() Config {
 		FlowWorkers:   GetInt("TESSERA_FLOW_WORKERS"),
 	}
 	c.AppConcurrency = GetCount("TESSERA_APP_CONCURRENCY", max(1, c.FlowWorkers/2))
+	c.TrustedProxies = Get("TESSERA_TRUSTED_PROXIES")
 	if abs, err := filepath.Abs(c.DataDir); err == nil {
 		c.DataDir = abs
 	}
