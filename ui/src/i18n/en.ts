@@ -71,6 +71,12 @@ const en = {
       defaults: 'Preset values', entity: 'Entity', kind: 'Kind', public: 'Public',
     },
   },
+  kparams: {
+    field: 'Stage field', stages: 'Stages, in order', allStages: 'All stages', stage: 'Stage', from_stage: 'From stage', to_stage: 'To stage',
+    hours: 'Within hours', days: 'No change for days', basis: 'Counted from', basisStage: 'Entering the stage', basisUpdated: 'Any change',
+    include_open: 'Count current stays', stuck: 'Longest current stays to list', amount: 'Amount field', include_terminal: 'Include closed stages',
+    date_field: 'Date field for the period',
+  },
   cond: {
     field: 'Field', value: 'Value', pickValues: 'Pick values', typeValues: 'Type values, Enter after each', pickPeriod: 'Pick a period',
     and: 'and', days: 'days', hours: 'hours', hoursOf: 'hours of', now: 'now', all: 'All of', any: 'Any of',

@@ -71,6 +71,12 @@ const zhCN = {
       defaults: '预设值', entity: '实体', kind: '类型', public: '公开',
     },
   },
+  kparams: {
+    field: '阶段字段', stages: '阶段（按顺序）', allStages: '全部阶段', stage: '阶段', from_stage: '起始阶段', to_stage: '目标阶段',
+    hours: '时限（小时）', days: '未变化天数', basis: '计算起点', basisStage: '进入该阶段', basisUpdated: '任意修改',
+    include_open: '计入当前停留', stuck: '列出停留最久的条数', amount: '金额字段', include_terminal: '包含已结束阶段',
+    date_field: '时间段对应的日期字段',
+  },
   cond: {
     field: '字段', value: '值', pickValues: '选择值', typeValues: '输入值，每个后按回车', pickPeriod: '选择时间段',
     and: '至', days: '天', hours: '小时', hoursOf: '小时内，相对于', now: '当前时间', all: '满足全部', any: '满足任一',

@@ -336,8 +336,8 @@ export default function EntityDesigner() {
       <Space style={{ marginBottom: 8 }}>
         <Link to={`/apps/${app}`}>{appQ.data?.name ?? app}</Link>
         <span>/</span>
-        <Typography.Title level={4} style={{ margin: 0 }} data-testid="designer-title">
-          {t('entity.designer')}: {labelText(entity.label, i18n.language, slug)}
+        <Typography.Title level={4} style={{ margin: 0 }}>
+          <span data-testid="designer-title">{t('entity.designer')}: {labelText(entity.label, i18n.language, slug)}</span>
         </Typography.Title>
         <Typography.Text type="secondary" code>{slug}</Typography.Text>
         <Link to={`/apps/${app}/entities/${slug}`} data-testid="open-records">{t('entity.openRecords')}</Link>
