@@ -59,5 +59,11 @@ export default defineConfig({
   test: {
     environment: 'jsdom',
     include: ['src/**/*.test.{ts,tsx}'],
+    setupFiles: ['src/test/setup.ts'],
+    // The antd component suites (flowsUi, RecordDrawer, ...) render whole pages in jsdom: a few
+    // seconds alone, many times that on a loaded machine. Generous limits keep them from flaking;
+    // a hung test still fails.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
   },
 });

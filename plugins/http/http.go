@@ -162,26 +162,12 @@ func checkAuthOrigin(env sdk.Env, target *url.URL) error {
 	if err != nil {
 		return sdk.Permanent(fmt.Errorf("base_url: %w", err))
 	}
-	if sameOrigin(b, target) {
+	if sdk.SameOrigin(b, target) {
 		return nil
 	}
 	o := url.URL{Scheme: b.Scheme, Host: b.Host}
 	return sdk.Permanent(fmt.Errorf("url %s is outside the credential's base URL %s, and its authentication is only sent there; use a relative url or another credential / 请求地址不在凭据的基础地址 %s 之内，凭据的认证信息只发送到该地址：请使用相对地址或其他凭据",
 		(&url.URL{Scheme: target.Scheme, Host: target.Host}).String(), o.String(), o.String()))
-}
-
-// sameOrigin compares scheme, host and port (default ports made explicit).
-func sameOrigin(a, b *url.URL) bool {
-	port := func(u *url.URL) string {
-		if p := u.Port(); p != "" {
-			return p
-		}
-		if strings.EqualFold(u.Scheme, "https") {
-			return "443"
-		}
-		return "80"
-	}
-	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
 }
 
 // guardAuthOnRedirect returns client with a redirect policy that never sends a Referer (it
@@ -196,7 +182,7 @@ func guardAuthOnRedirect(env sdk.Env, client *http.Client) *http.Client {
 	next := client.CheckRedirect
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		req.Header.Del("Referer")
-		if !sameOrigin(req.URL, via[0].URL) {
+		if !sdk.SameOrigin(req.URL, via[0].URL) {
 			req.Header.Del("Authorization")
 			req.Header.Del("Cookie")
 			if a == "header" {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // MaxReply is the largest answer PostJSON reads.
@@ -50,6 +51,21 @@ func (e Env) Post(ctx context.Context, op, url, contentType string, body []byte,
 		return reply, StatusError(op, resp.StatusCode, string(reply))
 	}
 	return reply, nil
+}
+
+// SameOrigin reports whether a and b have the same origin: scheme, host and port (default ports
+// made explicit). Credentials stay with their origin across redirects.
+func SameOrigin(a, b *url.URL) bool {
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		if strings.EqualFold(u.Scheme, "https") {
+			return "443"
+		}
+		return "80"
+	}
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
 }
 
 // RedactURL formats u without user info and query (webhook URLs carry tokens there), for

@@ -132,23 +132,8 @@ func TestCrashedWorkerRunsFinishOnce(t *testing.T) {
 		t.Fatal("no run was in flight when the worker was killed")
 	}
 	// a new worker finishes every run
-	var eng *engine.Engine
-	q, err := queue.New(e.d.Pool, queue.Options{Work: true, Workers: 16, PollInterval: 100 * time.Millisecond,
-		JobTimeout: 2 * time.Second, RescueAfter: 3 * time.Second,
-		Handler: func(ctx context.Context, id uuid.UUID) error { return eng.Execute(ctx, id) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng = engine.New(e.d.Pool, defs.New(e.d.Pool), q, engine.Options{Records: &engine.SQLRecords{Pool: e.d.Pool}})
-	if err := q.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = q.Stop(c)
-		eng.Close()
-	}()
+	startWorker(t, e.d, queue.Options{Workers: 16, PollInterval: 100 * time.Millisecond,
+		JobTimeout: 2 * time.Second, RescueAfter: 3 * time.Second}, engine.Options{})
 	deadline = time.Now().Add(100 * time.Second)
 	for e.count(`SELECT count(*) FROM flow_runs WHERE status = 'succeeded'`) < runs {
 		if time.Now().After(deadline) {

@@ -169,3 +169,30 @@ func (e *env) count(q string, args ...any) int {
 	}
 	return n
 }
+
+// startWorker starts queue workers (qo.Handler is set to the engine) and an engine on d in this
+// process; both stop at the end of the test.
+func startWorker(t testing.TB, d *db.DB, qo queue.Options, o engine.Options) *engine.Engine {
+	t.Helper()
+	var eng *engine.Engine
+	qo.Work = true
+	qo.Handler = func(ctx context.Context, id uuid.UUID) error { return eng.Execute(ctx, id) }
+	q, err := queue.New(d.Pool, qo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Records == nil {
+		o.Records = &engine.SQLRecords{Pool: d.Pool}
+	}
+	eng = engine.New(d.Pool, defs.New(d.Pool), q, o)
+	if err := q.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = q.Stop(c)
+		eng.Close()
+	})
+	return eng
+}

@@ -269,7 +269,7 @@ func (n *scriptNode) Exec(x *Exec) (Result, error) {
 	if it, ok := x.Env["item"]; ok {
 		input["item"], input["index"] = it, x.Env["index"]
 	}
-	out, logs, err := sr.RunScript(x.Ctx, n.code, input, x.hostCall)
+	out, logs, err := sr.RunScript(withApp(x.Ctx, x.AppID), n.code, input, x.hostCall)
 	if len(logs) > 0 {
 		// kept with a failed step too: what the script logged before failing explains it
 		x.Input = map[string]any{"logs": logs}

@@ -17,7 +17,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/tessera/tessera/runtime/defs"
 	"github.com/tessera/tessera/runtime/engine"
 	"github.com/tessera/tessera/runtime/queue"
 )
@@ -149,22 +148,7 @@ func TestKilledWorkerRunsResumeWithinSeconds(t *testing.T) {
 
 	// a new worker with River's default timeouts (rescue after 3 minutes)
 	restart := time.Now()
-	var eng *engine.Engine
-	q, err := queue.New(e.d.Pool, queue.Options{Work: true, Workers: 16, PollInterval: 100 * time.Millisecond,
-		Handler: func(ctx context.Context, id uuid.UUID) error { return eng.Execute(ctx, id) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng = engine.New(e.d.Pool, defs.New(e.d.Pool), q, engine.Options{Records: &engine.SQLRecords{Pool: e.d.Pool}, Connectors: peerCaller(srv.URL)})
-	if err := q.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = q.Stop(c)
-		eng.Close()
-	}()
+	startWorker(t, e.d, queue.Options{Workers: 16, PollInterval: 100 * time.Millisecond}, engine.Options{Connectors: peerCaller(srv.URL)})
 	deadline = time.Now().Add(60 * time.Second)
 	for e.count(`SELECT count(*) FROM flow_runs WHERE status = 'succeeded'`) < runs {
 		if time.Now().After(deadline) {

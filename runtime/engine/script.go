@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/google/uuid"
+
 	"github.com/tessera/tessera/runtime/script"
 )
 
@@ -17,10 +19,17 @@ type ScriptPool struct {
 	once sync.Once
 	pool *script.Pool
 	err  error
+	gate *shareGate // fair shares of the workers between apps (sandboxshare.go)
 }
 
 // NewScriptPool returns a lazily started sandbox pool.
-func NewScriptPool(opts script.Options) *ScriptPool { return &ScriptPool{opts: opts} }
+func NewScriptPool(opts script.Options) *ScriptPool {
+	size := opts.Size
+	if size <= 0 {
+		size = script.DefaultSize
+	}
+	return &ScriptPool{opts: opts, gate: newShareGate(size)}
+}
 
 // RunScript implements ScriptRunner.
 func (s *ScriptPool) RunScript(ctx context.Context, code string, input any, host func(ctx context.Context, method string, args json.RawMessage) (json.RawMessage, error)) (json.RawMessage, []string, error) {
@@ -28,7 +37,12 @@ func (s *ScriptPool) RunScript(ctx context.Context, code string, input any, host
 	if s.err != nil {
 		return nil, nil, fmt.Errorf("starting the JavaScript sandbox: %w", s.err)
 	}
+	app, _ := ctx.Value(appCtxKey{}).(uuid.UUID)
+	if err := s.gate.acquire(ctx, app); err != nil {
+		return nil, nil, err
+	}
 	res, err := s.pool.Run(ctx, code, input, script.HostFunc(host))
+	s.gate.release(app)
 	if err != nil {
 		var se *script.ScriptError
 		if errors.As(err, &se) && se.Kind != script.KindCrash {

@@ -2,7 +2,8 @@
 // stage gates, formulas) in time, operations and string size.
 //
 // expr's own memory budget counts array elements, not bytes or work: a reduce that concatenates
-// strings (`reduce(1..120000, #acc + 'xxxxxxxxxx', '')`) stays inside it and runs for minutes.
+// strings (reduce over 1..120000 appending ten characters each time) stays inside it and runs
+// for minutes.
 // Compile with Options: it patches the body of every loop builtin (map, filter, reduce, all,
 // any, count, sum, sortBy, groupBy, ...) to call a budget check first, and replaces string
 // concatenation, repeat and join by versions that refuse results over MaxString. Run with a

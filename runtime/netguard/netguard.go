@@ -10,11 +10,12 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tessera/tessera/plugins/sdk"
 )
 
 // ErrForbidden is wrapped by every refusal of the guard. Its text (en and zh-CN) reaches users
@@ -140,7 +141,7 @@ var redirectSafeHeaders = map[string]bool{
 // caller replacing CheckRedirect should call it too.
 func StripOnRedirect(req *http.Request, via []*http.Request) {
 	req.Header.Del("Referer")
-	if len(via) == 0 || SameOrigin(req.URL, via[0].URL) {
+	if len(via) == 0 || sdk.SameOrigin(req.URL, via[0].URL) {
 		return
 	}
 	for k := range req.Header {
@@ -148,20 +149,6 @@ func StripOnRedirect(req *http.Request, via []*http.Request) {
 			delete(req.Header, k)
 		}
 	}
-}
-
-// SameOrigin compares scheme, host and port (default ports made explicit).
-func SameOrigin(a, b *url.URL) bool {
-	port := func(u *url.URL) string {
-		if p := u.Port(); p != "" {
-			return p
-		}
-		if strings.EqualFold(u.Scheme, "https") {
-			return "443"
-		}
-		return "80"
-	}
-	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
 }
 
 // DialContext resolves address's host, refuses forbidden destinations and dials the checked

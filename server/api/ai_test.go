@@ -80,6 +80,16 @@ func TestAISummaryRespectsFieldRules(t *testing.T) {
 	e.Must(200, "PATCH", "/api/v1/apps/crm/entities/followup/records/"+fu, map[string]any{"margin": 987654}, adm)
 	othersLead := e.Must(201, "POST", "/api/v1/apps/crm/entities/lead/records", map[string]any{"name": "李四"}, other).JSON()["id"].(string)
 
+	// the property form's choices: entities, then the chosen entity's fields
+	opts := e.Must(200, "POST", "/api/v1/apps/crm/connectors/ai/options", map[string]any{"operation": "extract", "param": "entity", "credential": "ai"}, adm)
+	if !strings.Contains(string(opts.Body), `"value":"lead"`) || !strings.Contains(string(opts.Body), `"value":"followup"`) {
+		t.Fatalf("entity choices %s", opts.Body)
+	}
+	opts = e.Must(200, "POST", "/api/v1/apps/crm/connectors/ai/options", map[string]any{"operation": "extract", "param": "fields", "credential": "ai", "params": map[string]any{"entity": "followup"}}, adm)
+	if !strings.Contains(string(opts.Body), `"value":"need"`) || strings.Contains(string(opts.Body), `"value":"lead"`) {
+		t.Fatalf("field choices %s", opts.Body)
+	}
+
 	for _, runAs := range []string{"trigger_user", "service"} {
 		publishFlow(t, e, map[string]any{"slug": "brief-" + runAs, "run_as": runAs, "trigger": map[string]any{"type": "manual"},
 			"nodes": []any{map[string]any{"id": "brief", "type": "connector", "params": map[string]any{"connector": "ai", "operation": "summarise_record", "credential": "ai",
@@ -116,6 +126,18 @@ func TestAISummaryRespectsFieldRules(t *testing.T) {
 			}
 		})
 	}
+	// extract as the rep: the schema has no hidden field, and a prose answer fails the step clearly
+	publishFlow(t, e, map[string]any{"slug": "extract-lead", "run_as": "trigger_user", "trigger": map[string]any{"type": "manual"},
+		"nodes": []any{map[string]any{"id": "x", "type": "connector", "params": map[string]any{"connector": "ai", "operation": "extract", "credential": "ai",
+			"input": map[string]any{"entity": "lead", "text": "{{ trigger.input.text }}"}}}}})
+	r := e.Must(200, "POST", "/api/v1/apps/crm/flows/extract-lead/run?wait=true", map[string]any{"input": map[string]any{"text": "王五 from Globex"}}, rep).JSON()
+	if r["status"] != "failed" || !strings.Contains(fmt.Sprint(r["error"]), "the model's answer is not a JSON object / 模型的回答不是 JSON 对象") {
+		t.Fatalf("extract with a prose answer: %v", r)
+	}
+	if sent := peer.all(); !strings.Contains(sent, "王五 from Globex") || !strings.Contains(sent, `\"company\"`) {
+		t.Fatalf("the extract request: %s", sent)
+	}
+
 	sent := peer.all()
 	for _, want := range []string{"张三", "ACME", "20 licences"} {
 		if !strings.Contains(sent, want) {

@@ -14,10 +14,12 @@ import (
 func TestRecordListDisplayNames(t *testing.T) {
 	e := apitest.New(t)
 	e.Must(201, "POST", "/api/v1/apps", map[string]any{"slug": "crm", "name": "CRM"}, e.AdminToken)
-	for slug, body := range map[string]string{
-		"account": `{"slug":"account","fields":[{"key":"name","type":"text","required":true}]}`,
-		"deal":    `{"slug":"deal","fields":[{"key":"title","type":"text","required":true},{"key":"account","type":"relation","target":"account"},{"key":"manager","type":"user"}]}`,
+	// In order: the deal's relation needs the account published first.
+	for _, def := range [][2]string{
+		{"account", `{"slug":"account","fields":[{"key":"name","type":"text","required":true}]}`},
+		{"deal", `{"slug":"deal","fields":[{"key":"title","type":"text","required":true},{"key":"account","type":"relation","target":"account"},{"key":"manager","type":"user"}]}`},
 	} {
+		slug, body := def[0], def[1]
 		putDef(t, e, "/api/v1/apps/crm/entities/"+slug, body)
 		e.Must(200, "POST", "/api/v1/apps/crm/entities/"+slug+"/publish", nil, e.AdminToken)
 	}

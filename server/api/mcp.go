@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -37,6 +38,7 @@ func (s *Server) mountMCP() error {
 			"Start with list_apps and list_entities; filters use the record filter language, e.g. {\"stage\":{\"eq\":\"new\"},\"amount\":{\"gte\":1000}}.",
 	})
 	s.addMCPTools(srv)
+	srv.AddReceivingMiddleware(s.mcpAudit())
 	// Stateless JSON answers: every POST carries its own authentication and answer, which fits
 	// Fiber's buffered adaptor and lets any replica serve any call.
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
@@ -151,39 +153,77 @@ func (s *Server) mcpApp(ctx context.Context, p *auth.Principal, slug string) (*d
 	return app, nil
 }
 
+// mcpReadOnly records which tools only read (their audit rows skip the WAL flush wait).
+var mcpReadOnly sync.Map
+
 // mcpTool registers a tool whose handler runs as the token's user; it answers the result as
-// JSON text (and structured content) or a tool error with the problem's message, and audits
-// every call.
+// JSON text (and structured content) or a tool error with the problem's message (mcpAudit
+// audits the call).
 func mcpTool[In any](s *Server, srv *mcp.Server, name, desc string, readOnly bool, fn func(ctx context.Context, p *auth.Principal, in In) (any, error)) {
 	tool := &mcp.Tool{Name: name, Description: desc, Annotations: &mcp.ToolAnnotations{ReadOnlyHint: readOnly}}
+	mcpReadOnly.Store(name, readOnly)
 	mcp.AddTool(srv, tool, func(ctx context.Context, req *mcp.CallToolRequest, in In) (*mcp.CallToolResult, any, error) {
 		p := mcpPrincipal(req)
 		if p == nil {
 			return nil, nil, errors.New("not authenticated")
 		}
-		started := time.Now()
 		out, err := fn(ctx, p, in)
-		var res *mcp.CallToolResult
-		var size int
 		if err != nil {
 			msg := s.toolError(err)
-			res = &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: msg}}}
-			size = len(msg)
-		} else {
-			b, merr := json.Marshal(out)
-			if merr != nil {
-				return nil, nil, fmt.Errorf("encoding the result: %w", merr)
-			}
-			res = &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(b)}}, StructuredContent: json.RawMessage(b)}
-			size = len(b)
+			return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: msg}}}, nil, nil
 		}
-		var args any
-		if req.Params != nil {
-			_ = json.Unmarshal(req.Params.Arguments, &args)
+		b, err := json.Marshal(out)
+		if err != nil {
+			return nil, nil, fmt.Errorf("encoding the result: %w", err)
 		}
-		s.auditMCP(ctx, p, name, args, size, err, time.Since(started), readOnly)
-		return res, nil, nil
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(b)}}, StructuredContent: json.RawMessage(b)}, nil, nil
 	})
+}
+
+// mcpAudit is the server's receiving middleware that audits every tools/call, also the ones
+// the SDK refuses before a tool runs (unknown tool, arguments not matching the schema).
+func (s *Server) mcpAudit() mcp.Middleware {
+	return func(next mcp.MethodHandler) mcp.MethodHandler {
+		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+			if method != "tools/call" {
+				return next(ctx, method, req)
+			}
+			started := time.Now()
+			res, err := next(ctx, method, req)
+			var p *auth.Principal
+			if ex := req.GetExtra(); ex != nil && ex.TokenInfo != nil {
+				p, _ = ex.TokenInfo.Extra["principal"].(*auth.Principal)
+			}
+			if p == nil {
+				return res, err
+			}
+			var name string
+			var args any
+			if cp, ok := req.GetParams().(*mcp.CallToolParamsRaw); ok && cp != nil {
+				name = cp.Name
+				_ = json.Unmarshal(cp.Arguments, &args)
+			}
+			size, failure := 0, ""
+			if err != nil {
+				failure = err.Error()
+			}
+			if r, ok := res.(*mcp.CallToolResult); ok && r != nil {
+				var text strings.Builder
+				for _, c := range r.Content {
+					if tc, ok := c.(*mcp.TextContent); ok {
+						text.WriteString(tc.Text)
+					}
+				}
+				size = text.Len()
+				if r.IsError {
+					failure = text.String()
+				}
+			}
+			ro, _ := mcpReadOnly.Load(name)
+			s.auditMCP(ctx, p, name, args, size, failure, time.Since(started), ro == true)
+			return res, err
+		}
+	}
 }
 
 // toolError turns an error into the text an MCP client shows: a problem's detail and field
@@ -250,10 +290,10 @@ func redact(v any) any {
 // committed without waiting for the WAL flush (synchronous_commit off: it is on disk within
 // the WAL writer's delay, and a read has no other write to wait for), which keeps reads as
 // fast as over REST; the row of a write is flushed like the write itself.
-func (s *Server) auditMCP(ctx context.Context, p *auth.Principal, tool string, args any, size int, callErr error, took time.Duration, readOnly bool) {
-	after := map[string]any{"tool": tool, "arguments": redact(args), "result_bytes": size, "ok": callErr == nil, "ms": took.Milliseconds()}
-	if callErr != nil {
-		after["error"] = s.toolError(callErr)
+func (s *Server) auditMCP(ctx context.Context, p *auth.Principal, tool string, args any, size int, failure string, took time.Duration, readOnly bool) {
+	after := map[string]any{"tool": tool, "arguments": redact(args), "result_bytes": size, "ok": failure == "", "ms": took.Milliseconds()}
+	if failure != "" {
+		after["error"] = redact(failure)
 	}
 	b, _ := json.Marshal(after)
 	// the call's own context may end with the request; the audit row is written regardless

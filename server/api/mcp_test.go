@@ -256,11 +256,23 @@ func TestMCPServer(t *testing.T) {
 		t.Fatalf("completing twice: %s", text)
 	}
 
+	// calls the SDK refuses before a tool runs are audited too, secrets masked
+	if text, isErr := call(t, rep, "list_entities", map[string]any{"app": "crm", "api_key": "sk-never-in-the-log"}); !isErr {
+		t.Fatalf("arguments outside the schema: %s", text)
+	}
+	if _, err := rep.CallTool(context.Background(), &mcp.CallToolParams{Name: "drop_database", Arguments: map[string]any{}}); err == nil {
+		t.Fatal("an unknown tool answered")
+	}
+
 	// audit: every call, with the tool, its arguments and the result's size
 	var n, sized int
 	if err := e.DB.Pool.QueryRow(context.Background(), `SELECT count(*), count(*) FILTER (WHERE (after->>'result_bytes')::int > 0)
-		FROM audit_log WHERE action = 'mcp.call' AND actor = $1`, f.repID).Scan(&n, &sized); err != nil || n != 19 || sized != n {
-		t.Fatalf("audit rows %d (%d sized), want 19: %v", n, sized, err)
+		FROM audit_log WHERE action = 'mcp.call' AND actor = $1`, f.repID).Scan(&n, &sized); err != nil || n != 21 || sized != 20 {
+		t.Fatalf("audit rows %d (%d sized), want 21 (20 with a result): %v", n, sized, err)
+	}
+	var leaked bool
+	if err := e.DB.Pool.QueryRow(context.Background(), `SELECT bool_or(after::text LIKE '%sk-never-in-the-log%') FROM audit_log`).Scan(&leaked); err != nil || leaked {
+		t.Fatalf("a secret argument reached the audit log (%v)", err)
 	}
 	var args string
 	if err := e.DB.Pool.QueryRow(context.Background(), `SELECT after->>'arguments' FROM audit_log WHERE action = 'mcp.call' AND target = 'mcp:update_record' AND after->>'ok' = 'false' ORDER BY id LIMIT 1`).Scan(&args); err != nil ||

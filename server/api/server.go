@@ -53,6 +53,7 @@ func New(cfg config.Config, d *db.DB, log *slog.Logger) (*Server, error) {
 		JSONDecoder:           json.Unmarshal,
 	})
 	s.app.Use(recover.New())
+	s.app.Use(securityHeaders(cfg.SecureCookies))
 	s.app.Use(requestid.New())
 	s.app.Use(s.accessLog())
 	s.app.Use(metricsMiddleware())

@@ -250,6 +250,9 @@ export interface Run {
   created_at?: string;
   started_at?: string;
   finished_at?: string;
+  /** when the latest working became ready, and the total time spent waiting for a worker */
+  queued_at?: string | null;
+  queued_ms?: number;
   error?: unknown;
   output?: unknown;
   steps?: RunStep[];

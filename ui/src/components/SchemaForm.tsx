@@ -5,6 +5,11 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ParamSchema } from '../api/types';
 import { labelText } from '../lib/labels';
+import { ConditionWidget, FilterWidget } from './flow/ConditionWidget';
+import { ExpressionInput, ScriptEditor } from './flow/editors';
+import { useFlowCtx } from './flow/FlowContext';
+import { exprOf, isExprValue, wrapExpr } from './flow/values';
+import { ApprovalLevelsEditor, ApprovalRoutesEditor, DurationInput, EntitySelect, FieldValueMapper, PeoplePicker, RecordInput, SlugSelect } from './flow/widgets';
 
 /** JSON text editor for object/array params; keeps invalid text local until it parses. */
 export function JsonInput({ value, onChange, rows = 4 }: { value: unknown; onChange: (v: unknown) => void; rows?: number }) {
@@ -78,6 +83,22 @@ export function CodeInput({ value, onChange, height = '220px' }: { value?: strin
   );
 }
 
+/** A text param that may hold {{ expr }} parts: plain text, or a whole expression with completion. */
+function TemplateOrExpression({ value, onChange, testId }: { value?: string; onChange: (v: string) => void; testId?: string }) {
+  const { t } = useTranslation();
+  const [expr, setExpr] = useState(() => isExprValue(value) && exprOf(value) !== value);
+  return (
+    <div data-testid={testId}>
+      {expr ? (
+        <ExpressionInput value={exprOf(value)} onChange={(x) => onChange(x.trim() ? wrapExpr(x) : '')} />
+      ) : (
+        <Input value={value ?? ''} onChange={(e) => onChange(e.target.value)} />
+      )}
+      <Switch size="small" style={{ marginTop: 4 }} checked={expr} onChange={setExpr} checkedChildren={t('fb.expression')} unCheckedChildren={t('fb.expression')} />
+    </div>
+  );
+}
+
 function isCode(key: string, s: ParamSchema) {
   return key === 'code' || s.format === 'code' || s.format === 'javascript';
 }
@@ -97,6 +118,7 @@ export default function SchemaForm({ schema, value, onChange, errors, choices, n
   nodeType?: string;
 }) {
   const { t, i18n } = useTranslation();
+  const ctx = useFlowCtx();
   const props = schema?.properties ?? {};
   const keys = Object.keys(props);
   const set = (k: string, v: unknown) => {
@@ -116,7 +138,27 @@ export default function SchemaForm({ schema, value, onChange, errors, choices, n
         const required = (schema?.required ?? []).includes(k);
         const v = value[k];
         let input: React.ReactNode;
-        if (isCode(k, s)) input = <CodeInput value={v as string} onChange={(x) => set(k, x)} />;
+        const widget = String(s['x-widget'] ?? '');
+        const entityOf = () => value[String(s['x-entity-param'] ?? 'entity')] as string | undefined;
+        if (widget === 'entity') input = <EntitySelect value={v as string} onChange={(x) => set(k, x)} testId={`param-${k}-entity`} />;
+        else if (widget === 'report') input = <SlugSelect value={v as string} onChange={(x) => set(k, x)} list={ctx.reports} testId={`param-${k}-select`} />;
+        else if (widget === 'flow') input = <SlugSelect value={v as string} onChange={(x) => set(k, x)} list={ctx.flows} testId={`param-${k}-select`} />;
+        else if (widget === 'field-values') input = <FieldValueMapper entity={entityOf()} value={v} onChange={(x) => set(k, Object.keys(x).length || entityOf() ? x : undefined)} />;
+        else if (widget === 'condition')
+          input = nodeType === 'wait_event'
+            ? <ConditionWidget value={typeof v === 'string' ? v : ''} onChange={(x) => set(k, x)} testId={`param-${k}-condition`} root="record" entity={entityOf()} />
+            : <ConditionWidget value={typeof v === 'string' ? v : ''} onChange={(x) => set(k, x)} testId={`param-${k}-condition`} />;
+        else if (widget === 'filter' && (v === undefined || (typeof v === 'object' && !Array.isArray(v))) && entityOf())
+          input = <FilterWidget value={v} onChange={(x) => set(k, x)} entity={entityOf()} testId={`param-${k}-filter`} />;
+        else if (widget === 'people' || widget === 'person') input = <PeoplePicker value={v} multiple={widget === 'people'} onChange={(x) => set(k, x)} testId={`param-${k}-people`} />;
+        else if (widget === 'approval-levels') input = <ApprovalLevelsEditor value={v} onChange={(x) => set(k, x)} />;
+        else if (widget === 'approval-routes') input = <ApprovalRoutesEditor value={v} onChange={(x) => set(k, x)} Condition={(p) => <ConditionWidget {...p} />} />;
+        else if (widget === 'duration') input = <DurationInput value={v} onChange={(x) => set(k, x)} testId={`param-${k}-duration`} />;
+        else if (widget === 'record') input = <RecordInput value={v} onChange={(x) => set(k, x)} testId={`param-${k}-record`} />;
+        else if (widget === 'code') input = <ScriptEditor value={v as string} onChange={(x) => set(k, x)} />;
+        else if (widget === 'expression' && (v === undefined || typeof v === 'string'))
+          input = <TemplateOrExpression value={v as string | undefined} onChange={(x) => set(k, x)} testId={`param-${k}-expr`} />;
+        else if (isCode(k, s)) input = <CodeInput value={v as string} onChange={(x) => set(k, x)} />;
         else if (Array.isArray(s.enum)) {
           const labels = Array.isArray(s.enumLabels) ? (s.enumLabels as ParamSchema['title'][]) : [];
           input = <Select allowClear value={(v ?? s.default) as string} options={s.enum.map((e, i) => ({ value: e as string, label: labelText(labels[i], i18n.language, String(e)) }))} onChange={(x) => set(k, x)} />;

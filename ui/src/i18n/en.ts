@@ -1,4 +1,5 @@
 // English UI strings. Every key must also exist in zh-CN.ts (checked by i18n.test.ts).
+import fb from './fb.en';
 const en = {
   common: {
     invalidJson: 'Not valid JSON yet', apply: 'Apply', cancel: 'Cancel', clear: 'Clear', confirmDelete: 'Delete this item?', delete: 'Delete', design: 'Design',
@@ -136,7 +137,7 @@ const en = {
   },
   runs: {
     input: 'Input', triggerData: 'Trigger data', port: 'Port', stepDetails: 'Input and output',
-    run: 'Run', status: 'Status', version: 'Version', trigger: 'Trigger', started: 'Started', finished: 'Finished', flow: 'Flow',
+    run: 'Run', status: 'Status', version: 'Version', trigger: 'Trigger', started: 'Started', finished: 'Finished', flow: 'Flow', queued: 'Waited for a worker',
     output: 'Output', retry: 'Retry', retried: 'Retry queued',
   },
   params: {
@@ -208,6 +209,7 @@ const en = {
     read: 'Read', create: 'Create', update: 'Update', delete: 'Delete', export: 'Export', run: 'Run', publish: 'Publish', manage: 'Manage',
   },
   scopes: { own: 'Own', team: 'Team', team_tree: 'Team & sub-teams', all: 'All' },
+  fb,
 };
 
 export default en;

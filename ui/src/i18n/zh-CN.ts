@@ -1,4 +1,5 @@
 // 简体中文界面文字。每个键也必须出现在 en.ts 中（i18n.test.ts 会检查）。
+import fb from './fb.zh-CN';
 const zhCN = {
   common: {
     invalidJson: 'JSON 格式不正确', apply: '应用', cancel: '取消', clear: '清除', confirmDelete: '确定删除？', delete: '删除', design: '设计',
@@ -136,7 +137,7 @@ const zhCN = {
   },
   runs: {
     input: '输入', triggerData: '触发数据', port: '出口', stepDetails: '输入与输出',
-    run: '运行', status: '状态', version: '版本', trigger: '触发', started: '开始时间', finished: '结束时间', flow: '流程',
+    run: '运行', status: '状态', version: '版本', trigger: '触发', started: '开始时间', finished: '结束时间', flow: '流程', queued: '排队等待',
     output: '输出', retry: '重试', retried: '已加入重试',
   },
   params: {
@@ -208,6 +209,7 @@ const zhCN = {
     read: '查看', create: '新建', update: '修改', delete: '删除', export: '导出', run: '运行', publish: '发布', manage: '管理',
   },
   scopes: { own: '本人', team: '本团队', team_tree: '本团队及下级', all: '全部' },
+  fb,
 };
 
 export default zhCN;

@@ -50,6 +50,10 @@ export interface ParamSpec {
   enum?: unknown[];
   options?: { value: unknown; label?: ParamSchema['title'] }[];
   default?: unknown;
+  /** Editor the builder shows (entity, field-values, condition, people, person, approval-levels, ...). */
+  'x-widget'?: string;
+  /** Sibling parameter holding the entity a field-values/record widget works on. */
+  'x-entity-param'?: string;
 }
 
 const FORMAT: Record<string, string> = { template: 'template', text: 'textarea', expr: 'expr', code: 'code', javascript: 'code', duration: 'duration', secret: 'password', file: 'file' };
@@ -62,6 +66,8 @@ export function paramsToSchema(list: ParamSpec[]): ParamSchema {
     if (!p || !p.key) continue;
     const t = p.type ?? 'string';
     const s: ParamSchema = { title: p.label, description: p.help, default: p.default };
+    if (p['x-widget']) s['x-widget'] = p['x-widget'];
+    if (p['x-entity-param']) s['x-entity-param'] = p['x-entity-param'];
     if (t === 'number' || t === 'integer') s.type = 'number';
     else if (t === 'boolean') s.type = 'boolean';
     else if (t === 'array' || t === 'object' || t === 'json') s.type = t === 'array' ? 'array' : 'object';

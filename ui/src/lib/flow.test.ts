@@ -67,3 +67,18 @@ describe('portsOf', () => {
     expect(portsOf('set')).toEqual([]);
   });
 });
+
+describe('canvas placement and names', () => {
+  it('places a dropped node where released unless it would overlap', async () => {
+    const { placeFree } = await import('./flow');
+    expect(placeFree({ x: 100, y: 100 }, [])).toEqual({ x: 100, y: 100 });
+    const p = placeFree({ x: 100, y: 100 }, [{ x: 110, y: 110 }]);
+    expect(Math.abs(p.y - 110) >= 64 || Math.abs(p.x - 110) >= 180).toBe(true);
+  });
+  it('numbers duplicate names and finds upstream nodes', async () => {
+    const { uniqueName, upstreamOf } = await import('./flow');
+    expect(uniqueName('审批', ['审批', '审批 2'])).toBe('审批 3');
+    expect(uniqueName('Approval', [])).toBe('Approval');
+    expect(upstreamOf('c', [{ source: 'a', target: 'b' }, { source: 'b', target: 'c' }, { source: 'x', target: 'y' }])).toEqual(['b', 'a']);
+  });
+});

@@ -206,3 +206,43 @@ export function flowErrors(errors: { field?: string; message?: string }[], def: 
   }
   return out;
 }
+
+/** Size of a node on the canvas (for overlap checks). */
+export const NODE_W = 180;
+export const NODE_H = 64;
+
+/** A position near want where a new node overlaps none of taken (moves down, then right). */
+export function placeFree(want: { x: number; y: number }, taken: { x: number; y: number }[]): { x: number; y: number } {
+  const clash = (p: { x: number; y: number }) => taken.some((o) => Math.abs(o.x - p.x) < NODE_W + 10 && Math.abs(o.y - p.y) < NODE_H + 16);
+  for (let col = 0; col < 20; col++) {
+    for (let row = 0; row < 40; row++) {
+      const p = { x: want.x + col * (NODE_W + 30), y: want.y + row * (NODE_H + 26) };
+      if (!clash(p)) return p;
+    }
+  }
+  return want;
+}
+
+/** name, or "name 2", "name 3"… when another node already has it. */
+export function uniqueName(name: string, names: (string | undefined)[]): string {
+  const used = new Set(names.filter(Boolean));
+  if (!used.has(name)) return name;
+  for (let i = 2; ; i++) if (!used.has(`${name} ${i}`)) return `${name} ${i}`;
+}
+
+/** Ids of the nodes from which id is reachable (the steps whose outputs it may read), nearest first. */
+export function upstreamOf(id: string, edges: { source: string; target: string }[]): string[] {
+  const preds = new Map<string, string[]>();
+  for (const e of edges) preds.set(e.target, [...(preds.get(e.target) ?? []), e.source]);
+  const out: string[] = [];
+  const seen = new Set([id]);
+  const queue = [...(preds.get(id) ?? [])];
+  while (queue.length) {
+    const n = queue.shift()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    out.push(n);
+    queue.push(...(preds.get(n) ?? []));
+  }
+  return out;
+}

@@ -105,6 +105,9 @@ export function RunDetail() {
           <Descriptions.Item label={t('runs.version')}>{String(r.version ?? r.flow_version ?? '')}</Descriptions.Item>
           <Descriptions.Item label={t('runs.started')}>{fmt((r.started_at ?? r.created_at) as string)}</Descriptions.Item>
           <Descriptions.Item label={t('runs.finished')}>{fmt(r.finished_at)}</Descriptions.Item>
+          {typeof r.queued_ms === 'number' && (
+            <Descriptions.Item label={t('runs.queued')}><span data-testid="run-queued">{(r.queued_ms / 1000).toFixed(1)} s</span></Descriptions.Item>
+          )}
         </Descriptions>
         {r.error !== undefined && r.error !== null && r.error !== '' && <Alert type="error" showIcon title={short(r.error)} style={{ marginBottom: 16 }} />}
         {trig && typeof trig === 'object' && (

@@ -94,7 +94,7 @@ export default function Tasks() {
           {
             title: t('tasks.title'),
             render: (_v, tk) => (
-              <Space direction="vertical" size={0}>
+              <Space orientation="vertical" size={0}>
                 <Typography.Text strong>{tk.title ?? tk.name ?? tk.id}</Typography.Text>
                 {typeof tk.description === 'string' && <Typography.Text type="secondary">{tk.description}</Typography.Text>}
               </Space>
@@ -127,7 +127,7 @@ export default function Tasks() {
           {
             title: t('tasks.outcome'),
             render: (_v, tk) => (
-              <Space direction="vertical" size={0}>
+              <Space orientation="vertical" size={0}>
                 {tk.outcome ? <Tag color={/^reject/.test(tk.outcome) ? 'red' : /^approve/.test(tk.outcome) ? 'green' : undefined}>{t(`tasks.outcomes.${tk.outcome}`, { defaultValue: tk.outcome })}</Tag> : null}
                 {tk.comment ? <Typography.Text type="secondary" style={{ fontSize: 12 }}>{tk.comment}</Typography.Text> : null}
               </Space>

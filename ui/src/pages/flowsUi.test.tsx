@@ -56,7 +56,7 @@ describe('Tasks', () => {
     expect(d.method).toBe('POST');
     expect(d.url).toBe('/api/v1/tasks/t1/delegate');
     expect(d.body).toEqual({ user_id: 'u2', comment: 'please' });
-  }, 30_000);
+  });
 
   it('falls back to an email (or a user ID) when the caller may not list users', async () => {
     await i18n.changeLanguage('zh-CN');
@@ -74,7 +74,7 @@ describe('Tasks', () => {
     fireEvent.change(input, { target: { value: ' bob@example.com ' } });
     fireEvent.click(screen.getByTestId('task-delegate-confirm'));
     await waitFor(() => expect(calls.some((c) => c.startsWith('POST /api/v1/tasks/t1/delegate') && c.includes('"email":"bob@example.com"'))).toBe(true));
-  }, 30_000);
+  });
 });
 
 describe('RunDetail', () => {
@@ -96,6 +96,15 @@ describe('RunDetail', () => {
     expect(screen.queryByTestId('run-step-input-s')).toBeNull();
     expect(screen.getByTestId('run-step-port').textContent).toBe('Port: true');
     expect(screen.getByTestId('run-steps').textContent).toContain('Error: boom 9');
+  });
+
+  it('shows how long the run waited for a worker', async () => {
+    await i18n.changeLanguage('zh-CN');
+    const run = { id: 'run2', flow: 'qa1', flow_version: 1, status: 'succeeded', queued_at: '2026-01-01T00:00:00Z', queued_ms: 1530, steps: [] };
+    vi.stubGlobal('fetch', vi.fn(async () => json(run)));
+    wrap(<Routes><Route path="/runs/:id" element={<RunDetail />} /></Routes>, '/runs/run2');
+    expect((await screen.findByTestId('run-queued')).textContent).toBe('1.5 s');
+    expect(screen.getByText('排队等待')).toBeTruthy();
   });
 });
 
