@@ -376,6 +376,37 @@ func (a *Authorizer) UserRoles(ctx context.Context, user uuid.UUID) ([]UserRole,
 	return userRolesTx(a.gdb.WithContext(ctx), user)
 }
 
+// UsersRoles returns the app roles of several users in one query (users without roles get an
+// empty list).
+func (a *Authorizer) UsersRoles(ctx context.Context, users []uuid.UUID) (map[uuid.UUID][]UserRole, error) {
+	out := make(map[uuid.UUID][]UserRole, len(users))
+	ids := make([]string, len(users))
+	for i, u := range users {
+		out[u] = []UserRole{}
+		ids[i] = u.String()
+	}
+	if len(users) == 0 {
+		return out, nil
+	}
+	rows, err := a.pool.Query(ctx, `SELECT r.v0, a.slug, r.v1 FROM casbin_rule r JOIN apps a ON a.id::text = r.v2
+		WHERE r.ptype = 'g' AND r.v0 = ANY($1::text[]) ORDER BY r.v0, a.slug, r.v1`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("authz: roles of users: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var uid string
+		var r UserRole
+		if err := rows.Scan(&uid, &r.App, &r.Role); err != nil {
+			return nil, fmt.Errorf("authz: roles of users: %w", err)
+		}
+		if id, err := uuid.Parse(uid); err == nil {
+			out[id] = append(out[id], r)
+		}
+	}
+	return out, rows.Err()
+}
+
 // SetUserRoles replaces every app role of user with roles, in one transaction with its audit
 // row. Unknown apps or roles are spec.Errors; an unknown user is IsNotFound.
 func (a *Authorizer) SetUserRoles(ctx context.Context, actor, user uuid.UUID, roles []UserRole) ([]UserRole, error) {

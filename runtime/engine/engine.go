@@ -813,6 +813,11 @@ func (e *Engine) finish(ctx context.Context, run *runRow, status string, output 
 			run.ID, status, out, errText); err != nil {
 			return fmt.Errorf("finishing run: %w", err)
 		}
+		if status == StatusFailed {
+			if err := notifyRunFailed(ctx, tx, run, msg); err != nil {
+				return err
+			}
+		}
 		if run.ParentRun != nil {
 			return e.Queue.EnqueueTx(ctx, tx, *run.ParentRun, time.Time{})
 		}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
@@ -81,4 +82,31 @@ func (n *approvalNode) notifyDecided(x *Exec, s approvalState, outcome string) e
 		Params: map[string]any{"outcome": outcome, "task_kind": "approval", "level": s.Levels[s.Current].Name},
 		AppID:  &x.AppID, RunID: &x.RunID, RecordID: s.Record, Key: notify.KindApprovalDecided + ":" + x.Key})
 	return err
+}
+
+// notifyRunFailed tells the flow's last editor and the app's builders that a run failed, in
+// the transaction that marks it failed (once per run), with a link to the run.
+func notifyRunFailed(ctx context.Context, tx pgx.Tx, run *runRow, msg string) error {
+	rows, err := tx.Query(ctx, `SELECT updated_by FROM definitions WHERE app_id = $1 AND kind = 'flows' AND slug = $2 AND updated_by IS NOT NULL
+		UNION SELECT u.id FROM casbin_rule r JOIN users u ON u.id::text = r.v0
+			WHERE r.ptype = 'g' AND r.v1 = 'builder' AND r.v2 = $1::text AND NOT u.disabled`, run.AppID, run.Flow)
+	if err != nil {
+		return fmt.Errorf("finding who to tell about a failed run: %w", err)
+	}
+	users, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return fmt.Errorf("finding who to tell about a failed run: %w", err)
+	}
+	if r := []rune(msg); len(r) > 500 {
+		msg = string(r[:500])
+	}
+	app, runID := run.AppID, run.ID
+	for _, u := range users {
+		if _, err := notify.Send(ctx, tx, notify.Notification{UserID: u, Kind: notify.KindRunFailed, Title: run.Flow, AppID: &app, RunID: &runID,
+			Params: map[string]any{"flow": run.Flow, "error": msg, "test": run.Trigger["test"] == true},
+			Key:    notify.KindRunFailed + ":" + runID.String() + ":" + u.String()}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -31,10 +31,13 @@ const (
 	// KindIntakePending: an anonymous or unauthorised submission matched a record the user owns
 	// and waits for review (title: the record's name; params.submission_id).
 	KindIntakePending = "intake_pending"
+	// KindRunFailed: a flow run failed (to the flow's last editor and the app's builders;
+	// title: the flow; params.flow, params.error; run_id links to the run).
+	KindRunFailed = "run_failed"
 )
 
 // Kinds lists every notification kind.
-var Kinds = []string{KindTaskAssigned, KindTaskReminder, KindTaskEscalated, KindTaskDelegated, KindApprovalDecided, KindMessage, KindIntakePending}
+var Kinds = []string{KindTaskAssigned, KindTaskReminder, KindTaskEscalated, KindTaskDelegated, KindApprovalDecided, KindMessage, KindIntakePending, KindRunFailed}
 
 // ErrNotFound: no such notification for this user (another user's id answers the same).
 var ErrNotFound = errors.New("notification not found")

@@ -26,6 +26,8 @@ func Render(kind, title string, params map[string]any) map[string]string {
 			return texts("Approved: %s", "已通过：%s", title)
 		}
 		return texts("Rejected: %s", "已驳回：%s", title)
+	case KindRunFailed:
+		return texts("Flow failed: %s", "流程运行失败：%s", title)
 	case KindIntakePending:
 		return texts("A new submission matches %s: review it", "新提交与 %s 重复：请审核", title)
 	}

@@ -59,7 +59,7 @@ type userView struct {
 	Locale    string            `json:"locale"`
 	CreatedAt time.Time         `json:"created_at"`
 	UpdatedAt time.Time         `json:"updated_at"`
-	Roles     *[]authz.UserRole `json:"roles,omitempty"` // GET /admin/users/:id only
+	Roles     *[]authz.UserRole `json:"roles,omitempty"`
 }
 
 const userCols = `id, email, name, team_id, is_admin, disabled, locale, created_at, updated_at`
@@ -144,6 +144,23 @@ func (s *Server) adminListUsers(c *fiber.Ctx) error {
 		items = items[:limit]
 		last := items[limit-1]
 		next = base64.RawURLEncoding.EncodeToString([]byte(strings.ToLower(last.Email) + "\x00" + last.ID.String()))
+	}
+	// every user's app roles, in one query for the page
+	pol, err := s.policies()
+	if err != nil {
+		return err
+	}
+	ids := make([]uuid.UUID, len(items))
+	for i := range items {
+		ids[i] = items[i].ID
+	}
+	roles, err := pol.UsersRoles(c.UserContext(), ids)
+	if err != nil {
+		return err
+	}
+	for i := range items {
+		r := roles[items[i].ID]
+		items[i].Roles = &r
 	}
 	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
 }

@@ -134,3 +134,40 @@ func TestTestRunOnRecordAndFastForward(t *testing.T) {
 	e.Must(404, "GET", "/api/v1/apps/crm/runs", nil, tok)
 	e.Must(404, "GET", "/api/v1/apps/nope/runs", nil, e.AdminToken)
 }
+
+// A failed run notifies the flow's last editor (and the app's builders) with a link to the run.
+func TestFailedRunNotifiesTheBuilder(t *testing.T) {
+	e := apitest.New(t)
+	publishFlow(t, e, map[string]any{"slug": "no-approvers", "trigger": map[string]any{"type": "manual"},
+		"nodes": []any{map[string]any{"id": "ok", "type": "approval", "params": map[string]any{"title": "x",
+			"levels": []any{map[string]any{"name": "director", "assignees": []any{"role:nobody"}}}}}}})
+	id := e.Must(202, "POST", "/api/v1/apps/crm/flows/no-approvers/run", map[string]any{}, e.AdminToken).JSON()["run_id"].(string)
+	if run := waitRunStatus(t, e, id, "succeeded", "failed"); run["status"] != "failed" {
+		t.Fatalf("run: %v", run)
+	}
+	list := e.Must(200, "GET", "/api/v1/notifications", nil, e.AdminToken).JSON()
+	var found map[string]any
+	for _, it := range list["items"].([]any) {
+		if n := it.(map[string]any); n["kind"] == "run_failed" {
+			found = n
+		}
+	}
+	if found == nil || found["run_id"] != id || found["title"] != "no-approvers" {
+		t.Fatalf("no run_failed notification for the builder: %v", list)
+	}
+	if txt := found["text"].(map[string]any); txt["zh-CN"] != "流程运行失败：no-approvers" {
+		t.Fatalf("text: %v", txt)
+	}
+	// retrying and failing again does not notify twice for the same run
+	e.Must(202, "POST", "/api/v1/runs/"+id+"/retry", nil, e.AdminToken)
+	waitRunStatus(t, e, id, "failed")
+	n := 0
+	for _, it := range e.Must(200, "GET", "/api/v1/notifications", nil, e.AdminToken).JSON()["items"].([]any) {
+		if it.(map[string]any)["kind"] == "run_failed" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d run_failed notifications, want 1", n)
+	}
+}

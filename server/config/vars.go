@@ -29,7 +29,7 @@ var Vars = []Var{
 	{"TESSERA_ADMIN_PASSWORD", "", "first admin's password (with TESSERA_ADMIN_EMAIL); it must pass the password policy (docs/permissions.md) or the server does not start"},
 	{"TESSERA_SECRET_KEY", "", "base64 32-byte key encrypting secrets at rest; unset: a key file in the data dir"},
 	{"TESSERA_PLUGINS_DIR", "", "directory of JavaScript connector plugins"},
-	{"TESSERA_NET_ALLOW_HOSTS", "", "hosts connectors may reach although private/internal: names, `*.suffixes`, IPs, CIDRs (no scheme or port), e.g. `crm.intra,10.0.0.0/8`; a malformed entry stops the start. Unset: outbound calls to loopback, private, link-local and metadata addresses are refused"},
+	{"TESSERA_NET_ALLOW_HOSTS", "", "hosts connectors may reach although private/internal: names, `*.suffixes`, IPs, CIDRs (no scheme or port), e.g. `crm.intra,10.0.0.0/8` (a local Ollama for AI steps: its host, or `127.0.0.1`); a malformed entry stops the start. Unset: outbound calls to loopback, private, link-local and metadata addresses are refused"},
 	{"TESSERA_NET_ALLOW_PRIVATE", "0", "`1` allows loopback and private ranges (never cloud metadata)"},
 	{"TESSERA_MAX_UPLOAD_MB", "25", "maximum size of one uploaded file, in MB"},
 	{"TESSERA_MAX_BODY_KB", "1024", "maximum size of a JSON request body (records, form submissions), in KB"},

@@ -66,6 +66,31 @@ export function useApp(app: string | undefined) {
   });
 }
 
+export interface AppAccess {
+  loaded: boolean;
+  /** save drafts, publish, see versions */
+  design: boolean;
+  /** export the app bundle */
+  exportApp: boolean;
+  /** whether the caller holds action on resource ("entity:lead", "form:web-lead", ...) */
+  may: (resource: string, action: string) => boolean;
+}
+
+/** What the caller may do in an app (from the app answer's can/permissions); nothing until it loads. */
+export function appAccess(detail: AppDetail | undefined): AppAccess {
+  const perms = detail?.permissions ?? {};
+  return {
+    loaded: !!detail,
+    design: !!detail?.can?.design,
+    exportApp: !!detail?.can?.export,
+    may: (resource, action) => (perms[resource] ?? []).includes(action),
+  };
+}
+
+export function useAppAccess(app: string | undefined): AppAccess {
+  return appAccess(useApp(app).data);
+}
+
 /** Loads a definition; a 404 resolves to null (new definition). */
 export function useDefinition<T>(app: string, kind: DefKind, slug: string, enabled = true) {
   return useQuery({

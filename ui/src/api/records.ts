@@ -19,7 +19,7 @@ export interface ListParams {
 export function toPage(r: unknown): Page<RecordItem> {
   if (Array.isArray(r)) return { items: r as RecordItem[], next_cursor: null };
   const o = (r ?? {}) as Page<RecordItem>;
-  return { items: Array.isArray(o.items) ? o.items : [], next_cursor: o.next_cursor ?? null };
+  return { items: Array.isArray(o.items) ? o.items : [], next_cursor: o.next_cursor ?? null, display: o.display ?? {} };
 }
 
 /** Cursor-paged record list. */
@@ -32,6 +32,13 @@ export function useRecords(app: string, entity: string, p: ListParams, enabled =
       toPage(await api(recordsPath(app, entity), { query: { q: p.q, filter: p.filter, sort: p.sort, limit: p.limit ?? 50, cursor: pageParam || undefined } })),
     getNextPageParam: (last) => last.next_cursor || undefined,
   });
+}
+
+/** The display maps of every loaded page, merged. */
+export function mergeDisplay(pages: { display?: Record<string, string> }[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pages ?? []) Object.assign(out, p.display ?? {});
+  return out;
 }
 
 export interface HistoryEvent {
@@ -49,7 +56,9 @@ export function useHistory(app: string, entity: string, id: string | undefined) 
     enabled: !!id,
     queryFn: async () => {
       const r = await api<unknown>(`${recordsPath(app, entity, id)}/history`);
-      return (Array.isArray(r) ? r : ((r as { items?: unknown[] })?.items ?? [])) as HistoryEvent[];
+      const items = (Array.isArray(r) ? r : ((r as { items?: unknown[] })?.items ?? [])) as HistoryEvent[];
+      const display = Array.isArray(r) ? {} : ((r as { display?: Record<string, string> })?.display ?? {});
+      return { items, display };
     },
   });
 }

@@ -40,6 +40,10 @@ export interface DefSummary {
 }
 
 export interface AppDetail extends AppSummary {
+  /** what the caller may do with the app itself */
+  can?: { design?: boolean; manage?: boolean; export?: boolean };
+  /** actions the caller holds per resource, e.g. {"entity:lead": ["read","create"]} */
+  permissions?: Record<string, string[]>;
   entities?: DefSummary[];
   forms?: DefSummary[];
   flows?: DefSummary[];
@@ -218,12 +222,16 @@ export interface RecordItem {
   created_at?: string;
   updated_at?: string;
   merged?: boolean;
+  /** names of the relation, user and team ids the record holds (GET answers) */
+  display?: Record<string, string>;
   [k: string]: unknown;
 }
 
 export interface Page<T> {
   items: T[];
   next_cursor?: string | null;
+  /** names of the relation, user and team ids the page holds; ids the caller may not read have none */
+  display?: Record<string, string>;
 }
 
 export interface ReportData {

@@ -1,5 +1,6 @@
 import { PaperClipOutlined, UploadOutlined } from '@ant-design/icons';
-import { App, Button, DatePicker, Input, InputNumber, Select, Space, Switch, Tag, Upload } from 'antd';
+import { App, Button, DatePicker, Input, InputNumber, Select, Space, Switch, Tag, Typography, Upload } from 'antd';
+import { Link } from 'react-router';
 import dayjs from 'dayjs';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -24,9 +25,12 @@ interface Props {
   value?: unknown;
   onChange?: (v: unknown) => void;
   disabled?: boolean;
+  /** names of the ids the value holds (the record's `display`), so a linked record shows its name before the options load */
+  names?: Record<string, string>;
 }
 
-function RelationSelect({ app, target, value, onChange, multiple, disabled }: { app: string; target: string; value?: unknown; onChange?: (v: unknown) => void; multiple?: boolean; disabled?: boolean }) {
+function RelationSelect({ app, target, value, onChange, multiple, disabled, names }: { app: string; target: string; value?: unknown; onChange?: (v: unknown) => void; multiple?: boolean; disabled?: boolean; names?: Record<string, string> }) {
+  const { t } = useTranslation();
   const [q, setQ] = useState('');
   const list = useQuery({
     queryKey: ['relation', app, target, q],
@@ -43,7 +47,11 @@ function RelationSelect({ app, target, value, onChange, multiple, disabled }: { 
       value={value as string}
       onChange={onChange}
       loading={list.isLoading}
-      options={(list.data ?? []).map((r) => ({ value: r.id, label: title(r.data) || r.id }))}
+      options={[
+        ...(list.data ?? []).map((r) => ({ value: r.id, label: title(r.data) || r.id })),
+        // the current values, named, when the first page of options does not hold them
+        ...refIds(value).filter((id) => !(list.data ?? []).some((r) => r.id === id)).map((id) => ({ value: id, label: names?.[id] ?? t('records.restricted') })),
+      ]}
     />
   );
 }
@@ -93,7 +101,7 @@ export function AttachmentInput({ value, onChange, disabled, multiple }: { value
 }
 
 /** Input control for one entity field, chosen by the field's type. */
-export default function FieldInput({ field, app, value, onChange, disabled }: Props) {
+export default function FieldInput({ field, app, value, onChange, disabled, names }: Props) {
   const { i18n } = useTranslation();
   const lang = i18n.language;
   const opts = (field.options ?? []).map((o) => ({ value: optionValue(o), label: optionLabel(o, lang) }));
@@ -129,7 +137,7 @@ export default function FieldInput({ field, app, value, onChange, disabled }: Pr
     case 'boolean':
       return <Switch checked={!!value} onChange={(v) => onChange?.(v)} disabled={disabled} data-testid={testid} />;
     case 'relation':
-      return <RelationSelect app={app} target={field.target ?? ''} value={value} onChange={onChange} multiple={field.multiple} disabled={disabled} />;
+      return <RelationSelect app={app} target={field.target ?? ''} value={value} onChange={onChange} multiple={field.multiple} disabled={disabled} names={names} />;
     case 'attachment':
       return <AttachmentInput value={value} onChange={onChange} disabled={disabled} multiple={field.multiple} />;
     case 'autonumber':
@@ -152,11 +160,27 @@ export default function FieldInput({ field, app, value, onChange, disabled }: Pr
   }
 }
 
-/** Short display of a stored value in tables and cards. */
-export function formatValue(field: FieldDef | undefined, v: unknown, lang: string): string {
+/** Names of relation, user and team ids (the list API's `display` map) and the placeholder for ids without one. */
+export interface Names {
+  map: Record<string, string>;
+  placeholder: string;
+}
+
+/** The ids a relation, user or team value holds (one or a list). */
+export function refIds(v: unknown): string[] {
+  return (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string' && x !== '');
+}
+
+/** Short display of a stored value in tables and cards; relation, user and team ids become names when `names` is given. */
+export function formatValue(field: FieldDef | undefined, v: unknown, lang: string, names?: Names): string {
   if (v === null || v === undefined || v === '') return '';
   if (!field) return typeof v === 'object' ? JSON.stringify(v) : String(v);
   switch (field.type) {
+    case 'relation':
+    case 'user':
+    case 'team':
+      if (names) return refIds(v).map((id) => names.map[id] ?? names.placeholder).join(', ');
+      return refIds(v).join(', ');
     case 'boolean':
       return v ? '✓' : '✗';
     case 'select': {
@@ -179,6 +203,31 @@ export function formatValue(field: FieldDef | undefined, v: unknown, lang: strin
     default:
       return typeof v === 'object' ? JSON.stringify(v) : String(v);
   }
+}
+
+/** A stored value for reading: relation values link to the linked record (by name), others as formatValue. */
+export function FieldValue({ field, value, app, names }: { field: FieldDef; value: unknown; app: string; names?: Names }) {
+  const { i18n } = useTranslation();
+  if (field.type === 'relation' && names && field.target) {
+    const ids = refIds(value);
+    return (
+      <span data-testid={`value-${field.key}`}>
+        {ids.map((id, i) => (
+          <span key={id}>
+            {i > 0 && ', '}
+            {names.map[id] !== undefined ? (
+              <Link to={`/apps/${encodeURIComponent(app)}/entities/${encodeURIComponent(field.target!)}?record=${encodeURIComponent(id)}`} onClick={(e) => e.stopPropagation()}>
+                {names.map[id]}
+              </Link>
+            ) : (
+              <Typography.Text type="secondary" italic>{names.placeholder}</Typography.Text>
+            )}
+          </span>
+        ))}
+      </span>
+    );
+  }
+  return <>{formatValue(field, value, i18n.language, names)}</>;
 }
 
 export function fieldLabel(f: FieldDef, lang: string): string {

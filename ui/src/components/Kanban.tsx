@@ -1,12 +1,37 @@
 import { DndContext, PointerSensor, useDraggable, useDroppable, useSensor, useSensors, type DragEndEvent } from '@dnd-kit/core';
-import { Badge, Typography } from 'antd';
-import type { EntityDef, RecordItem } from '../api/types';
-import { formatValue } from './FieldInput';
+import { UserOutlined } from '@ant-design/icons';
+import { Badge, Space, Tag, Typography } from 'antd';
+import dayjs from 'dayjs';
+import type { EntityDef, FieldDef, RecordItem } from '../api/types';
+import { formatValue, type Names } from './FieldInput';
 import { useTranslation } from 'react-i18next';
 import { optionLabel, optionValue } from '../lib/labels';
 
-function Card({ r, title, sub, onOpen }: { r: RecordItem; title: string; sub: string; onOpen: () => void }) {
+const money = (f: FieldDef) => (f.currency === 'USD' ? '$' : '¥');
+
+/** What a card shows besides its title. */
+interface CardFields {
+  amount?: FieldDef;
+  due?: FieldDef;
+  warning?: FieldDef;
+}
+
+/** The fields a card shows: the first money field, a due/close date, a warning text. */
+export function cardFields(entity: EntityDef): CardFields {
+  const dates = entity.fields.filter((f) => f.type === 'date' || f.type === 'datetime');
+  return {
+    amount: entity.fields.find((f) => f.type === 'money'),
+    due: dates.find((f) => /due|close|deadline|expire/i.test(f.key)) ?? undefined,
+    warning: entity.fields.find((f) => /^(warning|warnings|alert|flag)$/i.test(f.key) && ['text', 'select', 'multiselect'].includes(f.type)),
+  };
+}
+
+function Card({ r, title, names, cf, onOpen }: { r: RecordItem; title: string; names: Names; cf: CardFields; onOpen: () => void }) {
+  const { t, i18n } = useTranslation();
   const { attributes, listeners, setNodeRef, transform, isDragging } = useDraggable({ id: r.id });
+  const due = cf.due ? (r.data[cf.due.key] as string | undefined) : undefined;
+  const overdue = !!due && dayjs(due).isBefore(dayjs(), 'day');
+  const warning = cf.warning ? formatValue(cf.warning, r.data[cf.warning.key], i18n.language) : '';
   return (
     <div
       ref={setNodeRef}
@@ -14,36 +39,58 @@ function Card({ r, title, sub, onOpen }: { r: RecordItem; title: string; sub: st
       style={{ transform: transform ? `translate(${transform.x}px, ${transform.y}px)` : undefined, opacity: isDragging ? 0.7 : 1, zIndex: isDragging ? 10 : undefined, position: 'relative' }}
       {...attributes}
       {...listeners}
-      onDoubleClick={onOpen}
+      onClick={onOpen}
       data-testid={`kanban-card-${r.id}`}
     >
       <Typography.Text strong ellipsis style={{ display: 'block' }}>{title}</Typography.Text>
-      {sub && <Typography.Text type="secondary" style={{ fontSize: 12 }}>{sub}</Typography.Text>}
+      {cf.amount && r.data[cf.amount.key] != null && (
+        <Typography.Text style={{ fontSize: 13 }} data-testid="card-amount">{money(cf.amount)} {formatValue(cf.amount, r.data[cf.amount.key], i18n.language)}</Typography.Text>
+      )}
+      <Space size={4} wrap style={{ marginTop: 4, display: 'flex' }}>
+        {r.owner_id && (
+          <Typography.Text type="secondary" style={{ fontSize: 12 }} data-testid="card-owner">
+            <UserOutlined /> {names.map[r.owner_id] ?? names.placeholder}
+          </Typography.Text>
+        )}
+        {due && (
+          <Tag color={overdue ? 'red' : undefined} style={{ fontSize: 11, marginInlineEnd: 0 }} data-testid="card-due">
+            {overdue ? t('records.overdue') + ' · ' : ''}{t('records.due', { date: dayjs(due).format('MM-DD') })}
+          </Tag>
+        )}
+        {warning && <Tag color="orange" style={{ fontSize: 11, marginInlineEnd: 0 }} data-testid="card-warning">{warning}</Tag>}
+      </Space>
     </div>
   );
 }
 
-function Column({ stage, label, children, count }: { stage: string; label: string; children: React.ReactNode; count: number }) {
+function Column({ stage, label, children, count, total }: { stage: string; label: string; children: React.ReactNode; count: number; total?: string }) {
+  const { t } = useTranslation();
   const { setNodeRef, isOver } = useDroppable({ id: `stage:${stage}` });
+  // The whole column (header and body, down to the board's bottom) is the drop target.
   return (
     <div ref={setNodeRef} className={`kanban-col${isOver ? ' over' : ''}`} data-testid={`kanban-col-${stage}`}>
-      <div style={{ display: 'flex', justifyContent: 'space-between', marginBottom: 8 }}>
-        <Typography.Text strong>{label}</Typography.Text>
-        <Badge count={count} showZero color="#999" />
+      <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'center', marginBottom: 8, gap: 8 }}>
+        <Typography.Text strong ellipsis>{label}</Typography.Text>
+        <Badge count={count} showZero color="#999" overflowCount={9999} data-testid="col-count" />
       </div>
-      {children}
+      {total !== undefined && (
+        <Typography.Text type="secondary" style={{ display: 'block', fontSize: 12, marginBottom: 8 }} data-testid="col-total">
+          {t('records.total')} {total}
+        </Typography.Text>
+      )}
+      <div className="kanban-col-body" data-testid={`kanban-body-${stage}`}>{children}</div>
     </div>
   );
 }
 
-/** Stage pipeline: one column per stage; dropping a card on another column asks onMove. */
-export default function Kanban({ entity, records, onMove, onOpen }: { entity: EntityDef; records: RecordItem[]; onMove: (r: RecordItem, to: string) => void; onOpen: (r: RecordItem) => void }) {
+/** Stage pipeline: one column per stage; dropping a card anywhere on another column asks onMove; a click opens it. */
+export default function Kanban({ entity, records, names, onMove, onOpen }: { entity: EntityDef; records: RecordItem[]; names: Names; onMove: (r: RecordItem, to: string) => void; onOpen: (r: RecordItem) => void }) {
   const { i18n } = useTranslation();
   const sensors = useSensors(useSensor(PointerSensor, { activationConstraint: { distance: 5 } }));
   const stages = entity.stages!;
   const field = entity.fields.find((f) => f.key === stages.field);
   const titleKey = entity.title_field ?? entity.fields.find((f) => f.type === 'text')?.key;
-  const amountField = entity.fields.find((f) => f.type === 'money');
+  const cf = cardFields(entity);
   const stageLabel = (s: string) => {
     const o = (field?.options ?? []).find((x) => optionValue(x) === s);
     return o ? optionLabel(o, i18n.language) : s;
@@ -53,8 +100,14 @@ export default function Kanban({ entity, records, onMove, onOpen }: { entity: En
     if (!over || typeof over !== 'string' || !over.startsWith('stage:')) return;
     const to = over.slice(6);
     const r = records.find((x) => x.id === ev.active.id);
-    if (r && r.data[stages.field] !== to) onMove(r, to);
+    if (r && to && r.data[stages.field] !== to) onMove(r, to);
   };
+  const sum = (items: RecordItem[]) => {
+    if (!cf.amount) return undefined;
+    const n = items.reduce((acc, r) => acc + (typeof r.data[cf.amount!.key] === 'number' ? (r.data[cf.amount!.key] as number) : 0), 0);
+    return `${money(cf.amount)} ${formatValue(cf.amount, n, i18n.language)}`;
+  };
+  const title = (r: RecordItem) => String((titleKey && r.data[titleKey]) ?? r.id);
   const unstaged = records.filter((r) => !stages.order.includes(String(r.data[stages.field] ?? '')));
   return (
     <DndContext sensors={sensors} onDragEnd={onDragEnd}>
@@ -62,23 +115,17 @@ export default function Kanban({ entity, records, onMove, onOpen }: { entity: En
         {stages.order.map((s) => {
           const items = records.filter((r) => r.data[stages.field] === s);
           return (
-            <Column key={s} stage={s} label={stageLabel(s)} count={items.length}>
+            <Column key={s} stage={s} label={stageLabel(s)} count={items.length} total={sum(items)}>
               {items.map((r) => (
-                <Card
-                  key={r.id}
-                  r={r}
-                  title={String((titleKey && r.data[titleKey]) ?? r.id)}
-                  sub={amountField ? formatValue(amountField, r.data[amountField.key], i18n.language) : ''}
-                  onOpen={() => onOpen(r)}
-                />
+                <Card key={r.id} r={r} title={title(r)} names={names} cf={cf} onOpen={() => onOpen(r)} />
               ))}
             </Column>
           );
         })}
         {unstaged.length > 0 && (
-          <Column stage="" label="—" count={unstaged.length}>
+          <Column stage="" label="—" count={unstaged.length} total={sum(unstaged)}>
             {unstaged.map((r) => (
-              <Card key={r.id} r={r} title={String((titleKey && r.data[titleKey]) ?? r.id)} sub="" onOpen={() => onOpen(r)} />
+              <Card key={r.id} r={r} title={title(r)} names={names} cf={cf} onOpen={() => onOpen(r)} />
             ))}
           </Column>
         )}

@@ -1,15 +1,19 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Drawer, Empty, Form, Space, Tabs, Timeline, Typography } from 'antd';
+import { Alert, App, Button, Drawer, Empty, Form, Space, Tabs, Timeline, Tooltip, Typography } from 'antd';
 import dayjs from 'dayjs';
+import relativeTime from 'dayjs/plugin/relativeTime';
+import 'dayjs/locale/zh-cn';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, api, errorMessage } from '../api/client';
 import { recordsPath, useHistory } from '../api/records';
 import type { EntityDef, RecordItem } from '../api/types';
-import FieldInput, { fieldLabel, type FileRef } from './FieldInput';
+import FieldInput, { fieldLabel, formatValue, type FileRef } from './FieldInput';
 import { applyFieldErrors } from './formErrors';
 import { describeChanges } from '../lib/history';
 import PersonSelect from './PersonSelect';
+
+dayjs.extend(relativeTime);
 
 interface Props {
   app: string;
@@ -116,6 +120,20 @@ export default function RecordDrawer({ app, entity, record, open, onClose }: Pro
     }
   };
 
+  const historyNames = { map: history.data?.display ?? {}, placeholder: t('records.restricted') };
+  const changeLabel = (k: string) => {
+    if (k === 'owner_id') return t('records.owner');
+    if (k === 'team_id') return t('records.team');
+    const f = entity.fields.find((x) => x.key === k);
+    return f ? fieldLabel(f, i18n.language) : k;
+  };
+  const changeValue = (k: string, v: unknown) => {
+    if (k === 'owner_id') return formatValue({ key: k, type: 'user' }, v, i18n.language, historyNames);
+    if (k === 'team_id') return formatValue({ key: k, type: 'team' }, v, i18n.language, historyNames);
+    const f = entity.fields.find((x) => x.key === k);
+    return f && f.type !== 'attachment' ? formatValue(f, v, i18n.language, historyNames) : undefined;
+  };
+
   const formPane = (
     <Form form={form} layout="vertical" data-testid="record-form">
       {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 12 }} data-testid="record-error" />}
@@ -126,7 +144,7 @@ export default function RecordDrawer({ app, entity, record, open, onClose }: Pro
           label={fieldLabel(f, i18n.language)}
           rules={f.required && f.type !== 'autonumber' && f.type !== 'formula' ? [{ required: true, message: t('common.required') }] : []}
         >
-          <FieldInput field={f} app={app} />
+          <FieldInput field={f} app={app} names={record?.display} />
         </Form.Item>
       ))}
       {record && (
@@ -144,18 +162,23 @@ export default function RecordDrawer({ app, entity, record, open, onClose }: Pro
 
   const timeline = history.isError ? (
     <Alert type="warning" title={errorMessage(history.error)} />
-  ) : (history.data ?? []).length === 0 ? (
+  ) : (history.data?.items ?? []).length === 0 ? (
     <Empty />
   ) : (
     <Timeline
       data-testid="record-timeline"
-      items={(history.data ?? []).map((ev) => ({
+      items={(history.data?.items ?? []).map((ev) => ({
         color: ev.kind === 'stage' || ev.kind === 'stage_changed' ? 'green' : ev.kind === 'created' ? 'blue' : 'gray',
         content: (
-          <div>
-            <Typography.Text strong>{t(`history.${ev.kind}`, { defaultValue: ev.kind ?? '' })}</Typography.Text>{' '}
-            <Typography.Text type="secondary">{ev.at ? dayjs(ev.at).format('YYYY-MM-DD HH:mm:ss') : ''} {ev.actor_name ?? ''}</Typography.Text>
-            <pre style={{ whiteSpace: 'pre-wrap', margin: 0, fontSize: 12 }}>{describeChanges(ev.changes, (k) => { const f = entity.fields.find((x) => x.key === k); return f ? fieldLabel(f, i18n.language) : k; }).join('\n')}</pre>
+          <div data-testid="timeline-event">
+            <Typography.Text strong>{ev.actor_name || (ev.actor ? t('records.restricted') : t('records.system'))}</Typography.Text>{' '}
+            <Typography.Text>{t(`history.${ev.kind}`, { defaultValue: ev.kind ?? '' })}</Typography.Text>{' '}
+            {ev.at && (
+              <Tooltip title={dayjs(ev.at).format('YYYY-MM-DD HH:mm:ss')}>
+                <Typography.Text type="secondary">{dayjs(ev.at).locale(i18n.language === 'en' ? 'en' : 'zh-cn').fromNow()} · {dayjs(ev.at).format('YYYY-MM-DD HH:mm')}</Typography.Text>
+              </Tooltip>
+            )}
+            <pre style={{ whiteSpace: 'pre-wrap', margin: 0, fontSize: 12 }}>{describeChanges(ev.changes, changeLabel, changeValue).join('\n')}</pre>
           </div>
         ),
       }))}

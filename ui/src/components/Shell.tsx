@@ -1,28 +1,70 @@
 import {
-  AppstoreOutlined, AuditOutlined, CheckSquareOutlined, LogoutOutlined, SafetyOutlined, TeamOutlined,
-  ThunderboltOutlined, UserOutlined,
+  AppstoreOutlined, AuditOutlined, BarChartOutlined, CheckSquareOutlined, DashboardOutlined, FormOutlined, LogoutOutlined,
+  SafetyOutlined, TableOutlined, TeamOutlined, ThunderboltOutlined, UserOutlined,
 } from '@ant-design/icons';
-import { Avatar, Dropdown, Layout, Menu, Space, Typography } from 'antd';
+import { Avatar, Dropdown, Layout, Menu, Result, Space, Spin, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { Outlet, useLocation, useNavigate } from 'react-router';
 import { useLogout, useMe } from '../api/auth';
+import { appAccess, defList, useApp } from '../api/defs';
+import { labelText } from '../lib/labels';
 import LangSwitch from './LangSwitch';
 import NotificationBell from './NotificationBell';
 
 const { Sider, Header, Content } = Layout;
 
-/** App shell: side navigation, header with language switch and user menu. */
+/** The app a path is inside (/apps/{app}/...), or ''. */
+export function appOfPath(path: string): string {
+  const m = /^\/apps\/([^/]+)/.exec(path);
+  return m ? decodeURIComponent(m[1]) : '';
+}
+
+/** Whether a path is a builder screen (designers, flow editor): only designers may open them. */
+export function isDesignPath(path: string): boolean {
+  return /^\/apps\/[^/]+\/(entities|forms|flows|reports)\/[^/]+\/design\/?$/.test(path) || /^\/apps\/[^/]+\/flows\/[^/]+\/?$/.test(path);
+}
+
+/** App shell: side navigation built from what the user may use, header with language switch and user menu. */
 export default function Shell() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const me = useMe().data;
   const nav = useNavigate();
   const loc = useLocation();
   const logout = useLogout();
+  const appSlug = appOfPath(loc.pathname);
+  const appQ = useApp(appSlug || undefined);
+  const access = appAccess(appQ.data);
+  const lang = i18n.language;
+
+  // The open app's views, forms, dashboards and reports the user may use.
+  const appItems = appSlug && appQ.data
+    ? [
+        {
+          key: `app:${appSlug}`,
+          type: 'group' as const,
+          label: appQ.data.name || appSlug,
+          children: [
+            ...defList(appQ.data, 'entities').filter((d) => access.design || access.may(`entity:${d.slug}`, 'read')).map((d) => ({
+              key: `/apps/${appSlug}/entities/${d.slug}`, icon: <TableOutlined />, label: <span data-testid={`nav-entity-${d.slug}`}>{labelText(d.label, lang, d.slug)}</span>,
+            })),
+            ...defList(appQ.data, 'forms').filter((d) => access.design || access.may(`form:${d.slug}`, 'create')).map((d) => ({
+              key: `/apps/${appSlug}/forms/${d.slug}`, icon: <FormOutlined />, label: <span data-testid={`nav-form-${d.slug}`}>{labelText(d.label ?? d.title, lang, d.slug)}</span>,
+            })),
+            ...defList(appQ.data, 'dashboards').map((d) => ({
+              key: `/apps/${appSlug}/dashboards/${d.slug}`, icon: <DashboardOutlined />, label: <span data-testid={`nav-dashboard-${d.slug}`}>{labelText(d.label ?? d.title, lang, d.slug)}</span>,
+            })),
+            ...defList(appQ.data, 'reports').map((d) => ({
+              key: `/apps/${appSlug}/reports/${d.slug}`, icon: <BarChartOutlined />, label: labelText(d.label ?? d.title, lang, d.slug),
+            })),
+          ],
+        },
+      ]
+    : [];
 
   const items = [
     { key: '/apps', icon: <AppstoreOutlined />, label: t('nav.apps') },
-    { key: '/templates', icon: <ThunderboltOutlined />, label: t('nav.templates') },
-    { key: '/tasks', icon: <CheckSquareOutlined />, label: t('nav.tasks') },
+    ...(me?.is_admin ? [{ key: '/templates', icon: <ThunderboltOutlined />, label: t('nav.templates') }] : []),
+    { key: '/tasks', icon: <CheckSquareOutlined />, label: <span data-testid="nav-tasks">{t('nav.tasks')}</span> },
     ...(me?.is_admin
       ? [
           {
@@ -38,10 +80,20 @@ export default function Shell() {
           },
         ]
       : []),
+    ...appItems,
   ];
   const selected = items
     .flatMap((i) => ('children' in i && i.children ? i.children.map((c) => c.key) : [i.key]))
-    .filter((k) => loc.pathname.startsWith(k));
+    .filter((k) => loc.pathname === k || (k === '/apps' && !appSlug) || (k !== '/apps' && loc.pathname.startsWith(k + '/')));
+  // Builder screens refuse those who may not design, in their language.
+  const designPath = isDesignPath(loc.pathname);
+  const page = designPath && appSlug && !me?.is_admin && appQ.isLoading ? (
+    <Spin style={{ margin: 80 }} />
+  ) : designPath && appSlug && !me?.is_admin && !access.design ? (
+    <Result status="403" title="403" subTitle={<span data-testid="design-refused">{t('shell.designRefused')}</span>} />
+  ) : (
+    <Outlet />
+  );
 
   return (
     <Layout style={{ minHeight: '100vh' }}>
@@ -84,7 +136,7 @@ export default function Shell() {
           </Dropdown>
         </Header>
         <Content style={{ padding: 24, overflow: 'auto' }}>
-          <Outlet />
+          {page}
         </Content>
       </Layout>
     </Layout>

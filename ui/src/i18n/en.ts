@@ -10,6 +10,7 @@ const en = {
     email: 'Email', password: 'Password', submit: 'Sign in', subtitle: 'Low-code automation: forms, flows and reports.',
     invalid: 'Wrong email or password.',
   },
+  shell: { designRefused: 'You may not design this app. Ask an administrator for the designer role.' },
   nav: {
     apps: 'Apps', templates: 'Templates', tasks: 'My tasks', admin: 'Administration', users: 'Users', teams: 'Teams',
     roles: 'Roles', audit: 'Audit log', logout: 'Sign out',
@@ -48,6 +49,8 @@ const en = {
   },
   people: { pick: 'Pick a person', unavailable: 'The people list is unavailable' },
   records: {
+    restricted: 'Restricted record', system: 'System', team: 'Team', count: '{{count}} records', overdue: 'Overdue', due: 'Due {{date}}',
+    total: 'Total', openCard: 'Open', noPermission: 'You may not do this here.',
     owner: 'Owner', handOver: 'Hand over', handedOver: 'Record handed over',
     new: 'New record', edit: 'Edit record', created: 'Record created', merged: 'Merged into an existing record', saved: 'Record saved',
     deleted: 'Record deleted', conflict: 'Someone else changed this record meanwhile. Reload it and try again.',

@@ -14,6 +14,7 @@ const fb = {
   testPublishes: 'Test runs use the published flow: your changes are saved and published first.', testRun: 'Test run', testRunStatus: 'Test run:',
   testStarted: 'Test run started', testWebhookBody: 'Sample body of the webhook (JSON, kept for the next test).',
   triggerCondition: 'Only when', valueName: 'Name of a new value',
+  runHidden: 'This run belongs to a flow you cannot open. Your task shows its record and the decisions so far.', openTasks: 'Open my tasks',
   cron: { invalid: 'Not a valid schedule', next: 'Next runs ({{tz}}):', preset: 'Common schedules', hourly: 'Every hour', daily9: 'Every day at 9:00', weekdays9: 'Weekdays at 9:00', monday9: 'Mondays at 9:00', monthly1: '1st of the month at 9:00' },
   people: {
     email: 'E-mail', other: 'Other', owner: "The record's owner", ownerManager: "Manager of the record's owner", pick: 'People, roles…',

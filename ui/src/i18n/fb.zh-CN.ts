@@ -14,6 +14,7 @@ const fb = {
   testPublishes: '测试运行使用已发布的流程：将先保存并发布您的修改。', testRun: '测试运行', testRunStatus: '测试运行：',
   testStarted: '测试运行已开始', testWebhookBody: 'Webhook 的样本请求体（JSON，下次测试沿用）。',
   triggerCondition: '仅当', valueName: '新数据的名称',
+  runHidden: '此运行属于您无权打开的流程。您的待办中可查看其记录和已有的审批意见。', openTasks: '打开我的待办',
   cron: { invalid: '不是有效的计划', next: '接下来的运行时间（{{tz}}）：', preset: '常用计划', hourly: '每小时', daily9: '每天 9:00', weekdays9: '工作日 9:00', monday9: '每周一 9:00', monthly1: '每月 1 日 9:00' },
   people: {
     email: '电子邮箱', other: '其他', owner: '记录负责人', ownerManager: '记录负责人的上级', pick: '人员、角色…',

@@ -10,6 +10,7 @@ const zhCN = {
     email: '邮箱', password: '密码', submit: '登录', subtitle: '低代码自动化平台：表单、流程与报表。',
     invalid: '邮箱或密码错误。',
   },
+  shell: { designRefused: '您没有设计此应用的权限，请联系管理员授予设计者角色。' },
   nav: {
     apps: '应用', templates: '模板', tasks: '我的待办', admin: '系统管理', users: '用户', teams: '团队',
     roles: '角色', audit: '审计日志', logout: '退出登录',
@@ -48,6 +49,8 @@ const zhCN = {
   },
   people: { pick: '选择人员', unavailable: '无法加载人员列表' },
   records: {
+    restricted: '受限记录', system: '系统', team: '团队', count: '{{count}} 条', overdue: '已超期', due: '{{date}} 到期',
+    total: '合计', openCard: '打开', noPermission: '您没有此操作的权限。',
     owner: '负责人', handOver: '移交', handedOver: '记录已移交',
     new: '新建记录', edit: '编辑记录', created: '记录已创建', merged: '已合并到现有记录', saved: '记录已保存',
     deleted: '记录已删除', conflict: '该记录已被他人修改，请刷新后重试。',

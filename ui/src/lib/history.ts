@@ -8,14 +8,22 @@ function show(v: unknown): string {
 }
 
 /** One line per changed field: "field: old → new". */
-export function describeChanges(changes: unknown, label: (key: string) => string = (k) => k): string[] {
+export function describeChanges(
+  changes: unknown,
+  label: (key: string) => string = (k) => k,
+  format?: (key: string, v: unknown) => string | undefined,
+): string[] {
   if (!changes || typeof changes !== 'object' || Array.isArray(changes)) return [];
   return Object.entries(changes as Record<string, unknown>).map(([k, v]) => {
-    if (Array.isArray(v) && v.length === 2) return `${label(k)}: ${show(v[0])} → ${show(v[1])}`;
+    const val = (x: unknown) => {
+      if (x === null || x === undefined || x === '' || (Array.isArray(x) && x.length === 0)) return '∅';
+      return format?.(k, x) || show(x);
+    };
+    if (Array.isArray(v) && v.length === 2) return `${label(k)}: ${val(v[0])} → ${val(v[1])}`;
     if (v && typeof v === 'object' && ('from' in v || 'to' in v || 'old' in v || 'new' in v)) {
       const o = v as Record<string, unknown>;
-      return `${label(k)}: ${show(o.from ?? o.old)} → ${show(o.to ?? o.new)}`;
+      return `${label(k)}: ${val(o.from ?? o.old)} → ${val(o.to ?? o.new)}`;
     }
-    return `${label(k)}: ${show(v)}`;
+    return `${label(k)}: ${val(v)}`;
   });
 }

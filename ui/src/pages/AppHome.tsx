@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import { errorMessage } from '../api/client';
-import { defList, useApp, type DefKind } from '../api/defs';
+import { appAccess, defList, useApp, type DefKind } from '../api/defs';
 import { labelText } from '../lib/labels';
 
 const SECTIONS: { kind: DefKind; open: (app: string, slug: string) => string; design?: (app: string, slug: string) => string }[] = [
@@ -23,6 +23,10 @@ export default function AppHome() {
   const [creating, setCreating] = useState<DefKind | null>(null);
   const [form] = Form.useForm();
   const entities = defList(detail.data, 'entities');
+  const access = appAccess(detail.data);
+  // Users see what they may use; designers see everything with the builder's controls.
+  const usable = (kind: DefKind, slug: string) =>
+    access.design || (kind === 'flows' ? access.may(`flow:${slug}`, 'run') : kind === 'forms' ? access.may(`form:${slug}`, 'create') : true);
 
   const startCreate = (v: { slug: string; entity?: string }) => {
     const kind = creating!;
@@ -40,23 +44,28 @@ export default function AppHome() {
         <Typography.Title level={3} style={{ margin: 0 }} data-testid="app-title">
           {detail.data?.name || app}
         </Typography.Title>
-        <Button icon={<DownloadOutlined />} href={`/api/v1/apps/${app}/export`} target="_blank">
-          {t('app.export')}
-        </Button>
+        {access.exportApp && (
+          <Button icon={<DownloadOutlined />} href={`/api/v1/apps/${app}/export`} target="_blank" data-testid="app-export">
+            {t('app.export')}
+          </Button>
+        )}
       </Space>
       {detail.isError && <Alert type="error" showIcon title={errorMessage(detail.error)} style={{ marginBottom: 16 }} />}
       <Row gutter={[16, 16]}>
         {SECTIONS.map((s) => {
-          const items = defList(detail.data, s.kind);
+          const items = defList(detail.data, s.kind).filter((d) => usable(s.kind, d.slug));
+          if (!access.design && items.length === 0) return null;
           return (
             <Col key={s.kind} xs={24} lg={12}>
               <Card
                 title={t(`kinds.${s.kind}`)}
                 data-testid={`section-${s.kind}`}
                 extra={
-                  <Button size="small" icon={<PlusOutlined />} onClick={() => setCreating(s.kind)} data-testid={`new-${s.kind}`}>
-                    {t('common.new')}
-                  </Button>
+                  access.design && (
+                    <Button size="small" icon={<PlusOutlined />} onClick={() => setCreating(s.kind)} data-testid={`new-${s.kind}`}>
+                      {t('common.new')}
+                    </Button>
+                  )
                 }
               >
                 <List
@@ -66,7 +75,7 @@ export default function AppHome() {
                   renderItem={(d) => (
                     <List.Item
                       actions={[
-                        s.design && (
+                        s.design && access.design && (
                           <Link key="d" to={s.design(app, d.slug)} data-testid={`design-${s.kind}-${d.slug}`}>
                             {t('common.design')}
                           </Link>
@@ -76,10 +85,12 @@ export default function AppHome() {
                       <Link to={s.open(app, d.slug)} data-testid={`open-${s.kind}-${d.slug}`}>
                         {labelText(d.label ?? d.title, i18n.language, d.slug)}
                       </Link>
-                      <Space size={4}>
-                        {d.entity && <Tag>{d.entity}</Tag>}
-                        {(d.published_version ?? d.version) ? <Tag color="green">v{d.published_version ?? d.version}</Tag> : <Tag>{t('def.draft')}</Tag>}
-                      </Space>
+                      {access.design && (
+                        <Space size={4}>
+                          {d.entity && <Tag>{d.entity}</Tag>}
+                          {(d.published_version ?? d.version) ? <Tag color="green">v{d.published_version ?? d.version}</Tag> : <Tag>{t('def.draft')}</Tag>}
+                        </Space>
+                      )}
                     </List.Item>
                   )}
                 />

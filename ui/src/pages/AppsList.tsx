@@ -4,6 +4,7 @@ import { Alert, Button, Col, Empty, Row, Skeleton, Typography } from 'antd';
 import { Suspense, lazy, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
+import { useMe } from '../api/auth';
 import { api, errorMessage } from '../api/client';
 import type { AppSummary } from '../api/types';
 import Panel from '../components/Panel';
@@ -25,6 +26,7 @@ export function useApps() {
 export default function AppsList() {
   const { t } = useTranslation();
   const apps = useApps();
+  const me = useMe().data;
   const [open, setOpen] = useState(false);
   const nav = useNavigate();
 
@@ -32,16 +34,18 @@ export default function AppsList() {
     <div>
       <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'center', marginBottom: 16 }}>
         <Typography.Title level={3} style={{ margin: 0 }}>{t('apps.title')}</Typography.Title>
-        <Button type="primary" icon={<PlusOutlined />} onClick={() => setOpen(true)} data-testid="app-create">
-          {t('apps.create')}
-        </Button>
+        {me?.is_admin && (
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => setOpen(true)} data-testid="app-create">
+            {t('apps.create')}
+          </Button>
+        )}
       </div>
       {apps.isError && <Alert type="error" showIcon title={errorMessage(apps.error)} />}
       {apps.isLoading ? (
         <Skeleton active />
       ) : (apps.data ?? []).length === 0 && !apps.isError ? (
         <Empty description={t('apps.empty')}>
-          <Link to="/templates">{t('apps.fromTemplate')}</Link>
+          {me?.is_admin && <Link to="/templates">{t('apps.fromTemplate')}</Link>}
         </Empty>
       ) : (
         <Row gutter={[16, 16]}>

@@ -6,7 +6,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { api, errorMessage } from '../api/client';
-import { defList, useApp, useDefinition } from '../api/defs';
+import { appAccess, defList, useApp, useDefinition } from '../api/defs';
 import type { DashboardDef, ReportData, ReportDef, Widget } from '../api/types';
 import DefToolbar from '../components/DefToolbar';
 import ReportResult, { ExportButton } from '../components/ReportResult';
@@ -89,7 +89,7 @@ export default function DashboardPage() {
         <Link to={`/apps/${app}`}>{appQ.data?.name ?? app}</Link>
         <span>/</span>
         <Typography.Title level={4} style={{ margin: 0 }}>{labelText(dash.label, i18n.language, slug)}</Typography.Title>
-        <Button size="small" icon={edit ? <EyeOutlined /> : <EditOutlined />} onClick={() => setParams({ edit: edit ? '' : '1' })}>{edit ? t('dashboards.view') : t('common.edit')}</Button>
+        {appAccess(appQ.data).design && <Button size="small" icon={edit ? <EyeOutlined /> : <EditOutlined />} onClick={() => setParams({ edit: edit ? '' : '1' })}>{edit ? t('dashboards.view') : t('common.edit')}</Button>}
       </Space>
       {!edit && (
         <Card size="small" style={{ marginBottom: 12 }} data-testid="dashboard-filters">

@@ -6,10 +6,10 @@ import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { ApiError, api, errorMessage } from '../api/client';
-import { useApp, useDefinition } from '../api/defs';
-import { recordsPath, useRecord, useRecords } from '../api/records';
+import { appAccess, useApp, useDefinition } from '../api/defs';
+import { mergeDisplay, recordsPath, useRecord, useRecords } from '../api/records';
 import type { EntityDef, RecordItem } from '../api/types';
-import { fieldLabel, formatValue } from '../components/FieldInput';
+import { FieldValue, fieldLabel, type Names } from '../components/FieldInput';
 import Kanban from '../components/Kanban';
 import RecordDrawer from '../components/RecordDrawer';
 import { ExportButton } from '../components/ExportButton';
@@ -59,6 +59,10 @@ export default function Records() {
   const filter = encodeFilter(buildFilter(filterRows, 'and', numeric));
   const list = useRecords(app, slug, { q: q || undefined, filter, sort, limit: 50 }, !!entity);
   const records = useMemo(() => (list.data?.pages ?? []).flatMap((p) => p.items), [list.data]);
+  const display = useMemo(() => mergeDisplay(list.data?.pages), [list.data]);
+  const names: Names = { map: display, placeholder: t('records.restricted') };
+  const access = appAccess(appQ.data);
+  const res = `entity:${slug}`;
   // ?record=<id> (links from notifications) opens that record
   const [search, setSearch] = useSearchParams();
   const wanted = search.get('record');
@@ -76,7 +80,7 @@ export default function Records() {
   };
 
   if (def.isLoading) return <Skeleton active />;
-  if (!entity) return <Alert type="warning" showIcon title={def.isError ? errorMessage(def.error) : t('records.noEntity')} action={<Link to={`/apps/${app}/entities/${slug}/design`}>{t('common.design')}</Link>} />;
+  if (!entity) return <Alert type="warning" showIcon title={def.isError ? errorMessage(def.error) : t('records.noEntity')} action={access.design ? <Link to={`/apps/${app}/entities/${slug}/design`}>{t('common.design')}</Link> : undefined} />;
 
   const fields = entity.fields;
   const shown = fields.filter((f) => f.type !== 'textarea').slice(0, 8);
@@ -115,8 +119,16 @@ export default function Records() {
       ellipsis: true,
       sorter: !['attachment', 'multiselect', 'relation', 'formula', 'user', 'team'].includes(f.type),
       sortOrder: sort === f.key ? ('ascend' as const) : sort === `-${f.key}` ? ('descend' as const) : null,
-      render: (v: unknown) => formatValue(f, v, i18n.language),
+      render: (v: unknown) => <FieldValue field={f} value={v} app={app} names={names} />,
     })),
+    {
+      title: t('records.owner'),
+      dataIndex: 'owner_id',
+      key: 'owner_id',
+      width: 120,
+      ellipsis: true,
+      render: (v: string | null) => (v ? names.map[v] ?? names.placeholder : ''),
+    },
     {
       title: t('records.updatedAt'),
       dataIndex: 'updated_at',
@@ -131,9 +143,11 @@ export default function Records() {
       render: (_v: unknown, r: RecordItem) => (
         <Space size={0}>
           <Button type="text" size="small" icon={<EditOutlined />} onClick={(e) => { e.stopPropagation(); setDrawer({ record: r }); }} aria-label={t('common.edit')} />
-          <Popconfirm title={t('common.confirmDelete')} onConfirm={() => remove(r)}>
-            <Button type="text" size="small" danger icon={<DeleteOutlined />} onClick={(e) => e.stopPropagation()} aria-label={t('common.delete')} />
-          </Popconfirm>
+          {access.may(res, 'delete') && (
+            <Popconfirm title={t('common.confirmDelete')} onConfirm={() => remove(r)}>
+              <Button type="text" size="small" danger icon={<DeleteOutlined />} onClick={(e) => e.stopPropagation()} aria-label={t('common.delete')} />
+            </Popconfirm>
+          )}
         </Space>
       ),
     },
@@ -148,7 +162,7 @@ export default function Records() {
           <Typography.Title level={4} style={{ margin: 0 }} data-testid="records-title">
             {labelText(entity.label, i18n.language, slug)}
           </Typography.Title>
-          <Link to={`/apps/${app}/entities/${slug}/design`}>{t('common.design')}</Link>
+          {access.design && <Link to={`/apps/${app}/entities/${slug}/design`} data-testid="entity-design-link">{t('common.design')}</Link>}
         </Space>
         <Space wrap>
           {entity.stages && (
@@ -160,15 +174,17 @@ export default function Records() {
               <Button icon={<FilterOutlined />} data-testid="filter-open">{t('records.filter')}</Button>
             </Badge>
           </Popover>
-          <ExportButton size="middle" href={(f) => exportUrl(app, { entity: slug }, f, { filter, sort })} />
-          <Button type="primary" icon={<PlusOutlined />} onClick={() => setDrawer({ record: null })} data-testid="record-new">
-            {t('records.new')}
-          </Button>
+          {access.may(res, 'export') && <ExportButton size="middle" href={(f) => exportUrl(app, { entity: slug }, f, { filter, sort })} />}
+          {access.may(res, 'create') && (
+            <Button type="primary" icon={<PlusOutlined />} onClick={() => setDrawer({ record: null })} data-testid="record-new">
+              {t('records.new')}
+            </Button>
+          )}
         </Space>
       </Space>
       {list.isError && <Alert type="error" showIcon title={errorMessage(list.error)} style={{ marginBottom: 12 }} />}
       {view === 'kanban' && entity.stages ? (
-        <Kanban entity={entity} records={records} onMove={moveStage} onOpen={(r) => setDrawer({ record: r })} />
+        <Kanban entity={entity} records={records} names={names} onMove={moveStage} onOpen={(r) => setDrawer({ record: r })} />
       ) : (
         <Table<RecordItem>
           data-testid="records-table"

@@ -4,7 +4,7 @@ import { Alert, App, Button, Card, Descriptions, Skeleton, Space, Table, Tag, Ti
 import dayjs from 'dayjs';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
-import { api, errorMessage } from '../api/client';
+import { ApiError, api, errorMessage } from '../api/client';
 import type { Run, RunStep } from '../api/types';
 import { asArray } from '../lib/labels';
 
@@ -28,6 +28,24 @@ function short(v: unknown) {
   if (v === undefined || v === null) return '';
   const s = typeof v === 'string' ? v : JSON.stringify(v, null, 2);
   return s;
+}
+
+/** What started a run ({type, record_title, form, key, schedule, user_name} from the API), in words. */
+export function StartedBy({ run }: { run: Run }) {
+  const { t } = useTranslation();
+  const by = (run.started_by ?? {}) as { type?: string; record_title?: string; record_id?: string; form?: string; key?: string; schedule?: string; user_name?: string; parent_run_id?: string };
+  const trig = run.trigger as { type?: string } | string | undefined;
+  const type = by.type ?? (typeof trig === 'string' ? trig : trig?.type) ?? '';
+  const kind = { created: 'record.created', updated: 'record.updated', stage: 'stage.changed', deleted: 'record.deleted' }[type] ?? type;
+  const what = by.record_title ?? by.form ?? by.key ?? (by.schedule ? dayjs(by.schedule).format('YYYY-MM-DD HH:mm') : undefined);
+  return (
+    <span data-testid="run-started-by">
+      {run.test ? <Tag color="purple">{t('fb.test')}</Tag> : null}
+      {kind ? t(`triggers.${kind}`, { defaultValue: kind }) : ''}
+      {what ? <Typography.Text strong> · {what}</Typography.Text> : null}
+      {by.user_name ? <Typography.Text type="secondary"> · {by.user_name}</Typography.Text> : null}
+    </span>
+  );
 }
 
 /** Runs of one flow, newest first. */
@@ -61,7 +79,7 @@ export function FlowRuns() {
           { title: 'ID', dataIndex: 'id', render: (id: string) => <Link to={`/runs/${id}`}>{id.slice(0, 8)}</Link> },
           { title: t('runs.status'), dataIndex: 'status', render: (s: string) => <StatusTag status={s} /> },
           { title: t('runs.version'), render: (_v, r) => String(r.version ?? r.flow_version ?? '') },
-          { title: t('runs.trigger'), dataIndex: 'trigger', render: (v: unknown) => { const ty = typeof v === 'string' ? v : (v as { type?: string })?.type ?? ''; return ty ? t(`triggers.${ty}`, { defaultValue: ty }) : ''; } },
+          { title: t('runs.trigger'), render: (_v, r) => <StartedBy run={r} /> },
           { title: t('runs.started'), render: (_v, r) => fmt((r.started_at ?? r.created_at) as string) },
           { title: t('runs.finished'), dataIndex: 'finished_at', render: fmt },
         ]}
@@ -79,7 +97,12 @@ export function RunDetail() {
   const q = useQuery({
     queryKey: ['run', id],
     queryFn: () => api<Run>(`/api/v1/runs/${encodeURIComponent(id)}`),
-    refetchInterval: (query) => (['succeeded', 'failed', 'canceled'].includes((query.state.data as Run | undefined)?.status ?? '') ? false : 2000),
+    // a run the caller may not see (an approver's link) answers 404: never poll that
+    retry: (n, e) => !(e instanceof ApiError && [401, 403, 404].includes(e.status)) && n < 2,
+    refetchInterval: (query) => {
+      if (query.state.error) return false;
+      return ['succeeded', 'failed', 'canceled'].includes((query.state.data as Run | undefined)?.status ?? '') ? false : 2000;
+    },
   });
   const retry = useMutation({
     mutationFn: () => api(`/api/v1/runs/${encodeURIComponent(id)}/retry`, { method: 'POST' }),
@@ -90,6 +113,8 @@ export function RunDetail() {
     onError: (e) => message.error(errorMessage(e)),
   });
   if (q.isLoading) return <Skeleton active />;
+  if (q.error instanceof ApiError && [403, 404].includes(q.error.status))
+    return <Alert type="info" showIcon data-testid="run-hidden" title={t('fb.runHidden')} description={<Link to="/tasks">{t('fb.openTasks')}</Link>} />;
   if (q.isError || !q.data) return <Alert type="error" showIcon title={errorMessage(q.error)} />;
   const r = q.data;
   const steps = (r.steps ?? []) as Step[];

@@ -6,6 +6,7 @@ import { useTranslation } from 'react-i18next';
 import { api, errorMessage } from '../../api/client';
 import { useRoles, useTeams, useUsers } from '../../api/admin';
 import type { User } from '../../api/types';
+import { useApps } from '../AppsList';
 import { applyFieldErrors } from '../../components/formErrors';
 
 export default function AdminUsers() {
@@ -19,6 +20,8 @@ export default function AdminUsers() {
   const [editing, setEditing] = useState<User | 'new' | null>(null);
   const [roleUser, setRoleUser] = useState<User | null>(null);
   const [roleSel, setRoleSel] = useState<string[]>([]);
+  const [rolesLoading, setRolesLoading] = useState(false);
+  const apps = useApps();
   const [form] = Form.useForm();
   const teamName = (id?: string | null) => teams.data?.find((x) => x.id === id)?.name ?? '';
 
@@ -37,6 +40,22 @@ export default function AdminUsers() {
       if (!applyFieldErrors(form, e)) message.error(errorMessage(e));
     },
   });
+  // The dialog starts from the user's current roles, read fresh (GET /admin/users/{id}), so saving it
+  // with one more role keeps the others.
+  const openRoles = async (u: User) => {
+    setRoleUser(u);
+    setRoleSel(((u.roles as { app: string; role: string }[] | undefined) ?? []).map((r) => `${r.app}/${r.role}`));
+    setRolesLoading(true);
+    try {
+      const full = await api<User>(`/api/v1/admin/users/${u.id}`);
+      setRoleSel(((full.roles as { app: string; role: string }[] | undefined) ?? []).map((r) => `${r.app}/${r.role}`));
+    } catch (e) {
+      message.error(errorMessage(e));
+    } finally {
+      setRolesLoading(false);
+    }
+  };
+  const appName = (slug: string) => apps.data?.find((a) => a.slug === slug)?.name ?? slug;
   const saveRoles = useMutation({
     mutationFn: () => api(`/api/v1/admin/users/${roleUser!.id}/roles`, { method: 'PUT', body: { roles: roleSel.map((s) => { const [app, role] = s.split('/'); return { app, role }; }) } }),
     onSuccess: () => {
@@ -72,14 +91,14 @@ export default function AdminUsers() {
           { title: t('admin.name'), dataIndex: 'name' },
           { title: t('login.email'), dataIndex: 'email' },
           { title: t('nav.teams'), render: (_v, u) => teamName(u.team_id) },
-          { title: t('nav.roles'), render: (_v, u) => ((u.roles as { app: string; role: string }[] | undefined) ?? []).map((r) => <Tag key={`${r.app}/${r.role}`}>{r.app}/{r.role}</Tag>) },
+          { title: t('nav.roles'), render: (_v, u) => <span data-testid={`user-roles-${u.email}`}>{((u.roles as { app: string; role: string }[] | undefined) ?? []).map((r) => <Tag key={`${r.app}/${r.role}`}>{appName(r.app)} · {r.role}</Tag>)}</span> },
           { title: t('admin.status'), render: (_v, u) => <Space>{u.is_admin && <Tag color="gold">{t('admin.admin')}</Tag>}{u.disabled ? <Tag color="red">{t('admin.disabled')}</Tag> : <Tag color="green">{t('admin.active')}</Tag>}</Space> },
           {
             title: '',
             render: (_v, u) => (
               <Space>
                 <Button size="small" onClick={() => open(u)}>{t('common.edit')}</Button>
-                <Button size="small" onClick={() => { setRoleUser(u); setRoleSel(((u.roles as { app: string; role: string }[] | undefined) ?? []).map((r) => `${r.app}/${r.role}`)); }}>{t('admin.assignRoles')}</Button>
+                <Button size="small" onClick={() => void openRoles(u)} data-testid={`user-assign-roles-${u.email}`}>{t('admin.assignRoles')}</Button>
               </Space>
             ),
           },
@@ -95,8 +114,9 @@ export default function AdminUsers() {
           {editing !== 'new' && <Form.Item name="disabled" valuePropName="checked"><Checkbox>{t('admin.disabled')}</Checkbox></Form.Item>}
         </Form>
       </Modal>
-      <Modal title={`${t('admin.assignRoles')}: ${roleUser?.email ?? ''}`} open={!!roleUser} onCancel={() => setRoleUser(null)} onOk={() => saveRoles.mutate()} confirmLoading={saveRoles.isPending}>
-        <Select mode="multiple" style={{ width: '100%' }} value={roleSel} onChange={setRoleSel} options={(roles.data ?? []).map((r) => ({ value: `${r.app}/${r.name}`, label: `${r.app} / ${r.name}` }))} />
+      <Modal title={`${t('admin.assignRoles')}: ${roleUser?.email ?? ''}`} open={!!roleUser} onCancel={() => setRoleUser(null)} onOk={() => saveRoles.mutate()} confirmLoading={saveRoles.isPending} okButtonProps={{ disabled: rolesLoading, 'data-testid': 'roles-save' } as React.ComponentProps<typeof Button>}>
+        <Select mode="multiple" loading={rolesLoading} disabled={rolesLoading} style={{ width: '100%' }} value={roleSel} onChange={setRoleSel} data-testid="roles-select"
+          options={(roles.data ?? []).map((r) => ({ value: `${r.app}/${r.name}`, label: `${appName(r.app)} · ${r.name}` }))} />
       </Modal>
     </div>
   );
