@@ -320,6 +320,16 @@ func TestMCPAuth(t *testing.T) {
 	e := apitest.New(t)
 	init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`
 	accept := "Accept: application/json, text/event-stream"
+	tok := apiToken(t, e, e.AdminToken)
+	if r := e.Do("GET", "/mcp", nil, tok, accept); r.Status != 405 {
+		t.Fatalf("GET /mcp: %d %s", r.Status, r.Body)
+	}
+	if r := e.Do("POST", "/mcp", init, e.AdminToken, accept, "Cookie: tessera_session=x"); r.Status != 200 {
+		t.Fatalf("a login token as bearer: %d %s", r.Status, r.Body)
+	}
+	if r := e.Do("POST", "/mcp", init, "", accept, "Cookie: tessera_session="+e.AdminToken); r.Status != 401 && r.Status != 403 {
+		t.Fatalf("a cookie session: %d %s", r.Status, r.Body)
+	}
 	for _, tc := range []struct {
 		name, token string
 		headers     []string
@@ -327,7 +337,7 @@ func TestMCPAuth(t *testing.T) {
 	}{
 		{"no token", "", nil, 401},
 		{"bad token", "nope", nil, 401},
-		{"api token", apiToken(t, e, e.AdminToken), nil, 200},
+		{"api token", tok, nil, 200},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := e.Do("POST", "/mcp", init, tc.token, append(tc.headers, accept)...)

@@ -60,3 +60,34 @@ describe('RecordDrawer', () => {
     await waitFor(() => expect(onClose).toHaveBeenCalled());
   });
 });
+
+describe('RecordDrawer pending submissions', () => {
+  it('lists a submission that matched the record and accepts it', async () => {
+    await i18n.changeLanguage('zh-CN');
+    const calls: string[] = [];
+    vi.stubGlobal('fetch', vi.fn(async (url: string, init?: RequestInit) => {
+      calls.push(`${init?.method ?? 'GET'} ${url}`);
+      if (url.includes('/people')) return json(people);
+      if (url.endsWith('/intake')) {
+        return json({ items: [{ id: 's1', status: 'pending', source: 'form:web-lead', values: { name: '王老五' }, changes: { name: ['王五', '王老五'] }, created_at: '2026-12-05T10:00:00Z' }] });
+      }
+      if (url.endsWith('/intake/s1/accept')) return json({ ...record, data: { name: '王老五' }, version: 4 });
+      return json({ items: [] });
+    }));
+    const onClose = vi.fn();
+    const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+    render(
+      <QueryClientProvider client={qc}>
+        <App>
+          <RecordDrawer app="sales" entity={entity} record={record} open onClose={onClose} />
+        </App>
+      </QueryClientProvider>,
+    );
+    const item = await screen.findByTestId('intake-item');
+    expect(item.textContent).toContain('有新提交与此记录重复');
+    expect(item.textContent).toContain('name: 王五 → 王老五');
+    fireEvent.click(screen.getByTestId('intake-accept'));
+    await waitFor(() => expect(calls).toContain('POST /api/v1/apps/sales/entities/lead/records/r1/intake/s1/accept'));
+    await waitFor(() => expect(onClose).toHaveBeenCalled());
+  }, 30000);
+});

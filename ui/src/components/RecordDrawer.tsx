@@ -12,6 +12,7 @@ import FieldInput, { fieldLabel, formatValue, type FileRef } from './FieldInput'
 import { applyFieldErrors } from './formErrors';
 import { describeChanges } from '../lib/history';
 import PersonSelect from './PersonSelect';
+import IntakePanel from './IntakePanel';
 
 dayjs.extend(relativeTime);
 
@@ -83,8 +84,10 @@ export default function RecordDrawer({ app, entity, record, open, onClose }: Pro
         await api(recordsPath(app, entity.slug, record.id), { method: 'PATCH', body, headers: { 'If-Match': String(record.version) } });
         message.success(t('records.saved'));
       } else {
-        const r = await api<RecordItem>(recordsPath(app, entity.slug), { method: 'POST', body: toPayload(entity, values) });
-        message.success(r?.merged ? t('records.merged') : t('records.created'));
+        const r = await api<RecordItem & { status?: string }>(recordsPath(app, entity.slug), { method: 'POST', body: toPayload(entity, values) });
+        // a match the user may not change: their values went to its owner for review
+        if (r?.status === 'pending_review') message.info(t('intake.pendingReview'));
+        else message.success(r?.merged ? t('records.merged') : t('records.created'));
       }
       // wait for the list to reload so that its versions (If-Match) are fresh when the drawer closes
       await Promise.all([
@@ -137,6 +140,7 @@ export default function RecordDrawer({ app, entity, record, open, onClose }: Pro
   const formPane = (
     <Form form={form} layout="vertical" data-testid="record-form">
       {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 12 }} data-testid="record-error" />}
+      {record && <IntakePanel app={app} entity={entity} recordId={record.id} onAccepted={onClose} />}
       {entity.fields.map((f) => (
         <Form.Item
           key={f.key}

@@ -103,7 +103,12 @@ const en = {
   },
   history: {
     created: 'Created', updated: 'Updated', deleted: 'Deleted', stage: 'Stage changed', stage_changed: 'Stage changed',
-    merged: 'Merged', attached: 'File attached',
+    merged: 'Merged', attached: 'File attached', intake: { duplicate: 'Submission for review' },
+  },
+  intake: {
+    title: 'A new submission matches this record (not applied)', accept: 'Accept these changes', dismiss: 'Dismiss',
+    accepted: 'Changes applied', dismissed: 'Submission dismissed', nothingNew: 'Nothing new: the same values were submitted again.',
+    pendingReview: 'A matching record exists that you may not change: your values were sent to its owner for review.',
   },
   forms: {
     designer: 'Form designer', fill: 'Fill in', palette: 'Entity fields', dropHere: 'Drag fields here', allPlaced: 'Every field is placed.',
@@ -174,6 +179,7 @@ const en = {
       task_reminder: 'Reminder: task still open: {{title}}', approval_reminder: 'Reminder: approval still pending: {{title}}',
       task_escalated: 'Escalated to you (overdue): {{title}}', task_delegated: 'Delegated to you: {{title}}',
       task_delegated_by: '{{by}} delegated to you: {{title}}', approval_approved: 'Approved: {{title}}', approval_rejected: 'Rejected: {{title}}',
+      intake_pending: 'A new submission matches {{title}}: review it',
     },
   },
   reports: {

@@ -103,7 +103,12 @@ const zhCN = {
   },
   history: {
     created: '创建', updated: '修改', deleted: '删除', stage: '阶段变更', stage_changed: '阶段变更',
-    merged: '合并', attached: '添加附件',
+    merged: '合并', attached: '添加附件', intake: { duplicate: '待审核的提交' },
+  },
+  intake: {
+    title: '有新提交与此记录重复（尚未应用）', accept: '接受这些更改', dismiss: '忽略',
+    accepted: '更改已应用', dismissed: '已忽略该提交', nothingNew: '没有新内容：提交的值与记录相同。',
+    pendingReview: '已存在您无权修改的匹配记录：您填写的内容已转交其负责人审核。',
   },
   forms: {
     designer: '表单设计器', fill: '填写', palette: '实体字段', dropHere: '把字段拖到这里', allPlaced: '所有字段都已放置。',
@@ -174,6 +179,7 @@ const zhCN = {
       task_reminder: '催办：待办尚未完成：{{title}}', approval_reminder: '催办：审批尚未处理：{{title}}',
       task_escalated: '超时升级给您：{{title}}', task_delegated: '转交给您：{{title}}',
       task_delegated_by: '{{by}} 转交给您：{{title}}', approval_approved: '已通过：{{title}}', approval_rejected: '已驳回：{{title}}',
+      intake_pending: '新提交与 {{title}} 重复：请审核',
     },
   },
   reports: {

@@ -16,6 +16,7 @@ describe('notifications', () => {
     [{ kind: 'task_delegated', params: { by_name: 'Ann' } }, 'task_delegated_by'],
     [{ kind: 'approval_decided', params: { outcome: 'approved' } }, 'approval_approved'],
     [{ kind: 'approval_decided', params: { outcome: 'rejected' } }, 'approval_rejected'],
+    [{ kind: 'intake_pending', record_id: 'r1', app: 'sales', entity: 'lead' }, 'intake_pending'],
     [{ kind: 'something_new' }, undefined],
   ] as [Partial<Notification>, string | undefined][])('%o -> %s', (n, key) => {
     const m = messageOf({ ...base, ...n });
@@ -36,6 +37,7 @@ describe('notifications', () => {
     [{ kind: 'approval_decided', task_id: null, app: 'crm', entity: 'deal', record_id: 'r1', run_id: 'run1' }, '/apps/crm/entities/deal?record=r1'],
     [{ kind: 'approval_decided', run_id: 'run1' }, '/runs/run1'],
     [{ kind: 'approval_decided' }, undefined],
+    [{ kind: 'intake_pending', app: 'sales', entity: 'lead', record_id: 'r1' }, '/apps/sales/entities/lead?record=r1'],
     [{ kind: 'message', params: { link: '/apps/crm/reports/weekly' }, app: 'crm', entity: 'lead', record_id: 'r1' }, '/apps/crm/reports/weekly'],
     [{ kind: 'message', params: { link: '//evil.example/x' }, run_id: 'run1' }, '/runs/run1'],
     [{ kind: 'message', params: { link: 'https://evil.example' } }, undefined],

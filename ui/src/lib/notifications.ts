@@ -26,12 +26,12 @@ export interface NotificationPage {
 }
 
 /** The notification kinds the server sends. */
-export const NOTIFICATION_KINDS = ['task_assigned', 'task_reminder', 'task_escalated', 'task_delegated', 'approval_decided'] as const;
+export const NOTIFICATION_KINDS = ['task_assigned', 'task_reminder', 'task_escalated', 'task_delegated', 'approval_decided', 'intake_pending'] as const;
 
 /** Message keys under notifications.msg, one per kind and variant. */
 export const NOTIFICATION_MESSAGES = [
   'task_assigned', 'approval_assigned', 'task_reminder', 'approval_reminder', 'task_escalated', 'task_delegated', 'task_delegated_by',
-  'approval_approved', 'approval_rejected',
+  'approval_approved', 'approval_rejected', 'intake_pending',
 ] as const;
 
 /** The notifications.msg key for n (undefined for an unknown kind), with its interpolation values. */
@@ -51,6 +51,8 @@ export function messageOf(n: Notification): { key?: (typeof NOTIFICATION_MESSAGE
       return { key: 'task_delegated', values };
     case 'approval_decided':
       return { key: p.outcome === 'approved' ? 'approval_approved' : 'approval_rejected', values };
+    case 'intake_pending':
+      return { key: 'intake_pending', values };
   }
   return { values };
 }
