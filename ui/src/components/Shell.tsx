@@ -2,7 +2,8 @@ import {
   AppstoreOutlined, AuditOutlined, BarChartOutlined, CheckSquareOutlined, DashboardOutlined, FormOutlined, LogoutOutlined,
   SafetyOutlined, TableOutlined, TeamOutlined, ThunderboltOutlined, UserOutlined,
 } from '@ant-design/icons';
-import { Avatar, Dropdown, Layout, Menu, Result, Space, Spin, Typography } from 'antd';
+import { Avatar, Dropdown, Layout, Menu, Space, Spin, Typography } from 'antd';
+import { Suspense, lazy } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Outlet, useLocation, useNavigate } from 'react-router';
 import { useLogout, useMe } from '../api/auth';
@@ -10,6 +11,9 @@ import { appAccess, defList, useApp } from '../api/defs';
 import { labelText } from '../lib/labels';
 import LangSwitch from './LangSwitch';
 import NotificationBell from './NotificationBell';
+
+// antd's Result (403 illustration) loads only when shown: the app frame is part of the first page.
+const DesignRefused = lazy(() => import('./DesignRefused'));
 
 const { Sider, Header, Content } = Layout;
 
@@ -90,7 +94,7 @@ export default function Shell() {
   const page = designPath && appSlug && !me?.is_admin && appQ.isLoading ? (
     <Spin style={{ margin: 80 }} />
   ) : designPath && appSlug && !me?.is_admin && !access.design ? (
-    <Result status="403" title="403" subTitle={<span data-testid="design-refused">{t('shell.designRefused')}</span>} />
+    <Suspense fallback={<Spin style={{ margin: 80 }} />}><DesignRefused /></Suspense>
   ) : (
     <Outlet />
   );
