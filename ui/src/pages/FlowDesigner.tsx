@@ -528,7 +528,8 @@ function Designer() {
   const triggerDetail = triggerEntity ? labelText(entities[triggerEntity]?.label, i18n.language, triggerEntity) : base.trigger.type === 'webhook' ? String(base.trigger.key ?? '') : base.trigger.type === 'cron' ? String(base.trigger.schedule ?? '') : '';
   const inbound = new Set(edges.map((e) => e.target));
   const displayNodes: Node[] = [
-    { id: TRIGGER_ID, type: 'trigger', position: triggerPos, data: { title: triggerTitle, detail: triggerDetail }, draggable: false, deletable: false, selected: selected === null && !!nodes.length },
+    // fixed size: the trigger node is rebuilt each render, so it must not wait for a measurement
+    { id: TRIGGER_ID, type: 'trigger', position: triggerPos, data: { title: triggerTitle, detail: triggerDetail }, draggable: false, deletable: false, selected: selected === null && !!nodes.length, width: 180, height: 72, measured: { width: 180, height: 72 } },
     ...nodes,
   ];
   const displayEdges: Edge[] = [
