@@ -51,10 +51,12 @@ type Definition struct {
 
 // Version is one immutable published version.
 type Version struct {
-	Version     int             `json:"version"`
-	PublishedAt time.Time       `json:"published_at"`
-	PublishedBy *uuid.UUID      `json:"published_by"`
-	Body        json.RawMessage `json:"body,omitempty"`
+	Version     int        `json:"version"`
+	PublishedAt time.Time  `json:"published_at"`
+	PublishedBy *uuid.UUID `json:"published_by"`
+	// PublishedByName is the publisher's name (or email) for version lists.
+	PublishedByName string          `json:"published_by_name,omitempty"`
+	Body            json.RawMessage `json:"body,omitempty"`
 }
 
 // Hooks connect publishing to the runtime without builder importing it.
@@ -351,7 +353,9 @@ func (s *Store) Versions(ctx context.Context, app *App, kind, slug string) ([]Ve
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT version, published_at, published_by, body FROM definition_versions WHERE definition_id = $1 ORDER BY version DESC`, d.ID)
+	rows, err := s.pool.Query(ctx, `SELECT v.version, v.published_at, v.published_by, COALESCE(NULLIF(u.name, ''), u.email, ''), v.body
+		FROM definition_versions v LEFT JOIN users u ON u.id = v.published_by
+		WHERE v.definition_id = $1 ORDER BY v.version DESC`, d.ID)
 	if err != nil {
 		return nil, fmt.Errorf("listing versions: %w", err)
 	}
@@ -359,7 +363,7 @@ func (s *Store) Versions(ctx context.Context, app *App, kind, slug string) ([]Ve
 	out := []Version{}
 	for rows.Next() {
 		var v Version
-		if err := rows.Scan(&v.Version, &v.PublishedAt, &v.PublishedBy, &v.Body); err != nil {
+		if err := rows.Scan(&v.Version, &v.PublishedAt, &v.PublishedBy, &v.PublishedByName, &v.Body); err != nil {
 			return nil, fmt.Errorf("listing versions: %w", err)
 		}
 		out = append(out, v)

@@ -74,8 +74,13 @@ func TestAppsAndDefinitionsScenarios(t *testing.T) {
 		}},
 		{"publish missing", "POST", "/api/v1/apps/crm/entities/ghost/publish", nil, e.AdminToken, 404, nil},
 		{"versions", "GET", "/api/v1/apps/crm/entities/lead/versions", nil, e.AdminToken, 200, func(t *testing.T, r *apitest.Resp) {
-			if items := r.JSON()["items"].([]any); len(items) != 2 {
+			items := r.JSON()["items"].([]any)
+			if len(items) != 2 {
 				t.Fatalf("versions: %s", r.Body)
+			}
+			// the version list names the publisher (author column of the versions drawer)
+			if v := items[0].(map[string]any); v["published_by_name"] == nil || v["published_by_name"] == "" || v["body"] == nil {
+				t.Fatalf("versions without author or body: %s", r.Body)
 			}
 		}},
 		{"form with unknown field fails publish", "PUT", "/api/v1/apps/crm/forms/broken", `{"entity":"lead","layout":[{"field":"nope"}]}`, e.AdminToken, 201, nil},

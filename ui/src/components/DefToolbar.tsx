@@ -1,10 +1,11 @@
 import { CloudUploadOutlined, HistoryOutlined, SaveOutlined } from '@ant-design/icons';
-import { Alert, App, Button, Drawer, List, Space, Typography } from 'antd';
+import { Alert, App, Button, Drawer, Empty, List, Popconfirm, Select, Space, Tag, Typography } from 'antd';
 import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, errorMessage, type FieldError } from '../api/client';
 import { useSaveDefinition, useVersions, type DefKind } from '../api/defs';
 import { normalizePath } from '../lib/entity';
+import { diffDefs, showValue } from '../lib/defDiff';
 
 interface Props {
   app: string;
@@ -14,17 +15,80 @@ interface Props {
   onErrors?: (errors: FieldError[]) => void;
   onSaved?: () => void;
   extra?: ReactNode;
+  /** loads a restored version into the designer (it is saved as the draft first); without it the page reloads */
+  onRestore?: (def: unknown) => void;
+}
+
+/** "3 minutes ago" in the UI language. */
+export function relativeTime(iso: string | undefined, lang: string, now = Date.now()): string {
+  if (!iso) return '';
+  const ms = new Date(iso).getTime();
+  if (Number.isNaN(ms)) return iso;
+  const sec = Math.round((ms - now) / 1000);
+  const fmt = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
+  const units: [Intl.RelativeTimeFormatUnit, number][] = [['year', 31536000], ['month', 2592000], ['week', 604800], ['day', 86400], ['hour', 3600], ['minute', 60]];
+  for (const [u, n] of units) if (Math.abs(sec) >= n) return fmt.format(Math.round(sec / n), u);
+  return fmt.format(sec, 'second');
+}
+
+type VersionItem = { version: number; published_at?: string; created_at?: string; published_by_name?: string; body?: unknown };
+
+/** The changes between two definitions, readable. */
+function DiffList({ a, b }: { a: unknown; b: unknown }) {
+  const { t, i18n } = useTranslation();
+  const changes = diffDefs(a, b, i18n.language);
+  if (!changes.length) return <Empty description={t('versions.same')} data-testid="diff-empty" />;
+  const color = { added: 'green', removed: 'red', changed: 'orange' } as const;
+  return (
+    <List
+      size="small"
+      data-testid="diff-list"
+      dataSource={changes}
+      renderItem={(c) => (
+        <List.Item data-testid={`diff-${c.op}`}>
+          <Space wrap size={4}>
+            <Tag color={color[c.op]}>{t(`versions.${c.op}`)}</Tag>
+            <Typography.Text type="secondary">{t(`versions.areas.${c.area.split('.')[0]}`, { defaultValue: c.area })}</Typography.Text>
+            {c.id && <Typography.Text strong>{c.label}</Typography.Text>}
+            {c.props?.length ? <Typography.Text type="secondary">{c.props.map((p) => (p === 'order' ? t('versions.order') : p)).join(', ')}</Typography.Text> : null}
+            {!c.id && !c.props && (
+              <Typography.Text>
+                {showValue(c.from, i18n.language)} → {showValue(c.to, i18n.language)}
+              </Typography.Text>
+            )}
+          </Space>
+        </List.Item>
+      )}
+    />
+  );
 }
 
 /** Save draft / Publish / Versions for any definition kind; 422 errors are listed with their JSON path. */
-export default function DefToolbar({ app, kind, slug, getDefinition, onErrors, onSaved, extra }: Props) {
-  const { t } = useTranslation();
+export default function DefToolbar({ app, kind, slug, getDefinition, onErrors, onSaved, extra, onRestore }: Props) {
+  const { t, i18n } = useTranslation();
+  const [cmp, setCmp] = useState<{ a: string; b: string } | null>(null);
   const { message } = App.useApp();
   const { save, publish } = useSaveDefinition(app, kind);
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [detail, setDetail] = useState<string | null>(null);
   const [showVersions, setShowVersions] = useState(false);
   const versions = useVersions(app, kind, slug, showVersions);
+  const vlist = (versions.data ?? []) as VersionItem[];
+  const bodyOf = (k: string): unknown => (k === 'draft' ? getDefinition() : vlist.find((v) => String(v.version) === k)?.body);
+  const restore = async (v: VersionItem) => {
+    try {
+      await save.mutateAsync({ slug, def: v.body });
+      message.success(t('versions.restored', { version: v.version }));
+      if (onRestore) {
+        onRestore(v.body);
+        onSaved?.();
+      } else window.location.reload();
+      setShowVersions(false);
+    } catch (e) {
+      fail(e);
+    }
+  };
+  const versionOptions = [{ value: 'draft', label: t('versions.current') }, ...vlist.map((v) => ({ value: String(v.version), label: `v${v.version}` }))];
 
   const fail = (e: unknown) => {
     const fe = e instanceof ApiError ? e.fieldErrors : [];
@@ -98,17 +162,49 @@ export default function DefToolbar({ app, kind, slug, getDefinition, onErrors, o
           }
         />
       )}
-      <Drawer title={t('def.versions')} open={showVersions} onClose={() => setShowVersions(false)} size="default">
-        <List
-          loading={versions.isLoading}
-          dataSource={versions.data ?? []}
-          locale={{ emptyText: versions.isError ? errorMessage(versions.error) : t('def.noVersions') }}
-          renderItem={(v) => (
-            <List.Item>
-              <List.Item.Meta title={`v${v.version}`} description={v.published_at ?? v.created_at ?? ''} />
-            </List.Item>
-          )}
-        />
+      <Drawer title={t('def.versions')} open={showVersions} onClose={() => { setShowVersions(false); setCmp(null); }} size="large" data-testid="versions-drawer">
+        {cmp ? (
+          <div>
+            <Space wrap style={{ marginBottom: 12 }}>
+              <Button size="small" onClick={() => setCmp(null)} data-testid="diff-back">{t('versions.back')}</Button>
+              <Select size="small" style={{ width: 160 }} value={cmp.a} options={versionOptions} onChange={(a) => setCmp({ ...cmp, a })} data-testid="diff-a" />
+              <span>→</span>
+              <Select size="small" style={{ width: 160 }} value={cmp.b} options={versionOptions} onChange={(b) => setCmp({ ...cmp, b })} data-testid="diff-b" />
+            </Space>
+            <DiffList a={bodyOf(cmp.a)} b={bodyOf(cmp.b)} />
+          </div>
+        ) : (
+          <List
+            loading={versions.isLoading}
+            dataSource={vlist}
+            locale={{ emptyText: versions.isError ? errorMessage(versions.error) : t('def.noVersions') }}
+            renderItem={(v, i) => (
+              <List.Item
+                data-testid={`version-${v.version}`}
+                actions={[
+                  <Button key="cmp" size="small" type="link" onClick={() => setCmp({ a: vlist[i + 1] ? String(vlist[i + 1].version) : String(v.version), b: String(v.version) })} data-testid={`version-compare-${v.version}`}>
+                    {t('versions.compare')}
+                  </Button>,
+                  <Button key="cur" size="small" type="link" onClick={() => setCmp({ a: String(v.version), b: 'draft' })} data-testid={`version-compare-draft-${v.version}`}>
+                    {t('versions.compareDraft')}
+                  </Button>,
+                  <Popconfirm key="restore" title={t('versions.restoreConfirm', { version: v.version })} onConfirm={() => restore(v)} okButtonProps={{ 'data-testid': 'restore-ok' } as { danger?: boolean }}>
+                    <Button size="small" type="link" disabled={!v.body} data-testid={`version-restore-${v.version}`}>{t('versions.restore')}</Button>
+                  </Popconfirm>,
+                ]}
+              >
+                <List.Item.Meta
+                  title={`v${v.version}`}
+                  description={
+                    <span title={v.published_at ?? v.created_at ?? ''}>
+                      {[v.published_by_name, relativeTime(v.published_at ?? v.created_at, i18n.language)].filter(Boolean).join(' · ')}
+                    </span>
+                  }
+                />
+              </List.Item>
+            )}
+          />
+        )}
       </Drawer>
     </div>
   );

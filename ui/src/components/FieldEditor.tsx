@@ -1,9 +1,10 @@
 import { Checkbox, Col, Form, Input, InputNumber, Modal, Row, Select } from 'antd';
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { FieldDef } from '../api/types';
 import { FIELD_TYPES, isValidKey, typeSettings } from '../lib/entity';
 import { optionValue } from '../lib/labels';
+import { keyFromLabels, usePinyin } from '../lib/fieldKey';
 
 interface Props {
   open: boolean;
@@ -31,9 +32,13 @@ export default function FieldEditor({ open, field, suggestedKey, existingKeys, e
   const [form] = Form.useForm<FormValues>();
   const type = String(Form.useWatch('type', form) ?? field?.type ?? 'text');
   const settings = typeSettings(type);
+  const pinyin = usePinyin();
+  // a new field's key follows its labels until the analyst edits the key
+  const keyTouched = useRef(false);
 
   useEffect(() => {
     if (!open) return;
+    keyTouched.current = false;
     form.resetFields();
     if (field) {
       const lbl = field.label;
@@ -80,12 +85,33 @@ export default function FieldEditor({ open, field, suggestedKey, existingKeys, e
       okButtonProps={{ 'data-testid': 'field-ok' }}
       forceRender
     >
-      <Form form={form} layout="vertical" onFinish={finish}>
+      <Form
+        form={form}
+        layout="vertical"
+        onFinish={finish}
+        onValuesChange={(changed: Partial<FormValues>, all: FormValues) => {
+          if (field || keyTouched.current || !('label_en' in changed || 'label_zh' in changed)) return;
+          form.setFieldsValue({ key: keyFromLabels({ en: all.label_en, 'zh-CN': all.label_zh }, existingKeys, pinyin) });
+        }}
+      >
+        <Row gutter={12}>
+          <Col span={12}>
+            <Form.Item name="label_zh" label={t('entity.labelZh')}>
+              <Input data-testid="field-label-zh" />
+            </Form.Item>
+          </Col>
+          <Col span={12}>
+            <Form.Item name="label_en" label={t('entity.labelEn')}>
+              <Input data-testid="field-label-en" />
+            </Form.Item>
+          </Col>
+        </Row>
         <Row gutter={12}>
           <Col span={12}>
             <Form.Item
               name="key"
               label={t('entity.key')}
+              extra={!field ? t('entity.keyAuto') : undefined}
               rules={[
                 { required: true, message: t('common.required') },
                 {
@@ -98,7 +124,7 @@ export default function FieldEditor({ open, field, suggestedKey, existingKeys, e
                 },
               ]}
             >
-              <Input data-testid="field-key" />
+              <Input data-testid="field-key" onChange={() => (keyTouched.current = true)} />
             </Form.Item>
           </Col>
           <Col span={12}>
@@ -108,16 +134,6 @@ export default function FieldEditor({ open, field, suggestedKey, existingKeys, e
                 showSearch={{ optionFilterProp: 'label' }}
                 options={FIELD_TYPES.map((ft) => ({ value: ft, label: `${t(`fieldTypes.${ft}`)} (${ft})` }))}
               />
-            </Form.Item>
-          </Col>
-          <Col span={12}>
-            <Form.Item name="label_zh" label={t('entity.labelZh')}>
-              <Input data-testid="field-label-zh" />
-            </Form.Item>
-          </Col>
-          <Col span={12}>
-            <Form.Item name="label_en" label={t('entity.labelEn')}>
-              <Input data-testid="field-label-en" />
             </Form.Item>
           </Col>
         </Row>

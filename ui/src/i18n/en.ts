@@ -28,7 +28,7 @@ const en = {
   },
   entity: {
     designer: 'Entity designer', openRecords: 'Open records', fields: 'Fields', addField: 'Add field', editField: 'Edit field',
-    noFields: 'No fields yet: add the first one.', key: 'Key', keyHelp: 'Lower-case letters, digits and underscores; starts with a letter.',
+    noFields: 'No fields yet: add the first one.', key: 'Key', keyHelp: 'Lower-case letters, digits and underscores; starts with a letter.', keyAuto: 'Generated from the label; you may change it.', anyStage: 'Any stage', before: 'Before the change:',
     keyTaken: 'Another field already uses this key', type: 'Type', labelZh: 'Label (中文)', labelEn: 'Label (English)',
     required: 'Required', unique: 'Unique', indexed: 'Indexed', sensitive: 'Personal data', options: 'Options',
     optionsHelp: 'Type an option and press Enter.', min: 'Minimum', max: 'Maximum', precision: 'Decimals', currency: 'Currency',
@@ -64,6 +64,22 @@ const en = {
   designer: {
     undo: 'Undo', redo: 'Redo', unsaved: 'Unsaved changes', leaveTitle: 'Leave without saving?',
     leaveBody: 'Your changes to this design are not saved yet.', leave: 'Leave', stay: 'Stay',
+  },
+  versions: {
+    compare: 'Compare with previous', compareDraft: 'Compare with current', restore: 'Restore as draft', restoreConfirm: 'Replace the draft with version {{version}}?',
+    restored: 'Version {{version}} restored as the draft', current: 'Current draft', back: 'Back to versions', same: 'No differences',
+    added: 'Added', removed: 'Removed', changed: 'Changed', order: 'order',
+    areas: {
+      fields: 'Field', layout: 'Layout', nodes: 'Step', edges: 'Connection', stages: 'Stages', dedupe: 'Duplicates', label: 'Name', title: 'Title',
+      filters: 'Filters', dimensions: 'Grouping', measures: 'Measure', chart: 'Chart', widgets: 'Widget', trigger: 'Trigger', success: 'After submit',
+      defaults: 'Preset values', entity: 'Entity', kind: 'Kind', public: 'Public',
+    },
+  },
+  kparams: {
+    field: 'Stage field', stages: 'Stages, in order', allStages: 'All stages', stage: 'Stage', from_stage: 'From stage', to_stage: 'To stage',
+    hours: 'Within hours', days: 'No change for days', basis: 'Counted from', basisStage: 'Entering the stage', basisUpdated: 'Any change',
+    include_open: 'Count current stays', stuck: 'Longest current stays to list', amount: 'Amount field', include_terminal: 'Include closed stages',
+    date_field: 'Date field for the period',
   },
   cond: {
     field: 'Field', value: 'Value', pickValues: 'Pick values', typeValues: 'Type values, Enter after each', pickPeriod: 'Pick a period',

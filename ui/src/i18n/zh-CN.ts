@@ -28,7 +28,7 @@ const zhCN = {
   },
   entity: {
     designer: '实体设计器', openRecords: '查看数据', fields: '字段', addField: '添加字段', editField: '编辑字段',
-    noFields: '还没有字段，请添加第一个。', key: '键', keyHelp: '小写字母、数字和下划线，以字母开头。',
+    noFields: '还没有字段，请添加第一个。', key: '键', keyHelp: '小写字母、数字和下划线，以字母开头。', keyAuto: '根据名称自动生成，可以修改。', anyStage: '任意阶段', before: '修改前：',
     keyTaken: '已有字段使用此键', type: '类型', labelZh: '名称（中文）', labelEn: '名称（英文）',
     required: '必填', unique: '唯一', indexed: '索引', sensitive: '个人信息', options: '选项',
     optionsHelp: '输入选项后按回车。', min: '最小值', max: '最大值', precision: '小数位', currency: '币种',
@@ -64,6 +64,22 @@ const zhCN = {
   designer: {
     undo: '撤销', redo: '重做', unsaved: '有未保存的修改', leaveTitle: '不保存就离开？',
     leaveBody: '对此设计的修改尚未保存。', leave: '离开', stay: '留下',
+  },
+  versions: {
+    compare: '与上一版比较', compareDraft: '与当前比较', restore: '恢复为草稿', restoreConfirm: '用版本 {{version}} 替换当前草稿？',
+    restored: '已将版本 {{version}} 恢复为草稿', current: '当前草稿', back: '返回版本列表', same: '没有差异',
+    added: '新增', removed: '删除', changed: '修改', order: '顺序',
+    areas: {
+      fields: '字段', layout: '布局', nodes: '步骤', edges: '连线', stages: '阶段', dedupe: '查重', label: '名称', title: '标题',
+      filters: '筛选', dimensions: '分组', measures: '指标', chart: '图表', widgets: '组件', trigger: '触发器', success: '提交后',
+      defaults: '预设值', entity: '实体', kind: '类型', public: '公开',
+    },
+  },
+  kparams: {
+    field: '阶段字段', stages: '阶段（按顺序）', allStages: '全部阶段', stage: '阶段', from_stage: '起始阶段', to_stage: '目标阶段',
+    hours: '时限（小时）', days: '未变化天数', basis: '计算起点', basisStage: '进入该阶段', basisUpdated: '任意修改',
+    include_open: '计入当前停留', stuck: '列出停留最久的条数', amount: '金额字段', include_terminal: '包含已结束阶段',
+    date_field: '时间段对应的日期字段',
   },
   cond: {
     field: '字段', value: '值', pickValues: '选择值', typeValues: '输入值，每个后按回车', pickPeriod: '选择时间段',

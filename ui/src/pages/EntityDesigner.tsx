@@ -5,16 +5,19 @@ import { CSS } from '@dnd-kit/utilities';
 import {
   Alert, Button, Card, Checkbox, Col, Empty, Input, InputNumber, Popconfirm, Radio, Row, Select, Skeleton, Space, Table, Tabs, Tag, Typography,
 } from 'antd';
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import type { FieldError } from '../api/client';
 import { defList, useApp, useDefinition } from '../api/defs';
 import type { EntityDef, FieldDef, StagesDef } from '../api/types';
 import DefToolbar from '../components/DefToolbar';
+import { ConditionInput } from '../components/ConditionBuilder';
+import UndoRedo from '../components/UndoRedo';
+import { useUndoable, useUnsavedGuard } from '../lib/undo';
 import FieldEditor from '../components/FieldEditor';
 import { emptyEntity, groupErrors, nextFieldKey, removeField, stageCandidates, stagesFromField, upsertField } from '../lib/entity';
-import { labelText } from '../lib/labels';
+import { labelText, optionLabel, optionValue } from '../lib/labels';
 
 function SortableField({ f, index, errors, onEdit, onDelete }: { f: FieldDef; index: number; errors?: string[]; onEdit: () => void; onDelete: () => void }) {
   const { t, i18n } = useTranslation();
@@ -55,7 +58,11 @@ export default function EntityDesigner() {
   const { t, i18n } = useTranslation();
   const q = useDefinition<EntityDef>(app, 'entities', slug);
   const appQ = useApp(app);
-  const [entity, setEntity] = useState<EntityDef | null>(null);
+  const hist = useUndoable<EntityDef | null>(null);
+  const entity = hist.value;
+  const setEntity = (e: EntityDef, merge?: string) => hist.set(e, merge);
+  const loaded = useRef(false);
+  useUnsavedGuard(hist.dirty);
   const [editing, setEditing] = useState<{ index: number; field: FieldDef | null } | null>(null);
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [json, setJson] = useState('');
@@ -63,11 +70,12 @@ export default function EntityDesigner() {
   const sensors = useSensors(useSensor(PointerSensor, { activationConstraint: { distance: 4 } }), useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }));
 
   useEffect(() => {
-    if (q.data && entity === null) {
+    if (q.data && !loaded.current) {
+      loaded.current = true;
       const d = q.data.def;
-      setEntity(d ? { ...d, fields: d.fields ?? [] } : emptyEntity(slug));
+      hist.reset(d ? { ...d, fields: d.fields ?? [] } : emptyEntity(slug));
     }
-  }, [q.data, entity, slug]);
+  }, [q.data, slug, hist]);
 
   const grouped = useMemo(() => groupErrors(errors), [errors]);
   const entitySlugs = defList(appQ.data, 'entities').map((e) => e.slug);
@@ -75,7 +83,7 @@ export default function EntityDesigner() {
   if (q.isLoading || !entity) return q.isError ? <Alert type="error" title={String(q.error)} /> : <Skeleton active />;
 
   const fields = entity.fields;
-  const update = (patch: Partial<EntityDef>) => setEntity({ ...entity, ...patch });
+  const update = (patch: Partial<EntityDef>, merge?: string) => setEntity({ ...entity, ...patch }, merge);
   const onDragEnd = (ev: DragEndEvent) => {
     const { active, over } = ev;
     if (!over || active.id === over.id) return;
@@ -85,12 +93,18 @@ export default function EntityDesigner() {
   };
   const label = (typeof entity.label === 'object' ? entity.label : { en: entity.label ?? '', 'zh-CN': entity.label ?? '' }) as Record<string, string>;
   const stages = entity.stages;
-  const setStages = (s: StagesDef | undefined) => {
+  const setStages = (s: StagesDef | undefined, merge?: string) => {
     const next = { ...entity };
     if (s) next.stages = s;
     else delete next.stages;
-    setEntity(next);
+    setEntity(next, merge);
   };
+  const stageField = fields.find((f) => f.key === stages?.field);
+  const stageLabel = (v: string) => {
+    const o = (stageField?.options ?? []).find((x) => optionValue(x) === v);
+    return o ? optionLabel(o, i18n.language) : v;
+  };
+  const stageOptions = (stages?.order ?? []).map((s) => ({ value: s, label: stageLabel(s) }));
   const fieldOptions = fields.map((f) => ({ value: f.key, label: `${labelText(f.label, i18n.language, f.key)} (${f.key})` }));
 
   const fieldsTab = (
@@ -158,10 +172,7 @@ export default function EntityDesigner() {
               mode="multiple"
               style={{ minWidth: 400 }}
               value={stages.order}
-              options={(candidates.find((f) => f.key === stages.field)?.options ?? []).map((o) => {
-                const v = typeof o === 'string' ? o : o.value;
-                return { value: v, label: v };
-              })}
+              options={(candidates.find((f) => f.key === stages.field)?.options ?? []).map((o) => ({ value: optionValue(o), label: optionLabel(o, i18n.language) }))}
               onChange={(order) => setStages({ ...stages, order })}
             />
           </div>
@@ -171,7 +182,7 @@ export default function EntityDesigner() {
             rowKey={(_r, i) => String(i)}
             dataSource={stages.order.map((s) => ({ stage: s }))}
             columns={[
-              { title: t('entity.stage'), dataIndex: 'stage' },
+              { title: t('entity.stage'), dataIndex: 'stage', render: (v: string) => stageLabel(v) },
               {
                 title: t('entity.probability'),
                 render: (_v, r) => (
@@ -203,29 +214,34 @@ export default function EntityDesigner() {
           />
           <Typography.Title level={5}>{t('entity.gates')}</Typography.Title>
           {(stages.transitions ?? []).map((tr, i) => {
-            const set = (patch: Partial<typeof tr>) => {
+            const set = (patch: Partial<typeof tr>, merge?: string) => {
               const list = (stages.transitions ?? []).slice();
               list[i] = { ...tr, ...patch };
-              setStages({ ...stages, transitions: list });
+              setStages({ ...stages, transitions: list }, merge);
             };
             const errs = grouped.other.filter((e) => e.path.startsWith(`stages.transitions[${i}]`));
             return (
               <Card key={i} size="small" style={{ marginBottom: 8 }} data-testid={`gate-${i}`}>
                 <Row gutter={8}>
-                  <Col span={5}>
-                    <Select style={{ width: '100%' }} value={tr.from} placeholder={t('entity.from')} options={stages.order.map((s) => ({ value: s, label: s }))} onChange={(v) => set({ from: v })} />
-                  </Col>
-                  <Col span={5}>
-                    <Select style={{ width: '100%' }} value={tr.to} placeholder={t('entity.to')} options={stages.order.map((s) => ({ value: s, label: s }))} onChange={(v) => set({ to: v })} />
+                  <Col span={10}>
+                    <Space>
+                      <span>{t('entity.from')}</span>
+                      <Select style={{ minWidth: 140 }} value={tr.from} placeholder={t('entity.from')} options={[{ value: '*', label: t('entity.anyStage') }, ...stageOptions]} onChange={(v) => set({ from: v })} data-testid={`gate-from-${i}`} />
+                      <span>→</span>
+                      <Select style={{ minWidth: 140 }} value={tr.to} placeholder={t('entity.to')} options={[{ value: '*', label: t('entity.anyStage') }, ...stageOptions]} onChange={(v) => set({ to: v })} data-testid={`gate-to-${i}`} />
+                    </Space>
                   </Col>
                   <Col span={12}>
-                    <Input style={{ fontFamily: 'monospace' }} value={tr.require} placeholder={t('entity.require')} onChange={(e) => set({ require: e.target.value })} />
+                    <Input value={tr.message} placeholder={t('entity.gateMessage')} onChange={(e) => set({ message: e.target.value }, `gate-msg-${i}`)} />
                   </Col>
                   <Col span={2}>
-                    <Button danger type="text" icon={<DeleteOutlined />} onClick={() => setStages({ ...stages, transitions: (stages.transitions ?? []).filter((_x, j) => j !== i) })} />
+                    <Popconfirm title={t('common.confirmDelete')} onConfirm={() => setStages({ ...stages, transitions: (stages.transitions ?? []).filter((_x, j) => j !== i) })}>
+                      <Button danger type="text" icon={<DeleteOutlined />} aria-label={t('common.delete')} />
+                    </Popconfirm>
                   </Col>
-                  <Col span={22} style={{ marginTop: 8 }}>
-                    <Input value={tr.message} placeholder={t('entity.gateMessage')} onChange={(e) => set({ message: e.target.value })} />
+                  <Col span={24} style={{ marginTop: 8 }}>
+                    <Typography.Text type="secondary">{t('entity.require')}</Typography.Text>
+                    <ConditionInput app={app} fields={fields} root="record" vars={fields.map((f) => ({ ...f, key: `old.${f.key}`, label: `${t('entity.before')} ${labelText(f.label, i18n.language, f.key)}` }))} value={tr.require ?? ''} onChange={(v) => set({ require: v }, `gate-req-${i}`)} data-testid={`gate-require-${i}`} />
                   </Col>
                 </Row>
                 {errs.map((e, k) => (
@@ -321,23 +337,25 @@ export default function EntityDesigner() {
         <Link to={`/apps/${app}`}>{appQ.data?.name ?? app}</Link>
         <span>/</span>
         <Typography.Title level={4} style={{ margin: 0 }}>
-          {t('entity.designer')}: {slug}
+          <span data-testid="designer-title">{t('entity.designer')}: {labelText(entity.label, i18n.language, slug)}</span>
         </Typography.Title>
+        <Typography.Text type="secondary" code>{slug}</Typography.Text>
         <Link to={`/apps/${app}/entities/${slug}`} data-testid="open-records">{t('entity.openRecords')}</Link>
       </Space>
-      <DefToolbar app={app} kind="entities" slug={slug} getDefinition={() => entity} onErrors={setErrors} />
+      <DefToolbar app={app} kind="entities" slug={slug} getDefinition={() => entity} onErrors={setErrors} onSaved={hist.markSaved} onRestore={(d) => hist.set({ ...(d as EntityDef), slug })} extra={<UndoRedo h={hist} />} />
       <Row gutter={12} style={{ marginBottom: 12 }}>
         <Col xs={24} md={8}>
-          <Input addonBefore={t('entity.labelZh')} value={label['zh-CN']} onChange={(e) => update({ label: { ...label, 'zh-CN': e.target.value } })} data-testid="entity-label-zh" />
+          <Input addonBefore={t('entity.labelZh')} value={label['zh-CN']} onChange={(e) => update({ label: { ...label, 'zh-CN': e.target.value } }, 'label-zh')} data-testid="entity-label-zh" />
         </Col>
         <Col xs={24} md={8}>
-          <Input addonBefore={t('entity.labelEn')} value={label.en} onChange={(e) => update({ label: { ...label, en: e.target.value } })} data-testid="entity-label-en" />
+          <Input addonBefore={t('entity.labelEn')} value={label.en} onChange={(e) => update({ label: { ...label, en: e.target.value } }, 'label-en')} data-testid="entity-label-en" />
         </Col>
         <Col xs={24} md={8}>
           <Select
             style={{ width: '100%' }}
             allowClear
             placeholder={t('entity.titleField')}
+            data-testid="title-field"
             value={entity.title_field}
             options={fieldOptions}
             onChange={(v) => update({ title_field: v })}

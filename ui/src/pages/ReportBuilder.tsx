@@ -10,7 +10,8 @@ import { defList, useApp, useDefinition } from '../api/defs';
 import type { EntityDef, ReportData, ReportDef } from '../api/types';
 import DefToolbar from '../components/DefToolbar';
 import ReportResult, { ExportButton } from '../components/ReportResult';
-import { JsonInput } from '../components/SchemaForm';
+import { FilterInput } from '../components/ConditionBuilder';
+import ReportParams, { KIND_PARAMS } from '../components/ReportParams';
 import { labelText } from '../lib/labels';
 import { AGGS, CHART_TYPES, REPORT_KINDS, cleanReport, defaultChart, dropField, exportUrl, groupFieldErrors, reportFromDefinition, sortKeys, type ErrorSlot } from '../lib/report';
 
@@ -194,12 +195,14 @@ export default function ReportBuilder() {
               <Form.Item label={t('reports.limit')} extra={t('reports.limitHelp')} {...item('limit')}>
                 <InputNumber min={1} max={10000} value={report.limit} onChange={(v) => set({ limit: v ?? undefined })} data-testid="report-limit" />
               </Form.Item>
-              <Form.Item label={t('reports.filters')} extra='{"stage":{"ne":"lost"}}' {...item('filters')}>
-                <JsonInput value={report.filters} onChange={(v) => set({ filters: v })} rows={3} />
+              <Form.Item label={t('reports.filters')} {...item('filters')}>
+                <FilterInput app={app} fields={fields} value={report.filters as Record<string, unknown> | undefined} onChange={(v) => { const next = { ...report }; if (v) next.filters = v; else delete next.filters; setReport(next); }} data-testid="report-filters" />
               </Form.Item>
-              <Form.Item label={t('reports.params')} extra={t(`reportParams.${report.kind}`, { defaultValue: '' }) || undefined} {...item('params')}>
-                <JsonInput value={report.params} onChange={(v) => set({ params: v as Record<string, unknown> })} rows={3} />
-              </Form.Item>
+              {KIND_PARAMS[report.kind]?.length ? (
+                <Form.Item label={t('reports.params')} {...item('params')}>
+                  <ReportParams kind={report.kind} entity={entityQ.data?.def} value={report.params as Record<string, unknown> | undefined} onChange={(v) => { const next = { ...report }; if (v) next.params = v; else delete next.params; setReport(next); }} />
+                </Form.Item>
+              ) : null}
               <Form.Item label={t('entity.labelZh')}>
                 <Input value={(report.label as Record<string, string>)?.['zh-CN']} onChange={(e) => set({ label: { ...((report.label as Record<string, string>) ?? {}), 'zh-CN': e.target.value } })} />
               </Form.Item>
