@@ -31,6 +31,10 @@ test('design a script flow, publish it, run it and read the run steps', async ({
   const input = page.locator('.ant-modal textarea');
   await input.fill('{"name": "张三"}');
   await page.getByTestId('flow-run-ok').click();
+  // A test run stays on the canvas: the banner shows its state, the node its output.
+  await expect(page.getByTestId('test-run-banner')).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
+  await expect(page.getByTestId('node-status-script_1')).toHaveText('成功');
+  await page.getByTestId('test-run-banner').getByRole('link', { name: '运行详情' }).click();
   await expect(page).toHaveURL(/\/runs\/[0-9a-f-]+$/);
   await expect(page.getByTestId('run-status').first()).toHaveText('成功', { timeout: 30_000 });
   await expect(page.getByTestId('run-steps')).toContainText('script_1');

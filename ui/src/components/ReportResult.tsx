@@ -1,5 +1,5 @@
 import { Empty, Table } from 'antd';
-import ReactECharts from 'echarts-for-react/lib/core';
+import ReactECharts from 'echarts-for-react/esm/core';
 import { useTranslation } from 'react-i18next';
 import type { ReportData } from '../api/types';
 import echarts from '../lib/echarts';
