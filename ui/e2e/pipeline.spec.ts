@@ -35,7 +35,7 @@ test('pipeline drag is blocked by a stage gate until the quote is attached', asy
   await expect(page.getByTestId('kanban-col-proposal')).toContainText('李四');
 
   // attach 报价单.pdf through the record drawer (POST /files, then PATCH {"files":[{"id"}]})
-  await card.dblclick();
+  await card.click(); // one click opens a card
   await page.getByTestId('attachment-upload').locator('..').locator('input[type=file]').setInputFiles({ name: '报价单-上海某科技.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n%%EOF\n') });
   await expect(page.getByText('报价单-上海某科技.pdf')).toBeVisible();
   await page.getByTestId('record-save').click();
@@ -48,7 +48,7 @@ test('pipeline drag is blocked by a stage gate until the quote is attached', asy
   await expect(page.getByText(/已移至 negotiation/)).toBeVisible();
 
   // the timeline lists the changes
-  await page.getByTestId(`kanban-card-${rec.id}`).dblclick();
+  await page.getByTestId(`kanban-card-${rec.id}`).click();
   await page.getByRole('tab', { name: '时间线' }).click();
   await expect(page.getByTestId('record-timeline')).toContainText('negotiation');
 });
