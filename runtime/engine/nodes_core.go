@@ -53,7 +53,7 @@ func init() {
 		Params: paramsOf("condition"),
 		Ports:  boolPorts, New: newCondition})
 	Register(NodeType{Name: "switch", Category: "logic", Label: spec.Label{"en": "Switch", "zh-CN": "分支"},
-		Params: paramsOf("switch"),
+		Params:       paramsOf("switch"),
 		DynamicPorts: true, New: newSwitch})
 	Register(NodeType{Name: "set", Category: "data", Label: spec.Label{"en": "Set values", "zh-CN": "设置数据"},
 		Params: paramsOf("set"), New: newSet})
@@ -77,10 +77,10 @@ func init() {
 		New:    newRecordNode("delete")})
 	Register(NodeType{Name: "foreach", Category: "logic", Label: spec.Label{"en": "For each", "zh-CN": "循环"},
 		Params: paramsOf("foreach"),
-		New: newForeach})
+		New:    newForeach})
 	Register(NodeType{Name: "connector", Category: "integrations", Label: spec.Label{"en": "Connector", "zh-CN": "连接器"},
 		Params: paramsOf("connector"),
-		New: newConnector})
+		New:    newConnector})
 }
 
 // ---- condition

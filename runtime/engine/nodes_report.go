@@ -65,10 +65,10 @@ const maxReportRows = 5000
 func init() {
 	Register(NodeType{Name: "report", Category: "records", Label: spec.Label{"en": "Run report", "zh-CN": "运行报表"},
 		Params: paramsOf("report"),
-		New: newReportNode})
+		New:    newReportNode})
 	Register(NodeType{Name: "notify", Category: "people", Label: spec.Label{"en": "Notify", "zh-CN": "站内通知"},
 		Params: paramsOf("notify"),
-		New: newNotifyNode})
+		New:    newNotifyNode})
 }
 
 // ---- report

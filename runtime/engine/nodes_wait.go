@@ -20,19 +20,19 @@ import (
 func init() {
 	Register(NodeType{Name: "delay", Category: "timing", Label: spec.Label{"en": "Delay", "zh-CN": "延时"}, Waits: true,
 		Params: paramsOf("delay"),
-		New: newDelay})
+		New:    newDelay})
 	Register(NodeType{Name: "wait_event", Category: "timing", Label: spec.Label{"en": "Wait for event", "zh-CN": "等待事件"}, Waits: true,
 		Params: paramsOf("wait_event"),
-		Ports: []string{"event", "timeout"}, New: newWaitEvent})
+		Ports:  []string{"event", "timeout"}, New: newWaitEvent})
 	Register(NodeType{Name: "task", Category: "people", Label: spec.Label{"en": "Task", "zh-CN": "待办任务"}, Waits: true,
 		Params: paramsOf("task"),
-		New: newTask})
+		New:    newTask})
 	Register(NodeType{Name: "approval", Category: "people", Label: spec.Label{"en": "Approval", "zh-CN": "审批"}, Waits: true,
 		Params: paramsOf("approval"),
-		Ports: []string{"approved", "rejected"}, New: newApproval})
+		Ports:  []string{"approved", "rejected"}, New: newApproval})
 	Register(NodeType{Name: "assign", Category: "people", Label: spec.Label{"en": "Assign", "zh-CN": "分配"},
 		Params: paramsOf("assign"),
-		New: newAssign})
+		New:    newAssign})
 	Register(NodeType{Name: "subflow", Category: "logic", Label: spec.Label{"en": "Sub-flow", "zh-CN": "子流程"}, Waits: true,
 		Params: paramsOf("subflow"),
 		New:    newSubflow})

@@ -73,12 +73,12 @@ func opts(pairs ...any) ([]string, []ParamOption) {
 
 // NodeType is a registered node: its name, parameter spec, output ports and constructor.
 type NodeType struct {
-	Name     string      `json:"type"`
-	Label    spec.Label  `json:"label"`
-	Category string      `json:"category"`
+	Name     string     `json:"type"`
+	Label    spec.Label `json:"label"`
+	Category string     `json:"category"`
 	// Description is the help the builder shows for the node (from nodeDescriptions).
-	Description spec.Label `json:"description,omitempty"`
-	Params   []ParamSpec `json:"params"`
+	Description spec.Label  `json:"description,omitempty"`
+	Params      []ParamSpec `json:"params"`
 	// Ports are the named outputs; empty means one unnamed output. DynamicPorts means the
 	// ports come from the params (switch cases).
 	Ports        []string `json:"ports,omitempty"`
