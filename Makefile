@@ -8,9 +8,10 @@ export PATH := $(CURDIR)/.tools/node/bin:$(PATH)
 # What the UI build reads: `make run` rebuilds the UI only when one of these changed.
 UI_INPUTS := $(shell find ui/src ui/public -type f 2>/dev/null) $(wildcard ui/index.html ui/vite.config.ts ui/package.json ui/package-lock.json ui/tsconfig*.json)
 
-.PHONY: run test build deps deps-go deps-pg deps-ui deps-e2e ui ui-test bundle-size e2e go-test vet bench clean fresh-check
+.PHONY: run test build deps deps-go deps-pg deps-ui deps-e2e ui ui-test bundle-size e2e go-test vet bench bench-ui clean fresh-check test-under-load
 
 run: build ## build and serve on 127.0.0.1:8080 (private PostgreSQL under ./data when DATABASE_URL is unset)
+	@echo "Demo data: tick 'Fill with demo data' when installing the sales template in the gallery, or run (while serving): ./$(BIN) demo seed sales --leads 50000"
 	./$(BIN) serve
 
 build: deps ui ## build bin/tessera with the UI embedded
@@ -59,8 +60,14 @@ go-test:
 bench: deps build ## print performance figures
 	$(GO) run ./scripts/bench
 
+bench-ui: build ## first-page timings at 1x and 4x CPU slowdown, flow designer open/undo timings (ui/e2e/firstpage.spec.ts, designerbench.spec.ts)
+	cd ui && TESSERA_BENCH_UI=1 npx playwright test e2e/firstpage.spec.ts e2e/designerbench.spec.ts --reporter=list
+
 fresh-check: ## prove `make run` and `make test` on a fresh Debian 12 root with only Go (scripts/fresh-check.sh; long)
 	bash scripts/fresh-check.sh
+
+test-under-load: ## `make test` 3 times in a row under stress-ng on every core (scripts/test-under-load.sh; long)
+	bash scripts/test-under-load.sh
 
 clean:
 	rm -rf bin ui/dist/assets ui/dist/index.html ui/dist/.vite

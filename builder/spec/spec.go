@@ -77,12 +77,21 @@ const (
 	TypeAttachment  = "attachment"
 	TypeAutonumber  = "autonumber"
 	TypeFormula     = "formula"
+	// TypeLines holds child rows (line items) with their own typed sub-fields (Field.Fields).
+	TypeLines = "lines"
 )
 
 // FieldTypes lists every supported field type.
 var FieldTypes = []string{TypeText, TypeTextarea, TypeNumber, TypeMoney, TypePercent, TypeEmail,
 	TypePhone, TypeURL, TypeDate, TypeDatetime, TypeSelect, TypeMultiselect, TypeBoolean, TypeUser,
-	TypeTeam, TypeRelation, TypeAttachment, TypeAutonumber, TypeFormula}
+	TypeTeam, TypeRelation, TypeAttachment, TypeAutonumber, TypeFormula, TypeLines}
+
+// LineFieldTypes are the types a sub-field of a lines field may have.
+var LineFieldTypes = []string{TypeText, TypeTextarea, TypeNumber, TypeMoney, TypePercent, TypeEmail,
+	TypePhone, TypeURL, TypeDate, TypeDatetime, TypeSelect, TypeBoolean, TypeUser, TypeRelation, TypeFormula}
+
+// LineID is the key of a line's stable id (a UUID the server assigns to every row).
+const LineID = "id"
 
 // Option is one choice of a select field. In JSON it may be a plain string (value = label).
 type Option struct {
@@ -143,6 +152,26 @@ type Field struct {
 	Searchable  *bool           `json:"searchable,omitempty"`  // included in full-text q (default true for text-like)
 	Sensitive   bool            `json:"sensitive,omitempty"`   // personal data (PIPL): export is audited
 	Description string          `json:"description,omitempty"` // builder notes
+	// Lines fields: the sub-fields of every row and the most rows a record may hold (200 by
+	// default). Sub-field formulas see the row as `line` and the record as `record`.
+	Fields  []Field `json:"fields,omitempty"`
+	MaxRows int     `json:"max_rows,omitempty"`
+	// Fill, on a relation sub-field of a lines field, copies fields of the chosen record into
+	// the row: {"<sub-field>": "<field of the target entity>"}.
+	Fill map[string]string `json:"fill,omitempty"`
+	// ReadOnly, on a sub-field of a lines field, keeps the column server-owned: values sent by
+	// clients are ignored and it is filled only from its relation's Fill.
+	ReadOnly bool `json:"readonly,omitempty"`
+}
+
+// SubField returns the sub-field with key of a lines field, or nil.
+func (f *Field) SubField(key string) *Field {
+	for i := range f.Fields {
+		if f.Fields[i].Key == key {
+			return &f.Fields[i]
+		}
+	}
+	return nil
 }
 
 // Transition is a stage gate: moving from From to To requires Require (an expression) to hold.
@@ -194,7 +223,8 @@ func (e *Entity) Field(key string) *Field {
 	return nil
 }
 
-// FormItem is one element of a form layout: a field, or a section with its own items.
+// FormItem is one element of a form layout: a field, or a section (a titled group, shown as a
+// collapsible panel or as a tab) with its own field items laid out in Columns columns.
 type FormItem struct {
 	Field       string     `json:"field,omitempty"`
 	Section     Label      `json:"section,omitempty"`
@@ -205,6 +235,34 @@ type FormItem struct {
 	Required    bool       `json:"required,omitempty"`
 	Hidden      bool       `json:"hidden,omitempty"`
 	Width       int        `json:"width,omitempty"` // grid span 1..24
+	// Visible is an expression over the form values (record.<key>); the item (a field, or a
+	// section with all its fields) is shown and its value kept only while it holds. A field that
+	// is not visible is never required.
+	Visible  string          `json:"visible,omitempty"`
+	Default  json.RawMessage `json:"default,omitempty"`   // field: the initial value
+	ReadOnly bool            `json:"read_only,omitempty"` // field: shown, not editable; the value is the default
+	// Validation adds bounds to a field on this form (on top of the entity field's own).
+	Validation *FormValidation `json:"validation,omitempty"`
+	// Lookup, on a relation field of a public form, lists the fields of the linked entity that
+	// anonymous visitors may see and search to pick a record (e.g. ["name"]); a relation field
+	// without it cannot be published on a public form.
+	Lookup []string `json:"lookup,omitempty"`
+	// Section items only.
+	Columns     int    `json:"columns,omitempty"`     // 1..3 columns (1 when unset)
+	Collapsible bool   `json:"collapsible,omitempty"` // the title folds the section
+	Collapsed   bool   `json:"collapsed,omitempty"`   // starts folded (collapsible sections)
+	Display     string `json:"display,omitempty"`     // "" (panel) | "tab": consecutive tab sections show as tabs
+}
+
+// FormValidation bounds a field's value on a form: numbers by Min/Max, text by
+// MinLength/MaxLength/Pattern (a Go/RE2 regular expression the whole value must match).
+type FormValidation struct {
+	Min       *float64 `json:"min,omitempty"`
+	Max       *float64 `json:"max,omitempty"`
+	MinLength int      `json:"min_length,omitempty"`
+	MaxLength int      `json:"max_length,omitempty"`
+	Pattern   string   `json:"pattern,omitempty"`
+	Message   Label    `json:"message,omitempty"` // shown instead of the generic message
 }
 
 // FormRule makes a field visible or required when an expression over the form values holds.
@@ -238,20 +296,22 @@ type Form struct {
 
 // Trigger starts a flow.
 type Trigger struct {
-	Type      string          `json:"type"` // record.created, record.updated, record.deleted, stage.changed, form.submitted, webhook, cron, manual, poll
-	Entity    string          `json:"entity,omitempty"`
-	Form      string          `json:"form,omitempty"`
-	Fields    []string        `json:"fields,omitempty"` // record.updated: only when one of these changed
-	Condition string          `json:"condition,omitempty"`
-	From      string          `json:"from,omitempty"` // stage.changed
-	To        string          `json:"to,omitempty"`
-	Key       string          `json:"key,omitempty"`  // webhook key
-	Mode      string          `json:"mode,omitempty"` // webhook: async | sync
-	Secret    string          `json:"secret,omitempty"`
-	Schedule  string          `json:"schedule,omitempty"` // cron expression
-	Timezone  string          `json:"timezone,omitempty"`
-	Missed    string          `json:"missed,omitempty"` // cron missed-fire policy: skip | once
-	Input     json.RawMessage `json:"input,omitempty"`  // manual: input schema
+	Type   string   `json:"type"` // record.created, record.updated, record.deleted, stage.changed, record.activity, form.submitted, webhook, cron, manual, poll
+	Entity string   `json:"entity,omitempty"`
+	Form   string   `json:"form,omitempty"`
+	Fields []string `json:"fields,omitempty"` // record.updated: only when one of these changed
+	// Activities: record.activity fires only for these activity types (empty: every type).
+	Activities []string        `json:"activities,omitempty"`
+	Condition  string          `json:"condition,omitempty"`
+	From       string          `json:"from,omitempty"` // stage.changed
+	To         string          `json:"to,omitempty"`
+	Key        string          `json:"key,omitempty"`  // webhook key
+	Mode       string          `json:"mode,omitempty"` // webhook: async | sync
+	Secret     string          `json:"secret,omitempty"`
+	Schedule   string          `json:"schedule,omitempty"` // cron expression
+	Timezone   string          `json:"timezone,omitempty"`
+	Missed     string          `json:"missed,omitempty"` // cron missed-fire policy: skip | once
+	Input      json.RawMessage `json:"input,omitempty"`  // manual: input schema
 	// Poll triggers: a connector's polling trigger run every Interval with the app's credential.
 	Connector   string          `json:"connector,omitempty"`
 	PollTrigger string          `json:"trigger,omitempty"` // the connector's trigger id
@@ -315,6 +375,18 @@ type Flow struct {
 	Edges    []Edge  `json:"edges,omitempty"`
 	RunAs    string  `json:"run_as,omitempty"` // service | trigger_user
 	Calendar string  `json:"calendar,omitempty"`
+	// TestSample is the sample the builder pinned for test runs (the designer's test-run
+	// dialog). It lives in the draft only: publishing leaves it out of the version and runs
+	// never read it.
+	TestSample *TestSample `json:"test_sample,omitempty"`
+}
+
+// TestSample is a pinned test-run sample: a record (record, stage and form triggers; Label is
+// its name as shown when pinned) or a body (webhook and manual triggers).
+type TestSample struct {
+	Record string          `json:"record,omitempty"`
+	Label  string          `json:"label,omitempty"`
+	Body   json.RawMessage `json:"body,omitempty"`
 }
 
 // Dimension groups report rows.

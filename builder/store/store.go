@@ -305,7 +305,7 @@ func validKind(kind string) bool {
 }
 
 const defCols = `d.id, d.kind, d.slug, d.draft, d.published_version, d.public_id, d.updated_at,
-	COALESCE((SELECT v.body <> d.draft FROM definition_versions v WHERE v.definition_id = d.id AND v.version = d.published_version), true)`
+	COALESCE((SELECT v.body <> (d.draft - 'test_sample') FROM definition_versions v WHERE v.definition_id = d.id AND v.version = d.published_version), true)`
 
 func scanDef(row pgx.Row) (*Definition, error) {
 	d := &Definition{}
@@ -434,7 +434,8 @@ func (s *Store) publish(ctx context.Context, tx pgx.Tx, actor *uuid.UUID, app *A
 		}
 	}
 	version := current + 1
-	if _, err := tx.Exec(ctx, `INSERT INTO definition_versions (definition_id, version, body, published_by) VALUES ($1, $2, $3, $4)`, id, version, draft, actor); err != nil {
+	// a flow's pinned test sample stays with the draft: the published version never carries it
+	if _, err := tx.Exec(ctx, `INSERT INTO definition_versions (definition_id, version, body, published_by) VALUES ($1, $2, $3::jsonb - 'test_sample', $4)`, id, version, draft, actor); err != nil {
 		return 0, fmt.Errorf("publishing %s %q: storing version: %w", kind, slug, err)
 	}
 	if f, ok := def.(*spec.Form); ok && f.Public && publicID == nil {
@@ -503,4 +504,51 @@ func (l *txLookup) Defined(kind, slug string) bool {
 	var ok bool
 	_ = l.tx.QueryRow(l.ctx, `SELECT EXISTS (SELECT 1 FROM definitions WHERE app_id = $1 AND kind = $2 AND slug = $3)`, l.app, kind, slug).Scan(&ok)
 	return ok
+}
+
+// SetFlowTestSample pins (sample set) or unpins (nil) the test-run sample of a flow's draft,
+// leaving the rest of the draft as it is. The sample is checked like the draft's own key.
+func (s *Store) SetFlowTestSample(ctx context.Context, actor *uuid.UUID, app *App, slug string, sample *spec.TestSample) (*Definition, error) {
+	var errs spec.Errors
+	validate.TestSample(sample, &errs)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	var body []byte
+	if sample != nil {
+		var err error
+		if body, err = json.Marshal(sample); err != nil {
+			return nil, fmt.Errorf("encoding test sample: %w", err)
+		}
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("pinning test sample: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	tag, err := tx.Exec(ctx, `UPDATE definitions SET draft = CASE WHEN $4::jsonb IS NULL THEN draft - 'test_sample'
+		ELSE jsonb_set(draft, '{test_sample}', $4::jsonb) END, updated_at = now()
+		WHERE app_id = $1 AND kind = $2 AND slug = $3`, app.ID, spec.KindFlow, slug, body)
+	if err != nil {
+		return nil, fmt.Errorf("pinning test sample: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return nil, ErrNotFound
+	}
+	action := "flow.test_sample.pin"
+	if sample == nil {
+		action = "flow.test_sample.unpin"
+	}
+	var after any
+	if sample != nil {
+		after = sample
+	}
+	if err := audit(ctx, tx, actor, action, fmt.Sprintf("%s:%s/%s", app.Slug, spec.KindFlow, slug), nil, after); err != nil {
+		return nil, err
+	}
+	d, err := get(ctx, tx, app, spec.KindFlow, slug)
+	if err != nil {
+		return nil, err
+	}
+	return d, tx.Commit(ctx)
 }

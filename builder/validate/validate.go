@@ -12,9 +12,11 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/parser"
+	"github.com/google/uuid"
 	"github.com/robfig/cron/v3"
 
 	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/runtime/exprfn"
 )
 
 var (
@@ -119,6 +121,17 @@ func Entity(e *spec.Entity) spec.Errors {
 			} else if _, err := expr.Compile(f.Formula, expr.Env(map[string]any{"record": map[string]any{}, "now": time.Time{}})); err != nil {
 				errs.Add(p+".formula", "invalid_expression", "%v", err)
 			}
+		case spec.TypeLines:
+			lineFields(p, &f, &errs)
+		}
+		if f.Type != spec.TypeLines && (len(f.Fields) > 0 || f.MaxRows != 0) {
+			errs.Add(p+".fields", "unsupported", "only a lines field has sub-fields (只有明细字段可以有子字段)")
+		}
+		if len(f.Fill) > 0 || f.ReadOnly {
+			errs.Add(p+".fill", "unsupported", "fill and readonly apply to sub-fields of a lines field (fill 与 readonly 仅用于明细子字段)")
+		}
+		if (f.Unique || f.Indexed) && f.Type == spec.TypeLines {
+			errs.Add(p+".unique", "unsupported", "a lines field cannot be unique or indexed; filter and report on its sub-fields (明细字段不能设为唯一或索引)")
 		}
 		if f.Unique && (f.Type == spec.TypeAttachment || f.Type == spec.TypeMultiselect || f.Type == spec.TypeFormula) {
 			errs.Add(p+".unique", "unsupported", "a %s field cannot be unique", f.Type)
@@ -207,7 +220,8 @@ func Entity(e *spec.Entity) spec.Errors {
 	return errs
 }
 
-// EntityRefs checks an entity's references to other entities (relation targets).
+// EntityRefs checks an entity's references to other entities (relation targets, also of
+// lines sub-fields, and the target fields their fill mappings copy).
 func EntityRefs(e *spec.Entity, lk Lookup) spec.Errors {
 	var errs spec.Errors
 	if lk == nil {
@@ -217,8 +231,126 @@ func EntityRefs(e *spec.Entity, lk Lookup) spec.Errors {
 		if f.Type == spec.TypeRelation && f.Target != "" && f.Target != e.Slug && lk.Entity(f.Target) == nil {
 			errs.Add(fmt.Sprintf("fields[%d].target", i), "unknown_entity", "entity %q does not exist or is not published", f.Target)
 		}
+		if f.Type != spec.TypeLines {
+			continue
+		}
+		for j, sf := range f.Fields {
+			if sf.Type != spec.TypeRelation || sf.Target == "" {
+				continue
+			}
+			p := fmt.Sprintf("fields[%d].fields[%d]", i, j)
+			target := lk.Entity(sf.Target)
+			if sf.Target == e.Slug {
+				target = e
+			}
+			if target == nil {
+				errs.Add(p+".target", "unknown_entity", "entity %[1]q does not exist or is not published (实体 %[1]q 不存在或未发布)", sf.Target)
+				continue
+			}
+			for _, col := range sortedKeys(sf.Fill) {
+				if target.Field(sf.Fill[col]) == nil {
+					errs.Add(p+".fill."+col, "unknown_field", "%[1]q is not a field of entity %[2]q (%[1]q 不是实体 %[2]q 的字段)", sf.Fill[col], sf.Target)
+				}
+			}
+		}
 	}
 	return errs
+}
+
+// maxLineFields bounds the sub-fields of one lines field.
+const maxLineFields = 50
+
+// lineFields checks the sub-fields of lines field f (at path p).
+func lineFields(p string, f *spec.Field, errs *spec.Errors) {
+	if len(f.Fields) == 0 {
+		errs.Add(p+".fields", "required", "a lines field needs at least one sub-field (明细字段至少需要一个子字段)")
+	}
+	if len(f.Fields) > maxLineFields {
+		errs.Add(p+".fields", "too_many", "a lines field has at most %[1]d sub-fields (明细字段最多 %[1]d 个子字段)", maxLineFields)
+	}
+	if f.MaxRows < 0 || f.MaxRows > 1000 {
+		errs.Add(p+".max_rows", "out_of_range", "max_rows must be from 1 to 1000 (max_rows 须在 1 到 1000 之间)")
+	}
+	if len(f.Default) > 0 && string(f.Default) != "null" {
+		errs.Add(p+".default", "invalid_default", "a lines field cannot have a default (明细字段不能有默认值)")
+	}
+	seen := map[string]bool{}
+	for j := range f.Fields {
+		sf := &f.Fields[j]
+		sp := fmt.Sprintf("%s.fields[%d]", p, j)
+		switch {
+		case !fieldKeyRe.MatchString(sf.Key):
+			errs.Add(sp+".key", "invalid_key", "field keys start with a lowercase letter and contain only a-z, 0-9 and '_' (at most 63 characters)")
+		case sf.Key == spec.LineID:
+			errs.Add(sp+".key", "reserved", "%q is a reserved name (%q 是保留名称)", sf.Key, sf.Key)
+		case seen[sf.Key]:
+			errs.Add(sp+".key", "duplicate", "field %q is defined twice", sf.Key)
+		}
+		seen[sf.Key] = true
+		if !slices.Contains(spec.LineFieldTypes, sf.Type) {
+			errs.Add(sp+".type", "invalid_type", "a sub-field of a lines field is one of %[1]s (明细子字段类型须为 %[1]s 之一)", strings.Join(spec.LineFieldTypes, ", "))
+			continue
+		}
+		if sf.Unique || sf.Indexed || sf.Multiple || len(sf.Fields) > 0 {
+			errs.Add(sp, "unsupported", "sub-fields cannot be unique, indexed, multiple or have sub-fields (子字段不支持唯一、索引、多值或嵌套)")
+		}
+		switch sf.Type {
+		case spec.TypeSelect:
+			if len(sf.Options) == 0 {
+				errs.Add(sp+".options", "required", "a select field needs options")
+			}
+		case spec.TypeRelation:
+			if sf.Target == "" {
+				errs.Add(sp+".target", "required", "a relation field needs the target entity slug")
+			}
+		case spec.TypeFormula:
+			env := expr.Env(map[string]any{"line": map[string]any{}, "record": map[string]any{}, "now": time.Time{}})
+			if sf.Formula == "" {
+				errs.Add(sp+".formula", "required", "a formula field needs a formula")
+			} else if _, err := expr.Compile(sf.Formula, env); err != nil {
+				errs.Add(sp+".formula", "invalid_expression", "%v", err)
+			}
+		}
+		if len(sf.Default) > 0 && string(sf.Default) != "null" {
+			if msg := checkDefault(sf); msg != "" {
+				errs.Add(sp+".default", "invalid_default", "%s", msg)
+			}
+		}
+		if sf.Min != nil && sf.Max != nil && *sf.Min > *sf.Max {
+			errs.Add(sp+".min", "invalid_range", "min must not exceed max")
+		}
+		if sf.Pattern != "" {
+			if _, err := regexp.Compile(sf.Pattern); err != nil {
+				errs.Add(sp+".pattern", "invalid_pattern", "%v", err)
+			}
+		}
+		if len(sf.Fill) > 0 && sf.Type != spec.TypeRelation {
+			errs.Add(sp+".fill", "unsupported", "only a relation sub-field fills other columns (只有关联子字段可以带出其他列)")
+		}
+	}
+	for j := range f.Fields {
+		sf := &f.Fields[j]
+		for _, col := range sortedKeys(sf.Fill) {
+			to := f.SubField(col)
+			switch {
+			case to == nil:
+				errs.Add(fmt.Sprintf("%s.fields[%d].fill.%s", p, j, col), "unknown_field", "%[1]q is not a sub-field of this lines field (%[1]q 不是该明细的子字段)", col)
+			case to.Type == spec.TypeFormula || to.Key == sf.Key:
+				errs.Add(fmt.Sprintf("%s.fields[%d].fill.%s", p, j, col), "unsupported", "a fill copies into a plain column, not a formula or the relation itself (带出目标须为普通列)")
+			case sf.Fill[col] == "":
+				errs.Add(fmt.Sprintf("%s.fields[%d].fill.%s", p, j, col), "required", "name the field of the chosen record to copy (请指定要带出的字段)")
+			}
+		}
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // checkDefault reports why a field's default does not fit its type ("" when it does).
@@ -255,7 +387,7 @@ func checkDefault(f *spec.Field) string {
 		if _, ok := v.(string); !ok {
 			return "the default of a " + f.Type + " field must be a string"
 		}
-	case spec.TypeAutonumber, spec.TypeFormula, spec.TypeAttachment:
+	case spec.TypeAutonumber, spec.TypeFormula, spec.TypeAttachment, spec.TypeLines:
 		return "a " + f.Type + " field cannot have a default"
 	}
 	return ""
@@ -283,36 +415,21 @@ func Form(f *spec.Form, lk Lookup) spec.Errors {
 			errs.Add("entity", "unknown_entity", "entity %q does not exist or is not published", f.Entity)
 		}
 	}
-	if len(f.Layout) == 0 {
-		errs.Add("layout", "required", "a form needs at least one field in its layout")
-	}
 	seen := map[string]bool{}
-	var walk func(path string, items []spec.FormItem)
-	walk = func(path string, items []spec.FormItem) {
-		for i, it := range items {
-			p := fmt.Sprintf("%s[%d]", path, i)
-			switch {
-			case it.Field != "" && len(it.Items) > 0:
-				errs.Add(p, "invalid_item", "an item is either a field or a section with items")
-			case it.Field != "":
-				if seen[it.Field] {
-					errs.Add(p+".field", "duplicate", "field %q appears twice", it.Field)
-				}
-				seen[it.Field] = true
-				if ent != nil && ent.Field(it.Field) == nil {
-					errs.Add(p+".field", "unknown_field", "%q is not a field of entity %q", it.Field, f.Entity)
-				}
-			case len(it.Items) > 0:
-				walk(p+".items", it.Items)
-			default:
-				errs.Add(p, "invalid_item", "an item needs a field or items")
-			}
-			if it.Width < 0 || it.Width > 24 {
-				errs.Add(p+".width", "out_of_range", "width is a grid span from 1 to 24")
-			}
+	for i, it := range f.Layout {
+		p := fmt.Sprintf("layout[%d]", i)
+		switch {
+		case it.Field != "" && len(it.Items) > 0:
+			errs.Add(p, "invalid_item", "an item is either a field or a section with items")
+		case it.Field != "":
+			formField(p, it, f, ent, lk, seen, &errs)
+		default:
+			formSection(p, it, f, ent, lk, seen, &errs)
 		}
 	}
-	walk("layout", f.Layout)
+	if len(seen) == 0 {
+		errs.Add("layout", "required", "a form needs at least one field in its layout")
+	}
 	for i, r := range f.Rules {
 		p := fmt.Sprintf("rules[%d]", i)
 		if !seen[r.Field] {
@@ -340,19 +457,180 @@ func Form(f *spec.Form, lk Lookup) spec.Errors {
 	return errs
 }
 
+// formSection checks a section item: a title or fields, columns 1..3, a display kind, a
+// visibility expression, and field items only (sections do not nest).
+func formSection(p string, it spec.FormItem, f *spec.Form, ent *spec.Entity, lk Lookup, seen map[string]bool, errs *spec.Errors) {
+	if len(it.Section) == 0 && len(it.Items) == 0 {
+		errs.Add(p, "invalid_item", "an item needs a field, or a section title and items")
+	}
+	if it.Columns < 0 || it.Columns > 3 {
+		errs.Add(p+".columns", "out_of_range", "a section has 1, 2 or 3 columns")
+	}
+	if it.Display != "" && it.Display != "tab" {
+		errs.Add(p+".display", "invalid_value", "display is empty (a panel) or tab")
+	}
+	if it.Width != 0 || it.Required || it.ReadOnly || len(it.Default) > 0 || it.Validation != nil {
+		errs.Add(p, "invalid_item", "width, required, read_only, default and validation belong to field items, not sections")
+	}
+	formVisible(p, it.Visible, errs)
+	for j, sub := range it.Items {
+		sp := fmt.Sprintf("%s.items[%d]", p, j)
+		if sub.Field == "" {
+			errs.Add(sp, "invalid_item", "a section holds fields only (sections do not nest)")
+			continue
+		}
+		if sub.Columns != 0 || sub.Collapsible || sub.Collapsed || sub.Display != "" || len(sub.Section) > 0 || len(sub.Items) > 0 {
+			errs.Add(sp, "invalid_item", "columns, collapsible, display and section belong to sections, not fields")
+		}
+		formField(sp, sub, f, ent, lk, seen, errs)
+	}
+}
+
+// formField checks a field item: known and placed once, width, visibility, default and
+// validation bounds.
+func formField(p string, it spec.FormItem, f *spec.Form, ent *spec.Entity, lk Lookup, seen map[string]bool, errs *spec.Errors) {
+	if seen[it.Field] {
+		errs.Add(p+".field", "duplicate", "field %q appears twice", it.Field)
+	}
+	seen[it.Field] = true
+	var fd *spec.Field
+	if ent != nil {
+		if fd = ent.Field(it.Field); fd == nil {
+			errs.Add(p+".field", "unknown_field", "%q is not a field of entity %q", it.Field, f.Entity)
+		}
+	}
+	if it.Width < 0 || it.Width > 24 {
+		errs.Add(p+".width", "out_of_range", "width is a grid span from 1 to 24")
+	}
+	formVisible(p, it.Visible, errs)
+	if len(it.Default) > 0 && fd != nil {
+		probe := *fd
+		probe.Default = it.Default
+		if msg := checkDefault(&probe); msg != "" {
+			errs.Add(p+".default", "invalid_default", "%s", msg)
+		}
+	}
+	if it.ReadOnly && it.Required && len(it.Default) == 0 {
+		errs.Add(p+".read_only", "invalid_value", "a required read-only field needs a default")
+	}
+	publicField(p, it, f, fd, lk, errs)
+	v := it.Validation
+	if v == nil {
+		return
+	}
+	if v.Min != nil && v.Max != nil && *v.Min > *v.Max {
+		errs.Add(p+".validation.max", "out_of_range", "max must not be less than min")
+	}
+	if v.MinLength < 0 {
+		errs.Add(p+".validation.min_length", "out_of_range", "min_length must not be negative")
+	}
+	if v.MaxLength < 0 || v.MaxLength > 0 && v.MaxLength < v.MinLength {
+		errs.Add(p+".validation.max_length", "out_of_range", "max_length must be at least min_length")
+	}
+	if v.Pattern != "" {
+		if len(v.Pattern) > 500 {
+			errs.Add(p+".validation.pattern", "too_long", "a pattern has at most 500 characters")
+		} else if _, err := regexp.Compile(v.Pattern); err != nil {
+			errs.Add(p+".validation.pattern", "invalid_pattern", "%v", err)
+		}
+	}
+	if fd != nil {
+		numeric := fd.Type == spec.TypeNumber || fd.Type == spec.TypeMoney || fd.Type == spec.TypePercent
+		if (v.Min != nil || v.Max != nil) && !numeric {
+			errs.Add(p+".validation.min", "invalid_value", "min and max apply to number fields; use min_length and max_length for text")
+		}
+		if (v.MinLength != 0 || v.MaxLength != 0 || v.Pattern != "") && !textLike(fd.Type) {
+			errs.Add(p+".validation.pattern", "invalid_value", "lengths and patterns apply to text fields")
+		}
+	}
+}
+
+// publicField checks a field item of a public form: every field a visitor is shown must be one
+// the public page can render. A relation needs the linked entity's fields the owner exposes
+// (lookup: existing plain fields); people, teams, line tables and computed fields cannot be
+// filled anonymously and are refused rather than silently left out (hidden items are fine).
+func publicField(p string, it spec.FormItem, f *spec.Form, fd *spec.Field, lk Lookup, errs *spec.Errors) {
+	if len(it.Lookup) > 0 && fd != nil && fd.Type != spec.TypeRelation {
+		errs.Add(p+".lookup", "invalid_value", "lookup applies to relation fields only (仅关联字段可设置公开查找)")
+	}
+	if !f.Public || fd == nil || it.Hidden {
+		return
+	}
+	switch fd.Type {
+	case spec.TypeRelation:
+		if len(it.Lookup) == 0 {
+			errs.Add(p+".lookup", "not_exposed", "the relation field %q cannot be shown on a public form until you choose which fields of the linked records visitors may see and search (公开表单上的关联字段需先选择访客可见、可搜索的关联记录字段)", fd.Key)
+			return
+		}
+		if lk == nil {
+			return
+		}
+		ts := fd.Target
+		if ts == "" {
+			ts = f.Entity
+		}
+		target := lk.Entity(ts)
+		if target == nil {
+			return
+		}
+		for i, k := range it.Lookup {
+			tf := target.Field(k)
+			if tf == nil || !lookupType(tf.Type) {
+				errs.Add(fmt.Sprintf("%s.lookup[%d]", p, i), "unknown_field", "%q is not a text, number, date or option field of %q (不是关联实体的可公开字段)", k, ts)
+			}
+		}
+	case spec.TypeUser, spec.TypeTeam, spec.TypeLines, spec.TypeAutonumber, spec.TypeFormula:
+		errs.Add(p+".field", "not_public", "a %s field cannot be filled on a public form: hide it or remove it from the layout (该类型字段不能在公开表单上填写，请隐藏或移除)", fd.Type)
+	}
+}
+
+// lookupType reports whether a public lookup may show fields of type t.
+func lookupType(t string) bool {
+	switch t {
+	case spec.TypeText, spec.TypeNumber, spec.TypeDate, spec.TypeSelect, spec.TypeAutonumber:
+		return true
+	}
+	return false
+}
+
+// textLike reports whether a field holds one string a pattern can match.
+func textLike(t string) bool {
+	switch t {
+	case spec.TypeText, spec.TypeTextarea, spec.TypeEmail, spec.TypePhone, spec.TypeURL:
+		return true
+	}
+	return false
+}
+
+// formVisible checks a visibility expression: it compiles with the helper functions.
+func formVisible(p, src string, errs *spec.Errors) {
+	if src == "" {
+		return
+	}
+	if len(src) > 4000 {
+		errs.Add(p+".visible", "too_long", "a condition has at most 4000 characters")
+		return
+	}
+	env := map[string]any{"record": map[string]any{}, "values": map[string]any{}}
+	if _, err := expr.Compile(src, append([]expr.Option{expr.Env(env)}, exprfn.Options()...)...); err != nil {
+		errs.Add(p+".visible", "invalid_expression", "%v", err)
+	}
+}
+
 // Trigger types.
-var triggerTypes = []string{"record.created", "record.updated", "record.deleted", "stage.changed", "form.submitted", "webhook", "cron", "manual", "poll"}
+var triggerTypes = []string{"record.created", "record.updated", "record.deleted", "stage.changed", "record.activity", "form.submitted", "webhook", "cron", "manual", "poll"}
 
 // Flow validates a flow's trigger and graph; node params are checked by the engine's compiler.
 func Flow(f *spec.Flow, lk Lookup, cat Catalog) spec.Errors {
 	var errs spec.Errors
 	Slug("slug", f.Slug, &errs)
+	TestSample(f.TestSample, &errs)
 	t := f.Trigger
 	if !slices.Contains(triggerTypes, t.Type) {
 		errs.Add("trigger.type", "invalid_value", "trigger type must be one of %s", strings.Join(triggerTypes, ", "))
 	}
 	switch t.Type {
-	case "record.created", "record.updated", "record.deleted", "stage.changed":
+	case "record.created", "record.updated", "record.deleted", "stage.changed", "record.activity":
 		if t.Entity == "" {
 			errs.Add("trigger.entity", "required", "a %s trigger names its entity", t.Type)
 		} else if lk != nil && lk.Entity(t.Entity) == nil {
@@ -534,10 +812,11 @@ func findCycle(nodes []spec.Node, adj map[string][]string) string {
 
 // Report kinds and aggregations.
 var (
-	reportKinds = []string{"table", "pivot", "funnel", "dwell", "kpi", "stagnation", "penetration", "forecast", "compare"}
-	aggs        = []string{"count", "count_distinct", "sum", "avg", "min", "max", "median"}
-	buckets     = []string{"", "day", "week", "month", "quarter", "year"}
-	sysFields   = []string{"id", "created_at", "updated_at", "owner_id", "team_id"}
+	reportKinds    = []string{"table", "pivot", "funnel", "dwell", "kpi", "stagnation", "penetration", "forecast", "compare", "cycle"}
+	comparePeriods = []string{"day", "week", "month", "quarter", "year", "previous"}
+	aggs           = []string{"count", "count_distinct", "sum", "avg", "min", "max", "median", "rate"}
+	buckets        = []string{"", "day", "week", "month", "quarter", "year"}
+	sysFields      = []string{"id", "created_at", "updated_at", "owner_id", "team_id"}
 )
 
 // Report validates a report; with a Lookup it checks fields against the entity.
@@ -555,7 +834,13 @@ func Report(r *spec.Report, lk Lookup) spec.Errors {
 			errs.Add("entity", "unknown_entity", "entity %q does not exist or is not published", r.Entity)
 		}
 	}
-	known := func(k string) bool { return slices.Contains(sysFields, k) || ent == nil || ent.Field(k) != nil }
+	known := func(k string) bool {
+		if parent, sub, ok := strings.Cut(k, "."); ok && ent != nil {
+			f := ent.Field(parent)
+			return f != nil && f.Type == spec.TypeLines && f.SubField(sub) != nil
+		}
+		return slices.Contains(sysFields, k) || ent == nil || ent.Field(k) != nil
+	}
 	for i, d := range r.Dimensions {
 		p := fmt.Sprintf("dimensions[%d]", i)
 		if d.Field == "" || !known(d.Field) {
@@ -570,7 +855,7 @@ func Report(r *spec.Report, lk Lookup) spec.Errors {
 		if !slices.Contains(aggs, m.Agg) {
 			errs.Add(p+".agg", "invalid_value", "agg must be one of %s", strings.Join(aggs, ", "))
 		}
-		if m.Agg != "count" && m.Field == "" {
+		if m.Agg != "count" && m.Agg != "rate" && m.Field == "" {
 			errs.Add(p+".field", "required", "%s needs a field", m.Agg)
 		}
 		if m.Field != "" && !known(m.Field) {
@@ -580,11 +865,18 @@ func Report(r *spec.Report, lk Lookup) spec.Errors {
 	if r.Limit < 0 || r.Limit > 100000 {
 		errs.Add("limit", "out_of_range", "limit must be from 0 to 100000")
 	}
-	if r.Compare != nil && r.Compare.Period != "week" && r.Compare.Period != "month" && r.Compare.Period != "year" {
-		errs.Add("compare.period", "invalid_value", "period must be week, month or year")
+	if r.Compare != nil && !slices.Contains(comparePeriods, r.Compare.Period) {
+		errs.Add("compare.period", "invalid_value", "period must be one of %s", strings.Join(comparePeriods, ", "))
 	}
-	if (r.Kind == "funnel" || r.Kind == "dwell" || r.Kind == "stagnation" || r.Kind == "penetration" || r.Kind == "forecast") && ent != nil && ent.Stages == nil {
-		errs.Add("kind", "no_stages", "a %s report needs an entity with stages", r.Kind)
+	// A stage report over an entity without stages names the select field holding the stages.
+	var kp struct {
+		Field string `json:"field"`
+	}
+	if len(r.Params) > 0 {
+		_ = json.Unmarshal(r.Params, &kp)
+	}
+	if (r.Kind == "funnel" || r.Kind == "dwell" || r.Kind == "stagnation" || r.Kind == "penetration" || r.Kind == "forecast" || r.Kind == "cycle") && ent != nil && ent.Stages == nil && kp.Field == "" {
+		errs.Add("params.field", "required", "the entity has no stages: choose the select field that holds the stages (该实体没有阶段：请选择作为阶段的单选字段)")
 	}
 	return errs
 }
@@ -610,4 +902,23 @@ func Dashboard(d *spec.Dashboard, lk Lookup) spec.Errors {
 		}
 	}
 	return errs
+}
+
+// TestSample checks a flow's pinned test-run sample: a record id (a UUID), a label of at most
+// 200 characters, a body of at most 64 KB.
+func TestSample(ts *spec.TestSample, errs *spec.Errors) {
+	if ts == nil {
+		return
+	}
+	if ts.Record != "" {
+		if _, err := uuid.Parse(ts.Record); err != nil {
+			errs.Add("test_sample.record", "invalid", "record must be a record id / record 须为记录 ID")
+		}
+	}
+	if len([]rune(ts.Label)) > 200 {
+		errs.Add("test_sample.label", "too_long", "label is at most 200 characters / 名称最多 200 个字符")
+	}
+	if len(ts.Body) > 64<<10 {
+		errs.Add("test_sample.body", "too_large", "the sample body is at most 64 KB / 样本内容最多 64 KB")
+	}
 }

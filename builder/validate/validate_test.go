@@ -51,6 +51,22 @@ func TestDefinitions(t *testing.T) {
 		{"form unknown entity", spec.KindForm, `{"slug":"f","entity":"deal","layout":[{"field":"name"}]}`, "entity"},
 		{"form unknown field in section", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"section":"A","items":[{"field":"x"}]}]}`, "layout[0].items[0].field"},
 		{"form default outside the entity is accepted", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"field":"name"}],"defaults":{"source":"web"}}`, ""},
+		{"form section with columns, visibility, validation", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"field":"name","validation":{"min_length":2,"pattern":"^[A-Z]"}},{"section":{"zh-CN":"联系","en":"Contact"},"columns":2,"collapsible":true,"visible":"record.name == \"x\"","items":[{"field":"stage","default":"a","visible":"!isEmpty(record.name)"}]}]}`, ""},
+		{"form empty titled section", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"field":"name"},{"section":"Later"}]}`, ""},
+		{"form untitled empty section", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"field":"name"},{"columns":2}]}`, "layout[1]"},
+		{"form only sections without fields", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"section":"A"}]}`, "layout"},
+		{"form section columns out of range", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"section":"A","columns":4,"items":[{"field":"name"}]}]}`, "layout[0].columns"},
+		{"form nested section", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"section":"A","items":[{"field":"name"},{"section":"B","items":[{"field":"stage"}]}]}]}`, "layout[0].items[1]"},
+		{"form section with a field's setting", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"section":"A","required":true,"items":[{"field":"name"}]}]}`, "layout[0]"},
+		{"form field with a section's setting", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"section":"A","items":[{"field":"name","columns":2}]}]}`, "layout[0].items[0]"},
+		{"form bad display", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"section":"A","display":"accordion","items":[{"field":"name"}]}]}`, "layout[0].display"},
+		{"form bad visibility", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"field":"name","visible":"record.x =="}]}`, "layout[0].visible"},
+		{"form visibility calls an unknown function", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"field":"name","visible":"nope(record.x)"}]}`, "layout[0].visible"},
+		{"form default of the wrong type", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"field":"stage","default":"z"}]}`, "layout[0].default"},
+		{"form bad pattern", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"field":"name","validation":{"pattern":"(["}}]}`, "layout[0].validation.pattern"},
+		{"form max below min length", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"field":"name","validation":{"min_length":5,"max_length":2}}]}`, "layout[0].validation.max_length"},
+		{"form min/max on text", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"field":"name","validation":{"min":1}}]}`, "layout[0].validation.min"},
+		{"form required read-only without default", spec.KindForm, `{"slug":"f","entity":"lead","layout":[{"field":"name","read_only":true,"required":true}]}`, "layout[0].read_only"},
 		{"valid flow", spec.KindFlow, `{"slug":"fl","trigger":{"type":"record.created","entity":"lead"},"nodes":[{"id":"a","type":"set"}]}`, ""},
 		{"flow unknown trigger", spec.KindFlow, `{"slug":"fl","trigger":{"type":"sometimes"},"nodes":[{"id":"a","type":"set"}]}`, "trigger.type"},
 		{"flow bad cron", spec.KindFlow, `{"slug":"fl","trigger":{"type":"cron","schedule":"every day"},"nodes":[{"id":"a","type":"set"}]}`, "trigger.schedule"},
@@ -129,5 +145,60 @@ func TestUnknownKeysAreReportedAtTheirPath(t *testing.T) {
 		if !ok || len(errs) != 1 || errs[0].Field != c.want || errs[0].Code != "unknown_field" {
 			t.Errorf("%s: got %#v, want unknown_field at %s", c.body, err, c.want)
 		}
+	}
+}
+
+func TestLinesDefinitions(t *testing.T) {
+	product := decode(t, spec.KindEntity, `{"slug":"product","fields":[{"key":"name","type":"text"},{"key":"price","type":"money"}]}`).(*spec.Entity)
+	lk := lookup{"product": product}
+	lines := func(sub string) string {
+		return `{"slug":"quote","fields":[{"key":"items","type":"lines","fields":[` + sub + `]}]}`
+	}
+	good := `{"key":"product","type":"relation","target":"product","fill":{"unit_price":"price"}},{"key":"unit_price","type":"money"},{"key":"qty","type":"number"},{"key":"total","type":"formula","formula":"line.qty * line.unit_price"}`
+	cases := []struct{ name, body, wantField string }{
+		{"valid lines", lines(good), ""},
+		{"no sub-fields", lines(``), "fields[0].fields"},
+		{"nested lines", lines(`{"key":"sub","type":"lines","fields":[{"key":"a","type":"text"}]}`), "fields[0].fields[0].type"},
+		{"attachment column", lines(`{"key":"f","type":"attachment"}`), "fields[0].fields[0].type"},
+		{"reserved id column", lines(`{"key":"id","type":"text"}`), "fields[0].fields[0].key"},
+		{"duplicate column", lines(`{"key":"a","type":"text"},{"key":"a","type":"number"}`), "fields[0].fields[1].key"},
+		{"bad column formula", lines(`{"key":"a","type":"formula","formula":"line.("}`), "fields[0].fields[0].formula"},
+		{"relation without target", lines(`{"key":"p","type":"relation"}`), "fields[0].fields[0].target"},
+		{"fill into an unknown column", lines(`{"key":"p","type":"relation","target":"product","fill":{"nope":"price"}}`), "fields[0].fields[0].fill.nope"},
+		{"fill into a formula", lines(`{"key":"p","type":"relation","target":"product","fill":{"t":"price"}},{"key":"t","type":"formula","formula":"1"}`), "fields[0].fields[0].fill.t"},
+		{"fill from an unknown target field", lines(`{"key":"p","type":"relation","target":"product","fill":{"u":"cost"}},{"key":"u","type":"money"}`), "fields[0].fields[0].fill.u"},
+		{"fill on a text column", lines(`{"key":"p","type":"text","fill":{"u":"price"}},{"key":"u","type":"money"}`), "fields[0].fields[0].fill"},
+		{"unknown target entity", lines(`{"key":"p","type":"relation","target":"nope"}`), "fields[0].fields[0].target"},
+		{"unique lines", `{"slug":"quote","fields":[{"key":"items","type":"lines","unique":true,"fields":[{"key":"a","type":"text"}]}]}`, "fields[0].unique"},
+		{"sub-fields on a text field", `{"slug":"quote","fields":[{"key":"t","type":"text","fields":[{"key":"a","type":"text"}]}]}`, "fields[0].fields"},
+		{"max_rows out of range", `{"slug":"quote","fields":[{"key":"items","type":"lines","max_rows":5000,"fields":[{"key":"a","type":"text"}]}]}`, "fields[0].max_rows"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ent := decode(t, spec.KindEntity, tc.body).(*spec.Entity)
+			errs := append(validate.Entity(ent), validate.EntityRefs(ent, lk)...)
+			if tc.wantField == "" {
+				if len(errs) > 0 {
+					t.Fatalf("unexpected errors: %v", errs)
+				}
+				return
+			}
+			for _, e := range errs {
+				if e.Field == tc.wantField && e.Code != "" && e.Message != "" {
+					return
+				}
+			}
+			t.Fatalf("want an error at %s, got %v", tc.wantField, errs)
+		})
+	}
+	// reports may group by and sum a column of a lines field
+	quote := decode(t, spec.KindEntity, lines(good)).(*spec.Entity)
+	rep := decode(t, spec.KindReport, `{"slug":"r","entity":"quote","kind":"pivot","dimensions":[{"field":"items.product"}],"measures":[{"agg":"sum","field":"items.total"}]}`)
+	if errs := validate.Definition(rep, lookup{"quote": quote}, nil); len(errs) > 0 {
+		t.Fatalf("report over lines: %v", errs)
+	}
+	rep = decode(t, spec.KindReport, `{"slug":"r","entity":"quote","kind":"pivot","dimensions":[{"field":"items.nope"}]}`)
+	if errs := validate.Definition(rep, lookup{"quote": quote}, nil); len(errs) == 0 {
+		t.Fatal("unknown lines column accepted in a report")
 	}
 }

@@ -99,7 +99,8 @@ func (Connector) Spec() sdk.Spec {
 // commonParams are the model call parameters every operation has.
 func commonParams() []sdk.Param {
 	return []sdk.Param{
-		{Key: "model", Type: sdk.TypeString, Label: sdk.T("Model", "模型"), Help: sdk.T("Empty: the credential's default model.", "留空使用凭据的默认模型。")},
+		{Key: "model", Type: sdk.TypeString, Label: sdk.T("Model", "模型"), DynamicOptions: true,
+			Help: sdk.T("Empty: the credential's default model. The choices are the provider's models (listed by the service when it answers).", "留空使用凭据的默认模型。可选项为服务商的模型（服务可访问时由其列出）。")},
 		{Key: "temperature", Type: sdk.TypeNumber, Label: sdk.T("Temperature", "温度"), Default: 0.2, Min: &zero, Max: &two},
 		{Key: "max_tokens", Type: sdk.TypeNumber, Label: sdk.T("Max answer tokens", "回答最大 token 数"), Min: &one, Max: &maxTokensCap},
 		{Key: "stream", Type: sdk.TypeBoolean, Label: sdk.T("Stream the answer", "流式接收回答"), Default: false,
@@ -212,9 +213,12 @@ func (Connector) Test(ctx context.Context, env sdk.Env) error {
 	return err
 }
 
-// Options implements sdk.OptionsProvider: the entities the editing user may read, and for the
-// entity chosen, its fields.
+// Options implements sdk.OptionsProvider: the credential's models (see modelOptions), the
+// entities the editing user may read, and for the entity chosen, its fields.
 func (Connector) Options(ctx context.Context, env sdk.Env, operation, param string, params map[string]any) ([]sdk.Option, error) {
+	if param == "model" {
+		return modelOptions(ctx, env), nil
+	}
 	rr, err := env.RecordReader()
 	if err != nil {
 		return nil, err

@@ -407,3 +407,51 @@ func TestPriceOverrideAndUnknownModel(t *testing.T) {
 		t.Fatalf("cost of an unpriced model = %+v", c)
 	}
 }
+
+// TestModelOptions: the property form's model choices are the credential's default, the
+// provider's priced models and what the service lists at /models; an unreachable service still
+// leaves the known models.
+func TestModelOptions(t *testing.T) {
+	var auth string
+	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/models" {
+			http.NotFound(w, r)
+			return
+		}
+		auth = r.Header.Get("Authorization")
+		fmt.Fprint(w, `{"object":"list","data":[{"id":"deepseek-chat"},{"id":"deepseek-coder-v9"}]}`)
+	}))
+	t.Cleanup(svc.Close)
+	values := func(opts []sdk.Option) string {
+		var out []string
+		for _, o := range opts {
+			out = append(out, o.Value)
+		}
+		return strings.Join(out, ",")
+	}
+	for _, tc := range []struct {
+		name  string
+		creds map[string]string
+		want  string
+	}{
+		{"listed by the service", map[string]string{"provider": "deepseek", "base_url": svc.URL + "/v1", "api_key": "sk-x"}, "deepseek-chat,deepseek-reasoner,deepseek-coder-v9"},
+		{"credential default first", map[string]string{"provider": "deepseek", "base_url": svc.URL + "/v1", "api_key": "sk-x", "model": "deepseek-reasoner"}, "deepseek-reasoner,deepseek-chat,deepseek-coder-v9"},
+		{"service unreachable", map[string]string{"provider": "qwen", "base_url": "http://127.0.0.1:1/v1", "api_key": "sk-x"}, "qwen-plus,qwen-max,qwen-turbo"},
+		{"custom without prices", map[string]string{"provider": "custom", "base_url": "http://127.0.0.1:1/v1", "model": "m1"}, "m1"},
+		{"no usable credential", map[string]string{"provider": "openai"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts, err := sdktest.New(t).WithCredentials(tc.creds).Options(Connector{}, "chat", "model", nil)
+			if err != nil || values(opts) != tc.want {
+				t.Fatalf("options %q %v, want %q", values(opts), err, tc.want)
+			}
+		})
+	}
+	if auth != "Bearer sk-x" {
+		t.Fatalf("the listing was not authorised with the key: %q", auth)
+	}
+	opts, _ := sdktest.New(t).WithCredentials(map[string]string{"provider": "deepseek", "base_url": svc.URL + "/v1", "api_key": "sk-x"}).Options(Connector{}, "extract", "model", nil)
+	if opts[0].Label.En != "deepseek-chat (2 / 8 CNY per million tokens in / out) — default" || !strings.Contains(opts[0].Label.ZhCN, "默认") {
+		t.Fatalf("label %+v", opts[0].Label)
+	}
+}

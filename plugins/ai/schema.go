@@ -22,7 +22,7 @@ func jsonType(f sdk.FieldInfo) (string, bool) {
 		return "boolean", true
 	case "multiselect":
 		return "array", true
-	case "attachment", "formula", "autonumber", "user", "team", "relation":
+	case "attachment", "formula", "autonumber", "user", "team", "relation", "lines":
 		return "", false
 	default:
 		if f.Multiple {

@@ -384,7 +384,7 @@ func TestBuiltinRolesAndWildcards(t *testing.T) {
 		t.Fatalf("roles %v, want %v", names, want)
 	}
 	ur, err := a.UserRoles(ctx, o.builder)
-	if err != nil || len(ur) != 1 || ur[0] != (authz.UserRole{App: "crm", Role: "builder"}) {
+	if err != nil || len(ur) != 1 || ur[0].App != "crm" || ur[0].Role != "builder" {
 		t.Fatalf("user roles %v %v", ur, err)
 	}
 }

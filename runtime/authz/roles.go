@@ -45,6 +45,8 @@ type FieldRule struct {
 type UserRole struct {
 	App  string `json:"app"`
 	Role string `json:"role"`
+	// AppName is the app's display name (filled when read, ignored when assigning).
+	AppName string `json:"app_name,omitempty" gorm:"column:app_name"`
 }
 
 var (
@@ -363,7 +365,7 @@ func roleExists(tx *gorm.DB, dom, role string) (bool, error) {
 // userRolesTx lists the user's role assignments with app slugs.
 func userRolesTx(tx *gorm.DB, user uuid.UUID) ([]UserRole, error) {
 	out := []UserRole{}
-	err := tx.Raw(`SELECT a.slug AS app, r.v1 AS role FROM casbin_rule r JOIN apps a ON a.id::text = r.v2
+	err := tx.Raw(`SELECT a.slug AS app, r.v1 AS role, a.name AS app_name FROM casbin_rule r JOIN apps a ON a.id::text = r.v2
 		WHERE r.ptype = 'g' AND r.v0 = ? ORDER BY a.slug, r.v1`, user.String()).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("authz: roles of user %s: %w", user, err)
@@ -388,7 +390,7 @@ func (a *Authorizer) UsersRoles(ctx context.Context, users []uuid.UUID) (map[uui
 	if len(users) == 0 {
 		return out, nil
 	}
-	rows, err := a.pool.Query(ctx, `SELECT r.v0, a.slug, r.v1 FROM casbin_rule r JOIN apps a ON a.id::text = r.v2
+	rows, err := a.pool.Query(ctx, `SELECT r.v0, a.slug, r.v1, a.name FROM casbin_rule r JOIN apps a ON a.id::text = r.v2
 		WHERE r.ptype = 'g' AND r.v0 = ANY($1::text[]) ORDER BY r.v0, a.slug, r.v1`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("authz: roles of users: %w", err)
@@ -397,7 +399,7 @@ func (a *Authorizer) UsersRoles(ctx context.Context, users []uuid.UUID) (map[uui
 	for rows.Next() {
 		var uid string
 		var r UserRole
-		if err := rows.Scan(&uid, &r.App, &r.Role); err != nil {
+		if err := rows.Scan(&uid, &r.App, &r.Role, &r.AppName); err != nil {
 			return nil, fmt.Errorf("authz: roles of users: %w", err)
 		}
 		if id, err := uuid.Parse(uid); err == nil {

@@ -5,8 +5,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
@@ -22,14 +24,27 @@ type DB struct {
 	DSN  string
 }
 
+// DefaultPoolSize is the connections a process opens when DATABASE_URL does not say
+// (pool_max_conns=N): chosen from the record-create measurement at 1/8/32 client connections
+// (`go run ./scripts/bench -only=pool`, docs/performance.md).
+const DefaultPoolSize = 20
+
 // Open connects to dsn and verifies the connection.
 func Open(ctx context.Context, dsn string) (*DB, error) {
+	return OpenTraced(ctx, dsn, nil)
+}
+
+// OpenTraced is Open with a query tracer on every connection (tests count statements with it).
+func OpenTraced(ctx context.Context, dsn string, tracer pgx.QueryTracer) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("db: parsing DATABASE_URL: %w", err)
 	}
-	if cfg.MaxConns < 20 {
-		cfg.MaxConns = 20
+	if tracer != nil {
+		cfg.ConnConfig.Tracer = tracer
+	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		cfg.MaxConns = DefaultPoolSize
 	}
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

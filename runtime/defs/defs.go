@@ -32,6 +32,7 @@ type Loader struct {
 	pool  *pgxpool.Pool
 	mu    sync.RWMutex
 	cache map[cacheKey]any
+	memo  memo // published versions, apps, Cached (cache.go)
 }
 
 type cacheKey struct {
@@ -48,6 +49,11 @@ func New(pool *pgxpool.Pool) *Loader {
 
 // App loads an app by slug.
 func (l *Loader) App(ctx context.Context, slug string) (*App, error) {
+	if v, ok := l.memo.get(appKey{slug: slug}); ok {
+		a := *v.(*App)
+		return &a, nil
+	}
+	gen := l.memo.gen.Load()
 	a := &App{}
 	err := l.pool.QueryRow(ctx, `SELECT id, slug, name, settings FROM apps WHERE slug = $1`, slug).Scan(&a.ID, &a.Slug, &a.Name, &a.Settings)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -56,11 +62,18 @@ func (l *Loader) App(ctx context.Context, slug string) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading app %q: %w", slug, err)
 	}
+	c := *a
+	l.memo.put(appKey{slug: slug}, &c, gen)
 	return a, nil
 }
 
 // AppByID loads an app by id.
 func (l *Loader) AppByID(ctx context.Context, id uuid.UUID) (*App, error) {
+	if v, ok := l.memo.get(appKey{id: id}); ok {
+		a := *v.(*App)
+		return &a, nil
+	}
+	gen := l.memo.gen.Load()
 	a := &App{}
 	err := l.pool.QueryRow(ctx, `SELECT id, slug, name, settings FROM apps WHERE id = $1`, id).Scan(&a.ID, &a.Slug, &a.Name, &a.Settings)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -69,14 +82,26 @@ func (l *Loader) AppByID(ctx context.Context, id uuid.UUID) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading app %s: %w", id, err)
 	}
+	c := *a
+	l.memo.put(appKey{id: id}, &c, gen)
 	return a, nil
 }
 
 // Published loads the current published version of a definition into a new value of the kind's
 // type (*spec.Entity, *spec.Form, *spec.Flow, *spec.Report, *spec.Dashboard) and its version.
 func (l *Loader) Published(ctx context.Context, appID uuid.UUID, kind, slug string) (any, int, error) {
+	key := pubKey{appID, kind, slug}
+	if v, ok := l.memo.get(key); ok {
+		version := v.(int)
+		d, err := l.Version(ctx, appID, kind, slug, version)
+		return d, version, err
+	}
+	gen := l.memo.gen.Load()
 	var version int
 	err := l.pool.QueryRow(ctx, `SELECT published_version FROM definitions WHERE app_id = $1 AND kind = $2 AND slug = $3`, appID, kind, slug).Scan(&version)
+	if err == nil && version > 0 {
+		l.memo.put(key, version, gen)
+	}
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && version == 0) {
 		return nil, 0, fmt.Errorf("%s %q is not published: %w", kind, slug, ErrNotFound)
 	}

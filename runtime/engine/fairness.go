@@ -65,3 +65,15 @@ func (e *Engine) takeAppSlot(ctx context.Context, conn *pgxpool.Conn, runID uuid
 	}
 	return func() { e.slots.release(app) }, true, nil
 }
+
+// takeAppSlotOf is takeAppSlot for a run whose app is known.
+func (e *Engine) takeAppSlotOf(app uuid.UUID) (release func(), ok bool) {
+	limit := e.opts.AppConcurrency
+	if limit <= 0 {
+		return nil, true
+	}
+	if !e.slots.take(app, limit) {
+		return nil, false
+	}
+	return func() { e.slots.release(app) }, true
+}

@@ -28,6 +28,7 @@ type approvalLevel struct {
 }
 
 type approvalRoute struct {
+	name   string
 	when   *Program
 	levels []approvalLevel
 }
@@ -75,6 +76,7 @@ func newApproval(p *Params) (Runner, spec.Errors) {
 		Record json.RawMessage     `json:"record"`
 		Levels []approvalLevelSpec `json:"levels"`
 		Routes []struct {
+			Name   string              `json:"name"`
 			When   string              `json:"when"`
 			Levels []approvalLevelSpec `json:"levels"`
 		} `json:"routes"`
@@ -104,7 +106,7 @@ func newApproval(p *Params) (Runner, spec.Errors) {
 	n.levels = compileLevels(p, "levels", v.Levels)
 	for i, r := range v.Routes {
 		k := fmt.Sprintf("routes[%d]", i)
-		rt := approvalRoute{when: p.Expr(k+".when", r.When), levels: compileLevels(p, k+".levels", r.Levels)}
+		rt := approvalRoute{name: r.Name, when: p.Expr(k+".when", r.When), levels: compileLevels(p, k+".levels", r.Levels)}
 		if len(r.Levels) == 0 {
 			p.Errorf(k+".levels", "required", "a route needs levels")
 		}
@@ -146,6 +148,7 @@ type approvalStepState struct {
 type approvalState struct {
 	Title     string              `json:"title"`
 	Record    *uuid.UUID          `json:"record_id,omitempty"`
+	Route     string              `json:"route,omitempty"`
 	Levels    []approvalStepState `json:"levels"`
 	Current   int                 `json:"current"`
 	Deadline  *time.Time          `json:"deadline,omitempty"`
@@ -174,6 +177,12 @@ func (n *approvalNode) Exec(x *Exec) (Result, error) {
 		return Result{}, errors.New("no approval route matched and no default levels are set")
 	}
 	s := approvalState{Title: Stringify(tv)}
+	if route >= 0 {
+		s.Route = n.routes[route].name
+		if s.Route == "" {
+			s.Route = fmt.Sprintf("route %d", route+1)
+		}
+	}
 	if s.Record, err = optionalID(n.record, x.Env); err != nil {
 		return Result{}, err
 	}
@@ -238,7 +247,11 @@ func (n *approvalNode) openLevel(x *Exec, s *approvalState) error {
 			}
 			s.RemindAt = &r
 		}
-		data := map[string]any{"level": l.Name, "level_index": s.Current, "mode": l.Mode}
+		// level, its place among the levels and the route tell the approver where they stand
+		data := map[string]any{"level": l.Name, "level_index": s.Current, "levels": len(s.Levels), "mode": l.Mode}
+		if s.Route != "" {
+			data["route"] = s.Route
+		}
 		if s.Escalated {
 			data["escalated"] = true
 		}
@@ -531,6 +544,13 @@ func (n *assignNode) Exec(x *Exec) (Result, error) {
 	out, err := n.choose(x)
 	if err != nil {
 		return Result{}, err
+	}
+	if uid, ok := out["user_id"].(string); ok {
+		// the chosen person's address and name, for the notices that follow (e-mail, chat)
+		var email, name string
+		if x.Engine.Pool.QueryRow(x.Ctx, `SELECT email, name FROM users WHERE id::text = $1`, uid).Scan(&email, &name) == nil {
+			out["email"], out["name"] = email, name
+		}
 	}
 	b, _ := json.Marshal(out)
 	if _, err := x.Engine.Pool.Exec(x.Ctx, `INSERT INTO flow_effects (key, run_id, result) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`, x.Key, x.RunID, b); err != nil {

@@ -225,7 +225,7 @@ func ParseDuration(s string) (time.Duration, error) {
 	return total, nil
 }
 
-var triggerTypes = map[string]bool{"record.created": true, "record.updated": true, "record.deleted": true,
+var triggerTypes = map[string]bool{"record.created": true, "record.updated": true, "record.deleted": true, "record.activity": true,
 	"stage.changed": true, "form.submitted": true, "webhook": true, "cron": true, "manual": true, "poll": true}
 
 // CronParser parses standard 5-field cron expressions, optional seconds and descriptors (@daily).
@@ -333,11 +333,11 @@ func Compile(flow *spec.Flow) (*Plan, spec.Errors) {
 func compileTrigger(t *spec.Trigger, errs *spec.Errors) *TriggerPlan {
 	tp := &TriggerPlan{Type: t.Type}
 	if !triggerTypes[t.Type] {
-		errs.Add("trigger.type", "unknown", "trigger type must be one of record.created, record.updated, record.deleted, stage.changed, form.submitted, webhook, cron, manual, poll")
+		errs.Add("trigger.type", "unknown", "trigger type must be one of record.created, record.updated, record.deleted, stage.changed, record.activity, form.submitted, webhook, cron, manual, poll")
 		return tp
 	}
 	switch t.Type {
-	case "record.created", "record.updated", "record.deleted", "stage.changed":
+	case "record.created", "record.updated", "record.deleted", "stage.changed", "record.activity":
 		if t.Entity == "" {
 			errs.Add("trigger.entity", "required", "entity is required for %s triggers", t.Type)
 		}
@@ -377,7 +377,7 @@ func compileTrigger(t *spec.Trigger, errs *spec.Errors) *TriggerPlan {
 	}
 	if t.Condition != "" {
 		p, err := expr.Compile(t.Condition, append(append(exprguard.Options(), exprfn.Options()...), expr.Env(map[string]any{"record": map[string]any{}, "old": map[string]any{},
-			"changed": []string{}, "trigger": map[string]any{}, "now": time.Time{}}), expr.AsBool())...)
+			"changed": []string{}, "trigger": map[string]any{}, "activity": map[string]any{}, "now": time.Time{}}), expr.AsBool())...)
 		if err != nil {
 			errs.Add("trigger.condition", "invalid_expr", "%v", err)
 		} else {

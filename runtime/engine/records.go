@@ -101,6 +101,9 @@ func EffectsHook(ctx context.Context, tx pgx.Tx, c events.Change) error {
 // lookupEffect returns the record id written earlier under key, and the submission id when
 // the write was intake (its answer was a receipt).
 func (e *Engine) lookupEffect(ctx context.Context, key string) (uuid.UUID, *uuid.UUID, bool, error) {
+	if fresh(ctx) {
+		return uuid.Nil, nil, false, nil // a run's first, inline working: nothing written before
+	}
 	var id string
 	var sub *string
 	err := e.Pool.QueryRow(ctx, `SELECT result->>'id', result->>'submission' FROM flow_effects WHERE key = $1`, key).Scan(&id, &sub)
@@ -138,6 +141,17 @@ func recordJSON(id uuid.UUID, data []byte, version int, owner *uuid.UUID, create
 	return out
 }
 
+// beginner is the run's transaction of an inline working (writes take a savepoint in it), else
+// the pool.
+func (s *SQLRecords) beginner(ctx context.Context) interface {
+	Begin(context.Context) (pgx.Tx, error)
+} {
+	if tx := RunTx(ctx); tx != nil {
+		return tx
+	}
+	return s.Pool
+}
+
 func (s *SQLRecords) runHooks(ctx context.Context, tx pgx.Tx, c events.Change) error {
 	if err := EffectsHook(ctx, tx, c); err != nil {
 		return err
@@ -165,7 +179,7 @@ func (s *SQLRecords) Create(ctx context.Context, c RecordCall) (map[string]any, 
 		return nil, fmt.Errorf("encoding values: %w", err)
 	}
 	var out map[string]any
-	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.beginner(ctx), func(tx pgx.Tx) error {
 		var id uuid.UUID
 		var created, updated time.Time
 		var own *uuid.UUID
@@ -203,7 +217,7 @@ func (s *SQLRecords) Update(ctx context.Context, c RecordCall) (map[string]any, 
 		return nil, fmt.Errorf("encoding values: %w", err)
 	}
 	var out map[string]any
-	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.beginner(ctx), func(tx pgx.Tx) error {
 		var oldData, data []byte
 		var version int
 		var own *uuid.UUID
@@ -238,7 +252,7 @@ func (s *SQLRecords) Update(ctx context.Context, c RecordCall) (map[string]any, 
 
 // Delete soft-deletes a record (deleting a missing one is not an error).
 func (s *SQLRecords) Delete(ctx context.Context, c RecordCall) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.beginner(ctx), func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE records SET deleted_at = now() WHERE app_id = $1 AND entity = $2 AND id = $3 AND deleted_at IS NULL`, c.AppID, c.Entity, c.ID)
 		if err != nil {
 			return fmt.Errorf("deleting record: %w", err)

@@ -54,6 +54,8 @@ const (
 	WidgetFlow           = "flow"            // another flow of the app
 	WidgetFilter         = "filter"          // a record-list filter
 	WidgetCases          = "switch-cases"    // [{port, when|equals}]
+	WidgetAssignRules    = "assign-rules"    // [{when, user|team}]
+	WidgetList           = "list"            // a list from an upstream step (or an expression)
 )
 
 // L is a label in English and Simplified Chinese.

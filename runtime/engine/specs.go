@@ -96,7 +96,7 @@ var nodeSpecs = map[string][]ParamSpec{
 		{Key: "id", Type: "template", Required: true, Widget: WidgetRecord, Label: L("Record", "记录"), Default: "{{ trigger.record.id }}",
 			Help: L("The record to delete.", "要删除的记录。")}},
 	"foreach": {
-		{Key: "items", Type: "template", Required: true, Widget: WidgetExpression, Label: L("List", "列表"), Help: L("The list to go through, e.g. the records an earlier step found.", "要逐项处理的列表，例如前面步骤找到的记录。")},
+		{Key: "items", Type: "template", Required: true, Widget: WidgetList, Label: L("List", "列表"), Help: L("The list to go through, e.g. the records an earlier step found.", "要逐项处理的列表，例如前面步骤找到的记录。")},
 		{Key: "node", Type: "object", Required: true, Label: L("Step per item", "每项执行的步骤"), Help: L("The step run for each item ({type, params}); it sees item and index.", "对每一项执行的步骤（{type, params}）；可读取 item 与 index。")},
 		{Key: "max", Type: "number", Label: L("At most", "最多项数"), Help: L("Maximum number of items (default 1000).", "最多处理的项数（默认 1000）。")}},
 	"connector": {
@@ -137,7 +137,7 @@ var nodeSpecs = map[string][]ParamSpec{
 		{Key: "strategy", Type: "string", Required: true, Enum: strategyValues, Options: strategyOptions, Label: L("How to pick", "分配方式")},
 		{Key: "users", Type: "array", Widget: WidgetPeople, Label: L("Among", "候选人"), Help: L("People to choose from (round robin / least open tasks).", "从这些人中挑选（轮流 / 待办最少）。")},
 		{Key: "team", Type: "template", Label: L("Team", "团队"), Help: L("Or everyone in this team.", "或该团队的所有人。")},
-		{Key: "rules", Type: "array", Label: L("Rules", "规则"), Help: L("[{when, user|team}] in order; the first matching rule picks.", "按顺序的规则 [{when, user|team}]；取第一个匹配的规则。")},
+		{Key: "rules", Type: "array", Widget: WidgetAssignRules, Label: L("Rules", "规则"), Help: L("[{when, user|team}] in order; the first matching rule picks.", "按顺序的规则 [{when, user|team}]；取第一个匹配的规则。")},
 		{Key: "capacity", Type: "number", Label: L("Open tasks at most", "待办上限"), Help: L("Skip people with this many open tasks.", "跳过待办数已达上限的人。")},
 		{Key: "within", Type: "string", Enum: withinValues, Options: withinOptions, Label: L("Inside a matched team", "团队内分配方式"), Help: L("Rules: how to pick inside a matched team.", "按规则匹配到团队后，团队内的分配方式。")},
 		recordParam(Lbl{"Record whose owner becomes the chosen person (optional).", "将所选人员设为该记录的负责人（可选）。"}),
@@ -154,6 +154,12 @@ var nodeSpecs = map[string][]ParamSpec{
 		{Key: "filter", Type: "template", Widget: WidgetFilter, Label: L("Extra filter", "附加筛选"), Help: L("AND-ed with the report's own filter.", "与报表自身的筛选条件同时生效。")},
 		{Key: "locale", Type: "string", Enum: localeValues, Options: localeOptions, Label: L("Language", "语言")},
 		{Key: "limit", Type: "number", Label: L("Rows at most", "最多行数"), Help: L("Maximum rows kept (default the report's, at most 5000).", "最多保留的行数（默认按报表，最多 5000）。")}},
+	"people": {
+		{Key: "to", Type: "template", Required: true, Widget: WidgetPeople, Label: L("People", "人员"), Help: helpPeople.l()}},
+	"tracking_link": {
+		{Key: "type", Type: "string", Required: true, Label: L("Activity type", "活动类型"), Help: L("Activity added to the record when the link is opened, e.g. email_opened.", "打开链接时给记录添加的活动类型，例如 email_opened。")},
+		recordParam(Lbl{"Record the activity is added to (default: the trigger's record).", "添加活动的记录（默认：触发记录）。"}),
+		{Key: "entity", Type: "string", Widget: WidgetEntity, Label: L("Entity", "实体"), Help: L("Entity of that record (default: the trigger's).", "该记录所属的实体（默认：触发实体）。")}},
 	"notify": {
 		{Key: "to", Type: "template", Required: true, Widget: WidgetPeople, Label: L("Recipients", "接收人"), Help: helpPeople.l()},
 		{Key: "title", Type: "template", Required: true, Widget: WidgetExpression, Label: L("Title", "标题")},
@@ -186,4 +192,6 @@ var nodeDescriptions = map[string]map[string]string{
 	"subflow":       L("Runs another flow of this app.", "运行本应用的另一个流程。"),
 	"report":        L("Runs a report; later steps can send or store its rows.", "运行报表；后续步骤可发送或保存其结果。"),
 	"notify":        L("Sends an in-app notification.", "发送站内通知。"),
+	"people":        L("Finds people by role, manager or e-mail: their names and addresses (e.g. to e-mail a report).", "按角色、上级或邮箱查找人员：姓名和邮箱（例如用于邮件发送报表）。"),
+	"tracking_link": L("Makes a signed link and an e-mail pixel that add an activity (e.g. email_opened) to a record when opened.", "生成签名链接和邮件像素，打开时给记录添加活动（如 email_opened）。"),
 }

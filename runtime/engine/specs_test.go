@@ -7,7 +7,7 @@ import "testing"
 func TestNodeSpecsAreLabelled(t *testing.T) {
 	known := map[string]bool{"": true, WidgetEntity: true, WidgetFieldValues: true, WidgetCondition: true, WidgetPeople: true, WidgetPerson: true,
 		WidgetApprovalLevels: true, WidgetApprovalRoutes: true, WidgetDuration: true, WidgetCalendar: true, WidgetCron: true, WidgetWebhook: true,
-		WidgetRecord: true, WidgetExpression: true, WidgetCode: true, WidgetReport: true, WidgetFlow: true, WidgetFilter: true, WidgetCases: true}
+		WidgetRecord: true, WidgetExpression: true, WidgetCode: true, WidgetReport: true, WidgetFlow: true, WidgetFilter: true, WidgetCases: true, WidgetAssignRules: true, WidgetList: true}
 	seen := map[string]string{}
 	for _, n := range NodeTypes() {
 		if _, core := nodeDescriptions[n.Name]; !core {

@@ -61,3 +61,30 @@ func (e *Engine) FastForward(ctx context.Context, runID uuid.UUID) (time.Duratio
 	})
 	return moved, err
 }
+
+// WakeDue wakes every waiting run whose next timer is due on the engine clock and answers how
+// many it woke. Timers normally wake runs through the queue's scheduled jobs at the real time;
+// a server driven by a simulated clock (Options.Now in tests, see server/apitest.Clock) calls
+// this after moving its clock, so a 2-hour SLA or a 3-day wait fires at once.
+func (e *Engine) WakeDue(ctx context.Context) (int, error) {
+	n := 0
+	err := pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id FROM flow_runs WHERE status = 'waiting' AND wake_at IS NOT NULL
+			AND wake_at <= $1::timestamptz - make_interval(secs => clock_offset_ms / 1000.0) ORDER BY wake_at`, e.now())
+		if err != nil {
+			return fmt.Errorf("finding due runs: %w", err)
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		if err != nil {
+			return fmt.Errorf("finding due runs: %w", err)
+		}
+		for _, id := range ids {
+			if err := e.Wake(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		n = len(ids)
+		return nil
+	})
+	return n, err
+}

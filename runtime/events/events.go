@@ -22,6 +22,9 @@ const (
 	// (nothing of the record changed; no flow starts). Hooks see it so a flow step's write is
 	// still recorded exactly once.
 	Intake = "intake"
+	// Activity: an outside event was appended to the record (runtime/records.AddActivity);
+	// no field changed. Change.Activity holds {type, data, at}.
+	Activity = "activity"
 )
 
 // Receipt is all an intake writer (an anonymous caller, see access.Subject.Anonymous) learns of
@@ -63,8 +66,17 @@ type Change struct {
 	// Submission is the receipt's submission id of such a write.
 	Intake     bool
 	Submission *uuid.UUID
+	// Activity is the appended activity of an Activity change: {type, data, at}.
+	Activity map[string]any
+	// New is set on the changes of a write that created the record with an id it generated:
+	// nothing can be waiting for that id yet, so hooks may skip looking for watchers.
+	New bool
 }
 
 // Hook runs inside the transaction that writes the change. Returning an error rolls the write
 // back, so hooks that enqueue work (flow runs) enqueue exactly when the write commits.
 type Hook func(ctx context.Context, tx pgx.Tx, c Change) error
+
+// BatchHook is a Hook's form for many changes written in one transaction (a bulk import): it
+// must do what the Hook would do for each change, in order, and may share look-ups among them.
+type BatchHook func(ctx context.Context, tx pgx.Tx, cs []Change) error

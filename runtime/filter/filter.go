@@ -143,6 +143,29 @@ func Resolve(name string, ent *spec.Entity, hidden map[string]bool, alias string
 	return &Column{Name: name, Expr: expr, Raw: col(alias, "data") + "->" + quoteLit(f.Key), Kind: kind, Field: f}, true
 }
 
+// LineColumn resolves "<lines field>.<sub-field>" to the sub-field's column over the rows of
+// the lines field, read from the row alias elem, and the FROM item that yields those rows
+// (a set-returning jsonb_array_elements over the record aliased alias; records whose value is
+// not a list yield none). Hidden lines fields resolve like unknown ones.
+func LineColumn(name string, ent *spec.Entity, hidden map[string]bool, alias, elem string) (*Column, string, bool) {
+	parent, key, ok := strings.Cut(name, ".")
+	if !ok || ent == nil || hidden[parent] {
+		return nil, "", false
+	}
+	f := ent.Field(parent)
+	if f == nil || f.Type != spec.TypeLines || !validKey(f.Key) {
+		return nil, "", false
+	}
+	sf := f.SubField(key)
+	if sf == nil || !validKey(sf.Key) || !validKey(elem) {
+		return nil, "", false
+	}
+	raw := col(alias, "data") + "->" + quoteLit(f.Key)
+	from := "jsonb_array_elements(CASE WHEN jsonb_typeof(" + raw + ") = 'array' THEN " + raw + " ELSE '[]'::jsonb END) AS " + elem + "(data)"
+	expr, kind := FieldExpr(elem, sf)
+	return &Column{Name: name, Expr: expr, Raw: elem + ".data->" + quoteLit(sf.Key), Kind: kind, Field: sf}, from, true
+}
+
 func col(alias, c string) string {
 	if alias == "" {
 		return c
@@ -250,6 +273,13 @@ func (c *compiler) node(path string, v any, depth int) string {
 				parts = append(parts, "NOT ("+s+")")
 			}
 		default:
+			if sub, from, ok := LineColumn(k, c.ent, c.hidden, c.alias, "li"); ok {
+				// a condition on a sub-field of a lines field holds when some row matches
+				if conds := c.field(p, sub, obj[k]); len(conds) > 0 {
+					parts = append(parts, "EXISTS (SELECT 1 FROM "+from+" WHERE "+strings.Join(conds, " AND ")+")")
+				}
+				continue
+			}
 			colm, ok := Resolve(k, c.ent, c.hidden, c.alias)
 			if !ok {
 				c.errs.Add(p, "unknown_field", "unknown field %q (未知字段)", k)
@@ -305,6 +335,10 @@ func emptyExpr(colm *Column) string {
 }
 
 func (c *compiler) op(path string, colm *Column, op string, v any) string {
+	if colm.Field != nil && colm.Field.Type == spec.TypeLines && op != "is_empty" {
+		c.errs.Add(path, "unsupported_operator", "a lines field takes is_empty; filter on its columns as \"%[1]s.<column>\" (明细字段仅支持 is_empty，请按 \"%[1]s.<列>\" 筛选)", colm.Name)
+		return ""
+	}
 	switch op {
 	case "is_empty":
 		b, ok := v.(bool)
@@ -726,13 +760,40 @@ func OrderBy(keys []SortKey, alias string) string {
 		parts = append(parts, k.Expr+" "+dir)
 	}
 	idDir := "ASC"
-	for _, k := range keys {
-		if k.Name == "id" && k.Desc {
-			idDir = "DESC"
-		}
+	if IDDesc(keys) {
+		idDir = "DESC"
 	}
 	parts = append(parts, col(alias, "id")+" "+idDir)
 	return strings.Join(parts, ", ")
+}
+
+// IDDesc tells the direction of the id tie-breaker: an explicit id key decides; otherwise it
+// follows the last key, so that a sort whose keys share one direction ("-created_at" is
+// "created_at DESC, id DESC") is served by one btree index and its keyset cursor is a single
+// row comparison, i.e. an index bound whose cost does not grow with the page's depth.
+func IDDesc(keys []SortKey) bool {
+	for _, k := range keys {
+		if k.Name == "id" {
+			return k.Desc
+		}
+	}
+	if len(keys) == 0 {
+		return false
+	}
+	return keys[len(keys)-1].Desc
+}
+
+// NotNull tells whether the key's expression can never be NULL (the records table's own
+// timestamp and id columns), which a row-comparison keyset bound needs.
+func (k SortKey) NotNull() bool {
+	if k.Field != nil {
+		return false
+	}
+	switch k.Name {
+	case "id", "created_at", "updated_at":
+		return true
+	}
+	return false
 }
 
 // Sort compiles a sort specification ("-created_at,amount") into an ORDER BY list over the

@@ -188,7 +188,7 @@ func TestCompileErrors(t *testing.T) {
 	if _, err := filter.Sort("tags", ent, nil); err == nil {
 		t.Error("sorting by a list field must fail")
 	}
-	if s, err := filter.Sort("", ent, nil); err != nil || s != "created_at DESC NULLS FIRST, id ASC" {
+	if s, err := filter.Sort("", ent, nil); err != nil || s != "created_at DESC NULLS FIRST, id DESC" {
 		t.Errorf("default sort = %q, %v", s, err)
 	}
 }

@@ -34,10 +34,13 @@ const (
 	// KindRunFailed: a flow run failed (to the flow's last editor and the app's builders;
 	// title: the flow; params.flow, params.error; run_id links to the run).
 	KindRunFailed = "run_failed"
+	// KindMention: someone @-mentioned the user in a comment on a record they may read
+	// (params.by_name, params.comment).
+	KindMention = "mention"
 )
 
 // Kinds lists every notification kind.
-var Kinds = []string{KindTaskAssigned, KindTaskReminder, KindTaskEscalated, KindTaskDelegated, KindApprovalDecided, KindMessage, KindIntakePending, KindRunFailed}
+var Kinds = []string{KindTaskAssigned, KindTaskReminder, KindTaskEscalated, KindTaskDelegated, KindApprovalDecided, KindMessage, KindIntakePending, KindRunFailed, KindMention}
 
 // ErrNotFound: no such notification for this user (another user's id answers the same).
 var ErrNotFound = errors.New("notification not found")

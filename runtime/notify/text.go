@@ -28,6 +28,9 @@ func Render(kind, title string, params map[string]any) map[string]string {
 		return texts("Rejected: %s", "已驳回：%s", title)
 	case KindRunFailed:
 		return texts("Flow failed: %s", "流程运行失败：%s", title)
+	case KindMention:
+		by, _ := params["by_name"].(string)
+		return map[string]string{"en": fmt.Sprintf("%s mentioned you on %s", by, title), "zh-CN": fmt.Sprintf("%s 在「%s」中提到了您", by, title)}
 	case KindIntakePending:
 		return texts("A new submission matches %s: review it", "新提交与 %s 重复：请审核", title)
 	}

@@ -78,7 +78,7 @@ func (l *liveness) lock(ctx context.Context) error {
 		return fmt.Errorf("queue: opening the liveness session: %w", err)
 	}
 	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, $2)`, livenessNS, l.key).Scan(&got); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, $2) /* tessera:background */`, livenessNS, l.key).Scan(&got); err != nil {
 		_ = conn.Close(context.Background())
 		return fmt.Errorf("queue: taking the liveness lock: %w", err)
 	}
@@ -92,7 +92,7 @@ func (l *liveness) lock(ctx context.Context) error {
 
 // reapSQL makes running jobs of dead workers available: the last attempt's worker ID names a
 // liveness lock nobody holds in this database.
-const reapSQL = `
+const reapSQL = `/* tessera:background */
 UPDATE river_job j SET state = 'available', scheduled_at = now(),
   errors = array_append(coalesce(j.errors, '{}'), jsonb_build_object('at', now(), 'attempt', j.attempt,
     'error', 'worker ' || j.attempted_by[cardinality(j.attempted_by)] || ' is gone; job resumed by a live worker', 'trace', ''))

@@ -31,7 +31,25 @@ var ErrBusy = errors.New("run is busy")
 type RunArgs struct {
 	RunID uuid.UUID `json:"run_id"`
 	At    int64     `json:"at,omitempty"`
+	// Wait is set when a caller waits for the run's outcome (a sync webhook): its finishing
+	// announces the run on DoneChannel so a waiter in another process answers at once.
+	Wait bool `json:"wait,omitempty"`
 }
+
+// DoneChannel is the LISTEN/NOTIFY channel on which finished awaited runs are announced (the
+// payload is the run id).
+const DoneChannel = "tessera_run_done"
+
+type waitKey struct{}
+
+// Awaited reports whether a caller waits for the outcome of the run being worked (RunArgs.Wait).
+func Awaited(ctx context.Context) bool {
+	v, _ := ctx.Value(waitKey{}).(bool)
+	return v
+}
+
+// WithAwaited marks ctx as working an awaited run.
+func WithAwaited(ctx context.Context) context.Context { return context.WithValue(ctx, waitKey{}, true) }
 
 // Kind is the persistent job kind (survives renames).
 func (RunArgs) Kind() string { return "tessera.flow.run" }
@@ -64,10 +82,22 @@ type Options struct {
 
 // Queue inserts and works flow-run jobs.
 type Queue struct {
-	client *river.Client[pgx.Tx]
-	work   bool
-	live   *liveness
+	client  *river.Client[pgx.Tx]
+	work    bool
+	live    *liveness
+	workers int
+	timeout time.Duration
 }
+
+// Working reports whether this process works runs (and so may work a run it accepts at once,
+// see engine's inline working).
+func (q *Queue) Working() bool { return q != nil && q.work }
+
+// Workers is the number of runs River works at once in this process.
+func (q *Queue) Workers() int { return q.workers }
+
+// JobTimeout bounds one working of a run.
+func (q *Queue) JobTimeout() time.Duration { return q.timeout }
 
 type worker struct {
 	river.WorkerDefaults[RunArgs]
@@ -80,6 +110,9 @@ func (w *worker) Timeout(*river.Job[RunArgs]) time.Duration { return w.timeout }
 func (w *worker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 	ctx, cancel := workContext(ctx, job, w.timeout) // queued.go: time queued counts
 	defer cancel()
+	if job.Args.Wait {
+		ctx = WithAwaited(ctx)
+	}
 	err := w.h(ctx, job.Args.RunID)
 	if errors.Is(err, ErrBusy) {
 		return river.JobSnooze(500 * time.Millisecond)
@@ -142,7 +175,7 @@ func New(pool *pgxpool.Pool, o Options) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("queue: creating River client: %w", err)
 	}
-	return &Queue{client: c, work: o.Work, live: live}, nil
+	return &Queue{client: c, work: o.Work, live: live, workers: o.Workers, timeout: o.JobTimeout}, nil
 }
 
 // Start starts the workers (no-op for an insert-only queue).

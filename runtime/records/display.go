@@ -11,7 +11,6 @@ import (
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/runtime/access"
 	"github.com/tessera/tessera/runtime/defs"
-	"github.com/tessera/tessera/runtime/filter"
 )
 
 // ReadGrant answers the caller's read grant on an entity of the app (display names of linked
@@ -52,6 +51,13 @@ func (r *Refs) Value(f *spec.Field, v any) {
 	}
 	var add func(uuid.UUID)
 	switch f.Type {
+	case spec.TypeLines:
+		for _, row := range rowsOf(v) {
+			for i := range f.Fields {
+				r.Value(&f.Fields[i], row[f.Fields[i].Key])
+			}
+		}
+		return
 	case spec.TypeRelation:
 		if f.Target == "" {
 			return
@@ -189,21 +195,8 @@ func (s *Store) Display(ctx context.Context, app *defs.App, refs *Refs, read Rea
 // titleExpr is the SQL text of a record's title for the caller: the entity's title field, else its
 // first text field, else an autonumber; fields hidden from the caller are skipped.
 func titleExpr(ent *spec.Entity, hidden map[string]bool) string {
-	cands := []string{ent.TitleField}
-	for _, t := range []string{spec.TypeText, spec.TypeAutonumber, spec.TypeEmail, spec.TypePhone} {
-		for _, f := range ent.Fields {
-			if f.Type == t {
-				cands = append(cands, f.Key)
-			}
-		}
-	}
-	for _, k := range cands {
-		if k == "" {
-			continue
-		}
-		if c, ok := filter.Resolve(k, ent, hidden, "r"); ok && c.Field != nil {
-			return "(r.data->>" + quoteLit(c.Field.Key) + ")"
-		}
+	if k := titleField(ent, hidden); k != "" {
+		return "(r.data->>" + quoteLit(k) + ")"
 	}
 	return "NULL::text"
 }
@@ -253,4 +246,54 @@ func (s *Store) HistoryDisplay(ctx context.Context, app *defs.App, entity string
 		}
 	}
 	return s.Display(ctx, app, refs, read)
+}
+
+// ColumnDisplay resolves, in one query, the names of the relation, user and team values that
+// rows hold in the columns of cols (column index -> field): for each such column, value -> name.
+// Values the caller may not read get no entry (see Display).
+func (s *Store) ColumnDisplay(ctx context.Context, app *defs.App, cols map[int]*spec.Field, rows [][]any, read ReadGrant) (map[int]map[string]string, error) {
+	if len(cols) == 0 || len(rows) == 0 {
+		return nil, nil
+	}
+	refs := NewRefs()
+	for _, row := range rows {
+		for i, f := range cols {
+			if i < len(row) {
+				refs.Value(f, idText(row[i]))
+			}
+		}
+	}
+	names, err := s.Display(ctx, app, refs, read)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int]map[string]string{}
+	for i := range cols {
+		m := map[string]string{}
+		for _, row := range rows {
+			if i >= len(row) {
+				continue
+			}
+			if v, ok := idText(row[i]).(string); ok {
+				if n, ok := names[v]; ok {
+					m[v] = n
+				}
+			}
+		}
+		out[i] = m
+	}
+	return out, nil
+}
+
+// idText is an id value as its text form (report rows may hold uuids as strings, UUIDs or bytes).
+func idText(v any) any {
+	switch x := v.(type) {
+	case uuid.UUID:
+		return x.String()
+	case [16]byte:
+		return uuid.UUID(x).String()
+	case fmt.Stringer:
+		return x.String()
+	}
+	return v
 }

@@ -79,6 +79,17 @@ func CompileFormula(src string) (*vm.Program, error) {
 	return expr.Compile(src, exprOptions(gateEnv())...)
 }
 
+// CompileLineFormula compiles a formula sub-field of a lines field: an expression over the row
+// (`line`) and the record (`record`), e.g. line.quantity * line.unit_price * (1 - line.discount / 100).
+func CompileLineFormula(src string) (*vm.Program, error) {
+	if len(src) > maxExprLength {
+		return nil, fmt.Errorf("the expression is longer than %d characters", maxExprLength)
+	}
+	env := gateEnv()
+	env["line"] = map[string]any{}
+	return expr.Compile(src, exprOptions(env)...)
+}
+
 // programs caches compiled gate and formula programs per entity version.
 type programs struct {
 	mu    sync.Mutex
@@ -123,6 +134,13 @@ func (p *programs) get(app uuid.UUID, ent *spec.Entity, version int) *compiled {
 		if f.Type == spec.TypeFormula && f.Formula != "" {
 			if prog, err := CompileFormula(f.Formula); err == nil {
 				c.formulas[f.Key] = prog
+			}
+		}
+		for _, sf := range f.Fields {
+			if f.Type == spec.TypeLines && sf.Type == spec.TypeFormula && sf.Formula != "" {
+				if prog, err := CompileLineFormula(sf.Formula); err == nil {
+					c.formulas[f.Key+"."+sf.Key] = prog
+				}
 			}
 		}
 	}
@@ -205,35 +223,38 @@ func checkGates(ent *spec.Entity, c *compiled, from, to string, record, old map[
 
 // computeFormulas sets every formula field of data from its program (nil on error).
 func computeFormulas(ent *spec.Entity, c *compiled, data, old map[string]any, now time.Time) {
+	computeLineFormulas(ent, c, data, old, now)
 	for _, f := range ent.Fields {
 		if f.Type != spec.TypeFormula {
 			continue
 		}
-		prog := c.formulas[f.Key]
-		if prog == nil {
-			delete(data, f.Key)
-			continue
-		}
-		out, err := exprguard.Run(context.Background(), prog, map[string]any{"record": data, "old": old, "now": now}, exprTimeout)
-		if err != nil || out == nil {
-			delete(data, f.Key)
-			continue
-		}
-		switch x := out.(type) {
-		case int:
-			out = float64(x)
-		case int64:
-			out = float64(x)
-		case time.Time:
-			out = x.UTC().Format(time.RFC3339Nano)
-		case float64:
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				delete(data, f.Key)
-				continue
-			}
-		}
-		data[f.Key] = out
+		setOrDelete(data, f.Key, runFormula(c.formulas[f.Key], map[string]any{"record": data, "old": old, "now": now}))
 	}
+}
+
+// runFormula evaluates a compiled formula in env; nil for a missing program, an error, NaN or
+// infinity. Integers become float64 and times RFC 3339 text, as stored values are.
+func runFormula(prog *vm.Program, env map[string]any) any {
+	if prog == nil {
+		return nil
+	}
+	out, err := exprguard.Run(context.Background(), prog, env, exprTimeout)
+	if err != nil {
+		return nil
+	}
+	switch x := out.(type) {
+	case int:
+		return float64(x)
+	case int64:
+		return float64(x)
+	case time.Time:
+		return x.UTC().Format(time.RFC3339Nano)
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil
+		}
+	}
+	return out
 }
 
 // RunGate evaluates a compiled gate over record and old at now (countRecords answers 0).

@@ -69,6 +69,8 @@ type Store struct {
 	defs  *defs.Loader
 	opts  Options
 	hooks []events.Hook
+	// batch holds, per hook, its form for many changes at once (nil: called once per change)
+	batch []events.BatchHook
 	progs programs
 	now   func() time.Time
 	// traceQuery, when set (tests), sees every list query before it runs.
@@ -89,7 +91,14 @@ func (s *Store) Options() Options { return s.opts }
 
 // OnChange registers a hook that runs inside every write transaction (register at start-up,
 // before serving). An error from a hook rolls the write back.
-func (s *Store) OnChange(h events.Hook) { s.hooks = append(s.hooks, h) }
+func (s *Store) OnChange(h events.Hook) { s.OnChanges(h, nil) }
+
+// OnChanges registers a hook with its form for many changes of one write (a bulk import
+// reports a batch of created records at once); batch nil: h is called per change.
+func (s *Store) OnChanges(h events.Hook, batch events.BatchHook) {
+	s.hooks = append(s.hooks, h)
+	s.batch = append(s.batch, batch)
+}
 
 // Record is one record as the API shows it.
 type Record struct {
@@ -127,6 +136,9 @@ type WriteOptions struct {
 	Form   string // form slug when the write is a form submission
 	// Tx joins the caller's transaction (a savepoint is used); nil opens one.
 	Tx pgx.Tx
+	// NoSavepoint writes straight in Tx, without a savepoint: a failed write aborts the
+	// caller's transaction (an inline flow working, which then hands the run to the queue).
+	NoSavepoint bool
 	// Entity and EntityVersion, when Entity is set, are the published entity definition to
 	// write with (callers that loaded it already save the look-up); otherwise the current
 	// published version is loaded.
@@ -139,6 +151,9 @@ type WriteOptions struct {
 	// then only link records the writer can read (others are "not found", like missing ones,
 	// so a link never reveals that a record exists). Unchanged links are not re-checked.
 	LinkGrant func(ctx context.Context, entity string) (access.Grant, error)
+	// Files lists file ids the writer may attach although it did not upload them (the uploads
+	// an anonymous visitor's one-time tokens of a public form stand for).
+	Files map[string]bool
 }
 
 // ListQuery selects records.
@@ -208,11 +223,20 @@ func grantOf(w WriteOptions) access.Grant {
 
 // begin opens a transaction, or a savepoint inside the caller's.
 func (s *Store) begin(ctx context.Context, w WriteOptions) (pgx.Tx, error) {
+	if w.Tx != nil && w.NoSavepoint {
+		return joined{w.Tx}, nil
+	}
 	if w.Tx != nil {
 		return w.Tx.Begin(ctx)
 	}
 	return s.pool.Begin(ctx)
 }
+
+// joined is the caller's transaction, written in directly: its owner commits or rolls back.
+type joined struct{ pgx.Tx }
+
+func (joined) Commit(context.Context) error   { return nil }
+func (joined) Rollback(context.Context) error { return nil }
 
 const recordCols = `id, data, version, owner_id, team_id, created_at, updated_at`
 
@@ -320,7 +344,14 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 	if !g.Allowed() {
 		return nil, ErrForbidden
 	}
-	if err := checkReadOnly(values, g); err != nil {
+	// a read-only field sent empty (a form posting every field) sets nothing: only values count
+	given := make(map[string]any, len(values))
+	for k, v := range values {
+		if !isEmpty(v) {
+			given[k] = v
+		}
+	}
+	if err := checkReadOnly(given, g); err != nil {
 		return nil, err
 	}
 	data, errs := ValidateValues(ent, values, g.Hidden)
@@ -428,7 +459,6 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 	if err != nil {
 		return nil, fmt.Errorf("encoding record: %w", err)
 	}
-	// The row and its events go in one round trip.
 	id := uuid.New()
 	changes := map[string]any{}
 	for k, v := range data {
@@ -438,11 +468,10 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 	if stage != "" {
 		evs = append(evs, eventRow{events.Stage, map[string]any{ent.Stages.Field: []any{nil, stage}}})
 	}
-	evSQL, evArgs, err := eventsInsert(app, entity, id, w, now, evs)
+	evSQL, args, err := eventsInsert(app, entity, id, w, now, evs)
 	if err != nil {
 		return nil, err
 	}
-	b := &pgx.Batch{}
 	// The stage path (see migrations/00060_stage_paths.sql) starts with the initial stage,
 	// entered now, like the stage event below.
 	var path []string
@@ -450,23 +479,19 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 	if stage != "" {
 		path, pathIn = []string{stage}, []time.Time{now}
 	}
-	b.Queue(`INSERT INTO records (id, app_id, entity, data, owner_id, team_id, stage_path, stage_in, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING `+recordCols,
-		id, app.ID, entity, raw, owner, w.Actor.TeamID, path, pathIn, now)
-	b.Queue(evSQL, evArgs...)
-	br := tx.SendBatch(ctx, b)
-	rec, err := scanRecord(br.QueryRow(), entity)
+	// The row and its events are one statement (#18): a data-modifying CTE whose foreign-key
+	// checks run at the statement's end, when the record row exists. $1..$4 are shared with the
+	// events insert (id, app, entity, now).
+	n := len(args)
+	args = append(args, raw, owner, w.Actor.TeamID, path, pathIn)
+	insert := fmt.Sprintf(`WITH r AS (INSERT INTO records (id, app_id, entity, data, owner_id, team_id, stage_path, stage_in, created_at, updated_at) VALUES ($1, $2, $3, $%d, $%d, $%d, $%d, $%d, $4, $4) RETURNING %s), e AS (%s) SELECT %s FROM r`,
+		n+1, n+2, n+3, n+4, n+5, recordCols, evSQL, recordCols)
+	rec, err := scanRecord(tx.QueryRow(ctx, insert, args...), entity)
 	if err != nil {
-		br.Close()
 		return nil, s.writeError(ent, app, "inserting record", err)
 	}
-	if _, err := br.Exec(); err != nil {
-		br.Close()
-		return nil, fmt.Errorf("writing record events: %w", err)
-	}
-	if err := br.Close(); err != nil {
-		return nil, fmt.Errorf("inserting record: %w", err)
-	}
 	c := s.change(events.Created, app, entity, rec, nil, w, now)
+	c.New = true
 	var rcpt *events.Receipt
 	if intake {
 		if rcpt, err = s.logIntake(ctx, tx, app, entity, rec.ID, "created", nil, nil, w, now); err != nil {
@@ -959,6 +984,27 @@ func (s *Store) fire(ctx context.Context, tx pgx.Tx, c events.Change) error {
 	return nil
 }
 
+// fireBatch tells every hook about many changes of one transaction (in order).
+func (s *Store) fireBatch(ctx context.Context, tx pgx.Tx, cs []events.Change) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	for i, h := range s.hooks {
+		if b := s.batch[i]; b != nil {
+			if err := b(ctx, tx, cs); err != nil {
+				return fmt.Errorf("record hook: %w", err)
+			}
+			continue
+		}
+		for _, c := range cs {
+			if err := h(ctx, tx, c); err != nil {
+				return fmt.Errorf("record %s hook: %w", c.Kind, err)
+			}
+		}
+	}
+	return nil
+}
+
 // writeError maps unique violations from the expression indexes to field errors.
 func (s *Store) writeError(ent *spec.Entity, app *defs.App, step string, err error) error {
 	var pe *pgconn.PgError
@@ -1190,6 +1236,12 @@ func (s *Store) resolveRefs(ctx context.Context, tx pgx.Tx, app *defs.App, ent *
 		if old != nil && reflect.DeepEqual(normJSON(old[f.Key]), normJSON(v)) && f.Type != spec.TypeAttachment {
 			continue
 		}
+		if f.Type == spec.TypeLines {
+			if err := s.resolveLines(ctx, tx, app, ent, f, data, old, w, &errs); err != nil {
+				return err
+			}
+			continue
+		}
 		ids := idsOf(v)
 		switch f.Type {
 		case spec.TypeUser, spec.TypeTeam:
@@ -1239,7 +1291,10 @@ func (s *Store) resolveRefs(ctx context.Context, tx pgx.Tx, app *defs.App, ent *
 			}
 		}
 	}
-	return errs.Err()
+	if len(errs) > 0 {
+		return errs
+	}
+	return checkLineRows(ent, data)
 }
 
 func idsOf(v any) []string {
@@ -1301,11 +1356,11 @@ func (s *Store) fillFiles(ctx context.Context, tx pgx.Tx, app *defs.App, f *spec
 			errs.Add(f.Key, "not_found", "file %s does not exist (文件不存在)", id)
 			continue
 		}
-		if !had[id] && !w.Actor.System && !w.Actor.IsAdmin && (fl.by == nil || *fl.by != w.Actor.UserID) {
+		if !had[id] && !w.Actor.System && !w.Actor.IsAdmin && !w.Files[id] && (fl.by == nil || *fl.by != w.Actor.UserID) {
 			errs.Add(f.Key, "not_found", "file %s does not exist (文件不存在)", id)
 			continue
 		}
-		if len(f.Accept) > 0 && !accepts(f.Accept, fl.typ, fl.name) {
+		if len(f.Accept) > 0 && !Accepts(f.Accept, fl.typ, fl.name) {
 			errs.Add(f.Key, "file_type", "file type %s is not accepted here (不支持的文件类型)", fl.typ)
 			continue
 		}
@@ -1324,7 +1379,9 @@ func (s *Store) fillFiles(ctx context.Context, tx pgx.Tx, app *defs.App, f *spec
 	return out, nil
 }
 
-func accepts(accept []string, typ, name string) bool {
+// Accepts reports whether a file of type typ named name matches an accept list (MIME types,
+// "type/*" or extensions such as ".pdf").
+func Accepts(accept []string, typ, name string) bool {
 	typ, name = strings.ToLower(typ), strings.ToLower(name)
 	for _, a := range accept {
 		a = strings.ToLower(strings.TrimSpace(a))

@@ -280,6 +280,8 @@ func Normalize(f *spec.Field, v any, path string, errs *spec.Errors) any {
 			return nil
 		}
 		return out
+	case spec.TypeLines:
+		return normalizeLines(f, v, path, errs)
 	case spec.TypeAutonumber, spec.TypeFormula:
 		return bad("read_only", "the value is computed and cannot be set (该字段由系统计算)")
 	default:

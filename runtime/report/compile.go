@@ -83,6 +83,21 @@ type kindParams struct {
 	Probability     map[string]float64 `json:"probability,omitempty"`      // forecast: overrides stages.probability
 	IncludeTerminal bool               `json:"include_terminal,omitempty"` // forecast: include terminal stages
 	DateField       string             `json:"date_field,omitempty"`       // field the from/to range applies to (default created_at)
+	// Subtotals (pivot): answer a subtotal row after every group of the row dimensions and a
+	// grand total (GROUPING SETS), marked in the _grouping column.
+	Subtotals bool `json:"subtotals,omitempty"`
+	// PivotColumn (pivot with subtotals): the dimension spread across the pivot table's
+	// columns; subtotal rows then hold one value per column value plus the row total.
+	PivotColumn string `json:"pivot_column,omitempty"`
+	// Thresholds flag the rows whose ThresholdColumn exceeds a value (heatmap colours).
+	Thresholds      []Threshold `json:"thresholds,omitempty"`
+	ThresholdColumn string      `json:"threshold_column,omitempty"`
+}
+
+// Threshold flags a row whose value is over Over with Color.
+type Threshold struct {
+	Over  float64 `json:"over"`
+	Color string  `json:"color"`
 }
 
 // builder accumulates SQL arguments and errors while compiling one report.
@@ -104,6 +119,9 @@ type builder struct {
 	locale      string
 	// eventsOnly answers stage reports from record_events instead of the stage paths.
 	eventsOnly bool
+	// lineField and lineFrom: the lines field whose rows the report reads (a dimension or
+	// measure names "<field>.<sub-field>") and the FROM item yielding them as li.
+	lineField, lineFrom string
 }
 
 func (b *builder) arg(v any) string {
@@ -217,6 +235,10 @@ func Compile(app *defs.App, ent *spec.Entity, rep *spec.Report, p Params, g acce
 	if len(b.errs) > 0 {
 		return nil, b.errs
 	}
+	b.thresholds(q)
+	if len(b.errs) > 0 {
+		return nil, b.errs
+	}
 	q.Args = b.args
 	q.tz = b.tz
 	b.attachOptions(q.Columns)
@@ -241,6 +263,21 @@ type dim struct {
 
 // resolve finds a column the caller may use, or records an unknown_field error at path.
 func (b *builder) resolve(name, path string) *filter.Column {
+	if c, from, ok := filter.LineColumn(name, b.ent, b.g.Hidden, "r", "li"); ok {
+		// A sub-field of a lines field: the report reads one row per line (CROSS JOIN LATERAL
+		// over the record's rows), so sum/avg/count aggregate lines.
+		parent, _, _ := strings.Cut(name, ".")
+		switch {
+		case b.rep.Kind != KindPivot && b.rep.Kind != KindKPI && b.rep.Kind != KindTable && b.rep.Kind != KindCompare:
+			b.errs.Add(path, "unsupported", "only pivot, kpi, table and compare reports read the rows of a lines field (只有透视、指标、表格和对比报表可以使用明细列)")
+			return nil
+		case b.lineField != "" && b.lineField != parent:
+			b.errs.Add(path, "unsupported", "a report reads the rows of one lines field only (一个报表只能使用一个明细字段的列)")
+			return nil
+		}
+		b.lineField, b.lineFrom = parent, from
+		return c
+	}
 	c, ok := filter.Resolve(name, b.ent, b.g.Hidden, "r")
 	if !ok {
 		b.errs.Add(path, "unknown_field", "unknown field %[1]q (未知字段 %[1]q)", name)
@@ -252,6 +289,11 @@ func (b *builder) resolve(name, path string) *filter.Column {
 func (b *builder) fieldLabel(name string) string {
 	if f := b.ent.Field(name); f != nil {
 		return f.Label.Text(b.locale, name)
+	}
+	if parent, sub, ok := strings.Cut(name, "."); ok {
+		if f := b.ent.Field(parent); f != nil && f.SubField(sub) != nil {
+			return f.Label.Text(b.locale, parent) + " · " + f.SubField(sub).Label.Text(b.locale, sub)
+		}
 	}
 	sys := map[string][2]string{
 		"id": {"ID", "ID"}, "created_at": {"Created", "创建时间"}, "updated_at": {"Updated", "更新时间"},
@@ -456,7 +498,7 @@ func (b *builder) measures() []*measure {
 			if c = b.resolve(m.Field, path+".field"); c == nil {
 				continue
 			}
-			x.key = m.Agg + "_" + m.Field
+			x.key = m.Agg + "_" + strings.ReplaceAll(m.Field, ".", "_")
 		} else if m.Agg != "count" && m.Agg != "rate" {
 			b.errs.Add(path+".field", "required", "%[1]s needs a field (%[1]s 需要指定字段)", m.Agg)
 			continue
@@ -473,6 +515,12 @@ func (b *builder) measures() []*measure {
 			}
 		}
 		x.label = b.label(m.Label, lbl, lbl)
+		if c != nil && c.Field != nil && c.Field.Type == spec.TypeFormula && c.Raw != "" && (m.Agg == "sum" || m.Agg == "avg" || m.Agg == "median") {
+			// a formula stores what its expression yields: aggregate its numeric values
+			num := *c
+			num.Expr, num.Kind = "tessera_num("+c.Raw+")", filter.KindNumeric
+			c = &num
+		}
 		numeric := c != nil && c.Kind == filter.KindNumeric
 		switch m.Agg {
 		case "rate":
@@ -601,10 +649,14 @@ func (b *builder) filterErrors(err error, prefix string) {
 }
 
 func (b *builder) joinSQL() string {
-	if len(b.joins) == 0 {
+	joins := b.joins
+	if b.lineFrom != "" {
+		joins = append([]string{"CROSS JOIN LATERAL " + b.lineFrom}, joins...)
+	}
+	if len(joins) == 0 {
 		return ""
 	}
-	return "\n" + strings.Join(b.joins, "\n")
+	return "\n" + strings.Join(joins, "\n")
 }
 
 func (b *builder) limit() int {
@@ -740,6 +792,9 @@ func (b *builder) pivot() *Query {
 		cols = append(cols, Column{Key: m.key, Label: m.label, Type: m.colType()})
 		kinds = append(kinds, m.kind)
 	}
+	if b.kp.Subtotals || b.kp.PivotColumn != "" {
+		return b.subtotals(dims, sel, cols, kinds, len(ms), where)
+	}
 	sql := "SELECT " + strings.Join(sel, ", ") + "\nFROM records r" + b.joinSQL() + "\nWHERE " + where
 	if nd > 0 {
 		sql += "\nGROUP BY " + ordinals(1, nd)
@@ -823,24 +878,31 @@ func shift(t time.Time, period string) time.Time {
 func (b *builder) compare() *Query {
 	cmp := b.rep.Compare
 	iv, ok := periodInterval[cmp.Period]
-	if !ok {
-		b.errs.Add("compare.period", "invalid", "period must be day, week, month, quarter or year (period 须为 day、week、month、quarter 或 year)")
-		return nil
-	}
-	tc := b.dateColumn(cmp.Field, "compare.field")
-	dims := b.dims(true)
-	ms := b.measures()
-	where := b.where(false)
-	if tc == nil || len(b.errs) > 0 {
+	if !ok && cmp.Period != PeriodPrevious {
+		b.errs.Add("compare.period", "invalid", "period must be day, week, month, quarter, year or previous (period 须为 day、week、month、quarter、year 或 previous)")
 		return nil
 	}
 	cmpField := cmp.Field
 	if cmpField == "" {
 		cmpField = "created_at"
 	}
+	tc := b.dateColumn(cmp.Field, "compare.field")
+	var spans [2][2]time.Time
+	if cmp.Period == PeriodPrevious && tc != nil {
+		// takes a relative period condition on the field out of the filters: both spans apply it
+		if spans[0], spans[1], ok = b.previousSpans(cmpField); !ok {
+			return nil
+		}
+	}
+	dims := b.dims(true)
+	ms := b.measures()
+	where := b.where(false)
+	if tc == nil || len(b.errs) > 0 {
+		return nil
+	}
 	bucketIdx := -1
 	for i, d := range dims {
-		if d.field == cmpField && d.bucket != "" {
+		if d.field == cmpField && d.bucket != "" && cmp.Period != PeriodPrevious {
 			bucketIdx = i
 			break
 		}
@@ -915,6 +977,9 @@ func (b *builder) compare() *Query {
 			curTo = b.now
 		}
 		prevFrom, prevTo := shift(curFrom, cmp.Period), shift(curTo, cmp.Period)
+		if cmp.Period == PeriodPrevious {
+			curFrom, curTo, prevFrom, prevTo = spans[0][0], spans[0][1], spans[1][0], spans[1][1]
+		}
 		isCur := fmt.Sprintf("(%s >= %s AND %s < %s)", tc.Expr, b.timeArg(tc, curFrom), tc.Expr, b.timeArg(tc, curTo))
 		isPrev := fmt.Sprintf("(%s >= %s AND %s < %s)", tc.Expr, b.timeArg(tc, prevFrom), tc.Expr, b.timeArg(tc, prevTo))
 		for i, m := range ms {

@@ -38,7 +38,7 @@ func (b *builder) stages() *stageSetup {
 		field = b.ent.Stages.Field
 	}
 	if field == "" {
-		b.errs.Add("params.field", "required", "the entity has no stages; name the stage field in params.field (该实体没有阶段；请在 params.field 中指定阶段字段)")
+		b.errs.Add("params.field", "required", "the entity has no stages: choose the select field that holds the stages (该实体没有阶段：请选择作为阶段的单选字段)")
 		return nil
 	}
 	c := b.resolve(field, "params.field")

@@ -37,6 +37,9 @@ type Cron struct {
 	Fired func(app uuid.UUID, flow string, tick time.Time)
 	// Reload is how often the list of cron flows is re-read (default 5 s).
 	Reload time.Duration
+	// Now is the scheduler's clock (default time.Now); tests drive ticks with a simulated
+	// clock (the engine's Options.Now should be the same clock).
+	Now func() time.Time
 }
 
 type cronKey struct {
@@ -51,6 +54,9 @@ type cronFlow struct {
 	sched   cron.Schedule
 	loc     *time.Location
 	missed  string
+	// published is when the published version was published: a flow's schedule starts then,
+	// so a tick between publishing and the scheduler's first sight of the flow is not lost.
+	published time.Time
 	// cal is the app's business calendar when the flow's calendar is "business": ticks on
 	// days it does not work (weekends, holidays) are skipped.
 	cal *calendar.Calendar
@@ -77,6 +83,13 @@ func (c *Cron) Run(ctx context.Context) {
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+func (c *Cron) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
 }
 
 // Wait blocks until Run returned.
@@ -118,7 +131,7 @@ func (c *Cron) lead(ctx context.Context) error {
 			}
 			flows, loaded = f, time.Now()
 		}
-		if err := c.fire(ctx, flows, time.Now()); err != nil && ctx.Err() == nil {
+		if err := c.fire(ctx, flows, c.now()); err != nil && ctx.Err() == nil {
 			c.log.Warn("cron: firing", "err", err)
 		}
 		// wake just after the next second boundary
@@ -151,7 +164,7 @@ func (c *Cron) sweep(ctx context.Context) {
 }
 
 func (c *Cron) load(ctx context.Context) ([]cronFlow, error) {
-	rows, err := c.eng.Pool.Query(ctx, `SELECT d.app_id, d.slug, d.published_version, v.body FROM definitions d
+	rows, err := c.eng.Pool.Query(ctx, `SELECT d.app_id, d.slug, d.published_version, v.body, v.published_at FROM definitions d
 		JOIN definition_versions v ON v.definition_id = d.id AND v.version = d.published_version
 		WHERE d.kind = 'flows' AND d.published_version > 0 AND v.body->'trigger'->>'type' = 'cron'`)
 	if err != nil {
@@ -164,7 +177,7 @@ func (c *Cron) load(ctx context.Context) ([]cronFlow, error) {
 	for rows.Next() {
 		var f cronFlow
 		var body []byte
-		if err := rows.Scan(&f.app, &f.slug, &f.version, &body); err != nil {
+		if err := rows.Scan(&f.app, &f.slug, &f.version, &body, &f.published); err != nil {
 			return nil, fmt.Errorf("cron: loading flows: %w", err)
 		}
 		v, err := spec.Decode(spec.KindFlow, body)
@@ -238,10 +251,14 @@ func (c *Cron) fire(ctx context.Context, flows []cronFlow, now time.Time) error 
 		k := cronKey{f.app, f.slug}
 		last, ok := c.last[k]
 		if !ok {
-			// first sight of this flow: start counting from now
-			c.last[k] = now
-			newState = append(newState, fire{f, now})
-			continue
+			// first sight of this flow (no state row yet): its schedule starts when it was
+			// published, so a tick due since then fires (or counts as missed) like any other
+			last = f.published
+			if last.IsZero() || last.After(now) {
+				last = now
+			}
+			c.last[k] = last
+			newState = append(newState, fire{f, last})
 		}
 		var missed []time.Time
 		t := f.sched.Next(last.In(f.loc))

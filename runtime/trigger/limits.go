@@ -14,15 +14,20 @@ import (
 type Limits struct {
 	Webhook *ratelimit.Limiter
 	App     *ratelimit.Limiter
+	// Backlog is the queued work over which intake is refused (engine.OverloadedFor; 0: off).
+	Backlog time.Duration
 }
 
 // RateLimitedError answers an intake over its rate limit; RetryAfter is when a call would pass.
 type RateLimitedError struct {
-	Scope      string // "webhook" or "app"
+	Scope      string // "webhook", "app" or "backlog"
 	RetryAfter time.Duration
 }
 
 func (e *RateLimitedError) Error() string {
+	if e.Scope == "backlog" {
+		return fmt.Sprintf("too many runs are queued; retry in %s (排队的流程运行过多，请 %s 后重试)", e.wait(), e.wait())
+	}
 	if e.Scope == "webhook" {
 		return fmt.Sprintf("too many calls of this webhook; retry in %s (此 webhook 调用过于频繁，请 %s 后重试)", e.wait(), e.wait())
 	}
@@ -36,6 +41,11 @@ func (e *RateLimitedError) wait() time.Duration {
 // AllowRun takes a token of app's run-start limit (manual runs call it; webhooks also take one
 // of their own key's).
 func (s *Service) AllowRun(app uuid.UUID) error {
+	if s.Engine != nil {
+		if wait, over := s.Engine.OverloadedFor(s.Limits.Backlog); over {
+			return &RateLimitedError{Scope: "backlog", RetryAfter: wait}
+		}
+	}
 	if ok, wait := s.Limits.App.Allow(app.String()); !ok {
 		return &RateLimitedError{Scope: "app", RetryAfter: wait}
 	}

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -89,6 +90,8 @@ func triggerTypes(c events.Change) []string {
 		return []string{"record.deleted"}
 	case events.Form:
 		return []string{"form.submitted"}
+	case events.Activity:
+		return []string{"record.activity"}
 	}
 	return nil
 }
@@ -111,6 +114,9 @@ func RecordPayload(c events.Change) map[string]any {
 	}
 	if c.Form != "" {
 		p["form"] = c.Form
+	}
+	if c.Activity != nil {
+		p["activity"] = c.Activity
 	}
 	if c.Intake {
 		// made for an anonymous caller: the runs it starts can only add (engine.IntakeRun)
@@ -154,17 +160,43 @@ func chainOf(ctx context.Context, tx pgx.Tx) (int, error) {
 // step's idempotency key (engine.EffectsHook), starts the runs of matching flows and wakes runs
 // waiting for a change of this record, all in the writing transaction.
 func (s *Service) Hook(ctx context.Context, tx pgx.Tx, c events.Change) error {
-	if err := engine.EffectsHook(ctx, tx, c); err != nil {
-		return err
+	return s.HookBatch(ctx, tx, []events.Change{c})
+}
+
+// HookBatch is Hook for many changes of one transaction (a bulk import): the runs of each
+// change start as Hook starts them, and the waiting runs of all the changes are found with one
+// query.
+func (s *Service) HookBatch(ctx context.Context, tx pgx.Tx, cs []events.Change) error {
+	var watched []events.Change
+	for _, c := range cs {
+		if err := engine.EffectsHook(ctx, tx, c); err != nil {
+			return err
+		}
+		if err := s.startRuns(ctx, tx, c); err != nil {
+			return err
+		}
+		// A record created with a fresh id has no watcher yet (wait_event watches one record
+		// id, app:entity:id), so a create skips the look-up.
+		if c.Kind != events.Form && !c.New {
+			watched = append(watched, c)
+		}
 	}
+	return s.wakeWatchers(ctx, tx, watched)
+}
+
+// startRuns starts the runs of the flows that c triggers.
+func (s *Service) startRuns(ctx context.Context, tx pgx.Tx, c events.Change) error {
 	types := triggerTypes(c)
 	if len(types) == 0 {
 		return nil
 	}
-	flows, err := flowsByTrigger(ctx, tx, c.AppID, types)
+	v, err := s.Engine.Defs.Cached(ctx, "triggers:"+c.AppID.String()+":"+strings.Join(types, ","), func(ctx context.Context) (any, error) {
+		return flowsByTrigger(ctx, tx, c.AppID, types)
+	})
 	if err != nil {
 		return err
 	}
+	flows := v.([]published)
 	var payload map[string]any
 	for _, f := range flows {
 		t := f.Flow.Trigger
@@ -179,6 +211,9 @@ func (s *Service) Hook(ctx context.Context, tx pgx.Tx, c events.Change) error {
 			continue
 		}
 		if len(t.Fields) > 0 && !intersects(t.Fields, c.Changed) {
+			continue
+		}
+		if c.Kind == events.Activity && len(t.Activities) > 0 && !slices.Contains(t.Activities, fmt.Sprint(c.Activity["type"])) {
 			continue
 		}
 		if c.Kind == events.Stage {
@@ -197,7 +232,11 @@ func (s *Service) Hook(ctx context.Context, tx pgx.Tx, c events.Change) error {
 				rec[k] = v
 			}
 			rec["id"] = c.RecordID.String()
-			ok, err := plan.Trigger.Match(map[string]any{"record": rec, "old": c.Old, "changed": c.Changed, "trigger": map[string]any{}, "now": time.Now()})
+			act := c.Activity
+			if act == nil {
+				act = map[string]any{}
+			}
+			ok, err := plan.Trigger.Match(map[string]any{"record": rec, "old": c.Old, "changed": c.Changed, "trigger": map[string]any{}, "activity": act, "now": time.Now()})
 			if err != nil {
 				s.Log.Warn("trigger: condition failed", "flow", f.Slug, "err", err)
 				continue
@@ -225,19 +264,27 @@ func (s *Service) Hook(ctx context.Context, tx pgx.Tx, c events.Change) error {
 			return fmt.Errorf("starting flow %s: %w", f.Slug, err)
 		}
 	}
-	if c.Kind != events.Form {
-		if err := s.wakeWatchers(ctx, tx, c); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
-// wakeWatchers enqueues runs whose wait_event step watches this record or entity.
-func (s *Service) wakeWatchers(ctx context.Context, tx pgx.Tx, c events.Change) error {
-	base := c.AppID.String() + ":" + c.Entity + ":"
-	rows, err := tx.Query(ctx, `SELECT DISTINCT run_id FROM flow_steps WHERE status = 'waiting' AND state->>'watch' = ANY($1)`,
-		[]string{base + c.RecordID.String(), base + "*"})
+// wakeWatchers enqueues runs whose wait_event step watches one of these records or their
+// entity (one query for all; a run is woken once).
+func (s *Service) wakeWatchers(ctx context.Context, tx pgx.Tx, cs []events.Change) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	watch := make([]string, 0, len(cs)+1)
+	seen := map[string]bool{}
+	for _, c := range cs {
+		base := c.AppID.String() + ":" + c.Entity + ":"
+		for _, k := range []string{base + c.RecordID.String(), base + "*"} {
+			if !seen[k] {
+				seen[k] = true
+				watch = append(watch, k)
+			}
+		}
+	}
+	rows, err := tx.Query(ctx, `SELECT DISTINCT run_id FROM flow_steps WHERE status = 'waiting' AND state->>'watch' = ANY($1)`, watch)
 	if err != nil {
 		return fmt.Errorf("finding waiting runs: %w", err)
 	}
@@ -288,6 +335,14 @@ type WebhookResult struct {
 	Error  string
 }
 
+// webhookFlow is the published flow a webhook key starts (cached until a definition changes).
+type webhookFlow struct {
+	app     uuid.UUID
+	slug    string
+	version int
+	flow    *spec.Flow
+}
+
 // WebhookRequest is an incoming webhook call.
 type WebhookRequest struct {
 	Key            string
@@ -304,25 +359,31 @@ type WebhookRequest struct {
 
 // Webhook starts the flow whose webhook trigger has req.Key.
 func (s *Service) Webhook(ctx context.Context, req WebhookRequest) (*WebhookResult, error) {
-	var appID uuid.UUID
-	var slug string
-	var version int
-	var body []byte
-	err := s.Engine.Pool.QueryRow(ctx, `SELECT d.app_id, d.slug, d.published_version, v.body FROM definitions d
-		JOIN definition_versions v ON v.definition_id = d.id AND v.version = d.published_version
-		WHERE d.kind = 'flows' AND d.published_version > 0 AND v.body->'trigger'->>'type' = 'webhook' AND v.body->'trigger'->>'key' = $1
-		ORDER BY d.created_at LIMIT 1`, req.Key).Scan(&appID, &slug, &version, &body)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNoWebhook
-	}
+	cached, err := s.Engine.Defs.Cached(ctx, "webhook:"+req.Key, func(ctx context.Context) (any, error) {
+		var w webhookFlow
+		var body []byte
+		err := s.Engine.Pool.QueryRow(ctx, `SELECT d.app_id, d.slug, d.published_version, v.body FROM definitions d
+			JOIN definition_versions v ON v.definition_id = d.id AND v.version = d.published_version
+			WHERE d.kind = 'flows' AND d.published_version > 0 AND v.body->'trigger'->>'type' = 'webhook' AND v.body->'trigger'->>'key' = $1
+			ORDER BY d.created_at LIMIT 1`, req.Key).Scan(&w.app, &w.slug, &w.version, &body)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, ErrNoWebhook
+		}
+		if err != nil {
+			return nil, fmt.Errorf("finding webhook flow: %w", err)
+		}
+		v, err := spec.Decode(spec.KindFlow, body)
+		if err != nil {
+			return nil, fmt.Errorf("decoding webhook flow: %w", err)
+		}
+		w.flow = v.(*spec.Flow)
+		return &w, nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("finding webhook flow: %w", err)
+		return nil, err
 	}
-	v, err := spec.Decode(spec.KindFlow, body)
-	if err != nil {
-		return nil, fmt.Errorf("decoding webhook flow: %w", err)
-	}
-	flow := v.(*spec.Flow)
+	wf := cached.(*webhookFlow)
+	appID, slug, version, flow := wf.app, wf.slug, wf.version, wf.flow
 	if flow.Trigger.Secret != "" && !validSignature(flow.Trigger.Secret, req.Body, req.Signature) {
 		return nil, ErrBadSignature
 	}
@@ -335,12 +396,22 @@ func (s *Service) Webhook(ctx context.Context, req WebhookRequest) (*WebhookResu
 	}
 	sum := sha256.Sum256(req.Body)
 	payload := map[string]any{"type": "webhook", "key": req.Key, "body": parsed, "query": req.Query, "headers": req.Headers}
-	id, created, err := s.Engine.Start(ctx, nil, engine.StartRequest{AppID: appID, Flow: slug, Version: version, Trigger: payload,
-		IdempotencyKey: req.IdempotencyKey, RequestHash: hex.EncodeToString(sum[:])})
+	sync := flow.Trigger.Mode == "sync"
+	start := engine.StartRequest{AppID: appID, Flow: slug, Version: version, Trigger: payload,
+		IdempotencyKey: req.IdempotencyKey, RequestHash: hex.EncodeToString(sum[:]), Wait: sync}
+	var done <-chan *engine.RunResult
+	if sync {
+		// the run may finish before Start returns: wait on its id from before the insert
+		start.ID = uuid.New()
+		var cancel func()
+		done, cancel = s.Engine.Await(start.ID)
+		defer cancel()
+	}
+	id, created, err := s.Engine.Start(ctx, nil, start)
 	if err != nil {
 		return nil, err
 	}
-	res := &WebhookResult{RunID: id, Created: created, Sync: flow.Trigger.Mode == "sync"}
+	res := &WebhookResult{RunID: id, Created: created, Sync: sync}
 	if !res.Sync {
 		return res, nil
 	}
@@ -348,7 +419,12 @@ func (s *Service) Webhook(ctx context.Context, req WebhookRequest) (*WebhookResu
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
-	res.Status, res.Output, res.Error, err = s.WaitRun(ctx, id, timeout)
+	if !created { // an earlier run with this Idempotency-Key
+		res.Status, res.Output, res.Error, err = s.WaitRun(ctx, id, timeout)
+		return res, err
+	}
+	r, err := s.Engine.WaitRun(ctx, id, done, timeout)
+	res.Status, res.Output, res.Error = r.Status, r.Output, r.Error
 	return res, err
 }
 
@@ -421,32 +497,15 @@ func Sign(secret string, body []byte) string {
 	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
 
-// WaitRun polls a run until it succeeds or fails, or timeout passes (then the current status
-// is returned).
+// WaitRun waits for a run to succeed or fail, or timeout to pass (then the current status is
+// returned): it is answered by the engine's in-process signal, or LISTEN/NOTIFY when another
+// process works the run, not by polling.
 func (s *Service) WaitRun(ctx context.Context, id uuid.UUID, timeout time.Duration) (string, json.RawMessage, string, error) {
-	deadline := time.Now().Add(timeout)
-	delay := 5 * time.Millisecond
-	for {
-		var status string
-		var out json.RawMessage
-		var msg *string
-		if err := s.Engine.Pool.QueryRow(ctx, `SELECT status, output, error FROM flow_runs WHERE id = $1`, id).Scan(&status, &out, &msg); err != nil {
-			return "", nil, "", fmt.Errorf("reading run: %w", err)
-		}
-		if status == engine.StatusSucceeded || status == engine.StatusFailed || time.Now().After(deadline) {
-			m := ""
-			if msg != nil {
-				m = *msg
-			}
-			return status, out, m, nil
-		}
-		select {
-		case <-ctx.Done():
-			return status, nil, "", ctx.Err()
-		case <-time.After(delay):
-		}
-		if delay < 100*time.Millisecond {
-			delay *= 2
-		}
+	ch, cancel := s.Engine.Await(id)
+	defer cancel()
+	r, err := s.Engine.ReadOutcome(ctx, id)
+	if err == nil && r.Status != engine.StatusSucceeded && r.Status != engine.StatusFailed {
+		r, err = s.Engine.WaitRun(ctx, id, ch, timeout)
 	}
+	return r.Status, r.Output, r.Error, err
 }

@@ -35,27 +35,29 @@ func register(s section) { sections = append(sections, s) }
 // env is what sections get: the database and the harness flags.
 type env struct {
 	DB      *db.DB
-	Records int // records to generate (-records)
-	Iters   int // timed iterations per query (-iters)
+	Records int    // records to generate (-records)
+	Iters   int    // timed iterations per query (-iters)
+	Pools   string // pool sizes the pool section compares (-pools)
 }
 
 func main() {
 	only := flag.String("only", "", "comma-separated section names to run (default: all)")
 	records := flag.Int("records", 1_000_000, "records to generate for data-heavy sections")
 	iters := flag.Int("iters", 7, "timed iterations per measured query")
+	pools := flag.String("pools", "8,20,40", "comma-separated pool sizes the pool section compares")
 	dir := flag.String("dir", "", "cluster data dir to use (and keep); default: a temp dir removed at exit")
 	migrate := flag.Bool("migrate", true, "apply migrations before running (false: the schema exists)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *only, *records, *iters, *dir, *migrate); err != nil {
+	if err := run(ctx, *only, *records, *iters, *pools, *dir, *migrate); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, only string, records, iters int, dir string, migrate bool) error {
+func run(ctx context.Context, only string, records, iters int, pools, dir string, migrate bool) error {
 	dsn := os.Getenv("DATABASE_URL")
 	if dsn == "" {
 		keep := dir != ""
@@ -99,7 +101,7 @@ func run(ctx context.Context, only string, records, iters int, dir string, migra
 		}
 		return sections[i].Name < sections[j].Name
 	})
-	e := &env{DB: d, Records: records, Iters: iters}
+	e := &env{DB: d, Records: records, Iters: iters, Pools: pools}
 	for _, s := range sections {
 		if len(want) > 0 && !want[s.Name] {
 			continue

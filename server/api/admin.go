@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/mail"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -21,6 +20,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/runtime/audit"
 	"github.com/tessera/tessera/runtime/authz"
 	"github.com/tessera/tessera/runtime/defs"
 	"github.com/tessera/tessera/server/auth"
@@ -43,7 +43,7 @@ func (s *Server) mountAdmin() error {
 	s.route("POST", "/api/v1/admin/roles", "admin", "Create a role {app, name, permissions:[{resource, actions, scope}], fields:{entity:{hidden, readonly}}}; 409 when it exists.", s.adminText(s.adminPutRole(true)))
 	s.route("PUT", "/api/v1/admin/roles", "admin", "Create or replace a role (same body as POST).", s.adminText(s.adminPutRole(false)))
 	s.route("DELETE", "/api/v1/admin/roles/:app/:name", "admin", "Delete a custom role and every assignment of it.", s.adminText(s.adminDeleteRole))
-	s.route("GET", "/api/v1/admin/audit", "admin", "The audit log, newest first (?limit, cursor, action, actor, target).", s.adminText(s.adminAudit))
+	s.route("GET", "/api/v1/admin/audit", "admin", "The audit log, newest first, with names resolved (?limit, cursor, action (exact, or a family like user.), actor, target, from, to).", s.adminText(s.adminAudit))
 	return nil
 }
 
@@ -930,14 +930,19 @@ func (s *Server) adminDeleteRole(c *fiber.Ctx) error {
 
 // ---- audit ----
 
-type auditEntry struct {
-	ID     int64           `json:"id"`
-	At     time.Time       `json:"at"`
-	Actor  *uuid.UUID      `json:"actor"`
-	Action string          `json:"action"`
-	Target string          `json:"target"`
-	Before json.RawMessage `json:"before"`
-	After  json.RawMessage `json:"after"`
+// auditTime parses an optional RFC 3339 time (or a YYYY-MM-DD date, midnight UTC) filter.
+func auditTime(c *fiber.Ctx, name string, errs *spec.Errors) *time.Time {
+	raw := strings.TrimSpace(c.Query(name))
+	if raw == "" {
+		return nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02"} {
+		if t, err := time.Parse(layout, raw); err == nil {
+			return &t
+		}
+	}
+	*errs = append(*errs, spec.FieldError{Field: name, Code: "invalid", Message: "must be a time like 2026-01-31T08:00:00+08:00 / 必须是时间，例如 2026-01-31T08:00:00+08:00"})
+	return nil
 }
 
 func (s *Server) adminAudit(c *fiber.Ctx) error {
@@ -948,56 +953,34 @@ func (s *Server) adminAudit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	where := []string{"true"}
-	args := []any{}
+	f := audit.Filter{Limit: limit, Action: strings.TrimSpace(c.Query("action")), Target: strings.TrimSpace(c.Query("target"))}
+	var errs spec.Errors
 	if cur := c.Query("cursor"); cur != "" {
-		n, err := strconv.ParseInt(cur, 10, 64)
-		if err != nil || n < 0 {
-			return problem.Validation(specErrors("cursor", "invalid", "invalid cursor (分页游标无效)"))
+		n, ok := audit.ParseCursor(cur)
+		if !ok {
+			errs = append(errs, spec.FieldError{Field: "cursor", Code: "invalid", Message: "invalid cursor (分页游标无效)"})
 		}
-		args = append(args, n)
-		where = append(where, fmt.Sprintf("id < $%d", len(args)))
-	}
-	if a := c.Query("action"); a != "" {
-		args = append(args, a)
-		where = append(where, fmt.Sprintf("action = $%d", len(args)))
-	}
-	if t := c.Query("target"); t != "" {
-		args = append(args, t)
-		where = append(where, fmt.Sprintf("target = $%d", len(args)))
+		f.Cursor = n
 	}
 	if a := c.Query("actor"); a != "" {
 		id, err := uuid.Parse(a)
 		if err != nil {
-			return problem.Validation(specErrors("actor", "invalid", "actor must be a user id (actor 必须是用户 ID)"))
+			errs = append(errs, spec.FieldError{Field: "actor", Code: "invalid", Message: "actor must be a user id (actor 必须是用户 ID)"})
+		} else {
+			f.Actor = &id
 		}
-		args = append(args, id)
-		where = append(where, fmt.Sprintf("actor = $%d", len(args)))
 	}
-	args = append(args, limit+1)
-	rows, err := s.DB.Pool.Query(c.UserContext(), `SELECT id, at, actor, action, target, coalesce(before, 'null'::jsonb), coalesce(after, 'null'::jsonb)
-		FROM audit_log WHERE `+strings.Join(where, " AND ")+fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args)), args...)
+	f.From = auditTime(c, "from", &errs)
+	f.To = auditTime(c, "to", &errs)
+	if f.From != nil && f.To != nil && !f.From.Before(*f.To) {
+		errs = append(errs, spec.FieldError{Field: "to", Code: "invalid", Message: "must be after from / 必须晚于开始时间"})
+	}
+	if len(errs) > 0 {
+		return problem.Validation(errs)
+	}
+	page, err := audit.List(c.UserContext(), s.DB.Pool, f)
 	if err != nil {
-		return fmt.Errorf("reading audit log: %w", err)
+		return err
 	}
-	defer rows.Close()
-	items := []auditEntry{}
-	for rows.Next() {
-		var e auditEntry
-		var before, after []byte
-		if err := rows.Scan(&e.ID, &e.At, &e.Actor, &e.Action, &e.Target, &before, &after); err != nil {
-			return fmt.Errorf("reading audit log: %w", err)
-		}
-		e.Before, e.After = before, after
-		items = append(items, e)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reading audit log: %w", err)
-	}
-	var next any
-	if len(items) > limit {
-		items = items[:limit]
-		next = strconv.FormatInt(items[limit-1].ID, 10)
-	}
-	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
+	return c.JSON(page)
 }

@@ -29,8 +29,8 @@ func TestAdminUsersListShowsRoles(t *testing.T) {
 		body string
 		want string
 	}{
-		{`{"roles":[{"app":"crm","role":"rep"}]}`, "[map[app:crm role:rep]]"},
-		{`{"roles":[{"app":"crm","role":"rep"},{"app":"crm","role":"legal"}]}`, "[map[app:crm role:legal] map[app:crm role:rep]]"},
+		{`{"roles":[{"app":"crm","role":"rep"}]}`, "[map[app:crm app_name:CRM role:rep]]"},
+		{`{"roles":[{"app":"crm","role":"rep"},{"app":"crm","role":"legal"}]}`, "[map[app:crm app_name:CRM role:legal] map[app:crm app_name:CRM role:rep]]"},
 	}
 	for _, st := range steps {
 		e.Must(200, "PUT", fmt.Sprintf("/api/v1/admin/users/%s/roles", id), st.body, e.AdminToken)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -269,7 +270,7 @@ func TestAdminRolesAPI(t *testing.T) {
 		{name: "list all apps", method: "GET", path: "/api/v1/admin/roles", token: e.AdminToken, want: 200},
 		{name: "assign", method: "PUT", path: roles, body: map[string]any{"roles": []any{map[string]string{"app": "crm", "role": "sales_rep"}}}, token: e.AdminToken, want: 200,
 			check: func(t *testing.T, r *apitest.Resp) {
-				if fmt.Sprint(r.JSON()["roles"]) != "[map[app:crm role:sales_rep]]" {
+				if fmt.Sprint(r.JSON()["roles"]) != "[map[app:crm app_name:CRM role:sales_rep]]" {
 					t.Fatalf("assigned %s", r.Body)
 				}
 			}},
@@ -281,7 +282,7 @@ func TestAdminRolesAPI(t *testing.T) {
 		{name: "assign unknown user", method: "PUT", path: "/api/v1/admin/users/" + uuid.NewString() + "/roles", body: map[string]any{"roles": []any{}}, token: e.AdminToken, want: 404},
 		{name: "user shows roles", method: "GET", path: "/api/v1/admin/users/" + repID.String(), token: e.AdminToken, want: 200,
 			check: func(t *testing.T, r *apitest.Resp) {
-				if fmt.Sprint(r.JSON()["roles"]) != "[map[app:crm role:sales_rep]]" {
+				if fmt.Sprint(r.JSON()["roles"]) != "[map[app:crm app_name:CRM role:sales_rep]]" {
 					t.Fatalf("user %s", r.Body)
 				}
 			}},
@@ -347,6 +348,24 @@ func TestAdminAuditAPI(t *testing.T) {
 					t.Fatalf("audit %s", r.Body)
 				}
 			}},
+		{name: "names resolved", method: "GET", path: "/api/v1/admin/audit?action=team.update", token: e.AdminToken, want: 200,
+			check: func(t *testing.T, r *apitest.Resp) {
+				it := r.JSON()["items"].([]any)[0].(map[string]any)
+				if it["actor_email"] != apitest.AdminEmail || it["actor_name"] == "" || it["target_kind"] != "team" || it["target_name"] != "B2" {
+					t.Fatalf("audit %s", r.Body)
+				}
+			}},
+		{name: "filter by actor and family", method: "GET", path: "/api/v1/admin/audit?action=team.&actor=" + e.AdminID.String(), token: e.AdminToken, want: 200,
+			check: auditActions("team.update,team.create,team.create")},
+		{name: "a family matches only its own", method: "GET", path: "/api/v1/admin/audit?action=team_.", token: e.AdminToken, want: 200, check: auditActions("")},
+		{name: "filter by target", method: "GET", path: "/api/v1/admin/audit?target=team:" + teamB, token: e.AdminToken, want: 200, check: auditActions("team.update,team.create")},
+		{name: "time range covering now", method: "GET", path: "/api/v1/admin/audit?action=team.&from=" + url.QueryEscape(time.Now().Add(-time.Hour).Format(time.RFC3339)) + "&to=" + url.QueryEscape(time.Now().Add(time.Hour).Format(time.RFC3339)), token: e.AdminToken, want: 200,
+			check: auditActions("team.update,team.create,team.create")},
+		{name: "time range in the past", method: "GET", path: "/api/v1/admin/audit?to=2020-01-01", token: e.AdminToken, want: 200, check: auditActions("")},
+		{name: "time range in the future", method: "GET", path: "/api/v1/admin/audit?from=2999-01-01T00:00:00Z", token: e.AdminToken, want: 200, check: auditActions("")},
+		{name: "bad from", method: "GET", path: "/api/v1/admin/audit?from=yesterday", token: e.AdminToken, want: 422, field: "from"},
+		{name: "to before from", method: "GET", path: "/api/v1/admin/audit?from=2026-02-01&to=2026-01-01", token: e.AdminToken, want: 422, field: "to"},
+		{name: "non-admin with filters", method: "GET", path: "/api/v1/admin/audit?action=user.", token: userTok, want: 403},
 		{name: "bad actor", method: "GET", path: "/api/v1/admin/audit?actor=bob", token: e.AdminToken, want: 422},
 		{name: "bad cursor", method: "GET", path: "/api/v1/admin/audit?cursor=x", token: e.AdminToken, want: 422},
 		{name: "bad limit", method: "GET", path: "/api/v1/admin/audit?limit=100000", token: e.AdminToken, want: 422},
@@ -364,6 +383,19 @@ func TestAdminAuditAPI(t *testing.T) {
 	}
 	if seen != 6 {
 		t.Fatalf("paged through %d entries, want 6", seen)
+	}
+}
+
+// auditActions checks an audit page lists exactly these actions, newest first.
+func auditActions(want string) func(t *testing.T, r *apitest.Resp) {
+	return func(t *testing.T, r *apitest.Resp) {
+		var acts []string
+		for _, it := range r.JSON()["items"].([]any) {
+			acts = append(acts, it.(map[string]any)["action"].(string))
+		}
+		if strings.Join(acts, ",") != want {
+			t.Fatalf("actions %v, want %s", acts, want)
+		}
 	}
 }
 

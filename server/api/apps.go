@@ -219,11 +219,12 @@ func (s *Server) importApp(c *fiber.Ctx) error {
 	if err := bindJSON(c, &b); err != nil {
 		return err
 	}
-	return s.installBundle(c, p, &b, store.ImportOptions{Slug: c.Query("slug"), Name: c.Query("name"), Publish: c.Query("publish") != "false"})
+	return s.installBundle(c, p, &b, store.ImportOptions{Slug: c.Query("slug"), Name: c.Query("name"), Publish: c.Query("publish") != "false"}, nil)
 }
 
 // installBundle imports a bundle and answers 201 with the new app (409 when the slug is taken).
-func (s *Server) installBundle(c *fiber.Ctx, p *auth.Principal, b *store.Bundle, opt store.ImportOptions) error {
+// then, when set, runs after the import (e.g. demo data) and its answer joins the app's.
+func (s *Server) installBundle(c *fiber.Ctx, p *auth.Principal, b *store.Bundle, opt store.ImportOptions, then func(app *store.App) (any, error)) error {
 	app, err := s.Store.Import(c.UserContext(), &p.UserID, b, opt)
 	if errors.Is(err, store.ErrExists) {
 		slug := opt.Slug
@@ -239,6 +240,16 @@ func (s *Server) installBundle(c *fiber.Ctx, p *auth.Principal, b *store.Bundle,
 		if err := s.AfterImport(c.UserContext(), p, app, b); err != nil {
 			return err
 		}
+	}
+	if then != nil {
+		extra, err := then(app)
+		if err != nil {
+			return err
+		}
+		return c.Status(201).JSON(struct {
+			*store.App
+			Demo any `json:"demo,omitempty"`
+		}{app, extra})
 	}
 	return c.Status(201).JSON(app)
 }

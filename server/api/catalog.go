@@ -28,6 +28,7 @@ import (
 	"github.com/tessera/tessera/runtime/netguard"
 	"github.com/tessera/tessera/runtime/script"
 	"github.com/tessera/tessera/runtime/secrets"
+	"github.com/tessera/tessera/runtime/tracking"
 	"github.com/tessera/tessera/server/auth"
 	"github.com/tessera/tessera/server/problem"
 )
@@ -57,6 +58,7 @@ func (s *Server) initConnectors() error {
 	if err != nil {
 		return fmt.Errorf("starting credentials store: %w", err)
 	}
+	s.Tracking = tracking.NewSigner(key)
 	s.Secrets = secrets.NewStore(s.DB.Pool, box)
 	if err := s.Secrets.CheckKey(context.Background()); err != nil {
 		return fmt.Errorf("starting credentials store: %w", err)
@@ -505,11 +507,11 @@ func (s *Server) CheckConnectorNodes(ctx context.Context, appID uuid.UUID, f *sp
 			add(base+".input", "type", "must be an object of parameters / 应为参数对象")
 		}
 		switch {
-		case p.Credential == "" && needsCredential(cs):
+		case p.Credential == "" && needsCredential(cs) && s.platformCredential(cs.ID) == nil:
 			add(base+".credential", "required", "connector "+cs.ID+" needs a credential / 该连接器需要凭据")
 		case p.Credential != "" && !sdk.IsTemplate(p.Credential):
 			cr, err := s.Secrets.GetByName(ctx, appID, p.Credential)
-			if errors.Is(err, secrets.ErrNotFound) && !p.Optional {
+			if errors.Is(err, secrets.ErrNotFound) && !p.Optional && s.platformCredential(cs.ID) == nil {
 				add(base+".credential", "unknown", "no credential named "+p.Credential+" in this app / 应用中没有该凭据")
 			} else if err == nil && cr.Connector != cs.ID {
 				add(base+".credential", "wrong_connector", "credential "+p.Credential+" belongs to connector "+cr.Connector+" / 凭据属于其他连接器")

@@ -11,6 +11,7 @@ import (
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/builder/store"
 	"github.com/tessera/tessera/runtime/access"
+	"github.com/tessera/tessera/runtime/engine"
 	"github.com/tessera/tessera/server/auth"
 	"github.com/tessera/tessera/server/problem"
 )
@@ -27,7 +28,55 @@ func (s *Server) mountDefinitions() error {
 		s.route("POST", base+"/:slug/publish", "definitions", "Validate and publish the draft as a new immutable version.", func(c *fiber.Ctx) error { return s.publishDef(c, kind) })
 		s.route("GET", base+"/:slug/versions", "definitions", "The published versions, newest first.", func(c *fiber.Ctx) error { return s.listVersions(c, kind) })
 	}
+	s.route("PUT", "/api/v1/apps/:app/forms/:slug/with-entity", "definitions",
+		"Save the drafts of a form and of its entity together ({form, entity, publish}); with publish both are published, the entity first. All or nothing.", s.putFormWithEntity)
 	return nil
+}
+
+// putFormWithEntity saves a form with the entity it writes in one transaction (the form
+// designer creates entity fields as it places them).
+func (s *Server) putFormWithEntity(c *fiber.Ctx) error {
+	p, app, err := s.loadApp(c, "publish")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Form    json.RawMessage `json:"form"`
+		Entity  json.RawMessage `json:"entity"`
+		Publish bool            `json:"publish"`
+	}
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	if len(in.Form) == 0 || string(in.Form) == "null" {
+		return problem.Validation(specErrors("form", "required", "the form definition is required (缺少表单定义)"))
+	}
+	var head struct {
+		Entity string `json:"entity"`
+	}
+	_ = json.Unmarshal(in.Form, &head)
+	req := store.FormWithEntity{FormSlug: c.Params("slug"), Form: in.Form, EntitySlug: head.Entity, Publish: in.Publish}
+	if len(in.Entity) > 0 && string(in.Entity) != "null" {
+		var eh struct {
+			Slug string `json:"slug"`
+		}
+		_ = json.Unmarshal(in.Entity, &eh)
+		if head.Entity == "" || eh.Slug != head.Entity {
+			return problem.Validation(specErrors("entity.slug", "mismatch", "the entity must be the one the form writes (实体与表单不一致)"))
+		}
+		req.Entity = in.Entity
+	}
+	ev, fv, err := s.Store.SaveFormWithEntity(c.UserContext(), &p.UserID, app, req)
+	if err != nil {
+		return err
+	}
+	out := fiber.Map{"slug": req.FormSlug, "entity_version": ev, "version": fv}
+	if in.Publish {
+		if d, err := s.Store.Get(c.UserContext(), app, spec.KindForm, req.FormSlug); err == nil && d.PublicID != nil {
+			out["public_id"] = *d.PublicID
+		}
+	}
+	return c.JSON(out)
 }
 
 // defView is the draft's keys plus the definition's state.
@@ -187,6 +236,19 @@ func (s *Server) publishDef(c *fiber.Ctx, kind string) error {
 		return err
 	}
 	out := fiber.Map{"version": v, "slug": d.Slug, "kind": kind}
+	if kind == "flows" {
+		// published all the same; the builder sees what would fail at run time
+		var f spec.Flow
+		if json.Unmarshal(d.Draft, &f) == nil {
+			w, err := engine.EmptyRoleWarnings(c.UserContext(), s.DB.Pool, app.ID, &f)
+			if err != nil {
+				return err
+			}
+			if len(w) > 0 {
+				out["warnings"] = w
+			}
+		}
+	}
 	var public struct {
 		Public bool `json:"public"`
 	}

@@ -171,11 +171,11 @@ func TestSalesTemplateInstalls(t *testing.T) {
 			}
 		}
 	}
-	if n := len(app["entities"].([]any)); n != 7 {
+	if n := len(app["entities"].([]any)); n != 9 { // ... plus routing_rule and campaign
 		t.Fatalf("sales template has %d entities", n)
 	}
 	roles := e.Must(200, "GET", "/api/v1/admin/roles?app=sales", nil, e.AdminToken)
-	for _, name := range []string{"sales_rep", "sales_manager", "sales_director", "legal", "finance"} {
+	for _, name := range []string{"sales_rep", "sales_manager", "sales_director", "legal", "finance", "marketing"} {
 		if !strings.Contains(string(roles.Body), `"`+name+`"`) {
 			t.Fatalf("role %s missing after install: %s", name, roles.Body)
 		}

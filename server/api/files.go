@@ -1,12 +1,15 @@
 package api
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -26,7 +29,7 @@ import (
 // mountFiles registers the files routes.
 func (s *Server) mountFiles() error {
 	s.route(fiber.MethodPost, "/api/v1/files", "files", "Upload a file (multipart field \"file\"); attach it with {\"field\":[{\"id\"}]}", s.uploadFile)
-	s.route(fiber.MethodGet, "/api/v1/files/:id", "files", "Download a file (uploader, admins, readers of a record it is attached to)", s.downloadFile)
+	s.route(fiber.MethodGet, "/api/v1/files/:id", "files", "Download a file (uploader, admins, readers of a record it is attached to); inline=1 opens images and PDFs inline for preview", s.downloadFile)
 	return nil
 }
 
@@ -124,51 +127,85 @@ func (s *Server) uploadFile(c *fiber.Ctx) error {
 	if fh.Size > s.Cfg.MaxUpload {
 		return problem.Newf(fiber.StatusRequestEntityTooLarge, "the file is larger than %d MiB (文件过大)", s.Cfg.MaxUpload>>20)
 	}
-	src, err := fh.Open()
+	up, err := openUpload(fh)
 	if err != nil {
-		return fmt.Errorf("opening upload: %w", err)
+		return err
 	}
-	defer src.Close()
-	head := make([]byte, 512)
-	n, _ := io.ReadFull(src, head)
-	head = head[:n]
-	name := cleanFileName(fh.Filename)
-	typ := classifyFile(name, head)
+	defer up.src.Close()
+	name, typ := up.name, up.typ
 	if typ == "" {
 		return problem.New(fiber.StatusUnsupportedMediaType, "this file type is not allowed: upload PDF, images, Office documents, CSV, TXT or ZIP (不支持的文件类型)").WithCode("file_type")
 	}
+	id, size, sum, at, err := s.storeUpload(c.UserContext(), up.src, up.head, name, typ, &p.UserID, s.Cfg.MaxUpload)
+	if errors.Is(err, errTooLarge) {
+		return problem.Newf(fiber.StatusRequestEntityTooLarge, "the file is larger than %d MiB (文件过大)", s.Cfg.MaxUpload>>20)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"id": id, "name": name, "type": typ, "size": size, "sha256": sum, "uploaded_at": at.UTC()})
+}
+
+// upload is a multipart file opened for storing: its first 512 bytes are read (the type is
+// judged from them and the name), the rest is still to be read from src (the caller closes it).
+type upload struct {
+	src  multipart.File
+	head []byte
+	name string // cleaned (cleanFileName)
+	typ  string // classifyFile's type; "" : not allowed
+}
+
+// openUpload opens an uploaded file (files and public form uploads alike) and reads its head.
+func openUpload(fh *multipart.FileHeader) (*upload, error) {
+	src, err := fh.Open()
+	if err != nil {
+		return nil, fmt.Errorf("opening upload: %w", err)
+	}
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(src, head)
+	name := cleanFileName(fh.Filename)
+	return &upload{src: src, head: head[:n], name: name, typ: classifyFile(name, head[:n])}, nil
+}
+
+// errTooLarge is storeUpload's answer when the content is longer than the limit.
+var errTooLarge = errors.New("file too large")
+
+// storeUpload writes an upload (head, then the rest of src, at most limit bytes) to the files
+// directory and records it in the files table (by nil: an anonymous upload). It answers
+// errTooLarge when the content is longer than limit; nothing is kept then.
+func (s *Server) storeUpload(ctx context.Context, src io.Reader, head []byte, name, typ string, by *uuid.UUID, limit int64) (uuid.UUID, int64, string, time.Time, error) {
+	var at time.Time
 	dir := s.filesDir()
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return fmt.Errorf("creating files dir: %w", err)
+		return uuid.Nil, 0, "", at, fmt.Errorf("creating files dir: %w", err)
 	}
 	id := uuid.New()
 	tmp, err := os.CreateTemp(dir, ".upload-*")
 	if err != nil {
-		return fmt.Errorf("storing upload: %w", err)
+		return uuid.Nil, 0, "", at, fmt.Errorf("storing upload: %w", err)
 	}
 	defer os.Remove(tmp.Name())
 	h := sha256.New()
-	size, err := io.Copy(io.MultiWriter(tmp, h), io.MultiReader(strings.NewReader(string(head)), io.LimitReader(src, s.Cfg.MaxUpload+1-int64(len(head)))))
+	size, err := io.Copy(io.MultiWriter(tmp, h), io.MultiReader(bytes.NewReader(head), io.LimitReader(src, limit+1-int64(len(head)))))
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("storing upload: %w", err)
+		return uuid.Nil, 0, "", at, fmt.Errorf("storing upload: %w", err)
 	}
-	if size > s.Cfg.MaxUpload {
-		return problem.Newf(fiber.StatusRequestEntityTooLarge, "the file is larger than %d MiB (文件过大)", s.Cfg.MaxUpload>>20)
+	if size > limit {
+		return uuid.Nil, 0, "", at, errTooLarge
 	}
 	if err := os.Rename(tmp.Name(), filepath.Join(dir, id.String())); err != nil {
-		return fmt.Errorf("storing upload: %w", err)
+		return uuid.Nil, 0, "", at, fmt.Errorf("storing upload: %w", err)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
-	var at time.Time
-	if err := s.DB.Pool.QueryRow(c.UserContext(), `INSERT INTO files (id, name, type, size, sha256, path, uploaded_by) VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING uploaded_at`,
-		id, name, typ, size, sum, id.String(), p.UserID).Scan(&at); err != nil {
+	if err := s.DB.Pool.QueryRow(ctx, `INSERT INTO files (id, name, type, size, sha256, path, uploaded_by) VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING uploaded_at`,
+		id, name, typ, size, sum, id.String(), by).Scan(&at); err != nil {
 		_ = os.Remove(filepath.Join(dir, id.String()))
-		return fmt.Errorf("recording upload: %w", err)
+		return uuid.Nil, 0, "", at, fmt.Errorf("recording upload: %w", err)
 	}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"id": id, "name": name, "type": typ, "size": size, "sha256": sum, "uploaded_at": at.UTC()})
+	return id, size, sum, at, nil
 }
 
 func (s *Server) downloadFile(c *fiber.Ctx) error {
@@ -210,12 +247,27 @@ func (s *Server) downloadFile(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentType, typ)
 	c.Set("X-Content-Type-Options", "nosniff")
-	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	disposition := "attachment"
+	if c.Query("inline") == "1" && inlineTypes[typ] {
+		// a preview on the record page: images in an img, PDFs in a frame of the app itself
+		disposition = "inline"
+		c.Set(fiber.HeaderCacheControl, "private, max-age=300")
+		if typ == "application/pdf" {
+			// the browser's PDF viewer does not run in a sandboxed document
+			c.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
+			c.Set("X-Frame-Options", "SAMEORIGIN")
+		}
+	}
+	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType(disposition, map[string]string{"filename": name}))
 	if c.Get(fiber.HeaderContentDisposition) == "" {
-		c.Set(fiber.HeaderContentDisposition, "attachment; filename*=UTF-8''"+url.PathEscape(name))
+		c.Set(fiber.HeaderContentDisposition, disposition+"; filename*=UTF-8''"+url.PathEscape(name))
 	}
 	return c.SendStream(f, int(size))
 }
+
+// inlineTypes are the stored types a reader may open inline (?inline=1): images and PDFs. Every
+// other type (office documents, text, archives) is always a download.
+var inlineTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true, "application/pdf": true}
 
 // canReadAttachment reports whether the caller can read a live record of app that has the file
 // in one of its attachment fields, and that field is not hidden from the caller.

@@ -42,12 +42,14 @@ func (s *Server) initFlows() error {
 	if err != nil {
 		return fmt.Errorf("starting flow queue: %w", err)
 	}
-	eng = engine.New(s.DB.Pool, s.Defs, q, engine.Options{Log: s.Log, AppConcurrency: s.Cfg.AppConcurrency})
+	eng = engine.New(s.DB.Pool, s.Defs, q, engine.Options{Log: s.Log, AppConcurrency: s.Cfg.AppConcurrency, Now: s.Cfg.Clock,
+		InlineWorkers: s.Cfg.FlowWorkers})
 	s.Engine = eng
 	s.Triggers = trigger.New(eng, s.Log)
 	s.Triggers.Limits = trigger.Limits{
 		Webhook: ratelimit.New(s.Cfg.WebhookRate, s.Cfg.WebhookBurst),
 		App:     ratelimit.New(s.Cfg.AppRate, s.Cfg.AppBurst),
+		Backlog: s.Cfg.RunBacklog,
 	}
 	s.wireFlowCollaborators()
 	if !work {
@@ -60,6 +62,7 @@ func (s *Server) initFlows() error {
 		return err
 	}
 	cron := trigger.NewCron(eng, s.Log)
+	cron.Now = s.Cfg.Clock
 	go cron.Run(ctx)
 	var polls *trigger.Poller
 	if s.Connectors != nil {
@@ -88,6 +91,11 @@ func (s *Server) mountFlows() error {
 	s.route("POST", "/api/v1/runs/:id/retry", "flows", "Retry a failed run from its failed step.", s.retryRun)
 	s.route("POST", "/api/v1/runs/:id/fast-forward", "flows",
 		"Move a waiting test run's simulated clock to its next timer (delay, timeout, due time) and wake it (app builders only).", s.fastForwardRun)
+	s.route("POST", "/api/v1/apps/:app/flows/:flow/test/step", "flows",
+		"Run one node of the flow's draft again on the input it had in an earlier run ({run_id, node}); a test run of one step (app builders only).", s.rerunNode)
+	s.route("PUT", "/api/v1/apps/:app/flows/:flow/test/sample", "flows",
+		"Pin the test-run sample ({record, label} or {body}) in the flow's draft; not published (app builders only).", s.pinTestSample)
+	s.route("DELETE", "/api/v1/apps/:app/flows/:flow/test/sample", "flows", "Unpin the flow draft's test-run sample (app builders only).", s.pinTestSample)
 	s.route("GET", "/api/v1/apps/:app/runs", "flows", "Runs of every flow of the app the caller may read (query: flow, status, from, to, test, limit, cursor).", s.listAppRuns)
 	s.route("GET", "/api/v1/apps/:app/flows/:flow/poll", "flows",
 		"Poll trigger status of a published flow: next and last poll, last error, items started.", s.getPollStatus)
@@ -211,7 +219,7 @@ func hashHex(b []byte) string {
 // inside record writes), the JavaScript sandbox, the connectors and the SSRF-guarded client.
 func (s *Server) wireFlowCollaborators() {
 	if s.Records != nil {
-		s.Records.OnChange(s.Triggers.Hook)
+		s.Records.OnChanges(s.Triggers.Hook, s.Triggers.HookBatch)
 		s.Engine.SetRecords(flowRecords{s})
 	} else {
 		s.Engine.SetRecords(&engine.SQLRecords{Pool: s.DB.Pool, Hooks: []events.Hook{s.Triggers.Hook}})
@@ -222,6 +230,9 @@ func (s *Server) wireFlowCollaborators() {
 		s.OnShutdown(func() { _ = pool.Close() })
 	}
 	s.Engine.SetReports(flowReports{s})
+	if s.Tracking != nil {
+		s.Engine.SetTracker(trackingLinks{s})
+	}
 	if s.NetGuard != nil {
 		s.Engine.SetHTTPClient(s.NetGuard.Client())
 	}
@@ -289,7 +300,8 @@ func (a flowRecords) write(ctx context.Context, c engine.RecordCall, action stri
 	if err != nil {
 		return records.WriteOptions{}, nil, err
 	}
-	return records.WriteOptions{Actor: c.Subject, Grant: g, Source: "flow"}, app, nil
+	// an inline working's writes join its transaction (a savepoint): they commit with its steps
+	return records.WriteOptions{Actor: c.Subject, Grant: g, Source: "flow", Tx: engine.RunTx(ctx), NoSavepoint: engine.RunTx(ctx) != nil}, app, nil
 }
 
 func (a flowRecords) Create(ctx context.Context, c engine.RecordCall) (map[string]any, error) {
@@ -387,22 +399,12 @@ func (f flowConnectors) CallConnector(ctx context.Context, c engine.ConnectorCal
 	if !ok {
 		return nil, engine.Permanent(fmt.Errorf("unknown connector %q", c.Connector))
 	}
-	var values map[string]string
-	if c.Credential != "" {
-		if f.s.Secrets == nil {
-			return nil, engine.Permanent(errors.New("credentials are not available"))
-		}
-		cr, err := f.s.Secrets.GetByName(ctx, c.AppID, c.Credential)
-		if errors.Is(err, secrets.ErrNotFound) && c.Optional {
-			// an optional step (the sales template's AI summary) is skipped until the credential exists
-			return map[string]any{"skipped": true, "reason": "credential " + c.Credential + " does not exist / 凭据 " + c.Credential + " 不存在"}, nil
-		}
-		if err != nil {
-			return nil, engine.Permanent(fmt.Errorf("credential %q: %w", c.Credential, err))
-		}
-		if _, values, err = f.s.Secrets.Values(ctx, c.AppID, cr.ID); err != nil {
-			return nil, fmt.Errorf("credential %q: %w", c.Credential, err)
-		}
+	values, skip, err := f.s.connectorCredential(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if skip != nil {
+		return skip, nil
 	}
 	env := f.s.ConnectorEnv(c.AppID.String(), values)
 	env.IdempotencyKey = c.IdempotencyKey
@@ -417,6 +419,42 @@ func (f flowConnectors) CallConnector(ctx context.Context, c engine.ConnectorCal
 	// files a connector returns (a generated PDF) are stored and handed on as attachment
 	// values that a later record.update can attach
 	return f.s.StoreConnectorFiles(ctx, c.AppID, out)
+}
+
+// connectorCredential answers the credential values of a connector step: the app's named
+// credential; the platform's default (platformCredential) when the step names none or one the
+// app does not have; for an optional step without either, skip is the step's output.
+func (s *Server) connectorCredential(ctx context.Context, c engine.ConnectorCall) (values map[string]string, skip map[string]any, err error) {
+	platform := s.platformCredential(c.Connector)
+	if c.Credential == "" {
+		return platform, nil, nil
+	}
+	if s.Secrets == nil {
+		return nil, nil, engine.Permanent(errors.New("credentials are not available"))
+	}
+	cr, err := s.Secrets.GetByName(ctx, c.AppID, c.Credential)
+	switch {
+	case errors.Is(err, secrets.ErrNotFound) && platform != nil:
+		return platform, nil, nil
+	case errors.Is(err, secrets.ErrNotFound) && c.Optional:
+		// an optional step (the sales template's AI summary) is skipped until the credential exists
+		return nil, map[string]any{"skipped": true, "reason": "credential " + c.Credential + " does not exist / 凭据 " + c.Credential + " 不存在"}, nil
+	case err != nil:
+		return nil, nil, engine.Permanent(fmt.Errorf("credential %q: %w", c.Credential, err))
+	}
+	if _, values, err = s.Secrets.Values(ctx, c.AppID, cr.ID); err != nil {
+		return nil, nil, fmt.Errorf("credential %q: %w", c.Credential, err)
+	}
+	return values, nil, nil
+}
+
+// platformCredential answers the platform's default credential of a connector: the
+// TESSERA_SMTP_* settings for the email connector; nil when there is none.
+func (s *Server) platformCredential(connector string) map[string]string {
+	if connector == "email" {
+		return s.Cfg.SMTP.Values()
+	}
+	return nil
 }
 
 // PollCaller runs the connectors' polling triggers (runtime/trigger.Poller) with the app's
@@ -539,6 +577,14 @@ type runView struct {
 	// StartedBy says what started the run: {type, entity, record_id, record_title, form,
 	// key, user, user_name, schedule}.
 	StartedBy json.RawMessage `json:"started_by,omitempty"`
+	// FlowLabel is the flow's name ({en, zh-CN}) from its draft, for lists that show names.
+	FlowLabel json.RawMessage `json:"flow_label,omitempty"`
+	// App is the app's slug, for links.
+	App string `json:"app"`
+	// RerunOf and RerunNode mark a node re-run from the designer: the run whose input the
+	// node worked on again, and the node.
+	RerunOf   *uuid.UUID `json:"rerun_of,omitempty"`
+	RerunNode *string    `json:"rerun_node,omitempty"`
 }
 
 // runDetail is a run with its steps (always present, [] before the first step).
@@ -561,11 +607,13 @@ type stepView struct {
 	WakeAt     *time.Time      `json:"wake_at,omitempty"`
 }
 
-const runColumns = `id, app_id, flow, flow_version, status, output, error, actor, parent_run_id, created_at, started_at, finished_at, wake_at, queued_at, queued_ms, test, clock_offset_ms, ` + startedByColumn
+const runColumns = `id, app_id, flow, flow_version, status, output, error, actor, parent_run_id, created_at, started_at, finished_at, wake_at, queued_at, queued_ms, test, clock_offset_ms, ` + startedByColumn + `,
+	(SELECT d.draft->'label' FROM definitions d WHERE d.app_id = flow_runs.app_id AND d.kind = 'flows' AND d.slug = flow_runs.flow),
+	(SELECT a.slug FROM apps a WHERE a.id = flow_runs.app_id), rerun_of, rerun_node`
 
 func scanRun(row pgx.Row, r *runView, extra ...any) error {
 	return row.Scan(append([]any{&r.ID, &r.AppID, &r.Flow, &r.FlowVersion, &r.Status, &r.Output, &r.Error, &r.Actor, &r.ParentRunID,
-		&r.CreatedAt, &r.StartedAt, &r.FinishedAt, &r.WakeAt, &r.QueuedAt, &r.QueuedMS, &r.Test, &r.ClockOffsetMS, &r.StartedBy}, extra...)...)
+		&r.CreatedAt, &r.StartedAt, &r.FinishedAt, &r.WakeAt, &r.QueuedAt, &r.QueuedMS, &r.Test, &r.ClockOffsetMS, &r.StartedBy, &r.FlowLabel, &r.App, &r.RerunOf, &r.RerunNode}, extra...)...)
 }
 
 func (s *Server) listRuns(c *fiber.Ctx) error {
@@ -665,6 +713,23 @@ func (s *Server) runFor(ctx context.Context, p *auth.Principal, id uuid.UUID, ac
 
 func (s *Server) getRun(c *fiber.Ctx) error {
 	r, err := s.loadRunFor(c, "read")
+	var pr *problem.Problem
+	if errors.As(err, &pr) && pr.Status == fiber.StatusNotFound {
+		// not a reader of the flow's runs: a person with a task on the run sees that task's view
+		p, aerr := auth.Require(c)
+		if aerr != nil {
+			return aerr
+		}
+		id, perr := paramUUID(c, "id")
+		if perr != nil {
+			return perr
+		}
+		v, terr := s.taskRun(c.UserContext(), p, id)
+		if terr != nil {
+			return terr
+		}
+		return c.JSON(v)
+	}
 	if err != nil {
 		return err
 	}

@@ -24,11 +24,7 @@ func (s *Server) mountIntake() {
 }
 
 func (s *Server) listIntake(c *fiber.Ctx) error {
-	rc, err := s.resolveRecordCtx(c, "read")
-	if err != nil {
-		return err
-	}
-	id, err := paramUUID(c, "id")
+	rc, id, err := s.resolveRecordID(c, "read")
 	if err != nil {
 		return err
 	}
@@ -55,11 +51,7 @@ func (s *Server) intakeError(c *fiber.Ctx, rc *recordCtx, err error) error {
 // decisionCtx resolves a decision on a submission: the caller's update grant, the record id
 // and the submission id.
 func (s *Server) decisionCtx(c *fiber.Ctx) (*recordCtx, uuid.UUID, uuid.UUID, error) {
-	rc, err := s.resolveRecordCtx(c, "update")
-	if err != nil {
-		return nil, uuid.Nil, uuid.Nil, err
-	}
-	id, err := paramUUID(c, "id")
+	rc, id, err := s.resolveRecordID(c, "update")
 	if err != nil {
 		return nil, uuid.Nil, uuid.Nil, err
 	}

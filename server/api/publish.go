@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -137,4 +138,25 @@ func uniqueIndexError(ent *spec.Entity, err error) error {
 		return errs
 	}
 	return fmt.Errorf("creating indexes: %w", err)
+}
+
+// dropDefsAfterChange drops the published-definition cache (runtime/defs) once a request that
+// may have changed definitions or apps has finished: the change is seen by this replica's next
+// request at once; other replicas drop theirs when its notification arrives (milliseconds).
+func (s *Server) dropDefsAfterChange(c *fiber.Ctx) error {
+	err := c.Next()
+	if m := c.Method(); m == fiber.MethodGet || m == fiber.MethodHead || m == fiber.MethodOptions || s.Defs == nil {
+		return err
+	}
+	seg := strings.Split(strings.Trim(c.Path(), "/"), "/")
+	if len(seg) < 3 || seg[0] != "api" {
+		return err
+	}
+	last := seg[len(seg)-1]
+	switch {
+	case seg[2] == "apps" && (len(seg) <= 6 || last == "publish" || last == "unpublish" || last == "restore"),
+		seg[2] == "templates", seg[2] == "mcp":
+		s.Defs.Drop()
+	}
+	return err
 }

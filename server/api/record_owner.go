@@ -17,11 +17,7 @@ func (s *Server) mountRecordOwner() {
 }
 
 func (s *Server) setRecordOwner(c *fiber.Ctx) error {
-	rc, err := s.resolveRecordCtx(c, "update")
-	if err != nil {
-		return err
-	}
-	id, err := paramUUID(c, "id")
+	rc, id, err := s.resolveRecordID(c, "update")
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,8 @@ func (s *Server) mountRecords() error {
 	s.mountRecordOwner()
 	s.mountIntake()
 	s.mountPeople()
+	s.mountComments(base)
+	s.mountRecordPage(base)
 	return nil
 }
 
@@ -56,6 +58,20 @@ func (s *Server) resolveRecordCtx(c *fiber.Ctx, action string) (*recordCtx, erro
 		return nil, err
 	}
 	return s.recordAccess(c.UserContext(), p, c.Params("app"), c.Params("entity"), action)
+}
+
+// resolveRecordID is resolveRecordCtx for a route of one record: then the record id of the path
+// (":id", 404 when it is no UUID), read after the caller's access was checked.
+func (s *Server) resolveRecordID(c *fiber.Ctx, action string) (*recordCtx, uuid.UUID, error) {
+	rc, err := s.resolveRecordCtx(c, action)
+	if err != nil {
+		return nil, uuid.Nil, err
+	}
+	id, err := paramUUID(c, "id")
+	if err != nil {
+		return nil, uuid.Nil, err
+	}
+	return rc, id, nil
 }
 
 // recordAccess is resolveRecordCtx for a known caller (the MCP tools use it too): the app (404
@@ -193,11 +209,7 @@ func (s *Server) createRecord(c *fiber.Ctx) error {
 }
 
 func (s *Server) getRecord(c *fiber.Ctx) error {
-	rc, err := s.resolveRecordCtx(c, "read")
-	if err != nil {
-		return err
-	}
-	id, err := paramUUID(c, "id")
+	rc, id, err := s.resolveRecordID(c, "read")
 	if err != nil {
 		return err
 	}
@@ -235,11 +247,7 @@ func expectedVersion(c *fiber.Ctx, patch map[string]any) (*int, error) {
 }
 
 func (s *Server) updateRecord(c *fiber.Ctx) error {
-	rc, err := s.resolveRecordCtx(c, "update")
-	if err != nil {
-		return err
-	}
-	id, err := paramUUID(c, "id")
+	rc, id, err := s.resolveRecordID(c, "update")
 	if err != nil {
 		return err
 	}
@@ -260,11 +268,7 @@ func (s *Server) updateRecord(c *fiber.Ctx) error {
 }
 
 func (s *Server) deleteRecord(c *fiber.Ctx) error {
-	rc, err := s.resolveRecordCtx(c, "delete")
-	if err != nil {
-		return err
-	}
-	id, err := paramUUID(c, "id")
+	rc, id, err := s.resolveRecordID(c, "delete")
 	if err != nil {
 		return err
 	}
@@ -300,11 +304,7 @@ func (s *Server) writeScopeError(c *fiber.Ctx, rc *recordCtx, id uuid.UUID, acti
 }
 
 func (s *Server) recordHistory(c *fiber.Ctx) error {
-	rc, err := s.resolveRecordCtx(c, "read")
-	if err != nil {
-		return err
-	}
-	id, err := paramUUID(c, "id")
+	rc, id, err := s.resolveRecordID(c, "read")
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -153,7 +152,46 @@ func (s *Server) reportData(c *fiber.Ctx) error {
 	if err != nil {
 		return reportError(err)
 	}
+	if err := s.nameRelations(c.UserContext(), p, app, rep, res); err != nil {
+		return err
+	}
 	return c.JSON(res)
+}
+
+// nameRelations gives the columns of res that group by a relation field the linked records'
+// names as option labels (products by name, not id), resolved in one query and only for records
+// the caller may read; others keep their id.
+func (s *Server) nameRelations(ctx context.Context, p *auth.Principal, app *defs.App, rep *spec.Report, res *report.Result) error {
+	if res == nil || len(res.Rows) == 0 {
+		return nil
+	}
+	ent, _, err := s.Defs.Entity(ctx, app.ID, rep.Entity)
+	if err != nil {
+		return nil // the run already answered for the entity
+	}
+	dims := report.RelationDims(ent, rep)
+	if len(dims) == 0 {
+		return nil
+	}
+	cols := map[int]*spec.Field{}
+	for i, c := range res.Columns {
+		if f := dims[c.Key]; f != nil && c.Options == nil {
+			cols[i] = f
+		}
+	}
+	sub := p.Subject()
+	names, err := s.Records.ColumnDisplay(ctx, app, cols, res.Rows, func(ctx context.Context, entity string) (access.Grant, error) {
+		return s.Authz.Grant(ctx, sub, app.ID, "entity:"+entity, "read")
+	})
+	if err != nil {
+		return fmt.Errorf("naming the report's linked records: %w", err)
+	}
+	for i, m := range names {
+		if len(m) > 0 {
+			res.Columns[i].Options = m
+		}
+	}
+	return nil
 }
 
 func (s *Server) reportPreview(c *fiber.Ctx) error {
@@ -185,6 +223,9 @@ func (s *Server) reportPreview(c *fiber.Ctx) error {
 	res, err := s.Reports.Run(c.UserContext(), app, &rep, params, g)
 	if err != nil {
 		return reportError(err)
+	}
+	if err := s.nameRelations(c.UserContext(), p, app, &rep, res); err != nil {
+		return err
 	}
 	return c.JSON(res)
 }
@@ -230,8 +271,8 @@ func (s *Server) dashboardData(c *fiber.Ctx) error {
 		return err
 	}
 	// The dashboard's own shared filters apply under the caller's runtime filter; each widget
-	// takes the conditions on fields its entity has (see widgetFilter).
-	shared := andFilters(dash.Filters, params.Filter)
+	// takes the conditions on fields its entity has (see report.NarrowFilter).
+	shared := report.AndFilters(dash.Filters, params.Filter)
 	out := make([]widgetData, len(dash.Widgets))
 	errs := make([]error, len(dash.Widgets))
 	// Permissions and definitions first (cached, cheap), then the queries, up to 4 at a time.
@@ -246,7 +287,7 @@ func (s *Server) dashboardData(c *fiber.Ctx) error {
 		}
 		wp := params
 		if ent, _, err := s.Defs.Entity(ctx, app.ID, rep.Entity); err == nil {
-			wp.Filter, out[i].IgnoredFilters = widgetFilter(shared, ent)
+			wp.Filter, out[i].IgnoredFilters = report.NarrowFilter(shared, ent)
 		} else {
 			wp.Filter = shared // the run answers the missing entity
 		}
@@ -255,7 +296,9 @@ func (s *Server) dashboardData(c *fiber.Ctx) error {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			out[i].Data, errs[i] = s.Reports.Run(ctx, app, rep, wp, g)
+			if out[i].Data, errs[i] = s.Reports.Run(ctx, app, rep, wp, g); errs[i] == nil {
+				errs[i] = s.nameRelations(ctx, p, app, rep, out[i].Data)
+			}
 		}(i, rep, g, wp)
 	}
 	wg.Wait()
@@ -277,65 +320,6 @@ func (s *Server) dashboardData(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"slug": dash.Slug, "label": dash.Label, "version": version, "filters": dash.Filters, "widgets": out})
 }
 
-// systemFilterFields are the record columns every entity has (filterable everywhere).
-var systemFilterFields = map[string]bool{"id": true, "created_at": true, "updated_at": true, "owner_id": true, "team_id": true}
-
-// widgetFilter narrows a dashboard's shared filter to one widget: top-level conditions on
-// fields its entity does not have are left out (a dashboard may mix entities; an "office"
-// filter applies to the widgets over deals, not to those over leads) and named in ignored.
-// Conditions on the entity's fields stay, even when hidden from the caller (they answer 422
-// like everywhere else), as do and/or/not groups. A filter that is not an object stays as is.
-func widgetFilter(raw json.RawMessage, ent *spec.Entity) (json.RawMessage, []string) {
-	var conds map[string]json.RawMessage
-	if len(raw) == 0 || json.Unmarshal(raw, &conds) != nil || conds == nil {
-		return raw, nil
-	}
-	var ignored []string
-	for k, v := range conds {
-		switch {
-		case k == "and" || k == "or" || k == "not" || systemFilterFields[k] || ent.Field(k) != nil:
-			// and-groups of dashboard and runtime filters are narrowed too
-			if k == "and" {
-				var parts []json.RawMessage
-				if json.Unmarshal(v, &parts) == nil {
-					kept := make([]json.RawMessage, 0, len(parts))
-					for _, part := range parts {
-						f, ign := widgetFilter(part, ent)
-						ignored = append(ignored, ign...)
-						kept = append(kept, f)
-					}
-					conds[k], _ = json.Marshal(kept)
-				}
-			}
-		default:
-			delete(conds, k)
-			ignored = append(ignored, k)
-		}
-	}
-	if len(ignored) == 0 {
-		return raw, nil
-	}
-	sort.Strings(ignored)
-	out, _ := json.Marshal(conds)
-	return out, ignored
-}
-
-// andFilters combines two filter objects with AND (either may be empty).
-func andFilters(a, b json.RawMessage) json.RawMessage {
-	empty := func(r json.RawMessage) bool {
-		s := strings.TrimSpace(string(r))
-		return s == "" || s == "null" || s == "{}"
-	}
-	switch {
-	case empty(a):
-		return b
-	case empty(b):
-		return a
-	}
-	out, _ := json.Marshal(map[string]any{"and": []json.RawMessage{a, b}})
-	return out
-}
-
 func (s *Server) reportExport(c *fiber.Ctx) error {
 	p, app, err := s.reportApp(c)
 	if err != nil {
@@ -346,7 +330,7 @@ func (s *Server) reportExport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.export(c, p, app, rep, g, fmt.Sprintf("%s:reports/%s", app.Slug, slug), slug)
+	return s.export(c, p, app, rep, g, fmt.Sprintf("%s:reports/%s", app.Slug, slug), slug, nil)
 }
 
 func (s *Server) entityExport(c *fiber.Ctx) error {
@@ -359,7 +343,8 @@ func (s *Server) entityExport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if _, _, err := s.Defs.Entity(c.UserContext(), app.ID, slug); errors.Is(err, defs.ErrNotFound) {
+	ent, _, err := s.Defs.Entity(c.UserContext(), app.ID, slug)
+	if errors.Is(err, defs.ErrNotFound) {
 		return problem.NotFound("entity not found (实体不存在)")
 	} else if err != nil {
 		return err
@@ -368,12 +353,38 @@ func (s *Server) entityExport(c *fiber.Ctx) error {
 	if sort := c.Query("sort"); sort != "" {
 		rep.Sort = strings.Split(sort, ",")
 	}
-	return s.export(c, p, app, rep, g, fmt.Sprintf("%s:entities/%s", app.Slug, slug), slug)
+	// columns=a,b,c exports the current view's columns in its order (every visible field by default)
+	if cols := strings.TrimSpace(c.Query("columns")); cols != "" {
+		for _, k := range strings.Split(cols, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				rep.Dimensions = append(rep.Dimensions, spec.Dimension{Field: k})
+			}
+		}
+	}
+	// Relation, user and team ids leave as names (the list's display rules: a linked record the
+	// caller may not read is a placeholder).
+	sub := p.Subject()
+	read := func(ctx context.Context, entity string) (access.Grant, error) {
+		return s.Authz.Grant(ctx, sub, app.ID, "entity:"+entity, "read")
+	}
+	placeholder := "受限记录"
+	if strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderAcceptLanguage)), "en") || strings.HasPrefix(c.Query("locale"), "en") {
+		placeholder = "Restricted record"
+	}
+	namer := func(ctx context.Context, cols []report.Column, rows [][]any) error {
+		keys := make([]string, len(cols))
+		for i, col := range cols {
+			keys[i] = col.Key
+		}
+		return s.Records.NameRows(ctx, app, ent, keys, rows, read, placeholder)
+	}
+	return s.export(c, p, app, rep, g, fmt.Sprintf("%s:entities/%s", app.Slug, slug), slug, namer)
 }
 
 // export streams rep as CSV (UTF-8 with BOM, so spreadsheet apps read Chinese text) or XLSX and
 // writes an audit_log row (actor, action "export", target, rows) once the last row is out.
-func (s *Server) export(c *fiber.Ctx, p *auth.Principal, app *defs.App, rep *spec.Report, g access.Grant, target, name string) error {
+// namer, when set, rewrites each batch of rows before it is written (ids to names).
+func (s *Server) export(c *fiber.Ctx, p *auth.Principal, app *defs.App, rep *spec.Report, g access.Grant, target, name string, namer func(context.Context, []report.Column, [][]any) error) error {
 	format := c.Query("format", "csv")
 	if format != "csv" && format != "xlsx" {
 		return problem.Validation(specErrors("format", "invalid", "format must be csv or xlsx (format 须为 csv 或 xlsx)"))
@@ -416,7 +427,33 @@ func (s *Server) export(c *fiber.Ctx, p *auth.Principal, app *defs.App, rep *spe
 				}
 				return nil
 			}
-			return s.Reports.Stream(ctx, q, fn)
+			if namer == nil {
+				return s.Reports.Stream(ctx, q, fn)
+			}
+			// name the rows in batches: one display query per batch
+			batch := make([][]any, 0, exportBatch)
+			flush := func() error {
+				if err := namer(ctx, q.Columns, batch); err != nil {
+					return err
+				}
+				for _, r := range batch {
+					if err := fn(r); err != nil {
+						return err
+					}
+				}
+				batch = batch[:0]
+				return nil
+			}
+			if err := s.Reports.Stream(ctx, q, func(r []any) error {
+				batch = append(batch, r)
+				if len(batch) == exportBatch {
+					return flush()
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			return flush()
 		})
 		status := "ok"
 		if err != nil {
@@ -431,6 +468,9 @@ func (s *Server) export(c *fiber.Ctx, p *auth.Principal, app *defs.App, rep *spe
 	})
 	return nil
 }
+
+// exportBatch is how many exported rows share one display-name query.
+const exportBatch = 500
 
 // writeExport writes the header and every row produced by each to w; it answers the row count.
 func writeExport(ctx context.Context, w *bufio.Writer, format string, cols []report.Column, each func(func([]any) error) error) (int, error) {

@@ -30,6 +30,7 @@ type Server struct {
 	app      *fiber.App
 	docs     map[string]routeDoc // "METHOD /path" -> docs, for openapi.json
 	stopping func()
+	imports  importRegistry // progress of this replica's running imports
 }
 
 // New builds the Fiber app with every route mounted.
@@ -41,10 +42,18 @@ func New(cfg config.Config, d *db.DB, log *slog.Logger) (*Server, error) {
 	}
 	s.Auth.TrustedProxies = proxies
 	s.app = fiber.New(fiber.Config{
-		AppName:               "tessera",
-		ErrorHandler:          problem.Handler(log),
-		BodyLimit:             int(cfg.MaxUpload) + 1<<20,
-		CaseSensitive:         true,
+		AppName:      "tessera",
+		ErrorHandler: problem.Handler(log),
+		BodyLimit:    int(cfg.MaxUpload) + 1<<20,
+		// Bodies past BodyLimit are streamed, not refused: record imports read them as they
+		// come (up to TESSERA_MAX_IMPORT_MB); bodyLimit answers 413 for every other route.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		CaseSensitive:                true,
+		// Params, queries and headers outlive the handler: an accepted run is worked inline by
+		// a goroutine after the answer, and fasthttp reuses a request's memory once the handler
+		// returns (an inline run's flow name was overwritten by the next request's bytes).
+		Immutable:             true,
 		DisableStartupMessage: true,
 		ReadTimeout:           60 * time.Second,
 		WriteTimeout:          120 * time.Second,
@@ -53,12 +62,14 @@ func New(cfg config.Config, d *db.DB, log *slog.Logger) (*Server, error) {
 		JSONDecoder:           json.Unmarshal,
 	})
 	s.app.Use(recover.New())
+	s.app.Use(s.bodyLimit())
 	s.app.Use(securityHeaders(cfg.SecureCookies))
 	s.app.Use(requestid.New())
 	s.app.Use(s.accessLog())
 	s.app.Use(metricsMiddleware())
 	s.app.Use(s.Auth.Middleware())
-	s.app.Use(textGuard())
+	s.app.Use(s.textGuard())
+	s.app.Use(s.dropDefsAfterChange)
 	if err := s.initServices(); err != nil {
 		return nil, err
 	}
@@ -81,10 +92,12 @@ var mounts = []func(*Server) error{
 	(*Server).mountDefinitions,
 	(*Server).mountRecords,
 	(*Server).mountImports,
+	(*Server).mountViews,
 	(*Server).mountFiles,
 	(*Server).mountForms,
 	(*Server).mountAdmin,
 	(*Server).mountFlows,
+	(*Server).mountActivities,
 	(*Server).mountTasks,
 	(*Server).mountNotifications,
 	(*Server).mountReports,

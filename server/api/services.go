@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -11,13 +12,16 @@ import (
 	"github.com/tessera/tessera/plugins/sdk"
 	"github.com/tessera/tessera/runtime/access"
 	"github.com/tessera/tessera/runtime/authz"
+	"github.com/tessera/tessera/runtime/autoindex"
 	"github.com/tessera/tessera/runtime/defs"
 	"github.com/tessera/tessera/runtime/engine"
+	"github.com/tessera/tessera/runtime/forms"
 	"github.com/tessera/tessera/runtime/jsplugins"
 	"github.com/tessera/tessera/runtime/netguard"
 	"github.com/tessera/tessera/runtime/records"
 	"github.com/tessera/tessera/runtime/report"
 	"github.com/tessera/tessera/runtime/secrets"
+	"github.com/tessera/tessera/runtime/tracking"
 	"github.com/tessera/tessera/runtime/trigger"
 	"github.com/tessera/tessera/server/auth"
 )
@@ -35,6 +39,8 @@ type Services struct {
 	Connectors *sdk.Registry
 	NetGuard   *netguard.Guard
 	Secrets    *secrets.Store
+	// Tracking signs e-mail tracking links (derived from the secret key; activities.go).
+	Tracking *tracking.Signer
 	// PluginProblems lists the JavaScript connector plugins that failed to load.
 	PluginProblems []jsplugins.Problem
 	// Store keeps apps and definition drafts/versions (builder/store).
@@ -62,6 +68,10 @@ type Authorizer interface {
 // initServices constructs the runtime services from the server's config and database.
 func (s *Server) initServices() error {
 	s.Defs = defs.New(s.DB.Pool)
+	// published versions and apps are cached while the loader listens for their changes
+	defsCtx, stopDefs := context.WithCancel(context.Background())
+	go s.Defs.Listen(defsCtx, s.Log)
+	s.OnShutdown(stopDefs)
 	s.Records = records.New(s.DB.Pool, s.Defs, records.Options{FilesDir: filepath.Join(s.Cfg.DataDir, "files"),
 		// a dedupe hit merges only for writers whose read and update grants reach the record
 		Grants: func(ctx context.Context, sub access.Subject, appID uuid.UUID, resource, action string) (access.Grant, error) {
@@ -81,5 +91,25 @@ func (s *Server) initServices() error {
 	if err := s.initFlows(); err != nil {
 		return err
 	}
+	if s.Cfg.Role != "api" && s.Cfg.AutoIndexes > 0 {
+		// indexes for the fields saved views and reports filter or sort by (one replica at a
+		// time builds them, concurrently; docs/performance.md)
+		ctx, stop := context.WithCancel(context.Background())
+		m := autoindex.New(s.DB.Pool, autoindex.Options{MaxPerApp: s.Cfg.AutoIndexes, UnusedFor: s.Cfg.AutoIndexUnused, Log: s.Log})
+		go m.Run(ctx)
+		s.OnShutdown(stop)
+	}
+	if s.Cfg.Role != "api" {
+		// files public forms received and no submission claimed within forms.UploadTTL
+		ctx, stop := context.WithCancel(context.Background())
+		go forms.RunUploadSweeper(ctx, s.DB.Pool, s.filesDir(), time.Hour, s.Log)
+		s.OnShutdown(stop)
+	}
 	return nil
+}
+
+// SweepUploads removes the public-form uploads no submission claimed before cutoff (the worker
+// does it hourly for those older than forms.UploadTTL); it answers how many files went.
+func (s *Server) SweepUploads(ctx context.Context, cutoff time.Time) (int, error) {
+	return forms.SweepUploads(ctx, s.DB.Pool, s.filesDir(), cutoff)
 }

@@ -23,6 +23,7 @@ func (s *Server) mountTasks() error {
 	s.route("GET", "/api/v1/tasks", "tasks", "My tasks and approvals (status=open|done|all).", s.listTasks)
 	s.route("POST", "/api/v1/tasks/:id/complete", "tasks", "Complete a task or decide an approval {outcome, comment}; resumes its run.", s.completeTask)
 	s.route("POST", "/api/v1/tasks/:id/delegate", "tasks", "Hand a task to another user {user_id, comment}.", s.delegateTask)
+	s.mountInbox()
 	return nil
 }
 

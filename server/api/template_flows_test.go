@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -119,7 +120,8 @@ func TestSalesTemplateFlows(t *testing.T) {
 	})
 
 	// S5: an approved quote gets its PDF (Chinese text, rendered by the pdf connector) attached.
-	quote := e.Must(201, "POST", "/api/v1/apps/sales/entities/quote/records", fmt.Sprintf(`{"deal":%q,"items":"[{\"name\":\"MES 系统许可\",\"qty\":2,\"unit\":\"套\",\"price\":150000}]"}`, deal["id"]), e.AdminToken).JSON()
+	product := e.Must(201, "POST", "/api/v1/apps/sales/entities/product/records", `{"name":"MES 系统许可","price":150000,"max_discount":10}`, e.AdminToken).JSON()
+	quote := e.Must(201, "POST", "/api/v1/apps/sales/entities/quote/records", fmt.Sprintf(`{"deal":%q,"items":[{"product":%q,"quantity":2}]}`, deal["id"], product["id"]), e.AdminToken).JSON()
 	e.Must(200, "PATCH", "/api/v1/apps/sales/entities/quote/records/"+quote["id"].(string), `{"status":"approved"}`, e.AdminToken)
 	eventually(t, 60*time.Second, func() string {
 		d := recordData(t, e, "quote", quote["id"].(string))
@@ -206,11 +208,31 @@ func TestSalesTemplateReportFlows(t *testing.T) {
 		t.Fatalf("manager's QA notification %+v", p)
 	}
 
+	// the report's week (last week) has 4 new leads and 1 won deal, the week before 3 and 2
+	// (the conversion rate is won deals over new leads of the same week)
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	now := time.Now().In(sh)
+	monday := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, sh).AddDate(0, 0, -(int(now.Weekday())+6)%7)
+	for _, seed := range []struct {
+		entity string
+		n      int
+		at     time.Time
+	}{
+		{"lead", 4, monday.AddDate(0, 0, -5)}, {"deal", 1, monday.AddDate(0, 0, -5)},
+		{"lead", 3, monday.AddDate(0, 0, -12)}, {"deal", 2, monday.AddDate(0, 0, -12)},
+	} {
+		if _, err := e.DB.Pool.Exec(context.Background(), `INSERT INTO records (app_id, entity, data, created_at, updated_at)
+			SELECT a.id, $1, jsonb_build_object('name', $1 || g, 'stage', 'won', 'amount', 1000), $3, $3
+			FROM apps a, generate_series(1, $2::int) g WHERE a.slug = 'sales'`, seed.entity, seed.n, seed.at); err != nil {
+			t.Fatal(err)
+		}
+	}
 	run("weekly-report")
 	for role, tok := range toks {
 		p := notes(t, e, "?limit=1", tok)
 		body := fmt.Sprint(p.Items[0].Params["body"])
-		if p.Items[0].Title != "上周销售周报 / Last week's sales report" || !strings.Contains(body, "线索 / Leads\n") || !strings.Contains(body, "赢单与客单价") {
+		if p.Items[0].Title != "上周销售周报 / Last week's sales report" || !strings.Contains(body, "线索 / Leads\n") || !strings.Contains(body, "赢单与客单价") ||
+			!strings.Contains(body, "Lead → won conversion: 本周 this week 25%（1/4），上周 last week 66.7%（2/3）") {
 			t.Fatalf("%s's weekly report %+v", role, p.Items[0])
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/builder/store"
 	"github.com/tessera/tessera/runtime/defs"
 	"github.com/tessera/tessera/runtime/engine"
 	"github.com/tessera/tessera/runtime/events"
@@ -26,7 +27,9 @@ const startedByColumn = `jsonb_strip_nulls(jsonb_build_object(
 	'type', CASE WHEN trigger->>'manual' = 'true' THEN 'manual' ELSE trigger->>'type' END,
 	'entity', trigger->>'entity', 'record_id', trigger->>'record_id',
 	'record_title', coalesce(trigger->'record'->>'name', trigger->'record'->>'title', trigger->'record'->>'subject'),
-	'form', trigger->>'form', 'key', trigger->>'key', 'schedule', trigger->>'scheduled_at',
+	'form', trigger->>'form', 'form_label', (SELECT d.draft->'label' FROM definitions d
+		WHERE d.app_id = flow_runs.app_id AND d.kind = 'forms' AND d.slug = trigger->>'form'),
+	'key', trigger->>'key', 'schedule', trigger->>'scheduled_at',
 	'parent_run_id', parent_run_id,
 	'user', actor, 'user_name', (SELECT u.name FROM users u WHERE u.id = flow_runs.actor)))`
 
@@ -249,4 +252,92 @@ func (s *Server) listAppRuns(c *fiber.Ctx) error {
 		next = items[limit-1].CreatedAt.Format(time.RFC3339Nano) + "_" + items[limit-1].ID.String()
 	}
 	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
+}
+
+// rerunNode works one node of the flow's draft again on the input it had in an earlier run
+// ("run from this node" in the designer): POST .../flows/{flow}/test/step {run_id, node}. The
+// answer is the new test run's only step. App builders only.
+func (s *Server) rerunNode(c *fiber.Ctx) error {
+	p, app, err := s.loadApp(c, "publish")
+	if err != nil {
+		return err
+	}
+	var body struct {
+		RunID string `json:"run_id"`
+		Node  string `json:"node"`
+	}
+	if err := bindJSON(c, &body); err != nil {
+		return err
+	}
+	var fe spec.Errors
+	runID, perr := uuid.Parse(body.RunID)
+	switch {
+	case body.RunID == "":
+		fe.Add("run_id", "required", "run_id is required / 缺少 run_id")
+	case perr != nil:
+		fe.Add("run_id", "invalid", "run_id must be a run id / run_id 须为运行 ID")
+	}
+	if strings.TrimSpace(body.Node) == "" {
+		fe.Add("node", "required", "node is required / 缺少 node")
+	}
+	if len(fe) > 0 {
+		return problem.Validation(fe)
+	}
+	ctx := c.UserContext()
+	slug := c.Params("flow")
+	d, err := s.Store.Get(ctx, app, spec.KindFlow, slug)
+	if errors.Is(err, store.ErrNotFound) {
+		return problem.NotFound("flow " + slug + " not found / 流程 " + slug + " 不存在")
+	}
+	if err != nil {
+		return err
+	}
+	def, err := spec.Decode(spec.KindFlow, d.Draft)
+	if err != nil {
+		return err
+	}
+	actor := p.UserID
+	res, err := s.Engine.RerunNode(ctx, engine.RerunRequest{AppID: app.ID, Flow: def.(*spec.Flow), Node: body.Node, Run: runID, Actor: &actor})
+	switch {
+	case errors.Is(err, engine.ErrRunNotFound):
+		return problem.NotFound("run " + body.RunID + " of flow " + slug + " not found / 流程 " + slug + " 没有此运行记录")
+	case errors.Is(err, engine.ErrNodeNotInFlow):
+		return problem.NotFound("the flow's draft has no node " + body.Node + " / 流程草稿中没有节点 " + body.Node)
+	case errors.Is(err, engine.ErrNodeNotRun):
+		return problem.Validation(specErrors("node", "not_run", "node "+body.Node+" did not run in this run: nothing was recorded to re-run it on / 节点 "+body.Node+" 在此运行中没有执行，没有可重用的输入"))
+	case errors.Is(err, engine.ErrNodeWaits):
+		return problem.Validation(specErrors("node", "waits", "node "+body.Node+" waits for people or time; test it with a test run from the start / 节点 "+body.Node+" 需要等待人员或时间，请从头发起测试运行"))
+	case err != nil:
+		return err
+	}
+	return c.JSON(fiber.Map{"run_id": res.RunID, "rerun_of": runID, "node": res.Node, "status": res.Status, "input": res.Input,
+		"output": res.Output, "port": nilIfEmptyStr(res.Port), "error": nilIfEmptyStr(res.Error), "test": true})
+}
+
+// pinTestSample pins the sample the designer's test-run dialog preselects (PUT
+// .../flows/{flow}/test/sample {record, label} or {body}) into the flow's draft; DELETE unpins.
+// The rest of the draft is untouched and published versions never carry the sample.
+func (s *Server) pinTestSample(c *fiber.Ctx) error {
+	p, app, err := s.loadApp(c, "publish")
+	if err != nil {
+		return err
+	}
+	var sample *spec.TestSample
+	if c.Method() != fiber.MethodDelete {
+		sample = &spec.TestSample{}
+		if err := bindJSON(c, sample); err != nil {
+			return err
+		}
+		if sample.Record == "" && len(sample.Body) == 0 {
+			return problem.Validation(specErrors("record", "required", "pin a record or a body / 请固定一条记录或一个请求体"))
+		}
+	}
+	d, err := s.Store.SetFlowTestSample(c.UserContext(), &p.UserID, app, c.Params("flow"), sample)
+	if errors.Is(err, store.ErrNotFound) {
+		return problem.NotFound("flow " + c.Params("flow") + " not found; save a draft first / 流程 " + c.Params("flow") + " 不存在，请先保存草稿")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(defView(d))
 }

@@ -163,11 +163,27 @@ func TestFailedRunNotifiesTheBuilder(t *testing.T) {
 	waitRunStatus(t, e, id, "failed")
 	n := 0
 	for _, it := range e.Must(200, "GET", "/api/v1/notifications", nil, e.AdminToken).JSON()["items"].([]any) {
-		if it.(map[string]any)["kind"] == "run_failed" {
+		if it.(map[string]any)["kind"] == "run_failed" && it.(map[string]any)["run_id"] == id {
 			n++
 		}
 	}
 	if n != 1 {
 		t.Fatalf("%d run_failed notifications, want 1", n)
 	}
+
+	// a failing script run, worked inline by the process that accepted it, notifies too
+	publishFlow(t, e, map[string]any{"slug": "breaks", "trigger": map[string]any{"type": "manual"},
+		"nodes": []any{map[string]any{"id": "boom", "type": "script", "params": map[string]any{"code": "throw new Error('boom')"}}}})
+	sid := e.Must(202, "POST", "/api/v1/apps/crm/flows/breaks/run", map[string]any{}, e.AdminToken).JSON()["run_id"].(string)
+	if run := waitRunStatus(t, e, sid, "succeeded", "failed"); run["status"] != "failed" {
+		t.Fatalf("script run: %v", run)
+	}
+	eventually(t, 30*time.Second, func() string {
+		for _, it := range e.Must(200, "GET", "/api/v1/notifications", nil, e.AdminToken).JSON()["items"].([]any) {
+			if n := it.(map[string]any); n["kind"] == "run_failed" && n["run_id"] == sid {
+				return ""
+			}
+		}
+		return "no run_failed notification for the failing script run " + sid
+	})
 }

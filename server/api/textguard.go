@@ -19,7 +19,7 @@ var storedHeaders = []string{"Idempotency-Key", fiber.HeaderContentType, fiber.H
 // (urlencoded or multipart; uploaded file contents are bytes and not checked). The answer is a
 // 422 naming the parameter, header or JSON path; a NUL in the URL path answers 404. Without it
 // such text reached a query and failed there as a 500 (SQLSTATE 22P05/22021).
-func textGuard() fiber.Handler {
+func (s *Server) textGuard() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if !pgtext.ValidString(c.Path()) {
 			return problem.NotFound("not found / 未找到")
@@ -30,7 +30,7 @@ func textGuard() fiber.Handler {
 				return err
 			}
 		}
-		if field := badRequestText(c); field != "" {
+		if field := badRequestText(c, !(isImportUpload(c) && s.bodyStreamed(c))); field != "" {
 			return problem.Validation(specErrors(field, "invalid_value", pgtext.Message))
 		}
 		return c.Next()
@@ -39,7 +39,8 @@ func textGuard() fiber.Handler {
 
 // badRequestText answers the name of the first query parameter, stored header or body field
 // holding text PostgreSQL cannot store, or "".
-func badRequestText(c *fiber.Ctx) string {
+// A streamed import's body is not read here (it is checked row by row as it is imported).
+func badRequestText(c *fiber.Ctx, readBody bool) string {
 	bad := ""
 	visit := func(k, v []byte) {
 		if bad == "" && (!pgtext.ValidBytes(k) || !pgtext.ValidBytes(v)) {
@@ -54,6 +55,9 @@ func badRequestText(c *fiber.Ctx) string {
 		if !pgtext.ValidString(c.Get(h)) {
 			return h
 		}
+	}
+	if !readBody {
+		return ""
 	}
 	body := c.Body()
 	if len(body) == 0 {

@@ -39,14 +39,48 @@ type Env struct {
 }
 
 // New starts an API with a fresh database and a logged-in admin.
-func New(t testing.TB) *Env {
+func New(t testing.TB, opts ...Option) *Env {
+	return start(t, nil, opts)
+}
+
+// NewWithClock starts an API whose flows, timers and cron run on clock (see Clock).
+func NewWithClock(t testing.TB, clock *Clock, opts ...Option) *Env {
+	e := start(t, clock, opts)
+	clock.env = e
+	return e
+}
+
+// NewCounted is New on a database whose statements the returned counter counts (every pool of
+// the server: the shared one, the engine's run sessions); reset it before the operation measured.
+func NewCounted(t testing.TB, opts ...Option) (*Env, *dbtest.Counter) {
 	t.Helper()
-	d := dbtest.Open(t)
+	d, c := dbtest.OpenCounted(t)
+	return startOn(t, d, nil, opts), c
+}
+
+func start(t testing.TB, clock *Clock, opts []Option) *Env {
+	t.Helper()
+	return startOn(t, dbtest.Open(t), clock, opts)
+}
+
+func startOn(t testing.TB, d *db.DB, clock *Clock, opts []Option) *Env {
+	t.Helper()
 	cfg := config.FromEnv()
 	cfg.DatabaseURL = d.DSN
 	cfg.DataDir = t.TempDir()
 	cfg.AdminEmail, cfg.AdminPassword = AdminEmail, AdminPassword
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if clock != nil {
+		cfg.Clock = clock.Now
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	// TESSERA_TEST_LOG=1 shows the server's log (cron, workers, requests) on stderr.
+	var logTo io.Writer = io.Discard
+	if os.Getenv("TESSERA_TEST_LOG") == "1" {
+		logTo = os.Stderr
+	}
+	log := slog.New(slog.NewTextHandler(logTo, nil))
 	srv, err := api.New(cfg, d, log)
 	if err != nil {
 		t.Fatalf("apitest: building server: %v", err)

@@ -60,6 +60,9 @@ type Service struct {
 	TrustedProxies []netip.Prefix
 	limiter        *loginLimiter // failures per client address and email
 	ipLimiter      *loginLimiter // failures per client address, whatever the email
+	// touched is when this process last stored a token's last_used_at (token hash -> time):
+	// the column is minute-grained, so a token's requests within a minute write nothing.
+	touched sync.Map
 }
 
 // NewService returns an auth service on pool.
@@ -302,7 +305,10 @@ func (s *Service) FromBearer(ctx context.Context, token string) (*Principal, err
 		WHERE t.token_hash = $1 AND NOT u.disabled AND (t.expires_at IS NULL OR t.expires_at > now())`, h), p)
 	if err == nil {
 		p.Via = "token"
-		_, _ = s.Pool.Exec(ctx, `UPDATE api_tokens SET last_used_at = now() WHERE token_hash = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, h)
+		if last, ok := s.touched.Load(h); !ok || time.Since(last.(time.Time)) > time.Minute {
+			s.touched.Store(h, time.Now())
+			_, _ = s.Pool.Exec(ctx, `UPDATE api_tokens SET last_used_at = now() WHERE token_hash = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, h)
+		}
 		return p, nil
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
@@ -376,9 +382,11 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (bool
 // The explicit allow-list of paths served without credentials. Everything else, including
 // unknown paths and odd encodings such as %2f, needs a session or a token.
 var (
-	publicAPI  = regexp.MustCompile(`^/api/v1/(openapi\.json|auth/login|public/forms/[A-Za-z0-9_-]+(/submit)?)$`)
+	publicAPI  = regexp.MustCompile(`^/api/v1/(openapi\.json|auth/login|public/forms/[A-Za-z0-9_-]+(/submit|/visibility|/uploads|/lookup/[A-Za-z0-9_]+)?)$`)
 	publicHook = regexp.MustCompile(`^/hooks/[A-Za-z0-9_.-]+$`)
 	publicPage = regexp.MustCompile(`^/(healthz|readyz|metrics|f/[A-Za-z0-9_-]+)$`)
+	// E-mail tracking links: a signed token that can only add one activity to one record.
+	publicTrack = regexp.MustCompile(`^/t/[A-Za-z0-9_-]{16,600}\.[A-Za-z0-9_-]{24}$`)
 	// The single-page UI shell and its assets carry no data.
 	publicUI = regexp.MustCompile(`^/((assets|locales)/[A-Za-z0-9_./-]+|[A-Za-z0-9_.-]*|(login|apps|admin|tasks|builder|settings|me|records|runs|forms|reports|dashboards)(/[A-Za-z0-9_.~-]+)*/?)$`)
 )
@@ -394,6 +402,8 @@ func IsPublic(path string) bool {
 		return publicAPI.MatchString(path)
 	case path == "/hooks" || strings.HasPrefix(path, "/hooks/"):
 		return publicHook.MatchString(path)
+	case strings.HasPrefix(path, "/t/"):
+		return publicTrack.MatchString(path)
 	default:
 		return publicPage.MatchString(path) || publicUI.MatchString(path)
 	}

@@ -70,11 +70,15 @@ func TestEnsureAdminIsRaceFree(t *testing.T) {
 func TestPublicAllowList(t *testing.T) {
 	cases := map[string]bool{
 		"/healthz": true, "/readyz": true, "/metrics": true, "/api/v1/openapi.json": true, "/api/v1/auth/login": true,
-		"/f/abc123": true, "/api/v1/public/forms/abc/submit": true, "/hooks/lead-in": true, "/": true, "/login": true,
+		"/f/abc123": true, "/api/v1/public/forms/abc/submit": true, "/api/v1/public/forms/abc/visibility": true, "/api/v1/public/forms/abc/other": false, "/api/v1/public/forms/abc/uploads": true, "/api/v1/public/forms/abc/lookup/product": true, "/api/v1/public/forms/abc/uploads/x": false, "/api/v1/public/forms/abc/lookup/a/b": false, "/hooks/lead-in": true, "/": true, "/login": true,
 		"/apps/crm/entities/lead": true, "/assets/index-abc.js": true,
 		"/api/v1/me": false, "/api/v1/apps": false, "/api/v1/auth/logout": false, "/api": false, "/api/": false,
 		"/hooks/": false, "/hooks/a/b": false, "/api/v1/public/forms/x/../../apps": false, "/api/v1%2fapps": false,
 		"/hooks%2f..%2fapi": false, "/api/v1/hooks/x": false, "/mcp": false, "/f/a/b": false, "/api/v1/public/../apps": false,
+		// e-mail tracking links: a signed token only (payload "." 24-character signature)
+		"/t/eyJhIjoiMDAwMDAwMDAtMDAwMC.abcdefghijklmnopqrstuvwx": true, "/t/": false, "/t/abc": false,
+		"/t/eyJhIjoiMDAwMDAwMDAtMDAwMC.short": false, "/t/eyJhIjoiMDAwMDAwMDAtMDAwMC.abcdefghijklmnopqrstuvwx/x": false,
+		"/t/../api/v1/apps.abcdefghijklmnopqrstuvwx": false,
 	}
 	for p, want := range cases {
 		if got := auth.IsPublic(p); got != want {

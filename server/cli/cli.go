@@ -28,6 +28,7 @@ const usageHead = `tessera: self-hosted low-code automation platform
 Usage:
   tessera serve [--role=all|api|worker] [--addr=127.0.0.1:8080]
   tessera migrate up|down|status
+  tessera demo seed <app> [--leads N] [--months 6]   fill an installed app (e.g. sales) with demo data
   tessera healthcheck     exit 0 when the server at TESSERA_ADDR answers /readyz (container HEALTHCHECK)
   tessera version
 
@@ -57,6 +58,8 @@ func Main(args []string) int {
 		return run(serve, args[2:])
 	case "migrate":
 		return run(migrate, args[2:])
+	case "demo":
+		return run(demoCmd, args[2:])
 	case "version":
 		fmt.Println(Version)
 		return 0

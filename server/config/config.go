@@ -18,6 +18,7 @@ type Config struct {
 	Role          string // all | api | worker
 	SessionTTL    time.Duration
 	MaxUpload     int64 // bytes per uploaded file
+	MaxImport     int64 // bytes per record import (streamed, never held whole)
 	MaxBody       int   // bytes per JSON request body
 	SecureCookies bool  // TESSERA_SECURE_COOKIES=1 behind TLS
 	PublicURL     string
@@ -32,9 +33,43 @@ type Config struct {
 	// AppConcurrency caps one app's share of them (TESSERA_APP_CONCURRENCY; 0 = no cap).
 	FlowWorkers    int
 	AppConcurrency int
+	// RunBacklog is the queued work (in seconds) over which intake answers 429
+	// (TESSERA_RUN_BACKLOG_SECONDS; 0 = off).
+	RunBacklog time.Duration
+	// AutoIndexes caps the automatic expression indexes per app (TESSERA_AUTO_INDEXES; 0 =
+	// off); one unused for AutoIndexUnused is dropped (TESSERA_AUTO_INDEX_UNUSED_DAYS).
+	AutoIndexes     int
+	AutoIndexUnused time.Duration
 	// TrustedProxies (TESSERA_TRUSTED_PROXIES): comma-separated IPs or CIDRs of reverse proxies
 	// whose X-Forwarded-For names the client (login limits, audit rows, form limits).
 	TrustedProxies string
+	// SMTP is the platform's default e-mail credential (TESSERA_SMTP_*): the email connector
+	// uses it in flows whose connector step names no credential, or names one the app does not
+	// have. Host empty = none.
+	SMTP SMTP
+	// Clock is the server's clock for flows, timers and cron (tests only: a simulated clock,
+	// see server/apitest.Clock); nil is time.Now.
+	Clock func() time.Time
+}
+
+// SMTP is the platform's default SMTP server (config vars TESSERA_SMTP_*).
+type SMTP struct {
+	Host, Port, Security, Username, Password, From, FromName string
+}
+
+// Values answers the settings as email connector credential values (nil when no host is set).
+func (m SMTP) Values() map[string]string {
+	if m.Host == "" {
+		return nil
+	}
+	v := map[string]string{"host": m.Host, "port": m.Port, "security": m.Security, "from": m.From}
+	if m.Username != "" {
+		v["username"], v["password"] = m.Username, m.Password
+	}
+	if m.FromName != "" {
+		v["from_name"] = m.FromName
+	}
+	return v
 }
 
 // FromEnv reads the configuration (every variable is described in Vars).
@@ -50,6 +85,7 @@ func FromEnv() Config {
 		Role:          Get("TESSERA_ROLE"),
 		SessionTTL:    14 * 24 * time.Hour,
 		MaxUpload:     int64(GetInt("TESSERA_MAX_UPLOAD_MB")) << 20,
+		MaxImport:     int64(GetInt("TESSERA_MAX_IMPORT_MB")) << 20,
 		MaxBody:       GetInt("TESSERA_MAX_BODY_KB") << 10,
 		SecureCookies: Get("TESSERA_SECURE_COOKIES") == "1",
 		PublicURL:     Get("TESSERA_PUBLIC_URL"),
@@ -61,7 +97,13 @@ func FromEnv() Config {
 		FlowWorkers:   GetInt("TESSERA_FLOW_WORKERS"),
 	}
 	c.AppConcurrency = GetCount("TESSERA_APP_CONCURRENCY", max(1, c.FlowWorkers/2))
+	c.RunBacklog = time.Duration(GetInt("TESSERA_RUN_BACKLOG_SECONDS")) * time.Second
+	c.AutoIndexes = GetCount("TESSERA_AUTO_INDEXES", 16)
+	c.AutoIndexUnused = time.Duration(GetInt("TESSERA_AUTO_INDEX_UNUSED_DAYS")) * 24 * time.Hour
 	c.TrustedProxies = Get("TESSERA_TRUSTED_PROXIES")
+	c.SMTP = SMTP{Host: Get("TESSERA_SMTP_HOST"), Port: Get("TESSERA_SMTP_PORT"), Security: Get("TESSERA_SMTP_SECURITY"),
+		Username: Get("TESSERA_SMTP_USERNAME"), Password: Get("TESSERA_SMTP_PASSWORD"), From: Get("TESSERA_SMTP_FROM"),
+		FromName: Get("TESSERA_SMTP_FROM_NAME")}
 	if abs, err := filepath.Abs(c.DataDir); err == nil {
 		c.DataDir = abs
 	}

@@ -29,7 +29,7 @@ export async function login(page: Page, lang: 'zh-CN' | 'en' = 'zh-CN') {
   await page.getByTestId('login-email').fill(ADMIN.email);
   await page.getByTestId('login-password').fill(ADMIN.password);
   await page.getByTestId('login-submit').click();
-  await expect(page.getByTestId('side-nav')).toBeVisible();
+  await expect(page.getByTestId('user-menu')).toBeVisible(); // signed in (the side nav is a drawer on phones)
 }
 
 /** A bearer token for API set-up steps. */

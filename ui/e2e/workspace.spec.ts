@@ -71,7 +71,7 @@ async function loginAs(page: Page, email: string, password: string, lang: 'zh-CN
   await page.getByTestId('login-email').fill(email);
   await page.getByTestId('login-password').fill(password);
   await page.getByTestId('login-submit').click();
-  await expect(page.getByTestId('side-nav')).toBeVisible();
+  await expect(page.getByTestId('user-menu')).toBeVisible(); // signed in (the side nav is a drawer on phones)
 }
 
 test('a rep sees no design controls, relation names, and drops a deal into an empty column', async ({ page, request }) => {
@@ -129,17 +129,30 @@ test('a rep sees no design controls, relation names, and drops a deal into an em
 
 test('a rep on a phone sees the deal list in English', async ({ page, request }) => {
   await seed(request);
-  await page.setViewportSize({ width: 390, height: 844 });
   await loginAs(page, REP.email, REP.password, 'en');
+  await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`/apps/${APP}/entities/deal`);
   await expect(page.getByTestId('records-table').getByRole('link', { name: '华为技术' })).toBeVisible();
   await page.screenshot({ path: 'test-results/workspace-rep-list-390-en.png', fullPage: true });
+  // a flow editor URL is a design route too: refused in English, and the app's pages stay reachable
+  await page.goto(`/apps/${APP}/flows/anything/design`);
+  await expect(page.getByTestId('design-refused')).toContainText('You may not design this app');
+  await page.screenshot({ path: 'test-results/workspace-rep-403-390-en.png', fullPage: true });
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.goto(`/apps/${APP}/reports/x/design`);
+  await expect(page.getByTestId('design-refused')).toContainText('You may not design this app');
+  await expect(page.getByTestId('nav-entity-deal')).toBeVisible();
+  await expect(page.getByTestId('nav-tasks')).toBeVisible();
+  await page.screenshot({ path: 'test-results/workspace-rep-403-1440-en.png', fullPage: true });
 });
 
 test('the admin assigns a second role and the first one stays', async ({ page, request }) => {
   await seed(request);
   await login(page);
   await page.goto('/admin/users');
+  // Other tests made many users: find the rep by searching (the list pages by 50).
+  await page.getByTestId('users-search').locator('input').fill(REP.email);
+  await page.getByTestId('users-search').locator('input').press('Enter');
   const roles = page.getByTestId(`user-roles-${REP.email}`);
   await expect(roles).toContainText('rep');
   await page.getByTestId(`user-assign-roles-${REP.email}`).click();
@@ -155,10 +168,45 @@ test('the admin assigns a second role and the first one stays', async ({ page, r
   await page.getByTestId('roles-save').click();
   await expect(roles).toContainText('viewer');
   await expect(roles).toContainText('rep');
+  await expect(roles).toContainText(`Workspace ${RUN}`); // the app's name, not its slug
   await page.screenshot({ path: 'test-results/workspace-admin-roles-1440-zh.png', fullPage: true });
+  // The audit log tells who changed what, field by field, in labels.
+  await page.goto('/admin/audit');
+  const row = page.getByTestId('audit-table').locator('tr', { hasText: REP.name }).filter({ hasText: '分配角色' }).first();
+  await row.click();
+  const diff = page.locator('[data-testid^="audit-diff-"]').first();
+  await expect(diff).toContainText('角色');
+  await expect(diff).toContainText(`Workspace ${RUN} · viewer`);
+  await expect(diff).toContainText('修改前');
+  await page.screenshot({ path: 'test-results/workspace-admin-audit-1440-zh.png', fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: 'test-results/workspace-admin-audit-390-zh.png', fullPage: true });
+  await page.getByText('English', { exact: true }).click();
+  await expect(page.getByTestId('audit-table')).toContainText('Roles assigned');
+  await page.screenshot({ path: 'test-results/workspace-admin-audit-390-en.png', fullPage: true });
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.getByTestId('audit-table').locator('tr', { hasText: 'Roles assigned' }).first().click();
+  await expect(page.locator('[data-testid^="audit-diff-"]').first()).toContainText('Before');
+  await page.screenshot({ path: 'test-results/workspace-admin-audit-1440-en.png', fullPage: true });
+  await page.getByText('中文', { exact: true }).click();
   // and the server agrees
   const auth = { Authorization: `Bearer ${await token(request)}` };
   const list = await (await request.get('/api/v1/admin/users', { headers: auth, params: { q: REP.email } })).json();
-  const names = (list.items[0].roles as { role: string }[]).map((r) => r.role).sort();
+  // The search matches substrings: other specs' users (lines-rep-…, rp-rep-…) contain this e-mail.
+  const me = (list.items as { email: string; roles: { role: string }[] }[]).find((u) => u.email === REP.email);
+  const names = me!.roles.map((r) => r.role).sort();
   expect(names).toEqual(['rep', 'viewer']);
+});
+
+test('the role editor names resources by their labels and starts at a sensible scope', async ({ page, request }) => {
+  await seed(request);
+  await login(page);
+  await page.goto('/admin/roles');
+  await page.getByTestId('roles-app').click();
+  await page.keyboard.type(`Workspace ${RUN}`);
+  await page.locator('.ant-select-item-option', { hasText: `Workspace ${RUN}` }).click();
+  await page.getByTestId('role-new').click();
+  await expect(page.getByTestId('resource-entity:deal')).toContainText('商机');
+  await expect(page.getByTestId('scope-entity:deal')).toContainText('本人');
+  await page.screenshot({ path: 'test-results/workspace-admin-role-editor-1440-zh.png', fullPage: true });
 });

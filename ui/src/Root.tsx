@@ -22,6 +22,8 @@ const Records = lazy(() => import('./pages/Records'));
 const FormDesigner = lazy(() => import('./pages/FormDesigner'));
 const FormFill = lazy(() => import('./pages/FormFill'));
 const FlowRuns = lazy(() => import('./pages/Runs').then((m) => ({ default: m.FlowRuns })));
+const Credentials = lazy(() => import('./pages/Credentials'));
+const AppRuns = lazy(() => import('./pages/Runs').then((m) => ({ default: m.AppRuns })));
 const RunDetail = lazy(() => import('./pages/Runs').then((m) => ({ default: m.RunDetail })));
 const Tasks = lazy(() => import('./pages/Tasks'));
 const AdminUsers = lazy(() => import('./pages/admin/Users'));
@@ -70,6 +72,8 @@ export default function Root() {
                 <Route path="apps/:app/flows/:slug/design" element={<FlowDesigner />} />
                 <Route path="apps/:app/flows/:slug" element={<FlowDesigner />} />
                 <Route path="apps/:app/flows/:slug/runs" element={<FlowRuns />} />
+                <Route path="apps/:app/runs" element={<AppRuns />} />
+                <Route path="apps/:app/credentials" element={<Credentials />} />
                 <Route path="apps/:app/reports/:slug/design" element={<ReportBuilder />} />
                 <Route path="apps/:app/reports/:slug" element={<ReportBuilder />} />
                 <Route path="apps/:app/dashboards/:slug" element={<DashboardPage />} />

@@ -119,6 +119,15 @@ export function useVersions(app: string, kind: DefKind, slug: string, enabled: b
   });
 }
 
+/** A finding that did not stop publishing (e.g. an assignee role without members). */
+export interface PublishWarning {
+  node?: string;
+  field: string;
+  code: string;
+  role?: string;
+  message: string;
+}
+
 /** Save draft (PUT) and publish (POST .../publish) mutations for a definition. */
 export function useSaveDefinition(app: string, kind: DefKind) {
   const qc = useQueryClient();
@@ -130,7 +139,7 @@ export function useSaveDefinition(app: string, kind: DefKind) {
     },
   });
   const publish = useMutation({
-    mutationFn: ({ slug }: { slug: string }) => api<{ version: number }>(`${defPath(app, kind, slug)}/publish`, { method: 'POST' }),
+    mutationFn: ({ slug }: { slug: string }) => api<{ version: number; warnings?: PublishWarning[] }>(`${defPath(app, kind, slug)}/publish`, { method: 'POST' }),
     onSuccess: (_r, v) => {
       void qc.invalidateQueries({ queryKey: ['app', app] });
       void qc.invalidateQueries({ queryKey: ['versions', app, kind, v.slug] });

@@ -78,6 +78,13 @@ export interface FieldDef {
   max_size?: number;
   sensitive?: boolean;
   description?: string;
+  /** lines: the columns of every row, and the most rows */
+  fields?: FieldDef[];
+  max_rows?: number;
+  /** relation column of a lines field: copies fields of the chosen record into the row ({column: target field}) */
+  fill?: Record<string, string>;
+  /** column of a lines field that only the server (fill) writes */
+  readonly?: boolean;
   [k: string]: unknown;
 }
 
@@ -124,6 +131,28 @@ export interface FormItem {
   required?: boolean;
   hidden?: boolean;
   width?: number;
+  /** a condition (expression over record.<key>); the item shows while it holds */
+  visible?: string;
+  default?: unknown;
+  read_only?: boolean;
+  validation?: FormValidation;
+  /** relation fields of public forms: the linked entity's fields visitors may see and search */
+  lookup?: string[];
+  /** sections: 1..3 columns */
+  columns?: number;
+  collapsible?: boolean;
+  collapsed?: boolean;
+  /** sections: "" (panel) or "tab" */
+  display?: string;
+}
+
+export interface FormValidation {
+  min?: number;
+  max?: number;
+  min_length?: number;
+  max_length?: number;
+  pattern?: string;
+  message?: Label;
 }
 
 export interface FormDef {
@@ -171,12 +200,20 @@ export interface TriggerDef {
   [k: string]: unknown;
 }
 
+/** A flow draft's pinned test-run sample (never published). */
+export interface TestSample {
+  record?: string;
+  label?: string;
+  body?: unknown;
+}
+
 export interface FlowDef {
   slug: string;
   label?: Label;
   trigger: TriggerDef;
   nodes: FlowNode[];
   edges?: FlowEdge[];
+  test_sample?: TestSample;
   [k: string]: unknown;
 }
 

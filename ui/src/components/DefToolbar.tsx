@@ -3,7 +3,7 @@ import { Alert, App, Button, Drawer, Empty, List, Popconfirm, Select, Space, Tag
 import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, errorMessage, type FieldError } from '../api/client';
-import { useSaveDefinition, useVersions, type DefKind } from '../api/defs';
+import { useSaveDefinition, useVersions, type DefKind, type PublishWarning } from '../api/defs';
 import { normalizePath } from '../lib/entity';
 import { diffDefs, showValue } from '../lib/defDiff';
 
@@ -17,6 +17,8 @@ interface Props {
   extra?: ReactNode;
   /** loads a restored version into the designer (it is saved as the draft first); without it the page reloads */
   onRestore?: (def: unknown) => void;
+  /** saves instead of PUT-ing getDefinition() (publish: also publish); answers the published version */
+  saveWith?: (publish: boolean) => Promise<number | undefined>;
 }
 
 /** "3 minutes ago" in the UI language. */
@@ -63,14 +65,31 @@ function DiffList({ a, b }: { a: unknown; b: unknown }) {
   );
 }
 
+/** What publishing found but did not refuse: an assignee role without members, named by node. */
+export function PublishWarnings({ warnings, onClose }: { warnings: PublishWarning[]; onClose?: () => void }) {
+  const { t } = useTranslation();
+  return (
+    <Alert style={{ marginTop: 12 }} type="warning" showIcon closable={!!onClose} onClose={onClose} data-testid="publish-warnings" title={t('def.publishWarnings')}
+      description={
+        <ul style={{ margin: 0, paddingLeft: 18 }}>
+          {warnings.map((w, i) => (
+            <li key={i}>{w.code === 'role_without_members' ? t('def.roleWithoutMembers', { role: w.role, node: w.node }) : w.message}</li>
+          ))}
+        </ul>
+      }
+    />
+  );
+}
+
 /** Save draft / Publish / Versions for any definition kind; 422 errors are listed with their JSON path. */
-export default function DefToolbar({ app, kind, slug, getDefinition, onErrors, onSaved, extra, onRestore }: Props) {
+export default function DefToolbar({ app, kind, slug, getDefinition, onErrors, onSaved, extra, onRestore, saveWith }: Props) {
   const { t, i18n } = useTranslation();
   const [cmp, setCmp] = useState<{ a: string; b: string } | null>(null);
   const { message } = App.useApp();
   const { save, publish } = useSaveDefinition(app, kind);
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [detail, setDetail] = useState<string | null>(null);
+  const [warnings, setWarnings] = useState<PublishWarning[]>([]);
   const [showVersions, setShowVersions] = useState(false);
   const versions = useVersions(app, kind, slug, showVersions);
   const vlist = (versions.data ?? []) as VersionItem[];
@@ -103,7 +122,22 @@ export default function DefToolbar({ app, kind, slug, getDefinition, onErrors, o
     onErrors?.([]);
   };
 
+  const [busy, setBusy] = useState<'save' | 'publish' | null>(null);
+  const doCustom = async (pub: boolean) => {
+    setBusy(pub ? 'publish' : 'save');
+    try {
+      const v = await saveWith!(pub);
+      clear();
+      message.success(pub ? t('def.published', { version: v ?? '?' }) : t('def.saved'));
+      onSaved?.();
+    } catch (e) {
+      fail(e);
+    } finally {
+      setBusy(null);
+    }
+  };
   const doSave = async () => {
+    if (saveWith) return void (await doCustom(false));
     try {
       const def = getDefinition();
       if (def === undefined) return false;
@@ -118,10 +152,12 @@ export default function DefToolbar({ app, kind, slug, getDefinition, onErrors, o
     }
   };
   const doPublish = async () => {
+    if (saveWith) return void (await doCustom(true));
     if (!(await doSave())) return;
     try {
       const r = await publish.mutateAsync({ slug });
       clear();
+      setWarnings(r?.warnings ?? []);
       message.success(t('def.published', { version: r?.version ?? '?' }));
     } catch (e) {
       fail(e);
@@ -131,10 +167,10 @@ export default function DefToolbar({ app, kind, slug, getDefinition, onErrors, o
   return (
     <div style={{ marginBottom: 12 }}>
       <Space wrap>
-        <Button icon={<SaveOutlined />} onClick={doSave} loading={save.isPending} data-testid="def-save">
+        <Button icon={<SaveOutlined />} onClick={doSave} loading={save.isPending || busy === 'save'} data-testid="def-save">
           {t('def.saveDraft')}
         </Button>
-        <Button type="primary" icon={<CloudUploadOutlined />} onClick={doPublish} loading={publish.isPending} data-testid="def-publish">
+        <Button type="primary" icon={<CloudUploadOutlined />} onClick={doPublish} loading={publish.isPending || busy === 'publish'} data-testid="def-publish">
           {t('def.publish')}
         </Button>
         <Button icon={<HistoryOutlined />} onClick={() => setShowVersions(true)} data-testid="def-versions">
@@ -142,6 +178,7 @@ export default function DefToolbar({ app, kind, slug, getDefinition, onErrors, o
         </Button>
         {extra}
       </Space>
+      {warnings.length > 0 && <PublishWarnings warnings={warnings} onClose={() => setWarnings([])} />}
       {(errors.length > 0 || detail) && (
         <Alert
           style={{ marginTop: 12 }}

@@ -5,6 +5,7 @@ import type { FieldDef } from '../api/types';
 import { FIELD_TYPES, isValidKey, typeSettings } from '../lib/entity';
 import { optionValue } from '../lib/labels';
 import { keyFromLabels, usePinyin } from '../lib/fieldKey';
+import LineColumnsEditor from './LineColumnsEditor';
 
 interface Props {
   open: boolean;
@@ -12,8 +13,12 @@ interface Props {
   suggestedKey: string;
   existingKeys: string[];
   entitySlugs: string[];
+  /** the fields of another entity of the app (the fill pickers of line columns) */
+  targetFields?: (slug: string) => FieldDef[];
   onCancel: () => void;
   onOk: (f: FieldDef) => void;
+  /** the type of a new field (a control dropped on a form); text when unset */
+  newType?: string;
 }
 
 type FormValues = {
@@ -27,7 +32,7 @@ type FormValues = {
 };
 
 /** Modal editing one field of an entity, with the settings its type uses. */
-export default function FieldEditor({ open, field, suggestedKey, existingKeys, entitySlugs, onCancel, onOk }: Props) {
+export default function FieldEditor({ open, field, suggestedKey, existingKeys, entitySlugs, targetFields, onCancel, onOk, newType }: Props) {
   const { t } = useTranslation();
   const [form] = Form.useForm<FormValues>();
   const type = String(Form.useWatch('type', form) ?? field?.type ?? 'text');
@@ -35,6 +40,10 @@ export default function FieldEditor({ open, field, suggestedKey, existingKeys, e
   const pinyin = usePinyin();
   // a new field's key follows its labels until the analyst edits the key
   const keyTouched = useRef(false);
+  // a control dropped on a form starts with its type's name in both languages; the key follows
+  // the English label only once the analyst types it
+  const enDefault = useRef(false);
+  const askBoth = !field && !!newType;
 
   useEffect(() => {
     if (!open) return;
@@ -50,9 +59,15 @@ export default function FieldEditor({ open, field, suggestedKey, existingKeys, e
         default: field.default === undefined ? undefined : typeof field.default === 'string' ? field.default : JSON.stringify(field.default),
       });
     } else {
-      form.setFieldsValue({ key: suggestedKey, type: 'text' });
+      form.setFieldsValue({ key: suggestedKey, type: newType ?? 'text' });
+      enDefault.current = !!newType;
+      if (newType)
+        form.setFieldsValue({
+          label_zh: t(`fieldTypes.${newType}`, { lng: 'zh-CN', defaultValue: newType }),
+          label_en: t(`fieldTypes.${newType}`, { lng: 'en', defaultValue: newType }),
+        });
     }
-  }, [open, field, suggestedKey, form]);
+  }, [open, field, suggestedKey, form, newType, t]);
 
   const finish = (v: FormValues) => {
     const { label_en, label_zh, options, default: def, ...rest } = v;
@@ -81,7 +96,7 @@ export default function FieldEditor({ open, field, suggestedKey, existingKeys, e
       open={open}
       onCancel={onCancel}
       onOk={() => form.submit()}
-      width={640}
+      width={type === 'lines' ? 880 : 640}
       okButtonProps={{ 'data-testid': 'field-ok' }}
       forceRender
     >
@@ -90,18 +105,19 @@ export default function FieldEditor({ open, field, suggestedKey, existingKeys, e
         layout="vertical"
         onFinish={finish}
         onValuesChange={(changed: Partial<FormValues>, all: FormValues) => {
+          if ('label_en' in changed) enDefault.current = false;
           if (field || keyTouched.current || !('label_en' in changed || 'label_zh' in changed)) return;
-          form.setFieldsValue({ key: keyFromLabels({ en: all.label_en, 'zh-CN': all.label_zh }, existingKeys, pinyin) });
+          form.setFieldsValue({ key: keyFromLabels({ en: enDefault.current ? undefined : all.label_en, 'zh-CN': all.label_zh }, existingKeys, pinyin) });
         }}
       >
         <Row gutter={12}>
           <Col span={12}>
-            <Form.Item name="label_zh" label={t('entity.labelZh')}>
+            <Form.Item name="label_zh" label={t('entity.labelZh')} rules={askBoth ? [{ required: true, whitespace: true, message: t('entity.labelBoth') }] : undefined}>
               <Input data-testid="field-label-zh" />
             </Form.Item>
           </Col>
           <Col span={12}>
-            <Form.Item name="label_en" label={t('entity.labelEn')}>
+            <Form.Item name="label_en" label={t('entity.labelEn')} rules={askBoth ? [{ required: true, whitespace: true, message: t('entity.labelBoth') }] : undefined} extra={askBoth ? t('entity.labelEnHelp') : undefined}>
               <Input data-testid="field-label-en" />
             </Form.Item>
           </Col>
@@ -238,6 +254,20 @@ export default function FieldEditor({ open, field, suggestedKey, existingKeys, e
               </Form.Item>
             </Col>
           )}
+          {settings.includes('columns') && (
+            <Col span={24}>
+              <Form.Item name="fields" label={t('lines.columns')} rules={[{ required: true, message: t('common.required') }]}>
+                <LineColumnsEditor entitySlugs={entitySlugs} targetFields={targetFields} />
+              </Form.Item>
+            </Col>
+          )}
+          {settings.includes('max_rows') && (
+            <Col span={8}>
+              <Form.Item name="max_rows" label={t('lines.maxRows')}>
+                <InputNumber min={1} max={1000} style={{ width: '100%' }} />
+              </Form.Item>
+            </Col>
+          )}
           {settings.includes('formula') && (
             <Col span={24}>
               <Form.Item name="formula" label={t('entity.formula')} rules={[{ required: true, message: t('common.required') }]}>
@@ -245,7 +275,7 @@ export default function FieldEditor({ open, field, suggestedKey, existingKeys, e
               </Form.Item>
             </Col>
           )}
-          {!['attachment', 'autonumber', 'formula'].includes(type) && (
+          {!['attachment', 'autonumber', 'formula', 'lines'].includes(type) && (
             <Col span={24}>
               <Form.Item name="default" label={t('entity.default')}>
                 <Input />

@@ -1,5 +1,5 @@
-import { PaperClipOutlined, UploadOutlined } from '@ant-design/icons';
-import { App, Button, DatePicker, Input, InputNumber, Select, Space, Switch, Tag, Typography, Upload } from 'antd';
+import { UploadOutlined } from '@ant-design/icons';
+import { App, Button, DatePicker, Input, InputNumber, Select, Switch, Typography, Upload } from 'antd';
 import { Link } from 'react-router';
 import dayjs from 'dayjs';
 import { useQuery } from '@tanstack/react-query';
@@ -9,7 +9,10 @@ import { api, errorMessage, uploadFile } from '../api/client';
 import { recordsPath, toPage } from '../api/records';
 import type { FieldDef } from '../api/types';
 import { labelText, optionLabel, optionValue } from '../lib/labels';
+import { rowsOf } from '../lib/lines';
 import PersonSelect from './PersonSelect';
+import LinesInput from './LinesInput';
+import FileList from './record/FileList';
 
 export interface FileRef {
   id: string;
@@ -27,9 +30,10 @@ interface Props {
   disabled?: boolean;
   /** names of the ids the value holds (the record's `display`), so a linked record shows its name before the options load */
   names?: Record<string, string>;
+  placeholder?: string;
 }
 
-function RelationSelect({ app, target, value, onChange, multiple, disabled, names }: { app: string; target: string; value?: unknown; onChange?: (v: unknown) => void; multiple?: boolean; disabled?: boolean; names?: Record<string, string> }) {
+function RelationSelect({ app, target, value, onChange, multiple, disabled, names, testid }: { app: string; target: string; value?: unknown; onChange?: (v: unknown) => void; multiple?: boolean; disabled?: boolean; names?: Record<string, string>; testid?: string }) {
   const { t } = useTranslation();
   const [q, setQ] = useState('');
   const list = useQuery({
@@ -41,6 +45,7 @@ function RelationSelect({ app, target, value, onChange, multiple, disabled, name
   return (
     <Select
       showSearch={{ filterOption: false, onSearch: setQ }}
+      data-testid={testid}
       allowClear
       disabled={disabled}
       mode={multiple ? 'multiple' : undefined}
@@ -64,18 +69,7 @@ export function AttachmentInput({ value, onChange, disabled, multiple }: { value
   const files = (Array.isArray(value) ? value : value ? [value] : []) as FileRef[];
   return (
     <div>
-      <Space wrap style={{ marginBottom: 4 }}>
-        {files.map((f) => (
-          <Tag
-            key={f.id}
-            icon={<PaperClipOutlined />}
-            closable={!disabled}
-            onClose={() => onChange?.(files.filter((x) => x.id !== f.id))}
-          >
-            <a href={`/api/v1/files/${f.id}`} target="_blank" rel="noreferrer">{f.name ?? f.id}</a>
-          </Tag>
-        ))}
-      </Space>
+      <FileList files={files} onRemove={disabled ? undefined : (id) => onChange?.(files.filter((x) => x.id !== id))} />
       <Upload
         showUploadList={false}
         disabled={disabled}
@@ -101,20 +95,21 @@ export function AttachmentInput({ value, onChange, disabled, multiple }: { value
 }
 
 /** Input control for one entity field, chosen by the field's type. */
-export default function FieldInput({ field, app, value, onChange, disabled, names }: Props) {
+export default function FieldInput({ field, app, value, onChange, disabled, names, placeholder }: Props) {
   const { i18n } = useTranslation();
   const lang = i18n.language;
   const opts = (field.options ?? []).map((o) => ({ value: optionValue(o), label: optionLabel(o, lang) }));
   const testid = `input-${field.key}`;
   switch (field.type) {
     case 'textarea':
-      return <Input.TextArea rows={3} value={value as string} onChange={(e) => onChange?.(e.target.value)} disabled={disabled} data-testid={testid} />;
+      return <Input.TextArea rows={3} placeholder={placeholder} value={value as string} onChange={(e) => onChange?.(e.target.value)} disabled={disabled} data-testid={testid} />;
     case 'number':
     case 'money':
     case 'percent':
       return (
         <InputNumber
           style={{ width: '100%' }}
+          placeholder={placeholder}
           value={value as number}
           onChange={(v) => onChange?.(v)}
           disabled={disabled}
@@ -127,19 +122,21 @@ export default function FieldInput({ field, app, value, onChange, disabled, name
         />
       );
     case 'date':
-      return <DatePicker style={{ width: '100%' }} value={value ? dayjs(value as string) : null} onChange={(d) => onChange?.(d ? d.format('YYYY-MM-DD') : null)} disabled={disabled} data-testid={testid} />;
+      return <DatePicker style={{ width: '100%' }} placeholder={placeholder} value={value ? dayjs(value as string) : null} onChange={(d) => onChange?.(d ? d.format('YYYY-MM-DD') : null)} disabled={disabled} data-testid={testid} />;
     case 'datetime':
-      return <DatePicker showTime style={{ width: '100%' }} value={value ? dayjs(value as string) : null} onChange={(d) => onChange?.(d ? d.toISOString() : null)} disabled={disabled} data-testid={testid} />;
+      return <DatePicker showTime style={{ width: '100%' }} placeholder={placeholder} value={value ? dayjs(value as string) : null} onChange={(d) => onChange?.(d ? d.toISOString() : null)} disabled={disabled} data-testid={testid} />;
     case 'select':
-      return <Select allowClear options={opts} value={value as string} onChange={onChange} disabled={disabled} data-testid={testid} />;
+      return <Select allowClear placeholder={placeholder} options={opts} value={value as string} onChange={onChange} disabled={disabled} data-testid={testid} />;
     case 'multiselect':
-      return <Select mode="multiple" allowClear options={opts} value={value as string[]} onChange={onChange} disabled={disabled} data-testid={testid} />;
+      return <Select mode="multiple" allowClear placeholder={placeholder} options={opts} value={value as string[]} onChange={onChange} disabled={disabled} data-testid={testid} />;
     case 'boolean':
       return <Switch checked={!!value} onChange={(v) => onChange?.(v)} disabled={disabled} data-testid={testid} />;
     case 'relation':
-      return <RelationSelect app={app} target={field.target ?? ''} value={value} onChange={onChange} multiple={field.multiple} disabled={disabled} names={names} />;
+      return <RelationSelect app={app} target={field.target ?? ''} value={value} onChange={onChange} multiple={field.multiple} disabled={disabled} names={names} testid={testid} />;
     case 'attachment':
       return <AttachmentInput value={value} onChange={onChange} disabled={disabled} multiple={field.multiple} />;
+    case 'lines':
+      return <LinesInput field={field} app={app} value={value} onChange={onChange} disabled={disabled} names={names} />;
     case 'autonumber':
     case 'formula':
       return <Input value={value == null ? '' : String(value)} disabled data-testid={testid} />;
@@ -151,6 +148,7 @@ export default function FieldInput({ field, app, value, onChange, disabled, name
       return (
         <Input
           value={value as string}
+          placeholder={placeholder}
           onChange={(e) => onChange?.(e.target.value)}
           disabled={disabled}
           type={field.type === 'email' ? 'email' : field.type === 'url' ? 'url' : field.type === 'phone' ? 'tel' : 'text'}
@@ -194,6 +192,10 @@ export function formatValue(field: FieldDef | undefined, v: unknown, lang: strin
       }).join(', ');
     case 'attachment':
       return (Array.isArray(v) ? v : [v]).map((f) => (f as FileRef)?.name ?? (f as FileRef)?.id).join(', ');
+    case 'lines': {
+      const n = rowsOf(v).length;
+      return lang.startsWith('en') ? `${n} ${n === 1 ? 'row' : 'rows'}` : `${n} 行`;
+    }
     case 'money':
       return typeof v === 'number' ? v.toLocaleString(lang, { minimumFractionDigits: 0, maximumFractionDigits: 2 }) : String(v);
     case 'percent':

@@ -63,12 +63,12 @@ function Card({ r, title, names, cf, onOpen }: { r: RecordItem; title: string; n
   );
 }
 
-function Column({ stage, label, children, count, total }: { stage: string; label: string; children: React.ReactNode; count: number; total?: string }) {
+function Column({ stage, lane, label, children, count, total }: { stage: string; lane?: string; label: string; children: React.ReactNode; count: number; total?: string }) {
   const { t } = useTranslation();
-  const { setNodeRef, isOver } = useDroppable({ id: `stage:${stage}` });
+  const { setNodeRef, isOver } = useDroppable({ id: lane === undefined ? `stage:${stage}` : `lane:${lane}:stage:${stage}`, data: { stage } });
   // The whole column (header and body, down to the board's bottom) is the drop target.
   return (
-    <div ref={setNodeRef} className={`kanban-col${isOver ? ' over' : ''}`} data-testid={`kanban-col-${stage}`}>
+    <div ref={setNodeRef} className={`kanban-col${isOver ? ' over' : ''}`} data-testid={`kanban-col-${stage}`} data-lane={lane}>
       <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'center', marginBottom: 8, gap: 8 }}>
         <Typography.Text strong ellipsis>{label}</Typography.Text>
         <Badge count={count} showZero color="#999" overflowCount={9999} data-testid="col-count" />
@@ -83,9 +83,24 @@ function Column({ stage, label, children, count, total }: { stage: string; label
   );
 }
 
-/** Stage pipeline: one column per stage; dropping a card anywhere on another column asks onMove; a click opens it. */
-export default function Kanban({ entity, records, names, onMove, onOpen }: { entity: EntityDef; records: RecordItem[]; names: Names; onMove: (r: RecordItem, to: string) => void; onOpen: (r: RecordItem) => void }) {
-  const { i18n } = useTranslation();
+/** Swimlanes of a board: one per owner (named, sorted by name; records without an owner last). */
+export function ownerLanes(records: RecordItem[], names: Names, noOwner: string): { key: string; label: string; records: RecordItem[] }[] {
+  const byOwner = new Map<string, RecordItem[]>();
+  for (const r of records) {
+    const k = r.owner_id ?? '';
+    byOwner.set(k, [...(byOwner.get(k) ?? []), r]);
+  }
+  return [...byOwner.entries()]
+    .map(([key, recs]) => ({ key, label: key ? names.map[key] ?? names.placeholder : noOwner, records: recs }))
+    .sort((a, b) => (a.key === '' ? 1 : b.key === '' ? -1 : a.label.localeCompare(b.label) || a.key.localeCompare(b.key)));
+}
+
+/**
+ * Stage pipeline: one column per stage (optionally in swimlanes by owner); dropping a card
+ * anywhere on another column asks onMove; a click opens it.
+ */
+export default function Kanban({ entity, records, names, onMove, onOpen, lanes }: { entity: EntityDef; records: RecordItem[]; names: Names; onMove: (r: RecordItem, to: string) => void; onOpen: (r: RecordItem) => void; lanes?: 'owner' }) {
+  const { t, i18n } = useTranslation();
   const sensors = useSensors(useSensor(PointerSensor, { activationConstraint: { distance: 5 } }));
   const stages = entity.stages!;
   const field = entity.fields.find((f) => f.key === stages.field);
@@ -96,9 +111,8 @@ export default function Kanban({ entity, records, names, onMove, onOpen }: { ent
     return o ? optionLabel(o, i18n.language) : s;
   };
   const onDragEnd = (ev: DragEndEvent) => {
-    const over = ev.over?.id;
-    if (!over || typeof over !== 'string' || !over.startsWith('stage:')) return;
-    const to = over.slice(6);
+    const to = ev.over?.data.current?.stage as string | undefined;
+    if (to === undefined) return;
     const r = records.find((x) => x.id === ev.active.id);
     if (r && to && r.data[stages.field] !== to) onMove(r, to);
   };
@@ -108,14 +122,14 @@ export default function Kanban({ entity, records, names, onMove, onOpen }: { ent
     return `${money(cf.amount)} ${formatValue(cf.amount, n, i18n.language)}`;
   };
   const title = (r: RecordItem) => String((titleKey && r.data[titleKey]) ?? r.id);
-  const unstaged = records.filter((r) => !stages.order.includes(String(r.data[stages.field] ?? '')));
-  return (
-    <DndContext sensors={sensors} onDragEnd={onDragEnd}>
-      <div className="kanban" data-testid="kanban">
+  const board = (recs: RecordItem[], lane?: string) => {
+    const unstaged = recs.filter((r) => !stages.order.includes(String(r.data[stages.field] ?? '')));
+    return (
+      <div className="kanban" data-testid={lane === undefined ? 'kanban' : `kanban-lane-${lane || 'none'}`}>
         {stages.order.map((s) => {
-          const items = records.filter((r) => r.data[stages.field] === s);
+          const items = recs.filter((r) => r.data[stages.field] === s);
           return (
-            <Column key={s} stage={s} label={stageLabel(s)} count={items.length} total={sum(items)}>
+            <Column key={s} stage={s} lane={lane} label={stageLabel(s)} count={items.length} total={sum(items)}>
               {items.map((r) => (
                 <Card key={r.id} r={r} title={title(r)} names={names} cf={cf} onOpen={() => onOpen(r)} />
               ))}
@@ -123,13 +137,34 @@ export default function Kanban({ entity, records, names, onMove, onOpen }: { ent
           );
         })}
         {unstaged.length > 0 && (
-          <Column stage="" label="—" count={unstaged.length} total={sum(unstaged)}>
+          <Column stage="" lane={lane} label="—" count={unstaged.length} total={sum(unstaged)}>
             {unstaged.map((r) => (
               <Card key={r.id} r={r} title={title(r)} names={names} cf={cf} onOpen={() => onOpen(r)} />
             ))}
           </Column>
         )}
       </div>
+    );
+  };
+  return (
+    <DndContext sensors={sensors} onDragEnd={onDragEnd}>
+      {lanes === 'owner' ? (
+        <div data-testid="kanban-lanes">
+          {ownerLanes(records, names, t('recordPage.noOwner')).map((l) => (
+            <div key={l.key || 'none'} style={{ marginBottom: 12 }}>
+              <Space style={{ marginBottom: 6 }}>
+                <UserOutlined />
+                <Typography.Text strong data-testid="lane-title">{l.label}</Typography.Text>
+                <Badge count={l.records.length} showZero color="#999" overflowCount={9999} />
+                {sum(l.records) !== undefined && <Typography.Text type="secondary" style={{ fontSize: 12 }}>{t('records.total')} {sum(l.records)}</Typography.Text>}
+              </Space>
+              {board(l.records, l.key)}
+            </div>
+          ))}
+        </div>
+      ) : (
+        board(records)
+      )}
     </DndContext>
   );
 }

@@ -1,12 +1,13 @@
 import { BellOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Badge, Button, Empty, Popover, Space, Typography } from 'antd';
+import { Badge, Button, Empty, Popover, Space } from 'antd';
 import dayjs from 'dayjs';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router';
 import { api, errorMessage } from '../api/client';
 import { linkOf, messageOf, type Notification, type NotificationPage } from '../lib/notifications';
+import { Text } from './Text';
 
 /** How often the bell asks for new notifications. */
 export const NOTIFICATION_POLL_MS = 30_000;
@@ -49,8 +50,8 @@ export default function NotificationBell() {
   };
 
   const content = (
-    <div style={{ width: 360, maxHeight: 420, overflow: 'auto' }} data-testid="notification-list">
-      {q.isError && <Typography.Text type="danger">{errorMessage(q.error)}</Typography.Text>}
+    <div style={{ width: 'min(360px, calc(100vw - 32px))', maxHeight: 420, overflow: 'auto' }} data-testid="notification-list">
+      {q.isError && <Text type="danger">{errorMessage(q.error)}</Text>}
       {!q.isError && items.length === 0 && <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('notifications.empty')} />}
       {items.map((n) => (
         <div
@@ -63,7 +64,7 @@ export default function NotificationBell() {
           style={{ padding: '8px 4px', borderBottom: '1px solid #f0f0f0', cursor: 'pointer', background: n.read_at ? undefined : '#e6f4ff' }}
         >
           <Space style={{ width: '100%', justifyContent: 'space-between' }} align="start">
-            <Typography.Text strong={!n.read_at}>{text(n)}</Typography.Text>
+            <Text strong={!n.read_at}>{text(n)}</Text>
             {!n.read_at && (
               <Button
                 size="small"
@@ -78,12 +79,17 @@ export default function NotificationBell() {
               </Button>
             )}
           </Space>
-          {typeof n.params?.body === 'string' && n.params.body && (
-            <Typography.Paragraph type="secondary" ellipsis={{ rows: 3 }} style={{ whiteSpace: 'pre-wrap', margin: 0, fontSize: 12 }} data-testid={`notification-body-${n.id}`}>
-              {n.params.body}
-            </Typography.Paragraph>
+          {n.kind === 'run_failed' && typeof n.params?.error === 'string' && n.params.error && (
+            <Text type="danger" lines={2} style={{ margin: 0, fontSize: 12 }} data-testid={`notification-error-${n.id}`}>
+              {n.params.error}
+            </Text>
           )}
-          <Typography.Text type="secondary" style={{ fontSize: 12 }}>{dayjs(n.created_at).format('YYYY-MM-DD HH:mm')}</Typography.Text>
+          {typeof n.params?.body === 'string' && n.params.body && (
+            <Text type="secondary" lines={3} style={{ whiteSpace: 'pre-wrap', margin: 0, fontSize: 12 }} data-testid={`notification-body-${n.id}`}>
+              {n.params.body}
+            </Text>
+          )}
+          <Text type="secondary" style={{ fontSize: 12 }}>{dayjs(n.created_at).format('YYYY-MM-DD HH:mm')}</Text>
         </div>
       ))}
     </div>

@@ -1,4 +1,5 @@
-import { theme, Typography } from 'antd';
+import { theme } from 'antd';
+import { Text } from './Text';
 import { useState, type CSSProperties, type ReactNode } from 'react';
 
 /**
@@ -37,7 +38,7 @@ export default function Panel({ children, title, description, hoverable, onClick
         ...style,
       }}
     >
-      {title !== undefined && <Typography.Text strong style={{ display: 'block', fontSize: token.fontSizeLG, marginBottom: description ? 8 : 0 }}>{title}</Typography.Text>}
+      {title !== undefined && <Text strong style={{ display: 'block', fontSize: token.fontSizeLG, marginBottom: description ? 8 : 0 }}>{title}</Text>}
       {description}
       {children}
     </div>

@@ -13,6 +13,12 @@ import { applyFieldErrors } from './formErrors';
 import { describeChanges } from '../lib/history';
 import PersonSelect from './PersonSelect';
 import IntakePanel from './IntakePanel';
+import RecordComments from './RecordComments';
+import LinesInput from './LinesInput';
+import StageBar from './record/StageBar';
+import RelatedPanels from './record/RelatedPanels';
+import { useDefinition } from '../api/defs';
+import type { RelatedPanel } from '../lib/recordPage';
 
 dayjs.extend(relativeTime);
 
@@ -22,6 +28,8 @@ interface Props {
   record: RecordItem | null; // null = create
   open: boolean;
   onClose: () => void;
+  /** values a new record starts with (a quick create from a related panel fills its relation) */
+  initial?: Record<string, unknown>;
 }
 
 /** Values to send: attachments become [{id}] references, computed fields are dropped. */
@@ -46,7 +54,7 @@ export function toPayload(entity: EntityDef, values: Record<string, unknown>, or
 }
 
 /** Create/edit drawer generated from the entity definition, with the record's timeline. */
-export default function RecordDrawer({ app, entity, record, open, onClose }: Props) {
+export default function RecordDrawer({ app, entity, record: given, open, onClose, initial }: Props) {
   const { t, i18n } = useTranslation();
   const [form] = Form.useForm();
   const { message } = App.useApp();
@@ -54,20 +62,31 @@ export default function RecordDrawer({ app, entity, record, open, onClose }: Pro
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [owner, setOwner] = useState<string | null>(null);
+  // the record as last saved here (a stage move answers the new version, so a later save's If-Match is fresh)
+  const [record, setRecord] = useState<RecordItem | null>(given);
+  const [creating, setCreating] = useState<RelatedPanel | null>(null);
+  useEffect(() => setRecord(given), [given]);
   const history = useHistory(app, entity.slug, open && record ? record.id : undefined);
+  // line items preview their totals as the rows change (the server's answer on save wins)
+  const hasLines = entity.fields.some((f) => f.type === 'lines');
 
   useEffect(() => {
     if (!open) return;
     form.resetFields();
     setError(null);
-    setOwner(record?.owner_id ?? null);
-    if (record) form.setFieldsValue(record.data);
+    setOwner(given?.owner_id ?? null);
+    if (given) form.setFieldsValue(given.data);
     else {
       const defaults: Record<string, unknown> = {};
       for (const f of entity.fields) if (f.default !== undefined) defaults[f.key] = f.default;
-      form.setFieldsValue(defaults);
+      form.setFieldsValue({ ...defaults, ...(initial ?? {}) });
     }
-  }, [open, record, form, entity]);
+  }, [open, given, form, entity, initial]);
+  // a stage moved by the stage bar: the form follows, other edits in progress stay
+  const moved = (r: RecordItem) => {
+    setRecord({ ...r, display: r.display ?? record?.display });
+    if (entity.stages) form.setFieldValue(entity.stages.field, r.data[entity.stages.field]);
+  };
 
   const save = async () => {
     let values: Record<string, unknown>;
@@ -93,6 +112,7 @@ export default function RecordDrawer({ app, entity, record, open, onClose }: Pro
       await Promise.all([
         qc.invalidateQueries({ queryKey: ['records', app, entity.slug] }),
         qc.invalidateQueries({ queryKey: ['history', app, entity.slug] }),
+        qc.invalidateQueries({ queryKey: ['related', app] }),
       ]);
       onClose();
     } catch (e) {
@@ -142,15 +162,19 @@ export default function RecordDrawer({ app, entity, record, open, onClose }: Pro
       {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 12 }} data-testid="record-error" />}
       {record && <IntakePanel app={app} entity={entity} recordId={record.id} onAccepted={onClose} />}
       {entity.fields.map((f) => (
-        <Form.Item
-          key={f.key}
-          name={f.key}
-          label={fieldLabel(f, i18n.language)}
-          rules={f.required && f.type !== 'autonumber' && f.type !== 'formula' ? [{ required: true, message: t('common.required') }] : []}
-        >
-          <FieldInput field={f} app={app} names={record?.display} />
-        </Form.Item>
-      ))}
+          <Form.Item
+            key={f.key}
+            name={f.key}
+            label={fieldLabel(f, i18n.language)}
+            rules={f.required && f.type !== 'autonumber' && f.type !== 'formula' ? [{ required: true, message: t('common.required') }] : []}
+          >
+            {f.type === 'lines' ? (
+              <LinesInput field={f} app={app} names={record?.display} entity={entity} getValues={() => ({ ...(record?.data ?? {}), ...form.getFieldsValue(true) })} />
+            ) : (
+              <FieldInput field={f} app={app} names={record?.display} />
+            )}
+          </Form.Item>
+        ))}
       {record && (
         <Form.Item label={t('records.owner')}>
           <Space.Compact style={{ width: '100%' }}>
@@ -194,7 +218,7 @@ export default function RecordDrawer({ app, entity, record, open, onClose }: Pro
       title={record ? t('records.edit') : t('records.new')}
       open={open}
       onClose={onClose}
-      size={560}
+      size={hasLines ? 960 : 560}
       destroyOnHidden
       extra={
         <Space>
@@ -205,11 +229,16 @@ export default function RecordDrawer({ app, entity, record, open, onClose }: Pro
         </Space>
       }
     >
+      {record && entity.stages && entity.fields.some((f) => f.key === entity.stages!.field) && (
+        <StageBar app={app} entity={entity} record={record} onMoved={moved} />
+      )}
       {record ? (
         <Tabs
           items={[
             { key: 'form', label: t('records.details'), children: formPane },
+            { key: 'related', label: <span data-testid="tab-related">{t('recordPage.related')}</span>, children: <RelatedPanels app={app} entity={entity.slug} id={record.id} onCreate={setCreating} /> },
             { key: 'history', label: t('records.history'), children: timeline },
+            { key: 'comments', label: t('comments.title'), children: <RecordComments app={app} entity={entity.slug} id={record.id} /> },
           ]}
         />
       ) : (
@@ -221,6 +250,15 @@ export default function RecordDrawer({ app, entity, record, open, onClose }: Pro
           {record.updated_at ? ` · ${dayjs(record.updated_at).format('YYYY-MM-DD HH:mm')}` : ''}
         </Typography.Text>
       )}
+      {record && creating && <QuickCreate app={app} panel={creating} id={record.id} onClose={() => setCreating(null)} />}
     </Drawer>
   );
+}
+
+/** A new record of a related panel's entity with its relation to this record filled in. */
+function QuickCreate({ app, panel, id, onClose }: { app: string; panel: RelatedPanel; id: string; onClose: () => void }) {
+  const def = useDefinition<EntityDef>(app, 'entities', panel.entity);
+  const [initial] = useState(() => ({ [panel.field]: panel.multiple ? [id] : id }));
+  if (!def.data?.def) return null;
+  return <RecordDrawer app={app} entity={def.data.def} record={null} open onClose={onClose} initial={initial} />;
 }

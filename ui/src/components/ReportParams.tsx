@@ -48,6 +48,12 @@ export default function ReportParams({ kind, entity, value, onChange }: { kind: 
       {keys.map((k) => {
         switch (k) {
           case 'field':
+            if (!entity?.stages?.field && ['funnel', 'dwell', 'stagnation', 'penetration', 'cycle'].includes(kind))
+              return (
+                <Form.Item key={k} label={t('kparams.field')} required validateStatus={p.field ? undefined : 'warning'} help={p.field ? undefined : t('kparams.fieldRequired')} style={{ marginBottom: 8 }}>
+                  <Select allowClear value={p.field as string} options={fields.filter((f) => f.type === 'select').map(fopt)} onChange={(v) => set(k, v)} data-testid="param-field" />
+                </Form.Item>
+              );
             return item(k, <Select allowClear placeholder={entity?.stages?.field ? labelText(fields.find((f) => f.key === entity.stages!.field)?.label, i18n.language, entity.stages.field) : undefined} value={p.field as string} options={fields.filter((f) => f.type === 'select').map(fopt)} onChange={(v) => set(k, v)} data-testid="param-field" />);
           case 'stages':
             return item(k, <Select mode="multiple" allowClear value={(p.stages as string[]) ?? []} options={stageOpts} onChange={(v) => set(k, v)} placeholder={t('kparams.allStages')} data-testid="param-stages" />);

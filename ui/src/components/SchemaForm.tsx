@@ -8,6 +8,7 @@ import { labelText } from '../lib/labels';
 import { ConditionWidget, FilterWidget } from './flow/ConditionWidget';
 import { ExpressionInput, ScriptEditor } from './flow/editors';
 import { useFlowCtx } from './flow/FlowContext';
+import { AssignRulesEditor, ListSourceInput, SwitchCasesEditor } from './flow/ruleWidgets';
 import { exprOf, isExprValue, wrapExpr } from './flow/values';
 import { ApprovalLevelsEditor, ApprovalRoutesEditor, DurationInput, EntitySelect, FieldValueMapper, PeoplePicker, RecordInput, SlugSelect } from './flow/widgets';
 
@@ -153,6 +154,9 @@ export default function SchemaForm({ schema, value, onChange, errors, choices, n
         else if (widget === 'people' || widget === 'person') input = <PeoplePicker value={v} multiple={widget === 'people'} onChange={(x) => set(k, x)} testId={`param-${k}-people`} />;
         else if (widget === 'approval-levels') input = <ApprovalLevelsEditor value={v} onChange={(x) => set(k, x)} />;
         else if (widget === 'approval-routes') input = <ApprovalRoutesEditor value={v} onChange={(x) => set(k, x)} Condition={(p) => <ConditionWidget {...p} />} />;
+        else if (widget === 'switch-cases') input = <SwitchCasesEditor value={v} onChange={(x) => set(k, x)} />;
+        else if (widget === 'assign-rules') input = <AssignRulesEditor value={v} onChange={(x) => set(k, x)} />;
+        else if (widget === 'list' && (v === undefined || typeof v === 'string')) input = <ListSourceInput value={v} onChange={(x) => set(k, x)} testId={`param-${k}-list`} />;
         else if (widget === 'duration') input = <DurationInput value={v} onChange={(x) => set(k, x)} testId={`param-${k}-duration`} />;
         else if (widget === 'record') input = <RecordInput value={v} onChange={(x) => set(k, x)} testId={`param-${k}-record`} />;
         else if (widget === 'code') input = <ScriptEditor value={v as string} onChange={(x) => set(k, x)} />;

@@ -1,9 +1,9 @@
 import {
   AppstoreOutlined, AuditOutlined, BarChartOutlined, CheckSquareOutlined, DashboardOutlined, FormOutlined, LogoutOutlined,
-  SafetyOutlined, TableOutlined, TeamOutlined, ThunderboltOutlined, UserOutlined,
+  MenuOutlined, SafetyOutlined, TableOutlined, TeamOutlined, ThunderboltOutlined, UserOutlined,
 } from '@ant-design/icons';
-import { Avatar, Dropdown, Layout, Menu, Space, Spin, Typography } from 'antd';
-import { Suspense, lazy } from 'react';
+import { Avatar, Button, Drawer, Dropdown, Grid, Layout, Menu, Space, Spin } from 'antd';
+import { Suspense, lazy, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Outlet, useLocation, useNavigate } from 'react-router';
 import { useLogout, useMe } from '../api/auth';
@@ -11,6 +11,7 @@ import { appAccess, defList, useApp } from '../api/defs';
 import { labelText } from '../lib/labels';
 import LangSwitch from './LangSwitch';
 import NotificationBell from './NotificationBell';
+import { Text } from './Text';
 
 // antd's Result (403 illustration) loads only when shown: the app frame is part of the first page.
 const DesignRefused = lazy(() => import('./DesignRefused'));
@@ -39,6 +40,11 @@ export default function Shell() {
   const appQ = useApp(appSlug || undefined);
   const access = appAccess(appQ.data);
   const lang = i18n.language;
+  // Phones get the navigation in a drawer opened from the header, so pages use the full width.
+  const screens = Grid.useBreakpoint();
+  const phone = screens.md === false;
+  const [navOpen, setNavOpen] = useState(false);
+  useEffect(() => setNavOpen(false), [loc.pathname]);
 
   // The open app's views, forms, dashboards and reports the user may use.
   const appItems = appSlug && appQ.data
@@ -99,22 +105,44 @@ export default function Shell() {
     <Outlet />
   );
 
+  const menu = (
+    <Menu
+      theme="dark"
+      mode="inline"
+      data-testid="side-nav"
+      selectedKeys={selected}
+      defaultOpenKeys={loc.pathname.startsWith('/admin') ? ['admin'] : []}
+      items={items}
+      onClick={(e) => nav(e.key)}
+    />
+  );
+
   return (
     <Layout style={{ minHeight: '100vh' }}>
-      <Sider breakpoint="lg" collapsible theme="dark" width={208}>
-        <div className="brand">Tessera</div>
-        <Menu
-          theme="dark"
-          mode="inline"
-          data-testid="side-nav"
-          selectedKeys={selected}
-          defaultOpenKeys={loc.pathname.startsWith('/admin') ? ['admin'] : []}
-          items={items}
-          onClick={(e) => nav(e.key)}
-        />
-      </Sider>
+      {phone ? (
+        <Drawer
+          placement="left"
+          open={navOpen}
+          onClose={() => setNavOpen(false)}
+          width={264}
+          closable={false}
+          styles={{ body: { padding: 0, background: '#001529' } }}
+          data-testid="nav-drawer"
+        >
+          <div className="brand">Tessera</div>
+          {menu}
+        </Drawer>
+      ) : (
+        <Sider breakpoint="lg" collapsible theme="dark" width={208}>
+          <div className="brand">Tessera</div>
+          {menu}
+        </Sider>
+      )}
       <Layout>
-        <Header style={{ background: '#fff', padding: '0 24px', display: 'flex', justifyContent: 'flex-end', alignItems: 'center', gap: 16, borderBottom: '1px solid #f0f0f0' }}>
+        <Header style={{ background: '#fff', padding: phone ? '0 12px' : '0 24px', display: 'flex', justifyContent: 'flex-end', alignItems: 'center', gap: phone ? 10 : 16, borderBottom: '1px solid #f0f0f0' }}>
+          {phone && (
+            <Button type="text" icon={<MenuOutlined />} onClick={() => setNavOpen(true)} aria-label={t('nav.menu')} data-testid="nav-open" style={{ marginRight: 'auto' }} />
+          )}
           <NotificationBell />
           <LangSwitch size="small" />
           <Dropdown
@@ -135,7 +163,7 @@ export default function Shell() {
           >
             <Space style={{ cursor: 'pointer' }} data-testid="user-menu">
               <Avatar size="small" icon={<UserOutlined />} />
-              <Typography.Text>{me?.name || me?.email}</Typography.Text>
+              {!phone && <Text>{me?.name || me?.email}</Text>}
             </Space>
           </Dropdown>
         </Header>

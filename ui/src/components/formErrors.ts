@@ -6,8 +6,15 @@ export function applyFieldErrors(form: FormInstance, e: unknown, prefix: (string
   if (!(e instanceof ApiError) || e.fieldErrors.length === 0) return false;
   const byName = new Map<string, string[]>();
   for (const fe of e.fieldErrors) {
-    const name = fe.field.replace(/^(data|values|body)\./, '');
-    byName.set(name, [...(byName.get(name) ?? []), fe.message]);
+    let name = fe.field.replace(/^(data|values|body)\./, '');
+    let msg = fe.message;
+    // a row of a lines field ("items[2].quantity"): shown on the field, naming row and column
+    const row = /^([a-z][a-z0-9_]*)\[(\d+)\]\.?(.*)$/.exec(name);
+    if (row) {
+      name = row[1];
+      msg = `#${Number(row[2]) + 1}${row[3] ? ` ${row[3]}` : ''}: ${fe.message}`;
+    }
+    byName.set(name, [...(byName.get(name) ?? []), msg]);
   }
   const known = new Set(Object.keys(form.getFieldsValue(true) ?? {}));
   const fields = [...byName.entries()].map(([name, errors]) => ({ name: [...prefix, ...name.split('.')], errors }));

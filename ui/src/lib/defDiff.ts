@@ -35,7 +35,7 @@ function identity(x: unknown, index: number): string | undefined {
 
 function itemLabel(x: unknown, id: string, lang: string): string {
   if (!isObj(x)) return id;
-  const l = (x.label ?? x.title ?? (isObj(x.section) ? (x.section as Obj).title : undefined)) as Label | undefined;
+  const l = (x.label ?? x.title ?? (isObj(x.section) ? ((x.section as Obj).title ?? x.section) : x.section)) as Label | undefined;
   const text = labelText(l ?? null, lang, '');
   return text ? (text === id ? id : `${text} (${id})`) : id;
 }

@@ -5,7 +5,12 @@ import { optionValue } from './labels';
 /** Every field type of DESIGN section 4, in palette order. */
 export const FIELD_TYPES = [
   'text', 'textarea', 'number', 'money', 'percent', 'email', 'phone', 'url', 'date', 'datetime',
-  'select', 'multiselect', 'boolean', 'user', 'team', 'relation', 'attachment', 'autonumber', 'formula',
+  'select', 'multiselect', 'boolean', 'user', 'team', 'relation', 'attachment', 'autonumber', 'formula', 'lines',
+] as const;
+
+/** The types a column (sub-field) of a lines field may have. */
+export const LINE_FIELD_TYPES = [
+  'text', 'textarea', 'number', 'money', 'percent', 'email', 'phone', 'url', 'date', 'datetime', 'select', 'boolean', 'user', 'relation', 'formula',
 ] as const;
 
 export type FieldType = (typeof FIELD_TYPES)[number];
@@ -37,6 +42,8 @@ export function typeSettings(type: string): string[] {
       return ['prefix'];
     case 'formula':
       return ['formula'];
+    case 'lines':
+      return ['columns', 'max_rows'];
     default:
       return [];
   }

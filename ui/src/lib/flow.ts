@@ -104,7 +104,7 @@ export function defaultParams(nodeType: string): Record<string, unknown> {
     case 'script':
       return { code: 'return { ok: true };' };
     case 'condition':
-      return { expr: 'true' };
+      return { expr: '' };
     case 'delay':
       return { duration: '1h' };
     case 'record.create':
@@ -123,7 +123,7 @@ export function defaultParams(nodeType: string): Record<string, unknown> {
 }
 
 /** Trigger types of DESIGN section 4. */
-export const TRIGGER_TYPES = ['manual', 'record.created', 'record.updated', 'stage.changed', 'form.submitted', 'webhook', 'cron', 'poll'];
+export const TRIGGER_TYPES = ['manual', 'record.created', 'record.updated', 'stage.changed', 'record.activity', 'form.submitted', 'webhook', 'cron', 'poll'];
 
 /** Core node types used when the catalog is unavailable. */
 export const CORE_NODE_TYPES = [

@@ -3,7 +3,6 @@ import type { FlowDef } from '../api/types';
 import { normalizeCatalog, schemaOf } from './catalog';
 import { buildFilter, encodeFilter } from './filter';
 import { canConnect, fromCanvas, nextNodeId, portsOf, toCanvas } from './flow';
-import { addToLayout, moveInLayout, parseDefaults, formatDefaults, placedFields, removeFromLayout } from './form';
 import { chartOption, cleanReport } from './report';
 import { describeChanges } from './history';
 import { teamTree, togglePermission } from '../api/admin';
@@ -99,23 +98,6 @@ describe('record filter builder', () => {
   });
 });
 
-describe('form layout', () => {
-  it('adds, moves and removes fields once', () => {
-    let l = addToLayout([], 'name');
-    l = addToLayout(l, 'phone');
-    l = addToLayout(l, 'email', 0);
-    expect(addToLayout(l, 'name')).toBe(l);
-    expect(placedFields(l)).toEqual(['email', 'name', 'phone']);
-    expect(placedFields(moveInLayout(l, 0, 2))).toEqual(['name', 'phone', 'email']);
-    expect(placedFields(removeFromLayout(l, 1))).toEqual(['email', 'phone']);
-    expect(placedFields([{ section: 'a', items: [{ field: 'x' }] }, { field: 'y' }])).toEqual(['x', 'y']);
-  });
-  it('parses defaults', () => {
-    expect(parseDefaults('source=web\n utm = ad=1 \nbad')).toEqual({ source: 'web', utm: 'ad=1' });
-    expect(formatDefaults({ source: 'web', n: 1 })).toBe('source=web\nn=1');
-  });
-});
-
 describe('reports', () => {
   it('cleans incomplete dimensions and measures', () => {
     const r = cleanReport({ slug: 'r', entity: 'lead', kind: 'pivot', dimensions: [{ field: '' }, { field: 'stage' }], measures: [{ agg: 'sum' }, { agg: 'count' }] });
@@ -124,9 +106,9 @@ describe('reports', () => {
   });
   it('builds chart options from tabular data', () => {
     const data = { columns: [{ key: 'stage' }, { key: 'count', label: { en: 'Count', 'zh-CN': '数量' } }], rows: [['new', 3], ['won', 1]] };
-    const bar = chartOption(data, 'bar', 'zh-CN') as { xAxis: { data: string[] }; series: { name: string; data: number[] }[] };
+    const bar = chartOption(data, 'bar', 'zh-CN') as { xAxis: { data: string[] }; series: { name: string; data: unknown[] }[] };
     expect(bar.xAxis.data).toEqual(['new', 'won']);
-    expect(bar.series[0]).toMatchObject({ name: '数量', data: [3, 1] });
+    expect(bar.series[0]).toMatchObject({ name: '数量', data: [{ value: 3, row: 0 }, { value: 1, row: 1 }] });
     const funnel = chartOption(data, 'funnel', 'en') as { series: { type: string; data: unknown[] }[] };
     expect(funnel.series[0].type).toBe('funnel');
     expect(chartOption(data, 'table', 'en')).toBeNull();

@@ -26,12 +26,12 @@ export interface NotificationPage {
 }
 
 /** The notification kinds the server sends. */
-export const NOTIFICATION_KINDS = ['task_assigned', 'task_reminder', 'task_escalated', 'task_delegated', 'approval_decided', 'intake_pending'] as const;
+export const NOTIFICATION_KINDS = ['task_assigned', 'task_reminder', 'task_escalated', 'task_delegated', 'approval_decided', 'intake_pending', 'mention'] as const;
 
 /** Message keys under notifications.msg, one per kind and variant. */
 export const NOTIFICATION_MESSAGES = [
   'task_assigned', 'approval_assigned', 'task_reminder', 'approval_reminder', 'task_escalated', 'task_delegated', 'task_delegated_by',
-  'approval_approved', 'approval_rejected', 'intake_pending',
+  'approval_approved', 'approval_rejected', 'intake_pending', 'mention',
 ] as const;
 
 /** The notifications.msg key for n (undefined for an unknown kind), with its interpolation values. */
@@ -53,6 +53,8 @@ export function messageOf(n: Notification): { key?: (typeof NOTIFICATION_MESSAGE
       return { key: p.outcome === 'approved' ? 'approval_approved' : 'approval_rejected', values };
     case 'intake_pending':
       return { key: 'intake_pending', values };
+    case 'mention':
+      return { key: 'mention', values: { ...values, by: typeof p.by_name === 'string' ? p.by_name : '' } };
   }
   return { values };
 }

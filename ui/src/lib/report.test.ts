@@ -89,7 +89,7 @@ describe('charts', () => {
     const o = chartOption(dwell, 'heatmap', 'en') as { xAxis: { data: string[] }; yAxis: { data: string[] }; series: { type: string; name: string; data: unknown[] }[]; visualMap: { max: number } };
     expect(o.xAxis.data).toEqual(['proposal', 'negotiation']);
     expect(o.yAxis.data).toEqual(['shanghai', 'beijing']);
-    expect(o.series[0]).toMatchObject({ type: 'heatmap', name: 'Avg hours', data: [[0, 0, 10], [0, 1, 4], [1, 0, 30]] });
+    expect(o.series[0]).toMatchObject({ type: 'heatmap', name: 'Avg hours', data: [{ value: [0, 0, 10, 0], row: 0 }, { value: [0, 1, 4, 0], row: 1 }, { value: [1, 0, 30, 0], row: 2 }] });
     expect(o.visualMap.max).toBe(30);
   });
 
@@ -99,7 +99,7 @@ describe('charts', () => {
       rows: [[null, 'new', 1, 3], ['web', 'new', 1, 2], [null, 'won', 2, 1]],
     };
     const f = chartOption(funnel, 'funnel', 'en') as { series: { data: { name: string; value: number }[] }[] };
-    expect(f.series[0].data).toEqual([{ name: 'new', value: 5 }, { name: 'won', value: 1 }]);
+    expect(f.series[0].data).toEqual([{ name: 'new', value: 5, row: 0 }, { name: 'won', value: 1, row: 2 }]);
     const bar = chartOption(funnel, 'bar', 'en') as { xAxis: { data: string[] }; series: { name: string }[] };
     expect(bar.xAxis.data).toEqual(['∅ / new', 'web / new', '∅ / won']);
     expect(bar.series.map((s) => s.name)).toEqual(['count']);

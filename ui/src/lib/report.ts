@@ -1,9 +1,10 @@
 // Pure helpers for the report builder and its chart.
 import type { ReportData, ReportDef } from '../api/types';
 
+export { CHART_TYPES, ECHART_TYPES, chartOption, splitColumns } from './charts';
+
 export const REPORT_KINDS = ['table', 'pivot', 'funnel', 'dwell', 'kpi', 'stagnation', 'penetration', 'forecast', 'compare', 'cycle'];
 export const AGGS = ['count', 'count_distinct', 'sum', 'avg', 'min', 'max', 'median', 'rate'];
-export const CHART_TYPES = ['bar', 'line', 'pie', 'funnel', 'heatmap', 'table'];
 /** Export formats of reports and record lists. */
 export const EXPORT_FORMATS = ['csv', 'xlsx'] as const;
 
@@ -78,11 +79,10 @@ export function cleanReport(r: ReportDef): ReportDef {
 export function defaultChart(kind: string): string {
   if (kind === 'funnel') return 'funnel';
   if (kind === 'dwell') return 'heatmap';
-  if (kind === 'kpi' || kind === 'table' || kind === 'stagnation') return 'table';
+  if (kind === 'kpi') return 'kpi';
+  if (kind === 'table' || kind === 'stagnation') return 'table';
   return 'bar';
 }
-
-const NUMERIC_TYPES = new Set(['number', 'money', 'percent', 'integer', 'float']);
 
 /** The data for display: values of columns with options (select fields, stages) become their labels. */
 export function withOptionLabels(data: ReportData): ReportData {
@@ -91,85 +91,6 @@ export function withOptionLabels(data: ReportData): ReportData {
   const show = (v: unknown, m: Record<string, string>): unknown =>
     Array.isArray(v) ? v.map((x) => show(x, m)) : typeof v === 'string' && Object.prototype.hasOwnProperty.call(m, v) ? m[v] : v;
   return { ...data, rows: data.rows.map((r) => r.map((v, i) => (maps[i] ? show(v, maps[i]!) : v))) };
-}
-
-/** Splits report columns into category columns (labels) and numeric columns (series). */
-export function splitColumns(data: ReportData): { cats: number[]; nums: number[] } {
-  const cols = data.columns as { key: string; type?: string }[];
-  const keys = new Set(cols.map((c) => c.key));
-  const isNum = (i: number) =>
-    cols[i].type ? NUMERIC_TYPES.has(cols[i].type as string) : data.rows.some((r) => typeof r[i] === 'number');
-  const cats: number[] = [];
-  const nums: number[] = [];
-  cols.forEach((c, i) => {
-    if (isNum(i)) {
-      if (c.key !== 'step' && c.key !== 'stage_index') nums.push(i); // a funnel's stage index is an ordinal, not a measure
-    } else if (!keys.has(`${c.key}_name`) && c.key !== 'id') cats.push(i); // show a user's name, not the id
-  });
-  return { cats, nums };
-}
-
-/** Builds an echarts option from tabular data: text columns = category, numeric columns = series. */
-export function chartOption(data: ReportData, chart: string, lang: string): Record<string, unknown> | null {
-  if (!data || !Array.isArray(data.columns) || !Array.isArray(data.rows) || data.columns.length === 0) return null;
-  if (chart === 'table') return null;
-  const label = (c: ReportData['columns'][number]) =>
-    typeof c.label === 'string' ? c.label : (c.label?.[lang] ?? c.label?.en ?? c.key);
-  const { cats: catCols, nums } = splitColumns(data);
-  if (nums.length === 0 || data.rows.length === 0) return null; // nothing to draw: the table says so
-  const text = (v: unknown) => (v === null || v === undefined || v === '' ? '∅' : String(v));
-  const catOf = (r: unknown[], cols: number[]) => (cols.length ? cols.map((i) => text(r[i])).join(' / ') : '');
-  const cats = data.rows.map((r) => catOf(r, catCols));
-  if (chart === 'heatmap') {
-    const stageCol = data.columns.findIndex((c) => c.key === 'stage');
-    const xCol = stageCol >= 0 && catCols.includes(stageCol) ? stageCol : catCols[catCols.length - 1];
-    const yCols = catCols.filter((i) => i !== xCol);
-    const vCol = nums.find((i) => data.columns[i].key === 'avg_hours') ?? nums[0];
-    if (xCol === undefined) return null;
-    const xs = [...new Set(data.rows.map((r) => text(r[xCol])))];
-    const ys = [...new Set(data.rows.map((r) => catOf(r, yCols) || label(data.columns[vCol])))];
-    const values = data.rows.map((r) => [xs.indexOf(text(r[xCol])), ys.indexOf(catOf(r, yCols) || label(data.columns[vCol])), r[vCol] === null ? '-' : Number(r[vCol])]);
-    const nums2 = values.map((v) => v[2]).filter((v): v is number => typeof v === 'number');
-    return {
-      tooltip: { position: 'top' },
-      grid: { left: 96, right: 16, top: 16, bottom: 96 },
-      xAxis: { type: 'category', data: xs, splitArea: { show: true } },
-      yAxis: { type: 'category', data: ys, splitArea: { show: true } },
-      visualMap: { min: 0, max: Math.max(1, ...nums2), calculable: true, orient: 'horizontal', left: 'center', bottom: 0 },
-      series: [{ type: 'heatmap', name: label(data.columns[vCol]), data: values, label: { show: true } }],
-    };
-  }
-  if (chart === 'pie' || chart === 'funnel') {
-    const col = nums[0];
-    // A funnel by stage with a dimension sums each stage over the dimension's values.
-    const stageCol = data.columns.findIndex((c) => c.key === 'stage');
-    const byStage = chart === 'funnel' && stageCol >= 0 && catCols.length > 1;
-    const totals = new Map<string, number>();
-    data.rows.forEach((r, k) => {
-      const name = byStage ? text(r[stageCol]) : cats[k];
-      totals.set(name, (totals.get(name) ?? 0) + (Number(r[col]) || 0));
-    });
-    return {
-      tooltip: { trigger: 'item' },
-      legend: { bottom: 0 },
-      series: [
-        {
-          type: chart,
-          name: label(data.columns[col]),
-          data: [...totals].map(([name, value]) => ({ name, value })),
-          ...(chart === 'funnel' ? { sort: 'none', label: { show: true, position: 'inside' } } : { radius: '60%' }),
-        },
-      ],
-    };
-  }
-  return {
-    tooltip: { trigger: 'axis' },
-    legend: { bottom: 0 },
-    grid: { left: 48, right: 16, top: 24, bottom: 48 },
-    xAxis: { type: 'category', data: cats },
-    yAxis: { type: 'value' },
-    series: nums.map((i) => ({ type: chart === 'line' ? 'line' : 'bar', name: label(data.columns[i]), data: data.rows.map((r) => (r[i] === null ? null : Number(r[i]))) })),
-  };
 }
 
 /** Field types whose values can be summed or averaged. */

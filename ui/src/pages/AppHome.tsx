@@ -28,12 +28,13 @@ export default function AppHome() {
   const usable = (kind: DefKind, slug: string) =>
     access.design || (kind === 'flows' ? access.may(`flow:${slug}`, 'run') : kind === 'forms' ? access.may(`form:${slug}`, 'create') : true);
 
-  const startCreate = (v: { slug: string; entity?: string }) => {
+  const startCreate = (v: { slug: string; entity?: string; label_zh?: string; label_en?: string }) => {
     const kind = creating!;
     setCreating(null);
     form.resetFields();
     const q = v.entity ? `?entity=${encodeURIComponent(v.entity)}` : '';
-    const target = kind === 'dashboards' ? `/apps/${app}/dashboards/${v.slug}?edit=1` : `/apps/${app}/${kind}/${v.slug}/design${q}`;
+    const label = new URLSearchParams({ edit: '1', ...(v.label_zh ? { label_zh: v.label_zh } : {}), ...(v.label_en ? { label_en: v.label_en } : {}) });
+    const target = kind === 'dashboards' ? `/apps/${app}/dashboards/${v.slug}?${label.toString()}` : `/apps/${app}/${kind}/${v.slug}/design${q}`;
     nav(target);
   };
 
@@ -61,11 +62,19 @@ export default function AppHome() {
                 title={t(`kinds.${s.kind}`)}
                 data-testid={`section-${s.kind}`}
                 extra={
-                  access.design && (
-                    <Button size="small" icon={<PlusOutlined />} onClick={() => setCreating(s.kind)} data-testid={`new-${s.kind}`}>
-                      {t('common.new')}
-                    </Button>
-                  )
+                  <Space size="small">
+                    {s.kind === 'flows' && items.length > 0 ? (
+                      <Link to={`/apps/${app}/runs`} data-testid="app-runs-link">{t('fb.appRuns')}</Link>
+                    ) : null}
+                    {s.kind === 'flows' && access.design ? (
+                      <Link to={`/apps/${app}/credentials`} data-testid="app-credentials-link">{t('credentials.title')}</Link>
+                    ) : null}
+                    {access.design && (
+                      <Button size="small" icon={<PlusOutlined />} onClick={() => setCreating(s.kind)} data-testid={`new-${s.kind}`}>
+                        {t('common.new')}
+                      </Button>
+                    )}
+                  </Space>
                 }
               >
                 <List
@@ -104,6 +113,16 @@ export default function AppHome() {
           <Form.Item name="slug" label={t('common.slug')} rules={[{ required: true, message: t('common.required') }, { pattern: /^[a-z][a-z0-9_-]{0,62}$/, message: t('apps.slugHelp') }]}>
             <Input data-testid="new-def-slug" />
           </Form.Item>
+          {creating === 'dashboards' && (
+            <>
+              <Form.Item name="label_zh" label={t('dashboards.labelZh')}>
+                <Input data-testid="new-def-label-zh" />
+              </Form.Item>
+              <Form.Item name="label_en" label={t('dashboards.labelEn')}>
+                <Input data-testid="new-def-label-en" />
+              </Form.Item>
+            </>
+          )}
           {(creating === 'forms' || creating === 'reports') && (
             <Form.Item name="entity" label={t('common.entity')} rules={[{ required: true, message: t('common.required') }]}>
               <Select options={entities.map((e) => ({ value: e.slug, label: labelText(e.label, i18n.language, e.slug) }))} />

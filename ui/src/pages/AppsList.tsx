@@ -1,6 +1,6 @@
 import { PlusOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
-import { Alert, Button, Col, Empty, Row, Skeleton, Typography } from 'antd';
+import { Alert, Button, Col, Empty, Row, Skeleton } from 'antd';
 import { Suspense, lazy, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
@@ -8,6 +8,7 @@ import { useMe } from '../api/auth';
 import { api, errorMessage } from '../api/client';
 import type { AppSummary } from '../api/types';
 import Panel from '../components/Panel';
+import { Text, Title } from '../components/Text';
 import { asArray } from '../lib/labels';
 
 // The create dialog (antd Form, Modal) loads when it is first opened: the app list is a first page.
@@ -33,7 +34,7 @@ export default function AppsList() {
   return (
     <div>
       <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'center', marginBottom: 16 }}>
-        <Typography.Title level={3} style={{ margin: 0 }}>{t('apps.title')}</Typography.Title>
+        <Title>{t('apps.title')}</Title>
         {me?.is_admin && (
           <Button type="primary" icon={<PlusOutlined />} onClick={() => setOpen(true)} data-testid="app-create">
             {t('apps.create')}
@@ -52,7 +53,7 @@ export default function AppsList() {
           {(apps.data ?? []).map((a) => (
             <Col key={a.slug} xs={24} sm={12} lg={8} xl={6}>
               <Panel hoverable onClick={() => nav(`/apps/${a.slug}`)} data-testid={`app-card-${a.slug}`}
-                title={a.name || a.slug} description={<Typography.Text type="secondary" code>{a.slug}</Typography.Text>} />
+                title={a.name || a.slug} description={<Text type="secondary" code>{a.slug}</Text>} />
             </Col>
           ))}
         </Row>

@@ -1,20 +1,55 @@
-import { DeleteOutlined, EditOutlined, EyeOutlined, PlusOutlined } from '@ant-design/icons';
+import { DeleteOutlined, DragOutlined, EditOutlined, EyeOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
-import { Alert, Button, Card, DatePicker, Empty, InputNumber, Select, Skeleton, Space, Table, Typography } from 'antd';
+import { Alert, Button, Card, Col, DatePicker, Empty, Input, Popconfirm, Row, Select, Skeleton, Space, Typography } from 'antd';
 import dayjs from 'dayjs';
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import ReactGridLayout, { verticalCompactor } from 'react-grid-layout';
+import 'react-grid-layout/css/styles.css';
+import 'react-resizable/css/styles.css';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { api, errorMessage } from '../api/client';
 import { appAccess, defList, useApp, useDefinition } from '../api/defs';
-import type { DashboardDef, ReportData, ReportDef, Widget } from '../api/types';
+import type { DashboardDef, EntityDef, ReportData, ReportDef, Widget } from '../api/types';
 import DefToolbar from '../components/DefToolbar';
+import { usePeople } from '../components/PersonSelect';
+import PersonSelect from '../components/PersonSelect';
 import ReportResult, { ExportButton } from '../components/ReportResult';
-import { labelText } from '../lib/labels';
-import { JsonInput } from '../components/SchemaForm';
+import UndoRedo from '../components/UndoRedo';
+import { useDrill } from '../components/useDrill';
+import type { ChartSettings } from '../lib/charts';
+import { GRID_COLS, PHONE_WIDTH, addWidget, ensureIds, fromLayout, globalFilterJSON, parseGlobalFilter, stackLayout, toLayout, type GlobalFilter, type LayoutItem } from '../lib/dashboardLayout';
+import { labelText, optionLabel, optionValue } from '../lib/labels';
 import { dashboardQuery, defaultChart, exportUrl, reportFromDefinition, widgetResult } from '../lib/report';
+import { useUndoable, useUnsavedGuard } from '../lib/undo';
 
-function WidgetCard({ app, w, data, error, standalone, fallbackLabel }: { app: string; w: Widget; data?: ReportData; error?: string; standalone: boolean; fallbackLabel?: DashboardDef['label'] }) {
+const ROW_HEIGHT = 44;
+
+/** The width of an element that may mount after the page (a callback ref and a ResizeObserver). */
+function useWidth(): [(el: HTMLDivElement | null) => void, number] {
+  const [width, setWidth] = useState(0);
+  const ro = useRef<ResizeObserver | null>(null);
+  const ref = useCallback((el: HTMLDivElement | null) => {
+    ro.current?.disconnect();
+    ro.current = null;
+    if (!el) return;
+    setWidth(el.getBoundingClientRect().width);
+    ro.current = new ResizeObserver((entries) => setWidth(entries[0].contentRect.width));
+    ro.current.observe(el);
+  }, []);
+  return [ref, width];
+}
+
+/** The condition a dashboard's date range puts on a report's date field (records drill-down). */
+function rangeFilter(field: string, from: string, to: string): Record<string, unknown> | null {
+  if (!from && !to) return null;
+  const c: Record<string, string> = {};
+  if (from) c.gte = from;
+  if (to) c.lt = dayjs(to).add(1, 'day').format('YYYY-MM-DD');
+  return { [field]: c };
+}
+
+function WidgetCard({ app, w, data, error, standalone, fallbackLabel, edit, onRemove, extra, height }: { app: string; w: Widget; data?: ReportData; error?: string; standalone: boolean; fallbackLabel?: DashboardDef['label']; edit: boolean; onRemove: () => void; extra: Record<string, unknown> | null; height: number }) {
   const { t, i18n } = useTranslation();
   const def = useDefinition<ReportDef>(app, 'reports', w.report);
   const own = useQuery({
@@ -25,12 +60,28 @@ function WidgetCard({ app, w, data, error, standalone, fallbackLabel }: { app: s
   const r = reportFromDefinition(def.data?.def, def.data?.meta);
   const d = data ?? own.data;
   const chart = String((w as { chart?: { type?: string } }).chart?.type ?? r?.chart?.type ?? defaultChart(r?.kind ?? 'pivot'));
+  const drill = useDrill(app, r, d, extra ?? undefined);
   return (
     <Card
       size="small"
-      title={labelText(w.title ?? r?.label ?? fallbackLabel, i18n.language, w.report)}
-      style={{ gridColumn: `${(w.x ?? 0) + 1} / span ${w.w || 12}`, gridRow: `${(w.y ?? 0) + 1} / span ${w.h || 4}`, overflow: 'auto' }}
-      extra={<Space size={4}><ExportButton href={(f) => exportUrl(app, { report: w.report }, f)} /><Link to={`/apps/${app}/reports/${w.report}`} aria-label={t('reports.view')}><EyeOutlined /></Link></Space>}
+      title={
+        <span className={edit ? 'widget-drag' : undefined} style={{ cursor: edit ? 'move' : undefined }}>
+          {edit && <DragOutlined style={{ marginRight: 6 }} />}
+          {labelText(w.title ?? r?.label ?? fallbackLabel, i18n.language, w.report)}
+        </span>
+      }
+      style={{ height: '100%', overflow: 'auto' }}
+      extra={
+        <Space size={4}>
+          {!edit && <ExportButton href={(f) => exportUrl(app, { report: w.report }, f)} />}
+          {!edit && <Link to={`/apps/${app}/reports/${w.report}`} aria-label={t('reports.view')}><EyeOutlined /></Link>}
+          {edit && (
+            <Popconfirm title={t('dashboards.removeWidget')} onConfirm={onRemove} okButtonProps={{ danger: true, 'data-testid': 'widget-remove-confirm' } as { danger: boolean }}>
+              <Button size="small" type="text" danger icon={<DeleteOutlined />} aria-label={t('common.delete')} data-testid={`widget-remove-${w.report}`} />
+            </Popconfirm>
+          )}
+        </Space>
+      }
       data-testid={`widget-${w.report}`}
     >
       {error ? (
@@ -38,13 +89,86 @@ function WidgetCard({ app, w, data, error, standalone, fallbackLabel }: { app: s
       ) : own.isError && !data ? (
         <Alert type="error" showIcon title={errorMessage(own.error)} />
       ) : (
-        <ReportResult data={d} chart={chart} height={Math.max(160, (w.h || 8) * 56 - 180)} />
+        <ReportResult data={d} chart={chart} height={height} settings={r?.chart as ChartSettings} dimensions={r?.dimensions} pivotColumn={r?.params?.pivot_column as string | undefined} onDrill={edit ? undefined : drill} />
       )}
     </Card>
   );
 }
 
-/** A dashboard: a 12-column grid of report widgets; ?edit=1 (or the Edit button) arranges them. */
+/** The global filter bar: date range, owner, team and the select fields of the widgets' entities. */
+function FilterBar({ app, entities, from, to, filter, onChange }: { app: string; entities: string[]; from: string; to: string; filter: GlobalFilter; onChange: (p: Record<string, string>) => void }) {
+  const { t, i18n } = useTranslation();
+  const people = usePeople(app, '');
+  const teams = useMemo(() => {
+    const m = new Map<string, string>();
+    for (const p of people.data ?? []) if (p.team_id) m.set(p.team_id, p.team_name ?? p.team_id);
+    return [...m].map(([value, label]) => ({ value, label }));
+  }, [people.data]);
+  const e0 = useDefinition<EntityDef>(app, 'entities', entities[0] ?? '', !!entities[0]);
+  const e1 = useDefinition<EntityDef>(app, 'entities', entities[1] ?? '', !!entities[1]);
+  const e2 = useDefinition<EntityDef>(app, 'entities', entities[2] ?? '', !!entities[2]);
+  const selects = useMemo(() => {
+    const seen = new Map<string, NonNullable<EntityDef['fields']>[number]>();
+    for (const e of [e0.data?.def, e1.data?.def, e2.data?.def]) for (const f of e?.fields ?? []) if (f.type === 'select' && !seen.has(f.key)) seen.set(f.key, f);
+    return [...seen.values()].slice(0, 4);
+  }, [e0.data, e1.data, e2.data]);
+  const set = (g: GlobalFilter) => {
+    const f = globalFilterJSON(g);
+    onChange({ filter: f ? JSON.stringify(f) : '' });
+  };
+  return (
+    <Card size="small" style={{ marginBottom: 12 }} data-testid="dashboard-filters">
+      <Space wrap align="center">
+        <span>{t('dashboards.dateRange')}</span>
+        <DatePicker.RangePicker
+          allowEmpty={[true, true]}
+          value={[from ? dayjs(from) : null, to ? dayjs(to) : null]}
+          onChange={(v) => onChange({ from: v?.[0]?.format('YYYY-MM-DD') ?? '', to: v?.[1]?.format('YYYY-MM-DD') ?? '' })}
+          data-testid="dashboard-range"
+        />
+        <span>{t('dashboards.owner')}</span>
+        <div style={{ width: 200 }}><PersonSelect app={app} multiple value={filter.owner ?? []} onChange={(v) => set({ ...filter, owner: (v as string[]) ?? [] })} data-testid="filter-owner" /></div>
+        <span>{t('dashboards.team')}</span>
+        <Select mode="multiple" allowClear style={{ minWidth: 160 }} value={filter.team ?? []} options={teams} onChange={(v) => set({ ...filter, team: v })} data-testid="filter-team" />
+        {selects.map((f) => (
+          <Space key={f.key} size={4}>
+            <span>{labelText(f.label, i18n.language, f.key)}</span>
+            <Select
+              mode="multiple"
+              allowClear
+              style={{ minWidth: 140 }}
+              value={filter.fields?.[f.key] ?? []}
+              options={(f.options ?? []).map((o) => ({ value: optionValue(o), label: optionLabel(o, i18n.language) }))}
+              onChange={(v) => set({ ...filter, fields: { ...(filter.fields ?? {}), [f.key]: v } })}
+              data-testid={`filter-${f.key}`}
+            />
+          </Space>
+        ))}
+        <Button size="small" onClick={() => onChange({ from: '', to: '', filter: '' })} data-testid="dashboard-clear">{t('dashboards.clearFilters')}</Button>
+      </Space>
+    </Card>
+  );
+}
+
+/** A report that can be dragged from the palette onto the grid. */
+function PaletteReport({ slug, label, onDragStart }: { slug: string; label: string; onDragStart: (slug: string) => void }) {
+  return (
+    <div
+      className="palette-item droppable-element"
+      draggable
+      unselectable="on"
+      onDragStart={(e) => {
+        e.dataTransfer.setData('text/plain', slug);
+        onDragStart(slug);
+      }}
+      data-testid={`palette-report-${slug}`}
+    >
+      {label}
+    </div>
+  );
+}
+
+/** A dashboard: report widgets on a 24-column grid; ?edit=1 (or the Edit button) arranges them by drag and drop. */
 export default function DashboardPage() {
   const { app = '', slug = '' } = useParams();
   const [sp, setSp] = useSearchParams();
@@ -52,93 +176,148 @@ export default function DashboardPage() {
   const { t, i18n } = useTranslation();
   const appQ = useApp(app);
   const q = useDefinition<DashboardDef>(app, 'dashboards', slug);
-  const [dash, setDash] = useState<DashboardDef | null>(null);
+  const hist = useUndoable<DashboardDef | null>(null);
+  const dash = hist.value;
+  useUnsavedGuard(hist.dirty);
+  const loaded = useRef(false);
+  const dragging = useRef<string | null>(null);
+  const [containerRef, width] = useWidth();
+  const mounted = width > 0;
   const from = sp.get('from') ?? '';
   const to = sp.get('to') ?? '';
   const filterParam = sp.get('filter') ?? '';
-  const [filterDraft, setFilterDraft] = useState<unknown>(() => {
-    try {
-      return filterParam ? JSON.parse(filterParam) : undefined;
-    } catch {
-      return undefined;
-    }
-  });
   const setParams = (patch: Record<string, string>) => {
     const next = new URLSearchParams(sp);
     for (const [k, v] of Object.entries(patch)) if (v) next.set(k, v); else next.delete(k);
     setSp(next);
   };
   useEffect(() => {
-    if (q.data && dash === null) setDash(q.data.def ? { ...q.data.def, widgets: q.data.def.widgets ?? [] } : { slug, widgets: [] });
-  }, [q.data, dash, slug]);
+    if (q.data && !loaded.current) {
+      loaded.current = true;
+      if (q.data.def) hist.reset({ ...q.data.def, widgets: q.data.def.widgets ?? [] });
+      else {
+        // a new dashboard: the names typed when creating it (unsaved until saved)
+        const zh = sp.get('label_zh') ?? '';
+        const en = sp.get('label_en') ?? '';
+        hist.reset({ slug, widgets: [] });
+        if (zh || en) hist.set({ slug, widgets: [], label: { ...(zh ? { 'zh-CN': zh } : {}), ...(en ? { en } : {}) } });
+      }
+    }
+  }, [q.data, slug, hist, sp]);
   const data = useQuery({
     queryKey: ['dashboard-data', app, slug, i18n.language, from, to, filterParam],
     enabled: !edit && !!q.data?.def,
     retry: false,
     queryFn: () => api<unknown>(`/api/v1/apps/${encodeURIComponent(app)}/dashboards/${encodeURIComponent(slug)}/data`, { query: dashboardQuery(i18n.language, from, to, filterParam) }),
   });
+  const reports = defList(appQ.data, 'reports');
+  const widgets = useMemo(() => ensureIds((dash?.widgets ?? []).filter((w) => w.report)), [dash]);
+  const entities = useMemo(() => [...new Set(widgets.map((w) => reports.find((r) => r.slug === w.report)?.entity as string | undefined).filter((e): e is string => !!e))], [widgets, reports]);
+  const globalFilter = useMemo(() => parseGlobalFilter(filterParam), [filterParam]);
   if (!dash) return q.isError ? <Alert type="error" title={errorMessage(q.error)} /> : <Skeleton active />;
 
-  const reports = defList(appQ.data, 'reports');
-  const widgets = dash.widgets;
-  const setW = (i: number, patch: Partial<Widget>) => setDash({ ...dash, widgets: widgets.map((w, j) => (j === i ? { ...w, ...patch } : w)) });
+  const setDash = (d: DashboardDef, merge?: string) => hist.set(d, merge);
+  const label = dash.label as Record<string, string> | undefined;
+  const title = labelText(dash.label, i18n.language, '');
+  const phone = mounted && width < PHONE_WIDTH;
+  const layout = toLayout(widgets);
+  const onLayout = (l: readonly LayoutItem[]) => {
+    const next = fromLayout(widgets, l);
+    if (JSON.stringify(next) !== JSON.stringify(widgets)) setDash({ ...dash, widgets: next });
+  };
+  const dateField = (w: Widget) => (reports.find((r) => r.slug === w.report) as { params?: { date_field?: string } } | undefined)?.params?.date_field ?? 'created_at';
+  const extraOf = (w: Widget) => {
+    const parts = [globalFilterJSON(globalFilter), rangeFilter(dateField(w), from, to)].filter(Boolean) as Record<string, unknown>[];
+    return parts.length === 0 ? null : parts.length === 1 ? parts[0] : { ...parts[0], ...parts[1] };
+  };
+  const card = (w: Widget, i: number, h: number) => {
+    const res = widgetResult(data.data, w, i);
+    return (
+      <WidgetCard
+        app={app}
+        w={w}
+        data={res.data}
+        error={res.error}
+        standalone={edit || !q.data?.def || data.isError}
+        fallbackLabel={reports.find((r) => r.slug === w.report)?.label}
+        edit={edit && !phone}
+        onRemove={() => setDash({ ...dash, widgets: widgets.filter((x) => x.id !== w.id) })}
+        extra={extraOf(w)}
+        height={h}
+      />
+    );
+  };
 
   return (
     <div>
-      <Space style={{ marginBottom: 12 }}>
+      <Space style={{ marginBottom: 12 }} wrap>
         <Link to={`/apps/${app}`}>{appQ.data?.name ?? app}</Link>
         <span>/</span>
-        <Typography.Title level={4} style={{ margin: 0 }}>{labelText(dash.label, i18n.language, slug)}</Typography.Title>
-        {appAccess(appQ.data).design && <Button size="small" icon={edit ? <EyeOutlined /> : <EditOutlined />} onClick={() => setParams({ edit: edit ? '' : '1' })}>{edit ? t('dashboards.view') : t('common.edit')}</Button>}
+        <Typography.Title level={4} style={{ margin: 0 }} data-testid="dashboard-title">{title || slug}</Typography.Title>
+        {title && <Typography.Text type="secondary">{slug}</Typography.Text>}
+        {appAccess(appQ.data).design && <Button size="small" icon={edit ? <EyeOutlined /> : <EditOutlined />} onClick={() => setParams({ edit: edit ? '' : '1' })} data-testid="dashboard-edit">{edit ? t('dashboards.view') : t('common.edit')}</Button>}
       </Space>
-      {!edit && (
-        <Card size="small" style={{ marginBottom: 12 }} data-testid="dashboard-filters">
-          <Space wrap align="start">
-            <span>{t('dashboards.dateRange')}</span>
-            <DatePicker.RangePicker
-              allowEmpty={[true, true]}
-              value={[from ? dayjs(from) : null, to ? dayjs(to) : null]}
-              onChange={(v) => setParams({ from: v?.[0]?.format('YYYY-MM-DD') ?? '', to: v?.[1]?.format('YYYY-MM-DD') ?? '' })}
-              data-testid="dashboard-range"
-            />
-            <span>{t('dashboards.filter')}</span>
-            <div style={{ width: 320 }}><JsonInput value={filterDraft} onChange={setFilterDraft} rows={1} /></div>
-            <Button size="small" type="primary" onClick={() => setParams({ filter: filterDraft === undefined || filterDraft === null ? '' : JSON.stringify(filterDraft) })} data-testid="dashboard-apply">{t('dashboards.applyFilters')}</Button>
-            <Button size="small" onClick={() => { setFilterDraft(undefined); setParams({ from: '', to: '', filter: '' }); }}>{t('dashboards.clearFilters')}</Button>
-          </Space>
-        </Card>
-      )}
+      {!edit && <FilterBar app={app} entities={entities} from={from} to={to} filter={globalFilter} onChange={setParams} />}
       {data.isError && <Alert type="error" showIcon title={errorMessage(data.error)} style={{ marginBottom: 12 }} data-testid="dashboard-error" />}
       {edit && (
         <>
-          <DefToolbar app={app} kind="dashboards" slug={slug} getDefinition={() => dash} />
-          <Table
-            size="small"
-            rowKey={(_w, i) => String(i)}
-            pagination={false}
-            dataSource={widgets}
-            style={{ marginBottom: 12 }}
-            columns={[
-              { title: t('kinds.reports'), render: (_v, w: Widget, i) => <Select style={{ width: 200 }} value={w.report || undefined} options={reports.map((r) => ({ value: r.slug, label: labelText(r.label, i18n.language, r.slug) }))} onChange={(v) => setW(i, { report: v })} /> },
-              ...(['x', 'y', 'w', 'h'] as const).map((k) => ({ title: k, render: (_v: unknown, w: Widget, i: number) => <InputNumber size="small" min={k === 'w' || k === 'h' ? 1 : 0} max={k === 'x' || k === 'w' ? 24 : 100} value={w[k]} onChange={(v) => setW(i, { [k]: v ?? 0 })} /> })),
-              { title: '', render: (_v, _w, i) => <Button type="text" danger icon={<DeleteOutlined />} onClick={() => setDash({ ...dash, widgets: widgets.filter((_x, j) => j !== i) })} /> },
-            ]}
-          />
-          <Button icon={<PlusOutlined />} onClick={() => setDash({ ...dash, widgets: [...widgets, { id: `w${widgets.length + 1}`, report: reports[0]?.slug ?? '', x: (widgets.length % 2) * 12, y: Math.floor(widgets.length / 2) * 8, w: 12, h: 8 }] })} style={{ marginBottom: 12 }}>
-            {t('dashboards.addWidget')}
-          </Button>
+          <DefToolbar app={app} kind="dashboards" slug={slug} getDefinition={() => ({ ...dash, widgets })} onSaved={hist.markSaved} onRestore={(d) => setDash({ ...(d as DashboardDef), slug })} extra={<UndoRedo h={hist} />} />
+          <Row gutter={12} style={{ marginBottom: 12 }}>
+            <Col xs={24} md={12}>
+              <Input addonBefore={t('dashboards.labelZh')} value={label?.['zh-CN'] ?? ''} onChange={(e) => setDash({ ...dash, label: { ...(label ?? {}), 'zh-CN': e.target.value } }, 'label:zh')} data-testid="dashboard-label-zh" />
+            </Col>
+            <Col xs={24} md={12}>
+              <Input addonBefore={t('dashboards.labelEn')} value={label?.en ?? ''} onChange={(e) => setDash({ ...dash, label: { ...(label ?? {}), en: e.target.value } }, 'label:en')} data-testid="dashboard-label-en" />
+            </Col>
+          </Row>
         </>
       )}
-      {widgets.length === 0 ? (
-        <Empty />
-      ) : (
-        <div className="dash-grid">
-          {widgets.filter((w) => w.report).map((w, i) => {
-            const res = widgetResult(data.data, w, i);
-            return <WidgetCard key={`${w.report}-${i}`} app={app} w={w} data={res.data} error={res.error} standalone={edit || !q.data?.def || data.isError} fallbackLabel={reports.find((r) => r.slug === w.report)?.label} />;
-          })}
-        </div>
-      )}
+      <Row gutter={12}>
+        {edit && (
+          <Col xs={24} lg={4}>
+            <Card size="small" title={t('dashboards.reports')} data-testid="dashboard-palette" style={{ marginBottom: 12 }}>
+              <Typography.Paragraph type="secondary" style={{ fontSize: 12 }}>{t('dashboards.dragReports')}</Typography.Paragraph>
+              {reports.map((r) => <PaletteReport key={r.slug} slug={r.slug} label={labelText(r.label, i18n.language, r.slug)} onDragStart={(s) => (dragging.current = s)} />)}
+            </Card>
+          </Col>
+        )}
+        <Col xs={24} lg={edit ? 20 : 24}>
+          <div ref={containerRef} className={edit ? 'dash-edit' : undefined} data-testid="dashboard-grid" style={{ minHeight: edit ? 320 : undefined }}>
+            {phone ? (
+              <div className="dash-stack" data-testid="dashboard-stack">
+                {stackLayout(widgets).map((w) => <div key={w.id ?? w.report} style={{ marginBottom: 12 }}>{card(w, widgets.indexOf(w), 240)}</div>)}
+              </div>
+            ) : mounted ? (
+              <>
+                {widgets.length === 0 && !edit && <Empty />}
+                {widgets.length === 0 && edit && <Typography.Text type="secondary" className="dash-empty-hint">{t('dashboards.emptyGrid')}</Typography.Text>}
+                <ReactGridLayout
+                  width={width}
+                  layout={layout}
+                  gridConfig={{ cols: GRID_COLS, rowHeight: ROW_HEIGHT, margin: [12, 12] }}
+                  dragConfig={{ enabled: edit, handle: '.widget-drag' }}
+                  resizeConfig={{ enabled: edit, handles: ['se'] }}
+                  dropConfig={{ enabled: edit, defaultItem: { w: 12, h: 8 } }}
+                  compactor={verticalCompactor}
+                  style={edit ? { minHeight: 320 } : undefined}
+                  onLayoutChange={edit ? (l) => onLayout(l as LayoutItem[]) : undefined}
+                  onDrop={(_l, item) => {
+                    const report = dragging.current;
+                    dragging.current = null;
+                    if (report && item) setDash({ ...dash, widgets: addWidget(widgets, report, { x: item.x, y: item.y, w: item.w, h: item.h }) });
+                  }}
+                >
+                  {widgets.map((w, i) => (
+                    <div key={w.id!} data-testid={`grid-item-${w.report}`}>
+                      {card(w, i, Math.max(120, (w.h || 8) * (ROW_HEIGHT + 12) - 120))}
+                    </div>
+                  ))}
+                </ReactGridLayout>
+              </>
+            ) : null}
+          </div>
+        </Col>
+      </Row>
     </div>
   );
 }

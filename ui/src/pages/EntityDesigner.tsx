@@ -384,6 +384,11 @@ export default function EntityDesigner() {
         suggestedKey={nextFieldKey(fields)}
         existingKeys={fields.map((f) => f.key)}
         entitySlugs={entitySlugs}
+        targetFields={(slug) => {
+          if (slug === entity.slug) return fields;
+          const d = defList(appQ.data, 'entities').find((x) => x.slug === slug) as { draft?: EntityDef; definition?: EntityDef } | undefined;
+          return (d?.draft ?? d?.definition)?.fields ?? [];
+        }}
         onCancel={() => setEditing(null)}
         onOk={(f) => {
           let next = { ...entity, fields: upsertField(fields, editing!.index, f) };

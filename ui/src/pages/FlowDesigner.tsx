@@ -8,16 +8,19 @@ import '@xyflow/react/dist/style.css';
 import { Alert, App, Button, Card, Col, Collapse, Form, Input, Row, Select, Skeleton, Space, Switch, Tag, Tooltip, Typography } from 'antd';
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useParams } from 'react-router';
+import { Link, useParams, useSearchParams } from 'react-router';
 import { api, errorMessage, type FieldError } from '../api/client';
 import { defList, defPath, unwrapDefinition, useApp, useDefinition, useSaveDefinition } from '../api/defs';
-import type { CatalogOperation, EntityDef, FlowDef, FormDef, TriggerDef } from '../api/types';
+import type { CatalogOperation, EntityDef, FlowDef, FormDef, TestSample, TriggerDef } from '../api/types';
 import DefToolbar from '../components/DefToolbar';
+import CredentialSelect from '../components/CredentialSelect';
 import SchemaForm from '../components/SchemaForm';
+import AiNodeForm from '../components/flow/AiNodeForm';
 import UndoRedo from '../components/UndoRedo';
 import { ConditionWidget } from '../components/flow/ConditionWidget';
 import { FlowContext, type FlowCtx, type UpstreamNode } from '../components/flow/FlowContext';
 import { RECORD_TRIGGERS, RunBanner, TestRunModal, ValueTable, useRunPoll, type RunWithSteps } from '../components/flow/TestRun';
+import { RerunPanel, type RerunResult } from '../components/flow/Rerun';
 import { CronInput, WebhookSettings } from '../components/flow/triggerWidgets';
 import { categoryOf, normalizeCatalog, schemaOf, type Catalog } from '../lib/catalog';
 import { TRIGGER_TYPES, autoLayout, canConnect, defaultParams, flowErrors, fromCanvas, nextNodeId, placeFree, portsOf, toCanvas, uniqueName, upstreamOf, type CanvasEdge, type CanvasNode, type FlowErrors } from '../lib/flow';
@@ -56,7 +59,7 @@ function StepNode({ data, selected, id }: NodeProps<Node<StepData>>) {
     >
       <Handle type="target" position={Position.Top} />
       <div><b>{data.name || typeLabel}</b></div>
-      <div className="type" title={data.nodeType}>{typeLabel}{status && <Tag style={{ marginLeft: 4, fontSize: 10, lineHeight: '14px' }} color={status === 'succeeded' ? 'success' : status === 'failed' ? 'error' : status === 'waiting' ? 'warning' : 'default'} data-testid={`node-status-${data.label}`}>{t(`runStatus.${status}`, { defaultValue: status })}</Tag>}</div>
+      <div className="type" title={data.nodeType}>{data.name && data.name !== typeLabel ? typeLabel : null}{status && <Tag style={{ marginLeft: 4, fontSize: 10, lineHeight: '14px' }} color={status === 'succeeded' ? 'success' : status === 'failed' ? 'error' : status === 'waiting' ? 'warning' : 'default'} data-testid={`node-status-${data.label}`}>{t(`runStatus.${status}`, { defaultValue: status })}</Tag>}</div>
       {ports.length === 0 ? (
         <Handle type="source" position={Position.Bottom} />
       ) : (
@@ -110,7 +113,7 @@ function TriggerForm({ trigger, onChange, forms, catalog, pollPath, errors, ctx 
       <Form.Item label={t('flows.triggerType')}>
         <Select value={type} onChange={(v) => onChange({ type: v })} options={TRIGGER_TYPES.map((x) => ({ value: x, label: t(`triggers.${x}`) }))} data-testid="trigger-type" />
       </Form.Item>
-      {['record.created', 'record.updated', 'stage.changed', 'record.deleted'].includes(type) && (
+      {['record.created', 'record.updated', 'stage.changed', 'record.deleted', 'record.activity'].includes(type) && (
         <Form.Item label={t('common.entity')}>
           <Select value={trigger.entity} onChange={(v) => set({ entity: v })} options={ctx.entityList.map((e) => ({ value: e.slug, label: e.label }))} data-testid="trigger-entity" showSearch={{ optionFilterProp: 'label' }} />
         </Form.Item>
@@ -119,6 +122,12 @@ function TriggerForm({ trigger, onChange, forms, catalog, pollPath, errors, ctx 
         <Form.Item label={t('flows.whenFields')}>
           <Select mode="multiple" value={trigger.fields ?? []} onChange={(v) => set({ fields: v.length ? v : undefined })}
             options={(ent?.fields ?? []).map((f) => ({ value: f.key, label: labelText(f.label, i18n.language, f.key) }))} />
+        </Form.Item>
+      )}
+      {type === 'record.activity' && (
+        <Form.Item label={t('flows.activityTypes')} help={t('flows.activityTypesHelp')}>
+          <Select mode="tags" value={(trigger.activities as string[] | undefined) ?? []} onChange={(v: string[]) => set({ activities: v.length ? v : undefined })}
+            tokenSeparators={[',', ' ']} data-testid="trigger-activities" />
         </Form.Item>
       )}
       {type === 'stage.changed' && (
@@ -203,7 +212,7 @@ function PollTriggerFields({ trigger, set, catalog, lang, pollPath }: { trigger:
         />
       </Form.Item>
       <Form.Item label={t('flows.credential')}>
-        <Input value={trigger.credential as string | undefined} onChange={(e) => set({ credential: e.target.value })} />
+        <CredentialSelect connector={String(trigger.connector ?? '')} value={trigger.credential as string | undefined} onChange={(v) => set({ credential: v })} />
       </Form.Item>
       <Form.Item label={t('flows.interval')} extra={t('flows.intervalHelp')}>
         <Input value={trigger.interval as string | undefined} placeholder="5m" onChange={(e) => set({ interval: e.target.value })} style={{ width: 120 }} />
@@ -269,12 +278,15 @@ function Designer() {
   const [edges, setEdges, onEdgesChangeRaw] = useEdgesState<Edge>([]);
   const [selected, setSelected] = useState<string | null>(null);
   const [runOpen, setRunOpen] = useState(false);
-  const [runId, setRunId] = useState<string | null>(null);
+  // a run opened from the runs list (?run=) shows its node states on the canvas
+  const [searchParams] = useSearchParams();
+  const [runId, setRunId] = useState<string | null>(() => searchParams.get('run'));
   const [showMap, setShowMap] = useState(false);
   const [errs, setErrs] = useState<FlowErrors>({ nodes: {}, trigger: {} });
   // palette groups the analyst folded (the rest stay open, also groups that appear once the catalog loads)
   const [folded, setFolded] = useState<string[]>([]);
   const rf = useReactFlow();
+  const canvasRef = useRef<HTMLDivElement>(null);
   const hist = useUndoable<FlowDef | null>(null);
   useUnsavedGuard(hist.dirty);
   const mergeKey = useRef<string | undefined>(undefined);
@@ -283,6 +295,11 @@ function Designer() {
   const { save, publish } = useSaveDefinition(app, 'flows');
   const runQ = useRunPoll(runId);
   const run = runQ.data;
+  // the draft's pinned test sample: kept apart from the undo history (pinning saves it at once)
+  const [pinned, setPinned] = useState<TestSample | null>(null);
+  // "run from this node" results of the run on the canvas, by node
+  const [reruns, setReruns] = useState<Record<string, RerunResult>>({});
+  useEffect(() => setReruns({}), [runId]);
 
   const decorate = useCallback(
     (n: CanvasNode): Node<StepData> => {
@@ -296,15 +313,32 @@ function Designer() {
     (d: FlowDef) => {
       setBase(d);
       const c = toCanvas(d);
-      setNodes(c.nodes.map(decorate));
-      setEdges(c.edges.map((e) => ({ ...e, label: e.label ?? undefined })));
+      // nodes and edges that did not change keep their objects (and React Flow's measurements):
+      // an undo re-renders what it changed, not the whole canvas
+      setNodes((prev) => {
+        const old = new Map(prev.map((n) => [n.id, n]));
+        return c.nodes.map((n) => {
+          const next = decorate(n);
+          const o = old.get(n.id);
+          return o && o.position.x === next.position.x && o.position.y === next.position.y && JSON.stringify(o.data) === JSON.stringify(next.data) ? o : next;
+        });
+      });
+      setEdges((prev) => {
+        const old = new Map(prev.map((e) => [e.id, e]));
+        return c.edges.map((e) => {
+          const o = old.get(e.id);
+          return o && o.source === e.source && o.target === e.target && (o.sourceHandle ?? null) === (e.sourceHandle ?? null) ? o : { ...e, label: e.label ?? undefined };
+        });
+      });
     },
     [decorate, setNodes, setEdges],
   );
 
   useEffect(() => {
     if (q.data && base === null) {
-      const d: FlowDef = q.data.def ? { ...q.data.def, trigger: q.data.def.trigger ?? { type: 'manual' }, nodes: q.data.def.nodes ?? [] } : { slug, trigger: { type: 'manual' }, nodes: [], edges: [] };
+      const { test_sample: sample, ...def } = q.data.def ?? ({} as Partial<FlowDef>);
+      setPinned(sample ?? null);
+      const d: FlowDef = q.data.def ? { ...def, slug: def.slug ?? slug, trigger: def.trigger ?? { type: 'manual' }, nodes: def.nodes ?? [] } : { slug, trigger: { type: 'manual' }, nodes: [], edges: [] };
       // the history holds canvas-made definitions, so loading one back gives the same JSON
       const c = toCanvas(d);
       const norm = fromCanvas(d, c.nodes, c.edges);
@@ -320,6 +354,11 @@ function Designer() {
   }, [decorate, setNodes]);
 
   const getDefinition = useCallback(() => (base ? fromCanvas(base, nodes as unknown as CanvasNode[], edges as CanvasEdge[]) : undefined), [base, nodes, edges]);
+  // what is saved: the canvas's definition with the pinned sample
+  const getSaveDefinition = useCallback(() => {
+    const d = getDefinition();
+    return d && pinned ? { ...d, test_sample: pinned } : d;
+  }, [getDefinition, pinned]);
 
   // one history for canvas and property edits: canvas changes are recorded, undo/redo is applied back to the canvas
   useEffect(() => {
@@ -394,6 +433,13 @@ function Designer() {
       setEdges((eds) => addEdge({ id: `e-${from.id}-${id}-${port ?? ''}`, source: from.id, target: id, sourceHandle: port ?? null, label: port }, eds));
     }
     setSelected(id);
+    // keep the new node in sight: refit when it lands outside the visible part of the canvas
+    const el = canvasRef.current;
+    if (el) {
+      const tl = rf.screenToFlowPosition({ x: el.getBoundingClientRect().left, y: el.getBoundingClientRect().top });
+      const br = rf.screenToFlowPosition({ x: el.getBoundingClientRect().right, y: el.getBoundingClientRect().bottom });
+      if (spot.x < tl.x || spot.y < tl.y || spot.x + 180 > br.x || spot.y + 80 > br.y) window.setTimeout(() => void rf.fitView({ maxZoom: 1, padding: 0.2 }), 50);
+    }
   };
 
   const deleteNode = (id: string) => {
@@ -401,6 +447,25 @@ function Designer() {
     setEdges((es) => es.filter((e) => e.source !== id && e.target !== id));
     setSelected(null);
   };
+
+  // the canvas refits when its width changes (window resized, phone rotated, panels stacked)
+  useEffect(() => {
+    const el = canvasRef.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    let width = el.clientWidth;
+    let timer = 0;
+    const ro = new ResizeObserver(() => {
+      if (Math.abs(el.clientWidth - width) < 8) return;
+      width = el.clientWidth;
+      window.clearTimeout(timer);
+      timer = window.setTimeout(() => void rf.fitView({ maxZoom: 1, padding: 0.2 }), 60);
+    });
+    ro.observe(el);
+    return () => {
+      ro.disconnect();
+      window.clearTimeout(timer);
+    };
+  }, [rf, base === null]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const autoArrange = () => {
     const pos = autoLayout(nodes.map((n) => ({ id: n.id })), edges.map((e) => ({ from: e.source, to: e.target })));
@@ -511,7 +576,7 @@ function Designer() {
   const mustPublish = hist.dirty || !q.data?.meta.published_version || q.data?.meta.modified !== false;
   const publishNow = async () => {
     try {
-      await save.mutateAsync({ slug, def: getDefinition() });
+      await save.mutateAsync({ slug, def: getSaveDefinition() });
       await publish.mutateAsync({ slug });
       hist.markSaved();
       onErrors([]);
@@ -524,6 +589,20 @@ function Designer() {
     }
   };
   const selStep = sel ? run?.steps?.filter((s) => s.node === sel.id).pop() : undefined;
+  /** saves unsaved changes first: the re-run uses the saved draft's node */
+  const saveDraft = async () => {
+    if (!hist.dirty) return true;
+    try {
+      await save.mutateAsync({ slug, def: getSaveDefinition() });
+      hist.markSaved();
+      onErrors([]);
+      return true;
+    } catch (e) {
+      onErrors((e as { fieldErrors?: FieldError[] }).fieldErrors ?? []);
+      message.error(errorMessage(e));
+      return false;
+    }
+  };
   const triggerTitle = t(`triggers.${base.trigger.type}`, { defaultValue: base.trigger.type });
   const triggerDetail = triggerEntity ? labelText(entities[triggerEntity]?.label, i18n.language, triggerEntity) : base.trigger.type === 'webhook' ? String(base.trigger.key ?? '') : base.trigger.type === 'cron' ? String(base.trigger.schedule ?? '') : '';
   const inbound = new Set(edges.map((e) => e.target));
@@ -549,7 +628,7 @@ function Designer() {
         app={app}
         kind="flows"
         slug={slug}
-        getDefinition={getDefinition}
+        getDefinition={getSaveDefinition}
         onErrors={onErrors}
         onSaved={hist.markSaved}
         extra={
@@ -595,7 +674,7 @@ function Designer() {
           </Card>
         </Col>
         <Col xs={24} lg={13}>
-          <div style={{ height: 640, border: '1px solid #f0f0f0', borderRadius: 8, background: '#fff', position: 'relative' }} data-testid="flow-canvas">
+          <div ref={canvasRef} style={{ height: 640, border: '1px solid #f0f0f0', borderRadius: 8, background: '#fff', position: 'relative' }} data-testid="flow-canvas">
             <ErrorsContext.Provider value={errs}>
             <RunContext.Provider value={statuses}>
             <ReactFlow
@@ -649,6 +728,10 @@ function Designer() {
                     <div style={{ height: 8 }} />
                     <Typography.Text strong>{t('fb.stepOutput')}</Typography.Text>
                     <ValueTable value={selStep.output} entity={entities[String(sel.data.params.entity ?? '')]} testId="node-run-output" />
+                    {run && (
+                      <RerunPanel app={app} slug={slug} runId={run.id} node={sel.id} waits={!!selCat?.waits} result={reruns[sel.id]} beforeRun={saveDraft}
+                        onResult={(r) => setReruns((m) => ({ ...m, [sel.id]: r }))} entity={entities[String(sel.data.params.entity ?? '')]} />
+                    )}
                   </Card>
                 )}
                 <Form layout="vertical" size="small">
@@ -670,11 +753,13 @@ function Designer() {
                   )}
                 </Form>
                 {labelText(selCat?.description, i18n.language, '') && <Typography.Paragraph type="secondary">{labelText(selCat?.description, i18n.language, '')}</Typography.Paragraph>}
-                {sel.data.nodeType === 'connector' ? (
+                {sel.data.nodeType === 'connector' && sel.data.params.connector === 'ai' ? (
+                  <AiNodeForm key={`${sel.id}-${String(sel.data.params.operation ?? '')}`} params={sel.data.params} schema={schema} errors={selErrs} onChange={(p) => updateSel({ params: p })} />
+                ) : sel.data.nodeType === 'connector' ? (
                   <>
                     <Form layout="vertical" size="small">
                       <Form.Item label={t('flows.credential')}>
-                        <Input value={sel.data.params.credential as string} onChange={(e) => updateSel({ params: { ...sel.data.params, credential: e.target.value || undefined } })} />
+                        <CredentialSelect connector={String(sel.data.params.connector ?? '')} value={sel.data.params.credential as string | undefined} onChange={(v) => updateSel({ params: { ...sel.data.params, credential: v } })} />
                       </Form.Item>
                     </Form>
                     <SchemaForm
@@ -703,7 +788,8 @@ function Designer() {
           </Card>
         </Col>
       </Row>
-      <TestRunModal open={runOpen} onClose={() => setRunOpen(false)} slug={slug} trigger={base.trigger} entity={triggerEntity} mustPublish={mustPublish} publish={publishNow} onStarted={setRunId} />
+      <TestRunModal open={runOpen} onClose={() => setRunOpen(false)} slug={slug} trigger={base.trigger} entity={triggerEntity} mustPublish={mustPublish} publish={publishNow} onStarted={setRunId}
+        pinned={pinned} onPinned={setPinned} />
     </div>
     </FlowContext.Provider>
   );

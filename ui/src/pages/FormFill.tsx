@@ -1,13 +1,14 @@
-import { Alert, App, Button, Card, Checkbox, Col, Form, Result, Row, Skeleton, Space, Typography } from 'antd';
-import { useState } from 'react';
+import { Alert, App, Button, Card, Checkbox, Form, Result, Skeleton, Space, Typography } from 'antd';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { api, errorMessage } from '../api/client';
 import { useDefinition } from '../api/defs';
-import type { EntityDef, FormDef, FormItem } from '../api/types';
-import FieldInput, { fieldLabel } from '../components/FieldInput';
+import type { EntityDef, FormDef } from '../api/types';
+import FormView from '../components/FormView';
 import { applyFieldErrors } from '../components/formErrors';
 import { toPayload } from '../components/RecordDrawer';
+import { placedFields } from '../lib/form';
 import { labelText } from '../lib/labels';
 
 /** Fills an internal form (POST /apps/{app}/forms/{form}/submit). */
@@ -24,12 +25,30 @@ export default function FormFill() {
   const [done, setDone] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [hidden, setHidden] = useState<Set<string>>(new Set());
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const conditional = !!def && ((def.rules ?? []).length > 0 || JSON.stringify(def.layout ?? []).includes('"visible"'));
+  // which fields the form's conditions hide for the current values (the server evaluates them, as on submit)
+  const askVisibility = useCallback(() => {
+    if (!conditional || !entity) return;
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => {
+      const payload = toPayload(entity, form.getFieldsValue());
+      api<{ hidden: string[] }>(`/api/v1/apps/${encodeURIComponent(app)}/forms/${encodeURIComponent(slug)}/visibility`, { method: 'POST', body: payload })
+        .then((r) => setHidden(new Set(r.hidden ?? [])))
+        .catch(() => undefined);
+    }, 150);
+  }, [conditional, entity, form, app, slug]);
+  useEffect(() => {
+    askVisibility();
+    return () => clearTimeout(timer.current);
+  }, [askVisibility]);
 
   if (fq.isLoading || eq.isLoading) return <Skeleton active />;
   if (!def || !entity) return <Alert type="warning" showIcon title={fq.isError ? errorMessage(fq.error) : t('forms.notFound')} />;
 
   const byKey = new Map(entity.fields.map((f) => [f.key, f]));
-  const items: FormItem[] = (def.layout ?? []).flatMap((it) => (it.items ? it.items : [it])).filter((it) => it.field && byKey.has(it.field) && !it.hidden);
+  const keys = placedFields(def.layout ?? []).filter((k) => byKey.has(k) && !hidden.has(k));
 
   const submit = async () => {
     let values: Record<string, unknown>;
@@ -41,7 +60,7 @@ export default function FormFill() {
     setBusy(true);
     setError(null);
     try {
-      const payload = toPayload({ ...entity, fields: items.map((it) => byKey.get(it.field!)!) }, values);
+      const payload = toPayload({ ...entity, fields: keys.map((k) => byKey.get(k)!) }, values);
       await api(`/api/v1/apps/${encodeURIComponent(app)}/forms/${encodeURIComponent(slug)}/submit`, { method: 'POST', body: payload });
       setDone(labelText(def.success?.message, lang, t('forms.thanks')));
       message.success(t('forms.submitted'));
@@ -63,24 +82,8 @@ export default function FormFill() {
   return (
     <Card title={labelText(def.title, lang, slug)} style={{ maxWidth: 820 }}>
       {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 12 }} />}
-      <Form form={form} layout="vertical" data-testid="fill-form">
-        <Row gutter={12}>
-          {items.map((it) => {
-            const f = byKey.get(it.field!)!;
-            return (
-              <Col key={f.key} span={it.width ?? 24}>
-                <Form.Item
-                  name={f.key}
-                  label={labelText(it.label, lang, fieldLabel(f, lang))}
-                  help={labelText(it.help, lang, '') || undefined}
-                  rules={it.required || f.required ? [{ required: true, message: t('common.required') }] : []}
-                >
-                  <FieldInput field={f} app={app} />
-                </Form.Item>
-              </Col>
-            );
-          })}
-        </Row>
+      <Form form={form} layout="vertical" data-testid="fill-form" onValuesChange={askVisibility}>
+        <FormView items={def.layout ?? []} entity={entity} app={app} lang={lang} hidden={hidden} />
         {def.consent && (
           <Form.Item name="__consent" valuePropName="checked" rules={[{ validator: (_r, v) => (v ? Promise.resolve() : Promise.reject(new Error(t('common.required')))) }]}>
             <Checkbox>{labelText(def.consent, lang, '')}</Checkbox>

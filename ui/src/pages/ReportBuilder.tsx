@@ -1,8 +1,8 @@
 import { DndContext, PointerSensor, useDraggable, useDroppable, useSensor, useSensors, type DragEndEvent } from '@dnd-kit/core';
 import { DeleteOutlined, PlusOutlined, ReloadOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
-import { Alert, Button, Card, Col, Form, Input, InputNumber, Row, Select, Skeleton, Space, Typography } from 'antd';
-import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { Alert, App, Button, Card, Col, Form, Input, InputNumber, Row, Select, Skeleton, Space, Typography } from 'antd';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation, useParams, useSearchParams } from 'react-router';
 import { ApiError, api, errorMessage } from '../api/client';
@@ -13,7 +13,12 @@ import ReportResult, { ExportButton } from '../components/ReportResult';
 import { FilterInput } from '../components/ConditionBuilder';
 import ReportParams, { KIND_PARAMS } from '../components/ReportParams';
 import { labelText } from '../lib/labels';
-import { AGGS, CHART_TYPES, REPORT_KINDS, cleanReport, defaultChart, dropField, exportUrl, groupFieldErrors, reportFromDefinition, sortKeys, type ErrorSlot } from '../lib/report';
+import ChartOptions from '../components/ChartOptions';
+import UndoRedo from '../components/UndoRedo';
+import { useDrill } from '../components/useDrill';
+import type { ChartSettings } from '../lib/charts';
+import { useUndoable, useUnsavedGuard } from '../lib/undo';
+import { AGGS, REPORT_KINDS, cleanReport, defaultChart, dropField, exportUrl, groupFieldErrors, reportFromDefinition, sortKeys, type ErrorSlot } from '../lib/report';
 
 function useDebounced<T>(v: T, ms: number): T {
   const [d, setD] = useState(v);
@@ -52,6 +57,7 @@ function ReportView({ app, slug }: { app: string; slug: string }) {
   const def = useDefinition<ReportDef>(app, 'reports', slug);
   const data = useQuery({ queryKey: ['report-data', app, slug, i18n.language], queryFn: () => api<ReportData>(`/api/v1/apps/${encodeURIComponent(app)}/reports/${encodeURIComponent(slug)}/data`, { query: { locale: i18n.language } }) });
   const r = reportFromDefinition(def.data?.def, def.data?.meta);
+  const drill = useDrill(app, r, data.data);
   return (
     <Card
       title={labelText(r?.label, i18n.language, slug)}
@@ -64,7 +70,7 @@ function ReportView({ app, slug }: { app: string; slug: string }) {
       }
     >
       {data.isError && <Alert type="error" showIcon title={errorMessage(data.error)} />}
-      {data.isLoading ? <Skeleton active /> : <ReportResult data={data.data} chart={String(r?.chart?.type ?? defaultChart(r?.kind ?? 'pivot'))} />}
+      {data.isLoading ? <Skeleton active /> : <ReportResult data={data.data} chart={String(r?.chart?.type ?? defaultChart(r?.kind ?? 'pivot'))} settings={r?.chart as ChartSettings} dimensions={r?.dimensions} pivotColumn={r?.params?.pivot_column as string | undefined} onDrill={drill} />}
     </Card>
   );
 }
@@ -77,11 +83,18 @@ export default function ReportBuilder() {
   const design = loc.pathname.endsWith('/design');
   const appQ = useApp(app);
   const q = useDefinition<ReportDef>(app, 'reports', slug, design);
-  const [report, setReport] = useState<ReportDef | null>(null);
+  const hist = useUndoable<ReportDef | null>(null);
+  const report = hist.value;
+  const setReport = (r: ReportDef, merge?: string) => hist.set(r, merge);
+  useUnsavedGuard(hist.dirty);
+  const { modal } = App.useApp();
+  const loaded = useRef(false);
   useEffect(() => {
-    if (design && q.data && report === null)
-      setReport(reportFromDefinition(q.data.def, q.data.meta) ?? { slug, entity: sp.get('entity') ?? '', kind: 'pivot', dimensions: [{ field: '' }], measures: [{ agg: 'count' }] });
-  }, [design, q.data, report, slug, sp]);
+    if (design && q.data && !loaded.current) {
+      loaded.current = true;
+      hist.reset(reportFromDefinition(q.data.def, q.data.meta) ?? { slug, entity: sp.get('entity') ?? '', kind: 'pivot', dimensions: [{ field: '' }], measures: [{ agg: 'count' }] });
+    }
+  }, [design, q.data, slug, sp, hist]);
   const entityQ = useDefinition<EntityDef>(app, 'entities', report?.entity ?? '', !!report?.entity);
   const cleaned = useMemo(() => (report ? cleanReport(report) : null), [report]);
   const debounced = useDebounced(cleaned, 500);
@@ -91,6 +104,7 @@ export default function ReportBuilder() {
     queryFn: () => api<ReportData>(`/api/v1/apps/${encodeURIComponent(app)}/reports/preview`, { method: 'POST', body: debounced, query: { locale: i18n.language } }),
     retry: false,
   });
+  const drill = useDrill(app, debounced, preview.data);
 
   const sensors = useSensors(useSensor(PointerSensor, { activationConstraint: { distance: 4 } }));
 
@@ -103,7 +117,7 @@ export default function ReportBuilder() {
     { value: 'owner_id', label: t('reports.owner') },
     { value: 'team_id', label: t('reports.team') },
   ];
-  const set = (patch: Partial<ReportDef>) => setReport({ ...report, ...patch });
+  const set = (patch: Partial<ReportDef>, merge?: string) => setReport({ ...report, ...patch }, merge);
   const dims = report.dimensions ?? [];
   const meas = report.measures ?? [];
   const chart = String(report.chart?.type ?? defaultChart(report.kind));
@@ -132,10 +146,11 @@ export default function ReportBuilder() {
       <Space style={{ marginBottom: 8 }}>
         <Link to={`/apps/${app}`}>{appQ.data?.name ?? app}</Link>
         <span>/</span>
-        <Typography.Title level={4} style={{ margin: 0 }}>{t('reports.builder')}: {slug}</Typography.Title>
+        <Typography.Title level={4} style={{ margin: 0 }} data-testid="report-title">{t('reports.builder')}: {labelText(report.label, i18n.language, slug)}</Typography.Title>
+        {labelText(report.label, i18n.language, '') && <Typography.Text type="secondary">{slug}</Typography.Text>}
         <Link to={`/apps/${app}/reports/${slug}`}>{t('reports.view')}</Link>
       </Space>
-      <DefToolbar app={app} kind="reports" slug={slug} getDefinition={() => cleaned} />
+      <DefToolbar app={app} kind="reports" slug={slug} getDefinition={() => cleaned} onSaved={hist.markSaved} onRestore={(d) => setReport({ ...(reportFromDefinition(d as ReportDef) ?? (d as ReportDef)), slug })} extra={<UndoRedo h={hist} />} />
       <DndContext sensors={sensors} onDragEnd={onDragEnd}>
       <Row gutter={16}>
         <Col xs={24} lg={4}>
@@ -148,7 +163,12 @@ export default function ReportBuilder() {
           <Card size="small">
             <Form layout="vertical" size="small">
               <Form.Item label={t('common.entity')} {...item('entity')}>
-                <Select value={report.entity || undefined} onChange={(v) => set({ entity: v, dimensions: [{ field: '' }], measures: [{ agg: 'count' }] })} options={defList(appQ.data, 'entities').map((e) => ({ value: e.slug, label: labelText(e.label, i18n.language, e.slug) }))} data-testid="report-entity" />
+                <Select value={report.entity || undefined} onChange={(v) => {
+                  const change = () => set({ entity: v, dimensions: [{ field: '' }], measures: [{ agg: 'count' }], filters: undefined, params: undefined, sort: undefined });
+                  const used = (report.dimensions ?? []).some((d) => d.field) || !!report.filters || !!report.params;
+                  if (report.entity && used) modal.confirm({ title: t('reports.changeEntity'), content: t('reports.changeEntityBody'), okButtonProps: { danger: true, 'data-testid': 'entity-change-confirm' } as { danger: boolean }, onOk: change });
+                  else change();
+                }} options={defList(appQ.data, 'entities').map((e) => ({ value: e.slug, label: labelText(e.label, i18n.language, e.slug) }))} data-testid="report-entity" />
               </Form.Item>
               <Form.Item label={t('reports.kind')} {...item('kind')}>
                 <Select value={report.kind} onChange={(v) => set({ kind: v })} options={REPORT_KINDS.map((k) => ({ value: k, label: t(`reportKinds.${k}`) }))} data-testid="report-kind" />
@@ -183,11 +203,13 @@ export default function ReportBuilder() {
                 <Button size="small" icon={<PlusOutlined />} onClick={() => set({ measures: [...meas, { agg: 'count' }] })}>{t('reports.addMeasure')}</Button>
                 </DropZone>
               </Form.Item>
-              <Form.Item label={t('reports.chart')} {...item('chart')}>
-                <Select value={chart} onChange={(v) => set({ chart: { ...(report.chart ?? {}), type: v } })} options={CHART_TYPES.map((c) => ({ value: c, label: t(`charts.${c}`) }))} />
+              <Form.Item label={t('charts.options')} {...item('chart')}>
+                <Card size="small">
+                  <ChartOptions report={report} chart={chart} onChange={(r) => setReport(r)} dimOptions={fieldOpts} />
+                </Card>
               </Form.Item>
               <Form.Item label={t('reports.compare')} {...item('compare')}>
-                <Select allowClear value={report.compare?.period} onChange={(v) => { const next = { ...report }; if (v) next.compare = { ...(report.compare ?? {}), period: v }; else delete next.compare; setReport(next); }} options={['week', 'month', 'year'].map((p) => ({ value: p, label: t(`buckets.${p}`) }))} />
+                <Select allowClear value={report.compare?.period} onChange={(v) => { const next = { ...report }; if (v) next.compare = { ...(report.compare ?? {}), period: v }; else delete next.compare; setReport(next); }} options={[...['day', 'week', 'month', 'quarter', 'year'].map((p) => ({ value: p, label: t(`buckets.${p}`) })), { value: 'previous', label: t('charts.previous') }]} />
               </Form.Item>
               <Form.Item label={t('reports.sort')} {...item('sort')}>
                 <Select mode="multiple" allowClear value={report.sort ?? []} onChange={(v: string[]) => set({ sort: v })} options={sortOpts} data-testid="report-sort" />
@@ -204,10 +226,10 @@ export default function ReportBuilder() {
                 </Form.Item>
               ) : null}
               <Form.Item label={t('entity.labelZh')}>
-                <Input value={(report.label as Record<string, string>)?.['zh-CN']} onChange={(e) => set({ label: { ...((report.label as Record<string, string>) ?? {}), 'zh-CN': e.target.value } })} />
+                <Input value={(report.label as Record<string, string>)?.['zh-CN']} onChange={(e) => set({ label: { ...((report.label as Record<string, string>) ?? {}), 'zh-CN': e.target.value } }, 'label:zh')} data-testid="report-label-zh" />
               </Form.Item>
               <Form.Item label={t('entity.labelEn')}>
-                <Input value={(report.label as Record<string, string>)?.en} onChange={(e) => set({ label: { ...((report.label as Record<string, string>) ?? {}), en: e.target.value } })} />
+                <Input value={(report.label as Record<string, string>)?.en} onChange={(e) => set({ label: { ...((report.label as Record<string, string>) ?? {}), en: e.target.value } }, 'label:en')} data-testid="report-label-en" />
               </Form.Item>
             </Form>
           </Card>
@@ -215,7 +237,7 @@ export default function ReportBuilder() {
         <Col xs={24} lg={12}>
           <Card size="small" title={t('reports.preview')} extra={<Button size="small" icon={<ReloadOutlined />} onClick={() => preview.refetch()} loading={preview.isFetching} aria-label={t('reports.refresh')} />}>
             {preview.isError && <Alert type="error" showIcon title={fieldErrs.length ? t('reports.invalid') : errorMessage(preview.error)} description={fieldErrs.length ? fieldErrs.map((e) => e.message).join('; ') : undefined} style={{ marginBottom: 8 }} data-testid="report-error" />}
-            {preview.isLoading ? <Skeleton active /> : <ReportResult data={preview.data} chart={chart} />}
+            {preview.isLoading ? <Skeleton active /> : <ReportResult data={preview.data} chart={chart} settings={report.chart as ChartSettings} dimensions={report.dimensions} pivotColumn={report.params?.pivot_column as string | undefined} onDrill={drill} />}
           </Card>
         </Col>
       </Row>

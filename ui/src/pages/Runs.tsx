@@ -1,12 +1,14 @@
 import { ReloadOutlined, RedoOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Card, Descriptions, Skeleton, Space, Table, Tag, Timeline, Typography } from 'antd';
-import dayjs from 'dayjs';
+import { Alert, App, Button, Card, DatePicker, Descriptions, Grid, Select, Skeleton, Space, Table, Tag, Timeline, Typography } from 'antd';
+import dayjs, { type Dayjs } from 'dayjs';
 import { useTranslation } from 'react-i18next';
-import { Link, useParams } from 'react-router';
+import { Link, useParams, useSearchParams } from 'react-router';
 import { ApiError, api, errorMessage } from '../api/client';
-import type { Run, RunStep } from '../api/types';
-import { asArray } from '../lib/labels';
+import { defList, useApp } from '../api/defs';
+import type { Label, Run, RunStep } from '../api/types';
+import { TaskDetailBody, type TaskDetailData } from '../components/TaskDetail';
+import { asArray, labelText } from '../lib/labels';
 
 const STATUS_COLOR: Record<string, string> = { queued: 'default', running: 'processing', waiting: 'warning', succeeded: 'success', failed: 'error', canceled: 'default' };
 
@@ -33,11 +35,12 @@ function short(v: unknown) {
 /** What started a run ({type, record_title, form, key, schedule, user_name} from the API), in words. */
 export function StartedBy({ run }: { run: Run }) {
   const { t } = useTranslation();
-  const by = (run.started_by ?? {}) as { type?: string; record_title?: string; record_id?: string; form?: string; key?: string; schedule?: string; user_name?: string; parent_run_id?: string };
+  const { i18n } = useTranslation();
+  const by = (run.started_by ?? {}) as { type?: string; record_title?: string; record_id?: string; form?: string; form_label?: Label; key?: string; schedule?: string; user_name?: string; parent_run_id?: string };
   const trig = run.trigger as { type?: string } | string | undefined;
   const type = by.type ?? (typeof trig === 'string' ? trig : trig?.type) ?? '';
   const kind = { created: 'record.created', updated: 'record.updated', stage: 'stage.changed', deleted: 'record.deleted' }[type] ?? type;
-  const what = by.record_title ?? by.form ?? by.key ?? (by.schedule ? dayjs(by.schedule).format('YYYY-MM-DD HH:mm') : undefined);
+  const what = by.record_title ?? (by.form ? labelText(by.form_label, i18n.language, by.form) : undefined) ?? by.key ?? (by.schedule ? dayjs(by.schedule).format('YYYY-MM-DD HH:mm') : undefined);
   return (
     <span data-testid="run-started-by">
       {run.test ? <Tag color="purple">{t('fb.test')}</Tag> : null}
@@ -76,11 +79,10 @@ export function FlowRuns() {
         dataSource={q.data ?? []}
         data-testid="runs-table"
         columns={[
-          { title: 'ID', dataIndex: 'id', render: (id: string) => <Link to={`/runs/${id}`}>{id.slice(0, 8)}</Link> },
+          { title: t('runs.started'), render: (_v, r) => <Link to={`/runs/${r.id}`} data-testid="run-link">{fmt((r.started_at ?? r.created_at) as string)}</Link> },
           { title: t('runs.status'), dataIndex: 'status', render: (s: string) => <StatusTag status={s} /> },
           { title: t('runs.version'), render: (_v, r) => String(r.version ?? r.flow_version ?? '') },
           { title: t('runs.trigger'), render: (_v, r) => <StartedBy run={r} /> },
-          { title: t('runs.started'), render: (_v, r) => fmt((r.started_at ?? r.created_at) as string) },
           { title: t('runs.finished'), dataIndex: 'finished_at', render: fmt },
         ]}
       />
@@ -91,7 +93,7 @@ export function FlowRuns() {
 /** One run with its steps; failed runs can be retried. */
 export function RunDetail() {
   const { id = '' } = useParams();
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { message } = App.useApp();
   const qc = useQueryClient();
   const q = useQuery({
@@ -101,7 +103,10 @@ export function RunDetail() {
     retry: (n, e) => !(e instanceof ApiError && [401, 403, 404].includes(e.status)) && n < 2,
     refetchInterval: (query) => {
       if (query.state.error) return false;
-      return ['succeeded', 'failed', 'canceled'].includes((query.state.data as Run | undefined)?.status ?? '') ? false : 2000;
+      const d = query.state.data as Run | undefined;
+      // an approver's view of the run changes when someone decides: no need to poll it
+      if (d?.scope === 'task') return false;
+      return ['succeeded', 'failed', 'canceled'].includes(d?.status ?? '') ? false : 2000;
     },
   });
   const retry = useMutation({
@@ -117,16 +122,31 @@ export function RunDetail() {
     return <Alert type="info" showIcon data-testid="run-hidden" title={t('fb.runHidden')} description={<Link to="/tasks">{t('fb.openTasks')}</Link>} />;
   if (q.isError || !q.data) return <Alert type="error" showIcon title={errorMessage(q.error)} />;
   const r = q.data;
+  if (r.scope === 'task') return <TaskRunView run={r as TaskRun} />;
   const steps = (r.steps ?? []) as Step[];
   const trig = r.trigger as { input?: unknown; body?: unknown; record?: unknown } | undefined;
   return (
     <div>
       <Card
-        title={<Space>{t('runs.run')} <Typography.Text code>{r.id}</Typography.Text> <StatusTag status={r.status} /></Space>}
-        extra={r.status === 'failed' && <Button icon={<RedoOutlined />} onClick={() => retry.mutate()} loading={retry.isPending} data-testid="run-retry">{t('runs.retry')}</Button>}
+        title={<Space wrap data-testid="run-title"><span style={{ wordBreak: 'break-word' }}>{t('fb.runOfFlow', { flow: labelText(r.flow_label as Label | undefined, i18n.language, String(r.flow ?? '')) })}</span> <StatusTag status={r.status} /></Space>}
+        // the title wraps on phones instead of being cut off; the actions go below it when there is no room
+        styles={{ header: { flexWrap: 'wrap', rowGap: 4, paddingBlock: 8 }, title: { whiteSpace: 'normal', overflow: 'visible', minWidth: 200 } }}
+        extra={
+          <Space wrap>
+            {r.app && r.flow ? (
+              <Link to={`/apps/${encodeURIComponent(String(r.app))}/flows/${encodeURIComponent(String(r.flow))}/design?run=${encodeURIComponent(r.id)}`} data-testid="run-open-canvas">{t('fb.openOnCanvas')}</Link>
+            ) : null}
+            {r.status === 'failed' && <Button icon={<RedoOutlined />} onClick={() => retry.mutate()} loading={retry.isPending} data-testid="run-retry">{t('runs.retry')}</Button>}
+          </Space>
+        }
       >
-        <Descriptions size="small" column={3} style={{ marginBottom: 16 }}>
-          <Descriptions.Item label={t('runs.flow')}>{String(r.flow ?? r.flow_slug ?? '')}</Descriptions.Item>
+        <Descriptions size="small" column={{ xs: 1, md: 3 }} style={{ marginBottom: 16 }}>
+          <Descriptions.Item label={t('runs.trigger')}><StartedBy run={r} /></Descriptions.Item>
+          {typeof r.rerun_of === 'string' && (
+            <Descriptions.Item label={t('fb.rerunResult')}>
+              <span data-testid="run-rerun-of">{t('fb.rerunOf', { node: String(r.rerun_node ?? '') })} <Link to={`/runs/${encodeURIComponent(r.rerun_of)}`}>{t('fb.rerunSource')}</Link></span>
+            </Descriptions.Item>
+          )}
           <Descriptions.Item label={t('runs.version')}>{String(r.version ?? r.flow_version ?? '')}</Descriptions.Item>
           <Descriptions.Item label={t('runs.started')}>{fmt((r.started_at ?? r.created_at) as string)}</Descriptions.Item>
           <Descriptions.Item label={t('runs.finished')}>{fmt(r.finished_at)}</Descriptions.Item>
@@ -173,6 +193,165 @@ export function RunDetail() {
           </>
         )}
       </Card>
+    </div>
+  );
+}
+
+/** GET /api/v1/runs/{id} as a person with a task on the run (not a reader of the flow) gets it. */
+type TaskRun = Run & { scope: 'task'; flow_label?: Label; task: TaskDetailData };
+
+/** An approver's view of a run: the flow's name, the run's state and their task in full. */
+function TaskRunView({ run }: { run: TaskRun }) {
+  const { t, i18n } = useTranslation();
+  return (
+    <Card
+      data-testid="run-task-view"
+      title={<Space wrap>{t('fb.runOfFlow', { flow: labelText(run.flow_label, i18n.language, run.flow ?? '') })} <StatusTag status={run.status} /></Space>}
+      extra={<Link to="/tasks">{t('fb.openTasks')}</Link>}
+    >
+      <Descriptions size="small" column={{ xs: 1, md: 2 }} style={{ marginBottom: 16 }}>
+        <Descriptions.Item label={t('runs.started')}>{fmt(run.created_at)}</Descriptions.Item>
+        <Descriptions.Item label={t('runs.finished')}>{fmt(run.finished_at)}</Descriptions.Item>
+      </Descriptions>
+      <Typography.Title level={5} style={{ marginTop: 0 }}>{t('fb.yourTask')}: {run.task.title}</Typography.Title>
+      <TaskDetailBody id={run.task.id} onClose={() => undefined} />
+    </Card>
+  );
+}
+
+const RUN_STATUSES = ['queued', 'running', 'waiting', 'succeeded', 'failed'];
+
+/** Runs of every flow of an app: filter by flow, status, test or real, and start time; the trigger in words. */
+export function AppRuns() {
+  const { app = '' } = useParams();
+  const { t, i18n } = useTranslation();
+  const [sp, setSp] = useSearchParams();
+  const detail = useApp(app);
+  const flows = defList(detail.data, 'flows');
+  const flowName = (slug: string, label?: unknown) =>
+    labelText((label as Label | undefined) ?? flows.find((f) => f.slug === slug)?.label, i18n.language, slug);
+  const flow = sp.get('flow') ?? '';
+  const status = (sp.get('status') ?? '').split(',').filter(Boolean);
+  const test = sp.get('test') ?? '';
+  const from = sp.get('from') ?? '';
+  const to = sp.get('to') ?? '';
+  const set = (k: string, v: string) => {
+    const n = new URLSearchParams(sp);
+    if (v) n.set(k, v);
+    else n.delete(k);
+    setSp(n, { replace: true });
+  };
+  const q = useQuery({
+    queryKey: ['app-runs', app, flow, status.join(','), test, from, to],
+    queryFn: async () => {
+      const p = new URLSearchParams({ limit: '100' });
+      if (flow) p.set('flow', flow);
+      if (status.length) p.set('status', status.join(','));
+      if (test) p.set('test', test);
+      if (from) p.set('from', from);
+      if (to) p.set('to', to);
+      const r = await api<{ items?: Run[] }>(`/api/v1/apps/${encodeURIComponent(app)}/runs?${p.toString()}`);
+      return asArray<Run>(r?.items);
+    },
+    refetchInterval: 5000,
+  });
+  const range: [Dayjs, Dayjs] | null = from && to ? [dayjs(from), dayjs(to)] : null;
+  const narrow = !Grid.useBreakpoint().md;
+  const canvasLink = (r: Run) => `/apps/${encodeURIComponent(app)}/flows/${encodeURIComponent(String(r.flow ?? ''))}/design?run=${encodeURIComponent(r.id)}`;
+  return (
+    <div data-testid="app-runs">
+      <Space style={{ marginBottom: 12 }} wrap>
+        <Link to={`/apps/${app}`}>{detail.data?.name || app}</Link>
+        <span>/</span>
+        <Typography.Title level={4} style={{ margin: 0 }}>{t('fb.appRuns')}</Typography.Title>
+        <Button size="small" icon={<ReloadOutlined />} onClick={() => q.refetch()} />
+      </Space>
+      <Space wrap style={{ marginBottom: 12, width: '100%' }}>
+        <Select
+          style={{ minWidth: 200 }}
+          value={flow}
+          onChange={(v) => set('flow', v)}
+          data-testid="runs-filter-flow"
+          options={[{ value: '', label: t('fb.allFlows') }, ...flows.map((f) => ({ value: f.slug, label: flowName(f.slug) }))]}
+        />
+        <Select
+          mode="multiple"
+          allowClear
+          style={{ minWidth: 200 }}
+          placeholder={t('fb.allStatuses')}
+          value={status}
+          onChange={(v: string[]) => set('status', v.join(','))}
+          data-testid="runs-filter-status"
+          options={RUN_STATUSES.map((s) => ({ value: s, label: t(`runStatus.${s}`) }))}
+        />
+        <Select
+          style={{ minWidth: 160 }}
+          value={test}
+          onChange={(v) => set('test', v)}
+          data-testid="runs-filter-test"
+          options={[{ value: '', label: t('fb.anyRun') }, { value: 'false', label: t('fb.realRuns') }, { value: 'true', label: t('fb.tests') }]}
+        />
+        <DatePicker.RangePicker
+          aria-label={t('fb.filterTime')}
+          placeholder={[t('fb.filterTime'), '']}
+          value={range}
+          data-testid="runs-filter-time"
+          onChange={(v) => {
+            const n = new URLSearchParams(sp);
+            if (v?.[0] && v[1]) {
+              n.set('from', v[0].startOf('day').toISOString());
+              n.set('to', v[1].endOf('day').add(1, 'millisecond').toISOString());
+            } else {
+              n.delete('from');
+              n.delete('to');
+            }
+            setSp(n, { replace: true });
+          }}
+        />
+      </Space>
+      {q.isError && <Alert type="error" showIcon title={errorMessage(q.error)} />}
+      {narrow ? (
+        // phones: one card a run (a table would scroll sideways and cut off the trigger)
+        <Space orientation="vertical" style={{ width: '100%' }} data-testid="app-runs-cards">
+          {q.isLoading && <Skeleton active />}
+          {!q.isLoading && (q.data ?? []).length === 0 && <Typography.Text type="secondary">{t('fb.noRuns')}</Typography.Text>}
+          {(q.data ?? []).map((r) => (
+            <Card key={r.id} size="small" data-testid={`app-run-card-${r.id}`} className="app-run-card">
+              <Space orientation="vertical" size={4} style={{ width: '100%', minWidth: 0 }}>
+                <Space wrap size={6}>
+                  <Link to={`/runs/${r.id}`} data-testid="run-link">{fmt((r.started_at ?? r.created_at) as string)}</Link>
+                  <StatusTag status={r.status} />
+                </Space>
+                <Typography.Text strong data-testid="run-flow" style={{ wordBreak: 'break-word' }}>{flowName(String(r.flow ?? ''), r.flow_label)}</Typography.Text>
+                <div style={{ wordBreak: 'break-word' }}><StartedBy run={r} /></div>
+                <Link to={canvasLink(r)} data-testid="run-canvas-link">{t('fb.openOnCanvas')}</Link>
+              </Space>
+            </Card>
+          ))}
+        </Space>
+      ) : (
+      <Table<Run>
+        rowKey="id"
+        size="small"
+        scroll={{ x: 760 }}
+        loading={q.isLoading}
+        dataSource={q.data ?? []}
+        data-testid="app-runs-table"
+        columns={[
+          { title: t('runs.started'), render: (_v, r) => <Link to={`/runs/${r.id}`} data-testid="run-link">{fmt((r.started_at ?? r.created_at) as string)}</Link> },
+          { title: t('runs.flow'), render: (_v, r) => <span data-testid="run-flow">{flowName(String(r.flow ?? ''), r.flow_label)}</span> },
+          { title: t('runs.status'), dataIndex: 'status', render: (s: string) => <StatusTag status={s} /> },
+          { title: t('runs.trigger'), render: (_v, r) => <StartedBy run={r} /> },
+          { title: t('runs.finished'), dataIndex: 'finished_at', render: fmt },
+          {
+            title: '',
+            render: (_v, r) => (
+              <Link to={canvasLink(r)} data-testid="run-canvas-link">{t('fb.openOnCanvas')}</Link>
+            ),
+          },
+        ]}
+      />
+      )}
     </div>
   );
 }

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Card, Col, Empty, Form, Input, Modal, Row, Skeleton, Typography } from 'antd';
+import { Alert, App, Button, Card, Checkbox, Col, Empty, Form, Input, InputNumber, Modal, Row, Skeleton, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router';
@@ -33,7 +33,7 @@ export default function Templates() {
     },
   });
   const install = useMutation({
-    mutationFn: ({ name, body }: { name: string; body: Record<string, string> }) =>
+    mutationFn: ({ name, body }: { name: string; body: { slug?: string; name?: string; demo?: boolean; demo_count?: number } }) =>
       api<{ slug?: string; app?: { slug?: string } }>(`/api/v1/templates/${encodeURIComponent(name)}/install`, { method: 'POST', body }),
     onSuccess: (r, v) => {
       void qc.invalidateQueries({ queryKey: ['apps'] });
@@ -82,6 +82,7 @@ export default function Templates() {
         onCancel={() => setTarget(null)}
         onOk={() => form.submit()}
         confirmLoading={install.isPending}
+        okText={t('templates.install')}
         okButtonProps={{ 'data-testid': 'template-install-ok' }}
       >
         <Form form={form} layout="vertical" onFinish={(v) => target && install.mutate({ name: target.name, body: v })}>
@@ -91,6 +92,19 @@ export default function Templates() {
           <Form.Item name="name" label={t('apps.name')}>
             <Input />
           </Form.Item>
+          <Form.Item name="demo" valuePropName="checked" extra={t('templates.demoHelp')}>
+            <Checkbox data-testid="template-install-demo">{t('templates.demo')}</Checkbox>
+          </Form.Item>
+          <Form.Item noStyle shouldUpdate={(a, b) => a.demo !== b.demo}>
+            {({ getFieldValue }) =>
+              getFieldValue('demo') ? (
+                <Form.Item name="demo_count" label={t('templates.demoCount')} initialValue={2000}>
+                  <InputNumber min={100} max={20000} step={500} style={{ width: 160 }} />
+                </Form.Item>
+              ) : null
+            }
+          </Form.Item>
+          {install.isPending && install.variables?.body.demo ? <Alert type="info" showIcon message={t('templates.demoWorking')} /> : null}
         </Form>
       </Modal>
     </div>

@@ -31,12 +31,18 @@ function wrap(ui: ReactNode, path = '/') {
 describe('Tasks', () => {
   const task = { id: 't1', kind: 'approval', title: '合同审批', status: 'open', app: 'sales', entity: 'contract', record_id: 'r9', run_id: 'run1' };
 
-  it('delegates a task to a user picked from the list, with a comment', async () => {
+  /** Renders the page as on a desktop screen (the table with row actions, not the phone cards). */
+  function wide() {
+    vi.stubGlobal('matchMedia', (query: string) => ({ matches: /min-width/.test(query), media: query, onchange: null, addEventListener: () => {}, removeEventListener: () => {}, addListener: () => {}, removeListener: () => {}, dispatchEvent: () => false }));
+  }
+
+  it('delegates a task to a colleague picked by name from the app people, with a comment', async () => {
     await i18n.changeLanguage('en');
+    wide();
     const calls: { method: string; url: string; body?: unknown }[] = [];
     vi.stubGlobal('fetch', vi.fn(async (url: string, init?: RequestInit) => {
       calls.push({ method: init?.method ?? 'GET', url, body: init?.body ? JSON.parse(String(init.body)) : undefined });
-      if (url.includes('/admin/users')) return json({ items: [{ id: 'u2', email: 'bob@example.com', name: 'Bob' }] });
+      if (url.includes('/apps/sales/people')) return json({ items: [{ id: 'u2', name: 'Bob', team_name: 'East' }] });
       if (url.includes('/delegate')) return json({ ...task, assignee_id: 'u2' });
       return json({ items: [task] });
     }));
@@ -48,7 +54,7 @@ describe('Tasks', () => {
     const dialog = await screen.findByRole('dialog');
     const select = await within(dialog).findByRole('combobox');
     fireEvent.mouseDown(select);
-    fireEvent.click(await screen.findByText('Bob <bob@example.com>'));
+    fireEvent.click(await screen.findByText('Bob · East'));
     fireEvent.change(screen.getByTestId('task-delegate-comment'), { target: { value: 'please' } });
     fireEvent.click(screen.getByTestId('task-delegate-confirm'));
     await waitFor(() => expect(calls.find((c) => c.url.includes('/delegate'))).toBeTruthy());
@@ -58,14 +64,28 @@ describe('Tasks', () => {
     expect(d.body).toEqual({ user_id: 'u2', comment: 'please' });
   });
 
-  it('falls back to an email (or a user ID) when the caller may not list users', async () => {
+  it('links a task card to its run and record on a phone', async () => {
+    await i18n.changeLanguage('en');
+    vi.stubGlobal('fetch', vi.fn(async () => json({ items: [task] })));
+    wrap(<Tasks />);
+    const card = await screen.findByTestId('task-card-t1');
+    expect(within(card).getByTestId('task-card-run-t1').getAttribute('href')).toBe('/runs/run1');
+    expect(within(card).getByTestId('task-card-run-t1').textContent).toBe('Run');
+    expect(within(card).getByTestId('task-card-record-t1').getAttribute('href')).toBe('/apps/sales/entities/contract?record=r9');
     await i18n.changeLanguage('zh-CN');
+    expect((await within(card).findByTestId('task-card-run-t1')).textContent).toBe('运行');
+  });
+
+  it('falls back to an email (or a user ID) for a task outside an app when the caller may not list users', async () => {
+    await i18n.changeLanguage('zh-CN');
+    wide();
+    const bare = { ...task, app: undefined, entity: undefined, record_id: undefined };
     const calls: string[] = [];
     vi.stubGlobal('fetch', vi.fn(async (url: string, init?: RequestInit) => {
       calls.push(`${init?.method ?? 'GET'} ${url} ${init?.body ?? ''}`);
       if (url.includes('/admin/users')) return json({ title: 'Forbidden', status: 403 }, 403);
-      if (url.includes('/delegate')) return json(task);
-      return json({ items: [task] });
+      if (url.includes('/delegate')) return json(bare);
+      return json({ items: [bare] });
     }));
     wrap(<Tasks />);
     fireEvent.click(await screen.findByTestId('task-delegate-t1'));
@@ -105,6 +125,16 @@ describe('RunDetail', () => {
     wrap(<Routes><Route path="/runs/:id" element={<RunDetail />} /></Routes>, '/runs/run2');
     expect((await screen.findByTestId('run-queued')).textContent).toBe('1.5 s');
     expect(screen.getByText('排队等待')).toBeTruthy();
+  });
+
+  it('says which run a node re-run took its input from', async () => {
+    await i18n.changeLanguage('en');
+    const run = { id: 'run3', flow: 'qa1', flow_version: 1, status: 'succeeded', test: true, rerun_of: 'run1', rerun_node: 'calc', steps: [] };
+    vi.stubGlobal('fetch', vi.fn(async () => json(run)));
+    wrap(<Routes><Route path="/runs/:id" element={<RunDetail />} /></Routes>, '/runs/run3');
+    const el = await screen.findByTestId('run-rerun-of');
+    expect(el.textContent).toBe('Node calc run again on the input of an earlier run');
+    expect(el.querySelector('a')?.getAttribute('href')).toBe('/runs/run1');
   });
 });
 

@@ -139,3 +139,52 @@ export function move<T>(list: T[], i: number, delta: number): T[] {
   [next[i], next[j]] = [next[j], next[i]];
   return next;
 }
+
+/** One branch of a switch node: a port name and a condition (or a value the switch value equals). */
+export interface SwitchCase {
+  port: string;
+  when?: string;
+  equals?: unknown;
+}
+
+/** The cases of a switch node's params (anything else is dropped from the rows, never rewritten). */
+export function casesOf(v: unknown): SwitchCase[] {
+  if (!Array.isArray(v)) return [];
+  return v.filter((c) => c && typeof c === 'object').map((c) => {
+    const o = c as Record<string, unknown>;
+    const out: SwitchCase = { ...(o as object), port: typeof o.port === 'string' ? o.port : '' };
+    return out;
+  });
+}
+
+/** One rule of an assign node: a condition and the person (or team) it picks. */
+export interface AssignRule {
+  when: string;
+  user?: string;
+  team?: string;
+}
+
+export function rulesOf(v: unknown): AssignRule[] {
+  if (!Array.isArray(v)) return [];
+  return v.filter((c) => c && typeof c === 'object').map((c) => ({ ...(c as object), when: typeof (c as AssignRule).when === 'string' ? (c as AssignRule).when : '' }) as AssignRule);
+}
+
+/** Replaces item i of list with patch applied; undefined values drop their key. */
+export function patchAt<T extends object>(list: T[], i: number, patch: Partial<T>): T[] {
+  return list.map((x, j) => {
+    if (j !== i) return x;
+    const next = { ...x, ...patch } as Record<string, unknown>;
+    for (const [k, val] of Object.entries(next)) if (val === undefined) delete next[k];
+    return next as T;
+  });
+}
+
+/** The list sources a foreach may go through: records found by an upstream record.find, lists in upstream outputs. */
+export function listSources(upstream: { id: string; name: string; type: string; outputs: string[] }[]): { value: string; step: string; output?: string }[] {
+  const out: { value: string; step: string; output?: string }[] = [];
+  for (const n of upstream) {
+    if (n.type === 'record.find') out.push({ value: `{{ steps.${n.id} }}`, step: n.name });
+    for (const o of n.outputs) if (/^(items|rows|records|list|results|levels)$/.test(o)) out.push({ value: `{{ steps.${n.id}.${o} }}`, step: n.name, output: o });
+  }
+  return out;
+}

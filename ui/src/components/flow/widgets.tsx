@@ -126,7 +126,7 @@ export function RecordInput({ value, onChange, testId }: { value: unknown; onCha
   const listed = !v || options.some((o) => o.value.replace(/\s+/g, '') === v.replace(/\s+/g, ''));
   const [expr, setExpr] = useState(!listed);
   return (
-    <Space direction="vertical" style={{ width: '100%' }} data-testid={testId ?? 'record-input'}>
+    <Space orientation="vertical" style={{ width: '100%' }} data-testid={testId ?? 'record-input'}>
       {expr ? (
         <ExpressionInput value={exprOf(v)} onChange={(x) => onChange(x.trim() ? wrapExpr(x) : undefined)} />
       ) : (

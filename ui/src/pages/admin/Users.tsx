@@ -4,10 +4,42 @@ import { Alert, App, Button, Checkbox, Form, Input, Modal, Select, Space, Table,
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, errorMessage } from '../../api/client';
-import { useRoles, useTeams, useUsers } from '../../api/admin';
+import { useRoles, useTeams, useUsers, type Role } from '../../api/admin';
 import type { User } from '../../api/types';
 import { useApps } from '../AppsList';
 import { applyFieldErrors } from '../../components/formErrors';
+
+interface UserRole { app: string; role: string; app_name?: string }
+
+/** Role options grouped by app (app name as the group), labelled "App · role" so a chosen tag names its app. */
+function roleOptions(roles: Role[], appName: (slug: string) => string) {
+  const groups = new Map<string, { value: string; label: string }[]>();
+  for (const r of roles) {
+    const g = groups.get(r.app) ?? [];
+    g.push({ value: `${r.app}/${r.name}`, label: `${appName(r.app)} · ${r.name}` });
+    groups.set(r.app, g);
+  }
+  return [...groups.entries()].map(([app, options]) => ({ label: appName(app), title: app, options }));
+}
+
+/** A user's roles, one line per app: "App: role, role". */
+function UserRoles({ roles, appName, testId }: { roles?: UserRole[]; appName: (slug: string, name?: string) => string; testId: string }) {
+  const { t } = useTranslation();
+  const byApp = new Map<string, { name: string; roles: string[] }>();
+  for (const r of roles ?? []) {
+    const e = byApp.get(r.app) ?? { name: appName(r.app, r.app_name), roles: [] };
+    e.roles.push(r.role);
+    byApp.set(r.app, e);
+  }
+  if (!byApp.size) return <span data-testid={testId} style={{ color: 'rgba(0,0,0,0.45)' }}>{t('admin.noRoles')}</span>;
+  return (
+    <span data-testid={testId}>
+      {[...byApp.entries()].map(([app, e]) => (
+        <Tag key={app} title={app} style={{ marginBottom: 2 }}>{e.name}: {e.roles.join(', ')}</Tag>
+      ))}
+    </span>
+  );
+}
 
 export default function AdminUsers() {
   const { t } = useTranslation();
@@ -55,7 +87,7 @@ export default function AdminUsers() {
       setRolesLoading(false);
     }
   };
-  const appName = (slug: string) => apps.data?.find((a) => a.slug === slug)?.name ?? slug;
+  const appName = (slug: string, name?: string) => name || apps.data?.find((a) => a.slug === slug)?.name || slug;
   const saveRoles = useMutation({
     mutationFn: () => api(`/api/v1/admin/users/${roleUser!.id}/roles`, { method: 'PUT', body: { roles: roleSel.map((s) => { const [app, role] = s.split('/'); return { app, role }; }) } }),
     onSuccess: () => {
@@ -77,7 +109,7 @@ export default function AdminUsers() {
       <Space style={{ marginBottom: 12, width: '100%', justifyContent: 'space-between' }}>
         <Typography.Title level={3} style={{ margin: 0 }}>{t('nav.users')}</Typography.Title>
         <Space>
-          <Input.Search allowClear placeholder={t('records.search')} onSearch={setQ} />
+          <Input.Search allowClear placeholder={t('admin.searchUsers')} onSearch={setQ} data-testid="users-search" />
           <Button type="primary" icon={<PlusOutlined />} onClick={() => open('new')} data-testid="user-new">{t('admin.newUser')}</Button>
         </Space>
       </Space>
@@ -86,12 +118,14 @@ export default function AdminUsers() {
         rowKey="id"
         loading={users.isLoading}
         dataSource={users.data ?? []}
+        pagination={{ pageSize: 50, hideOnSinglePage: true, showSizeChanger: false }}
+        scroll={{ x: 'max-content' }}
         data-testid="users-table"
         columns={[
           { title: t('admin.name'), dataIndex: 'name' },
           { title: t('login.email'), dataIndex: 'email' },
           { title: t('nav.teams'), render: (_v, u) => teamName(u.team_id) },
-          { title: t('nav.roles'), render: (_v, u) => <span data-testid={`user-roles-${u.email}`}>{((u.roles as { app: string; role: string }[] | undefined) ?? []).map((r) => <Tag key={`${r.app}/${r.role}`}>{appName(r.app)} · {r.role}</Tag>)}</span> },
+          { title: t('admin.rolesOf'), render: (_v, u) => <UserRoles roles={u.roles as UserRole[] | undefined} appName={appName} testId={`user-roles-${u.email}`} /> },
           { title: t('admin.status'), render: (_v, u) => <Space>{u.is_admin && <Tag color="gold">{t('admin.admin')}</Tag>}{u.disabled ? <Tag color="red">{t('admin.disabled')}</Tag> : <Tag color="green">{t('admin.active')}</Tag>}</Space> },
           {
             title: '',
@@ -114,9 +148,10 @@ export default function AdminUsers() {
           {editing !== 'new' && <Form.Item name="disabled" valuePropName="checked"><Checkbox>{t('admin.disabled')}</Checkbox></Form.Item>}
         </Form>
       </Modal>
-      <Modal title={`${t('admin.assignRoles')}: ${roleUser?.email ?? ''}`} open={!!roleUser} onCancel={() => setRoleUser(null)} onOk={() => saveRoles.mutate()} confirmLoading={saveRoles.isPending} okButtonProps={{ disabled: rolesLoading, 'data-testid': 'roles-save' } as React.ComponentProps<typeof Button>}>
+      <Modal title={`${t('admin.assignRoles')}: ${roleUser?.name || roleUser?.email || ''}`} open={!!roleUser} onCancel={() => setRoleUser(null)} onOk={() => saveRoles.mutate()} confirmLoading={saveRoles.isPending} okButtonProps={{ disabled: rolesLoading, 'data-testid': 'roles-save' } as React.ComponentProps<typeof Button>}>
+        <p style={{ color: 'rgba(0,0,0,0.55)', marginTop: 0 }}>{t('admin.rolesHelp')}</p>
         <Select mode="multiple" loading={rolesLoading} disabled={rolesLoading} style={{ width: '100%' }} value={roleSel} onChange={setRoleSel} data-testid="roles-select"
-          options={(roles.data ?? []).map((r) => ({ value: `${r.app}/${r.name}`, label: `${appName(r.app)} · ${r.name}` }))} />
+          showSearch={{ optionFilterProp: 'label' }} options={roleOptions(roles.data ?? [], appName)} />
       </Modal>
     </div>
   );

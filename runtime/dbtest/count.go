@@ -1,0 +1,149 @@
+package dbtest
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tessera/tessera/runtime/db"
+)
+
+// Counter is a pgx query tracer that counts the statements a pool runs and the commits they
+// cost, so tests assert the database work of an operation without timing anything.
+//
+// A commit is an explicit COMMIT, or a writing statement (INSERT, UPDATE, DELETE, NOTIFY) run
+// outside a transaction (PostgreSQL commits it on its own). Background statements that belong to
+// no operation are not counted: River's maintenance and polling (its sqlc "-- name:" queries,
+// except job inserts and state changes) and statements marked with the comment
+// /* tessera:background */.
+type Counter struct {
+	mu    sync.Mutex
+	sqls  []string
+	inTx  map[*pgx.Conn]bool
+	marks []int // commit flags per statement (1 = this statement committed)
+}
+
+var riverName = regexp.MustCompile(`^-- name: (\w+)`)
+
+// riverCounted are River statements that are part of an operation's cost.
+var riverCounted = map[string]bool{
+	"JobInsertFastMany": true, "JobInsertFastManyNoReturning": true, "JobInsertFull": true,
+	"JobSetStateIfRunningMany": true, "PGNotifyMany": true,
+}
+
+// Background reports whether sql is background work (not counted).
+func Background(sql string) bool {
+	if strings.Contains(sql, "tessera:background") {
+		return true
+	}
+	if m := riverName.FindStringSubmatch(strings.TrimSpace(sql)); m != nil {
+		return !riverCounted[m[1]]
+	}
+	return false
+}
+
+var writeRE = regexp.MustCompile(`(?i)\b(insert|update|delete|pg_notify|notify)\b`)
+
+// TraceQueryStart implements pgx.QueryTracer.
+func (c *Counter) TraceQueryStart(ctx context.Context, conn *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	c.add(conn, d.SQL)
+	return ctx
+}
+
+// TraceBatchStart, TraceBatchQuery and TraceBatchEnd implement pgx.BatchTracer: each query of
+// a batch is a statement (one round trip, several statements).
+func (c *Counter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+
+// TraceBatchQuery counts one query of a batch.
+func (c *Counter) TraceBatchQuery(_ context.Context, conn *pgx.Conn, d pgx.TraceBatchQueryData) {
+	c.add(conn, d.SQL)
+}
+
+// TraceBatchEnd implements pgx.BatchTracer.
+func (c *Counter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+func (c *Counter) add(conn *pgx.Conn, sql string) {
+	if Background(sql) {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.inTx == nil {
+		c.inTx = map[*pgx.Conn]bool{}
+	}
+	s := strings.ToLower(strings.TrimSpace(sql))
+	commit := 0
+	switch {
+	case strings.HasPrefix(s, "begin"):
+		c.inTx[conn] = true
+	case strings.HasPrefix(s, "commit"):
+		c.inTx[conn] = false
+		commit = 1
+	case strings.HasPrefix(s, "rollback"):
+		c.inTx[conn] = false
+	case !c.inTx[conn] && writeRE.MatchString(s):
+		commit = 1
+	}
+	c.sqls = append(c.sqls, sql)
+	c.marks = append(c.marks, commit)
+}
+
+// TraceQueryEnd implements pgx.QueryTracer.
+func (c *Counter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// Reset forgets what was counted.
+func (c *Counter) Reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sqls, c.marks = nil, nil
+}
+
+// Counts answers the statements and commits counted since the last Reset.
+func (c *Counter) Counts() (statements, commits int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range c.marks {
+		commits += m
+	}
+	return len(c.sqls), commits
+}
+
+// Statements answers the SQL text counted since the last Reset (for failure messages).
+func (c *Counter) Statements() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.sqls...)
+}
+
+// Report formats the counted statements one a line, shortened (for failure messages).
+func (c *Counter) Report() string {
+	var b strings.Builder
+	for i, s := range c.Statements() {
+		s = strings.Join(strings.Fields(s), " ")
+		if len(s) > 140 {
+			s = s[:140] + "…"
+		}
+		fmt.Fprintf(&b, "  %d. %s\n", i+1, s)
+	}
+	return b.String()
+}
+
+// OpenCounted returns a fresh migrated database whose pool (and every pool copied from its
+// config) counts its statements with the returned Counter.
+func OpenCounted(tb testing.TB) (*db.DB, *Counter) {
+	tb.Helper()
+	c := &Counter{}
+	d, err := db.OpenTraced(context.Background(), New(tb), c)
+	if err != nil {
+		tb.Fatalf("dbtest: %v", err)
+	}
+	tb.Cleanup(d.Close)
+	return d, c
+}

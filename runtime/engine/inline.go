@@ -1,0 +1,363 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tessera/tessera/runtime/defs"
+	"github.com/tessera/tessera/runtime/queue"
+)
+
+// Inline working: a run started on its own (Start without a caller's transaction) in a process
+// that works runs is worked at once by the accepting process when it has a free inline slot,
+// instead of waiting for a River worker to fetch it. Its job is inserted claimed by this
+// process (runtime/queue/inline.go), so River does not fetch it and the liveness reaper hands
+// it to another worker if this process dies.
+//
+// The working runs in one transaction: an advisory transaction lock on the run, the nodes'
+// record writes (savepoints in that transaction, see RunTx), then one statement persisting
+// every step, finishing (or parking) the run and deleting its job, then the commit. A crash
+// before the commit loses the working as a whole — records, effects and steps — and the run is
+// worked again from its start by River: effects stay exactly-once. Only plans made of nodes
+// that do nothing outside the database transaction are worked inline (inlineTypes); the others
+// take the River path.
+//
+// A finished run is announced in-process to whoever Awaits it (the sync webhook), and on
+// queue.DoneChannel for waiters in other processes when River worked an awaited run.
+
+// inlineTypes are the node types an inline working may run: their writes go through the run's
+// transaction (RunTx) or they write nothing.
+var inlineTypes = map[string]bool{
+	"condition": true, "switch": true, "set": true, "transform": true, "script": true,
+	"record.create": true, "record.update": true, "record.find": true, "record.delete": true,
+}
+
+type runTxKey struct{}
+
+// RunTx is the transaction of the inline working ctx belongs to (nil outside one): record
+// stores write in it (with a savepoint) so the writes commit with the run's steps.
+func RunTx(ctx context.Context) pgx.Tx {
+	tx, _ := ctx.Value(runTxKey{}).(pgx.Tx)
+	return tx
+}
+
+type freshKey struct{}
+
+// fresh reports a run's first working, inline: no effect of it can exist yet.
+func fresh(ctx context.Context) bool {
+	v, _ := ctx.Value(freshKey{}).(bool)
+	return v
+}
+
+// RunResult is a finished (or parked) run's outcome as announced to its waiters.
+type RunResult struct {
+	Status string
+	Output json.RawMessage
+	Error  string
+}
+
+// recordWrites and recordReads are the node types that write records in, and may read records
+// outside, the run's transaction (scripts read through the host API).
+var (
+	recordWrites = map[string]bool{"record.create": true, "record.update": true, "record.delete": true}
+	recordReads  = map[string]bool{"record.find": true, "script": true}
+)
+
+// inlinePlanOK reports whether every node of plan may run in an inline working, and no node that
+// may read records follows a record write (its read would not see the uncommitted write).
+func inlinePlanOK(plan *Plan) bool {
+	for _, pn := range plan.Nodes {
+		if !inlineTypes[pn.Spec.Type] {
+			return false
+		}
+	}
+	for id, pn := range plan.Nodes {
+		if !recordWrites[pn.Spec.Type] {
+			continue
+		}
+		seen := map[string]bool{id: true}
+		todo := []string{id}
+		for len(todo) > 0 {
+			n := plan.Nodes[todo[0]]
+			todo = todo[1:]
+			for _, next := range n.Next {
+				for _, m := range next {
+					if seen[m] {
+						continue
+					}
+					seen[m] = true
+					if recordReads[plan.Nodes[m].Spec.Type] {
+						return false
+					}
+					todo = append(todo, m)
+				}
+			}
+		}
+	}
+	return true
+}
+
+// takeInline reserves an inline slot; false when the process works none or all are taken.
+func (e *Engine) takeInline() bool {
+	if e.Queue == nil || !e.Queue.Working() || e.inline == nil {
+		return false
+	}
+	select {
+	case e.inline <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (e *Engine) releaseInline() { <-e.inline }
+
+// acceptSQL inserts a run of the published (or pinned, $3 > 0) version with its job, in one
+// statement; no row when the flow is not published or the idempotency key exists.
+var acceptSQL = `WITH f AS (
+	SELECT d.published_version AS version, coalesce(nullif(v.body->>'run_as', ''), 'service') AS run_as
+	FROM definitions d JOIN definition_versions v ON v.definition_id = d.id AND v.version = CASE WHEN $3 > 0 THEN $3 ELSE d.published_version END
+	WHERE d.app_id = $1 AND d.kind = 'flows' AND d.slug = $2 AND ($3 > 0 OR d.published_version > 0)
+), r AS (
+	INSERT INTO flow_runs (id, app_id, flow, flow_version, status, trigger, idempotency_key, request_hash, actor, parent_run_id, parent_node, run_as, test, started_at, queued_at)
+	SELECT coalesce($14::uuid, gen_random_uuid()), $1, $2, CASE WHEN $3 > 0 THEN $3 ELSE f.version END,
+		CASE WHEN $12 = 'running' THEN 'running' ELSE 'queued' END, $4, $5, $6, $7, $8, NULLIF($9, ''), f.run_as, $10,
+		CASE WHEN $12 = 'running' THEN now() END, CASE WHEN $12 = 'running' THEN now() END FROM f
+	ON CONFLICT (app_id, flow, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+	RETURNING id, flow_version, run_as
+), j AS (` + queue.JobInsert("r.id", "r", "$11::boolean", "$12::text", "$13") + `)
+SELECT r.id, r.flow_version, r.run_as, j.id, CASE WHEN $12 = 'running' THEN true ELSE ` + queue.InsertNotify + ` IS NOT NULL END FROM r, j`
+
+// accept inserts the run and its job (claimed by this process when inline) in one statement.
+func (e *Engine) accept(ctx context.Context, q querier, r StartRequest, trig []byte, inline bool) (id uuid.UUID, version int, runAs string, jobID int64, err error) {
+	var idem, hash *string
+	if r.IdempotencyKey != "" {
+		idem = &r.IdempotencyKey
+	}
+	if r.RequestHash != "" {
+		hash = &r.RequestHash
+	}
+	state, by := "available", ""
+	if inline {
+		state, by = "running", e.Queue.WorkerID()
+	}
+	var pre *uuid.UUID
+	if r.ID != uuid.Nil {
+		pre = &r.ID
+	}
+	var ok bool
+	err = q.QueryRow(ctx, acceptSQL, r.AppID, r.Flow, r.Version, trig, idem, hash, r.Actor, r.ParentRun, r.ParentNode, r.Test,
+		r.Wait, state, by, pre).Scan(&id, &version, &runAs, &jobID, &ok)
+	return id, version, runAs, jobID, err
+}
+
+// startNow is Start for an immediate run: one statement, worked inline when possible.
+func (e *Engine) startNow(ctx context.Context, tx pgx.Tx, r StartRequest) (uuid.UUID, bool, error) {
+	trig, err := json.Marshal(r.Trigger)
+	if err != nil {
+		return uuid.Nil, false, fmt.Errorf("encoding trigger: %w", err)
+	}
+	inline := tx == nil && !r.Test && e.takeInline()
+	if inline && r.Version > 0 {
+		// a pinned version's plan is known before the insert: only inline-safe plans
+		if plan, err := e.PlanFor(ctx, r.AppID, r.Flow, r.Version); err != nil || !inlinePlanOK(plan) {
+			e.releaseInline()
+			inline = false
+		}
+	}
+	var q querier = e.Pool
+	if tx != nil {
+		q = tx
+	}
+	id, version, runAs, jobID, err := e.accept(ctx, q, r, trig, inline)
+	if errors.Is(err, pgx.ErrNoRows) {
+		if inline {
+			e.releaseInline()
+		}
+		return e.startConflict(ctx, q, r)
+	}
+	if err != nil {
+		if inline {
+			e.releaseInline()
+		}
+		return uuid.Nil, false, fmt.Errorf("creating run of %s: %w", r.Flow, err)
+	}
+	if inline {
+		var actor *uuid.UUID
+		if r.Actor != nil {
+			a := *r.Actor
+			actor = &a
+		}
+		run := &runRow{ID: id, AppID: r.AppID, Flow: r.Flow, Version: version, Status: StatusRunning, Trigger: r.Trigger,
+			Actor: actor, ParentRun: r.ParentRun, RunAs: runAs}
+		if r.ParentNode != "" {
+			pn := r.ParentNode
+			run.ParentNode = &pn
+		}
+		go e.workInline(run, jobID, r.Wait)
+	}
+	return id, true, nil
+}
+
+// startConflict explains an accept that inserted nothing: an earlier run with the same
+// idempotency key, or an unpublished flow.
+func (e *Engine) startConflict(ctx context.Context, q querier, r StartRequest) (uuid.UUID, bool, error) {
+	if r.IdempotencyKey != "" {
+		var id uuid.UUID
+		var prevHash *string
+		err := q.QueryRow(ctx, `SELECT id, request_hash FROM flow_runs WHERE app_id = $1 AND flow = $2 AND idempotency_key = $3`,
+			r.AppID, r.Flow, r.IdempotencyKey).Scan(&id, &prevHash)
+		if err == nil {
+			if r.RequestHash != "" && prevHash != nil && r.RequestHash != *prevHash {
+				return id, false, ErrIdempotencyMismatch
+			}
+			return id, false, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return uuid.Nil, false, fmt.Errorf("loading run for idempotency key: %w", err)
+		}
+	}
+	return uuid.Nil, false, fmt.Errorf("flow %q is not published: %w", r.Flow, defs.ErrNotFound)
+}
+
+// workInline works a run accepted by this process (its job claimed by this process).
+func (e *Engine) workInline(run *runRow, jobID int64, wait bool) {
+	defer e.releaseInline()
+	timeout := e.Queue.JobTimeout()
+	if timeout <= 0 {
+		timeout = 2 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if wait {
+		ctx = queue.WithAwaited(ctx)
+	}
+	accepted := time.Now()
+	res, err := e.executeInline(ctx, run, jobID)
+	if err == nil {
+		metricRunLatency.WithLabelValues("inline").Observe(time.Since(accepted).Seconds())
+	}
+	if err != nil {
+		if rerr := queue.Release(ctx, e.Pool, jobID, err); rerr != nil {
+			e.opts.Log.Warn("inline run: handing the job to the queue", "run", run.ID, "error", rerr)
+		}
+		if !errors.Is(err, queue.ErrBusy) && !errors.Is(err, queue.ErrHandOff) {
+			e.opts.Log.Warn("inline run: the queue retries it", "run", run.ID, "error", err)
+		}
+		return
+	}
+	if res != nil {
+		e.waiters.signal(run.ID, res)
+	}
+}
+
+// executeInline works run in one transaction (see the top of this file). It answers the
+// outcome once committed; an error leaves nothing written.
+func (e *Engine) executeInline(ctx context.Context, run *runRow, jobID int64) (*RunResult, error) {
+	plan, err := e.PlanFor(ctx, run.AppID, run.Flow, run.Version)
+	if err != nil {
+		return nil, err
+	}
+	if !inlinePlanOK(plan) {
+		return nil, queue.ErrHandOff // River works it (nodes outside the transaction)
+	}
+	release, ok := e.takeAppSlotOf(run.AppID)
+	if !ok {
+		return nil, queue.ErrBusy
+	}
+	if release != nil {
+		defer release()
+	}
+	conn, err := e.sessions.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("acquiring connection: %w", err)
+	}
+	defer conn.Release()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("beginning run: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	var got bool
+	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, lockKey(run.ID)).Scan(&got); err != nil {
+		return nil, fmt.Errorf("locking run: %w", err)
+	}
+	if !got {
+		return nil, queue.ErrBusy
+	}
+	b := &batch{jobID: jobID}
+	wctx := context.WithValue(context.WithValue(ctx, runTxKey{}, tx), freshKey{}, true)
+	if err := e.runPlan(wctx, tx, run, plan, map[string]*stepRow{}, b); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("committing run: %w", err)
+	}
+	if b.result != nil && b.result.Status != StatusWaiting {
+		metricRuns.WithLabelValues(b.result.Status).Inc()
+		e.backlog.finished()
+	}
+	return b.result, nil
+}
+
+// batch collects the steps of an inline working; they are written by the statement that
+// finishes or parks the run, which also deletes the job.
+type batch struct {
+	jobID  int64
+	steps  []pendingStep
+	result *RunResult
+}
+
+type pendingStep struct {
+	node, status      string
+	attempt           int
+	input, output     *string
+	port, errText     *string
+	state             *string
+	wake              *time.Time
+	started, finished time.Time
+}
+
+func strp(b []byte) *string {
+	if b == nil {
+		return nil
+	}
+	s := string(b)
+	return &s
+}
+
+func (b *batch) add(p pendingStep) { b.steps = append(b.steps, p) }
+
+// stepsCTE is the WITH part writing the batched steps and deleting the job; args start at $2
+// ($1 is the run id).
+const stepsCTE = `WITH s AS (INSERT INTO flow_steps (run_id, node, status, attempt, input, output, port, error, state, wake_at, started_at, finished_at)
+	SELECT $1, x.node, x.status, x.attempt, x.input::jsonb, x.output::jsonb, x.port, x.error, x.state::jsonb, x.wake_at, x.started_at, x.finished_at
+	FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[])
+		AS x(node, status, attempt, input, output, port, error, state, wake_at, started_at, finished_at)),
+j AS (DELETE FROM river_job WHERE id = $13) `
+
+// args are stepsCTE's arguments.
+func (b *batch) args(runID uuid.UUID) []any {
+	n := len(b.steps)
+	nodes, statuses := make([]string, n), make([]string, n)
+	attempts := make([]int32, n)
+	inputs, outputs, ports, errs, states := make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n)
+	wakes := make([]*time.Time, n)
+	started, finished := make([]time.Time, n), make([]*time.Time, n)
+	for i, s := range b.steps {
+		nodes[i], statuses[i], attempts[i] = s.node, s.status, int32(s.attempt)
+		inputs[i], outputs[i], ports[i], errs[i], states[i], wakes[i] = s.input, s.output, s.port, s.errText, s.state, s.wake
+		started[i] = s.started
+		if s.status != "waiting" {
+			f := s.finished
+			finished[i] = &f
+		}
+	}
+	return []any{runID, nodes, statuses, attempts, inputs, outputs, ports, errs, states, wakes, started, finished, b.jobID}
+}

@@ -1,0 +1,75 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/tessera/tessera/server/apitest"
+)
+
+// TestStatementsPerOperation counts, through the pool's tracer, the statements and commits the
+// hot operations cost (#18), so a regression fails here without timing anything. The sync
+// webhook → script → record.create run is accepted in one statement and worked at once by the
+// accepting process in one transaction (steps, record, effect and finish commit together).
+func TestStatementsPerOperation(t *testing.T) {
+	e, counter := apitest.NewCounted(t)
+	e.Must(201, "POST", "/api/v1/apps", map[string]any{"slug": "crm", "name": "CRM"}, e.AdminToken)
+	publishEntity(t, e, map[string]any{"slug": "lead", "fields": []any{
+		map[string]any{"key": "name", "type": "text", "required": true},
+		map[string]any{"key": "score", "type": "number"},
+		map[string]any{"key": "phone", "type": "text"},
+		map[string]any{"key": "city", "type": "text"}}})
+	publishFlow(t, e, map[string]any{"slug": "hook", "trigger": map[string]any{"type": "webhook", "key": "count-hook", "mode": "sync"},
+		"nodes": []any{
+			map[string]any{"id": "js", "type": "script", "params": map[string]any{"code": "return {name: input.trigger.body.name, score: input.trigger.body.n * 2}"}},
+			map[string]any{"id": "create", "type": "record.create", "params": map[string]any{"entity": "lead",
+				"values": map[string]any{"name": "{{ steps.js.name }}", "score": "{{ steps.js.score }}"}}}},
+		"edges": []any{map[string]any{"from": "js", "to": "create"}}})
+	token := e.Must(201, "POST", "/api/v1/me/tokens", map[string]any{"name": "bench", "expires_in_days": 30}, e.AdminToken).JSON()["token"].(string)
+
+	tests := []struct {
+		name                  string
+		do                    func(i int) *apitest.Resp
+		want                  int
+		maxStatements, commit int
+	}{
+		{"sync webhook → script → record.create", func(i int) *apitest.Resp {
+			return e.Do("POST", "/hooks/count-hook", fmt.Sprintf(`{"name":"n%d","n":%d}`, i, i), "")
+		}, 200, 10, 2},
+		{"record create (4 fields, bearer token)", func(i int) *apitest.Resp {
+			return e.Do("POST", "/api/v1/apps/crm/entities/lead/records", map[string]any{"name": fmt.Sprintf("r%d", i), "score": i, "phone": "1", "city": "沪"}, token)
+		}, 201, 4, 1}, // token, begin, record + history events in one statement, commit
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.do(0) // warm the caches
+			counter.Reset()
+			r := tc.do(1)
+			if r.Status != tc.want {
+				t.Fatalf("status %d: %s", r.Status, r.Body)
+			}
+			n, commits := counter.Counts()
+			t.Logf("%d statements, %d commits:\n%s", n, commits, counter.Report())
+			if n > tc.maxStatements || commits > tc.commit {
+				t.Fatalf("%d statements and %d commits, want ≤ %d and ≤ %d:\n%s", n, commits, tc.maxStatements, tc.commit, counter.Report())
+			}
+		})
+	}
+	// the run's steps are persisted and its record written once
+	var steps, recs int
+	ctx := context.Background()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_ = e.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM flow_steps s JOIN flow_runs r ON r.id = s.run_id WHERE r.flow = 'hook' AND r.status = 'succeeded'`).Scan(&steps)
+		_ = e.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM records WHERE entity = 'lead' AND data->>'name' LIKE 'n%'`).Scan(&recs)
+		if steps == 4 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if steps != 4 || recs != 2 {
+		t.Fatalf("2 sync runs left %d steps and %d records, want 4 and 2", steps, recs)
+	}
+}
