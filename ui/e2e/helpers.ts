@@ -21,14 +21,23 @@ export async function hasRoute(request: APIRequestContext, path: string): Promis
   return (await routes(request)).includes(norm);
 }
 
-/** Logs in through the login page (zh-CN by default). */
+/** A user to sign in as: the seeded admin or a user a spec created. */
+export type Who = { email: string; password: string };
+
+/** Logs the admin in through the login page (zh-CN by default). */
 export async function login(page: Page, lang: 'zh-CN' | 'en' = 'zh-CN') {
+  await loginAs(page, ADMIN, lang);
+}
+
+/** Logs a user in through the login page, in the given language, and waits until the app shell is there. */
+export async function loginAs(page: Page, who: Who, lang: 'zh-CN' | 'en' = 'zh-CN') {
   await page.goto('/login');
   await page.evaluate((l) => localStorage.setItem('tessera.lang', l), lang);
   await page.reload();
-  await page.getByTestId('login-email').fill(ADMIN.email);
-  await page.getByTestId('login-password').fill(ADMIN.password);
+  await page.getByTestId('login-email').fill(who.email);
+  await page.getByTestId('login-password').fill(who.password);
   await page.getByTestId('login-submit').click();
+  await expect(page).not.toHaveURL(/\/login/, { timeout: 30_000 });
   await expect(page.getByTestId('user-menu')).toBeVisible(); // signed in (the side nav is a drawer on phones)
 }
 

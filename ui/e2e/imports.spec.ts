@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext, type Page, type Route } from '@playwright/test';
-import { RUN, token } from './helpers';
+import { RUN, token, loginAs } from './helpers';
 
 // The import wizard follows a large import: a CSV of a few thousand rows chosen with the file
 // picker is checked and imported in one request each, and the progress bar shows rows done of
@@ -31,16 +31,6 @@ async function seed(request: APIRequestContext) {
   const r = await request.post('/api/v1/admin/users', { headers: auth, data: { email: REP.email, password: REP.password, name: REP.name } });
   expect(r.status()).toBe(201);
   expect((await request.put(`/api/v1/admin/users/${(await r.json()).id}/roles`, { headers: auth, data: { roles: [{ app: APP, role: 'importer' }] } })).ok()).toBeTruthy();
-}
-
-async function loginAs(page: Page, lang: 'zh-CN' | 'en') {
-  await page.goto('/login');
-  await page.evaluate((l) => localStorage.setItem('tessera.lang', l), lang);
-  await page.reload();
-  await page.getByTestId('login-email').fill(REP.email);
-  await page.getByTestId('login-password').fill(REP.password);
-  await page.getByTestId('login-submit').click();
-  await expect(page.getByTestId('user-menu')).toBeVisible(); // signed in (the side nav is a drawer on phones)
 }
 
 /** A CSV of n deals named `<tag> 00001` …; the row at bad has no name (its file line is bad + 2). */
@@ -94,7 +84,7 @@ test('the import wizard shows the progress of a 3,000-row CSV, then the per-row 
 
   // 1440, zh-CN: check (dry run) and import of the good rows, each followed by the bar.
   await page.setViewportSize({ width: 1440, height: 900 });
-  await loginAs(page, 'zh-CN');
+  await loginAs(page, REP, 'zh-CN');
   await page.goto(`/apps/${APP}/entities/deal`);
   await expect(page.getByTestId('import-open')).toBeVisible();
   let step = { text: '已处理 3,000 / 3,000 行', shot: 'test-results/imports-progress-check-1440-zh.png' };

@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { RUN, token } from './helpers';
+import { RUN, token, loginAs } from './helpers';
 
 // The approval inbox as an approver uses it on a phone: the level and route, the director's
 // earlier decision and comment, a read-only summary without the fields legal may not read,
@@ -76,22 +76,12 @@ async function seed(request: APIRequestContext) {
   expect((await request.post(`/api/v1/tasks/${taskId}/complete`, { headers: dirAuth, data: { outcome: 'approve', comment: '价格合理，同意' } })).ok()).toBeTruthy();
 }
 
-async function loginAs(page: Page, email: string, password: string, lang: 'zh-CN' | 'en') {
-  await page.goto('/login');
-  await page.evaluate((l) => localStorage.setItem('tessera.lang', l), lang);
-  await page.reload();
-  await page.getByTestId('login-email').fill(email);
-  await page.getByTestId('login-password').fill(password);
-  await page.getByTestId('login-submit').click();
-  await expect(page).not.toHaveURL(/\/login/);
-}
-
 test('as legal at 390 px an approval shows the director\'s decision and comment and is approved', async ({ page, request }) => {
   test.setTimeout(180_000);
   await seed(request);
   // en at 1440 first: the table shows the level; the detail shows the summary
   await page.setViewportSize({ width: 1440, height: 900 });
-  await loginAs(page, LEGAL.email, LEGAL.password, 'en');
+  await loginAs(page, LEGAL, 'en');
   await page.goto('/tasks');
   const row = page.getByTestId('tasks-table').locator('tr', { hasText: `华为框架合同 ${RUN}` });
   await expect(row).toBeVisible({ timeout: 30_000 });
@@ -138,7 +128,7 @@ test('a comment mentions the manager, who gets a notification that opens the rec
   expect(rec.status()).toBe(201);
   const recId = (await rec.json()).id as string;
   await page.setViewportSize({ width: 1440, height: 900 });
-  await loginAs(page, REP.email, REP.password, 'zh-CN');
+  await loginAs(page, REP, 'zh-CN');
   await page.goto(`/apps/${APP}/entities/contract?record=${recId}`);
   await page.getByRole('tab', { name: '评论' }).click();
   await page.getByTestId('comment-body').fill('@刘经理 请看一下续约条款');
@@ -152,7 +142,7 @@ test('a comment mentions the manager, who gets a notification that opens the rec
 
   // the manager's bell shows the mention; clicking it opens the record
   await page.context().clearCookies();
-  await loginAs(page, MANAGER.email, MANAGER.password, 'zh-CN');
+  await loginAs(page, MANAGER, 'zh-CN');
   await page.getByTestId('notification-bell').click();
   const note = page.getByTestId('notification-list').getByText(`${REP.name} 在「腾讯续约 ${RUN}」中提到了您`);
   await expect(note).toBeVisible({ timeout: 30_000 });

@@ -1,20 +1,10 @@
 import { expect, test, type Page } from '@playwright/test';
-import { RUN, token } from './helpers';
+import { RUN, token, loginAs } from './helpers';
 
 // S5 in the workspace: a rep adds two quote lines with the product picker (the price list's
 // price is filled in) and sees the totals computed live; the server's totals agree on save.
 const APP = `lines${RUN}`;
 const REP = { email: `lines-rep-${RUN}@example.com`, password: 'Lines-rep-pass-2026!', name: '李销售' };
-
-async function loginAs(page: Page, lang: 'zh-CN' | 'en') {
-  await page.goto('/login');
-  await page.evaluate((l) => localStorage.setItem('tessera.lang', l), lang);
-  await page.reload();
-  await page.getByTestId('login-email').fill(REP.email);
-  await page.getByTestId('login-password').fill(REP.password);
-  await page.getByTestId('login-submit').click();
-  await expect(page.getByTestId('user-menu')).toBeVisible(); // signed in (the side nav is a drawer on phones)
-}
 
 async function pick(page: Page, within: ReturnType<Page['locator']>, text: string) {
   await within.locator('.ant-select').click();
@@ -41,7 +31,7 @@ test('a rep adds two quote lines with the product picker and sees the total', as
   expect(deal.status()).toBe(201);
 
   await page.setViewportSize({ width: 1440, height: 900 });
-  await loginAs(page, 'zh-CN');
+  await loginAs(page, REP, 'zh-CN');
   await page.goto(`/apps/${APP}/entities/quote`);
   await page.getByTestId('record-new').click();
   const form = page.getByTestId('record-form');
@@ -75,7 +65,7 @@ test('a rep adds two quote lines with the product picker and sees the total', as
   expect((items[0].data.items as unknown[]).length).toBe(2);
 
   // the saved quote in English, and on a phone
-  await loginAs(page, 'en');
+  await loginAs(page, REP, 'en');
   await page.goto(`/apps/${APP}/entities/quote`);
   await page.getByTestId('records-table').locator('tbody tr.ant-table-row').first().locator('td:not(.ant-table-selection-column)').first().click();
   await expect(page.getByTestId('lines-items').getByTestId('lines-row')).toHaveCount(2);
@@ -84,7 +74,7 @@ test('a rep adds two quote lines with the product picker and sees the total', as
   await page.screenshot({ path: 'test-results/lines-quote-1440-en.png', fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.screenshot({ path: 'test-results/lines-quote-390-en.png', fullPage: true });
-  await loginAs(page, 'zh-CN');
+  await loginAs(page, REP, 'zh-CN');
   await page.goto(`/apps/${APP}/entities/quote`);
   await page.getByTestId('records-table').locator('tbody tr.ant-table-row').first().locator('td:not(.ant-table-selection-column)').first().click();
   await expect(page.getByTestId('lines-total-total')).toContainText('282,500');

@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { RUN, token } from './helpers';
+import { RUN, token, loginAs } from './helpers';
 
 // Record lists as a sales rep: columns and a saved view, inline edit with the server's error in
 // the cell, bulk owner assignment, the CSV import wizard in partial mode, export of the view.
@@ -59,23 +59,13 @@ async function seed(request: APIRequestContext) {
   }
 }
 
-async function loginAs(page: Page, email: string, password: string, lang: 'zh-CN' | 'en') {
-  await page.goto('/login');
-  await page.evaluate((l) => localStorage.setItem('tessera.lang', l), lang);
-  await page.reload();
-  await page.getByTestId('login-email').fill(email);
-  await page.getByTestId('login-password').fill(password);
-  await page.getByTestId('login-submit').click();
-  await expect(page.getByTestId('user-menu')).toBeVisible(); // signed in (the side nav is a drawer on phones)
-}
-
 const headers = (page: Page) => page.getByTestId('records-table').locator('thead th').allInnerTexts();
 const row = (page: Page, name: string) => page.getByTestId('records-table').locator('tbody tr', { hasText: name });
 
 test('a rep saves a view, edits in place, assigns owners in bulk and imports a CSV in partial mode', async ({ page, request }) => {
   test.setTimeout(240_000);
   await seed(request);
-  await loginAs(page, REP.email, REP.password, 'zh-CN');
+  await loginAs(page, REP, 'zh-CN');
   await page.goto(`/apps/${APP}/entities/deal`);
   await expect(row(page, '储能一期')).toBeVisible();
   await expect(row(page, '储能一期')).toContainText('宁德时代');

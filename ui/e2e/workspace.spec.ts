@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { RUN, login, token } from './helpers';
+import { RUN, login, token, loginAs } from './helpers';
 
 // The end users' workspace: a sales rep without design rights, and the admin assigning roles.
 const APP = `ws${RUN}`;
@@ -64,19 +64,9 @@ async function seed(request: APIRequestContext) {
   return seeded;
 }
 
-async function loginAs(page: Page, email: string, password: string, lang: 'zh-CN' | 'en' = 'zh-CN') {
-  await page.goto('/login');
-  await page.evaluate((l) => localStorage.setItem('tessera.lang', l), lang);
-  await page.reload();
-  await page.getByTestId('login-email').fill(email);
-  await page.getByTestId('login-password').fill(password);
-  await page.getByTestId('login-submit').click();
-  await expect(page.getByTestId('user-menu')).toBeVisible(); // signed in (the side nav is a drawer on phones)
-}
-
 test('a rep sees no design controls, relation names, and drops a deal into an empty column', async ({ page, request }) => {
   const { dealId } = await seed(request);
-  await loginAs(page, REP.email, REP.password);
+  await loginAs(page, REP);
 
   // App home: the workspace without the builder's controls.
   await page.goto(`/apps/${APP}`);
@@ -129,7 +119,7 @@ test('a rep sees no design controls, relation names, and drops a deal into an em
 
 test('a rep on a phone sees the deal list in English', async ({ page, request }) => {
   await seed(request);
-  await loginAs(page, REP.email, REP.password, 'en');
+  await loginAs(page, REP, 'en');
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`/apps/${APP}/entities/deal`);
   await expect(page.getByTestId('records-table').getByRole('link', { name: '华为技术' })).toBeVisible();
