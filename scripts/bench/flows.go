@@ -181,6 +181,8 @@ func webhookFigures(ctx context.Context, e *env, app uuid.UUID) error {
 	cfg.DataDir, _ = os.MkdirTemp("", "tessera-bench-data-")
 	defer os.RemoveAll(cfg.DataDir)
 	cfg.Role = "all"
+	// throughput, not the limits: per-key/per-app rate limits and back-pressure off (as in runs.go)
+	cfg.WebhookRate, cfg.AppRate, cfg.RunBacklog = 0, 0, 0
 	srv, err := api.New(cfg, e.DB, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
