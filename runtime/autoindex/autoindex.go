@@ -397,6 +397,7 @@ func (m *Manager) build(ctx context.Context, conn bg, wants map[string]*want, no
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	analyze := false
 	for _, n := range names {
 		w := wants[n]
 		var status string
@@ -404,7 +405,16 @@ func (m *Manager) build(ctx context.Context, conn bg, wants map[string]*want, no
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("autoindex: %w", err)
 		}
-		if status == "ready" || status == "dropped" || status == "failed" {
+		if status == "ready" {
+			// indexes built before statistics came along get theirs now
+			if made, err := ensureStats(ctx, conn, n, w.expr); err != nil {
+				m.opts.Log.Warn("autoindex: statistics failed", "index", n, "error", err)
+			} else if made {
+				analyze = true
+			}
+			continue
+		}
+		if status == "dropped" || status == "failed" {
 			continue
 		}
 		if _, err := conn.Exec(ctx, `INSERT INTO auto_indexes (name, app_id, entity, field, status, created_at, used_at, wanted_at)
@@ -436,12 +446,43 @@ func (m *Manager) build(ctx context.Context, conn bg, wants map[string]*want, no
 			rep.Failed = append(rep.Failed, n)
 			continue
 		}
+		if _, err := ensureStats(ctx, conn, n, w.expr); err != nil {
+			m.opts.Log.Warn("autoindex: statistics failed", "index", n, "error", err)
+		}
 		if _, err := conn.Exec(ctx, `UPDATE auto_indexes SET status = 'ready', used_at = $2 WHERE name = $1`, n, now); err != nil {
 			return fmt.Errorf("autoindex: %w", err)
 		}
 		rep.Created = append(rep.Created, n)
+		analyze = true
+	}
+	if analyze {
+		// Statistics on the new expressions exist only from the table's next ANALYZE.
+		if _, err := conn.Exec(ctx, `ANALYZE records`); err != nil && ctx.Err() == nil {
+			m.opts.Log.Warn("autoindex: analyze after building failed", "error", err)
+		}
 	}
 	return nil
+}
+
+// statsName is the extended statistics object that goes with auto index n.
+func statsName(n string) string { return n + "_st" }
+
+// ensureStats creates the extended statistics on the index's expression unless they exist, and
+// says whether it created them. The planner ignores the statistics of a partial index (every
+// auto index is partial), so without these it guesses an expression's selectivity (0.5% for an
+// equality) and, for a first page in the default order, walks the created_at index filtering
+// every row instead of using the auto index: an `eq` matching 10 of 1M rows took 497 ms instead
+// of 0.2 ms. The name derives from the index name (a hash); the expression is the validated one
+// the index is built on.
+func ensureStats(ctx context.Context, conn bg, n, expr string) (bool, error) {
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_statistic_ext WHERE stxname = $1)`, statsName(n)).Scan(&exists); err != nil || exists {
+		return false, err
+	}
+	if _, err := conn.Exec(ctx, fmt.Sprintf(`CREATE STATISTICS IF NOT EXISTS %s ON (%s) FROM records`, statsName(n), expr)); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // dropUnused drops the indexes unused for UnusedFor: no longer wanted and not scanned, or
@@ -478,6 +519,9 @@ func (m *Manager) dropUnused(ctx context.Context, conn bg, wants map[string]*wan
 		}
 		if _, err := conn.Exec(ctx, `DROP INDEX CONCURRENTLY IF EXISTS `+x.name); err != nil {
 			return fmt.Errorf("autoindex: dropping %s: %w", x.name, err)
+		}
+		if _, err := conn.Exec(ctx, `DROP STATISTICS IF EXISTS `+statsName(x.name)); err != nil {
+			return fmt.Errorf("autoindex: dropping statistics of %s: %w", x.name, err)
 		}
 		rep.Dropped = append(rep.Dropped, x.name)
 		if wanted {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/runtime/autoindex"
@@ -96,6 +98,41 @@ func indexes(t *testing.T, d *db.DB) map[string]string {
 	return out
 }
 
+// statsObjects lists the auto indexes' extended statistics, sorted.
+func statsObjects(t *testing.T, d *db.DB) []string {
+	t.Helper()
+	rows, err := d.Pool.Query(context.Background(), `SELECT stxname FROM pg_statistic_ext WHERE stxname LIKE 'ax\_%' ORDER BY stxname`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func sortedCopy(s ...string) []string { sort.Strings(s); return s }
+
+// planRows is the planner's row estimate for query.
+func planRows(t *testing.T, d *db.DB, query string) float64 {
+	t.Helper()
+	var raw []byte
+	if err := d.Pool.QueryRow(context.Background(), "EXPLAIN (FORMAT JSON) "+query).Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	var plan []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		}
+	}
+	if err := json.Unmarshal(raw, &plan); err != nil || len(plan) == 0 {
+		t.Fatalf("plan %s: %v", raw, err)
+	}
+	return plan[0].Plan.Rows
+}
+
 // TestReconcile walks the life of auto indexes: views and reports ask for them (not for list
 // fields, fields the entity indexes itself, unknown or hostile keys), the cap per app keeps the
 // most used, the list query uses them, and they are dropped once unused for UnusedFor.
@@ -162,11 +199,24 @@ func TestReconcile(t *testing.T) {
 		t.Fatalf("idle pass: %+v, %v", rep, err)
 	}
 
+	// each index has statistics on its expression (the planner ignores a partial index's own)
+	if got := statsObjects(t, d); !reflect.DeepEqual(got, sortedCopy(city+"_st", due+"_st", score+"_st")) {
+		t.Fatalf("statistics %v, want one per auto index", got)
+	}
+
 	// the list query's filter and sort are served by the index (a small table: seq scans off)
-	if _, err := d.Pool.Exec(ctx, `INSERT INTO records (app_id, entity, data) SELECT $1, 'lead', jsonb_build_object('name', 'n' || g, 'score', g) FROM generate_series(1, 3000) g`, app.ID); err != nil {
+	if _, err := d.Pool.Exec(ctx, `INSERT INTO records (app_id, entity, data) SELECT $1, 'lead', jsonb_build_object('name', 'n' || g, 'score', g) FROM generate_series(1, 20000) g`, app.ID); err != nil {
 		t.Fatal(err)
 	}
-	sql, args := listSQL(t, loader, app, `{"score":{"gt":2990}}`, "-score")
+	// with those statistics an equality on 20,000 distinct scores is estimated at about one row,
+	// not the default 0.5% (100 rows) that made the first page walk the created_at index
+	if _, err := d.Pool.Exec(ctx, `ANALYZE records`); err != nil {
+		t.Fatal(err)
+	}
+	if est := planRows(t, d, `SELECT 1 FROM records WHERE tessera_num(data->'score') = 4242`); est > 10 {
+		t.Fatalf("eq on an auto-indexed field estimated at %v rows of 20,000 distinct values, want about 1", est)
+	}
+	sql, args := listSQL(t, loader, app, `{"score":{"gt":19990}}`, "-score")
 	tx, err := d.Pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -203,6 +253,9 @@ func TestReconcile(t *testing.T) {
 	ix = indexes(t, d)
 	if _, ok := ix[city]; !ok || len(ix) != 1 {
 		t.Fatalf("after 15 days unused: indexes %v (dropped %v), want only the recently used %s (city)", ix, rep.Dropped, city)
+	}
+	if got := statsObjects(t, d); !reflect.DeepEqual(got, []string{city + "_st"}) {
+		t.Fatalf("after dropping: statistics %v, want only %s_st (their statistics go with the indexes)", got, city)
 	}
 	list, err := autoindex.List(ctx, d.Pool, app.ID)
 	if err != nil {

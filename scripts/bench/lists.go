@@ -148,6 +148,12 @@ func adHocFilter(ctx context.Context, e *env, store *records.Store, app *defs.Ap
 		return err
 	}
 	fmt.Printf("first page of amount = 4242 (eq on the indexed field): %s  load %s\n", msf(t), loadAvg())
+	plan = nil
+	if rows, err := e.DB.Pool.Query(ctx, `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, FORMAT TEXT) SELECT r.id, r.data FROM records r WHERE r.app_id = '`+app.ID.String()+`' AND r.entity = 'lead'
+		AND r.deleted_at IS NULL AND tessera_num(r.data->'amount') = 4242 ORDER BY r.created_at DESC, r.id DESC LIMIT 51`); err == nil {
+		plan, _ = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	fmt.Printf("  plan (default order):\n    %s\n", strings.Join(plan, "\n    "))
 	return nil
 }
 
