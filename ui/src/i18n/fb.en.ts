@@ -8,7 +8,7 @@ const fb = {
   pickEntity: 'Choose an entity', pickRecord: 'Search a {{entity}} record by name', publishAndTest: 'Publish and test', startTest: 'Start test run',
   route: 'Route {{n}}', addCase: 'Add branch', addRule: 'Add rule', caseDefaultName: 'branch{{n}}', caseEquals: 'Value equals', caseName: 'Branch name', listFound: 'Records found by {{name}}', listOutput: '{{output}} of {{name}}', noLists: 'No earlier step gives a list: switch to an expression', pickList: 'Pick the list to go through', rule: 'Rule {{n}}', ruleAssignTo: 'Assign to', routeWhen: 'When', runDetails: 'Run details',
   scriptHelp: 'input.trigger and input.steps hold the run data; return the step output. Ctrl+Space completes fields and the host API (records, http.fetch, crypto, encoding, log).',
-  scriptTitle: 'JavaScript', stepInput: 'Input', stepOutput: 'Output', test: 'Test',
+  valueMore: 'and {{n}} more', scriptTitle: 'JavaScript', stepInput: 'Input', stepOutput: 'Output', test: 'Test',
   testManualInput: 'Input of the run (JSON), read as trigger.input.', testNeedsEntity: 'Choose the trigger\'s entity (or form) first.',
   testNoSample: 'Scheduled flows need no sample: the run starts as if the schedule fired now.', testOnRecord: 'The run starts as if this record had triggered the flow:',
   testPublishes: 'Test runs use the published flow: your changes are saved and published first.', testRun: 'Test run', testRunStatus: 'Test run:',

@@ -8,7 +8,7 @@ const fb = {
   pickEntity: '选择实体', pickRecord: '按名称搜索{{entity}}记录', publishAndTest: '发布并测试', startTest: '开始测试运行',
   route: '路线 {{n}}', addCase: '添加分支', addRule: '添加规则', caseDefaultName: '分支{{n}}', caseEquals: '取值等于', caseName: '分支名称', listFound: '{{name}} 找到的记录', listOutput: '{{name}} 的 {{output}}', noLists: '前面的步骤没有列表：切换为表达式', pickList: '选择要逐项处理的列表', rule: '规则 {{n}}', ruleAssignTo: '分配给', routeWhen: '当', runDetails: '运行详情',
   scriptHelp: 'input.trigger 与 input.steps 为运行数据；返回值即步骤输出。Ctrl+空格 可补全字段和接口（records、http.fetch、crypto、encoding、log）。',
-  scriptTitle: 'JavaScript', stepInput: '输入', stepOutput: '输出', test: '测试',
+  valueMore: '还有 {{n}} 项', scriptTitle: 'JavaScript', stepInput: '输入', stepOutput: '输出', test: '测试',
   testManualInput: '运行的输入（JSON），以 trigger.input 读取。', testNeedsEntity: '请先选择触发器的实体（或表单）。',
   testNoSample: '定时流程无需样本：运行就像计划此刻触发一样开始。', testOnRecord: '运行将如同这条记录触发了流程：',
   testPublishes: '测试运行使用已发布的流程：将先保存并发布您的修改。', testRun: '测试运行', testRunStatus: '测试运行：',

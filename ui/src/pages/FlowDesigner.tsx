@@ -21,6 +21,7 @@ import { ConditionWidget } from '../components/flow/ConditionWidget';
 import { FlowContext, type FlowCtx, type UpstreamNode } from '../components/flow/FlowContext';
 import { RECORD_TRIGGERS, RunBanner, TestRunModal, ValueTable, useRunPoll, type RunWithSteps } from '../components/flow/TestRun';
 import { RerunPanel, type RerunResult } from '../components/flow/Rerun';
+import { paramLabels } from '../components/flow/ValueTable';
 import { CronInput, WebhookSettings } from '../components/flow/triggerWidgets';
 import { categoryOf, normalizeCatalog, schemaOf, type Catalog } from '../lib/catalog';
 import { TRIGGER_TYPES, autoLayout, canConnect, defaultParams, flowErrors, fromCanvas, nextNodeId, placeFree, portsOf, toCanvas, uniqueName, upstreamOf, type CanvasEdge, type CanvasNode, type FlowErrors } from '../lib/flow';
@@ -724,13 +725,13 @@ function Designer() {
                     title={<Space>{t('fb.lastRun')}<Tag color={selStep.status === 'succeeded' ? 'success' : selStep.status === 'failed' ? 'error' : 'warning'}>{t(`runStatus.${selStep.status}`, { defaultValue: selStep.status })}</Tag>{selStep.port && <Tag>{t(`ports.${selStep.port}`, { defaultValue: selStep.port })}</Tag>}</Space>}>
                     {selStep.error ? <Alert type="error" showIcon title={String(selStep.error)} style={{ marginBottom: 8 }} /> : null}
                     <Typography.Text strong>{t('fb.stepInput')}</Typography.Text>
-                    <ValueTable value={selStep.input} testId="node-run-input" />
+                    <ValueTable value={selStep.input} labels={paramLabels(schema, i18n.language)} entity={entities[String(sel.data.params.entity ?? '')]} testId="node-run-input" />
                     <div style={{ height: 8 }} />
                     <Typography.Text strong>{t('fb.stepOutput')}</Typography.Text>
                     <ValueTable value={selStep.output} entity={entities[String(sel.data.params.entity ?? '')]} testId="node-run-output" />
                     {run && (
                       <RerunPanel app={app} slug={slug} runId={run.id} node={sel.id} waits={!!selCat?.waits} result={reruns[sel.id]} beforeRun={saveDraft}
-                        onResult={(r) => setReruns((m) => ({ ...m, [sel.id]: r }))} entity={entities[String(sel.data.params.entity ?? '')]} />
+                        onResult={(r) => setReruns((m) => ({ ...m, [sel.id]: r }))} entity={entities[String(sel.data.params.entity ?? '')]} labels={paramLabels(schema, i18n.language)} />
                     )}
                   </Card>
                 )}

@@ -5,7 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { ApiError, api, errorMessage } from '../../api/client';
 import type { EntityDef } from '../../api/types';
-import { ValueTable } from './TestRun';
+import { ValueTable } from './ValueTable';
 
 /** POST /api/v1/apps/{app}/flows/{flow}/test/step: the node's one-step test run. */
 export interface RerunResult {
@@ -21,7 +21,7 @@ export interface RerunResult {
 }
 
 /** Runs one node again on the input it had in the run shown on the canvas, and shows the new output. */
-export function RerunPanel({ app, slug, runId, node, waits, result, onResult, beforeRun, entity }: {
+export function RerunPanel({ app, slug, runId, node, waits, result, onResult, beforeRun, entity, labels }: {
   app: string;
   slug: string;
   runId: string;
@@ -33,6 +33,8 @@ export function RerunPanel({ app, slug, runId, node, waits, result, onResult, be
   /** saves the draft first; false stops */
   beforeRun: () => Promise<boolean>;
   entity?: EntityDef;
+  /** the node's parameter titles, for the input table */
+  labels?: Record<string, string>;
 }) {
   const { t } = useTranslation();
   const { message } = App.useApp();
@@ -69,7 +71,7 @@ export function RerunPanel({ app, slug, runId, node, waits, result, onResult, be
           </Space>
           {result.error ? <Alert type="error" showIcon title={String(result.error)} style={{ marginBottom: 8 }} /> : null}
           <div><Typography.Text strong>{t('fb.stepInput')}</Typography.Text></div>
-          <ValueTable value={result.input} testId="node-rerun-input" />
+          <ValueTable value={result.input} labels={labels} entity={entity} testId="node-rerun-input" />
           <div style={{ height: 8 }} />
           <div><Typography.Text strong>{t('fb.stepOutput')}</Typography.Text></div>
           <ValueTable value={result.output} entity={entity} testId="node-rerun-output" />

@@ -1,6 +1,6 @@
 import { FastForwardOutlined, PushpinFilled, PushpinOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
-import { Alert, App, Button, Descriptions, Modal, Select, Space, Tag, Typography } from 'antd';
+import { Alert, App, Button, Modal, Select, Space, Tag, Typography } from 'antd';
 import dayjs from 'dayjs';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -10,6 +10,8 @@ import type { EntityDef, Run, TestSample, TriggerDef } from '../../api/types';
 import { labelText } from '../../lib/labels';
 import { JsonInput } from '../SchemaForm';
 import { useFlowCtx } from './FlowContext';
+
+export { ValueTable } from './ValueTable';
 
 export const RECORD_TRIGGERS = ['record.created', 'record.updated', 'stage.changed', 'form.submitted', 'record.deleted'];
 
@@ -230,15 +232,3 @@ export function RunBanner({ run, onClose, onRefresh }: { run: RunWithSteps; onCl
   );
 }
 
-/** Input or output of a step as labelled rows (field labels for record values). */
-export function ValueTable({ value, entity, testId }: { value: unknown; entity?: EntityDef; testId?: string }) {
-  const { i18n } = useTranslation();
-  if (value === null || value === undefined) return <Typography.Text type="secondary">—</Typography.Text>;
-  if (typeof value !== 'object' || Array.isArray(value)) return <pre data-testid={testId} style={{ background: '#fafafa', padding: 6, fontSize: 12, margin: 0, maxHeight: 200, overflow: 'auto' }}>{JSON.stringify(value, null, 2)}</pre>;
-  const label = (k: string) => labelText(entity?.fields?.find((f) => f.key === k)?.label, i18n.language, k);
-  return (
-    <Descriptions size="small" column={1} bordered data-testid={testId} items={Object.entries(value as Record<string, unknown>).slice(0, 40).map(([k, v]) => ({
-      key: k, label: label(k), children: <span style={{ wordBreak: 'break-all' }}>{typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}</span>,
-    }))} />
-  );
-}
