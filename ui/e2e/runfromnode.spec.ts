@@ -3,6 +3,17 @@ import { RUN, login, token } from './helpers';
 
 // Everything this spec creates carries the rfn prefix plus RUN.
 
+/**
+ * Selects a node on the canvas: clicks it until its panel is the one shown (under load a click
+ * can land while the canvas still moves, selecting nothing or the node that was there).
+ */
+async function selectNode(page: Page, id: string, name: string) {
+  await expect(async () => {
+    await page.getByTestId(`flow-node-${id}`).click();
+    await expect(page.getByTestId('node-name')).toHaveValue(name, { timeout: 3_000 });
+  }).toPass({ timeout: 30_000 });
+}
+
 /** Opens the antd Select under the locator and clicks the option titled text. */
 async function pick(page: Page, sel: Locator, text: string | RegExp) {
   await sel.click();
@@ -87,7 +98,7 @@ test('rfn: pin a test sample, reload, run a node again from its panel', async ({
   await expect(page.getByTestId('flow-node-mark')).toHaveAttribute('data-status', 'succeeded');
 
   // open the update node of the run: its output; change the value with the picker, run it again
-  await page.getByTestId('flow-node-mark').click();
+  await selectNode(page, 'mark', '标记状态');
   await expect(page.getByTestId('node-run-output')).toContainText('approved');
   await pick(page, page.getByTestId('fvm-row-status').locator('.ant-select'), 'checked');
   await page.getByTestId('node-rerun').click();
@@ -116,7 +127,7 @@ test('rfn: pin a test sample, reload, run a node again from its panel', async ({
     await page.setViewportSize({ width, height: width === 390 ? 844 : 1000 });
     await page.goto(`/apps/${app}/flows/rfn-deal/design?run=${runId}`);
     await expect(page.getByTestId('flow-node-mark')).toHaveAttribute('data-status', 'succeeded');
-    await page.getByTestId('flow-node-mark').click();
+    await selectNode(page, 'mark', '标记状态');
     await expect(page.getByTestId('node-rerun')).toHaveText('Run from this node');
     await page.getByTestId('node-rerun').click();
     await expect(page.getByTestId('node-rerun-result')).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
@@ -137,7 +148,7 @@ test('rfn: pin a test sample, reload, run a node again from its panel', async ({
   // zh-CN on the phone
   await page.evaluate(() => localStorage.setItem('tessera.lang', 'zh-CN'));
   await page.goto(`/apps/${app}/flows/rfn-deal/design?run=${runId}`);
-  await page.getByTestId('flow-node-mark').click();
+  await selectNode(page, 'mark', '标记状态');
   await expect(page.getByTestId('node-rerun')).toHaveText('从此节点运行');
   await page.getByTestId('node-rerun').scrollIntoViewIfNeeded();
   await shot(page, info, 'rfn-rerun-zh-CN-390');

@@ -7,7 +7,7 @@ import { ValueTable, paramLabels } from './ValueTable';
 
 setupDom();
 
-const deal = { slug: 'deal', fields: [{ key: 'amount', type: 'money', label: { 'zh-CN': '金额', en: 'Amount' } }, { key: 'name', type: 'text', label: { 'zh-CN': '名称', en: 'Name' } }] } as unknown as EntityDef;
+const deal = { slug: 'deal', label: { 'zh-CN': '商机', en: 'Deal' }, fields: [{ key: 'amount', type: 'money', label: { 'zh-CN': '金额', en: 'Amount' } }, { key: 'name', type: 'text', label: { 'zh-CN': '名称', en: 'Name' } }] } as unknown as EntityDef;
 const schema = { properties: { entity: { title: { 'zh-CN': '实体', en: 'Entity' } }, values: { title: { 'zh-CN': '字段值', en: 'Field values' } } } };
 
 describe('ValueTable', () => {
@@ -20,11 +20,20 @@ describe('ValueTable', () => {
     const v = screen.getByTestId('v');
     expect(v.textContent).not.toContain('{');
     expect(v.textContent).not.toContain('true');
-    for (const s of ['实体', '字段值', '金额', '名称', '260000', '星河', '是', '#1', '#2']) expect(v.textContent).toContain(s);
+    for (const s of ['实体', '商机', '字段值', '金额', '名称', '260000', '星河', '是', '#1', '#2']) expect(v.textContent).toContain(s);
     // the key stays as secondary text next to its label
     const row = within(v).getByText('字段值').closest('tr')!;
     expect(row.textContent).toContain('values');
     expect(within(v).getByText('a').className).toContain('ant-tag');
+  });
+
+  it('labels the columns of a record output and shows times in local time, not ISO', async () => {
+    await i18n.changeLanguage('zh-CN');
+    render(<ValueTable value={{ id: 'r1', created_at: '2026-12-06T08:45:32.896014Z', data: { amount: 5 } }} entity={deal} testId="v" />);
+    const v = screen.getByTestId('v');
+    for (const s of ['编号', '创建时间', '字段', '金额']) expect(v.textContent).toContain(s);
+    expect(v.textContent).toMatch(/2026-12-0\d \d\d:\d\d:32/);
+    expect(v.textContent).not.toContain('T08:45');
   });
 
   it('speaks English and caps what it draws', async () => {

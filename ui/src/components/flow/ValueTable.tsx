@@ -1,5 +1,6 @@
 import { Descriptions, Tag, Typography } from 'antd';
-import type { ReactNode } from 'react';
+import dayjs from 'dayjs';
+import { Fragment, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { EntityDef, ParamSchema } from '../../api/types';
 import { labelText } from '../../lib/labels';
@@ -9,6 +10,11 @@ const MAX_DEPTH = 4;
 /** Keys per object and items per list that are drawn; the rest is counted. */
 const MAX_KEYS = 40;
 const MAX_ITEMS = 20;
+
+/** Record columns every record output has: labelled in both languages (fb.sysKeys). */
+const SYSTEM_KEYS = ['id', 'data', 'created_at', 'updated_at', 'deleted_at', 'version', 'owner_id', 'team_id', 'app_id', 'entity'];
+/** An RFC 3339 date-time as the server sends it; shown in local time. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 /** Labels of a node's parameters from its catalog schema: key → title in the UI language. */
 export function paramLabels(schema: ParamSchema | undefined, lang: string): Record<string, string> {
@@ -32,8 +38,9 @@ export function ValueTable({ value, entity, labels, testId }: { value: unknown; 
     const f = entity?.fields?.find((x) => x.key === k);
     return f ? labelText(f.label, lang, k) : '';
   };
+  const labelOf = (k: string, top: boolean) => (top && labels?.[k]) || fieldLabel(k) || (SYSTEM_KEYS.includes(k) ? t(`fb.sysKeys.${k}`) : '');
   const keyLabel = (k: string, top: boolean): ReactNode => {
-    const l = (top && labels?.[k]) || fieldLabel(k);
+    const l = labelOf(k, top);
     if (!l || l === k) return k;
     return (
       <span>
@@ -41,9 +48,15 @@ export function ValueTable({ value, entity, labels, testId }: { value: unknown; 
       </span>
     );
   };
+  // the entity a step works on: its label, the slug as secondary text
+  const entityName = (slug: string): ReactNode => {
+    const l = labelText(entity?.label, lang, slug);
+    return l === slug ? slug : <span>{l} <Typography.Text type="secondary" style={{ fontSize: 11 }}>{slug}</Typography.Text></span>;
+  };
   const render = (v: unknown, depth: number): ReactNode => {
     if (v === null || v === undefined || v === '') return <Typography.Text type="secondary">—</Typography.Text>;
     if (typeof v === 'boolean') return <Tag color={v ? 'success' : 'default'}>{v ? t('lists.yes') : t('lists.no')}</Tag>;
+    if (typeof v === 'string' && ISO_TIME.test(v) && dayjs(v).isValid()) return <span title={v}>{dayjs(v).format('YYYY-MM-DD HH:mm:ss')}</span>;
     if (typeof v !== 'object') return <span style={{ wordBreak: 'break-word', whiteSpace: 'pre-wrap' }}>{String(v)}</span>;
     if (depth >= MAX_DEPTH) return <Typography.Text code style={{ wordBreak: 'break-all' }}>{JSON.stringify(v)}</Typography.Text>;
     if (Array.isArray(v)) {
@@ -66,10 +79,25 @@ export function ValueTable({ value, entity, labels, testId }: { value: unknown; 
     }
     const entries = Object.entries(v as Record<string, unknown>);
     if (entries.length === 0) return <Typography.Text type="secondary">—</Typography.Text>;
+    if (depth > 0) {
+      // nested: a compact two-column list (label, value) that fits a narrow side panel; the
+      // key is the label's tooltip
+      return (
+        <div style={{ display: 'grid', gridTemplateColumns: 'minmax(3em, max-content) minmax(0, 1fr)', gap: '2px 8px' }}>
+          {entries.slice(0, MAX_KEYS).map(([k, x]) => (
+            <Fragment key={k}>
+              <Typography.Text type="secondary" title={k} style={{ whiteSpace: 'nowrap' }}>{labelOf(k, false) || k}</Typography.Text>
+              <div>{render(x, depth + 1)}</div>
+            </Fragment>
+          ))}
+          {entries.length > MAX_KEYS && <Typography.Text type="secondary" style={{ gridColumn: '1 / span 2' }}>{t('fb.valueMore', { n: entries.length - MAX_KEYS })}</Typography.Text>}
+        </div>
+      );
+    }
     return (
       <Descriptions size="small" column={1} bordered styles={{ label: { width: '38%', verticalAlign: 'top' } }}
         items={[
-          ...entries.slice(0, MAX_KEYS).map(([k, x]) => ({ key: k, label: keyLabel(k, depth === 0), children: render(x, depth + 1) })),
+          ...entries.slice(0, MAX_KEYS).map(([k, x]) => ({ key: k, label: keyLabel(k, depth === 0), children: k === 'entity' && entity && x === entity.slug ? entityName(x) : render(x, depth + 1) })),
           ...(entries.length > MAX_KEYS ? [{ key: '…', label: '…', children: t('fb.valueMore', { n: entries.length - MAX_KEYS }) }] : []),
         ]} />
     );
