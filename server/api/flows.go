@@ -594,7 +594,11 @@ type runDetail struct {
 }
 
 type stepView struct {
-	Node       string          `json:"node"`
+	Node string `json:"node"`
+	// Name and Type are the node's, from the flow version the run ran (empty when that
+	// version is gone), so the run page names steps as the designer does.
+	Name       string          `json:"name,omitempty"`
+	Type       string          `json:"type,omitempty"`
 	Status     string          `json:"status"`
 	Input      json.RawMessage `json:"input"`
 	Output     json.RawMessage `json:"output"`
@@ -762,6 +766,19 @@ func (s *Server) runDetail(ctx context.Context, r *runView) (*runDetail, error) 
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("loading steps: %w", err)
+	}
+	if v, err := s.Defs.Version(ctx, r.AppID, spec.KindFlow, r.Flow, r.FlowVersion); err == nil {
+		if f, ok := v.(*spec.Flow); ok {
+			nodes := make(map[string]*spec.Node, len(f.Nodes))
+			for i := range f.Nodes {
+				nodes[f.Nodes[i].ID] = &f.Nodes[i]
+			}
+			for i := range d.Steps {
+				if n := nodes[d.Steps[i].Node]; n != nil {
+					d.Steps[i].Name, d.Steps[i].Type = n.Name, n.Type
+				}
+			}
+		}
 	}
 	return &d, nil
 }

@@ -46,7 +46,7 @@ func TestFlowRunAPI(t *testing.T) {
 	e := apitest.New(t)
 	publishFlow(t, e, map[string]any{"slug": "greet", "trigger": map[string]any{"type": "manual"},
 		"nodes": []any{
-			map[string]any{"id": "hello", "type": "set", "params": map[string]any{"values": map[string]any{"msg": "你好 {{ trigger.input.name }}", "n": "{{ trigger.input.n + 1 }}"}}},
+			map[string]any{"id": "hello", "type": "set", "name": "打招呼", "params": map[string]any{"values": map[string]any{"msg": "你好 {{ trigger.input.name }}", "n": "{{ trigger.input.n + 1 }}"}}},
 			map[string]any{"id": "check", "type": "condition", "params": map[string]any{"expr": "steps.hello.n > 5"}},
 		},
 		"edges": []any{map[string]any{"from": "hello", "to": "check"}}})
@@ -68,6 +68,10 @@ func TestFlowRunAPI(t *testing.T) {
 		if _, ok := first[k]; !ok {
 			t.Errorf("step lacks %q: %v", k, first)
 		}
+	}
+	// steps carry the node's name and type from the version that ran (the run page's labels)
+	if first["name"] != "打招呼" || first["type"] != "set" || steps[1].(map[string]any)["type"] != "condition" {
+		t.Errorf("step names: %v / %v, want 打招呼/set and the condition's type", first, steps[1])
 	}
 	if out := first["output"].(map[string]any); out["msg"] != "你好 张三" || out["n"] != 10.0 {
 		t.Fatalf("output %v", out)

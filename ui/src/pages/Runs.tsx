@@ -8,6 +8,7 @@ import { ApiError, api, errorMessage } from '../api/client';
 import { defList, useApp } from '../api/defs';
 import type { Label, Run, RunStep } from '../api/types';
 import { TaskDetailBody, type TaskDetailData } from '../components/TaskDetail';
+import { ValueTable } from '../components/flow/ValueTable';
 import { asArray, labelText } from '../lib/labels';
 
 const STATUS_COLOR: Record<string, string> = { queued: 'default', running: 'processing', waiting: 'warning', succeeded: 'success', failed: 'error', canceled: 'default' };
@@ -22,9 +23,8 @@ function fmt(v?: string) {
 }
 
 /** A step as GET /api/v1/runs/{id} returns it (the params it ran with, the port it took). */
-type Step = RunStep & { input?: unknown; port?: string | null; duration_ms?: number };
+type Step = RunStep & { input?: unknown; port?: string | null; duration_ms?: number; name?: string; type?: string };
 
-const pre = { background: '#fafafa', padding: 8, fontSize: 12, maxHeight: 200, overflow: 'auto', margin: '4px 0' } as const;
 
 function short(v: unknown) {
   if (v === undefined || v === null) return '';
@@ -158,7 +158,7 @@ export function RunDetail() {
         {trig && typeof trig === 'object' && (
           <details style={{ marginBottom: 16 }} data-testid="run-trigger">
             <summary style={{ cursor: 'pointer' }}>{t('runs.triggerData')}</summary>
-            <pre style={pre}>{short(trig)}</pre>
+            <div style={{ margin: '4px 0' }}><ValueTable value={trig} /></div>
           </details>
         )}
         <Timeline
@@ -168,7 +168,9 @@ export function RunDetail() {
             content: (
               <div>
                 <Space wrap>
-                  <b>{s.node}</b><StatusTag status={s.status} />
+                  <b data-testid={`run-step-name-${s.node}`}>{s.name || (s.type ? t(`nodes.${s.type}`, { defaultValue: s.node }) : s.node)}</b>
+                  {(s.name || s.type) && <Typography.Text type="secondary" style={{ fontSize: 12 }}>{[s.name && s.type ? t(`nodes.${s.type}`, { defaultValue: s.type }) : '', s.node].filter(Boolean).join(' · ')}</Typography.Text>}
+                  <StatusTag status={s.status} />
                   {s.port ? <Tag data-testid="run-step-port">{t('runs.port')}: {s.port}</Tag> : null}
                   {s.attempt ? <Typography.Text type="secondary">#{s.attempt}</Typography.Text> : null}
                   <Typography.Text type="secondary">{fmt(s.started_at)}</Typography.Text>
@@ -177,10 +179,10 @@ export function RunDetail() {
                 {s.input !== undefined && s.input !== null && (
                   <details data-testid={`run-step-input-${s.node}`}>
                     <summary style={{ cursor: 'pointer', fontSize: 12 }}>{t('runs.input')}</summary>
-                    <pre style={pre}>{short(s.input)}</pre>
+                    <div style={{ margin: '4px 0' }}><ValueTable value={s.input} /></div>
                   </details>
                 )}
-                {s.output !== undefined && s.output !== null && <pre style={pre}>{short(s.output)}</pre>}
+                {s.output !== undefined && s.output !== null && <div style={{ margin: '4px 0' }} data-testid={`run-step-output-${s.node}`}><ValueTable value={s.output} /></div>}
                 {s.error !== undefined && s.error !== null && s.error !== '' && <Typography.Text type="danger">{short(s.error)}</Typography.Text>}
               </div>
             ),
@@ -189,7 +191,7 @@ export function RunDetail() {
         {r.output !== undefined && r.output !== null && (
           <>
             <Typography.Title level={5}>{t('runs.output')}</Typography.Title>
-            <pre style={{ background: '#fafafa', padding: 8, fontSize: 12 }}>{short(r.output)}</pre>
+            <ValueTable value={r.output} testId="run-output" />
           </>
         )}
       </Card>

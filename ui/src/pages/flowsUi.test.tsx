@@ -104,15 +104,20 @@ describe('RunDetail', () => {
       id: 'run1', flow: 'qa1', flow_version: 1, status: 'failed', error: 'node s: Error: boom 9',
       trigger: { type: 'manual', input: { n: 9 } },
       steps: [
-        { node: 'c', status: 'succeeded', input: { expr: 'trigger.input.n > 1' }, output: { result: true }, port: 'true', attempt: 1, duration_ms: 3 },
+        { node: 'c', name: 'Big deal?', type: 'condition', status: 'succeeded', input: { expr: 'trigger.input.n > 1' }, output: { result: true }, port: 'true', attempt: 1, duration_ms: 3 },
         { node: 's', status: 'failed', input: null, output: null, error: 'Error: boom 9', attempt: 1 },
       ],
     };
     vi.stubGlobal('fetch', vi.fn(async () => json(run)));
     wrap(<Routes><Route path="/runs/:id" element={<RunDetail />} /></Routes>, '/runs/run1');
     expect(await screen.findByTestId('run-retry')).toBeTruthy();
-    expect(screen.getByTestId('run-trigger').textContent).toContain('"n": 9');
+    // labelled tables, not JSON: the trigger's input, the step's input, the node's name and type
+    expect(screen.getByTestId('run-trigger').textContent).toMatch(/input.*n.*9/);
+    expect(screen.getByTestId('run-trigger').textContent).not.toContain('{');
     expect(screen.getByTestId('run-step-input-c').textContent).toContain('trigger.input.n > 1');
+    expect(screen.getByTestId('run-step-output-c').textContent).toContain('Yes');
+    expect(screen.getByTestId('run-step-name-c').textContent).toBe('Big deal?');
+    expect(screen.getByTestId('run-step-name-s').textContent).toBe('s');
     expect(screen.queryByTestId('run-step-input-s')).toBeNull();
     expect(screen.getByTestId('run-step-port').textContent).toBe('Port: true');
     expect(screen.getByTestId('run-steps').textContent).toContain('Error: boom 9');
