@@ -48,3 +48,44 @@ describe('line items in the record drawer', () => {
     await waitFor(() => expect(screen.getByTestId('lines-total-subtotal').textContent).toBe('15'));
   });
 });
+
+describe('a product picked in one row while another row is edited', () => {
+  it('keeps both: the fill after the fetch starts from the latest rows', async () => {
+    await i18n.changeLanguage('en');
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => { release = r; });
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      const ok = (b: unknown) => new Response(JSON.stringify(b), { status: 200, headers: { 'Content-Type': 'application/json' } });
+      if (/\/records\/p2(\?|$)/.test(String(url))) {
+        await gate; // the product's record arrives only when the test says so
+        return ok({ id: 'p2', data: { name: 'Service', price: 50 } });
+      }
+      return ok({ items: [{ id: 'p2', data: { name: 'Service', price: 50 } }] });
+    }));
+    const two = { ...record, data: { items: [{ id: 'l1', product: 'p1', quantity: 2, unit_price: 10, line_total: 20 }, { id: 'l2', quantity: 1 }], subtotal: 20 } } as unknown as RecordItem;
+    const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+    render(
+      <QueryClientProvider client={qc}>
+        <App>
+          <RecordDrawer app="sales" entity={entity} record={two} open onClose={() => {}} />
+        </App>
+      </QueryClientProvider>,
+    );
+    await waitFor(() => expect(screen.getAllByTestId('lines-row')).toHaveLength(2));
+    // pick the product of row 2 (its record is fetched for the fill)…
+    const sel = screen.getAllByTestId('lines-cell-product')[1].querySelector('.ant-select')!;
+    fireEvent.mouseDown(sel.querySelector('.ant-select-selector') ?? sel);
+    const option = await waitFor(() => {
+      const o = document.querySelector('.ant-select-dropdown .ant-select-item-option[title="Service"], .ant-select-dropdown .ant-select-item-option');
+      if (!o) throw new Error('no option yet');
+      return o as HTMLElement;
+    });
+    fireEvent.click(option);
+    // …and while that fetch is pending, change row 1's quantity
+    fireEvent.change(screen.getAllByTestId('lines-cell-quantity')[0].querySelector('input')!, { target: { value: '3' } });
+    await waitFor(() => expect(screen.getByTestId('lines-total-subtotal').textContent).toBe('30'));
+    release();
+    // row 2 got the product's price and row 1 kept its new quantity: 3 × 10 + 1 × 50
+    await waitFor(() => expect(screen.getByTestId('lines-total-subtotal').textContent).toBe('80'));
+  });
+});

@@ -1,6 +1,6 @@
 import { ArrowDownOutlined, ArrowUpOutlined, DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { App, Button, Space, Table, Tooltip, Typography } from 'antd';
-import { useMemo } from 'react';
+import { useMemo, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, errorMessage } from '../api/client';
 import { recordsPath } from '../api/records';
@@ -44,17 +44,34 @@ export default function LinesInput({ field, app, value, onChange, disabled, name
   const preview = entity && totals.length ? computeRecord(entity, record) : {};
   const max = field.max_rows ?? 200;
 
-  const emit = (next: Row[]) => onChange?.(computeRows(field, next, { ...record, [field.key]: next }));
+  // The rows every change starts from: the latest emitted, not the ones of the render whose
+  // handler runs. A product picked in one row is filled after a fetch; an edit made meanwhile
+  // (or an input's change on blur before the next render) must not be undone by either.
+  const latest = useRef<Row[]>(rows);
+  latest.current = rows;
+  const emit = (next: Row[]) => {
+    const computed = computeRows(field, next, { ...record, [field.key]: next });
+    latest.current = computed;
+    onChange?.(computed);
+  };
   const setCell = (i: number, key: string, v: unknown) => {
-    const next = rows.map((r, j) => (j === i ? { ...r, [key]: v } : r));
-    if (v === null || v === undefined) delete next[i][key];
+    const next = latest.current.map((r, j) => (j === i ? { ...r, [key]: v } : r));
+    if (next[i] && (v === null || v === undefined)) delete next[i][key];
     emit(next);
   };
   const pick = async (i: number, col: FieldDef, id: unknown) => {
-    const base = { ...rows[i], [col.key]: id ?? undefined };
-    if (id === null || id === undefined) delete base[col.key];
+    const rowId = latest.current[i]?.id;
+    // the row picked in, found again after the fetch by its id (rows may have moved meanwhile)
+    const update = (fill: (row: Row) => Row) => {
+      const cur = latest.current;
+      const at = rowId !== undefined ? cur.findIndex((r) => r.id === rowId) : i;
+      if (at < 0 || at >= cur.length) return;
+      const base: Row = { ...cur[at], [col.key]: id ?? undefined };
+      if (id === null || id === undefined) delete base[col.key];
+      emit(cur.map((r, j) => (j === at ? fill(base) : r)));
+    };
     if (!col.fill || Object.keys(col.fill).length === 0 || !col.target) {
-      emit(rows.map((r, j) => (j === i ? base : r)));
+      update((b) => b);
       return;
     }
     let target: Record<string, unknown> | null = null;
@@ -65,8 +82,7 @@ export default function LinesInput({ field, app, value, onChange, disabled, name
         message.error(errorMessage(e));
       }
     }
-    const filled = applyFill(field, col.key, base, target);
-    emit(rows.map((r, j) => (j === i ? filled : r)));
+    update((b) => applyFill(field, col.key, b, target));
   };
 
   const columns = [
@@ -116,13 +132,13 @@ export default function LinesInput({ field, app, value, onChange, disabled, name
       render: (_: unknown, __: Row, i: number) => (
         <Space size={0}>
           <Tooltip title={t('lines.up')}>
-            <Button type="text" size="small" icon={<ArrowUpOutlined />} disabled={disabled || i === 0} onClick={() => emit(moveRow(rows, i, -1))} aria-label={t('lines.up')} data-testid="lines-up" />
+            <Button type="text" size="small" icon={<ArrowUpOutlined />} disabled={disabled || i === 0} onClick={() => emit(moveRow(latest.current, i, -1))} aria-label={t('lines.up')} data-testid="lines-up" />
           </Tooltip>
           <Tooltip title={t('lines.down')}>
-            <Button type="text" size="small" icon={<ArrowDownOutlined />} disabled={disabled || i === rows.length - 1} onClick={() => emit(moveRow(rows, i, 1))} aria-label={t('lines.down')} data-testid="lines-down" />
+            <Button type="text" size="small" icon={<ArrowDownOutlined />} disabled={disabled || i === rows.length - 1} onClick={() => emit(moveRow(latest.current, i, 1))} aria-label={t('lines.down')} data-testid="lines-down" />
           </Tooltip>
           <Tooltip title={t('lines.remove')}>
-            <Button type="text" size="small" danger icon={<DeleteOutlined />} disabled={disabled} onClick={() => emit(rows.filter((_, j) => j !== i))} aria-label={t('lines.remove')} data-testid="lines-remove" />
+            <Button type="text" size="small" danger icon={<DeleteOutlined />} disabled={disabled} onClick={() => emit(latest.current.filter((_, j) => j !== i))} aria-label={t('lines.remove')} data-testid="lines-remove" />
           </Tooltip>
         </Space>
       ),
@@ -143,7 +159,7 @@ export default function LinesInput({ field, app, value, onChange, disabled, name
         onRow={() => ({ 'data-testid': 'lines-row' }) as React.HTMLAttributes<HTMLElement>}
       />
       <Space style={{ marginTop: 8, width: '100%', justifyContent: 'space-between' }} wrap>
-        <Button icon={<PlusOutlined />} size="small" disabled={disabled || rows.length >= max} onClick={() => emit([...rows, newRow(field)])} data-testid={`lines-add-${field.key}`}>
+        <Button icon={<PlusOutlined />} size="small" disabled={disabled || rows.length >= max} onClick={() => emit([...latest.current, newRow(field)])} data-testid={`lines-add-${field.key}`}>
           {t('lines.add')}
         </Button>
         {totals.length > 0 && (
