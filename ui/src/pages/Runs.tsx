@@ -144,7 +144,7 @@ export function RunDetail() {
           <Descriptions.Item label={t('runs.trigger')}><StartedBy run={r} /></Descriptions.Item>
           {typeof r.rerun_of === 'string' && (
             <Descriptions.Item label={t('fb.rerunResult')}>
-              <span data-testid="run-rerun-of">{t('fb.rerunOf', { node: String(r.rerun_node ?? '') })} <Link to={`/runs/${encodeURIComponent(r.rerun_of)}`}>{t('fb.rerunSource')}</Link></span>
+              <span data-testid="run-rerun-of">{t('fb.rerunOf', { node: [steps.find((s) => s.node === r.rerun_node)?.name, String(r.rerun_node ?? '')].filter(Boolean).join(' · ') })} <Link to={`/runs/${encodeURIComponent(r.rerun_of)}`}>{t('fb.rerunSource')}</Link></span>
             </Descriptions.Item>
           )}
           <Descriptions.Item label={t('runs.version')}>{String(r.version ?? r.flow_version ?? '')}</Descriptions.Item>

@@ -134,11 +134,11 @@ describe('RunDetail', () => {
 
   it('says which run a node re-run took its input from', async () => {
     await i18n.changeLanguage('en');
-    const run = { id: 'run3', flow: 'qa1', flow_version: 1, status: 'succeeded', test: true, rerun_of: 'run1', rerun_node: 'calc', steps: [] };
+    const run = { id: 'run3', flow: 'qa1', flow_version: 1, status: 'succeeded', test: true, rerun_of: 'run1', rerun_node: 'calc', steps: [{ node: 'calc', name: 'Compute', type: 'script', status: 'succeeded' }] };
     vi.stubGlobal('fetch', vi.fn(async () => json(run)));
     wrap(<Routes><Route path="/runs/:id" element={<RunDetail />} /></Routes>, '/runs/run3');
     const el = await screen.findByTestId('run-rerun-of');
-    expect(el.textContent).toBe('Node calc run again on the input of an earlier run');
+    expect(el.textContent).toBe('Node Compute · calc run again on the input of an earlier run');
     expect(el.querySelector('a')?.getAttribute('href')).toBe('/runs/run1');
   });
 });
