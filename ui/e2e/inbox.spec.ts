@@ -111,7 +111,7 @@ test('as legal at 390 px an approval shows the director\'s decision and comment 
   await expect(detail.getByTestId('summary-cost')).toHaveCount(0);
   // read-only: no inputs in the summary
   await expect(detail.getByTestId('task-summary').locator('input')).toHaveCount(0);
-  expect(await detail.evaluate((el) => el.getBoundingClientRect().width)).toBeLessThanOrEqual(390 + 0.5); // sub-pixel layout may give 390.00003;
+  expect(await detail.evaluate((el) => el.getBoundingClientRect().width)).toBeLessThanOrEqual(390 + 0.5); // sub-pixel layout may give 390.00003
   expect(await detail.evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBeTruthy();
   await page.screenshot({ path: `test-results/inbox-zh-390-detail.png`, fullPage: true });
   await detail.getByTestId('task-detail-comment').fill('条款无误');
