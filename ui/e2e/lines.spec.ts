@@ -6,10 +6,14 @@ import { RUN, token, loginAs } from './helpers';
 const APP = `lines${RUN}`;
 const REP = { email: `lines-rep-${RUN}@example.com`, password: 'Lines-rep-pass-2026!', name: '李销售' };
 
+/** Picks an option by its text, again until the select shows it (under load the option list can be replaced as the click lands). */
 async function pick(page: Page, within: ReturnType<Page['locator']>, text: string) {
-  await within.locator('.ant-select').click();
-  await within.locator('input').fill(text.slice(0, 3));
-  await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: text }).click();
+  await expect(async () => {
+    await within.locator('.ant-select').click();
+    await within.locator('input').fill(text.slice(0, 3));
+    await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: text }).click({ timeout: 5_000 });
+    await expect(within.locator('.ant-select-selection-item')).toContainText(text, { timeout: 3_000 });
+  }).toPass({ timeout: 45_000 });
 }
 
 test('a rep adds two quote lines with the product picker and sees the total', async ({ page, request }) => {

@@ -91,3 +91,26 @@ describe('RecordDrawer pending submissions', () => {
     await waitFor(() => expect(onClose).toHaveBeenCalled());
   }, 30000);
 });
+
+describe('RecordDrawer while the user types', () => {
+  it('keeps what was typed when the definition or the row is refetched (new objects, same record)', async () => {
+    await i18n.changeLanguage('en');
+    vi.stubGlobal('fetch', vi.fn(async () => json({ items: [] })));
+    const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+    const ui = (ent: EntityDef, rec: RecordItem | null) => (
+      <QueryClientProvider client={qc}>
+        <App>
+          <RecordDrawer app="sales" entity={ent} record={rec} open onClose={() => {}} />
+        </App>
+      </QueryClientProvider>
+    );
+    const { rerender } = render(ui(entity, null));
+    const input = (await screen.findByTestId('input-name')) as HTMLInputElement;
+    fireEvent.change(input, { target: { value: '新线索' } });
+    rerender(ui({ ...entity, fields: [...entity.fields] } as EntityDef, null)); // the entity's query answered again
+    await waitFor(() => expect((screen.getByTestId('input-name') as HTMLInputElement).value).toBe('新线索'));
+    // another record: the form is filled from it
+    rerender(ui(entity, record));
+    await waitFor(() => expect((screen.getByTestId('input-name') as HTMLInputElement).value).toBe('王五'));
+  });
+});

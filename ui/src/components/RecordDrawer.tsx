@@ -3,7 +3,7 @@ import { Alert, App, Button, Drawer, Empty, Form, Space, Tabs, Timeline, Tooltip
 import dayjs from 'dayjs';
 import relativeTime from 'dayjs/plugin/relativeTime';
 import 'dayjs/locale/zh-cn';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, api, errorMessage } from '../api/client';
 import { recordsPath, useHistory } from '../api/records';
@@ -70,8 +70,16 @@ export default function RecordDrawer({ app, entity, record: given, open, onClose
   // line items preview their totals as the rows change (the server's answer on save wins)
   const hasLines = entity.fields.some((f) => f.type === 'lines');
 
+  // The form is filled when the drawer opens on a record (or on a new one), and only then: a
+  // refetched definition or list row (a new object with the same content) must not wipe what the
+  // user is typing. Under load the entity's query answered again mid-edit and the picked deal of
+  // a new quote was gone at save.
+  const latest = useRef({ given, entity, initial });
+  latest.current = { given, entity, initial };
+  const fillKey = open ? `${entity.slug}|${given?.id ?? 'new'}|${JSON.stringify(initial ?? null)}` : '';
   useEffect(() => {
-    if (!open) return;
+    if (!fillKey) return;
+    const { given, entity, initial } = latest.current;
     form.resetFields();
     setError(null);
     setOwner(given?.owner_id ?? null);
@@ -81,7 +89,7 @@ export default function RecordDrawer({ app, entity, record: given, open, onClose
       for (const f of entity.fields) if (f.default !== undefined) defaults[f.key] = f.default;
       form.setFieldsValue({ ...defaults, ...(initial ?? {}) });
     }
-  }, [open, given, form, entity, initial]);
+  }, [fillKey, form]);
   // a stage moved by the stage bar: the form follows, other edits in progress stay
   const moved = (r: RecordItem) => {
     setRecord({ ...r, display: r.display ?? record?.display });
