@@ -522,8 +522,11 @@ func (im *importer) checkStaged(ctx context.Context, rows []*importRow) error {
 		hits = append(hits, "("+strings.Join(present, " AND ")+" AND EXISTS (SELECT 1 FROM records r WHERE "+
 			strings.ReplaceAll(live, "deleted_at", "r.deleted_at")+" AND "+strings.Join(match, " AND ")+"))")
 	}
+	// Planned afresh for every batch (an unnamed statement, not the cached one): a plan made
+	// for the first batch, when the entity was still empty, scans records once per staged
+	// row, and every later batch of the import would reuse it (quadratic in the import size).
 	qr, err := im.tx.Query(ctx, `SELECT n, hit FROM (SELECT s.n, ARRAY[`+strings.Join(hits, ", ")+`] AS hit FROM tessera_import_stage s) x
-		WHERE true = ANY(hit)`, args...)
+		WHERE true = ANY(hit)`, append([]any{pgx.QueryExecModeDescribeExec}, args...)...)
 	if err != nil {
 		return fmt.Errorf("checking import keys: %w", err)
 	}
