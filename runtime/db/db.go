@@ -47,6 +47,10 @@ func OpenTraced(ctx context.Context, dsn string, tracer pgx.QueryTracer) (*DB, e
 		cfg.MaxConns = DefaultPoolSize
 	}
 	cfg.MaxConnIdleTime = 5 * time.Minute
+	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+		registerUUID(c.TypeMap())
+		return nil
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("db: connecting: %w", err)

@@ -87,15 +87,22 @@ func recordEffect(ctx context.Context, tx pgx.Tx, key string, recordID uuid.UUID
 // EffectsHook is an events.Hook that records the idempotency key of flow-made writes in the
 // writing transaction. Chain it with the trigger hook when wiring runtime/records.
 func EffectsHook(ctx context.Context, tx pgx.Tx, c events.Change) error {
-	m, ok := ctx.Value(effectKeyCtx{}).(*effectMark)
-	if !ok || m.done || (c.Kind != events.Created && c.Kind != events.Updated && c.Kind != events.Merged && c.Kind != events.Intake) {
+	if !EffectPending(ctx, c) {
 		return nil
 	}
+	m := ctx.Value(effectKeyCtx{}).(*effectMark)
 	if err := recordEffect(ctx, tx, m.key, c.RecordID, c.Submission); err != nil {
 		return err
 	}
 	m.done = true
 	return nil
+}
+
+// EffectPending reports whether EffectsHook would note c as the effect of the flow step
+// writing it (ctx is a record step's, and its effect is not noted yet).
+func EffectPending(ctx context.Context, c events.Change) bool {
+	m, ok := ctx.Value(effectKeyCtx{}).(*effectMark)
+	return ok && !m.done && (c.Kind == events.Created || c.Kind == events.Updated || c.Kind == events.Merged || c.Kind == events.Intake)
 }
 
 // lookupEffect returns the record id written earlier under key, and the submission id when

@@ -80,3 +80,9 @@ type Hook func(ctx context.Context, tx pgx.Tx, c Change) error
 // BatchHook is a Hook's form for many changes written in one transaction (a bulk import): it
 // must do what the Hook would do for each change, in order, and may share look-ups among them.
 type BatchHook func(ctx context.Context, tx pgx.Tx, cs []Change) error
+
+// Quiet reports that a Hook has nothing to do for c: it would neither write nor start
+// anything. A write whose every hook is quiet may skip its transaction (a record create is
+// then one statement). It must never answer true where the Hook would act; when unsure,
+// false.
+type Quiet func(ctx context.Context, c Change) (bool, error)

@@ -199,7 +199,7 @@ func TestImportHooks(t *testing.T) {
 			batched = append(batched, c.Kind+":"+fmt.Sprint(c.Record["name"]))
 		}
 		return nil
-	})
+	}, nil)
 	e.store.OnChange(func(_ context.Context, _ pgx.Tx, c events.Change) error {
 		plain = append(plain, c.Kind)
 		return nil

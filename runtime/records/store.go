@@ -71,6 +71,8 @@ type Store struct {
 	hooks []events.Hook
 	// batch holds, per hook, its form for many changes at once (nil: called once per change)
 	batch []events.BatchHook
+	// quiet holds, per hook, its test for a change it has nothing to do for (nil: none)
+	quiet []events.Quiet
 	progs programs
 	now   func() time.Time
 	// traceQuery, when set (tests), sees every list query before it runs.
@@ -91,13 +93,30 @@ func (s *Store) Options() Options { return s.opts }
 
 // OnChange registers a hook that runs inside every write transaction (register at start-up,
 // before serving). An error from a hook rolls the write back.
-func (s *Store) OnChange(h events.Hook) { s.OnChanges(h, nil) }
+func (s *Store) OnChange(h events.Hook) { s.OnChanges(h, nil, nil) }
 
 // OnChanges registers a hook with its form for many changes of one write (a bulk import
-// reports a batch of created records at once); batch nil: h is called per change.
-func (s *Store) OnChanges(h events.Hook, batch events.BatchHook) {
+// reports a batch of created records at once; batch nil: h is called per change) and the test
+// that says it has nothing to do for a change (quiet nil: it always may).
+func (s *Store) OnChanges(h events.Hook, batch events.BatchHook, quiet events.Quiet) {
 	s.hooks = append(s.hooks, h)
 	s.batch = append(s.batch, batch)
+	s.quiet = append(s.quiet, quiet)
+}
+
+// quietFor reports that no hook has anything to do for any of cs.
+func (s *Store) quietFor(ctx context.Context, cs ...events.Change) (bool, error) {
+	for _, q := range s.quiet {
+		if q == nil {
+			return false, nil
+		}
+		for _, c := range cs {
+			if ok, err := q(ctx, c); err != nil || !ok {
+				return false, err
+			}
+		}
+	}
+	return true, nil
 }
 
 // Record is one record as the API shows it.
@@ -373,8 +392,10 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 	}
 	prog := s.progs.get(app.ID, ent, ver)
 
-	tx, err := s.begin(ctx, w)
-	if err != nil {
+	var tx pgx.Tx
+	if w.Tx == nil {
+		tx = &lazyTx{pool: s.pool} // begins at its first statement (see solo below)
+	} else if tx, err = s.begin(ctx, w); err != nil {
 		return nil, fmt.Errorf("creating record: %w", err)
 	}
 	defer tx.Rollback(ctx)
@@ -486,12 +507,50 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 	args = append(args, raw, owner, w.Actor.TeamID, path, pathIn)
 	insert := fmt.Sprintf(`WITH r AS (INSERT INTO records (id, app_id, entity, data, owner_id, team_id, stage_path, stage_in, created_at, updated_at) VALUES ($1, $2, $3, $%d, $%d, $%d, $%d, $%d, $4, $4) RETURNING %s), e AS (%s) SELECT %s FROM r`,
 		n+1, n+2, n+3, n+4, n+5, recordCols, evSQL, recordCols)
-	rec, err := scanRecord(tx.QueryRow(ctx, insert, args...), entity)
+	// The changes the hooks will hear of, known before the row exists (its id is generated
+	// above; the values are data).
+	c := s.change(events.Created, app, entity, &Record{ID: id, Data: data}, nil, w, now)
+	c.New = true
+	fired := []events.Change{c}
+	if stage != "" && stage != initial {
+		// entering the initial stage on create is not a stage change for triggers (the stage
+		// event row above still records it for dwell analytics)
+		sc := c
+		sc.Kind, sc.ToStage = events.Stage, stage
+		fired = append(fired, sc)
+	}
+	if w.Form != "" {
+		fc := c
+		fc.Kind, fc.Form = events.Form, w.Form
+		fired = append(fired, fc)
+	}
+	// solo: nothing before needed the database (no dedupe key, unique field, autonumber,
+	// relation or gate look-up), the writer is not anonymous intake (its receipt is written
+	// too) and no hook has anything to do: the insert is the whole write, one statement
+	// outside a transaction (#18).
+	solo := false
+	if lt, ok := tx.(*lazyTx); ok && !lt.begun() && !intake {
+		if solo, err = s.quietFor(ctx, fired...); err != nil {
+			return nil, fmt.Errorf("creating record: %w", err)
+		}
+	}
+	var q interface {
+		QueryRow(context.Context, string, ...any) pgx.Row
+	} = tx
+	if solo {
+		q = s.pool
+	}
+	rec, err := scanRecord(q.QueryRow(ctx, insert, args...), entity)
 	if err != nil {
 		return nil, s.writeError(ent, app, "inserting record", err)
 	}
-	c := s.change(events.Created, app, entity, rec, nil, w, now)
-	c.New = true
+	if solo {
+		return visible(rec, g), nil
+	}
+	for i := range fired {
+		fired[i].Record = gateRecord(rec.Data, rec)
+	}
+	c = fired[0]
 	var rcpt *events.Receipt
 	if intake {
 		if rcpt, err = s.logIntake(ctx, tx, app, entity, rec.ID, "created", nil, nil, w, now); err != nil {
@@ -499,22 +558,9 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 		}
 		c.Submission = &rcpt.SubmissionID
 	}
-	if err := s.fire(ctx, tx, c); err != nil {
-		return nil, err
-	}
-	if stage != "" && stage != initial {
-		// entering the initial stage on create is not a stage change for triggers (the stage
-		// event row above still records it for dwell analytics)
-		sc := c
-		sc.Kind, sc.ToStage = events.Stage, stage
-		if err := s.fire(ctx, tx, sc); err != nil {
-			return nil, err
-		}
-	}
-	if w.Form != "" {
-		fc := c
-		fc.Kind, fc.Form = events.Form, w.Form
-		if err := s.fire(ctx, tx, fc); err != nil {
+	for i := range fired {
+		fired[i].Submission = c.Submission
+		if err := s.fire(ctx, tx, fired[i]); err != nil {
 			return nil, err
 		}
 	}

@@ -184,6 +184,46 @@ func (s *Service) HookBatch(ctx context.Context, tx pgx.Tx, cs []events.Change) 
 	return s.wakeWatchers(ctx, tx, watched)
 }
 
+// aims reports whether trigger t is about c's entity (or, for a form submission, c's form).
+func aims(t *spec.Trigger, c events.Change) bool {
+	if c.Kind == events.Form {
+		if t.Form != "" {
+			return t.Form == c.Form
+		}
+		return t.Entity == c.Entity
+	}
+	return t.Entity == c.Entity
+}
+
+// Quiet reports that Hook has nothing to do for c (events.Quiet): no record effect of a flow
+// step to note, no watcher to look for (a create with a fresh id, or a form submission) and no
+// published flow whose trigger is about c's kind and entity or form. Field and condition
+// filters are not looked at: a flow they would skip still makes c not quiet.
+func (s *Service) Quiet(ctx context.Context, c events.Change) (bool, error) {
+	if engine.EffectPending(ctx, c) {
+		return false, nil
+	}
+	if c.Kind != events.Form && !c.New {
+		return false, nil
+	}
+	types := triggerTypes(c)
+	if len(types) == 0 {
+		return true, nil
+	}
+	v, err := s.Engine.Defs.Cached(ctx, "triggers:"+c.AppID.String()+":"+strings.Join(types, ","), func(ctx context.Context) (any, error) {
+		return flowsByTrigger(ctx, s.Engine.Pool, c.AppID, types)
+	})
+	if err != nil {
+		return false, err
+	}
+	for _, f := range v.([]published) {
+		if aims(&f.Flow.Trigger, c) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
 // startRuns starts the runs of the flows that c triggers.
 func (s *Service) startRuns(ctx context.Context, tx pgx.Tx, c events.Change) error {
 	types := triggerTypes(c)
@@ -200,14 +240,7 @@ func (s *Service) startRuns(ctx context.Context, tx pgx.Tx, c events.Change) err
 	var payload map[string]any
 	for _, f := range flows {
 		t := f.Flow.Trigger
-		if c.Kind == events.Form {
-			if t.Form != "" && t.Form != c.Form {
-				continue
-			}
-			if t.Form == "" && t.Entity != c.Entity {
-				continue
-			}
-		} else if t.Entity != c.Entity {
+		if !aims(&t, c) {
 			continue
 		}
 		if len(t.Fields) > 0 && !intersects(t.Fields, c.Changed) {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -24,7 +25,9 @@ import (
 type section struct {
 	Name  string
 	Order int // sections run in ascending order, then by name
-	Run   func(ctx context.Context, env *env) error
+	// Optional sections run only when -only names them.
+	Optional bool
+	Run      func(ctx context.Context, env *env) error
 }
 
 var sections []section
@@ -47,12 +50,25 @@ func main() {
 	pools := flag.String("pools", "8,20,40", "comma-separated pool sizes the pool section compares")
 	dir := flag.String("dir", "", "cluster data dir to use (and keep); default: a temp dir removed at exit")
 	migrate := flag.Bool("migrate", true, "apply migrations before running (false: the schema exists)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (server and clients) to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench: cpu profile:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, *only, *records, *iters, *pools, *dir, *migrate); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
@@ -103,7 +119,7 @@ func run(ctx context.Context, only string, records, iters int, pools, dir string
 	})
 	e := &env{DB: d, Records: records, Iters: iters, Pools: pools}
 	for _, s := range sections {
-		if len(want) > 0 && !want[s.Name] {
+		if (len(want) > 0 || s.Optional) && !want[s.Name] {
 			continue
 		}
 		fmt.Printf("\n== %s ==\n", s.Name)

@@ -26,7 +26,10 @@ import (
 // each next to a pgbench-like baseline measured in the same run: one INSERT per transaction
 // through the same pool at the same concurrency.
 
-func init() { register(section{Name: "runs", Order: 41, Run: benchRuns}) }
+func init() {
+	register(section{Name: "runs", Order: 41, Run: benchRuns})
+	register(section{Name: "creates", Order: 43, Run: benchCreates, Optional: true})
+}
 
 // rate is a throughput with its latencies.
 type rate struct {
@@ -226,11 +229,35 @@ func benchRuns(ctx context.Context, e *env) error {
 	if err == nil && span > 0 {
 		row("async runs completed end to end, 8", rate{perSec: float64(done) / span, p50: pct(e2e, 50), p99: pct(e2e, 99)}, base)
 	}
+	createRows(ctx, pool, app, bs, d, row)
+	return nil
+}
+
+// createRows measures record creates at 1/8/32 connections next to the one-INSERT baseline.
+func createRows(ctx context.Context, pool *pgxpool.Pool, app uuid.UUID, bs *benchServer, d time.Duration, row func(string, rate, rate)) {
 	for _, c := range []int{1, 8, 32} {
 		base := baselineInsert(ctx, pool, app, c, d)
 		r := measure(c, d, bs.createRecord)
 		row(fmt.Sprintf("record create (4 fields), %d conn", c), r, base)
 	}
+}
+
+// benchCreates is the record-create part of "runs" alone (`-only=creates`, not in the default
+// run): what to profile with -cpuprofile when working on the create path.
+func benchCreates(ctx context.Context, e *env) error {
+	app, err := benchApp(ctx, e.DB.Pool)
+	if err != nil {
+		return err
+	}
+	bs, cleanup, err := startServer(ctx, e.DB)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	measure(4, time.Second, bs.createRecord) // warm the caches
+	createRows(ctx, e.DB.Pool, app, bs, 5*time.Second, func(label string, r, base rate) {
+		fmt.Printf("  %-34s %s  baseline %7.0f /s  ratio %.2f\n", label, r, base.perSec, r.perSec/max(base.perSec, 1))
+	})
 	return nil
 }
 

@@ -219,7 +219,7 @@ func hashHex(b []byte) string {
 // inside record writes), the JavaScript sandbox, the connectors and the SSRF-guarded client.
 func (s *Server) wireFlowCollaborators() {
 	if s.Records != nil {
-		s.Records.OnChanges(s.Triggers.Hook, s.Triggers.HookBatch)
+		s.Records.OnChanges(s.Triggers.Hook, s.Triggers.HookBatch, s.Triggers.Quiet)
 		s.Engine.SetRecords(flowRecords{s})
 	} else {
 		s.Engine.SetRecords(&engine.SQLRecords{Pool: s.DB.Pool, Hooks: []events.Hook{s.Triggers.Hook}})

@@ -79,23 +79,34 @@ func successMessage(f *spec.Form, locale string) string {
 	return "提交成功，感谢您的填写！"
 }
 
-func (s *Server) submitForm(c *fiber.Ctx) error {
+// internalForm answers the signed-in caller, the app they may read and its published form
+// named by the route (:app, :form), or the 401/404 problem.
+func (s *Server) internalForm(c *fiber.Ctx) (*auth.Principal, *defs.App, *spec.Form, error) {
 	p, err := auth.Require(c)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	ctx := c.UserContext()
 	app, err := s.readableApp(ctx, p, c.Params("app"), problem.NotFound("app not found (应用不存在)"))
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	form, _, err := s.Defs.Form(ctx, app.ID, c.Params("form"))
 	if errors.Is(err, defs.ErrNotFound) {
-		return problem.NotFound("form not found (表单不存在)")
+		return nil, nil, nil, problem.NotFound("form not found (表单不存在)")
 	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return p, app, form, nil
+}
+
+func (s *Server) submitForm(c *fiber.Ctx) error {
+	p, app, form, err := s.internalForm(c)
 	if err != nil {
 		return err
 	}
+	ctx := c.UserContext()
 	g, err := s.Authz.Grant(ctx, p.Subject(), app.ID, "entity:"+form.Entity, "create")
 	if err != nil {
 		return fmt.Errorf("checking permission: %w", err)
@@ -407,22 +418,11 @@ func publicFields(f *spec.Form, ent *spec.Entity, locale string) []publicField {
 
 // formVisibility answers which fields of an internal form are hidden for the values sent.
 func (s *Server) formVisibility(c *fiber.Ctx) error {
-	p, err := auth.Require(c)
+	_, app, form, err := s.internalForm(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.UserContext()
-	app, err := s.readableApp(ctx, p, c.Params("app"), problem.NotFound("app not found (应用不存在)"))
-	if err != nil {
-		return err
-	}
-	form, _, err := s.Defs.Form(ctx, app.ID, c.Params("form"))
-	if errors.Is(err, defs.ErrNotFound) {
-		return problem.NotFound("form not found (表单不存在)")
-	}
-	if err != nil {
-		return err
-	}
 	ent, _, err := s.Defs.Entity(ctx, app.ID, form.Entity)
 	if errors.Is(err, defs.ErrNotFound) {
 		return problem.NotFound("the form's entity is not published (表单对应的实体未发布)")

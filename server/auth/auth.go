@@ -301,24 +301,32 @@ func (s *Service) RevokeToken(ctx context.Context, user, id uuid.UUID) (bool, er
 func (s *Service) FromBearer(ctx context.Context, token string) (*Principal, error) {
 	p := &Principal{}
 	h := hashToken(token)
-	err := scanPrincipal(s.Pool.QueryRow(ctx, `SELECT `+principalCols+` FROM api_tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.token_hash = $1 AND NOT u.disabled AND (t.expires_at IS NULL OR t.expires_at > now())`, h), p)
-	if err == nil {
-		p.Via = "token"
-		if last, ok := s.touched.Load(h); !ok || time.Since(last.(time.Time)) > time.Minute {
-			s.touched.Store(h, time.Now())
-			_, _ = s.Pool.Exec(ctx, `UPDATE api_tokens SET last_used_at = now() WHERE token_hash = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, h)
-		}
-		return p, nil
+	// one round trip for both kinds of bearer: an API token, or a session token (what the UI's
+	// login answers) presented as bearer (#18: a request used to look in api_tokens, miss, and
+	// look again in sessions)
+	var session bool
+	err := scanPrincipal(s.Pool.QueryRow(ctx, `SELECT `+principalCols+`, false FROM api_tokens t JOIN users u ON u.id = t.user_id
+		WHERE t.token_hash = $1 AND NOT u.disabled AND (t.expires_at IS NULL OR t.expires_at > now())
+		UNION ALL
+		SELECT `+principalCols+`, true FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.id = $1 AND s.expires_at > now() AND NOT u.disabled
+		LIMIT 1`, h), p, &session)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
 	}
-	if !errors.Is(err, pgx.ErrNoRows) {
+	if err != nil {
 		return nil, err
 	}
-	p, err = s.FromSession(ctx, token)
-	if p != nil {
-		p.Via = "token" // a session token presented as bearer needs no CSRF token
+	p.Via = "token" // a session token presented as bearer needs no CSRF token either
+	if session {
+		p.SessionID = h
+		return p, nil
 	}
-	return p, err
+	if last, ok := s.touched.Load(h); !ok || time.Since(last.(time.Time)) > time.Minute {
+		s.touched.Store(h, time.Now())
+		_, _ = s.Pool.Exec(ctx, `UPDATE api_tokens SET last_used_at = now() WHERE token_hash = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, h)
+	}
+	return p, nil
 }
 
 // FromSession resolves a session cookie value; nil when unknown or expired.
