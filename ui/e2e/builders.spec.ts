@@ -1,5 +1,5 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { RUN, login, seedLeadApp } from './helpers';
+import { RUN, clickSettled, login, seedLeadApp } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -40,7 +40,7 @@ test('entity designer: a key from a Chinese label, a stage gate by picking, vers
   await page.getByTestId('field-add').click();
   await page.getByTestId('field-label-zh').fill('客户电话');
   await expect(page.getByTestId('field-key')).toHaveValue('ke_hu_dian_hua');
-  await page.getByTestId('field-ok').click();
+  await clickSettled(page.getByTestId('field-ok'));
   await expect(page.getByTestId('field-row-ke_hu_dian_hua')).toBeVisible();
   await expect(page.getByTestId('unsaved')).toBeVisible();
 
@@ -116,7 +116,7 @@ async function dropControl(page: Page, type: string, target: Locator, label: str
     await page.keyboard.type(o);
     await page.keyboard.press('Enter');
   }
-  await page.getByTestId('field-ok').click();
+  await clickSettled(page.getByTestId('field-ok'));
   await expect(page.getByTestId(`form-item-${key}`)).toBeVisible();
 }
 
@@ -131,7 +131,7 @@ test('form designer: controls create fields, a two-column section with a conditi
   await page.getByTestId('new-def-slug').fill('visit');
   await page.locator('.ant-modal .ant-select').click();
   await page.locator('.ant-select-item-option', { hasText: '线索' }).click();
-  await page.getByTestId('new-def-ok').click();
+  await clickSettled(page.getByTestId('new-def-ok'));
   const canvas = page.getByTestId('form-canvas');
   await expect(canvas).toBeVisible();
   await expect(page.getByTestId('designer-title')).toContainText('线索');

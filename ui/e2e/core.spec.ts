@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { ADMIN, RUN, hasRoute, login } from './helpers';
+import { ADMIN, RUN, clickSettled, hasRoute, login } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -56,14 +56,14 @@ test('create an app, design and publish an entity, add a record and find it', as
   await page.getByTestId('app-create').click();
   await page.getByTestId('app-name').fill(`端到端 ${RUN}`);
   await page.getByTestId('app-slug').fill(app);
-  await page.getByTestId('app-create-ok').click();
+  await clickSettled(page.getByTestId('app-create-ok'));
   await expect(page).toHaveURL(new RegExp(`/apps/${app}$`));
   await expect(page.getByTestId('app-title')).toHaveText(`端到端 ${RUN}`);
 
   // entity designer
   await page.getByTestId('new-entities').click();
   await page.getByTestId('new-def-slug').fill('customer');
-  await page.getByTestId('new-def-ok').click();
+  await clickSettled(page.getByTestId('new-def-ok'));
   await expect(page).toHaveURL(new RegExp(`/apps/${app}/entities/customer/design$`));
   await page.getByTestId('entity-label-zh').fill('客户');
   await page.getByTestId('entity-label-en').fill('Customer');
@@ -78,7 +78,7 @@ test('create an app, design and publish an entity, add a record and find it', as
     }
     await page.getByTestId('field-label-zh').fill(zh);
     if (extra) await extra();
-    await page.getByTestId('field-ok').click();
+    await clickSettled(page.getByTestId('field-ok'));
     await expect(page.getByTestId(`field-row-${key}`)).toBeVisible();
   };
   await addField('name', 'text', '客户名称', async () => {

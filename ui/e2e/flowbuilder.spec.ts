@@ -1,5 +1,5 @@
 import { expect, test, type Locator, type Page, type TestInfo } from '@playwright/test';
-import { RUN, login, token } from './helpers';
+import { RUN, clickSettled, login, token } from './helpers';
 
 /** Opens the antd Select under testId (or the locator) and clicks the option titled text. */
 async function pick(page: Page, target: string | Locator, text: string | RegExp, multiple = false) {
@@ -61,7 +61,7 @@ test('flow builder: an analyst builds, tests and publishes a flow from an empty 
   await page.goto(`/apps/${app}`);
   await page.getByTestId('new-flows').click();
   await page.getByTestId('new-def-slug').fill('big-deal');
-  await page.getByTestId('new-def-ok').click();
+  await clickSettled(page.getByTestId('new-def-ok'));
   await expect(page).toHaveURL(new RegExp(`/apps/${app}/flows/big-deal/design$`));
   await expect(page.getByTestId('flow-node-trigger')).toBeVisible();
   await shot(page, info, 'flowbuilder-empty-zh-CN-1440');
@@ -143,7 +143,7 @@ test('flow builder: an analyst builds, tests and publishes a flow from an empty 
   await page.getByTestId('test-record').click();
   await page.keyboard.type('华东');
   await page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option').filter({ hasText: '华东大单' }).click();
-  await page.getByTestId('flow-run-ok').click();
+  await clickSettled(page.getByTestId('flow-run-ok'));
   await expect(page.getByTestId('test-run-banner')).toHaveAttribute('data-status', 'waiting', { timeout: 60_000 });
   await expect(page.getByTestId('flow-node-condition_1')).toHaveAttribute('data-status', 'succeeded');
   await expect(page.getByTestId('flow-node-approval_1')).toHaveAttribute('data-status', 'waiting');

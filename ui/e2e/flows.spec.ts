@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { RUN, hasRoute, login, seedLeadApp } from './helpers';
+import { RUN, clickSettled, hasRoute, login, seedLeadApp } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -12,7 +12,7 @@ test('design a script flow, publish it, run it and read the run steps', async ({
   await page.goto(`/apps/${app}`);
   await page.getByTestId('new-flows').click();
   await page.getByTestId('new-def-slug').fill('hello');
-  await page.getByTestId('new-def-ok').click();
+  await clickSettled(page.getByTestId('new-def-ok'));
   await expect(page).toHaveURL(new RegExp(`/apps/${app}/flows/hello/design$`));
   await expect(page.getByTestId('trigger-form')).toBeVisible();
 
@@ -30,7 +30,7 @@ test('design a script flow, publish it, run it and read the run steps', async ({
   await page.getByTestId('flow-run').click();
   const input = page.locator('.ant-modal textarea');
   await input.fill('{"name": "张三"}');
-  await page.getByTestId('flow-run-ok').click();
+  await clickSettled(page.getByTestId('flow-run-ok'));
   // A test run stays on the canvas: the banner shows its state, the node its output.
   await expect(page.getByTestId('test-run-banner')).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
   await expect(page.getByTestId('node-status-script_1')).toHaveText('成功');

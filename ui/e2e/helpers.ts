@@ -1,4 +1,4 @@
-import { expect, type APIRequestContext, type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type Locator, type Page } from '@playwright/test';
 
 export const ADMIN = { email: 'admin@example.com', password: 'admin-password-1' };
 
@@ -72,4 +72,17 @@ export async function seedLeadApp(request: APIRequestContext, slug: string) {
   expect((await request.put(`/api/v1/apps/${slug}/entities/lead`, { headers: auth, data: lead })).ok()).toBeTruthy();
   expect((await request.post(`/api/v1/apps/${slug}/entities/lead/publish`, { headers: auth })).ok()).toBeTruthy();
   return auth;
+}
+
+/**
+ * Clicks a button of an antd Modal once the dialog has finished zooming in. A click sent while
+ * the dialog still moves lands where the button was a frame earlier: under CPU load the OK
+ * click of "new entity" hit the dialog body and nothing happened. Waits on the dialog's motion
+ * classes (state), not on time.
+ */
+export async function clickSettled(button: Locator) {
+  await expect(button).toBeVisible();
+  const modal = button.locator("xpath=ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' ant-modal ')][1]");
+  if (await modal.count()) await expect(modal).not.toHaveClass(/ant-zoom-(appear|enter)/);
+  await button.click();
 }

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { RUN, hasRoute, login, seedLeadApp } from './helpers';
+import { RUN, clickSettled, hasRoute, login, seedLeadApp } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -17,7 +17,7 @@ test('report builder previews a pivot as chart and table, then publishes it', as
   await page.getByTestId('new-def-slug').fill('by-stage');
   await page.locator('.ant-modal .ant-select').click();
   await page.locator('.ant-select-item-option', { hasText: '线索' }).click();
-  await page.getByTestId('new-def-ok').click();
+  await clickSettled(page.getByTestId('new-def-ok'));
   await expect(page).toHaveURL(new RegExp(`/apps/${app}/reports/by-stage/design`));
   await page.getByTestId('report-dim-0').click();
   await page.locator('.ant-select-item-option', { hasText: '(stage)' }).click();
@@ -42,7 +42,7 @@ test('form designer places fields and the internal form creates a record', async
   await page.getByTestId('new-def-slug').fill('referral');
   await page.locator('.ant-modal .ant-select').click();
   await page.locator('.ant-select-item-option', { hasText: '线索' }).click();
-  await page.getByTestId('new-def-ok').click();
+  await clickSettled(page.getByTestId('new-def-ok'));
   await expect(page.getByTestId('form-canvas')).toBeVisible();
 
   // drag "name" from the palette onto the canvas, then add the rest with the button
@@ -83,7 +83,7 @@ test('template gallery installs 销售自动化', async ({ page, request }) => {
   // with demo data: every widget of the template's dashboard shows data on first open
   await page.getByTestId('template-install-demo').check();
   await page.locator('.ant-modal .ant-input-number input').fill('300');
-  await page.getByTestId('template-install-ok').click();
+  await clickSettled(page.getByTestId('template-install-ok'));
   await expect(page).toHaveURL(new RegExp(`/apps/sales${RUN}$`), { timeout: 120_000 });
   await expect(page.getByTestId('section-entities')).toContainText('线索');
   await expect(page.getByTestId('section-entities')).toContainText('商机');

@@ -1,5 +1,5 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { RUN, hasRoute, login, seedLeadApp } from './helpers';
+import { RUN, clickSettled, hasRoute, login, seedLeadApp } from './helpers';
 
 // An analyst builds a funnel and a KPI card by picking (no JSON anywhere), puts both on a
 // dashboard by dragging, resizes one, sets a global filter and clicks through to the records.
@@ -16,7 +16,7 @@ async function newDefinition(page: Page, app: string, kind: 'reports' | 'dashboa
   await page.getByTestId('new-def-slug').fill(slug);
   if (kind === 'reports') await pick(page, page.locator('.ant-modal .ant-select'), '线索');
   if (extra) await extra();
-  await page.getByTestId('new-def-ok').click();
+  await clickSettled(page.getByTestId('new-def-ok'));
 }
 
 test('reports and dashboards are built by picking and dragging, and clicks open the records behind them', async ({ page, request }, info) => {

@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext, type Locator, type Page, type TestInfo } from '@playwright/test';
-import { RUN, login, token } from './helpers';
+import { RUN, clickSettled, login, token } from './helpers';
 
 // Everything this spec creates carries the rfn prefix plus RUN.
 
@@ -93,7 +93,7 @@ test('rfn: pin a test sample, reload, run a node again from its panel', async ({
   await page.getByTestId('flow-run').click();
   await expect(dialog.getByTestId('test-record')).toContainText('华东大单');
   await expect(dialog.getByTestId('test-sample-pinned')).toBeVisible();
-  await dialog.getByTestId('flow-run-ok').click();
+  await clickSettled(dialog.getByTestId('flow-run-ok'));
   await expect(page.getByTestId('test-run-banner')).toHaveAttribute('data-status', 'succeeded', { timeout: 60_000 });
   await expect(page.getByTestId('flow-node-mark')).toHaveAttribute('data-status', 'succeeded');
 
