@@ -482,6 +482,9 @@ func (s *Server) adminPatchUser(c *fiber.Ctx) error {
 		}
 		return authz.Audit(tx, p.UserID, "user.update", "user:"+id.String(), before, auditAfter)
 	})
+	// a disabled user, a reset password or a changed role or team acts on the next request
+	// (other replicas hear of it through auth.AuthNotifyChannel)
+	s.Auth.ForgetPrincipals()
 	if isUniqueViolation(err) {
 		return problem.Conflict("a user with this email already exists / 该邮箱已被使用").WithCode("duplicate_email")
 	}

@@ -71,6 +71,8 @@ func (s *Server) initServices() error {
 	// published versions and apps are cached while the loader listens for their changes
 	defsCtx, stopDefs := context.WithCancel(context.Background())
 	go s.Defs.Listen(defsCtx, s.Log)
+	// resolved tokens are cached while the auth service listens for identity changes
+	go s.Auth.ListenPrincipals(defsCtx, s.Log)
 	s.OnShutdown(stopDefs)
 	s.Records = records.New(s.DB.Pool, s.Defs, records.Options{FilesDir: filepath.Join(s.Cfg.DataDir, "files"),
 		// a dedupe hit merges only for writers whose read and update grants reach the record

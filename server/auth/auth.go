@@ -63,6 +63,8 @@ type Service struct {
 	// touched is when this process last stored a token's last_used_at (token hash -> time):
 	// the column is minute-grained, so a token's requests within a minute write nothing.
 	touched sync.Map
+	// cache holds resolved tokens while ListenPrincipals runs (cache.go)
+	cache principalCache
 }
 
 // NewService returns an auth service on pool.
@@ -230,6 +232,7 @@ func (s *Service) LoginRetryAfter() time.Duration { return s.limiter.window }
 // Logout deletes the session.
 func (s *Service) Logout(ctx context.Context, sessionID string) error {
 	_, err := s.Pool.Exec(ctx, `DELETE FROM sessions WHERE id = $1`, sessionID)
+	s.ForgetPrincipals()
 	return err
 }
 
@@ -291,6 +294,7 @@ func (s *Service) RevokeToken(ctx context.Context, user, id uuid.UUID) (bool, er
 		}
 		return audit(ctx, tx, user, "auth.token_revoke", "token:"+id.String(), nil)
 	})
+	s.ForgetPrincipals()
 	if err != nil {
 		return false, fmt.Errorf("revoking token: %w", err)
 	}
@@ -299,31 +303,41 @@ func (s *Service) RevokeToken(ctx context.Context, user, id uuid.UUID) (bool, er
 
 // FromBearer resolves an API token or a session token.
 func (s *Service) FromBearer(ctx context.Context, token string) (*Principal, error) {
-	p := &Principal{}
 	h := hashToken(token)
-	// one round trip for both kinds of bearer: an API token, or a session token (what the UI's
-	// login answers) presented as bearer (#18: a request used to look in api_tokens, miss, and
-	// look again in sessions)
-	var session bool
-	err := scanPrincipal(s.Pool.QueryRow(ctx, `SELECT `+principalCols+`, false FROM api_tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.token_hash = $1 AND NOT u.disabled AND (t.expires_at IS NULL OR t.expires_at > now())
-		UNION ALL
-		SELECT `+principalCols+`, true FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.id = $1 AND s.expires_at > now() AND NOT u.disabled
-		LIMIT 1`, h), p, &session)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
+	now := time.Now()
+	k := principalKey{hash: h}
+	p, ok := s.cache.get(k, now)
+	if !ok {
+		gen := s.cache.gen.Load()
+		p = &Principal{}
+		// one round trip for both kinds of bearer: an API token, or a session token (what the
+		// UI's login answers) presented as bearer (#18: a request used to look in api_tokens,
+		// miss, and look again in sessions)
+		var session bool
+		var expires *time.Time
+		err := scanPrincipal(s.Pool.QueryRow(ctx, `SELECT `+principalCols+`, false, t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id
+			WHERE t.token_hash = $1 AND NOT u.disabled AND (t.expires_at IS NULL OR t.expires_at > now())
+			UNION ALL
+			SELECT `+principalCols+`, true, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+			WHERE s.id = $1 AND s.expires_at > now() AND NOT u.disabled
+			LIMIT 1`, h), p, &session, &expires)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		p.Via = "token" // a session token presented as bearer needs no CSRF token either
+		if session {
+			p.SessionID = h
+		}
+		s.cache.put(k, p, expires, gen, now)
 	}
-	if err != nil {
-		return nil, err
-	}
-	p.Via = "token" // a session token presented as bearer needs no CSRF token either
-	if session {
-		p.SessionID = h
+	if p.SessionID != "" {
 		return p, nil
 	}
-	if last, ok := s.touched.Load(h); !ok || time.Since(last.(time.Time)) > time.Minute {
-		s.touched.Store(h, time.Now())
+	if last, ok := s.touched.Load(h); !ok || now.Sub(last.(time.Time)) > time.Minute {
+		s.touched.Store(h, now)
 		_, _ = s.Pool.Exec(ctx, `UPDATE api_tokens SET last_used_at = now() WHERE token_hash = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, h)
 	}
 	return p, nil
@@ -331,10 +345,17 @@ func (s *Service) FromBearer(ctx context.Context, token string) (*Principal, err
 
 // FromSession resolves a session cookie value; nil when unknown or expired.
 func (s *Service) FromSession(ctx context.Context, token string) (*Principal, error) {
-	p := &Principal{}
 	h := hashToken(token)
-	err := scanPrincipal(s.Pool.QueryRow(ctx, `SELECT `+principalCols+`, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.id = $1 AND s.expires_at > now() AND NOT u.disabled`, h), p, &p.CSRF)
+	now := time.Now()
+	k := principalKey{hash: h, cookie: true}
+	if p, ok := s.cache.get(k, now); ok {
+		return p, nil
+	}
+	gen := s.cache.gen.Load()
+	p := &Principal{}
+	var expires time.Time
+	err := scanPrincipal(s.Pool.QueryRow(ctx, `SELECT `+principalCols+`, s.csrf_token, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.id = $1 AND s.expires_at > now() AND NOT u.disabled`, h), p, &p.CSRF, &expires)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -342,6 +363,7 @@ func (s *Service) FromSession(ctx context.Context, token string) (*Principal, er
 		return nil, err
 	}
 	p.Via, p.SessionID = "session", h
+	s.cache.put(k, p, &expires, gen, now)
 	return p, nil
 }
 
