@@ -1,5 +1,6 @@
 // Package autoindex creates, in the background, the expression indexes that the fields saved
-// views and published reports filter or sort by need, and drops them when they go unused.
+// views, published reports and often-used list columns filter or sort by need, and drops them
+// when they go unused.
 package autoindex
 
 import (
@@ -42,6 +43,9 @@ type Options struct {
 	MaxPerApp int           // auto indexes per app (default 16)
 	UnusedFor time.Duration // drop after this long unused (default 14 days)
 	Interval  time.Duration // between passes in Run (default 1 minute)
+	// MinListUses is how many list requests (ListUses) must have filtered or sorted by a
+	// field, the last of them within UnusedFor, before it is wanted (default 20).
+	MinListUses int
 	Now       func() time.Time
 	Log       *slog.Logger
 }
@@ -62,6 +66,9 @@ func New(pool *pgxpool.Pool, opts Options) *Manager {
 	}
 	if opts.Interval <= 0 {
 		opts.Interval = time.Minute
+	}
+	if opts.MinListUses <= 0 {
+		opts.MinListUses = 20
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -170,7 +177,8 @@ func (m *Manager) Reconcile(ctx context.Context) (Report, error) {
 	return rep, nil
 }
 
-// uses reads the fields that saved views and published reports filter or sort by.
+// uses reads the fields that saved views and published reports filter or sort by, and those
+// that lists were often filtered or sorted by lately.
 func (m *Manager) uses(ctx context.Context, conn bg) ([]Use, error) {
 	var out []Use
 	rows, err := conn.Query(ctx, `SELECT app_id, entity, config FROM record_views`)
@@ -227,7 +235,21 @@ func (m *Manager) uses(ctx context.Context, conn bg) ([]Use, error) {
 			out = append(out, Use{AppID: r.app, Entity: rp.Entity, Field: k})
 		}
 	}
-	return out, nil
+	// fields lists are often filtered or sorted by without a saved view (ListUses); each
+	// counts like one view
+	rows, err = conn.Query(ctx, `SELECT app_id, entity, field FROM list_uses WHERE uses >= $1 AND last_used > $2`,
+		m.opts.MinListUses, m.opts.Now().Add(-m.opts.UnusedFor))
+	if err != nil {
+		return nil, fmt.Errorf("autoindex: reading list uses: %w", err)
+	}
+	listed, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Use, error) {
+		var u Use
+		return u, r.Scan(&u.AppID, &u.Entity, &u.Field)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("autoindex: reading list uses: %w", err)
+	}
+	return append(out, listed...), nil
 }
 
 type entKey struct {

@@ -180,6 +180,9 @@ func (s *Server) listRecords(c *fiber.Ctx) error {
 	if err != nil {
 		return recordError(err)
 	}
+	if q.Cursor == "" {
+		s.ListUses.Note(rc.app.ID, rc.slug, q.Filter, q.Sort) // auto indexes for columns lists are often sorted or filtered by
+	}
 	if page.Display, err = s.Records.PageDisplay(c.UserContext(), rc.app, rc.slug, page.Items, rc.links); err != nil {
 		return err
 	}

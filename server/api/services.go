@@ -30,8 +30,10 @@ import (
 // runtime package is ready, and construct it in initServices (keep edits small: several people
 // work on this file).
 type Services struct {
-	Defs  *defs.Loader
-	Authz Authorizer
+	Defs *defs.Loader
+	// ListUses counts the fields lists are filtered or sorted by (nil: auto indexes are off).
+	ListUses *autoindex.ListUses
+	Authz    Authorizer
 	// Policies is the concrete authorizer behind Authz: roles, assignments, audited changes.
 	Policies *authz.Authorizer
 	// Connectors, NetGuard and Secrets: connector registry, SSRF guard, encrypted
@@ -92,6 +94,14 @@ func (s *Server) initServices() error {
 	}
 	if err := s.initFlows(); err != nil {
 		return err
+	}
+	if s.Cfg.AutoIndexes > 0 {
+		// the fields people filter or sort lists by without saving a view: counted here,
+		// flushed to list_uses, where the worker's pass below finds them
+		ctx, stop := context.WithCancel(context.Background())
+		s.ListUses = autoindex.NewListUses()
+		go s.ListUses.Run(ctx, s.DB.Pool, 30*time.Second, func(err error) { s.Log.Warn("list uses", "error", err) })
+		s.OnShutdown(stop)
 	}
 	if s.Cfg.Role != "api" && s.Cfg.AutoIndexes > 0 {
 		// indexes for the fields saved views and reports filter or sort by (one replica at a
