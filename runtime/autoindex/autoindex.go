@@ -46,8 +46,8 @@ type Options struct {
 	// MinListUses is how many list requests (ListUses) must have filtered or sorted by a
 	// field, the last of them within UnusedFor, before it is wanted (default 20).
 	MinListUses int
-	Now       func() time.Time
-	Log       *slog.Logger
+	Now         func() time.Time
+	Log         *slog.Logger
 }
 
 // Manager reconciles the auto indexes of every app.
