@@ -279,14 +279,21 @@ func (e *Engine) executeInline(ctx context.Context, run *runRow, jobID int64) (*
 		return nil, fmt.Errorf("acquiring connection: %w", err)
 	}
 	defer conn.Release()
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("beginning run: %w", err)
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
+	// begin and take the run's lock in one round trip
 	var got bool
-	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, lockKey(run.ID)).Scan(&got); err != nil {
-		return nil, fmt.Errorf("locking run: %w", err)
+	lock := &pgx.Batch{}
+	lock.BeginTx(pgx.TxOptions{})
+	lock.Queue(`SELECT pg_try_advisory_xact_lock($1)`, lockKey(run.ID)).QueryRow(func(row pgx.Row) error { return row.Scan(&got) })
+	br := conn.SendBatch(ctx, lock)
+	tx := br.Tx()
+	if tx != nil {
+		defer tx.Rollback(context.WithoutCancel(ctx))
+	}
+	if err := br.Close(); err != nil {
+		return nil, fmt.Errorf("beginning and locking run: %w", err)
+	}
+	if tx == nil {
+		return nil, errors.New("beginning run: the batch began no transaction")
 	}
 	if !got {
 		return nil, queue.ErrBusy

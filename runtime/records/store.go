@@ -505,8 +505,18 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 	// events insert (id, app, entity, now).
 	n := len(args)
 	args = append(args, raw, owner, w.Actor.TeamID, path, pathIn)
-	insert := fmt.Sprintf(`WITH r AS (INSERT INTO records (id, app_id, entity, data, owner_id, team_id, stage_path, stage_in, created_at, updated_at) VALUES ($1, $2, $3, $%d, $%d, $%d, $%d, $%d, $4, $4) RETURNING %s), e AS (%s) SELECT %s FROM r`,
-		n+1, n+2, n+3, n+4, n+5, recordCols, evSQL, recordCols)
+	// Anonymous intake also logs the submission that created the record (its receipt), in
+	// the same statement; $5 is the events' actor.
+	intakeSQL := ""
+	var submission uuid.UUID
+	if intake {
+		submission = uuid.New()
+		args = append(args, submission, w.Source)
+		intakeSQL = fmt.Sprintf(`, i AS (INSERT INTO record_intake (id, app_id, entity, record_id, status, source, actor, created_at) VALUES ($%d, $2, $3, $1, '%s', $%d, $5, $4))`,
+			n+6, IntakeCreated, n+7)
+	}
+	insert := fmt.Sprintf(`WITH r AS (INSERT INTO records (id, app_id, entity, data, owner_id, team_id, stage_path, stage_in, created_at, updated_at) VALUES ($1, $2, $3, $%d, $%d, $%d, $%d, $%d, $4, $4) RETURNING %s), e AS (%s)%s SELECT %s FROM r`,
+		n+1, n+2, n+3, n+4, n+5, recordCols, evSQL, intakeSQL, recordCols)
 	// The changes the hooks will hear of, known before the row exists (its id is generated
 	// above; the values are data).
 	c := s.change(events.Created, app, entity, &Record{ID: id, Data: data}, nil, w, now)
@@ -553,9 +563,7 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 	c = fired[0]
 	var rcpt *events.Receipt
 	if intake {
-		if rcpt, err = s.logIntake(ctx, tx, app, entity, rec.ID, "created", nil, nil, w, now); err != nil {
-			return nil, err
-		}
+		rcpt = &events.Receipt{SubmissionID: submission, Status: events.Received}
 		c.Submission = &rcpt.SubmissionID
 	}
 	for i := range fired {
