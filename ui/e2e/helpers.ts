@@ -75,14 +75,14 @@ export async function seedLeadApp(request: APIRequestContext, slug: string) {
 }
 
 /**
- * Clicks a button of an antd Modal once the dialog has finished zooming in. A click sent while
- * the dialog still moves lands where the button was a frame earlier: under CPU load the OK
- * click of "new entity" hit the dialog body and nothing happened. Waits on the dialog's motion
- * classes (state), not on time.
+ * Clicks a control inside an antd Modal or Popover once the overlay has finished zooming in. A
+ * click sent while the overlay still moves lands where the control was a frame earlier: under
+ * CPU load the OK click of "new entity" hit the dialog body, and a column toggle in the list's
+ * column chooser missed its checkbox. Waits on the overlay's motion classes (state), not on time.
  */
-export async function clickSettled(button: Locator) {
-  await expect(button).toBeVisible();
-  const modal = button.locator("xpath=ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' ant-modal ')][1]");
-  if (await modal.count()) await expect(modal).not.toHaveClass(/ant-zoom-(appear|enter)/);
-  await button.click();
+export async function clickSettled(control: Locator) {
+  await expect(control).toBeVisible();
+  const overlay = control.locator("xpath=ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' ant-modal ') or contains(concat(' ', normalize-space(@class), ' '), ' ant-popover ')][1]");
+  if (await overlay.count()) await expect(overlay).not.toHaveClass(/ant-zoom(-big)?-(appear|enter)/);
+  await control.click();
 }

@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { RUN, token, loginAs } from './helpers';
+import { RUN, clickSettled, token, loginAs } from './helpers';
 
 // Record lists as a sales rep: columns and a saved view, inline edit with the server's error in
 // the cell, bulk owner assignment, the CSV import wizard in partial mode, export of the view.
@@ -72,8 +72,10 @@ test('a rep saves a view, edits in place, assigns owners in bulk and imports a C
 
   // Columns: hide the amount, show the creation time, drag the stage before the account.
   await page.getByTestId('columns-open').click();
-  await page.getByTestId('column-toggle-amount').click();
-  await page.getByTestId('column-toggle-created_at').click();
+  await clickSettled(page.getByTestId('column-toggle-amount'));
+  await expect(page.getByTestId('column-toggle-amount')).not.toBeChecked();
+  await clickSettled(page.getByTestId('column-toggle-created_at'));
+  await expect(page.getByTestId('column-toggle-created_at')).toBeChecked();
   const from = (await page.getByTestId('column-drag-stage').boundingBox())!;
   const to = (await page.getByTestId('column-drag-account').boundingBox())!;
   await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
