@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/tessera/tessera/server/apitest"
 )
@@ -51,6 +52,12 @@ func TestInstallWithDemoData(t *testing.T) {
 					positive++
 				}
 			}
+		}
+		// "leads" compares this week to date with last week to the same point: early on a
+		// Monday (the demo's business hours are China's) both are honestly zero.
+		monday := time.Now().In(time.FixedZone("CST", 8*3600)).Weekday() == time.Monday || time.Now().UTC().Weekday() == time.Monday
+		if w.ID == "leads" && monday && w.Error == nil && len(w.Data.Rows) > 0 {
+			continue
 		}
 		if w.Error != nil || positive == 0 {
 			t.Errorf("widget %s shows no data (error %v, %d rows)", w.ID, w.Error, len(w.Data.Rows))
