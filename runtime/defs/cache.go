@@ -2,14 +2,12 @@ package defs
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
+	"github.com/tessera/tessera/runtime/db"
 )
 
 // Caching what is published. Published versions, apps and derived look-ups (Cached) are kept in
@@ -84,44 +82,7 @@ func (l *Loader) Cached(ctx context.Context, key string, load func(ctx context.C
 
 // Listen keeps the cache in step with NotifyChannel until ctx ends (call once per loader).
 func (l *Loader) Listen(ctx context.Context, log *slog.Logger) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		err := l.listenOnce(ctx)
-		l.memo.live.Store(false)
-		l.memo.drop()
-		if ctx.Err() != nil {
-			return
-		}
-		log.Warn("defs: change listener dropped; not caching until it is back", "error", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 5*time.Second)
-	}
-}
-
-func (l *Loader) listenOnce(ctx context.Context) error {
-	conn, err := pgx.ConnectConfig(ctx, l.pool.Config().ConnConfig.Copy())
-	if err != nil {
-		return fmt.Errorf("connecting: %w", err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "LISTEN "+NotifyChannel+" /* tessera:background */"); err != nil {
-		return fmt.Errorf("listening: %w", err)
-	}
-	l.memo.drop() // changes made while nobody listened
-	l.memo.live.Store(true)
-	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
-			return err
-		}
-		l.memo.drop()
-	}
+	db.Follow(ctx, l.pool, NotifyChannel, "defs: change listener", l.memo.drop, &l.memo.live, log)
 }
 
 type pubKey struct {

@@ -179,13 +179,31 @@ func (b *benchServer) createRecord(i int) error {
 	return post(b.client, b.url+"/api/v1/apps/runbench/entities/lead/records", b.token, body, 201)
 }
 
-func benchRuns(ctx context.Context, e *env) error {
-	pool := e.DB.Pool
-	app, err := benchApp(ctx, pool)
+// runBench is the "runbench" app and a server over it, for the run and create figures.
+func runBench(ctx context.Context, e *env) (uuid.UUID, *benchServer, func(), error) {
+	app, err := benchApp(ctx, e.DB.Pool)
 	if err != nil {
-		return err
+		return uuid.Nil, nil, nil, err
 	}
 	bs, cleanup, err := startServer(ctx, e.DB)
+	if err != nil {
+		return uuid.Nil, nil, nil, err
+	}
+	return app, bs, cleanup, nil
+}
+
+// printRow prints one figure next to its baseline and their ratio.
+func printRow(label string, r, base rate) {
+	fmt.Printf("  %-34s %s  baseline %7.0f /s  ratio %.2f", label, r, base.perSec, r.perSec/max(base.perSec, 1))
+	if r.errs > 0 {
+		fmt.Printf("  (%d errors)", r.errs)
+	}
+	fmt.Println()
+}
+
+func benchRuns(ctx context.Context, e *env) error {
+	pool := e.DB.Pool
+	app, bs, cleanup, err := runBench(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -196,25 +214,18 @@ func benchRuns(ctx context.Context, e *env) error {
 	// warm the sandbox workers and the caches
 	measure(4, time.Second, func(i int) error { return post(client, url+"/hooks/rb-sync", "", body(i), 200) })
 
-	row := func(label string, r, base rate) {
-		fmt.Printf("  %-34s %s  baseline %7.0f /s  ratio %.2f", label, r, base.perSec, r.perSec/max(base.perSec, 1))
-		if r.errs > 0 {
-			fmt.Printf("  (%d errors)", r.errs)
-		}
-		fmt.Println()
-	}
 	fmt.Println("  (baseline: one INSERT per transaction through the same pool, same concurrency, measured just before)")
 	for _, c := range []int{1, 8} {
 		base := baselineInsert(ctx, pool, app, c, d)
 		r := measure(c, d, func(i int) error { return post(client, url+"/hooks/rb-sync", "", body(i), 200) })
-		row(fmt.Sprintf("sync webhook→JS→record, %d conn", c), r, base)
+		printRow(fmt.Sprintf("sync webhook→JS→record, %d conn", c), r, base)
 	}
 	// async: accept at 8 connections, then count completions end to end (including the drain)
 	base := baselineInsert(ctx, pool, app, 8, d)
 	var since time.Time
 	_ = pool.QueryRow(ctx, `SELECT now()`).Scan(&since)
 	acc := measure(8, d, func(i int) error { return post(client, url+"/hooks/rb-async", "", body(i), 202) })
-	row("async webhook accept, 8 conn", acc, base)
+	printRow("async webhook accept, 8 conn", acc, base)
 	for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		var open int
 		_ = pool.QueryRow(ctx, `SELECT count(*) FROM flow_runs WHERE flow = 'rb-async' AND created_at >= $1 AND status NOT IN ('succeeded', 'failed')`, since).Scan(&open)
@@ -227,9 +238,9 @@ func benchRuns(ctx context.Context, e *env) error {
 	_ = pool.QueryRow(ctx, `SELECT count(*), extract(epoch FROM max(finished_at) - min(created_at)) FROM flow_runs WHERE flow = 'rb-async' AND created_at >= $1 AND status = 'succeeded'`, since).Scan(&done, &span)
 	e2e, err := durs(ctx, pool, `SELECT extract(epoch FROM finished_at - created_at) * 1e6 FROM flow_runs WHERE flow = 'rb-async' AND created_at >= $1`, since)
 	if err == nil && span > 0 {
-		row("async runs completed end to end, 8", rate{perSec: float64(done) / span, p50: pct(e2e, 50), p99: pct(e2e, 99)}, base)
+		printRow("async runs completed end to end, 8", rate{perSec: float64(done) / span, p50: pct(e2e, 50), p99: pct(e2e, 99)}, base)
 	}
-	createRows(ctx, pool, app, bs, d, row)
+	createRows(ctx, pool, app, bs, d, printRow)
 	return nil
 }
 
@@ -238,26 +249,20 @@ func createRows(ctx context.Context, pool *pgxpool.Pool, app uuid.UUID, bs *benc
 	for _, c := range []int{1, 8, 32} {
 		base := baselineInsert(ctx, pool, app, c, d)
 		r := measure(c, d, bs.createRecord)
-		row(fmt.Sprintf("record create (4 fields), %d conn", c), r, base)
+		printRow(fmt.Sprintf("record create (4 fields), %d conn", c), r, base)
 	}
 }
 
 // benchCreates is the record-create part of "runs" alone (`-only=creates`, not in the default
 // run): what to profile with -cpuprofile when working on the create path.
 func benchCreates(ctx context.Context, e *env) error {
-	app, err := benchApp(ctx, e.DB.Pool)
-	if err != nil {
-		return err
-	}
-	bs, cleanup, err := startServer(ctx, e.DB)
+	app, bs, cleanup, err := runBench(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
 	measure(4, time.Second, bs.createRecord) // warm the caches
-	createRows(ctx, e.DB.Pool, app, bs, 5*time.Second, func(label string, r, base rate) {
-		fmt.Printf("  %-34s %s  baseline %7.0f /s  ratio %.2f\n", label, r, base.perSec, r.perSec/max(base.perSec, 1))
-	})
+	createRows(ctx, e.DB.Pool, app, bs, 5*time.Second, printRow)
 	return nil
 }
 

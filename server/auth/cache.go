@@ -2,13 +2,12 @@ package auth
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/tessera/tessera/runtime/db"
 )
 
 // Resolved tokens are cached (#18: a request's token look-up was a database round trip of its
@@ -96,42 +95,5 @@ func (s *Service) CachingPrincipals() bool { return s.cache.live.Load() }
 // ListenPrincipals keeps the token cache in step with AuthNotifyChannel until ctx ends (call
 // once per service); without it nothing is cached.
 func (s *Service) ListenPrincipals(ctx context.Context, log *slog.Logger) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		err := s.listenOnce(ctx)
-		s.cache.live.Store(false)
-		s.cache.drop()
-		if ctx.Err() != nil {
-			return
-		}
-		log.Warn("auth: identity change listener dropped; not caching tokens until it is back", "error", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 5*time.Second)
-	}
-}
-
-func (s *Service) listenOnce(ctx context.Context) error {
-	conn, err := pgx.ConnectConfig(ctx, s.Pool.Config().ConnConfig.Copy())
-	if err != nil {
-		return fmt.Errorf("connecting: %w", err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "LISTEN "+AuthNotifyChannel+" /* tessera:background */"); err != nil {
-		return fmt.Errorf("listening: %w", err)
-	}
-	s.cache.drop() // changes made while nobody listened
-	s.cache.live.Store(true)
-	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
-			return err
-		}
-		s.cache.drop()
-	}
+	db.Follow(ctx, s.Pool, AuthNotifyChannel, "auth: identity change listener", s.cache.drop, &s.cache.live, log)
 }

@@ -75,14 +75,15 @@ export async function seedLeadApp(request: APIRequestContext, slug: string) {
 }
 
 /**
- * Clicks a control inside an antd Modal or Popover once the overlay has finished zooming in. A
- * click sent while the overlay still moves lands where the control was a frame earlier: under
- * CPU load the OK click of "new entity" hit the dialog body, and a column toggle in the list's
- * column chooser missed its checkbox. Waits on the overlay's motion classes (state), not on time.
+ * Clicks a control inside an antd Modal, Popover or Dropdown once the overlay has finished moving
+ * in. A click sent while the overlay still moves lands where the control was a frame earlier:
+ * under CPU load the OK click of "new entity" hit the dialog body, a column toggle in the list's
+ * column chooser missed its checkbox, and a stage in the record page's "later stages" menu was
+ * never chosen. Waits on the overlay's motion classes (state), not on time.
  */
 export async function clickSettled(control: Locator) {
   await expect(control).toBeVisible();
-  const overlay = control.locator("xpath=ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' ant-modal ') or contains(concat(' ', normalize-space(@class), ' '), ' ant-popover ')][1]");
-  if (await overlay.count()) await expect(overlay).not.toHaveClass(/ant-zoom(-big)?-(appear|enter)/);
+  const overlay = control.locator("xpath=ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' ant-modal ') or contains(concat(' ', normalize-space(@class), ' '), ' ant-popover ') or contains(concat(' ', normalize-space(@class), ' '), ' ant-dropdown ')][1]");
+  if (await overlay.count()) await expect(overlay).not.toHaveClass(/ant-(zoom(-big)?|slide-(up|down))-(appear|enter)/);
   await control.click();
 }

@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { RUN, token, loginAs } from './helpers';
+import { RUN, clickSettled, token, loginAs } from './helpers';
 
 // The record page as a sales rep of the sales template: related panels with a quick create, an
 // image attachment with a lightbox, the stage bar's gate message before a move, and the moves.
@@ -110,7 +110,7 @@ test('a rep works a deal on its record page: related records, photo preview, sta
   await page.getByTestId('stage-more-after').click();
   await expect(page.locator('.ant-dropdown').getByTestId('stage-step-contract')).toBeVisible();
   await shot(page, 'zh-1440-stage-menu');
-  await page.locator('.ant-dropdown').getByTestId('stage-step-contract').click();
+  await clickSettled(page.locator('.ant-dropdown').getByTestId('stage-step-contract'));
   await expect(page.getByTestId('gate-message')).toHaveText('请上传带客户名称的正式报价单');
   await page.getByTestId('stage-step-demo_done').click();
   await expect(page.getByTestId('stage-step-demo_done')).toHaveAttribute('data-status', 'process');
