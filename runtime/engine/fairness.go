@@ -11,29 +11,50 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Fairness across apps. A worker process works at most AppConcurrency runs of one app at once.
-// A run of an app at its cap answers queue.ErrBusy: its job is snoozed and hands its queue slot
-// to the next job at once, so one app's flood never holds every worker of a process and other
-// apps' runs are fetched within a few fetch rounds. The cap is per process: replicas add
-// capacity.
+// Fairness across apps. A worker process works at most AppConcurrency runs of one app at once
+// while runs of other apps wait. A run of an app at its cap answers queue.ErrBusy: its job is
+// snoozed and hands its queue slot to the next job at once, so one app's flood never holds
+// every worker of a process and other apps' runs are fetched within a few fetch rounds.
+//
+// The cap yields to idle capacity: when no run of another app is queued, an app may go past
+// its cap up to all but one of the process's workers (a lone app's burst uses the workers
+// nobody else wants, instead of its jobs being snoozed and fetched again over and over). As
+// soon as another app's run is queued, the app gets no new slot above its cap; the runs past
+// it finish as usual. The cap is per process: replicas add capacity.
 
 type appSlots struct {
 	mu   sync.Mutex
 	used map[uuid.UUID]int
 }
 
-// take reserves a slot of app under limit; release gives it back.
-func (s *appSlots) take(app uuid.UUID, limit int) bool {
+// take reserves a slot of app under limit. At or above limit (and below ceiling) it asks
+// othersWait, outside the lock, and takes the slot past the cap only when it answers false.
+func (s *appSlots) take(app uuid.UUID, limit, ceiling int, othersWait func() (bool, error)) (bool, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.used == nil {
 		s.used = map[uuid.UUID]int{}
 	}
-	if s.used[app] >= limit {
-		return false
+	n := s.used[app]
+	if n < limit {
+		s.used[app]++
+		s.mu.Unlock()
+		return true, nil
+	}
+	s.mu.Unlock()
+	if n >= ceiling || othersWait == nil {
+		return false, nil
+	}
+	wait, err := othersWait()
+	if err != nil || wait {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.used[app] >= ceiling {
+		return false, nil
 	}
 	s.used[app]++
-	return true
+	return true, nil
 }
 
 func (s *appSlots) release(app uuid.UUID) {
@@ -44,6 +65,27 @@ func (s *appSlots) release(app uuid.UUID) {
 		return
 	}
 	s.used[app]--
+}
+
+// capCeiling is how many runs of one app this process works at once when no other app's run
+// waits: all but one of the queue's workers (never less than the cap).
+func (e *Engine) capCeiling(limit int) int {
+	if e.Queue == nil || !e.Queue.Working() {
+		return limit
+	}
+	return max(limit, e.Queue.Workers()-1)
+}
+
+// othersQueued reports whether a run of an app other than app is queued (two index range
+// scans of flow_runs_queued_app_idx, each stopping at its first row).
+func (e *Engine) othersQueued(ctx context.Context, app uuid.UUID) (bool, error) {
+	var wait bool
+	err := e.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM flow_runs WHERE status = 'queued' AND app_id < $1)
+		OR EXISTS (SELECT 1 FROM flow_runs WHERE status = 'queued' AND app_id > $1)`, app).Scan(&wait)
+	if err != nil {
+		return false, fmt.Errorf("looking for other apps' queued runs: %w", err)
+	}
+	return wait, nil
 }
 
 // takeAppSlot reserves one of the run's app's slots. ok is false when the app is at its cap;
@@ -60,20 +102,18 @@ func (e *Engine) takeAppSlot(ctx context.Context, conn *pgxpool.Conn, runID uuid
 		}
 		return nil, false, fmt.Errorf("loading the run's app: %w", err)
 	}
-	if !e.slots.take(app, limit) {
-		return nil, false, nil
-	}
-	return func() { e.slots.release(app) }, true, nil
+	return e.takeAppSlotOf(ctx, app)
 }
 
 // takeAppSlotOf is takeAppSlot for a run whose app is known.
-func (e *Engine) takeAppSlotOf(app uuid.UUID) (release func(), ok bool) {
+func (e *Engine) takeAppSlotOf(ctx context.Context, app uuid.UUID) (release func(), ok bool, err error) {
 	limit := e.opts.AppConcurrency
 	if limit <= 0 {
-		return nil, true
+		return nil, true, nil
 	}
-	if !e.slots.take(app, limit) {
-		return nil, false
+	ok, err = e.slots.take(app, limit, e.capCeiling(limit), func() (bool, error) { return e.othersQueued(ctx, app) })
+	if err != nil || !ok {
+		return nil, false, err
 	}
-	return func() { e.slots.release(app) }, true
+	return func() { e.slots.release(app) }, true, nil
 }

@@ -81,3 +81,40 @@ func TestFloodInOneAppDoesNotStarveAnother(t *testing.T) {
 		t.Fatalf("queued_at %v, queued_ms %d (the run took %s)", queuedAt, queuedMS, took)
 	}
 }
+
+// TestLoneAppUsesIdleWorkers: with no other app's run queued, an app's runs go past its cap
+// (2) up to all but one of the workers (6 - 1): a lone app's burst is not held to the cap.
+func TestLoneAppUsesIdleWorkers(t *testing.T) {
+	d := dbtest.Open(t)
+	ctx := context.Background()
+	eng := startWorker(t, d, queue.Options{Workers: 6, PollInterval: 100 * time.Millisecond}, engine.Options{AppConcurrency: 2, Scripts: testScripts(t)})
+	var app uuid.UUID
+	if err := d.Pool.QueryRow(ctx, `INSERT INTO apps (slug, name) VALUES ('lone', 'Lone') RETURNING id`).Scan(&app); err != nil {
+		t.Fatal(err)
+	}
+	publishRaw(t, d, app, "spin", `{"slug":"spin","trigger":{"type":"manual"},"nodes":[{"id":"js","type":"script","params":{"code":"while(true){}"}}]}`)
+	err := pgx.BeginFunc(ctx, d.Pool, func(tx pgx.Tx) error {
+		for range 8 {
+			if _, _, err := eng.Start(ctx, tx, engine.StartRequest{AppID: app, Flow: "spin"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, d: d, eng: eng, app: app}
+	most := 0
+	for deadline := time.Now().Add(30 * time.Second); most < 3; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("at most %d runs of the lone app worked at once, want past its cap of 2", most)
+		}
+		n := e.count(`SELECT count(*) FROM flow_runs WHERE app_id = $1 AND status = 'running'`, app)
+		if n > 5 {
+			t.Fatalf("%d runs of one app worked at once, want at most 5 (all but one of 6 workers)", n)
+		}
+		most = max(most, n)
+	}
+	t.Logf("%d runs of the lone app worked at once (cap 2, 6 workers)", most)
+}

@@ -267,7 +267,10 @@ func (e *Engine) executeInline(ctx context.Context, run *runRow, jobID int64) (*
 	if !inlinePlanOK(plan) {
 		return nil, queue.ErrHandOff // River works it (nodes outside the transaction)
 	}
-	release, ok := e.takeAppSlotOf(run.AppID)
+	release, ok, err := e.takeAppSlotOf(ctx, run.AppID)
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, queue.ErrBusy
 	}

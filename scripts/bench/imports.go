@@ -101,14 +101,19 @@ func benchImport(ctx context.Context, e *env) error {
 			i++
 			return row(label, i, stage), nil
 		}
+		// WAL written per row: the import's cost on the PostgreSQL side, independent of load
+		var lsn0 string
+		_ = pool.QueryRow(ctx, `SELECT pg_current_wal_insert_lsn()::text`).Scan(&lsn0)
 		start := time.Now()
 		res, err := store.Import(ctx, app, entity, src, records.ImportOptions{Write: w, Partial: true})
 		if err != nil {
 			return err
 		}
 		r := float64(res.Created) / time.Since(start).Seconds()
-		fmt.Printf("  set-based import, %-22s %8.0f rows/s  ratio %.1fx vs old  load %s  peak RSS %s\n",
-			fmt.Sprintf("%d rows%s", n, map[bool]string{true: " (gate)"}[stage == "proposal"]), r, r/old, load(), peakRSS())
+		var wal float64
+		_ = pool.QueryRow(ctx, `SELECT pg_current_wal_insert_lsn() - $1::pg_lsn`, lsn0).Scan(&wal)
+		fmt.Printf("  set-based import, %-22s %8.0f rows/s  ratio %.1fx vs old  WAL %.0f B/row  load %s  peak RSS %s\n",
+			fmt.Sprintf("%d rows%s", n, map[bool]string{true: " (gate)"}[stage == "proposal"]), r, r/old, wal/float64(max(res.Created, 1)), load(), peakRSS())
 		return nil
 	}
 	if err := run("a", "lead", 100_000, "new"); err != nil {

@@ -51,7 +51,7 @@ var Vars = []Var{
 	{"TESSERA_APP_BURST", "200", "burst of run starts per app, per replica"},
 	{"TESSERA_FLOW_WORKERS", "10", "runs a worker process works at once"},
 	{"TESSERA_RUN_BACKLOG_SECONDS", "30", "back-pressure: when the queued flow runs exceed this many seconds of work (backlog / completion rate), webhooks and manual runs answer 429 with `Retry-After` (`0` = off)"},
-	{"TESSERA_APP_CONCURRENCY", "half of TESSERA_FLOW_WORKERS", "runs of one app a worker process works at once, so one app's flood cannot hold every worker (`0` = no cap)"},
+	{"TESSERA_APP_CONCURRENCY", "half of TESSERA_FLOW_WORKERS", "runs of one app a worker process works at once while other apps' runs wait, so one app's flood cannot hold every worker; alone, an app may use all workers but one (`0` = no cap)"},
 	{"TESSERA_AUTO_INDEXES", "16", "expression indexes per app that worker processes build in the background for the fields saved views, reports and often-used list columns filter or sort by (docs/performance.md; `0` = off)"},
 	{"TESSERA_AUTO_INDEX_UNUSED_DAYS", "14", "an automatic index unused (not scanned) for this many days is dropped"},
 	{"TESSERA_PG_BIN", "", "directory of initdb/pg_ctl/postgres for the private cluster; unset: PATH, then the newest /usr/lib/postgresql/*/bin"},
