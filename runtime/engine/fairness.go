@@ -17,29 +17,48 @@ import (
 // every worker of a process and other apps' runs are fetched within a few fetch rounds.
 //
 // The cap yields to idle capacity: when no run of another app is queued, an app may go past
-// its cap up to all but one of the process's workers (a lone app's burst uses the workers
-// nobody else wants, instead of its jobs being snoozed and fetched again over and over). As
-// soon as another app's run is queued, the app gets no new slot above its cap; the runs past
-// it finish as usual. The cap is per process: replicas add capacity.
+// its cap up to all but one of the process's queue workers, and all but one of its inline
+// slots (a lone app's burst uses the workers nobody else wants, instead of its jobs being
+// snoozed and fetched again over and over). As soon as another app's run is queued, the app
+// gets no new slot above its cap; the runs past it finish as usual. The cap is per process:
+// replicas add capacity.
 
-type appSlots struct {
-	mu   sync.Mutex
-	used map[uuid.UUID]int
+// slotKind tells the runs River works (queued) from the runs the accepting process works at
+// once (inline): each kind has its own ceiling.
+type slotKind int
+
+const (
+	queuedRun slotKind = iota
+	inlineRun
+)
+
+type kindKey struct {
+	app  uuid.UUID
+	kind slotKind
 }
 
-// take reserves a slot of app under limit. At or above limit (and below ceiling) it asks
-// othersWait, outside the lock, and takes the slot past the cap only when it answers false.
-func (s *appSlots) take(app uuid.UUID, limit, ceiling int, othersWait func() (bool, error)) (bool, error) {
+type appSlots struct {
+	mu     sync.Mutex
+	used   map[uuid.UUID]int // runs of the app working here, of both kinds (the cap)
+	byKind map[kindKey]int   // the same by kind (the ceilings)
+}
+
+// take reserves a slot of app under limit (counting both kinds). At or above limit, and below
+// ceiling for its kind, it asks othersWait, outside the lock, and takes the slot past the cap
+// only when it answers false.
+func (s *appSlots) take(app uuid.UUID, kind slotKind, limit, ceiling int, othersWait func() (bool, error)) (bool, error) {
+	k := kindKey{app, kind}
 	s.mu.Lock()
 	if s.used == nil {
-		s.used = map[uuid.UUID]int{}
+		s.used, s.byKind = map[uuid.UUID]int{}, map[kindKey]int{}
 	}
-	n := s.used[app]
-	if n < limit {
+	if s.used[app] < limit {
 		s.used[app]++
+		s.byKind[k]++
 		s.mu.Unlock()
 		return true, nil
 	}
+	n := s.byKind[k]
 	s.mu.Unlock()
 	if n >= ceiling || othersWait == nil {
 		return false, nil
@@ -50,16 +69,23 @@ func (s *appSlots) take(app uuid.UUID, limit, ceiling int, othersWait func() (bo
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.used[app] >= ceiling {
+	if s.byKind[k] >= ceiling {
 		return false, nil
 	}
 	s.used[app]++
+	s.byKind[k]++
 	return true, nil
 }
 
-func (s *appSlots) release(app uuid.UUID) {
+func (s *appSlots) release(app uuid.UUID, kind slotKind) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	k := kindKey{app, kind}
+	if s.byKind[k] <= 1 {
+		delete(s.byKind, k)
+	} else {
+		s.byKind[k]--
+	}
 	if s.used[app] <= 1 {
 		delete(s.used, app)
 		return
@@ -67,9 +93,13 @@ func (s *appSlots) release(app uuid.UUID) {
 	s.used[app]--
 }
 
-// capCeiling is how many runs of one app this process works at once when no other app's run
-// waits: all but one of the queue's workers (never less than the cap).
-func (e *Engine) capCeiling(limit int) int {
+// capCeiling is how many runs of one app and kind this process works at once when no other
+// app's run waits: all but one of the queue's workers, or of the inline slots (never less
+// than the cap).
+func (e *Engine) capCeiling(kind slotKind, limit int) int {
+	if kind == inlineRun {
+		return max(limit, cap(e.inline)-1)
+	}
 	if e.Queue == nil || !e.Queue.Working() {
 		return limit
 	}
@@ -102,18 +132,18 @@ func (e *Engine) takeAppSlot(ctx context.Context, conn *pgxpool.Conn, runID uuid
 		}
 		return nil, false, fmt.Errorf("loading the run's app: %w", err)
 	}
-	return e.takeAppSlotOf(ctx, app)
+	return e.takeAppSlotOf(ctx, app, queuedRun)
 }
 
 // takeAppSlotOf is takeAppSlot for a run whose app is known.
-func (e *Engine) takeAppSlotOf(ctx context.Context, app uuid.UUID) (release func(), ok bool, err error) {
+func (e *Engine) takeAppSlotOf(ctx context.Context, app uuid.UUID, kind slotKind) (release func(), ok bool, err error) {
 	limit := e.opts.AppConcurrency
 	if limit <= 0 {
 		return nil, true, nil
 	}
-	ok, err = e.slots.take(app, limit, e.capCeiling(limit), func() (bool, error) { return e.othersQueued(ctx, app) })
+	ok, err = e.slots.take(app, kind, limit, e.capCeiling(kind, limit), func() (bool, error) { return e.othersQueued(ctx, app) })
 	if err != nil || !ok {
 		return nil, false, err
 	}
-	return func() { e.slots.release(app) }, true, nil
+	return func() { e.slots.release(app, kind) }, true, nil
 }

@@ -34,13 +34,40 @@ func TestAppSlotsYieldToIdleCapacity(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var s appSlots
 			for range c.used {
-				s.take(app, 100, 100, nil)
+				s.take(app, queuedRun, 100, 100, nil)
 			}
 			asked := false
-			got, err := s.take(app, 2, 4, func() (bool, error) { asked = true; return c.others, c.err })
+			got, err := s.take(app, queuedRun, 2, 4, func() (bool, error) { asked = true; return c.others, c.err })
 			if got != c.want || !errors.Is(err, c.wantErr) || asked != c.wantAsked || s.used[app] != c.wantUsedTo {
 				t.Fatalf("take = %v, %v (asked %v, used %d); want %v, %v (asked %v, used %d)", got, err, asked, s.used[app], c.want, c.wantErr, c.wantAsked, c.wantUsedTo)
 			}
 		})
+	}
+}
+
+// TestAppSlotsCeilingPerKind: the cap counts both kinds of run; each kind has its own ceiling,
+// so an app at its queued ceiling may still take an inline slot when nobody else waits, and a
+// release gives back the slot of its own kind.
+func TestAppSlotsCeilingPerKind(t *testing.T) {
+	app := uuid.New()
+	alone := func() (bool, error) { return false, nil }
+	var s appSlots
+	for i := range 3 {
+		if ok, _ := s.take(app, queuedRun, 2, 3, alone); !ok {
+			t.Fatalf("queued take %d refused under the ceiling of 3", i+1)
+		}
+	}
+	if ok, _ := s.take(app, queuedRun, 2, 3, alone); ok {
+		t.Fatal("a 4th queued run past the ceiling of 3")
+	}
+	if ok, _ := s.take(app, inlineRun, 2, 3, alone); !ok {
+		t.Fatal("an inline run refused although no inline slot of the app is taken")
+	}
+	if ok, _ := s.take(app, inlineRun, 2, 3, func() (bool, error) { return true, nil }); ok {
+		t.Fatal("an inline run past the cap while another app waits")
+	}
+	s.release(app, queuedRun)
+	if s.used[app] != 3 || s.byKind[kindKey{app, queuedRun}] != 2 || s.byKind[kindKey{app, inlineRun}] != 1 {
+		t.Fatalf("after a release: used %d, queued %d, inline %d; want 3, 2, 1", s.used[app], s.byKind[kindKey{app, queuedRun}], s.byKind[kindKey{app, inlineRun}])
 	}
 }

@@ -267,7 +267,7 @@ func (e *Engine) executeInline(ctx context.Context, run *runRow, jobID int64) (*
 	if !inlinePlanOK(plan) {
 		return nil, queue.ErrHandOff // River works it (nodes outside the transaction)
 	}
-	release, ok, err := e.takeAppSlotOf(ctx, run.AppID)
+	release, ok, err := e.takeAppSlotOf(ctx, run.AppID, inlineRun)
 	if err != nil {
 		return nil, err
 	}
