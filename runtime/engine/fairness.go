@@ -24,7 +24,7 @@ import (
 // replicas add capacity.
 
 // slotKind tells the runs River works (queued) from the runs the accepting process works at
-// once (inline): each kind has its own ceiling.
+// once (inline): each kind has its own ceiling, the cap counts both.
 type slotKind int
 
 const (
@@ -32,33 +32,51 @@ const (
 	inlineRun
 )
 
-type kindKey struct {
-	app  uuid.UUID
-	kind slotKind
+type appSlots struct {
+	mu   sync.Mutex
+	used map[uuid.UUID]*[2]int // runs of the app working here, by kind
 }
 
-type appSlots struct {
-	mu     sync.Mutex
-	used   map[uuid.UUID]int // runs of the app working here, of both kinds (the cap)
-	byKind map[kindKey]int   // the same by kind (the ceilings)
+// total is how many runs of app work here, of both kinds (s.mu held).
+func (s *appSlots) total(app uuid.UUID) int {
+	if n := s.used[app]; n != nil {
+		return n[queuedRun] + n[inlineRun]
+	}
+	return 0
+}
+
+// of is how many runs of app and kind work here (s.mu held).
+func (s *appSlots) of(app uuid.UUID, kind slotKind) int {
+	if n := s.used[app]; n != nil {
+		return n[kind]
+	}
+	return 0
+}
+
+// add counts one more run of app and kind (s.mu held).
+func (s *appSlots) add(app uuid.UUID, kind slotKind) {
+	if s.used == nil {
+		s.used = map[uuid.UUID]*[2]int{}
+	}
+	n := s.used[app]
+	if n == nil {
+		n = &[2]int{}
+		s.used[app] = n
+	}
+	n[kind]++
 }
 
 // take reserves a slot of app under limit (counting both kinds). At or above limit, and below
 // ceiling for its kind, it asks othersWait, outside the lock, and takes the slot past the cap
 // only when it answers false.
 func (s *appSlots) take(app uuid.UUID, kind slotKind, limit, ceiling int, othersWait func() (bool, error)) (bool, error) {
-	k := kindKey{app, kind}
 	s.mu.Lock()
-	if s.used == nil {
-		s.used, s.byKind = map[uuid.UUID]int{}, map[kindKey]int{}
-	}
-	if s.used[app] < limit {
-		s.used[app]++
-		s.byKind[k]++
+	if s.total(app) < limit {
+		s.add(app, kind)
 		s.mu.Unlock()
 		return true, nil
 	}
-	n := s.byKind[k]
+	n := s.of(app, kind)
 	s.mu.Unlock()
 	if n >= ceiling || othersWait == nil {
 		return false, nil
@@ -69,28 +87,26 @@ func (s *appSlots) take(app uuid.UUID, kind slotKind, limit, ceiling int, others
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.byKind[k] >= ceiling {
+	if s.of(app, kind) >= ceiling {
 		return false, nil
 	}
-	s.used[app]++
-	s.byKind[k]++
+	s.add(app, kind)
 	return true, nil
 }
 
 func (s *appSlots) release(app uuid.UUID, kind slotKind) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := kindKey{app, kind}
-	if s.byKind[k] <= 1 {
-		delete(s.byKind, k)
-	} else {
-		s.byKind[k]--
-	}
-	if s.used[app] <= 1 {
-		delete(s.used, app)
+	n := s.used[app]
+	if n == nil {
 		return
 	}
-	s.used[app]--
+	if n[kind] > 0 {
+		n[kind]--
+	}
+	if n[queuedRun]+n[inlineRun] == 0 {
+		delete(s.used, app)
+	}
 }
 
 // capCeiling is how many runs of one app and kind this process works at once when no other

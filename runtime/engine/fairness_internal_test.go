@@ -38,8 +38,8 @@ func TestAppSlotsYieldToIdleCapacity(t *testing.T) {
 			}
 			asked := false
 			got, err := s.take(app, queuedRun, 2, 4, func() (bool, error) { asked = true; return c.others, c.err })
-			if got != c.want || !errors.Is(err, c.wantErr) || asked != c.wantAsked || s.used[app] != c.wantUsedTo {
-				t.Fatalf("take = %v, %v (asked %v, used %d); want %v, %v (asked %v, used %d)", got, err, asked, s.used[app], c.want, c.wantErr, c.wantAsked, c.wantUsedTo)
+			if got != c.want || !errors.Is(err, c.wantErr) || asked != c.wantAsked || s.total(app) != c.wantUsedTo {
+				t.Fatalf("take = %v, %v (asked %v, used %d); want %v, %v (asked %v, used %d)", got, err, asked, s.total(app), c.want, c.wantErr, c.wantAsked, c.wantUsedTo)
 			}
 		})
 	}
@@ -67,7 +67,7 @@ func TestAppSlotsCeilingPerKind(t *testing.T) {
 		t.Fatal("an inline run past the cap while another app waits")
 	}
 	s.release(app, queuedRun)
-	if s.used[app] != 3 || s.byKind[kindKey{app, queuedRun}] != 2 || s.byKind[kindKey{app, inlineRun}] != 1 {
-		t.Fatalf("after a release: used %d, queued %d, inline %d; want 3, 2, 1", s.used[app], s.byKind[kindKey{app, queuedRun}], s.byKind[kindKey{app, inlineRun}])
+	if s.total(app) != 3 || s.of(app, queuedRun) != 2 || s.of(app, inlineRun) != 1 {
+		t.Fatalf("after a release: used %d, queued %d, inline %d; want 3, 2, 1", s.total(app), s.of(app, queuedRun), s.of(app, inlineRun))
 	}
 }
