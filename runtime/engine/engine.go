@@ -381,6 +381,9 @@ func (e *Engine) Execute(ctx context.Context, runID uuid.UUID) error {
 		return fmt.Errorf("acquiring connection: %w", err)
 	}
 	defer conn.Release()
+	if done, err := e.executeFirst(ctx, conn, runID); done {
+		return err
+	}
 	var got bool
 	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, lockKey(runID)).Scan(&got); err != nil {
 		return fmt.Errorf("locking run: %w", err)
@@ -705,7 +708,7 @@ func (e *Engine) runPlan(ctx context.Context, q querier, run *runRow, plan *Plan
 		if b != nil {
 			// one statement: the steps, the parked run, the job done
 			args := append(b.args(runID), wake)
-			if _, err := q.Exec(ctx, stepsCTE+`UPDATE flow_runs SET status = 'waiting', wake_at = $14 WHERE id = $1`, args...); err != nil {
+			if _, err := q.Exec(ctx, stepsCTE+`UPDATE flow_runs SET status = 'waiting', wake_at = $16, `+firstTiming+` WHERE id = $1`, args...); err != nil {
 				return fmt.Errorf("parking run: %w", err)
 			}
 			b.result = &RunResult{Status: StatusWaiting}
@@ -928,7 +931,7 @@ func (e *Engine) finishRun(ctx context.Context, q querier, run *runRow, status s
 		errText = &msg
 	}
 	args := append(b.args(run.ID), status, out, errText)
-	if _, err := q.Exec(ctx, stepsCTE+`UPDATE flow_runs SET status = $14, output = $15, error = $16, finished_at = clock_timestamp(), wake_at = NULL WHERE id = $1`, args...); err != nil {
+	if _, err := q.Exec(ctx, stepsCTE+`UPDATE flow_runs SET status = $16, output = $17, error = $18, finished_at = clock_timestamp(), wake_at = NULL, `+firstTiming+` WHERE id = $1`, args...); err != nil {
 		return fmt.Errorf("finishing run: %w", err)
 	}
 	tx := q.(pgx.Tx)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tessera/tessera/runtime/defs"
 	"github.com/tessera/tessera/runtime/queue"
@@ -171,21 +172,36 @@ func (e *Engine) startNow(ctx context.Context, tx pgx.Tx, r StartRequest) (uuid.
 			inline = false
 		}
 	}
+	// the app's slot is taken before the insert: a run of an app at its cap goes to River
+	// unclaimed, instead of being claimed here and handed over late
+	var slot func()
+	if inline {
+		release, ok, err := e.takeAppSlotOf(ctx, r.AppID, inlineRun)
+		if err != nil || !ok {
+			e.releaseInline()
+			inline = false
+		}
+		slot = release
+	}
+	drop := func() {
+		if inline {
+			if slot != nil {
+				slot()
+			}
+			e.releaseInline()
+		}
+	}
 	var q querier = e.Pool
 	if tx != nil {
 		q = tx
 	}
 	id, version, runAs, jobID, err := e.accept(ctx, q, r, trig, inline)
 	if errors.Is(err, pgx.ErrNoRows) {
-		if inline {
-			e.releaseInline()
-		}
+		drop()
 		return e.startConflict(ctx, q, r)
 	}
 	if err != nil {
-		if inline {
-			e.releaseInline()
-		}
+		drop()
 		return uuid.Nil, false, fmt.Errorf("creating run of %s: %w", r.Flow, err)
 	}
 	if inline {
@@ -200,7 +216,7 @@ func (e *Engine) startNow(ctx context.Context, tx pgx.Tx, r StartRequest) (uuid.
 			pn := r.ParentNode
 			run.ParentNode = &pn
 		}
-		go e.workInline(run, jobID, r.Wait)
+		go e.workInline(run, jobID, r.Wait, drop)
 	}
 	return id, true, nil
 }
@@ -226,9 +242,10 @@ func (e *Engine) startConflict(ctx context.Context, q querier, r StartRequest) (
 	return uuid.Nil, false, fmt.Errorf("flow %q is not published: %w", r.Flow, defs.ErrNotFound)
 }
 
-// workInline works a run accepted by this process (its job claimed by this process).
-func (e *Engine) workInline(run *runRow, jobID int64, wait bool) {
-	defer e.releaseInline()
+// workInline works a run accepted by this process (its job claimed by this process); done
+// releases its inline and app slots.
+func (e *Engine) workInline(run *runRow, jobID int64, wait bool, done func()) {
+	defer done()
 	timeout := e.Queue.JobTimeout()
 	if timeout <= 0 {
 		timeout = 2 * time.Minute
@@ -267,16 +284,6 @@ func (e *Engine) executeInline(ctx context.Context, run *runRow, jobID int64) (*
 	if !inlinePlanOK(plan) {
 		return nil, queue.ErrHandOff // River works it (nodes outside the transaction)
 	}
-	release, ok, err := e.takeAppSlotOf(ctx, run.AppID, inlineRun)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, queue.ErrBusy
-	}
-	if release != nil {
-		defer release()
-	}
 	conn, err := e.sessions.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("acquiring connection: %w", err)
@@ -301,15 +308,27 @@ func (e *Engine) executeInline(ctx context.Context, run *runRow, jobID int64) (*
 	if !got {
 		return nil, queue.ErrBusy
 	}
-	b := &batch{jobID: jobID}
+	return e.workOnce(ctx, tx, run, plan, &batch{jobID: jobID, started: time.Now()})
+}
+
+// workOnce works the first working of run in tx, as one transaction (see the top of this
+// file), and commits it. It answers the outcome once committed; an error leaves nothing
+// written (the caller rolls tx back).
+func (e *Engine) workOnce(ctx context.Context, tx pgx.Tx, run *runRow, plan *Plan, b *batch) (*RunResult, error) {
 	wctx := context.WithValue(context.WithValue(ctx, runTxKey{}, tx), freshKey{}, true)
 	if err := e.runPlan(wctx, tx, run, plan, map[string]*stepRow{}, b); err != nil {
 		return nil, err
 	}
+	finished := b.result != nil && b.result.Status != StatusWaiting
+	if finished && b.notify {
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, queue.DoneChannel, run.ID.String()); err != nil {
+			return nil, fmt.Errorf("announcing the run's end: %w", err)
+		}
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("committing run: %w", err)
 	}
-	if b.result != nil && b.result.Status != StatusWaiting {
+	if finished {
 		metricRuns.WithLabelValues(b.result.Status).Inc()
 		e.backlog.finished()
 	}
@@ -319,8 +338,14 @@ func (e *Engine) executeInline(ctx context.Context, run *runRow, jobID int64) (*
 // batch collects the steps of an inline working; they are written by the statement that
 // finishes or parks the run, which also deletes the job.
 type batch struct {
-	jobID  int64
-	steps  []pendingStep
+	jobID int64 // the job deleted with the run's end (0: none, River completes it)
+	steps []pendingStep
+	// started is when the working began and ready when its job became ready (nil for a run
+	// accepted running): a run's first timing (started_at, queued_ms) is written with its end.
+	started time.Time
+	ready   *time.Time
+	// notify announces the run's end on queue.DoneChannel (a River-worked run a caller awaits).
+	notify bool
 	result *RunResult
 }
 
@@ -352,7 +377,12 @@ const stepsCTE = `WITH s AS (INSERT INTO flow_steps (run_id, node, status, attem
 		AS x(node, status, attempt, input, output, port, error, state, wake_at, started_at, finished_at)),
 j AS (DELETE FROM river_job WHERE id = $13) `
 
-// args are stepsCTE's arguments.
+// firstTiming is the SET part writing a run's first timing from stepsCTE's $14 (started) and
+// $15 (ready): kept when the run was accepted running.
+const firstTiming = `started_at = coalesce(started_at, $14), queued_at = coalesce($15, queued_at),
+	queued_ms = queued_ms + greatest(0, coalesce(floor(extract(epoch FROM $14::timestamptz - $15::timestamptz) * 1000)::bigint, 0))`
+
+// args are stepsCTE's and firstTiming's arguments ($1 to $15).
 func (b *batch) args(runID uuid.UUID) []any {
 	n := len(b.steps)
 	nodes, statuses := make([]string, n), make([]string, n)
@@ -369,5 +399,96 @@ func (b *batch) args(runID uuid.UUID) []any {
 			finished[i] = &f
 		}
 	}
-	return []any{runID, nodes, statuses, attempts, inputs, outputs, ports, errs, states, wakes, started, finished, b.jobID}
+	return []any{runID, nodes, statuses, attempts, inputs, outputs, ports, errs, states, wakes, started, finished, b.jobID, b.started, b.ready}
+}
+
+// markFirstSQL marks a run running for executeFirst when this is its first working: queued, no
+// step yet, not a test run (no effect of it can exist). It commits on its own, so the run
+// lists show the run running while it is worked; the time it queued is written with its end.
+const markFirstSQL = `UPDATE flow_runs SET status = 'running', started_at = now(), wake_at = NULL
+	WHERE id = $1 AND status = 'queued' AND NOT test AND NOT EXISTS (SELECT 1 FROM flow_steps WHERE run_id = $1)
+	RETURNING app_id, flow, flow_version, trigger, actor, parent_run_id, parent_node, run_as`
+
+// executeFirst works a run River fetched the way an inline working does, in one transaction,
+// when this is its first working and its plan allows it (inlinePlanOK). done is false when
+// Execute is to work the run step by step instead: not such a run, or the one-transaction
+// working failed on a database error (its writes are rolled back and the step-by-step working
+// records the failure as usual).
+func (e *Engine) executeFirst(ctx context.Context, conn *pgxpool.Conn, runID uuid.UUID) (done bool, err error) {
+	run := &runRow{ID: runID, Status: StatusRunning}
+	var trig []byte
+	err = conn.QueryRow(ctx, markFirstSQL, runID).Scan(&run.AppID, &run.Flow, &run.Version, &trig, &run.Actor, &run.ParentRun, &run.ParentNode, &run.RunAs)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return true, fmt.Errorf("marking run %s running: %w", runID, err)
+	}
+	plan, err := e.PlanFor(ctx, run.AppID, run.Flow, run.Version)
+	if err != nil || !inlinePlanOK(plan) || json.Unmarshal(trig, &run.Trigger) != nil {
+		return false, nil // step by step (which reports a plan's error)
+	}
+	release, ok, err := e.takeAppSlotOf(ctx, run.AppID, queuedRun)
+	if err != nil {
+		return true, err
+	}
+	if !ok {
+		// the app has its share of runs working here: the run waits queued again
+		if _, err := conn.Exec(ctx, `UPDATE flow_runs SET status = 'queued', started_at = NULL
+			WHERE id = $1 AND status = 'running' AND NOT EXISTS (SELECT 1 FROM flow_steps WHERE run_id = $1)`, runID); err != nil {
+			return true, fmt.Errorf("queueing run %s again: %w", runID, err)
+		}
+		return true, queue.ErrBusy
+	}
+	if release != nil {
+		defer release()
+	}
+	// begin, lock the run and check it is still unworked, in one round trip
+	var got, unworked bool
+	b := &pgx.Batch{}
+	b.BeginTx(pgx.TxOptions{})
+	b.Queue(`SELECT pg_try_advisory_xact_lock($1)`, lockKey(runID)).QueryRow(func(row pgx.Row) error { return row.Scan(&got) })
+	b.Queue(`SELECT status = 'running' AND NOT EXISTS (SELECT 1 FROM flow_steps WHERE run_id = $1) FROM flow_runs WHERE id = $1`, runID).
+		QueryRow(func(row pgx.Row) error { return row.Scan(&unworked) })
+	br := conn.SendBatch(ctx, b)
+	tx := br.Tx()
+	if tx != nil {
+		defer tx.Rollback(context.WithoutCancel(ctx))
+	}
+	if err := br.Close(); err != nil {
+		return true, fmt.Errorf("beginning and locking run %s: %w", runID, err)
+	}
+	if tx == nil {
+		return true, errors.New("beginning run: the batch began no transaction")
+	}
+	if !got {
+		return true, queue.ErrBusy // another worker works it
+	}
+	if !unworked {
+		return false, tx.Rollback(ctx) // worked meanwhile: step by step from what it did
+	}
+	wb := &batch{started: time.Now(), notify: queue.Awaited(ctx)}
+	if ready, ok := queue.ReadyAt(ctx); ok {
+		wb.ready = &ready
+	}
+	res, err := e.workOnce(ctx, tx, run, plan, wb)
+	if err != nil {
+		if ctx.Err() != nil {
+			return true, err
+		}
+		// a node's database error aborted the transaction, or the run's data cannot be stored:
+		// work it step by step, which records and routes the failure
+		e.opts.Log.Debug("first working in one transaction failed; working the run step by step", "run", runID, "error", err)
+		if rerr := tx.Rollback(context.WithoutCancel(ctx)); rerr != nil {
+			return true, fmt.Errorf("rolling back run %s: %w", runID, rerr)
+		}
+		return false, nil
+	}
+	if wb.ready != nil {
+		metricRunLatency.WithLabelValues("queue").Observe(time.Since(*wb.ready).Seconds())
+	}
+	if res != nil {
+		e.waiters.signal(runID, res)
+	}
+	return true, nil
 }
