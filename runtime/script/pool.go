@@ -115,8 +115,13 @@ func (o *Options) defaults() error {
 
 // Pool runs scripts in a fixed number of sandboxed worker processes. It is safe for concurrent use.
 type Pool struct {
-	opts    Options
-	idle    chan *worker
+	opts Options
+	// idle holds the idle workers, the one idled last on top: a call takes the worker that ran
+	// last, so light load keeps running on warm processes and the others only take the excess.
+	// ready holds one token per idle worker (a worker is pushed before its token is sent).
+	idleMu  sync.Mutex
+	idle    []*worker
+	ready   chan struct{}
 	done    chan struct{}
 	mu      sync.Mutex
 	closed  bool
@@ -144,7 +149,7 @@ func NewPool(opts Options) (*Pool, error) {
 	}
 	p := &Pool{
 		opts:    opts,
-		idle:    make(chan *worker, opts.Size),
+		ready:   make(chan struct{}, opts.Size),
 		done:    make(chan struct{}),
 		workers: map[*worker]struct{}{},
 	}
@@ -154,7 +159,7 @@ func NewPool(opts Options) (*Pool, error) {
 			p.Close()
 			return nil, err
 		}
-		p.idle <- w
+		p.putIdle(w)
 	}
 	return p, nil
 }
@@ -269,7 +274,8 @@ func (p *Pool) isClosed() bool {
 func (p *Pool) acquire(ctx context.Context) (*worker, error) {
 	for {
 		select {
-		case w := <-p.idle:
+		case <-p.ready:
+			w := p.takeIdle()
 			if w.dead() {
 				p.retire(w)
 				p.replace()
@@ -292,7 +298,24 @@ func (p *Pool) release(w *worker, healthy bool) {
 		p.replace()
 		return
 	}
-	p.idle <- w // never blocks: at most Size workers exist
+	p.putIdle(w)
+}
+
+// putIdle makes w idle (never blocks: at most Size workers exist).
+func (p *Pool) putIdle(w *worker) {
+	p.idleMu.Lock()
+	p.idle = append(p.idle, w)
+	p.idleMu.Unlock()
+	p.ready <- struct{}{}
+}
+
+// takeIdle pops the worker idled last; the caller holds one of ready's tokens.
+func (p *Pool) takeIdle() *worker {
+	p.idleMu.Lock()
+	defer p.idleMu.Unlock()
+	w := p.idle[len(p.idle)-1]
+	p.idle = p.idle[:len(p.idle)-1]
+	return w
 }
 
 func (p *Pool) retire(w *worker) {
@@ -313,7 +336,7 @@ func (p *Pool) replace() {
 		for {
 			w, err := p.spawn()
 			if err == nil {
-				p.idle <- w
+				p.putIdle(w)
 				return
 			}
 			if errors.Is(err, ErrClosed) {

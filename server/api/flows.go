@@ -225,7 +225,7 @@ func (s *Server) wireFlowCollaborators() {
 		s.Engine.SetRecords(&engine.SQLRecords{Pool: s.DB.Pool, Hooks: []events.Hook{s.Triggers.Hook}})
 	}
 	if s.Cfg.Role != "api" {
-		pool := engine.NewScriptPool(script.Options{Logger: s.Log})
+		pool := engine.NewScriptPool(script.Options{Logger: s.Log, Size: s.Cfg.SandboxWorkers})
 		s.Engine.SetScripts(pool)
 		s.OnShutdown(func() { _ = pool.Close() })
 	}

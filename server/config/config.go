@@ -33,6 +33,9 @@ type Config struct {
 	// AppConcurrency caps one app's share of them (TESSERA_APP_CONCURRENCY; 0 = no cap).
 	FlowWorkers    int
 	AppConcurrency int
+	// SandboxWorkers is the number of script sandbox processes of a worker process
+	// (TESSERA_SANDBOX_WORKERS).
+	SandboxWorkers int
 	// RunBacklog is the queued work (in seconds) over which intake answers 429
 	// (TESSERA_RUN_BACKLOG_SECONDS; 0 = off).
 	RunBacklog time.Duration
@@ -75,26 +78,27 @@ func (m SMTP) Values() map[string]string {
 // FromEnv reads the configuration (every variable is described in Vars).
 func FromEnv() Config {
 	c := Config{
-		Addr:          Get("TESSERA_ADDR"),
-		DatabaseURL:   Get("DATABASE_URL"),
-		DataDir:       Get("TESSERA_DATA_DIR"),
-		AdminEmail:    Get("TESSERA_ADMIN_EMAIL"),
-		AdminPassword: Get("TESSERA_ADMIN_PASSWORD"),
-		SecretKey:     Get("TESSERA_SECRET_KEY"),
-		PluginsDir:    Get("TESSERA_PLUGINS_DIR"),
-		Role:          Get("TESSERA_ROLE"),
-		SessionTTL:    14 * 24 * time.Hour,
-		MaxUpload:     int64(GetInt("TESSERA_MAX_UPLOAD_MB")) << 20,
-		MaxImport:     int64(GetInt("TESSERA_MAX_IMPORT_MB")) << 20,
-		MaxBody:       GetInt("TESSERA_MAX_BODY_KB") << 10,
-		SecureCookies: Get("TESSERA_SECURE_COOKIES") == "1",
-		PublicURL:     Get("TESSERA_PUBLIC_URL"),
-		LogLevel:      Get("TESSERA_LOG_LEVEL"),
-		WebhookRate:   GetFloat("TESSERA_WEBHOOK_RATE"),
-		WebhookBurst:  GetInt("TESSERA_WEBHOOK_BURST"),
-		AppRate:       GetFloat("TESSERA_APP_RATE"),
-		AppBurst:      GetInt("TESSERA_APP_BURST"),
-		FlowWorkers:   GetInt("TESSERA_FLOW_WORKERS"),
+		Addr:           Get("TESSERA_ADDR"),
+		DatabaseURL:    Get("DATABASE_URL"),
+		DataDir:        Get("TESSERA_DATA_DIR"),
+		AdminEmail:     Get("TESSERA_ADMIN_EMAIL"),
+		AdminPassword:  Get("TESSERA_ADMIN_PASSWORD"),
+		SecretKey:      Get("TESSERA_SECRET_KEY"),
+		PluginsDir:     Get("TESSERA_PLUGINS_DIR"),
+		Role:           Get("TESSERA_ROLE"),
+		SessionTTL:     14 * 24 * time.Hour,
+		MaxUpload:      int64(GetInt("TESSERA_MAX_UPLOAD_MB")) << 20,
+		MaxImport:      int64(GetInt("TESSERA_MAX_IMPORT_MB")) << 20,
+		MaxBody:        GetInt("TESSERA_MAX_BODY_KB") << 10,
+		SecureCookies:  Get("TESSERA_SECURE_COOKIES") == "1",
+		PublicURL:      Get("TESSERA_PUBLIC_URL"),
+		LogLevel:       Get("TESSERA_LOG_LEVEL"),
+		WebhookRate:    GetFloat("TESSERA_WEBHOOK_RATE"),
+		WebhookBurst:   GetInt("TESSERA_WEBHOOK_BURST"),
+		AppRate:        GetFloat("TESSERA_APP_RATE"),
+		AppBurst:       GetInt("TESSERA_APP_BURST"),
+		FlowWorkers:    GetInt("TESSERA_FLOW_WORKERS"),
+		SandboxWorkers: GetInt("TESSERA_SANDBOX_WORKERS"),
 	}
 	c.AppConcurrency = GetCount("TESSERA_APP_CONCURRENCY", max(1, c.FlowWorkers/2))
 	c.RunBacklog = time.Duration(GetInt("TESSERA_RUN_BACKLOG_SECONDS")) * time.Second

@@ -50,6 +50,7 @@ var Vars = []Var{
 	{"TESSERA_APP_RATE", "100", "run starts per second per app (webhooks and manual runs), per replica (`0` = off)"},
 	{"TESSERA_APP_BURST", "200", "burst of run starts per app, per replica"},
 	{"TESSERA_FLOW_WORKERS", "20", "runs a worker process works at once (and as many it may work inline, as it accepts them)"},
+	{"TESSERA_SANDBOX_WORKERS", "4", "script sandbox processes a worker process runs flow scripts in, one script each at a time (each limited to 512 MB)"},
 	{"TESSERA_RUN_BACKLOG_SECONDS", "30", "back-pressure: when the queued flow runs exceed this many seconds of work (backlog / completion rate), webhooks and manual runs answer 429 with `Retry-After` (`0` = off)"},
 	{"TESSERA_APP_CONCURRENCY", "half of TESSERA_FLOW_WORKERS", "runs of one app a worker process works at once while other apps' runs wait, so one app's flood cannot hold every worker; alone, an app may use all workers but one (`0` = no cap)"},
 	{"TESSERA_AUTO_INDEXES", "16", "expression indexes per app that worker processes build in the background for the fields saved views, reports and often-used list columns filter or sort by (docs/performance.md; `0` = off)"},
