@@ -196,6 +196,17 @@ type StartRequest struct {
 	// Wait says a caller waits for the outcome (a sync webhook): a River-worked run announces
 	// its end on queue.DoneChannel.
 	Wait bool
+	// RunAs is the pinned Version's run_as (RunAsOf) when the caller holds its definition, so
+	// starting reads no definition; empty: read with the version.
+	RunAs string
+}
+
+// RunAsOf is whom a run of flow works as: "service" unless the flow says "trigger_user".
+func RunAsOf(flow *spec.Flow) string {
+	if flow.RunAs == "" {
+		return "service"
+	}
+	return flow.RunAs
 }
 
 // ErrIdempotencyMismatch is returned when an idempotency key is reused with another request.

@@ -120,11 +120,15 @@ func (e *Engine) takeInline() bool {
 func (e *Engine) releaseInline() { <-e.inline }
 
 // acceptSQL inserts a run of the published (or pinned, $3 > 0) version with its job, in one
-// statement; no row when the flow is not published or the idempotency key exists.
+// statement; no row when the flow is not published or the idempotency key exists. A pinned
+// version with its run_as given ($15) reads no definition (its body's run_as is not extracted
+// on every accept).
 var acceptSQL = `WITH f AS (
+	SELECT $3::int AS version, $15::text AS run_as WHERE $3 > 0 AND $15 <> ''
+	UNION ALL
 	SELECT d.published_version AS version, coalesce(nullif(v.body->>'run_as', ''), 'service') AS run_as
 	FROM definitions d JOIN definition_versions v ON v.definition_id = d.id AND v.version = CASE WHEN $3 > 0 THEN $3 ELSE d.published_version END
-	WHERE d.app_id = $1 AND d.kind = 'flows' AND d.slug = $2 AND ($3 > 0 OR d.published_version > 0)
+	WHERE ($3 = 0 OR $15 = '') AND d.app_id = $1 AND d.kind = 'flows' AND d.slug = $2 AND ($3 > 0 OR d.published_version > 0)
 ), r AS (
 	INSERT INTO flow_runs (id, app_id, flow, flow_version, status, trigger, idempotency_key, request_hash, actor, parent_run_id, parent_node, run_as, test, started_at, queued_at)
 	SELECT coalesce($14::uuid, gen_random_uuid()), $1, $2, CASE WHEN $3 > 0 THEN $3 ELSE f.version END,
@@ -154,7 +158,7 @@ func (e *Engine) accept(ctx context.Context, q querier, r StartRequest, trig []b
 	}
 	var ok bool
 	err = q.QueryRow(ctx, acceptSQL, r.AppID, r.Flow, r.Version, trig, idem, hash, r.Actor, r.ParentRun, r.ParentNode, r.Test,
-		r.Wait, state, by, pre).Scan(&id, &version, &runAs, &jobID, &ok)
+		r.Wait, state, by, pre, r.RunAs).Scan(&id, &version, &runAs, &jobID, &ok)
 	return id, version, runAs, jobID, err
 }
 

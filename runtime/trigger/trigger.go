@@ -431,7 +431,7 @@ func (s *Service) Webhook(ctx context.Context, req WebhookRequest) (*WebhookResu
 	payload := map[string]any{"type": "webhook", "key": req.Key, "body": parsed, "query": req.Query, "headers": req.Headers}
 	sync := flow.Trigger.Mode == "sync"
 	start := engine.StartRequest{AppID: appID, Flow: slug, Version: version, Trigger: payload,
-		IdempotencyKey: req.IdempotencyKey, RequestHash: hex.EncodeToString(sum[:]), Wait: sync}
+		IdempotencyKey: req.IdempotencyKey, RequestHash: hex.EncodeToString(sum[:]), Wait: sync, RunAs: engine.RunAsOf(flow)}
 	var done <-chan *engine.RunResult
 	if sync {
 		// the run may finish before Start returns: wait on its id from before the insert
