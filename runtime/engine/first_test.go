@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/tessera/tessera/runtime/dbtest"
-	"github.com/tessera/tessera/runtime/engine"
 )
 
 // TestQueuedRunWorkedInOneTransaction: a run River fetches for its first working, whose plan
@@ -86,5 +85,3 @@ func TestQueuedRunWorkedInOneTransaction(t *testing.T) {
 		t.Fatalf("the record step ran %d times, want once", n)
 	}
 }
-
-var _ = engine.StatusQueued

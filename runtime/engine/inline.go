@@ -27,7 +27,8 @@ import (
 // before the commit loses the working as a whole — records, effects and steps — and the run is
 // worked again from its start by River: effects stay exactly-once. Only plans made of nodes
 // that do nothing outside the database transaction are worked inline (inlineTypes); the others
-// take the River path.
+// take the River path. A run River fetches for its first working is worked the same way when
+// its plan allows it (executeFirst), after one statement marks it running.
 //
 // A finished run is announced in-process to whoever Awaits it (the sync webhook), and on
 // queue.DoneChannel for waiters in other processes when River worked an awaited run.
