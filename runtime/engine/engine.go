@@ -385,35 +385,56 @@ func lockKey(id uuid.UUID) int64 {
 
 // Execute works a run until it finishes, fails or parks. It holds a session advisory lock on
 // the run (released by Postgres if the process dies) and answers queue.ErrBusy when another
-// worker holds it.
+// worker holds it. A first working whose plan allows it is worked in one transaction
+// (executeFirst), any other step by step.
 func (e *Engine) Execute(ctx context.Context, runID uuid.UUID) error {
 	conn, err := e.sessions.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("acquiring connection: %w", err)
 	}
 	defer conn.Release()
-	if done, err := e.executeFirst(ctx, conn, runID); done {
-		return err
-	}
-	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, lockKey(runID)).Scan(&got); err != nil {
-		return fmt.Errorf("locking run: %w", err)
+	// lock the run and read it in one round trip
+	var got, found bool
+	var first firstRun
+	b := &pgx.Batch{}
+	b.Queue(`SELECT pg_try_advisory_lock($1)`, lockKey(runID)).QueryRow(func(row pgx.Row) error { return row.Scan(&got) })
+	b.Queue(firstRunSQL, runID).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			found = true
+			if err := first.scan(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		conn.Conn().Close(context.Background()) // closing the session drops a lock it may hold
+		return fmt.Errorf("locking and loading run %s: %w", runID, err)
 	}
 	if !got {
 		return queue.ErrBusy
 	}
-	release, ok, err := e.takeAppSlot(ctx, conn, runID)
-	if err != nil || !ok {
-		if _, uerr := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockKey(runID)); uerr != nil {
+	first.ID = runID
+	defer func() {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockKey(runID)); err != nil {
 			conn.Conn().Close(context.Background()) // closing the session drops the lock
 		}
-		if err != nil {
-			return err
-		}
+	}()
+	if !found {
+		return fmt.Errorf("loading run %s: %w", runID, pgx.ErrNoRows)
+	}
+	release, ok, err := e.takeAppSlotOf(ctx, first.AppID, queuedRun)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return queue.ErrBusy // the app has AppConcurrency runs working here: the slot goes to another app
 	}
 	if release != nil {
 		defer release()
+	}
+	if done, err := e.executeFirst(ctx, conn, &first); done {
+		return err
 	}
 	// Step rows are written on this session without waiting for the WAL flush: a step lost
 	// to a database crash is re-run, and its side effects are guarded by idempotency keys
@@ -422,10 +443,8 @@ func (e *Engine) Execute(ctx context.Context, runID uuid.UUID) error {
 		return fmt.Errorf("preparing run session: %w", err)
 	}
 	defer func() {
-		bg := context.WithoutCancel(ctx)
-		_, err1 := conn.Exec(bg, `RESET synchronous_commit`)
-		if _, err := conn.Exec(bg, `SELECT pg_advisory_unlock($1)`, lockKey(runID)); err != nil || err1 != nil {
-			conn.Conn().Close(context.Background()) // closing the session drops the lock
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `RESET synchronous_commit`); err != nil {
+			conn.Conn().Close(context.Background())
 		}
 	}()
 	return e.failOnDataException(ctx, runID, e.execute(ctx, runID, conn))
@@ -646,6 +665,11 @@ func (e *Engine) runPlan(ctx context.Context, q querier, run *runRow, plan *Plan
 			res, failErr = safeCall(func() (Result, error) { return pn.Runner.Exec(x) })
 			if ctx.Err() != nil {
 				return ctx.Err() // the worker is stopping: the job is retried, the step re-run
+			}
+			if b != nil && plan.fetches.Load() {
+				// a script asked for http.fetch (refused here, whether or not the script caught
+				// the error): the run is worked step by step, where the request is sent once
+				return fmt.Errorf("%w: a script of the flow fetches over HTTP", queue.ErrHandOff)
 			}
 			if failErr == nil {
 				failErr = unstorable(x, res)

@@ -2,13 +2,10 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Fairness across apps. A worker process works at most AppConcurrency runs of one app at once
@@ -134,24 +131,8 @@ func (e *Engine) othersQueued(ctx context.Context, app uuid.UUID) (bool, error) 
 	return wait, nil
 }
 
-// takeAppSlot reserves one of the run's app's slots. ok is false when the app is at its cap;
-// release is nil when nothing was reserved (no cap, unknown run).
-func (e *Engine) takeAppSlot(ctx context.Context, conn *pgxpool.Conn, runID uuid.UUID) (release func(), ok bool, err error) {
-	limit := e.opts.AppConcurrency
-	if limit <= 0 {
-		return nil, true, nil
-	}
-	var app uuid.UUID
-	if err := conn.QueryRow(ctx, `SELECT app_id FROM flow_runs WHERE id = $1`, runID).Scan(&app); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, true, nil
-		}
-		return nil, false, fmt.Errorf("loading the run's app: %w", err)
-	}
-	return e.takeAppSlotOf(ctx, app, queuedRun)
-}
-
-// takeAppSlotOf is takeAppSlot for a run whose app is known.
+// takeAppSlotOf reserves one of app's slots for a run of kind. ok is false when the app is at
+// its cap; release is nil when nothing was reserved (no cap).
 func (e *Engine) takeAppSlotOf(ctx context.Context, app uuid.UUID, kind slotKind) (release func(), ok bool, err error) {
 	limit := e.opts.AppConcurrency
 	if limit <= 0 {

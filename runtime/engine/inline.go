@@ -26,7 +26,8 @@ import (
 // every step, finishing (or parking) the run and deleting its job, then the commit. A crash
 // before the commit loses the working as a whole — records, effects and steps — and the run is
 // worked again from its start by River: effects stay exactly-once. Only plans made of nodes
-// that do nothing outside the database transaction are worked inline (inlineTypes); the others
+// that do nothing outside the database transaction are worked inline (inlineTypes; a script's
+// http.fetch is refused there and the run worked step by step, see Exec.fetch); the others
 // take the River path. A run River fetches for its first working is worked the same way when
 // its plan allows it (executeFirst), after one statement marks it running.
 //
@@ -71,9 +72,13 @@ var (
 	recordReads  = map[string]bool{"record.find": true, "script": true}
 )
 
-// inlinePlanOK reports whether every node of plan may run in an inline working, and no node that
-// may read records follows a record write (its read would not see the uncommitted write).
+// inlinePlanOK reports whether every node of plan may run in an inline working, no node that
+// may read records follows a record write (its read would not see the uncommitted write), and
+// no script of the plan asked for http.fetch.
 func inlinePlanOK(plan *Plan) bool {
+	if plan.fetches.Load() {
+		return false // a script fetches over HTTP
+	}
 	for _, pn := range plan.Nodes {
 		if !inlineTypes[pn.Spec.Type] {
 			return false
@@ -316,6 +321,9 @@ func (e *Engine) executeInline(ctx context.Context, run *runRow, jobID int64) (*
 	return e.workOnce(ctx, tx, run, plan, &batch{jobID: jobID, started: time.Now()})
 }
 
+// errCommit marks a working whose commit failed: it may have committed (a lost connection).
+var errCommit = errors.New("committing run")
+
 // workOnce works the first working of run in tx, as one transaction (see the top of this
 // file), and commits it. It answers the outcome once committed; an error leaves nothing
 // written (the caller rolls tx back).
@@ -331,7 +339,7 @@ func (e *Engine) workOnce(ctx context.Context, tx pgx.Tx, run *runRow, plan *Pla
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("committing run: %w", err)
+		return nil, fmt.Errorf("%w: %w", errCommit, err)
 	}
 	if finished {
 		metricRuns.WithLabelValues(b.result.Status).Inc()
@@ -407,71 +415,54 @@ func (b *batch) args(runID uuid.UUID) []any {
 	return []any{runID, nodes, statuses, attempts, inputs, outputs, ports, errs, states, wakes, started, finished, b.jobID, b.started, b.ready}
 }
 
-// markFirstSQL marks a run running for executeFirst when this is its first working: queued, no
-// step yet, not a test run (no effect of it can exist). It commits on its own, so the run
-// lists show the run running while it is worked; the time it queued is written with its end.
+// firstRunSQL reads a run for Execute, with whether it has any step.
+const firstRunSQL = `SELECT app_id, flow, flow_version, status, trigger, actor, parent_run_id, parent_node, run_as, test,
+	EXISTS (SELECT 1 FROM flow_steps WHERE run_id = $1) FROM flow_runs WHERE id = $1`
+
+// firstRun is a run as Execute reads it (firstRunSQL).
+type firstRun struct {
+	runRow
+	trigger       []byte
+	test, stepped bool
+}
+
+func (f *firstRun) scan(row pgx.Row) error {
+	return row.Scan(&f.AppID, &f.Flow, &f.Version, &f.Status, &f.trigger, &f.Actor, &f.ParentRun, &f.ParentNode, &f.RunAs, &f.test, &f.stepped)
+}
+
+// markFirstSQL marks a run running for executeFirst (committing on its own, so run lists show
+// it running while it is worked); the time it queued is written with its end.
 const markFirstSQL = `UPDATE flow_runs SET status = 'running', started_at = now(), wake_at = NULL
-	WHERE id = $1 AND status = 'queued' AND NOT test AND NOT EXISTS (SELECT 1 FROM flow_steps WHERE run_id = $1)
-	RETURNING app_id, flow, flow_version, trigger, actor, parent_run_id, parent_node, run_as`
+	WHERE id = $1 AND status = 'queued' AND NOT EXISTS (SELECT 1 FROM flow_steps WHERE run_id = $1)`
 
 // executeFirst works a run River fetched the way an inline working does, in one transaction,
-// when this is its first working and its plan allows it (inlinePlanOK). done is false when
-// Execute is to work the run step by step instead: not such a run, or the one-transaction
-// working failed on a database error (its writes are rolled back and the step-by-step working
-// records the failure as usual).
-func (e *Engine) executeFirst(ctx context.Context, conn *pgxpool.Conn, runID uuid.UUID) (done bool, err error) {
-	run := &runRow{ID: runID, Status: StatusRunning}
-	var trig []byte
-	err = conn.QueryRow(ctx, markFirstSQL, runID).Scan(&run.AppID, &run.Flow, &run.Version, &trig, &run.Actor, &run.ParentRun, &run.ParentNode, &run.RunAs)
-	if errors.Is(err, pgx.ErrNoRows) {
+// when this is its first working (queued, no step yet, not a test run: no effect of it can
+// exist) and its plan allows it (inlinePlanOK). Execute holds the run's session lock and its
+// app's slot. done is false when the run is to be worked step by step instead: not such a run,
+// or the one-transaction working failed (its writes are rolled back and the step-by-step
+// working records the failure as usual).
+func (e *Engine) executeFirst(ctx context.Context, conn *pgxpool.Conn, first *firstRun) (done bool, err error) {
+	if first.Status != StatusQueued || first.stepped || first.test {
 		return false, nil
 	}
-	if err != nil {
-		return true, fmt.Errorf("marking run %s running: %w", runID, err)
-	}
+	run := &first.runRow
 	plan, err := e.PlanFor(ctx, run.AppID, run.Flow, run.Version)
-	if err != nil || !inlinePlanOK(plan) || json.Unmarshal(trig, &run.Trigger) != nil {
+	if err != nil || !inlinePlanOK(plan) || json.Unmarshal(first.trigger, &run.Trigger) != nil {
 		return false, nil // step by step (which reports a plan's error)
 	}
-	release, ok, err := e.takeAppSlotOf(ctx, run.AppID, queuedRun)
+	tag, err := conn.Exec(ctx, markFirstSQL, run.ID)
 	if err != nil {
-		return true, err
+		return true, fmt.Errorf("marking run %s running: %w", run.ID, err)
 	}
-	if !ok {
-		// the app has its share of runs working here: the run waits queued again
-		if _, err := conn.Exec(ctx, `UPDATE flow_runs SET status = 'queued', started_at = NULL
-			WHERE id = $1 AND status = 'running' AND NOT EXISTS (SELECT 1 FROM flow_steps WHERE run_id = $1)`, runID); err != nil {
-			return true, fmt.Errorf("queueing run %s again: %w", runID, err)
-		}
-		return true, queue.ErrBusy
+	if tag.RowsAffected() == 0 {
+		return false, nil
 	}
-	if release != nil {
-		defer release()
+	run.Status = StatusRunning
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return true, fmt.Errorf("beginning run %s: %w", run.ID, err)
 	}
-	// begin, lock the run and check it is still unworked, in one round trip
-	var got, unworked bool
-	b := &pgx.Batch{}
-	b.BeginTx(pgx.TxOptions{})
-	b.Queue(`SELECT pg_try_advisory_xact_lock($1)`, lockKey(runID)).QueryRow(func(row pgx.Row) error { return row.Scan(&got) })
-	b.Queue(`SELECT status = 'running' AND NOT EXISTS (SELECT 1 FROM flow_steps WHERE run_id = $1) FROM flow_runs WHERE id = $1`, runID).
-		QueryRow(func(row pgx.Row) error { return row.Scan(&unworked) })
-	br := conn.SendBatch(ctx, b)
-	tx := br.Tx()
-	if tx != nil {
-		defer tx.Rollback(context.WithoutCancel(ctx))
-	}
-	if err := br.Close(); err != nil {
-		return true, fmt.Errorf("beginning and locking run %s: %w", runID, err)
-	}
-	if tx == nil {
-		return true, errors.New("beginning run: the batch began no transaction")
-	}
-	if !got {
-		return true, queue.ErrBusy // another worker works it
-	}
-	if !unworked {
-		return false, tx.Rollback(ctx) // worked meanwhile: step by step from what it did
-	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
 	wb := &batch{started: time.Now(), notify: queue.Awaited(ctx)}
 	if ready, ok := queue.ReadyAt(ctx); ok {
 		wb.ready = &ready
@@ -481,19 +472,22 @@ func (e *Engine) executeFirst(ctx context.Context, conn *pgxpool.Conn, runID uui
 		if ctx.Err() != nil {
 			return true, err
 		}
-		// a node's database error aborted the transaction, or the run's data cannot be stored:
-		// work it step by step, which records and routes the failure
-		e.opts.Log.Debug("first working in one transaction failed; working the run step by step", "run", runID, "error", err)
+		if errors.Is(err, errCommit) {
+			return true, err // it may have committed: the queue retries, and the retry sees which
+		}
+		// a node's database error aborted the transaction, the run's data cannot be stored, or
+		// a script fetches over HTTP: work it step by step, which records and routes a failure
+		e.opts.Log.Debug("first working in one transaction failed; working the run step by step", "run", run.ID, "error", err)
 		if rerr := tx.Rollback(context.WithoutCancel(ctx)); rerr != nil {
-			return true, fmt.Errorf("rolling back run %s: %w", runID, rerr)
+			return true, fmt.Errorf("run %s: %w (rolling back: %v)", run.ID, err, rerr)
 		}
 		return false, nil
 	}
-	if wb.ready != nil {
-		metricRunLatency.WithLabelValues("queue").Observe(time.Since(*wb.ready).Seconds())
-	}
 	if res != nil {
-		e.waiters.signal(runID, res)
+		if res.Status != StatusWaiting && wb.ready != nil {
+			metricRunLatency.WithLabelValues("queue").Observe(time.Since(*wb.ready).Seconds())
+		}
+		e.waiters.signal(run.ID, res)
 	}
 	return true, nil
 }

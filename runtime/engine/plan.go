@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/expr-lang/expr"
@@ -24,6 +25,10 @@ type Plan struct {
 	Nodes   map[string]*PlanNode
 	Roots   []string
 	Trigger *TriggerPlan
+	// fetches is set once a script of this plan asked for http.fetch: its runs are then worked
+	// step by step, never in one transaction (inline.go), so a request is never sent by a
+	// working that may be rolled back and worked again.
+	fetches atomic.Bool
 }
 
 // PlanNode is one prepared node.

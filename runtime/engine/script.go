@@ -77,8 +77,19 @@ func Permanent(err error) error {
 
 // fetch answers a script's http.fetch through the engine's (SSRF-guarded) HTTP client.
 func (x *Exec) fetch(ctx context.Context, args json.RawMessage) (json.RawMessage, error) {
+	if RunTx(ctx) != nil {
+		// a working in one transaction may be rolled back and worked again: no request is sent
+		// from it, the run is worked step by step (runPlan sees the flag)
+		if x.plan != nil {
+			x.plan.fetches.Store(true)
+		}
+		return nil, errFetchInTx
+	}
 	return script.Fetch(ctx, x.Engine.opts.HTTPClient, args)
 }
+
+// errFetchInTx answers http.fetch in a working in one transaction, which is then abandoned.
+var errFetchInTx = errors.New("http.fetch: the run is worked again step by step")
 
 // zhText is err's zh-CN text when it has a translation: the sandbox's own messages (time and
 // memory limits, sizes...), not a script's exception text, which is shown as thrown.
