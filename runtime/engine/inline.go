@@ -128,7 +128,8 @@ func (e *Engine) releaseInline() { <-e.inline }
 // acceptSQL inserts a run of the published (or pinned, $3 > 0) version with its job, in one
 // statement; no row when the flow is not published or the idempotency key exists. A pinned
 // version with its run_as given ($15) reads no definition (its body's run_as is not extracted
-// on every accept).
+// on every accept): the caller vouches for the flow (a webhook's cached definition, dropped on
+// every definition change); a run of a flow deleted meanwhile fails when worked.
 var acceptSQL = `WITH f AS (
 	SELECT $3::int AS version, $15::text AS run_as WHERE $3 > 0 AND $15 <> ''
 	UNION ALL
