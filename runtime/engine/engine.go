@@ -151,8 +151,8 @@ func (e *Engine) PlanOf(appID uuid.UUID, slug string, version int, flow *spec.Fl
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("compiling flow %s v%d: %w", slug, version, errs)
 	}
-	e.plans.Store(key, plan)
-	return plan, nil
+	p, _ := e.plans.LoadOrStore(key, plan) // one plan per version: its fetches flag sticks
+	return p.(*Plan), nil
 }
 
 // PlanFor loads and compiles a pinned flow version (cached).
@@ -169,8 +169,8 @@ func (e *Engine) PlanFor(ctx context.Context, appID uuid.UUID, flow string, vers
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("compiling flow %s v%d: %w", flow, version, errs)
 	}
-	e.plans.Store(key, plan)
-	return plan, nil
+	p, _ := e.plans.LoadOrStore(key, plan) // one plan per version: its fetches flag sticks
+	return p.(*Plan), nil
 }
 
 // StartRequest describes a new run.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tessera/tessera/runtime/defs"
@@ -22,7 +23,7 @@ import (
 // it to another worker if this process dies.
 //
 // The working runs in one transaction: an advisory transaction lock on the run, the nodes'
-// record writes (savepoints in that transaction, see RunTx), then one statement persisting
+// record writes (straight in that transaction, see RunTx), then one statement persisting
 // every step, finishing (or parking) the run and deleting its job, then the commit. A crash
 // before the commit loses the working as a whole — records, effects and steps — and the run is
 // worked again from its start by River: effects stay exactly-once. Only plans made of nodes
@@ -44,7 +45,8 @@ var inlineTypes = map[string]bool{
 type runTxKey struct{}
 
 // RunTx is the transaction of the inline working ctx belongs to (nil outside one): record
-// stores write in it (with a savepoint) so the writes commit with the run's steps.
+// stores write in it (the server's straight, SQLRecords with a savepoint) so the writes commit
+// with the run's steps.
 func RunTx(ctx context.Context) pgx.Tx {
 	tx, _ := ctx.Value(runTxKey{}).(pgx.Tx)
 	return tx
@@ -322,7 +324,8 @@ func (e *Engine) executeInline(ctx context.Context, run *runRow, jobID int64) (*
 	return e.workOnce(ctx, tx, run, plan, &batch{jobID: jobID, started: time.Now()})
 }
 
-// errCommit marks a working whose commit failed: it may have committed (a lost connection).
+// errCommit marks a working whose commit may have happened (the connection was lost): the queue
+// retries it later, and the retry sees which.
 var errCommit = errors.New("committing run")
 
 // workOnce works the first working of run in tx, as one transaction (see the top of this
@@ -340,7 +343,13 @@ func (e *Engine) workOnce(ctx context.Context, tx pgx.Tx, run *runRow, plan *Pla
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("%w: %w", errCommit, err)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) || errors.Is(err, pgx.ErrTxCommitRollback) {
+			// the database refused the commit: nothing was written, the run is worked step by
+			// step at once
+			return nil, fmt.Errorf("%w: committing run: %v", queue.ErrHandOff, err)
+		}
+		return nil, fmt.Errorf("%w: %v", errCommit, err) // not wrapped: no data exception cancels the job
 	}
 	if finished {
 		metricRuns.WithLabelValues(b.result.Status).Inc()
@@ -470,17 +479,20 @@ func (e *Engine) executeFirst(ctx context.Context, conn *pgxpool.Conn, first *fi
 	}
 	res, err := e.workOnce(ctx, tx, run, plan, wb)
 	if err != nil {
+		// the errors returned from here on do not wrap the working's error: a data exception
+		// in it must not have the job cancelled with the run left running
 		if ctx.Err() != nil {
-			return true, err
+			return true, ctx.Err()
 		}
 		if errors.Is(err, errCommit) {
 			return true, err // it may have committed: the queue retries, and the retry sees which
 		}
-		// a node's database error aborted the transaction, the run's data cannot be stored, or
-		// a script fetches over HTTP: work it step by step, which records and routes a failure
+		// a node's database error aborted the transaction, the database refused the commit, the
+		// run's data cannot be stored, or a script fetches over HTTP: work it step by step,
+		// which records and routes a failure
 		e.opts.Log.Debug("first working in one transaction failed; working the run step by step", "run", run.ID, "error", err)
 		if rerr := tx.Rollback(context.WithoutCancel(ctx)); rerr != nil {
-			return true, fmt.Errorf("run %s: %w (rolling back: %v)", run.ID, err, rerr)
+			return true, fmt.Errorf("run %s: rolling back: %w (after %v)", run.ID, rerr, err)
 		}
 		return false, nil
 	}
