@@ -395,7 +395,7 @@ func (e *Engine) Execute(ctx context.Context, runID uuid.UUID) error {
 	defer conn.Release()
 	// lock the run and read it in one round trip
 	var got, found bool
-	var first firstRun
+	first := firstRun{runRow: runRow{ID: runID}}
 	b := &pgx.Batch{}
 	b.Queue(`SELECT pg_try_advisory_lock($1)`, lockKey(runID)).QueryRow(func(row pgx.Row) error { return row.Scan(&got) })
 	b.Queue(firstRunSQL, runID).Query(func(rows pgx.Rows) error {
@@ -414,7 +414,6 @@ func (e *Engine) Execute(ctx context.Context, runID uuid.UUID) error {
 	if !got {
 		return queue.ErrBusy
 	}
-	first.ID = runID
 	defer func() {
 		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockKey(runID)); err != nil {
 			conn.Conn().Close(context.Background()) // closing the session drops the lock
@@ -447,21 +446,31 @@ func (e *Engine) Execute(ctx context.Context, runID uuid.UUID) error {
 			conn.Conn().Close(context.Background())
 		}
 	}()
-	return e.failOnDataException(ctx, runID, e.execute(ctx, runID, conn))
+	return e.failOnDataException(ctx, runID, e.execute(ctx, &first.runRow, conn)) // read under the lock held since
+}
+
+// runColumns are the flow_runs columns a runRow holds (scanRun).
+const runColumns = `app_id, flow, flow_version, status, trigger, actor, parent_run_id, parent_node, run_as, clock_offset_ms`
+
+// scanRun scans runColumns, then extra, from row into r.
+func scanRun(row pgx.Row, r *runRow, extra ...any) error {
+	var trig []byte
+	var offsetMS int64
+	dest := append([]any{&r.AppID, &r.Flow, &r.Version, &r.Status, &trig, &r.Actor, &r.ParentRun, &r.ParentNode, &r.RunAs, &offsetMS}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return err
+	}
+	r.ClockOffset = time.Duration(offsetMS) * time.Millisecond
+	if err := json.Unmarshal(trig, &r.Trigger); err != nil {
+		return fmt.Errorf("decoding trigger of run %s: %w", r.ID, err)
+	}
+	return nil
 }
 
 func (e *Engine) loadRun(ctx context.Context, q querier, id uuid.UUID) (*runRow, error) {
 	r := &runRow{ID: id}
-	var trig []byte
-	var offsetMS int64
-	err := q.QueryRow(ctx, `SELECT app_id, flow, flow_version, status, trigger, actor, parent_run_id, parent_node, run_as, clock_offset_ms FROM flow_runs WHERE id = $1`, id).
-		Scan(&r.AppID, &r.Flow, &r.Version, &r.Status, &trig, &r.Actor, &r.ParentRun, &r.ParentNode, &r.RunAs, &offsetMS)
-	r.ClockOffset = time.Duration(offsetMS) * time.Millisecond
-	if err != nil {
+	if err := scanRun(q.QueryRow(ctx, `SELECT `+runColumns+` FROM flow_runs WHERE id = $1`, id), r); err != nil {
 		return nil, fmt.Errorf("loading run %s: %w", id, err)
-	}
-	if err := json.Unmarshal(trig, &r.Trigger); err != nil {
-		return nil, fmt.Errorf("decoding trigger of run %s: %w", id, err)
 	}
 	return r, nil
 }
@@ -558,11 +567,9 @@ func IntakeRun(trigger map[string]any) bool {
 	return trigger["type"] == "webhook" || trigger["intake"] == true
 }
 
-func (e *Engine) execute(ctx context.Context, runID uuid.UUID, q querier) error {
-	run, err := e.loadRun(ctx, q, runID)
-	if err != nil {
-		return err
-	}
+// execute works run (read under its lock) step by step, from its saved steps.
+func (e *Engine) execute(ctx context.Context, run *runRow, q querier) error {
+	runID := run.ID
 	if run.Status == StatusSucceeded || run.Status == StatusFailed {
 		return nil
 	}

@@ -425,20 +425,16 @@ func (b *batch) args(runID uuid.UUID) []any {
 	return []any{runID, nodes, statuses, attempts, inputs, outputs, ports, errs, states, wakes, started, finished, b.jobID, b.started, b.ready}
 }
 
-// firstRunSQL reads a run for Execute, with whether it has any step.
-const firstRunSQL = `SELECT app_id, flow, flow_version, status, trigger, actor, parent_run_id, parent_node, run_as, test,
-	EXISTS (SELECT 1 FROM flow_steps WHERE run_id = $1) FROM flow_runs WHERE id = $1`
+// firstRunSQL reads a run for Execute, with whether it is a test run and has any step.
+const firstRunSQL = `SELECT ` + runColumns + `, test, EXISTS (SELECT 1 FROM flow_steps WHERE run_id = $1) FROM flow_runs WHERE id = $1`
 
 // firstRun is a run as Execute reads it (firstRunSQL).
 type firstRun struct {
 	runRow
-	trigger       []byte
 	test, stepped bool
 }
 
-func (f *firstRun) scan(row pgx.Row) error {
-	return row.Scan(&f.AppID, &f.Flow, &f.Version, &f.Status, &f.trigger, &f.Actor, &f.ParentRun, &f.ParentNode, &f.RunAs, &f.test, &f.stepped)
-}
+func (f *firstRun) scan(row pgx.Row) error { return scanRun(row, &f.runRow, &f.test, &f.stepped) }
 
 // markFirstSQL marks a run running for executeFirst (committing on its own, so run lists show
 // it running while it is worked); the time it queued is written with its end.
@@ -457,7 +453,7 @@ func (e *Engine) executeFirst(ctx context.Context, conn *pgxpool.Conn, first *fi
 	}
 	run := &first.runRow
 	plan, err := e.PlanFor(ctx, run.AppID, run.Flow, run.Version)
-	if err != nil || !inlinePlanOK(plan) || json.Unmarshal(first.trigger, &run.Trigger) != nil {
+	if err != nil || !inlinePlanOK(plan) {
 		return false, nil // step by step (which reports a plan's error)
 	}
 	tag, err := conn.Exec(ctx, markFirstSQL, run.ID)
