@@ -119,7 +119,7 @@ type Pool struct {
 	// idle holds the idle workers, the one idled last on top: a call takes the worker that ran
 	// last, so light load keeps running on warm processes and the others only take the excess.
 	// ready holds one token per idle worker (a worker is pushed before its token is sent).
-	idleMu  sync.Mutex
+	// mu guards idle, closed and workers.
 	idle    []*worker
 	ready   chan struct{}
 	done    chan struct{}
@@ -303,16 +303,16 @@ func (p *Pool) release(w *worker, healthy bool) {
 
 // putIdle makes w idle (never blocks: at most Size workers exist).
 func (p *Pool) putIdle(w *worker) {
-	p.idleMu.Lock()
+	p.mu.Lock()
 	p.idle = append(p.idle, w)
-	p.idleMu.Unlock()
+	p.mu.Unlock()
 	p.ready <- struct{}{}
 }
 
 // takeIdle pops the worker idled last; the caller holds one of ready's tokens.
 func (p *Pool) takeIdle() *worker {
-	p.idleMu.Lock()
-	defer p.idleMu.Unlock()
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	w := p.idle[len(p.idle)-1]
 	p.idle = p.idle[:len(p.idle)-1]
 	return w
