@@ -26,6 +26,11 @@ type Counter struct {
 	sqls  []string
 	inTx  map[*pgx.Conn]bool
 	marks []int // commit flags per statement (1 = this statement committed)
+	// trips flags the statements that began a round trip (a query on its own, or the first
+	// counted query of a batch); batchOpen marks the connections inside a batch whose first
+	// counted query is still to come.
+	trips     []int
+	batchOpen map[*pgx.Conn]bool
 }
 
 var riverName = regexp.MustCompile(`^-- name: (\w+)`)
@@ -51,25 +56,35 @@ var writeRE = regexp.MustCompile(`(?i)\b(insert|update|delete|pg_notify|notify)\
 
 // TraceQueryStart implements pgx.QueryTracer.
 func (c *Counter) TraceQueryStart(ctx context.Context, conn *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
-	c.add(conn, d.SQL)
+	c.add(conn, d.SQL, false)
 	return ctx
 }
 
 // TraceBatchStart, TraceBatchQuery and TraceBatchEnd implement pgx.BatchTracer: each query of
 // a batch is a statement (one round trip, several statements).
-func (c *Counter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+func (c *Counter) TraceBatchStart(ctx context.Context, conn *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.batchOpen == nil {
+		c.batchOpen = map[*pgx.Conn]bool{}
+	}
+	c.batchOpen[conn] = true
 	return ctx
 }
 
 // TraceBatchQuery counts one query of a batch.
 func (c *Counter) TraceBatchQuery(_ context.Context, conn *pgx.Conn, d pgx.TraceBatchQueryData) {
-	c.add(conn, d.SQL)
+	c.add(conn, d.SQL, true)
 }
 
 // TraceBatchEnd implements pgx.BatchTracer.
-func (c *Counter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+func (c *Counter) TraceBatchEnd(_ context.Context, conn *pgx.Conn, _ pgx.TraceBatchEndData) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.batchOpen, conn)
+}
 
-func (c *Counter) add(conn *pgx.Conn, sql string) {
+func (c *Counter) add(conn *pgx.Conn, sql string, batched bool) {
 	if Background(sql) {
 		return
 	}
@@ -77,6 +92,14 @@ func (c *Counter) add(conn *pgx.Conn, sql string) {
 	defer c.mu.Unlock()
 	if c.inTx == nil {
 		c.inTx = map[*pgx.Conn]bool{}
+	}
+	trip := 1
+	if batched {
+		if c.batchOpen[conn] {
+			c.batchOpen[conn] = false
+		} else {
+			trip = 0 // sent with the batch's first query
+		}
 	}
 	s := strings.ToLower(strings.TrimSpace(sql))
 	commit := 0
@@ -93,6 +116,7 @@ func (c *Counter) add(conn *pgx.Conn, sql string) {
 	}
 	c.sqls = append(c.sqls, sql)
 	c.marks = append(c.marks, commit)
+	c.trips = append(c.trips, trip)
 }
 
 // TraceQueryEnd implements pgx.QueryTracer.
@@ -102,7 +126,7 @@ func (c *Counter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndDat
 func (c *Counter) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.sqls, c.marks = nil, nil
+	c.sqls, c.marks, c.trips = nil, nil, nil
 }
 
 // Counts answers the statements and commits counted since the last Reset.
@@ -115,6 +139,18 @@ func (c *Counter) Counts() (statements, commits int) {
 	return len(c.sqls), commits
 }
 
+// RoundTrips answers the round trips to the database counted since the last Reset: a statement
+// sent on its own is one, a batch of statements (pgx.Batch, its queries pipelined) is one.
+func (c *Counter) RoundTrips() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, t := range c.trips {
+		n += t
+	}
+	return n
+}
+
 // Statements answers the SQL text counted since the last Reset (for failure messages).
 func (c *Counter) Statements() []string {
 	c.mu.Lock()
@@ -125,12 +161,19 @@ func (c *Counter) Statements() []string {
 // Report formats the counted statements one a line, shortened (for failure messages).
 func (c *Counter) Report() string {
 	var b strings.Builder
+	c.mu.Lock()
+	trips := append([]int(nil), c.trips...)
+	c.mu.Unlock()
 	for i, s := range c.Statements() {
 		s = strings.Join(strings.Fields(s), " ")
 		if len(s) > 140 {
 			s = s[:140] + "…"
 		}
-		fmt.Fprintf(&b, "  %d. %s\n", i+1, s)
+		with := "" // a statement sent in the round trip of the one before
+		if i < len(trips) && trips[i] == 0 {
+			with = "+ "
+		}
+		fmt.Fprintf(&b, "  %d. %s%s\n", i+1, with, s)
 	}
 	return b.String()
 }

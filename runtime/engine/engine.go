@@ -749,10 +749,8 @@ func (e *Engine) runPlan(ctx context.Context, q querier, run *runRow, plan *Plan
 		}
 		if b != nil {
 			// one statement: the steps, the parked run, the job done
-			args := append(b.args(runID), wake)
-			if _, err := q.Exec(ctx, stepsCTE+`UPDATE flow_runs SET status = 'waiting', wake_at = $16, `+firstTiming+` WHERE id = $1`, args...); err != nil {
-				return fmt.Errorf("parking run: %w", err)
-			}
+			// (sent with the commit, see workOnce)
+			b.last("parking run", stepsCTE+`UPDATE flow_runs SET status = 'waiting', wake_at = $16, `+firstTiming+` WHERE id = $1`, append(b.args(runID), wake)...)
 			b.result = &RunResult{Status: StatusWaiting}
 			if wake != nil {
 				return e.Queue.EnqueueTx(ctx, q.(pgx.Tx), runID, *wake)
@@ -823,6 +821,9 @@ func (e *Engine) saveStep(ctx context.Context, q querier, x *Exec, res Result, s
 		}
 		state = withWatch(state, res.Wait.Watch)
 		if b != nil {
+			if err := b.held.settle(ctx, q, x.Key, false); err != nil {
+				return err
+			}
 			b.add(pendingStep{node: x.NodeID, status: StatusWaiting, attempt: x.Attempt, input: strp(input), state: strp(state), wake: res.Wait.WakeAt, started: started})
 			return nil
 		}
@@ -842,6 +843,7 @@ func (e *Engine) saveStep(ctx context.Context, q querier, x *Exec, res Result, s
 			p := res.Port
 			port = &p
 		}
+		_ = b.held.settle(ctx, q, x.Key, true) // dropped: writes nothing
 		b.add(pendingStep{node: x.NodeID, status: StatusSucceeded, attempt: x.Attempt, input: strp(input), output: strp(out), port: port,
 			started: started, finished: time.Now()})
 		return nil
@@ -901,6 +903,9 @@ func (e *Engine) failStep(ctx context.Context, q querier, x *Exec, failErr error
 	}
 	msg = pgtext.Clean(strings.ToValidUTF8(msg, ""))
 	if b != nil && x.StepID == 0 {
+		if err := b.held.settle(ctx, q, x.Key, false); err != nil {
+			return err
+		}
 		b.add(pendingStep{node: x.NodeID, status: StatusFailed, attempt: x.Attempt, input: strp(in), errText: &msg, state: strp(state), wake: wake,
 			started: started, finished: time.Now()})
 		return nil
@@ -972,10 +977,10 @@ func (e *Engine) finishRun(ctx context.Context, q querier, run *runRow, status s
 		msg = pgtext.Clean(msg)
 		errText = &msg
 	}
-	args := append(b.args(run.ID), status, out, errText)
-	if _, err := q.Exec(ctx, stepsCTE+`UPDATE flow_runs SET status = $16, output = $17, error = $18, finished_at = clock_timestamp(), wake_at = NULL, `+firstTiming+` WHERE id = $1`, args...); err != nil {
-		return fmt.Errorf("finishing run: %w", err)
-	}
+	// the steps and the run's end go with the commit (workOnce); what follows is written in
+	// the same transaction before them
+	b.last("finishing run", stepsCTE+`UPDATE flow_runs SET status = $16, output = $17, error = $18, finished_at = clock_timestamp(), wake_at = NULL, `+firstTiming+` WHERE id = $1`,
+		append(b.args(run.ID), status, out, errText)...)
 	tx := q.(pgx.Tx)
 	if status == StatusFailed {
 		if err := notifyRunFailed(ctx, tx, run, msg); err != nil {

@@ -309,8 +309,9 @@ func (e *Engine) executeInline(ctx context.Context, run *runRow, jobID int64) (*
 	lock.Queue(`SELECT pg_try_advisory_xact_lock($1)`, lockKey(run.ID)).QueryRow(func(row pgx.Row) error { return row.Scan(&got) })
 	br := conn.SendBatch(ctx, lock)
 	tx := br.Tx()
+	b := &batch{jobID: jobID, started: time.Now()}
 	if tx != nil {
-		defer tx.Rollback(context.WithoutCancel(ctx))
+		defer endTx(ctx, tx, b)
 	}
 	if err := br.Close(); err != nil {
 		return nil, fmt.Errorf("beginning and locking run: %w", err)
@@ -321,7 +322,7 @@ func (e *Engine) executeInline(ctx context.Context, run *runRow, jobID int64) (*
 	if !got {
 		return nil, queue.ErrBusy
 	}
-	return e.workOnce(ctx, tx, run, plan, &batch{jobID: jobID, started: time.Now()})
+	return e.workOnce(ctx, tx, run, plan, b)
 }
 
 // errCommit marks a working whose commit may have happened (the connection was lost): the queue
@@ -332,17 +333,42 @@ var errCommit = errors.New("committing run")
 // file), and commits it. It answers the outcome once committed; an error leaves nothing
 // written (the caller rolls tx back).
 func (e *Engine) workOnce(ctx context.Context, tx pgx.Tx, run *runRow, plan *Plan, b *batch) (*RunResult, error) {
-	wctx := context.WithValue(context.WithValue(ctx, runTxKey{}, tx), freshKey{}, true)
+	wctx := context.WithValue(context.WithValue(context.WithValue(ctx, runTxKey{}, tx), freshKey{}, true), heldKey{}, &b.held)
 	if err := e.runPlan(wctx, tx, run, plan, map[string]*stepRow{}, b); err != nil {
 		return nil, err
 	}
 	finished := b.result != nil && b.result.Status != StatusWaiting
+	// the last statements and the commit in one round trip
+	last := &pgx.Batch{}
+	steps := []string{}
+	if rows := b.held.take(""); len(rows) > 0 { // none left in practice: each step settles its own
+		last.Queue(heldEffectsSQL, heldArgs(rows)...)
+		steps = append(steps, "recording effects")
+	}
+	if b.final != nil {
+		last.Queue(b.final.sql, b.final.args...)
+		steps = append(steps, b.final.step)
+	}
 	if finished && b.notify {
-		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, queue.DoneChannel, run.ID.String()); err != nil {
-			return nil, fmt.Errorf("announcing the run's end: %w", err)
+		last.Queue(`SELECT pg_notify($1, $2)`, queue.DoneChannel, run.ID.String())
+		steps = append(steps, "announcing the run's end")
+	}
+	last.Queue("commit")
+	br := tx.SendBatch(ctx, last)
+	for _, step := range steps {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return nil, fmt.Errorf("%s: %w", step, err) // the caller rolls back
 		}
 	}
-	if err := tx.Commit(ctx); err != nil {
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && tag.String() == "ROLLBACK" {
+		err = pgx.ErrTxCommitRollback
+	}
+	if err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) || errors.Is(err, pgx.ErrTxCommitRollback) {
 			// the database refused the commit: nothing was written, the run is worked step by
@@ -351,6 +377,7 @@ func (e *Engine) workOnce(ctx context.Context, tx pgx.Tx, run *runRow, plan *Pla
 		}
 		return nil, fmt.Errorf("%w: %v", errCommit, err) // not wrapped: no data exception cancels the job
 	}
+	b.committed = true
 	if finished {
 		metricRuns.WithLabelValues(b.result.Status).Inc()
 		e.backlog.finished()
@@ -370,6 +397,33 @@ type batch struct {
 	// notify announces the run's end on queue.DoneChannel (a River-worked run a caller awaits).
 	notify bool
 	result *RunResult
+	// held are the working's effects not written (yet), see heldEffects.
+	held heldEffects
+	// final is the statement persisting the steps and the run's end (or park), sent with the
+	// commit in one round trip; committed is set once that commit succeeded (the transaction
+	// is over although pgx's Tx does not know it: endTx).
+	final     *finalStatement
+	committed bool
+}
+
+// finalStatement is a working's last statement, and the step it is part of (for its error).
+type finalStatement struct {
+	step string
+	sql  string
+	args []any
+}
+
+// last sets the working's final statement (see batch.final).
+func (b *batch) last(step, sql string, args ...any) {
+	b.final = &finalStatement{step: step, sql: sql, args: args}
+}
+
+// endTx rolls a working's transaction back unless b committed it (its commit went with its
+// final statement, outside pgx's Tx, so a Rollback would cost a round trip for nothing).
+func endTx(ctx context.Context, tx pgx.Tx, b *batch) {
+	if !b.committed {
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+	}
 }
 
 type pendingStep struct {
@@ -468,8 +522,8 @@ func (e *Engine) executeFirst(ctx context.Context, conn *pgxpool.Conn, first *fi
 	if err != nil {
 		return true, fmt.Errorf("beginning run %s: %w", run.ID, err)
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
 	wb := &batch{started: time.Now(), notify: queue.Awaited(ctx)}
+	defer endTx(ctx, tx, wb)
 	if ready, ok := queue.ReadyAt(ctx); ok {
 		wb.ready = &ready
 	}

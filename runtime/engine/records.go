@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -85,16 +86,85 @@ func recordEffect(ctx context.Context, tx pgx.Tx, key string, recordID uuid.UUID
 }
 
 // EffectsHook is an events.Hook that records the idempotency key of flow-made writes in the
-// writing transaction. Chain it with the trigger hook when wiring runtime/records.
+// writing transaction. Chain it with the trigger hook when wiring runtime/records. In a
+// one-transaction working the key is held instead (heldEffects).
 func EffectsHook(ctx context.Context, tx pgx.Tx, c events.Change) error {
 	if !EffectPending(ctx, c) {
 		return nil
 	}
 	m := ctx.Value(effectKeyCtx{}).(*effectMark)
+	if h, ok := ctx.Value(heldKey{}).(*heldEffects); ok {
+		h.rows = append(h.rows, heldEffect{key: m.key, record: c.RecordID, submission: c.Submission})
+		m.done = true
+		return nil
+	}
 	if err := recordEffect(ctx, tx, m.key, c.RecordID, c.Submission); err != nil {
 		return err
 	}
 	m.done = true
+	return nil
+}
+
+type heldKey struct{}
+
+// heldEffects are the effects of the writes of a one-transaction working (workOnce), held in
+// memory instead of written as they happen (#18: a statement and a round trip per write).
+// A step that succeeds commits with its writes, so nothing replays it and its effect rows
+// would never be read: they are dropped. A step that fails or waits after writing may be
+// worked again under the same keys (a retry, a resumption), so its effects are written with
+// it (settle).
+type heldEffects struct{ rows []heldEffect }
+
+type heldEffect struct {
+	key        string
+	record     uuid.UUID
+	submission *uuid.UUID
+}
+
+// heldEffectsSQL writes held effects as recordEffect does, all in one statement.
+const heldEffectsSQL = `INSERT INTO flow_effects (key, result)
+	SELECT x.key, jsonb_strip_nulls(jsonb_build_object('id', x.id, 'submission', x.submission))
+	FROM unnest($1::text[], $2::text[], $3::text[]) AS x(key, id, submission)`
+
+// take removes and answers the held effects of the step whose key is stepKey (its own writes'
+// keys are stepKey, or stepKey followed by ":" for a script's host calls); all of them when
+// stepKey is "".
+func (h *heldEffects) take(stepKey string) []heldEffect {
+	var mine, rest []heldEffect
+	for _, r := range h.rows {
+		if stepKey == "" || r.key == stepKey || strings.HasPrefix(r.key, stepKey+":") {
+			mine = append(mine, r)
+		} else {
+			rest = append(rest, r)
+		}
+	}
+	h.rows = rest
+	return mine
+}
+
+// heldArgs are heldEffectsSQL's arguments for rows.
+func heldArgs(rows []heldEffect) []any {
+	keys, ids, subs := make([]string, len(rows)), make([]string, len(rows)), make([]*string, len(rows))
+	for i, r := range rows {
+		keys[i], ids[i] = r.key, r.record.String()
+		if r.submission != nil {
+			s := r.submission.String()
+			subs[i] = &s
+		}
+	}
+	return []any{keys, ids, subs}
+}
+
+// settle ends the held effects of the step keyed stepKey: dropped when it succeeded, written
+// in tx otherwise.
+func (h *heldEffects) settle(ctx context.Context, q querier, stepKey string, succeeded bool) error {
+	rows := h.take(stepKey)
+	if succeeded || len(rows) == 0 {
+		return nil
+	}
+	if _, err := q.Exec(ctx, heldEffectsSQL, heldArgs(rows)...); err != nil {
+		return fmt.Errorf("recording effects of %s: %w", stepKey, err)
+	}
 	return nil
 }
 

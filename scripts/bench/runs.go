@@ -36,10 +36,17 @@ type rate struct {
 	perSec   float64
 	p50, p99 time.Duration
 	errs     int
+	// cpu is the machine's CPU per operation (every process: server, PostgreSQL, sandbox
+	// workers, load generator), 0 when unknown.
+	cpu time.Duration
 }
 
 func (r rate) String() string {
-	return fmt.Sprintf("%7.0f /s  p50 %-9s p99 %-9s", r.perSec, msf(r.p50), msf(r.p99))
+	s := fmt.Sprintf("%7.0f /s  p50 %-9s p99 %-9s", r.perSec, msf(r.p50), msf(r.p99))
+	if r.cpu > 0 {
+		s += fmt.Sprintf(" cpu %.2f ms/op", float64(r.cpu.Microseconds())/1000)
+	}
+	return s
 }
 
 // measure calls op from c goroutines for d and answers the rate and latencies.
@@ -50,6 +57,7 @@ func measure(c int, d time.Duration, op func(i int) error) rate {
 	var wg sync.WaitGroup
 	stop := time.Now().Add(d)
 	start := time.Now()
+	cpu0 := machineCPU()
 	var n int64
 	for g := range c {
 		wg.Add(1)
@@ -77,7 +85,7 @@ func measure(c int, d time.Duration, op func(i int) error) rate {
 	if len(lat) == 0 {
 		return rate{}
 	}
-	return rate{perSec: float64(n) / total.Seconds(), p50: pct(lat, 50), p99: pct(lat, 99), errs: errs}
+	return rate{perSec: float64(n) / total.Seconds(), p50: pct(lat, 50), p99: pct(lat, 99), errs: errs, cpu: cpuPer(cpu0, float64(n))}
 }
 
 // baselineInsert is pgbench's one-INSERT transaction through pool at concurrency c.
@@ -224,6 +232,7 @@ func benchRuns(ctx context.Context, e *env) error {
 	base := baselineInsert(ctx, pool, app, 8, d)
 	var since time.Time
 	_ = pool.QueryRow(ctx, `SELECT now()`).Scan(&since)
+	cpu0 := machineCPU()
 	acc := measure(8, d, func(i int) error { return post(client, url+"/hooks/rb-async", "", body(i), 202) })
 	printRow("async webhook accept, 8 conn", acc, base)
 	for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
@@ -235,10 +244,16 @@ func benchRuns(ctx context.Context, e *env) error {
 	}
 	var done int
 	var span float64
+	cpu1 := machineCPU()
 	_ = pool.QueryRow(ctx, `SELECT count(*), extract(epoch FROM max(finished_at) - min(created_at)) FROM flow_runs WHERE flow = 'rb-async' AND created_at >= $1 AND status = 'succeeded'`, since).Scan(&done, &span)
 	e2e, err := durs(ctx, pool, `SELECT extract(epoch FROM finished_at - created_at) * 1e6 FROM flow_runs WHERE flow = 'rb-async' AND created_at >= $1`, since)
 	if err == nil && span > 0 {
-		printRow("async runs completed end to end, 8", rate{perSec: float64(done) / span, p50: pct(e2e, 50), p99: pct(e2e, 99)}, base)
+		// the accept and the drain: every process's CPU per completed run
+		var cpu time.Duration
+		if cpu0 > 0 && cpu1 > cpu0 && done > 0 {
+			cpu = (cpu1 - cpu0) / time.Duration(done)
+		}
+		printRow("async runs completed end to end, 8", rate{perSec: float64(done) / span, p50: pct(e2e, 50), p99: pct(e2e, 99), cpu: cpu}, base)
 	}
 	createRows(ctx, pool, app, bs, d, printRow)
 	return nil
