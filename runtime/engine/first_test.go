@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -188,5 +189,31 @@ func TestHeldEffectOfFailedStepIsWritten(t *testing.T) {
 	}
 	if n := e.count(`SELECT count(*) FROM records WHERE data->>'name' = 'half'`); n != 1 {
 		t.Fatalf("%d records after the retry, want 1 (the retried step wrote again)", n)
+	}
+}
+
+// TestHeldEffectOfUndoneWriteIsForgotten: a write in a savepoint (this store's) that fails
+// after its effect was held is rolled back, and so is the effect: the step's retry writes the
+// record instead of finding the key of a record that does not exist.
+func TestHeldEffectOfUndoneWriteIsForgotten(t *testing.T) {
+	e := newEnv(t, true)
+	var calls atomic.Int32
+	e.store.Hooks = append(e.store.Hooks, func(ctx context.Context, _ pgx.Tx, c events.Change) error {
+		if c.Entity == "undone" && calls.Add(1) == 1 {
+			return errors.New("the first write is refused after its row was written")
+		}
+		return nil
+	})
+	e.publish(`{"slug":"undo","trigger":{"type":"manual"},"nodes":[
+	  {"id":"save","type":"record.create","retry":{"max_attempts":2,"backoff":"20ms"},"params":{"entity":"undone","values":{"name":"{{ trigger.name }}"}}}]}`)
+	id := e.start("undo", map[string]any{"name": "again"})
+	if r := e.wait(id, "succeeded", "failed"); r.Status != "succeeded" {
+		t.Fatalf("run %s, want succeeded on the retry: %s", r.Status, e.steps(id))
+	}
+	if n := e.count(`SELECT count(*) FROM flow_steps WHERE run_id = $1 AND node = 'save'`, id); n != 2 {
+		t.Fatalf("%d attempts of the step, want 2: %s", n, e.steps(id))
+	}
+	if n := e.count(`SELECT count(*) FROM records WHERE entity = 'undone'`); n != 1 {
+		t.Fatalf("%d records, want 1", n)
 	}
 }

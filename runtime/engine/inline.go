@@ -358,7 +358,12 @@ func (e *Engine) workOnce(ctx context.Context, tx pgx.Tx, run *runRow, plan *Pla
 	for _, step := range steps {
 		if _, err := br.Exec(); err != nil {
 			_ = br.Close()
-			return nil, fmt.Errorf("%s: %w", step, err) // the caller rolls back
+			var pgErr *pgconn.PgError
+			if !errors.As(err, &pgErr) {
+				// the connection failed with the commit already sent: it may have happened
+				return nil, fmt.Errorf("%w: %s: %v", errCommit, step, err)
+			}
+			return nil, fmt.Errorf("%s: %w", step, err) // nothing committed: the caller rolls back
 		}
 	}
 	tag, err := br.Exec()

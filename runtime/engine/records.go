@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -94,7 +95,7 @@ func EffectsHook(ctx context.Context, tx pgx.Tx, c events.Change) error {
 	}
 	m := ctx.Value(effectKeyCtx{}).(*effectMark)
 	if h, ok := ctx.Value(heldKey{}).(*heldEffects); ok {
-		h.rows = append(h.rows, heldEffect{key: m.key, record: c.RecordID, submission: c.Submission})
+		h.add(heldEffect{key: m.key, record: c.RecordID, submission: c.Submission})
 		m.done = true
 		return nil
 	}
@@ -112,8 +113,40 @@ type heldKey struct{}
 // A step that succeeds commits with its writes, so nothing replays it and its effect rows
 // would never be read: they are dropped. A step that fails or waits after writing may be
 // worked again under the same keys (a retry, a resumption), so its effects are written with
-// it (settle).
-type heldEffects struct{ rows []heldEffect }
+// it (settle). A script's host call may end after the script call it belongs to (a worker
+// killed on a timeout), hence the mutex.
+type heldEffects struct {
+	mu   sync.Mutex
+	rows []heldEffect
+}
+
+func (h *heldEffects) add(r heldEffect) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.rows = append(h.rows, r)
+}
+
+// undoOnError returns a function to call with the outcome of a write made in a savepoint: when
+// the write failed, its savepoint was rolled back, and the effects it held name undone writes.
+func undoOnError(ctx context.Context) func(err error) {
+	h, ok := ctx.Value(heldKey{}).(*heldEffects)
+	if !ok {
+		return func(error) {}
+	}
+	h.mu.Lock()
+	n := len(h.rows)
+	h.mu.Unlock()
+	return func(err error) {
+		if err == nil {
+			return
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if len(h.rows) > n {
+			h.rows = h.rows[:n]
+		}
+	}
+}
 
 type heldEffect struct {
 	key        string
@@ -130,6 +163,8 @@ const heldEffectsSQL = `INSERT INTO flow_effects (key, result)
 // keys are stepKey, or stepKey followed by ":" for a script's host calls); all of them when
 // stepKey is "".
 func (h *heldEffects) take(stepKey string) []heldEffect {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	var mine, rest []heldEffect
 	for _, r := range h.rows {
 		if stepKey == "" || r.key == stepKey || strings.HasPrefix(r.key, stepKey+":") {
@@ -256,6 +291,7 @@ func (s *SQLRecords) Create(ctx context.Context, c RecordCall) (map[string]any, 
 		return nil, fmt.Errorf("encoding values: %w", err)
 	}
 	var out map[string]any
+	undo := undoOnError(ctx) // the savepoint below undoes the write on an error
 	err = pgx.BeginFunc(ctx, s.beginner(ctx), func(tx pgx.Tx) error {
 		var id uuid.UUID
 		var created, updated time.Time
@@ -267,6 +303,7 @@ func (s *SQLRecords) Create(ctx context.Context, c RecordCall) (map[string]any, 
 		out = recordJSON(id, data, 1, own, created, updated)
 		return s.runHooks(ctx, tx, events.Change{Kind: events.Created, AppID: c.AppID, Entity: c.Entity, RecordID: id, Record: c.Values, Actor: owner(c.Subject), At: created})
 	})
+	undo(err)
 	return out, err
 }
 
@@ -294,6 +331,7 @@ func (s *SQLRecords) Update(ctx context.Context, c RecordCall) (map[string]any, 
 		return nil, fmt.Errorf("encoding values: %w", err)
 	}
 	var out map[string]any
+	undo := undoOnError(ctx)
 	err = pgx.BeginFunc(ctx, s.beginner(ctx), func(tx pgx.Tx) error {
 		var oldData, data []byte
 		var version int
@@ -324,6 +362,7 @@ func (s *SQLRecords) Update(ctx context.Context, c RecordCall) (map[string]any, 
 		}
 		return s.runHooks(ctx, tx, events.Change{Kind: events.Updated, AppID: c.AppID, Entity: c.Entity, RecordID: c.ID, Record: newM, Old: oldM, Changed: changed, Actor: owner(c.Subject), At: updated})
 	})
+	undo(err)
 	return out, err
 }
 
