@@ -160,14 +160,14 @@ const heldEffectsSQL = `INSERT INTO flow_effects (key, result)
 	FROM unnest($1::text[], $2::text[], $3::text[]) AS x(key, id, submission)`
 
 // take removes and answers the held effects of the step whose key is stepKey (its own writes'
-// keys are stepKey, or stepKey followed by ":" for a script's host calls); all of them when
-// stepKey is "".
+// keys are stepKey, or stepKey followed by ":" for a script's host calls or "[" for a foreach
+// item's); all of them when stepKey is "".
 func (h *heldEffects) take(stepKey string) []heldEffect {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var mine, rest []heldEffect
 	for _, r := range h.rows {
-		if stepKey == "" || r.key == stepKey || strings.HasPrefix(r.key, stepKey+":") {
+		if stepKey == "" || r.key == stepKey || strings.HasPrefix(r.key, stepKey+":") || strings.HasPrefix(r.key, stepKey+"[") {
 			mine = append(mine, r)
 		} else {
 			rest = append(rest, r)
