@@ -302,26 +302,10 @@ func (e *Engine) executeInline(ctx context.Context, run *runRow, jobID int64) (*
 		return nil, fmt.Errorf("acquiring connection: %w", err)
 	}
 	defer conn.Release()
-	// begin and take the run's lock in one round trip
-	var got bool
-	lock := &pgx.Batch{}
-	lock.BeginTx(pgx.TxOptions{})
-	lock.Queue(`SELECT pg_try_advisory_xact_lock($1)`, lockKey(run.ID)).QueryRow(func(row pgx.Row) error { return row.Scan(&got) })
-	br := conn.SendBatch(ctx, lock)
-	tx := br.Tx()
+	// the transaction begins, and takes the run's lock, with the working's first statement
+	tx := &runTx{conn: conn, key: lockKey(run.ID)}
 	b := &batch{jobID: jobID, started: time.Now()}
-	if tx != nil {
-		defer endTx(ctx, tx, b)
-	}
-	if err := br.Close(); err != nil {
-		return nil, fmt.Errorf("beginning and locking run: %w", err)
-	}
-	if tx == nil {
-		return nil, errors.New("beginning run: the batch began no transaction")
-	}
-	if !got {
-		return nil, queue.ErrBusy
-	}
+	defer endTx(ctx, tx, b)
 	return e.workOnce(ctx, tx, run, plan, b)
 }
 
@@ -334,7 +318,11 @@ var errCommit = errors.New("committing run")
 // written (the caller rolls tx back).
 func (e *Engine) workOnce(ctx context.Context, tx pgx.Tx, run *runRow, plan *Plan, b *batch) (*RunResult, error) {
 	wctx := context.WithValue(context.WithValue(context.WithValue(ctx, runTxKey{}, tx), freshKey{}, true), heldKey{}, &b.held)
-	if err := e.runPlan(wctx, tx, run, plan, map[string]*stepRow{}, b); err != nil {
+	err := e.runPlan(wctx, tx, run, plan, map[string]*stepRow{}, b)
+	if busy(tx) {
+		return nil, queue.ErrBusy // another working holds the run: nothing ran past the lock
+	}
+	if err != nil {
 		return nil, err
 	}
 	finished := b.result != nil && b.result.Status != StatusWaiting
@@ -358,6 +346,9 @@ func (e *Engine) workOnce(ctx context.Context, tx pgx.Tx, run *runRow, plan *Pla
 	for _, step := range steps {
 		if _, err := br.Exec(); err != nil {
 			_ = br.Close()
+			if busy(tx) {
+				return nil, queue.ErrBusy
+			}
 			var pgErr *pgconn.PgError
 			if !errors.As(err, &pgErr) {
 				// the connection failed with the commit already sent: it may have happened
@@ -369,6 +360,9 @@ func (e *Engine) workOnce(ctx context.Context, tx pgx.Tx, run *runRow, plan *Pla
 	tag, err := br.Exec()
 	if cerr := br.Close(); err == nil {
 		err = cerr
+	}
+	if err != nil && busy(tx) {
+		return nil, queue.ErrBusy
 	}
 	if err == nil && tag.String() == "ROLLBACK" {
 		err = pgx.ErrTxCommitRollback
@@ -421,6 +415,12 @@ type finalStatement struct {
 // last sets the working's final statement (see batch.final).
 func (b *batch) last(step, sql string, args ...any) {
 	b.final = &finalStatement{step: step, sql: sql, args: args}
+}
+
+// busy reports a working whose run's lock another working holds (runTx).
+func busy(tx pgx.Tx) bool {
+	rt, ok := tx.(*runTx)
+	return ok && rt.busy
 }
 
 // endTx rolls a working's transaction back unless b committed it (its commit went with its

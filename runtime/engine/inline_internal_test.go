@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -78,5 +79,71 @@ func TestRunOfAppAtCapIsNotClaimedInline(t *testing.T) {
 	}
 	if n := eng.slots.total(apps["a"]); n != 0 {
 		t.Fatalf("app A holds %d slots after its inline run, want 0", n)
+	}
+}
+
+// TestInlineWorkingOfLockedRunIsBusy: an inline working sends BEGIN, the run's lock and its first
+// statement in one round trip (runTx). When another working holds the run's lock, the lock call
+// aborts the transaction: the statement sent with it never runs, and the working answers busy.
+// Once the lock is free, the same run is worked.
+func TestInlineWorkingOfLockedRunIsBusy(t *testing.T) {
+	d := dbtest.Open(t)
+	ctx := context.Background()
+	q, err := queue.New(d.Pool, queue.Options{Work: true, Workers: 2, Handler: func(context.Context, uuid.UUID) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &SQLRecords{Pool: d.Pool}
+	eng := New(d.Pool, defs.New(d.Pool), q, Options{Records: store})
+	t.Cleanup(eng.Close)
+	var app uuid.UUID
+	if err := d.Pool.QueryRow(ctx, `INSERT INTO apps (slug, name) VALUES ('a', 'a') RETURNING id`).Scan(&app); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"s","type":"record.create","params":{"entity":"lead","values":{"name":"locked"}}}]}`
+	if _, err := d.Pool.Exec(ctx, `WITH d AS (INSERT INTO definitions (app_id, kind, slug, draft, published_version) VALUES ($1, 'flows', 'f', $2, 1) RETURNING id)
+		INSERT INTO definition_versions (definition_id, version, body) SELECT id, 1, $2 FROM d`, app, body); err != nil {
+		t.Fatal(err)
+	}
+	// a run for later (not worked now), then loaded as an inline working would have it
+	id, _, err := eng.Start(ctx, nil, StartRequest{AppID: app, Flow: "f", At: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := eng.loadRun(ctx, d.Pool, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder, err := d.Pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Release()
+	if _, err := holder.Exec(ctx, `SELECT pg_advisory_lock($1)`, lockKey(id)); err != nil {
+		t.Fatal(err)
+	}
+	records := func() int {
+		t.Helper()
+		var n int
+		if err := d.Pool.QueryRow(ctx, `SELECT count(*) FROM records WHERE data->>'name' = 'locked'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if _, err := eng.executeInline(ctx, run, 0); !errors.Is(err, queue.ErrBusy) {
+		t.Fatalf("working a run whose lock is held: %v, want busy", err)
+	}
+	if n := records(); n != 0 {
+		t.Fatalf("%d records written by the busy working, want none", n)
+	}
+	if _, err := holder.Exec(ctx, `SELECT pg_advisory_unlock($1)`, lockKey(id)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := eng.executeInline(ctx, run, 0)
+	if err != nil || res == nil || res.Status != StatusSucceeded {
+		t.Fatalf("working the run once its lock is free: %+v, %v", res, err)
+	}
+	if n := records(); n != 1 {
+		t.Fatalf("%d records, want 1", n)
 	}
 }
