@@ -303,7 +303,7 @@ func (e *Engine) executeInline(ctx context.Context, run *runRow, jobID int64) (*
 	}
 	defer conn.Release()
 	// the transaction begins, and takes the run's lock, with the working's first statement
-	tx := &runTx{conn: conn, key: lockKey(run.ID)}
+	tx := &runTx{conn: conn, run: run.ID}
 	b := &batch{jobID: jobID, started: time.Now()}
 	defer endTx(ctx, tx, b)
 	return e.workOnce(ctx, tx, run, plan, b)

@@ -83,9 +83,9 @@ func TestRunOfAppAtCapIsNotClaimedInline(t *testing.T) {
 }
 
 // TestInlineWorkingOfLockedRunIsBusy: an inline working sends BEGIN, the run's lock and its first
-// statement in one round trip (runTx). When another working holds the run's lock, the lock call
-// aborts the transaction: the statement sent with it never runs, and the working answers busy.
-// Once the lock is free, the same run is worked.
+// statement in one round trip (runTx). When another working holds the run's lock, or has worked
+// the run meanwhile, the lock call aborts the transaction: what was sent with it never runs (for a
+// run of set nodes, that is its steps, its end and the COMMIT), and the working answers busy.
 func TestInlineWorkingOfLockedRunIsBusy(t *testing.T) {
 	d := dbtest.Open(t)
 	ctx := context.Background()
@@ -100,50 +100,84 @@ func TestInlineWorkingOfLockedRunIsBusy(t *testing.T) {
 	if err := d.Pool.QueryRow(ctx, `INSERT INTO apps (slug, name) VALUES ('a', 'a') RETURNING id`).Scan(&app); err != nil {
 		t.Fatal(err)
 	}
-	body := `{"slug":"f","trigger":{"type":"manual"},"nodes":[{"id":"s","type":"record.create","params":{"entity":"lead","values":{"name":"locked"}}}]}`
-	if _, err := d.Pool.Exec(ctx, `WITH d AS (INSERT INTO definitions (app_id, kind, slug, draft, published_version) VALUES ($1, 'flows', 'f', $2, 1) RETURNING id)
-		INSERT INTO definition_versions (definition_id, version, body) SELECT id, 1, $2 FROM d`, app, body); err != nil {
-		t.Fatal(err)
+	for slug, nodes := range map[string]string{
+		"write": `[{"id":"s","type":"record.create","params":{"entity":"lead","values":{"name":"locked"}}}]`,
+		"sets":  `[{"id":"a","type":"set","params":{"values":{"x":1}}},{"id":"b","type":"set","params":{"values":{"y":2}}}]`,
+	} {
+		body := `{"slug":"` + slug + `","trigger":{"type":"manual"},"nodes":` + nodes + `}`
+		if _, err := d.Pool.Exec(ctx, `WITH d AS (INSERT INTO definitions (app_id, kind, slug, draft, published_version) VALUES ($1, 'flows', $2, $3, 1) RETURNING id)
+			INSERT INTO definition_versions (definition_id, version, body) SELECT id, 1, $3 FROM d`, app, slug, body); err != nil {
+			t.Fatal(err)
+		}
 	}
-	// a run for later (not worked now), then loaded as an inline working would have it
-	id, _, err := eng.Start(ctx, nil, StartRequest{AppID: app, Flow: "f", At: time.Now().Add(time.Hour)})
-	if err != nil {
-		t.Fatal(err)
+	count := func(sql string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := d.Pool.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
 	}
-	run, err := eng.loadRun(ctx, d.Pool, id)
-	if err != nil {
-		t.Fatal(err)
+	// runs for later (not worked now), loaded as an inline working would have them
+	load := func(flow string) *runRow {
+		t.Helper()
+		id, _, err := eng.Start(ctx, nil, StartRequest{AppID: app, Flow: flow, At: time.Now().Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run, err := eng.loadRun(ctx, d.Pool, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return run
 	}
 	holder, err := d.Pool.Acquire(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer holder.Release()
-	if _, err := holder.Exec(ctx, `SELECT pg_advisory_lock($1)`, lockKey(id)); err != nil {
-		t.Fatal(err)
-	}
-	records := func() int {
+	hold := func(run *runRow, on bool) {
 		t.Helper()
-		var n int
-		if err := d.Pool.QueryRow(ctx, `SELECT count(*) FROM records WHERE data->>'name' = 'locked'`).Scan(&n); err != nil {
+		sql := `SELECT pg_advisory_unlock($1)`
+		if on {
+			sql = `SELECT pg_advisory_lock($1)`
+		}
+		if _, err := holder.Exec(ctx, sql, lockKey(run.ID)); err != nil {
 			t.Fatal(err)
 		}
-		return n
 	}
-	if _, err := eng.executeInline(ctx, run, 0); !errors.Is(err, queue.ErrBusy) {
-		t.Fatalf("working a run whose lock is held: %v, want busy", err)
+	busy := func(run *runRow, why string) {
+		t.Helper()
+		if _, err := eng.executeInline(ctx, run, 0); !errors.Is(err, queue.ErrBusy) {
+			t.Fatalf("working a run %s: %v, want busy", why, err)
+		}
 	}
-	if n := records(); n != 0 {
+
+	sets := load("sets")
+	hold(sets, true)
+	busy(sets, "whose lock is held (its steps, end and commit sent with the lock)")
+	if n := count(`SELECT count(*) FROM flow_steps WHERE run_id = $1`, sets.ID); n != 0 {
+		t.Fatalf("%d steps written by the busy working, want none", n)
+	}
+	if n := count(`SELECT count(*) FROM flow_runs WHERE id = $1 AND status = 'queued'`, sets.ID); n != 1 {
+		t.Fatal("the busy working changed the run")
+	}
+	hold(sets, false)
+
+	write := load("write")
+	hold(write, true)
+	busy(write, "whose lock is held (its record sent with the lock)")
+	if n := count(`SELECT count(*) FROM records WHERE data->>'name' = 'locked'`); n != 0 {
 		t.Fatalf("%d records written by the busy working, want none", n)
 	}
-	if _, err := holder.Exec(ctx, `SELECT pg_advisory_unlock($1)`, lockKey(id)); err != nil {
-		t.Fatal(err)
-	}
-	res, err := eng.executeInline(ctx, run, 0)
+	hold(write, false)
+	res, err := eng.executeInline(ctx, write, 0)
 	if err != nil || res == nil || res.Status != StatusSucceeded {
 		t.Fatalf("working the run once its lock is free: %+v, %v", res, err)
 	}
-	if n := records(); n != 1 {
+	// a second working of the same run (as after a hand-over) finds it worked
+	busy(write, "worked meanwhile")
+	if n := count(`SELECT count(*) FROM records WHERE data->>'name' = 'locked'`); n != 1 {
 		t.Fatalf("%d records, want 1", n)
 	}
 }

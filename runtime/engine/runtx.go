@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -13,25 +14,26 @@ import (
 // runTx is an inline working's transaction, begun with its first statement: BEGIN and the run's
 // lock (migrations/00155_lock_run_function.sql) go in the round trip of that statement (#18:
 // one round trip fewer per working; a working whose only statement is its last sends BEGIN, the
-// lock, its steps and COMMIT at once). When another working holds the run's lock, the lock call
-// fails, which aborts the transaction: the statements sent with it never run, and busy is set.
+// lock, its steps and COMMIT at once). When another working holds the run's lock, or has worked
+// the run meanwhile, the lock call fails, which aborts the transaction: the statements sent with
+// it never run, and busy is set.
 type runTx struct {
 	conn *pgxpool.Conn
-	key  int64
+	run  uuid.UUID
 	tx   pgx.Tx // nil until the first statement
 	busy bool   // the run's lock is held by another working
 }
 
 var _ pgx.Tx = (*runTx)(nil)
 
-const lockRunSQL = `SELECT tessera_lock_run($1)`
+const lockRunSQL = `SELECT tessera_lock_run($1, $2)`
 
 // send begins the transaction and takes the run's lock, with queries sent in the same round trip;
 // the answered results are those of queries.
 func (t *runTx) send(ctx context.Context, queries ...*pgx.QueuedQuery) (pgx.BatchResults, error) {
 	b := &pgx.Batch{}
 	b.BeginTx(pgx.TxOptions{})
-	b.Queue(lockRunSQL, t.key)
+	b.Queue(lockRunSQL, lockKey(t.run), t.run)
 	b.QueuedQueries = append(b.QueuedQueries, queries...)
 	br := t.conn.SendBatch(ctx, b)
 	t.tx = br.Tx()
