@@ -19,8 +19,8 @@ import (
 // A commit is an explicit COMMIT, or a writing statement (INSERT, UPDATE, DELETE, NOTIFY) run
 // outside a transaction (PostgreSQL commits it on its own). Background statements that belong to
 // no operation are not counted: River's maintenance and polling (its sqlc "-- name:" queries,
-// except job inserts and state changes) and statements marked with the comment
-// /* tessera:background */.
+// except job inserts and state changes), statements marked with the comment
+// /* tessera:background */, and the BEGIN and COMMIT of a transaction that ran only those.
 type Counter struct {
 	mu    sync.Mutex
 	sqls  []string
@@ -31,6 +31,9 @@ type Counter struct {
 	// counted query is still to come.
 	trips     []int
 	batchOpen map[*pgx.Conn]bool
+	// pending holds a connection's BEGIN (and whether it began a round trip) until a counted
+	// statement follows it: a transaction of background statements only is background work.
+	pending map[*pgx.Conn]int
 }
 
 var riverName = regexp.MustCompile(`^-- name: (\w+)`)
@@ -101,18 +104,36 @@ func (c *Counter) add(conn *pgx.Conn, sql string, batched bool) {
 			trip = 0 // sent with the batch's first query
 		}
 	}
+	if c.pending == nil {
+		c.pending = map[*pgx.Conn]int{}
+	}
 	s := strings.ToLower(strings.TrimSpace(sql))
 	commit := 0
 	switch {
 	case strings.HasPrefix(s, "begin"):
 		c.inTx[conn] = true
-	case strings.HasPrefix(s, "commit"):
+		c.pending[conn] = trip // counted with the first counted statement of the transaction
+		return
+	case strings.HasPrefix(s, "commit") || strings.HasPrefix(s, "rollback"):
 		c.inTx[conn] = false
-		commit = 1
-	case strings.HasPrefix(s, "rollback"):
-		c.inTx[conn] = false
+		if bt, ok := c.pending[conn]; ok {
+			delete(c.pending, conn) // nothing counted in it: background work
+			if bt == 1 && trip == 0 {
+				c.batchOpen[conn] = true // a later query of the batch begins its round trip
+			}
+			return
+		}
+		if strings.HasPrefix(s, "commit") {
+			commit = 1
+		}
 	case !c.inTx[conn] && writeRE.MatchString(s):
 		commit = 1
+	}
+	if bt, ok := c.pending[conn]; ok {
+		delete(c.pending, conn)
+		c.sqls = append(c.sqls, "begin")
+		c.marks = append(c.marks, 0)
+		c.trips = append(c.trips, bt) // (this statement's own flag is right as computed)
 	}
 	c.sqls = append(c.sqls, sql)
 	c.marks = append(c.marks, commit)

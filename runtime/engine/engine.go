@@ -414,8 +414,12 @@ func (e *Engine) Execute(ctx context.Context, runID uuid.UUID) error {
 	if !got {
 		return queue.ErrBusy
 	}
+	lock := &sessionLock{key: lockKey(runID)}
 	defer func() {
-		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockKey(runID)); err != nil {
+		if lock.released {
+			return // with the one-transaction working's commit
+		}
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lock.key); err != nil {
 			conn.Conn().Close(context.Background()) // closing the session drops the lock
 		}
 	}()
@@ -432,7 +436,7 @@ func (e *Engine) Execute(ctx context.Context, runID uuid.UUID) error {
 	if release != nil {
 		defer release()
 	}
-	if done, err := e.executeFirst(ctx, conn, &first); done {
+	if done, err := e.executeFirst(ctx, conn, &first, lock); done {
 		return err
 	}
 	// Step rows are written on this session without waiting for the WAL flush: a step lost

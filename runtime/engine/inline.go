@@ -342,6 +342,9 @@ func (e *Engine) workOnce(ctx context.Context, tx pgx.Tx, run *runRow, plan *Pla
 		steps = append(steps, "announcing the run's end")
 	}
 	last.Queue("commit")
+	if b.unlock != nil {
+		last.Queue(`SELECT pg_advisory_unlock($1)`, b.unlock.key) // after the commit: the lock is free once the run is
+	}
 	br := tx.SendBatch(ctx, last)
 	for _, step := range steps {
 		if _, err := br.Exec(); err != nil {
@@ -358,8 +361,14 @@ func (e *Engine) workOnce(ctx context.Context, tx pgx.Tx, run *runRow, plan *Pla
 		}
 	}
 	tag, err := br.Exec()
-	if cerr := br.Close(); err == nil {
-		err = cerr
+	var unlockErr error
+	if err == nil && b.unlock != nil {
+		if _, unlockErr = br.Exec(); unlockErr == nil {
+			b.unlock.released = true
+		}
+	}
+	if cerr := br.Close(); err == nil && unlockErr == nil {
+		err = cerr // (an unlock that failed after the commit is the caller's to retry)
 	}
 	if err != nil && busy(tx) {
 		return nil, queue.ErrBusy
@@ -403,6 +412,16 @@ type batch struct {
 	// is over although pgx's Tx does not know it: endTx).
 	final     *finalStatement
 	committed bool
+	// unlock is the run's session lock, released by a statement sent after the commit (nil:
+	// the caller holds none, or releases it itself).
+	unlock *sessionLock
+}
+
+// sessionLock is a run's session advisory lock (Execute); released is set once a working's
+// last batch released it.
+type sessionLock struct {
+	key      int64
+	released bool
 }
 
 // finalStatement is a working's last statement, and the step it is part of (for its error).
@@ -506,7 +525,7 @@ const markFirstSQL = `UPDATE flow_runs SET status = 'running', started_at = now(
 // app's slot. done is false when the run is to be worked step by step instead: not such a run,
 // or the one-transaction working failed (its writes are rolled back and the step-by-step
 // working records the failure as usual).
-func (e *Engine) executeFirst(ctx context.Context, conn *pgxpool.Conn, first *firstRun) (done bool, err error) {
+func (e *Engine) executeFirst(ctx context.Context, conn *pgxpool.Conn, first *firstRun, lock *sessionLock) (done bool, err error) {
 	if first.Status != StatusQueued || first.stepped || first.test {
 		return false, nil
 	}
@@ -523,11 +542,10 @@ func (e *Engine) executeFirst(ctx context.Context, conn *pgxpool.Conn, first *fi
 		return false, nil
 	}
 	run.Status = StatusRunning
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		return true, fmt.Errorf("beginning run %s: %w", run.ID, err)
-	}
-	wb := &batch{started: time.Now(), notify: queue.Awaited(ctx)}
+	// the transaction begins with the working's first statement; the run's lock it takes is
+	// this session's already (advisory locks are reentrant within a session)
+	tx := &runTx{conn: conn, run: run.ID}
+	wb := &batch{started: time.Now(), notify: queue.Awaited(ctx), unlock: lock}
 	defer endTx(ctx, tx, wb)
 	if ready, ok := queue.ReadyAt(ctx); ok {
 		wb.ready = &ready

@@ -128,4 +128,45 @@ func TestStatementsPerOperation(t *testing.T) {
 	if n > 6 || commits > 2 || trips > 3 {
 		t.Fatalf("%d statements, %d commits and %d round trips, want ≤ 6, ≤ 2 and ≤ 3:\n%s", n, commits, trips, counter.Report())
 	}
+
+	// a record change starting a flow (script → record.create): the record, its events and the
+	// run's accept commit together; River then works the run in one transaction (its first
+	// working), from the create until the run succeeded and no job of it is open
+	publishEntity(t, e, map[string]any{"slug": "contact", "fields": []any{map[string]any{"key": "name", "type": "text", "required": true}}})
+	publishFlow(t, e, map[string]any{"slug": "follow", "trigger": map[string]any{"type": "record.created", "entity": "contact"},
+		"nodes": []any{
+			map[string]any{"id": "js", "type": "script", "params": map[string]any{"code": "return {name: 'lead of ' + input.trigger.record.name}"}},
+			map[string]any{"id": "create", "type": "record.create", "params": map[string]any{"entity": "lead",
+				"values": map[string]any{"name": "{{ steps.js.name }}"}}}},
+		"edges": []any{map[string]any{"from": "js", "to": "create"}}})
+	followed := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			var ok, jobs int
+			_ = watch.QueryRow(t.Context(), `SELECT count(*) FROM flow_runs WHERE flow = 'follow' AND status = 'succeeded'`).Scan(&ok)
+			_ = watch.QueryRow(t.Context(), `SELECT count(*) FROM river_job WHERE state NOT IN ('completed', 'cancelled', 'discarded')`).Scan(&jobs)
+			if ok == n && jobs == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of %d triggered runs succeeded, %d jobs open", ok, n, jobs)
+			}
+		}
+	}
+	for i := range 2 { // warm the caches (the flow's publication may drop them once more)
+		e.Must(201, "POST", "/api/v1/apps/crm/entities/contact/records", map[string]any{"name": fmt.Sprintf("c0%d", i)}, token)
+		followed(i + 1)
+	}
+	counter.Reset()
+	e.Must(201, "POST", "/api/v1/apps/crm/entities/contact/records", map[string]any{"name": "c1"}, token)
+	followed(3)
+	n, commits = counter.Counts()
+	trips = counter.RoundTrips()
+	t.Logf("record create starting a River-worked run: %d statements, %d commits, %d round trips:\n%s", n, commits, trips, counter.Report())
+	// the create: begin, the record with its events, the run's accept, commit; River's working:
+	// the run's session lock and its row, the mark as running, begin with the run's lock and the
+	// record, the steps and the end with the commit and the unlock, River's completion
+	if n > 14 || commits > 4 || trips > 9 {
+		t.Fatalf("%d statements, %d commits and %d round trips, want ≤ 14, ≤ 4 and ≤ 9:\n%s", n, commits, trips, counter.Report())
+	}
 }
