@@ -33,8 +33,8 @@ func TestStatementsPerOperation(t *testing.T) {
 	token := e.Must(201, "POST", "/api/v1/me/tokens", map[string]any{"name": "bench", "expires_in_days": 30}, e.AdminToken).JSON()["token"].(string)
 
 	tests := []struct {
-		name                  string
-		do                    func(i int) *apitest.Resp
+		name                         string
+		do                           func(i int) *apitest.Resp
 		want                         int
 		maxStatements, commit, trips int
 	}{
