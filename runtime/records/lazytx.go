@@ -2,6 +2,7 @@ package records
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -11,7 +12,8 @@ import (
 // lazyTx is a transaction that begins at its first statement. A write whose checks needed no
 // look-up and whose hooks have nothing to do sends its one statement outside it (Create: the
 // record and its history events are one statement), which saves the begin and commit round
-// trips; every other write begins at its first statement, as before.
+// trips; every other write begins at its first statement, BEGIN and that statement in one
+// round trip (first).
 type lazyTx struct {
 	pool *pgxpool.Pool
 	tx   pgx.Tx
@@ -86,7 +88,53 @@ func (l *lazyTx) Prepare(ctx context.Context, name, sql string) (*pgconn.Stateme
 	return tx.Prepare(ctx, name, sql)
 }
 
+// first begins the transaction with its first statement in one round trip (#18: a write that
+// is not solo saves the round trip of its BEGIN); the results are the statement's. ok is false
+// when the statement carries pgx query options (they would be sent as arguments in a batch):
+// it then goes the usual way.
+func (l *lazyTx) first(ctx context.Context, sql string, args []any) (br pgx.BatchResults, ok bool) {
+	if len(args) > 0 {
+		switch args[0].(type) {
+		case pgx.QueryExecMode, pgx.QueryResultFormats, pgx.QueryResultFormatsByOID, pgx.QueryRewriter:
+			return nil, false
+		}
+	}
+	b := &pgx.Batch{}
+	b.BeginTx(pgx.TxOptions{})
+	b.Queue(sql, args...)
+	br = l.pool.SendBatch(ctx, b)
+	l.tx = br.Tx() // (its Rollback releases the connection, whatever happened below)
+	if _, err := br.Exec(); err != nil {
+		_ = br.Close()
+		return errBatch{fmt.Errorf("beginning transaction: %w", err)}, true
+	}
+	return br, true
+}
+
+// batchRow is the row of a batch's last query: scanning it closes the batch.
+type batchRow struct {
+	br  pgx.BatchResults
+	row pgx.Row
+}
+
+func (r *batchRow) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	if cerr := r.br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 func (l *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if l.tx == nil {
+		if br, ok := l.first(ctx, sql, args); ok {
+			tag, err := br.Exec()
+			if cerr := br.Close(); err == nil {
+				err = cerr
+			}
+			return tag, err
+		}
+	}
 	tx, err := l.get(ctx)
 	if err != nil {
 		return pgconn.CommandTag{}, err
@@ -103,6 +151,11 @@ func (l *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, 
 }
 
 func (l *lazyTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	if l.tx == nil {
+		if br, ok := l.first(ctx, sql, args); ok {
+			return &batchRow{br: br, row: br.QueryRow()}
+		}
+	}
 	tx, err := l.get(ctx)
 	if err != nil {
 		return errRow{err}
