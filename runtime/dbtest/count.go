@@ -114,7 +114,7 @@ func (c *Counter) add(conn *pgx.Conn, sql string, batched bool) {
 		c.inTx[conn] = true
 		c.pending[conn] = trip // counted with the first counted statement of the transaction
 		return
-	case strings.HasPrefix(s, "commit") || strings.HasPrefix(s, "rollback"):
+	case strings.HasPrefix(s, "commit") || (strings.HasPrefix(s, "rollback") && !strings.HasPrefix(s, "rollback to")):
 		c.inTx[conn] = false
 		if bt, ok := c.pending[conn]; ok {
 			delete(c.pending, conn) // nothing counted in it: background work
@@ -148,6 +148,7 @@ func (c *Counter) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sqls, c.marks, c.trips = nil, nil, nil
+	c.pending = nil // a transaction begun before is counted from its next statement, without its BEGIN
 }
 
 // Counts answers the statements and commits counted since the last Reset.

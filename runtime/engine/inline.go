@@ -362,10 +362,10 @@ func (e *Engine) workOnce(ctx context.Context, tx pgx.Tx, run *runRow, plan *Pla
 	}
 	tag, err := br.Exec()
 	var unlockErr error
+	unlocked := false
 	if err == nil && b.unlock != nil {
-		if _, unlockErr = br.Exec(); unlockErr == nil {
-			b.unlock.released = true
-		}
+		_, unlockErr = br.Exec()
+		unlocked = unlockErr == nil
 	}
 	if cerr := br.Close(); err == nil && unlockErr == nil {
 		err = cerr // (an unlock that failed after the commit is the caller's to retry)
@@ -386,6 +386,9 @@ func (e *Engine) workOnce(ctx context.Context, tx pgx.Tx, run *runRow, plan *Pla
 		return nil, fmt.Errorf("%w: %v", errCommit, err) // not wrapped: no data exception cancels the job
 	}
 	b.committed = true
+	if unlocked {
+		b.unlock.released = true
+	}
 	if finished {
 		metricRuns.WithLabelValues(b.result.Status).Inc()
 		e.backlog.finished()
@@ -564,7 +567,10 @@ func (e *Engine) executeFirst(ctx context.Context, conn *pgxpool.Conn, first *fi
 		// run's data cannot be stored, or a script fetches over HTTP: work it step by step,
 		// which records and routes a failure
 		e.opts.Log.Debug("first working in one transaction failed; working the run step by step", "run", run.ID, "error", err)
-		if rerr := tx.Rollback(context.WithoutCancel(ctx)); rerr != nil {
+		if lock.released {
+			return true, err // (not reached: the lock is released only with a commit that succeeded)
+		}
+		if rerr := tx.Rollback(context.WithoutCancel(ctx)); rerr != nil && !errors.Is(rerr, pgx.ErrTxClosed) {
 			return true, fmt.Errorf("run %s: rolling back: %w (after %v)", run.ID, rerr, err)
 		}
 		return false, nil
