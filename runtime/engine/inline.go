@@ -303,7 +303,7 @@ func (e *Engine) executeInline(ctx context.Context, run *runRow, jobID int64) (*
 	}
 	defer conn.Release()
 	// the transaction begins, and takes the run's lock, with the working's first statement
-	tx := &runTx{conn: conn, run: run.ID}
+	tx := runTx(conn, run.ID)
 	b := &batch{jobID: jobID, started: time.Now()}
 	defer endTx(ctx, tx, b)
 	return e.workOnce(ctx, tx, run, plan, b)
@@ -439,12 +439,6 @@ func (b *batch) last(step, sql string, args ...any) {
 	b.final = &finalStatement{step: step, sql: sql, args: args}
 }
 
-// busy reports a working whose run's lock another working holds (runTx).
-func busy(tx pgx.Tx) bool {
-	rt, ok := tx.(*runTx)
-	return ok && rt.busy
-}
-
 // endTx rolls a working's transaction back unless b committed it (its commit went with its
 // final statement, outside pgx's Tx, so a Rollback would cost a round trip for nothing).
 func endTx(ctx context.Context, tx pgx.Tx, b *batch) {
@@ -547,7 +541,7 @@ func (e *Engine) executeFirst(ctx context.Context, conn *pgxpool.Conn, first *fi
 	run.Status = StatusRunning
 	// the transaction begins with the working's first statement; the run's lock it takes is
 	// this session's already (advisory locks are reentrant within a session)
-	tx := &runTx{conn: conn, run: run.ID}
+	tx := runTx(conn, run.ID)
 	wb := &batch{started: time.Now(), notify: queue.Awaited(ctx), unlock: lock}
 	defer endTx(ctx, tx, wb)
 	if ready, ok := queue.ReadyAt(ctx); ok {

@@ -24,6 +24,7 @@ import (
 	"github.com/tessera/tessera/runtime/access"
 	"github.com/tessera/tessera/runtime/defs"
 	"github.com/tessera/tessera/runtime/events"
+	"github.com/tessera/tessera/runtime/pgtx"
 	"github.com/tessera/tessera/runtime/filter"
 )
 
@@ -394,7 +395,7 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 
 	var tx pgx.Tx
 	if w.Tx == nil {
-		tx = &lazyTx{pool: s.pool} // begins at its first statement (see solo below)
+		tx = &pgtx.Lazy{Send: s.pool.SendBatch} // begins at its first statement (see solo below)
 	} else if tx, err = s.begin(ctx, w); err != nil {
 		return nil, fmt.Errorf("creating record: %w", err)
 	}
@@ -539,7 +540,7 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 	// too) and no hook has anything to do: the insert is the whole write, one statement
 	// outside a transaction (#18).
 	solo := false
-	if lt, ok := tx.(*lazyTx); ok && !lt.begun() && !intake {
+	if lt, ok := tx.(*pgtx.Lazy); ok && !lt.Begun() && !intake {
 		if solo, err = s.quietFor(ctx, fired...); err != nil {
 			return nil, fmt.Errorf("creating record: %w", err)
 		}
