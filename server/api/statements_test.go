@@ -103,25 +103,26 @@ func TestStatementsPerOperation(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer watch.Close(context.Background())
-	done := func(n int) {
+	// settled waits until n runs of flow succeeded and no job is open
+	settled := func(flow string, n int) {
 		t.Helper()
 		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 			var ok, jobs int
-			_ = watch.QueryRow(t.Context(), `SELECT count(*) FROM flow_runs WHERE flow = 'ahook' AND status = 'succeeded'`).Scan(&ok)
+			_ = watch.QueryRow(t.Context(), `SELECT count(*) FROM flow_runs WHERE flow = $1 AND status = 'succeeded'`, flow).Scan(&ok)
 			_ = watch.QueryRow(t.Context(), `SELECT count(*) FROM river_job WHERE state NOT IN ('completed', 'cancelled', 'discarded')`).Scan(&jobs)
 			if ok == n && jobs == 0 {
 				return
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%d of %d async runs succeeded, %d jobs open", ok, n, jobs)
+				t.Fatalf("%d of %d runs of %s succeeded, %d jobs open", ok, n, flow, jobs)
 			}
 		}
 	}
 	e.Must(202, "POST", "/hooks/count-async", `{"name":"a0","n":0}`, "") // warm the caches
-	done(1)
+	settled("ahook", 1)
 	counter.Reset()
 	e.Must(202, "POST", "/hooks/count-async", `{"name":"a1","n":1}`, "")
-	done(2)
+	settled("ahook", 2)
 	n, commits := counter.Counts()
 	trips := counter.RoundTrips()
 	t.Logf("%d statements, %d commits, %d round trips:\n%s", n, commits, trips, counter.Report())
@@ -139,27 +140,13 @@ func TestStatementsPerOperation(t *testing.T) {
 			map[string]any{"id": "create", "type": "record.create", "params": map[string]any{"entity": "lead",
 				"values": map[string]any{"name": "{{ steps.js.name }}"}}}},
 		"edges": []any{map[string]any{"from": "js", "to": "create"}}})
-	followed := func(n int) {
-		t.Helper()
-		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-			var ok, jobs int
-			_ = watch.QueryRow(t.Context(), `SELECT count(*) FROM flow_runs WHERE flow = 'follow' AND status = 'succeeded'`).Scan(&ok)
-			_ = watch.QueryRow(t.Context(), `SELECT count(*) FROM river_job WHERE state NOT IN ('completed', 'cancelled', 'discarded')`).Scan(&jobs)
-			if ok == n && jobs == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%d of %d triggered runs succeeded, %d jobs open", ok, n, jobs)
-			}
-		}
-	}
 	for i := range 2 { // warm the caches (the flow's publication may drop them once more)
 		e.Must(201, "POST", "/api/v1/apps/crm/entities/contact/records", map[string]any{"name": fmt.Sprintf("c0%d", i)}, token)
-		followed(i + 1)
+		settled("follow", i+1)
 	}
 	counter.Reset()
 	e.Must(201, "POST", "/api/v1/apps/crm/entities/contact/records", map[string]any{"name": "c1"}, token)
-	followed(3)
+	settled("follow", 3)
 	n, commits = counter.Counts()
 	trips = counter.RoundTrips()
 	t.Logf("record create starting a River-worked run: %d statements, %d commits, %d round trips:\n%s", n, commits, trips, counter.Report())
