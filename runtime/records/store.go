@@ -24,8 +24,8 @@ import (
 	"github.com/tessera/tessera/runtime/access"
 	"github.com/tessera/tessera/runtime/defs"
 	"github.com/tessera/tessera/runtime/events"
-	"github.com/tessera/tessera/runtime/pgtx"
 	"github.com/tessera/tessera/runtime/filter"
+	"github.com/tessera/tessera/runtime/pgtx"
 )
 
 // Errors of the store. Validation problems are spec.Errors (422).
