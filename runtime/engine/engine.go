@@ -825,7 +825,7 @@ func (e *Engine) saveStep(ctx context.Context, q querier, x *Exec, res Result, s
 		}
 		state = withWatch(state, res.Wait.Watch)
 		if b != nil {
-			if err := b.held.settle(ctx, q, x.Key, false); err != nil {
+			if err := b.held.keep(ctx, q, x.Key); err != nil {
 				return err
 			}
 			b.add(pendingStep{node: x.NodeID, status: StatusWaiting, attempt: x.Attempt, input: strp(input), state: strp(state), wake: res.Wait.WakeAt, started: started})
@@ -847,7 +847,7 @@ func (e *Engine) saveStep(ctx context.Context, q querier, x *Exec, res Result, s
 			p := res.Port
 			port = &p
 		}
-		_ = b.held.settle(ctx, q, x.Key, true) // dropped: writes nothing
+		b.held.take(x.Key) // dropped: the step commits with its writes
 		b.add(pendingStep{node: x.NodeID, status: StatusSucceeded, attempt: x.Attempt, input: strp(input), output: strp(out), port: port,
 			started: started, finished: time.Now()})
 		return nil
@@ -907,7 +907,7 @@ func (e *Engine) failStep(ctx context.Context, q querier, x *Exec, failErr error
 	}
 	msg = pgtext.Clean(strings.ToValidUTF8(msg, ""))
 	if b != nil && x.StepID == 0 {
-		if err := b.held.settle(ctx, q, x.Key, false); err != nil {
+		if err := b.held.keep(ctx, q, x.Key); err != nil {
 			return err
 		}
 		b.add(pendingStep{node: x.NodeID, status: StatusFailed, attempt: x.Attempt, input: strp(in), errText: &msg, state: strp(state), wake: wake,

@@ -329,7 +329,7 @@ func (e *Engine) workOnce(ctx context.Context, tx pgx.Tx, run *runRow, plan *Pla
 	// the last statements and the commit in one round trip
 	last := &pgx.Batch{}
 	steps := []string{}
-	if rows := b.held.take(""); len(rows) > 0 { // none left in practice: each step settles its own
+	if rows := b.held.take(""); len(rows) > 0 { // none left in practice: each step takes or keeps its own
 		last.Queue(heldEffectsSQL, heldArgs(rows)...)
 		steps = append(steps, "recording effects")
 	}

@@ -78,8 +78,7 @@ func recordEffect(ctx context.Context, tx pgx.Tx, key string, recordID uuid.UUID
 	if key == "" {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO flow_effects (key, result) VALUES ($1, jsonb_strip_nulls(jsonb_build_object('id', $2::text, 'submission', $3::text)))`,
-		key, recordID, submission)
+	_, err := tx.Exec(ctx, heldEffectsSQL, heldArgs([]heldEffect{{key: key, record: recordID, submission: submission}})...)
 	if err != nil {
 		return fmt.Errorf("recording effect %s: %w", key, err)
 	}
@@ -113,7 +112,7 @@ type heldKey struct{}
 // A step that succeeds commits with its writes, so nothing replays it and its effect rows
 // would never be read: they are dropped. A step that fails or waits after writing may be
 // worked again under the same keys (a retry, a resumption), so its effects are written with
-// it (settle). A script's host call may end after the script call it belongs to (a worker
+// it (keep). A script's host call may end after the script call it belongs to (a worker
 // killed on a timeout), hence the mutex.
 type heldEffects struct {
 	mu   sync.Mutex
@@ -154,7 +153,8 @@ type heldEffect struct {
 	submission *uuid.UUID
 }
 
-// heldEffectsSQL writes held effects as recordEffect does, all in one statement.
+// heldEffectsSQL writes effects (key → record id and intake submission), any number in one
+// statement: recordEffect's one, or a step's held ones.
 const heldEffectsSQL = `INSERT INTO flow_effects (key, result)
 	SELECT x.key, jsonb_strip_nulls(jsonb_build_object('id', x.id, 'submission', x.submission))
 	FROM unnest($1::text[], $2::text[], $3::text[]) AS x(key, id, submission)`
@@ -165,6 +165,9 @@ const heldEffectsSQL = `INSERT INTO flow_effects (key, result)
 func (h *heldEffects) take(stepKey string) []heldEffect {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if len(h.rows) == 0 {
+		return nil // most steps write nothing
+	}
 	var mine, rest []heldEffect
 	for _, r := range h.rows {
 		if stepKey == "" || r.key == stepKey || strings.HasPrefix(r.key, stepKey+":") || strings.HasPrefix(r.key, stepKey+"[") {
@@ -190,11 +193,11 @@ func heldArgs(rows []heldEffect) []any {
 	return []any{keys, ids, subs}
 }
 
-// settle ends the held effects of the step keyed stepKey: dropped when it succeeded, written
-// in tx otherwise.
-func (h *heldEffects) settle(ctx context.Context, q querier, stepKey string, succeeded bool) error {
+// keep writes in tx the held effects of the step keyed stepKey, which failed or waits after
+// writing (a step that succeeded drops them with take).
+func (h *heldEffects) keep(ctx context.Context, q querier, stepKey string) error {
 	rows := h.take(stepKey)
-	if succeeded || len(rows) == 0 {
+	if len(rows) == 0 {
 		return nil
 	}
 	if _, err := q.Exec(ctx, heldEffectsSQL, heldArgs(rows)...); err != nil {
