@@ -56,6 +56,10 @@ type Options struct {
 	// InlineWorkers is how many runs this process may work inline at once, as it accepts them
 	// (inline.go; 0: 10, negative: none).
 	InlineWorkers int
+	// PreworkWithin is how long a run started on its own may be worked before it is accepted,
+	// in one transaction that also inserts it (prework.go; 0: DefaultPreworkWithin, negative:
+	// never: every run is accepted first).
+	PreworkWithin time.Duration
 	// Tracker signs the links of tracking_link nodes (nodes_tracking.go).
 	Tracker Tracker
 }
@@ -751,6 +755,9 @@ func (e *Engine) runPlan(ctx context.Context, q querier, run *runRow, plan *Plan
 				wake = &wakes[i]
 			}
 		}
+		if b != nil && b.unaccepted != nil {
+			return errNotAccepted // a run that parks is accepted first (prework.go)
+		}
 		if b != nil {
 			// one statement: the steps, the parked run, the job done
 			// (sent with the commit, see workOnce)
@@ -980,6 +987,15 @@ func (e *Engine) finishRun(ctx context.Context, q querier, run *runRow, status s
 	if msg != "" {
 		msg = pgtext.Clean(msg)
 		errText = &msg
+	}
+	if b.unaccepted != nil {
+		// a working before the run's accept (prework.go) commits only a run that succeeded
+		if status != StatusSucceeded {
+			return errNotAccepted
+		}
+		b.last("finishing run", stepsInsert+insertFinishedRunSQL, b.unaccepted.args(b, out)...)
+		b.result = &RunResult{Status: status, Output: out}
+		return nil
 	}
 	// the steps and the run's end go with the commit (workOnce); what follows is written in
 	// the same transaction before them

@@ -46,6 +46,12 @@ func newEnv(t *testing.T, work bool) *env {
 
 func envOn(t *testing.T, d *db.DB, work bool, workers int) *env {
 	t.Helper()
+	return envWith(t, d, work, workers, engine.Options{})
+}
+
+// envWith is envOn with engine options (its Records are the env's store).
+func envWith(t *testing.T, d *db.DB, work bool, workers int, o engine.Options) *env {
+	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, d: d}
 	var eng *engine.Engine
@@ -55,7 +61,8 @@ func envOn(t *testing.T, d *db.DB, work bool, workers int) *env {
 		t.Fatal(err)
 	}
 	e.store = &engine.SQLRecords{Pool: d.Pool}
-	eng = engine.New(d.Pool, defs.New(d.Pool), q, engine.Options{Records: e.store})
+	o.Records = e.store
+	eng = engine.New(d.Pool, defs.New(d.Pool), q, o)
 	e.eng = eng
 	if err := q.Start(ctx); err != nil {
 		t.Fatal(err)

@@ -178,11 +178,13 @@ func (e *Engine) startNow(ctx context.Context, tx pgx.Tx, r StartRequest) (uuid.
 		return uuid.Nil, false, fmt.Errorf("encoding trigger: %w", err)
 	}
 	inline := tx == nil && !r.Test && e.takeInline()
+	var plan *Plan
 	if inline && r.Version > 0 {
 		// a pinned version's plan is known before the insert: only inline-safe plans
-		if plan, err := e.PlanFor(ctx, r.AppID, r.Flow, r.Version); err != nil || !inlinePlanOK(plan) {
+		var err error
+		if plan, err = e.PlanFor(ctx, r.AppID, r.Flow, r.Version); err != nil || !inlinePlanOK(plan) {
 			e.releaseInline()
-			inline = false
+			inline, plan = false, nil
 		}
 	}
 	// the app's slot is taken before the insert: a run of an app at its cap goes to River
@@ -202,6 +204,25 @@ func (e *Engine) startNow(ctx context.Context, tx pgx.Tx, r StartRequest) (uuid.
 				slot()
 			}
 			e.releaseInline()
+		}
+	}
+	if inline && e.preworkable(r, plan) {
+		// worked before it is accepted, and inserted with its end (prework.go)
+		if r.ID == uuid.Nil {
+			r.ID = uuid.New()
+		}
+		res, err := e.prework(ctx, r, trig, plan)
+		if err == nil {
+			drop()
+			e.waiters.signal(r.ID, res)
+			return r.ID, true, nil
+		}
+		if errors.Is(err, errCommit) {
+			drop() // it may have committed: accepting it again could work it twice
+			return uuid.Nil, false, fmt.Errorf("starting run of %s: %w", r.Flow, err)
+		}
+		if !errors.Is(err, errNotAccepted) {
+			e.opts.Log.Debug("working a run before its accept failed; accepting it first", "run", r.ID, "error", err)
 		}
 	}
 	var q querier = e.Pool
@@ -345,7 +366,13 @@ func (e *Engine) workOnce(ctx context.Context, tx pgx.Tx, run *runRow, plan *Pla
 	if b.unlock != nil {
 		last.Queue(`SELECT pg_advisory_unlock($1)`, b.unlock.key) // after the commit: the lock is free once the run is
 	}
-	br := tx.SendBatch(ctx, last)
+	sendCtx := ctx
+	if b.unaccepted != nil {
+		// a working before its accept has a deadline for its work, not for its commit: the
+		// caller must know whether the run exists (prework.go)
+		sendCtx = context.WithoutCancel(ctx)
+	}
+	br := tx.SendBatch(sendCtx, last)
 	for _, step := range steps {
 		if _, err := br.Exec(); err != nil {
 			_ = br.Close()
@@ -418,6 +445,9 @@ type batch struct {
 	// unlock is the run's session lock, released by a statement sent after the commit (nil:
 	// the caller holds none, or releases it itself).
 	unlock *sessionLock
+	// unaccepted is the run a working before its accept inserts with its end (nil: the run's
+	// row exists; see prework.go).
+	unaccepted *unacceptedRun
 }
 
 // sessionLock is a run's session advisory lock (Execute); released is set once a working's
@@ -469,11 +499,15 @@ func (b *batch) add(p pendingStep) { b.steps = append(b.steps, p) }
 
 // stepsCTE is the WITH part writing the batched steps and deleting the job; args start at $2
 // ($1 is the run id).
-const stepsCTE = `WITH s AS (INSERT INTO flow_steps (run_id, node, status, attempt, input, output, port, error, state, wake_at, started_at, finished_at)
+const stepsCTE = stepsInsert + `,
+j AS (DELETE FROM river_job WHERE id = $13) `
+
+// stepsInsert is the WITH part writing the batched steps (stepArgs: $1 is the run id, $2 to $12
+// the steps' columns).
+const stepsInsert = `WITH s AS (INSERT INTO flow_steps (run_id, node, status, attempt, input, output, port, error, state, wake_at, started_at, finished_at)
 	SELECT $1, x.node, x.status, x.attempt, x.input::jsonb, x.output::jsonb, x.port, x.error, x.state::jsonb, x.wake_at, x.started_at, x.finished_at
 	FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[])
-		AS x(node, status, attempt, input, output, port, error, state, wake_at, started_at, finished_at)),
-j AS (DELETE FROM river_job WHERE id = $13) `
+		AS x(node, status, attempt, input, output, port, error, state, wake_at, started_at, finished_at))`
 
 // firstTiming is the SET part writing a run's first timing from stepsCTE's $14 (started) and
 // $15 (ready): kept when the run was accepted running.
@@ -482,6 +516,11 @@ const firstTiming = `started_at = coalesce(started_at, $14), queued_at = coalesc
 
 // args are stepsCTE's and firstTiming's arguments ($1 to $15).
 func (b *batch) args(runID uuid.UUID) []any {
+	return append(b.stepArgs(runID), b.jobID, b.started, b.ready)
+}
+
+// stepArgs are stepsInsert's arguments ($1 to $12).
+func (b *batch) stepArgs(runID uuid.UUID) []any {
 	n := len(b.steps)
 	nodes, statuses := make([]string, n), make([]string, n)
 	attempts := make([]int32, n)
@@ -497,7 +536,7 @@ func (b *batch) args(runID uuid.UUID) []any {
 			finished[i] = &f
 		}
 	}
-	return []any{runID, nodes, statuses, attempts, inputs, outputs, ports, errs, states, wakes, started, finished, b.jobID, b.started, b.ready}
+	return []any{runID, nodes, statuses, attempts, inputs, outputs, ports, errs, states, wakes, started, finished}
 }
 
 // firstRunSQL reads a run for Execute, with whether it is a test run and has any step.

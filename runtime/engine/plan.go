@@ -29,6 +29,9 @@ type Plan struct {
 	// step by step, never in one transaction (inline.go), so a request is never sent by a
 	// working that may be rolled back and worked again.
 	fetches atomic.Bool
+	// preworkAfter (Unix nanoseconds) is when a run of this plan may be worked before its
+	// accept again, after one ran past PreworkWithin (prework.go).
+	preworkAfter atomic.Int64
 }
 
 // PlanNode is one prepared node.
