@@ -206,6 +206,7 @@ func (e *Engine) startNow(ctx context.Context, tx pgx.Tx, r StartRequest) (uuid.
 			e.releaseInline()
 		}
 	}
+	committed := false // a working before the accept may have committed the run
 	if inline && e.preworkable(r, plan) {
 		// worked before it is accepted, and inserted with its end (prework.go)
 		if r.ID == uuid.Nil {
@@ -217,10 +218,9 @@ func (e *Engine) startNow(ctx context.Context, tx pgx.Tx, r StartRequest) (uuid.
 			e.waiters.signal(r.ID, res)
 			return r.ID, true, nil
 		}
-		if errors.Is(err, errCommit) {
-			drop() // it may have committed: accepting it again could work it twice
-			return uuid.Nil, false, fmt.Errorf("starting run of %s: %w", r.Flow, err)
-		}
+		// (after errCommit the working may have committed: the accept below, under the same
+		// id, then finds the run, waiting for that commit if it is still under way)
+		committed = errors.Is(err, errCommit)
 		if !errors.Is(err, errNotAccepted) {
 			e.opts.Log.Debug("working a run before its accept failed; accepting it first", "run", r.ID, "error", err)
 		}
@@ -233,6 +233,12 @@ func (e *Engine) startNow(ctx context.Context, tx pgx.Tx, r StartRequest) (uuid.
 	if errors.Is(err, pgx.ErrNoRows) {
 		drop()
 		return e.startConflict(ctx, q, r)
+	}
+	var pgErr *pgconn.PgError
+	if committed && errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "flow_runs_pkey" {
+		drop()
+		e.waiters.signal(r.ID, nil) // it did commit: its waiters read it
+		return r.ID, true, nil
 	}
 	if err != nil {
 		drop()

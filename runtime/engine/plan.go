@@ -32,6 +32,8 @@ type Plan struct {
 	// preworkAfter (Unix nanoseconds) is when a run of this plan may be worked before its
 	// accept again, after one ran past PreworkWithin (prework.go).
 	preworkAfter atomic.Int64
+	// preworkMisses counts the workings before the accept in a row that did not succeed.
+	preworkMisses atomic.Int32
 }
 
 // PlanNode is one prepared node.

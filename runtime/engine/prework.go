@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/tessera/tessera/runtime/pgtx"
 )
 
@@ -21,15 +23,23 @@ import (
 // and the run is accepted and worked as before (startNow): its failure is recorded and routed
 // as usual. Nothing was written, and the nodes of such a plan do nothing outside the
 // transaction (a script's http.fetch is refused in it), so working it again repeats nothing
-// outside the database. A plan whose working ran past the deadline is accepted first for a
-// minute (Plan.preworkAfter), so a slow flow is not worked twice per run. The caller learns
-// the run's id once it committed: a 202 means the run exists, as before.
+// outside the database. A plan whose working ran past the deadline, or whose last three such
+// workings did not succeed, is accepted first for a minute (Plan.preworkAfter), so a slow or
+// failing flow is not worked twice per run. The caller learns the run's id once it committed:
+// a 202 means the run exists, as before. When the connection fails with the commit in flight
+// (errCommit), the run is accepted under the same id: the accept finds the run if the commit
+// happened (waiting for it if it is under way) and works it otherwise.
 
 // DefaultPreworkWithin is how long a run may be worked before its accept (Options.PreworkWithin).
 const DefaultPreworkWithin = 250 * time.Millisecond
 
-// preworkPause is how long a plan whose working ran past the deadline is accepted first.
+// preworkPause is how long a plan whose working ran past the deadline, or whose last
+// preworkMissesToPause workings did not succeed, is accepted first.
 const preworkPause = time.Minute
+
+// preworkMissesToPause is how many workings before the accept in a row may end otherwise than
+// succeeded (each is worked again) before the plan's runs are accepted first for preworkPause.
+const preworkMissesToPause = 3
 
 // errNotAccepted ends a working before the run's accept whose outcome is not a success: it is
 // rolled back and the run accepted first.
@@ -69,32 +79,40 @@ func (e *Engine) prework(ctx context.Context, r StartRequest, trig []byte, plan 
 		within = DefaultPreworkWithin
 	}
 	at := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, within)
+	conn, err := e.sessions.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("acquiring connection: %w", err)
+	}
+	defer conn.Release()
+	// the deadline is the working's, from here: a wait for a connection or a caller's own
+	// deadline does not pause the plan
+	wctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
-	res, err := e.preworkIn(ctx, r, trig, plan, at)
-	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && !errors.Is(err, errCommit) {
+	res, err := e.preworkOn(wctx, conn, r, trig, plan, at)
+	switch {
+	case err == nil:
+		plan.preworkMisses.Store(0)
+		metricRunLatency.WithLabelValues("inline").Observe(time.Since(at).Seconds())
+		return res, nil
+	case errors.Is(err, errCommit):
+	case errors.Is(wctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil:
+		plan.preworkAfter.Store(time.Now().Add(preworkPause).UnixNano())
+	case errors.Is(err, errNotAccepted) && plan.preworkMisses.Add(1) >= preworkMissesToPause:
+		// a flow whose runs keep failing would be worked twice per run
+		plan.preworkMisses.Store(0)
 		plan.preworkAfter.Store(time.Now().Add(preworkPause).UnixNano())
 	}
-	if err != nil {
-		return nil, err
-	}
-	metricRunLatency.WithLabelValues("inline").Observe(time.Since(at).Seconds())
-	return res, nil
+	return nil, err
 }
 
-// preworkIn is prework's working, within ctx's deadline.
-func (e *Engine) preworkIn(ctx context.Context, r StartRequest, trig []byte, plan *Plan, at time.Time) (*RunResult, error) {
+// preworkOn is prework's working on conn, within ctx's deadline.
+func (e *Engine) preworkOn(ctx context.Context, conn *pgxpool.Conn, r StartRequest, trig []byte, plan *Plan, at time.Time) (*RunResult, error) {
 	r.RunAs = RunAsOf(plan.Flow)
 	run := &runRow{ID: r.ID, AppID: r.AppID, Flow: r.Flow, Version: r.Version, Status: StatusRunning, Trigger: r.Trigger, RunAs: r.RunAs}
 	if r.Actor != nil {
 		a := *r.Actor
 		run.Actor = &a
 	}
-	conn, err := e.sessions.Acquire(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("acquiring connection: %w", err)
-	}
-	defer conn.Release()
 	tx := &pgtx.Lazy{Send: conn.SendBatch} // nobody else sees the run: no lock
 	b := &batch{started: at, unaccepted: &unacceptedRun{r: r, trig: trig, at: at}}
 	defer endTx(ctx, tx, b)

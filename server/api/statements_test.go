@@ -42,6 +42,9 @@ func TestStatementsPerOperation(t *testing.T) {
 		{"sync webhook → script → record.create", func(i int) *apitest.Resp {
 			return e.Do("POST", "/hooks/count-hook", fmt.Sprintf(`{"name":"n%d","n":%d}`, i, i), "")
 		}, 200, 4, 1, 2}, // worked before its accept (runtime/engine/prework.go): begin with the record + events (one round trip); the steps and the run's row with the commit (one round trip); the effect is held (#18 asks ≤ 10 and ≤ 2 commits)
+		{"sync webhook with an Idempotency-Key (accepted first)", func(i int) *apitest.Resp {
+			return e.Do("POST", "/hooks/count-hook", fmt.Sprintf(`{"name":"k%d","n":%d}`, i, i), "", "Idempotency-Key: key-"+fmt.Sprint(i))
+		}, 200, 6, 2, 3}, // accept (the key checked, the job claimed); begin, the run lock and the record (one round trip); steps + finish + job deletion with the commit
 		{"record create (4 fields, bearer token)", func(i int) *apitest.Resp {
 			return e.Do("POST", "/api/v1/apps/crm/entities/lead/records", map[string]any{"name": fmt.Sprintf("r%d", i), "score": i, "phone": "1", "city": "沪"}, token)
 		}, 201, 1, 1, 1}, // record + history events in one statement that commits by itself (no hook has anything to do; the token's principal is cached)
@@ -78,13 +81,13 @@ func TestStatementsPerOperation(t *testing.T) {
 	for {
 		_ = e.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM flow_steps s JOIN flow_runs r ON r.id = s.run_id WHERE r.flow = 'hook' AND r.status = 'succeeded'`).Scan(&steps)
 		_ = e.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM records WHERE entity = 'lead' AND data->>'name' LIKE 'n%'`).Scan(&recs)
-		if steps == 4 || time.Now().After(deadline) {
+		if steps == 8 || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if steps != 4 || recs != 2 {
-		t.Fatalf("2 sync runs left %d steps and %d records, want 4 and 2", steps, recs)
+	if steps != 8 || recs != 2 {
+		t.Fatalf("4 sync runs left %d steps and %d records named n…, want 8 and 2", steps, recs)
 	}
 
 	// a durable (async) webhook → script → record run, from accepting it until it succeeded and
