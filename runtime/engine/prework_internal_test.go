@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/tessera/tessera/runtime/db"
 	"github.com/tessera/tessera/runtime/dbtest"
 	"github.com/tessera/tessera/runtime/defs"
 	"github.com/tessera/tessera/runtime/queue"
@@ -17,24 +18,9 @@ import (
 // then accepted first for a while, so a slow flow is not worked twice per run. The same holds
 // for a flow whose workings before the accept keep failing: after preworkMissesToPause of them.
 func TestPreworkPastItsDeadlineIsPaused(t *testing.T) {
-	d := dbtest.Open(t)
 	ctx := context.Background()
-	// a working queue never started: River fetches nothing, yet the process works runs inline
-	q, err := queue.New(d.Pool, queue.Options{Work: true, Workers: 2, Handler: func(context.Context, uuid.UUID) error { return nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng := New(d.Pool, defs.New(d.Pool), q, Options{PreworkWithin: time.Nanosecond})
-	t.Cleanup(eng.Close)
-	var app uuid.UUID
-	if err := d.Pool.QueryRow(ctx, `INSERT INTO apps (slug, name) VALUES ('a', 'a') RETURNING id`).Scan(&app); err != nil {
-		t.Fatal(err)
-	}
-	body := `{"slug":"f","trigger":{"type":"webhook","key":"f"},"nodes":[{"id":"s","type":"set","params":{"values":{"ok":true}}}]}`
-	if _, err := d.Pool.Exec(ctx, `WITH d AS (INSERT INTO definitions (app_id, kind, slug, draft, published_version) VALUES ($1, 'flows', 'f', $2, 1) RETURNING id)
-		INSERT INTO definition_versions (definition_id, version, body) SELECT id, 1, $2 FROM d`, app, body); err != nil {
-		t.Fatal(err)
-	}
+	eng, d, app := preworkEngine(t, Options{PreworkWithin: time.Nanosecond},
+		`{"slug":"f","trigger":{"type":"webhook","key":"f"},"nodes":[{"id":"s","type":"set","params":{"values":{"ok":true}}}]}`)
 	req := StartRequest{AppID: app, Flow: "f", Version: 1, RunAs: "service"}
 	plan, err := eng.PlanFor(ctx, app, "f", 1)
 	if err != nil {
@@ -73,23 +59,9 @@ func TestPreworkPastItsDeadlineIsPaused(t *testing.T) {
 
 // TestFailingPreworkIsPaused: see TestPreworkPastItsDeadlineIsPaused.
 func TestFailingPreworkIsPaused(t *testing.T) {
-	d := dbtest.Open(t)
 	ctx := context.Background()
-	q, err := queue.New(d.Pool, queue.Options{Work: true, Workers: 2, Handler: func(context.Context, uuid.UUID) error { return nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng := New(d.Pool, defs.New(d.Pool), q, Options{}) // no record store: a record node fails
-	t.Cleanup(eng.Close)
-	var app uuid.UUID
-	if err := d.Pool.QueryRow(ctx, `INSERT INTO apps (slug, name) VALUES ('a', 'a') RETURNING id`).Scan(&app); err != nil {
-		t.Fatal(err)
-	}
-	body := `{"slug":"f","trigger":{"type":"webhook","key":"f"},"nodes":[{"id":"s","type":"record.create","params":{"entity":"lead","values":{"name":"x"}}}]}`
-	if _, err := d.Pool.Exec(ctx, `WITH d AS (INSERT INTO definitions (app_id, kind, slug, draft, published_version) VALUES ($1, 'flows', 'f', $2, 1) RETURNING id)
-		INSERT INTO definition_versions (definition_id, version, body) SELECT id, 1, $2 FROM d`, app, body); err != nil {
-		t.Fatal(err)
-	}
+	eng, d, app := preworkEngine(t, Options{}, // no record store: a record node fails
+		`{"slug":"f","trigger":{"type":"webhook","key":"f"},"nodes":[{"id":"s","type":"record.create","params":{"entity":"lead","values":{"name":"x"}}}]}`)
 	req := StartRequest{AppID: app, Flow: "f", Version: 1, RunAs: "service"}
 	plan, err := eng.PlanFor(ctx, app, "f", 1)
 	if err != nil {
@@ -121,4 +93,28 @@ func TestFailingPreworkIsPaused(t *testing.T) {
 			t.Fatalf("%d of %d runs failed, want all (accepted after the working before it failed)", failed, runs)
 		}
 	}
+}
+
+// preworkEngine gives an engine with options o whose process works runs (its queue never
+// started: River fetches nothing) on a fresh database, with app "a" and flow body published as
+// version 1.
+func preworkEngine(t *testing.T, o Options, body string) (*Engine, *db.DB, uuid.UUID) {
+	t.Helper()
+	d := dbtest.Open(t)
+	ctx := context.Background()
+	q, err := queue.New(d.Pool, queue.Options{Work: true, Workers: 2, Handler: func(context.Context, uuid.UUID) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := New(d.Pool, defs.New(d.Pool), q, o)
+	t.Cleanup(eng.Close)
+	var app uuid.UUID
+	if err := d.Pool.QueryRow(ctx, `INSERT INTO apps (slug, name) VALUES ('a', 'a') RETURNING id`).Scan(&app); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Pool.Exec(ctx, `WITH d AS (INSERT INTO definitions (app_id, kind, slug, draft, published_version) VALUES ($1, 'flows', 'f', $2, 1) RETURNING id)
+		INSERT INTO definition_versions (definition_id, version, body) SELECT id, 1, $2 FROM d`, app, body); err != nil {
+		t.Fatal(err)
+	}
+	return eng, d, app
 }
