@@ -58,6 +58,7 @@ go-test:
 	$(GO) test -count=1 -timeout 20m ./...
 
 bench: deps build ## print performance figures
+	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; } || echo "wrk not installed: its rows are left out"
 	$(GO) run ./scripts/bench
 
 bench-ui: build ## first-page timings at 1x and 4x CPU slowdown, flow designer open/undo timings (ui/e2e/firstpage.spec.ts, designerbench.spec.ts)

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// The record creates measured the way #18 measured them: wrk (a C load generator, far lighter
+// than the Go client of measure) against pgbench's one-INSERT transaction at the same
+// concurrency. Both are used when on PATH (`make bench` installs wrk as root); otherwise the
+// rows are left out.
+
+var (
+	wrkRateRe = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	wrkPctRe  = regexp.MustCompile(`(?m)^\s+(50|99)%\s+([0-9.]+)(us|ms|s)\s*$`)
+	wrkBadRe  = regexp.MustCompile(`Non-2xx or 3xx responses:\s+([0-9]+)`)
+	wrkErrRe  = regexp.MustCompile(`Socket errors:.*?timeout ([0-9]+)`)
+)
+
+// wrkPost posts body to url with a bearer token at concurrency c for d with wrk; ok is false
+// when wrk is not available or failed.
+func wrkPost(ctx context.Context, url, token string, body []byte, c int, d time.Duration) (rate, bool) {
+	bin, err := exec.LookPath("wrk")
+	if err != nil {
+		return rate{}, false
+	}
+	dir, err := os.MkdirTemp("", "tessera-wrk-")
+	if err != nil {
+		return rate{}, false
+	}
+	defer os.RemoveAll(dir)
+	script := filepath.Join(dir, "post.lua")
+	lua := fmt.Sprintf("wrk.method = \"POST\"\nwrk.body = %q\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"Bearer %s\"\n", string(body), token)
+	if err := os.WriteFile(script, []byte(lua), 0o644); err != nil {
+		return rate{}, false
+	}
+	cpu0 := machineCPU()
+	out, err := exec.CommandContext(ctx, bin, "-t", strconv.Itoa(min(c, 2)), "-c", strconv.Itoa(c), "-d", fmt.Sprintf("%ds", int(d.Seconds())),
+		"--latency", "-s", script, url).CombinedOutput()
+	if err != nil {
+		fmt.Printf("  (wrk failed: %v: %s)\n", err, strings.TrimSpace(string(out)))
+		return rate{}, false
+	}
+	m := wrkRateRe.FindSubmatch(out)
+	if m == nil {
+		return rate{}, false
+	}
+	var r rate
+	r.perSec, _ = strconv.ParseFloat(string(m[1]), 64)
+	for _, p := range wrkPctRe.FindAllSubmatch(out, -1) {
+		v, _ := strconv.ParseFloat(string(p[2]), 64)
+		unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[string(p[3])]
+		if string(p[1]) == "50" {
+			r.p50 = time.Duration(v * float64(unit))
+		} else {
+			r.p99 = time.Duration(v * float64(unit))
+		}
+	}
+	for _, re := range []*regexp.Regexp{wrkBadRe, wrkErrRe} {
+		if m := re.FindSubmatch(out); m != nil {
+			n, _ := strconv.Atoi(string(m[1]))
+			r.errs += n
+		}
+	}
+	r.cpu = cpuPer(cpu0, r.perSec*d.Seconds())
+	return r, true
+}
+
+// wrkCreateRows measures record creates with wrk at 1/8/32 connections next to pgbench's
+// one-INSERT at the same concurrency (nothing when either is missing).
+func wrkCreateRows(ctx context.Context, pool *pgxpool.Pool, dsn string, app uuid.UUID, bs *benchServer, d time.Duration) {
+	body := []byte(`{"name":"w","n":1,"phone":"138","city":"上海"}`)
+	url := bs.url + "/api/v1/apps/runbench/entities/lead/records"
+	if _, ok := wrkPost(ctx, url, bs.token, body, 2, time.Second); !ok { // warm; also: is wrk here?
+		return
+	}
+	fmt.Println("  (wrk as the client, pgbench's one-INSERT transaction as the baseline: #18's own method)")
+	for _, c := range []int{1, 8, 32} {
+		tps, ok := pgbenchInsert(ctx, dsn, app, c, d)
+		if !ok {
+			return
+		}
+		r, ok := wrkPost(ctx, url, bs.token, body, c, d)
+		if !ok {
+			return
+		}
+		printRow(fmt.Sprintf("record create, wrk, %d conn", c), r, rate{perSec: tps})
+	}
+}
