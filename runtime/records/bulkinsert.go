@@ -124,7 +124,7 @@ func (s *Store) BulkInsert(ctx context.Context, app *defs.App, entity string, ro
 		}
 		id := r.ID
 		if id == uuid.Nil {
-			id = uuid.New()
+			id = newID()
 		}
 		ids[i] = id
 		updated := r.UpdatedAt

@@ -583,7 +583,7 @@ func (im *importer) write(ctx context.Context, tx pgx.Tx, rows []*importRow, now
 	recRows := make([][]any, 0, len(rows))
 	evRows := make([][]any, 0, len(rows)*2)
 	for _, r := range rows {
-		r.id = uuid.New()
+		r.id = newID()
 		raw, err := json.Marshal(r.data)
 		if err != nil {
 			return fmt.Errorf("encoding record: %w", err)

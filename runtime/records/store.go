@@ -481,7 +481,7 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 	if err != nil {
 		return nil, fmt.Errorf("encoding record: %w", err)
 	}
-	id := uuid.New()
+	id := newID()
 	changes := map[string]any{}
 	for k, v := range data {
 		changes[k] = []any{nil, v}
