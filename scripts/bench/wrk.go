@@ -24,7 +24,7 @@ var (
 	wrkRateRe = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
 	wrkPctRe  = regexp.MustCompile(`(?m)^\s+(50|99)%\s+([0-9.]+)(us|ms|s)\s*$`)
 	wrkBadRe  = regexp.MustCompile(`Non-2xx or 3xx responses:\s+([0-9]+)`)
-	wrkErrRe  = regexp.MustCompile(`Socket errors:.*?timeout ([0-9]+)`)
+	wrkErrRe  = regexp.MustCompile(`Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+)`)
 )
 
 // wrkPost posts body to url with a bearer token at concurrency c for d with wrk; ok is false
@@ -68,8 +68,10 @@ func wrkPost(ctx context.Context, url, token string, body []byte, c int, d time.
 	}
 	for _, re := range []*regexp.Regexp{wrkBadRe, wrkErrRe} {
 		if m := re.FindSubmatch(out); m != nil {
-			n, _ := strconv.Atoi(string(m[1]))
-			r.errs += n
+			for _, v := range m[1:] {
+				n, _ := strconv.Atoi(string(v))
+				r.errs += n
+			}
 		}
 	}
 	r.cpu = cpuPer(cpu0, r.perSec*d.Seconds())
