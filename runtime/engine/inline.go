@@ -542,7 +542,10 @@ func (b *batch) stepArgs(runID uuid.UUID) []any {
 			finished[i] = &f
 		}
 	}
-	return []any{runID, nodes, statuses, attempts, inputs, outputs, ports, errs, states, wakes, started, finished}
+	// room for what every caller appends (the run's end or its row: up to 22 arguments in all),
+	// so building a working's last statement allocates its argument list once
+	args := make([]any, 0, 22)
+	return append(args, runID, nodes, statuses, attempts, inputs, outputs, ports, errs, states, wakes, started, finished)
 }
 
 // firstRunSQL reads a run for Execute, with whether it is a test run and has any step.

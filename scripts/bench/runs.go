@@ -256,7 +256,7 @@ func benchRuns(ctx context.Context, e *env) error {
 		printRow("async runs completed end to end, 8", rate{perSec: float64(done) / span, p50: pct(e2e, 50), p99: pct(e2e, 99), cpu: cpu}, base)
 	}
 	createRows(ctx, pool, app, bs, d, printRow)
-	wrkCreateRows(ctx, pool, e.DB.DSN, app, bs, d)
+	wrkCreateRows(ctx, e.DB.DSN, app, bs, d)
 	return nil
 }
 
@@ -279,7 +279,7 @@ func benchCreates(ctx context.Context, e *env) error {
 	defer cleanup()
 	measure(4, time.Second, bs.createRecord) // warm the caches
 	createRows(ctx, e.DB.Pool, app, bs, 5*time.Second, printRow)
-	wrkCreateRows(ctx, e.DB.Pool, e.DB.DSN, app, bs, 5*time.Second)
+	wrkCreateRows(ctx, e.DB.DSN, app, bs, 5*time.Second)
 	return nil
 }
 

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // The record creates measured the way #18 measured them: wrk (a C load generator, far lighter
@@ -80,7 +79,7 @@ func wrkPost(ctx context.Context, url, token string, body []byte, c int, d time.
 
 // wrkCreateRows measures record creates with wrk at 1/8/32 connections next to pgbench's
 // one-INSERT at the same concurrency (nothing when either is missing).
-func wrkCreateRows(ctx context.Context, pool *pgxpool.Pool, dsn string, app uuid.UUID, bs *benchServer, d time.Duration) {
+func wrkCreateRows(ctx context.Context, dsn string, app uuid.UUID, bs *benchServer, d time.Duration) {
 	body := []byte(`{"name":"w","n":1,"phone":"138","city":"上海"}`)
 	url := bs.url + "/api/v1/apps/runbench/entities/lead/records"
 	if _, ok := wrkPost(ctx, url, bs.token, body, 2, time.Second); !ok { // warm; also: is wrk here?
