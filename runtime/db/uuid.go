@@ -1,6 +1,8 @@
 package db
 
 import (
+	"fmt"
+
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
 )
@@ -14,8 +16,17 @@ func registerUUID(m *pgtype.Map) {
 }
 
 func tryWrapUUIDEncodePlan(value any) (pgtype.WrappedEncodePlanNextSetter, any, bool) {
-	if v, ok := value.(uuid.UUID); ok {
+	switch v := value.(type) {
+	case uuid.UUID:
 		return &uuidEncodePlan{}, pgtype.UUID{Bytes: v, Valid: true}, true
+	case *uuid.UUID:
+		// pgx does not dereference a pointer whose type is a driver.Valuer: without this case
+		// a *uuid.UUID (an owner or actor) was formatted as text, failed the binary encode,
+		// built an error and was encoded a second time as text
+		if v == nil {
+			return &uuidEncodePlan{}, pgtype.UUID{}, true
+		}
+		return &uuidEncodePlan{}, pgtype.UUID{Bytes: *v, Valid: true}, true
 	}
 	return nil, nil, false
 }
@@ -25,5 +36,14 @@ type uuidEncodePlan struct{ next pgtype.EncodePlan }
 func (p *uuidEncodePlan) SetNext(next pgtype.EncodePlan) { p.next = next }
 
 func (p *uuidEncodePlan) Encode(value any, buf []byte) ([]byte, error) {
-	return p.next.Encode(pgtype.UUID{Bytes: value.(uuid.UUID), Valid: true}, buf)
+	switch v := value.(type) {
+	case uuid.UUID:
+		return p.next.Encode(pgtype.UUID{Bytes: v, Valid: true}, buf)
+	case *uuid.UUID:
+		if v == nil {
+			return nil, nil // NULL
+		}
+		return p.next.Encode(pgtype.UUID{Bytes: *v, Valid: true}, buf)
+	}
+	return nil, fmt.Errorf("uuid encode plan: unexpected %T", value)
 }

@@ -53,11 +53,13 @@ func TestUUIDArguments(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Release()
-	plan := conn.Conn().TypeMap().PlanEncode(pgtype.UUIDOID, pgtype.BinaryFormatCode, id)
-	if plan == nil {
-		t.Fatal("no encode plan for uuid.UUID")
-	}
-	if got := fmt.Sprintf("%T", plan); got != "*db.uuidEncodePlan" {
-		t.Fatalf("encode plan %s: uuid.UUID still goes through driver.Valuer and its text form", got)
+	for _, v := range []any{id, &id} {
+		plan := conn.Conn().TypeMap().PlanEncode(pgtype.UUIDOID, pgtype.BinaryFormatCode, v)
+		if plan == nil {
+			t.Fatalf("no encode plan for %T", v)
+		}
+		if got := fmt.Sprintf("%T", plan); got != "*db.uuidEncodePlan" {
+			t.Fatalf("encode plan %s: %T still goes through driver.Valuer and its text form", got, v)
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
 	"github.com/tessera/tessera/runtime/db"
+	"github.com/tessera/tessera/runtime/records"
 	"github.com/tessera/tessera/server/auth"
 	"github.com/tessera/tessera/server/config"
 	"github.com/tessera/tessera/server/problem"
@@ -58,7 +59,7 @@ func New(cfg config.Config, d *db.DB, log *slog.Logger) (*Server, error) {
 		ReadTimeout:           60 * time.Second,
 		WriteTimeout:          120 * time.Second,
 		IdleTimeout:           120 * time.Second,
-		JSONEncoder:           json.Marshal,
+		JSONEncoder:           encodeJSON,
 		JSONDecoder:           json.Unmarshal,
 	})
 	s.app.Use(recover.New())
@@ -196,4 +197,15 @@ func bindJSON(c *fiber.Ctx, v any) error {
 		return err
 	}
 	return nil
+}
+
+// encodeJSON is the answer encoder. A record is sent as its MarshalJSON encodes it (with
+// encoding/json, so strings are escaped alike), without encoding/json's second pass that
+// validates and compacts a Marshaler's output: about a tenth of a record create's encoding.
+// Other Marshalers (raw JSON from the database, say) keep that pass and its HTML escaping.
+func encodeJSON(v any) ([]byte, error) {
+	if r, ok := v.(*records.Record); ok && r != nil {
+		return r.MarshalJSON()
+	}
+	return json.Marshal(v)
 }
