@@ -18,6 +18,7 @@ import (
 	"github.com/tessera/tessera/runtime/defs"
 	"github.com/tessera/tessera/runtime/events"
 	"github.com/tessera/tessera/runtime/filter"
+	"github.com/tessera/tessera/runtime/jsonenc"
 )
 
 // ImportBatch is how many rows an import validates, checks and writes at once: the memory an
@@ -493,7 +494,7 @@ func (im *importer) checkStaged(ctx context.Context, rows []*importRow) error {
 		if r.failed || r.slow {
 			continue
 		}
-		raw, err := json.Marshal(r.data)
+		raw, err := jsonenc.Marshal(r.data)
 		if err != nil {
 			return fmt.Errorf("encoding record: %w", err)
 		}
@@ -584,7 +585,8 @@ func (im *importer) write(ctx context.Context, tx pgx.Tx, rows []*importRow, now
 	evRows := make([][]any, 0, len(rows)*2)
 	for _, r := range rows {
 		r.id = newID()
-		raw, err := json.Marshal(r.data)
+		// the data and its "created" changes ({key: [null, value]}), each value encoded once
+		raw, cj, err := jsonenc.Created(r.data)
 		if err != nil {
 			return fmt.Errorf("encoding record: %w", err)
 		}
@@ -594,14 +596,6 @@ func (im *importer) write(ctx context.Context, tx pgx.Tx, rows []*importRow, now
 			path, pathIn = []string{r.stage}, []time.Time{now}
 		}
 		recRows = append(recRows, []any{r.id, app.ID, ent.Slug, raw, owner, w.Actor.TeamID, nilIfNoPath(path), nilIfNoTimes(pathIn), now, now})
-		changes := make(map[string]any, len(r.data))
-		for k, v := range r.data {
-			changes[k] = []any{nil, v}
-		}
-		cj, err := json.Marshal(changes)
-		if err != nil {
-			return fmt.Errorf("encoding changes: %w", err)
-		}
 		evRows = append(evRows, []any{r.id, app.ID, ent.Slug, now, owner, events.Created, cj})
 		if r.stage != "" {
 			sj, _ := json.Marshal(map[string]any{ent.Stages.Field: []any{nil, r.stage}})

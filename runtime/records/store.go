@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ import (
 	"github.com/tessera/tessera/runtime/defs"
 	"github.com/tessera/tessera/runtime/events"
 	"github.com/tessera/tessera/runtime/filter"
+	"github.com/tessera/tessera/runtime/jsonenc"
 	"github.com/tessera/tessera/runtime/pgtx"
 )
 
@@ -144,8 +146,55 @@ func (r *Record) MarshalJSON() ([]byte, error) {
 	if r.Receipt != nil {
 		return json.Marshal(r.Receipt)
 	}
-	type plain Record
-	return json.Marshal((*plain)(r))
+	// written out (the data with jsonenc): the same bytes as encoding/json gives for the struct,
+	// without its reflection (TestRecordJSON)
+	b := make([]byte, 0, 256)
+	b = append(b, `{"id":"`...)
+	b = append(b, r.ID.String()...)
+	b = append(jsonenc.AppendString(append(b, `","entity":`...), r.Entity), `,"data":`...)
+	b, err := jsonenc.Object(b, r.Data)
+	if err != nil {
+		return nil, err
+	}
+	b = strconv.AppendInt(append(b, `,"version":`...), int64(r.Version), 10)
+	b = appendIDOrNull(append(b, `,"owner_id":`...), r.OwnerID)
+	b = appendIDOrNull(append(b, `,"team_id":`...), r.TeamID)
+	for _, t := range []struct {
+		key string
+		at  time.Time
+	}{{`,"created_at":`, r.CreatedAt}, {`,"updated_at":`, r.UpdatedAt}} {
+		ts, err := t.at.MarshalJSON()
+		if err != nil {
+			return nil, fmt.Errorf("json: error calling MarshalJSON for type *records.Record: %w", err)
+		}
+		b = append(append(b, t.key...), ts...)
+	}
+	if r.Merged {
+		b = append(b, `,"merged":true`...)
+	}
+	if len(r.Display) > 0 {
+		keys := make([]string, 0, len(r.Display))
+		for k := range r.Display {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, `,"display":{`...)
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = jsonenc.AppendString(append(jsonenc.AppendString(b, k), ':'), r.Display[k])
+		}
+		b = append(b, '}')
+	}
+	return append(b, '}'), nil
+}
+
+func appendIDOrNull(b []byte, id *uuid.UUID) []byte {
+	if id == nil {
+		return append(b, "null"...)
+	}
+	return append(append(append(b, '"'), id.String()...), '"')
 }
 
 // WriteOptions say who writes and how.
@@ -477,18 +526,15 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 		id := w.Actor.UserID
 		owner = &id
 	}
-	raw, err := json.Marshal(data)
+	// the data and its "created" changes ({key: [null, value]}), each value encoded once
+	raw, created, err := jsonenc.Created(data)
 	if err != nil {
 		return nil, fmt.Errorf("encoding record: %w", err)
 	}
 	id := newID()
-	changes := map[string]any{}
-	for k, v := range data {
-		changes[k] = []any{nil, v}
-	}
-	evs := []eventRow{{events.Created, changes}}
+	evs := []eventRow{{kind: events.Created, raw: created}}
 	if stage != "" {
-		evs = append(evs, eventRow{events.Stage, map[string]any{ent.Stages.Field: []any{nil, stage}}})
+		evs = append(evs, eventRow{kind: events.Stage, changes: map[string]any{ent.Stages.Field: []any{nil, stage}}})
 	}
 	evSQL, args, err := eventsInsert(app, entity, id, w, now, evs)
 	if err != nil {
@@ -974,6 +1020,7 @@ func (s *Store) History(ctx context.Context, app *defs.App, entity string, id uu
 type eventRow struct {
 	kind    string
 	changes map[string]any
+	raw     []byte // the changes already encoded (then changes is unused)
 }
 
 // eventsInsert builds one INSERT for several events of a record.
@@ -986,9 +1033,12 @@ func eventsInsert(app *defs.App, entity string, id uuid.UUID, w WriteOptions, no
 	args := []any{id, app.ID, entity, now, actor}
 	var vals []string
 	for _, e := range evs {
-		raw, err := json.Marshal(e.changes)
-		if err != nil {
-			return "", nil, fmt.Errorf("encoding changes: %w", err)
+		raw := e.raw
+		if raw == nil {
+			var err error
+			if raw, err = jsonenc.Marshal(e.changes); err != nil {
+				return "", nil, fmt.Errorf("encoding changes: %w", err)
+			}
 		}
 		args = append(args, e.kind, raw)
 		vals = append(vals, fmt.Sprintf("($1, $2, $3, $4, $5, $%d, $%d)", len(args)-1, len(args)))
