@@ -7,6 +7,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -221,7 +222,8 @@ func TestImportHooks(t *testing.T) {
 }
 
 // TestImportStreamsInBatches: a 50,000-row import is read from its source one batch at a time
-// (the source is never read ahead of the batch being written), one staging COPY per batch.
+// (at most one batch ahead of the batch being written, which is read and validated while the
+// one before is written), one staging COPY per batch.
 func TestImportStreamsInBatches(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -249,17 +251,32 @@ func TestImportStreamsInBatches(t *testing.T) {
 		pulled++
 		return map[string]any{"name": fmt.Sprintf("lead %d", pulled), "email": fmt.Sprintf("l%d@example.com", pulled)}, nil
 	}
-	calls := 0
-	res, err := e.store.Import(ctx, e.app, "lead", src, records.ImportOptions{Write: e.w(), BatchSize: size,
+	calls, ahead := 0, 0
+	var mu sync.Mutex // the source is read by the import's reader, beside the writes
+	res, err := e.store.Import(ctx, e.app, "lead", func() (map[string]any, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return src()
+	}, records.ImportOptions{Write: e.w(), BatchSize: size,
 		Progress: func(rows int, r *records.ImportResult) {
+			mu.Lock()
+			defer mu.Unlock()
 			calls++
-			// when batch k is written, exactly k batches were read: never the whole source
-			if rows != min(calls*size, total) || pulled != rows || r.Created != rows {
+			// when batch k is written, k batches were handed over and at most one more read:
+			// never the whole source
+			if rows != min(calls*size, total) || pulled < rows || pulled > rows+size || r.Created != rows {
 				t.Errorf("progress %d: %d rows read, %d pulled, %d created", calls, rows, pulled, r.Created)
+			}
+			if pulled > rows {
+				ahead++
 			}
 		}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// the next batch was read while one was written (of 50 chances, this needs one)
+	if ahead == 0 {
+		t.Fatal("the source was never read ahead of the writes")
 	}
 	if res.Created != total || res.Batches != total/size || res.Slow != 0 || len(res.IDs) != min(total, records.MaxImportIDs) {
 		t.Fatalf("%+v", res)
@@ -269,5 +286,73 @@ func TestImportStreamsInBatches(t *testing.T) {
 	}
 	if n := e.count(`SELECT count(*) FROM record_events WHERE app_id = $1 AND kind = 'created'`, e.app.ID); n != total {
 		t.Fatalf("%d created events", n)
+	}
+}
+
+// TestImportSourceEnds: whatever ends an import early (its source fails or panics, an
+// all-or-nothing import meets its error limit), Import answers once its reader has stopped:
+// the source is never read after Import returns, and nothing is committed but what a
+// finished partial import writes.
+func TestImportSourceEnds(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	boom := errors.New("the file is truncated")
+	cases := []struct {
+		name    string
+		row     func(i int) (map[string]any, error) // i from 0; the source ends at 5,000 rows
+		opts    records.ImportOptions
+		wantErr string
+		failed  int // with no error: the result's failed rows
+	}{
+		{"source fails in the third batch", func(i int) (map[string]any, error) {
+			if i == 2500 {
+				return nil, boom
+			}
+			return map[string]any{"name": fmt.Sprint("s", i)}, nil
+		}, records.ImportOptions{Partial: true}, boom.Error(), 0},
+		{"source panics", func(i int) (map[string]any, error) {
+			if i == 1500 {
+				panic("bad row reader")
+			}
+			return map[string]any{"name": fmt.Sprint("p", i)}, nil
+		}, records.ImportOptions{Partial: true}, "bad row reader", 0},
+		{"error limit of an all-or-nothing import", func(i int) (map[string]any, error) {
+			return map[string]any{"name": ""}, nil // every row lacks its required name
+		}, records.ImportOptions{MaxErrors: 10}, "", 1000},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var mu sync.Mutex
+			i, returned := 0, false
+			src := func() (map[string]any, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				if returned {
+					t.Error("the source was read after Import returned")
+				}
+				if i == 5000 {
+					return nil, io.EOF
+				}
+				i++
+				return c.row(i - 1)
+			}
+			before := e.count(`SELECT count(*) FROM records WHERE app_id = $1`, e.app.ID)
+			o := c.opts
+			o.Write, o.BatchSize = e.w(), 1000
+			res, err := e.store.Import(ctx, e.app, "lead", src, o)
+			mu.Lock()
+			returned = true
+			mu.Unlock()
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("error %v, want %q", err, c.wantErr)
+				}
+			} else if err != nil || res.Failed != c.failed || res.Committed {
+				t.Fatalf("%+v, %v", res, err)
+			}
+			if n := e.count(`SELECT count(*) FROM records WHERE app_id = $1`, e.app.ID); n != before {
+				t.Fatalf("%d records written", n-before)
+			}
+		})
 	}
 }
