@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,7 +63,10 @@ type Column struct {
 	Name string // field key or system column name
 	Expr string // SQL expression (typed, see Kind)
 	Raw  string // the jsonb value expression (fields only), for is_empty
-	Kind Kind
+	// Doc and Path, for a field of the record's data, are the jsonb document and the field's
+	// jsonpath in it ($."key"): numeric comparisons are first tested there (see prefilter).
+	Doc, Path string
+	Kind      Kind
 	// Field is the entity field (nil for system columns); comparison values are normalised
 	// like stored values (phone to E.164, email lowercased).
 	Field *spec.Field
@@ -140,7 +144,37 @@ func Resolve(name string, ent *spec.Entity, hidden map[string]bool, alias string
 		return nil, false
 	}
 	expr, kind := FieldExpr(alias, f)
-	return &Column{Name: name, Expr: expr, Raw: col(alias, "data") + "->" + quoteLit(f.Key), Kind: kind, Field: f}, true
+	return &Column{Name: name, Expr: expr, Raw: col(alias, "data") + "->" + quoteLit(f.Key), Kind: kind, Field: f,
+		Doc: col(alias, "data"), Path: `$."` + f.Key + `"`}, true
+}
+
+// jsonNumber is the JSON number grammar: a comparison value of this form is also a jsonpath
+// numeric literal, with the same exact (numeric) value.
+var jsonNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+
+// prefilter puts a numeric comparison cond (of the column against the jsonpath filter test,
+// "@ > 900" say) behind the same test as a jsonpath on the record's data: data @? 'strict
+// $."amount" ? (@ > 900)'. A row that passes cond passes the test (a JSON number compared
+// exactly, a non-number never), so the result is the same; an unindexed filter reads each row
+// about twice as fast, since jsonb_typeof, the extraction and the numeric cast of
+// tessera_num run only for the rows the test lets through. cond keeps its expression, so an
+// expression index on it is used as before. vals are the comparison values; one that is not
+// a plain JSON number leaves cond alone.
+func (c *compiler) prefilter(colm *Column, cond, test string, vals ...string) string {
+	if colm.Kind != KindNumeric || colm.Doc == "" {
+		return cond
+	}
+	for _, v := range vals {
+		if !jsonNumber.MatchString(v) {
+			return cond
+		}
+	}
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
+	}
+	path := "strict " + colm.Path + " ? (" + fmt.Sprintf(test, args...) + ")"
+	return fmt.Sprintf("(%s @? %s::jsonpath AND %s)", colm.Doc, c.arg(path), cond)
 }
 
 // LineColumn resolves "<lines field>.<sub-field>" to the sub-field's column over the rows of
@@ -376,7 +410,7 @@ func (c *compiler) op(path string, colm *Column, op string, v any) string {
 			return ""
 		}
 		if op == "eq" {
-			return fmt.Sprintf("%s = %s", colm.Expr, c.typed(colm, val))
+			return c.prefilter(colm, fmt.Sprintf("%s = %s", colm.Expr, c.typed(colm, val)), "@ == %s", val)
 		}
 		return fmt.Sprintf("%s IS DISTINCT FROM %s", colm.Expr, c.typed(colm, val))
 	case "lt", "lte", "gt", "gte":
@@ -389,7 +423,7 @@ func (c *compiler) op(path string, colm *Column, op string, v any) string {
 			return ""
 		}
 		sym := map[string]string{"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}[op]
-		return fmt.Sprintf("%s %s %s", colm.Expr, sym, c.typed(colm, val))
+		return c.prefilter(colm, fmt.Sprintf("%s %s %s", colm.Expr, sym, c.typed(colm, val)), "@ "+sym+" %s", val)
 	case "between":
 		if colm.Kind == KindBool || colm.Kind == KindArray || colm.Kind == KindFiles || colm.Kind == KindUUID {
 			c.errs.Add(path, "invalid_operator", "operator %q does not apply to this field (该运算符不适用于此字段)", op)
@@ -414,7 +448,7 @@ func (c *compiler) op(path string, colm *Column, op string, v any) string {
 				}
 			}
 		}
-		return fmt.Sprintf("%s BETWEEN %s AND %s", colm.Expr, c.typed(colm, lo), c.typed(colm, hi))
+		return c.prefilter(colm, fmt.Sprintf("%s BETWEEN %s AND %s", colm.Expr, c.typed(colm, lo), c.typed(colm, hi)), "@ >= %s && @ <= %s", lo, hi)
 	case "in":
 		list, ok := v.([]any)
 		if !ok {

@@ -118,9 +118,11 @@ func adHocFilter(ctx context.Context, e *env, store *records.Store, app *defs.Ap
 	if err != nil {
 		return err
 	}
+	// the plan of the statement List runs (the filter as runtime/filter writes it: a jsonpath test
+	// on the data, then the typed comparison)
 	var plan []string
 	rows, err := e.DB.Pool.Query(ctx, `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, FORMAT TEXT) SELECT r.id, r.data FROM records r WHERE r.app_id = '`+app.ID.String()+`' AND r.entity = 'lead'
-		AND r.deleted_at IS NULL AND tessera_num(r.data->'amount') > 90000 ORDER BY tessera_num(r.data->'amount') DESC NULLS FIRST, r.id DESC LIMIT 51`)
+		AND r.deleted_at IS NULL AND (r.data @? 'strict $."amount" ? (@ > 90000)' AND tessera_num(r.data->'amount') > 90000) ORDER BY tessera_num(r.data->'amount') DESC NULLS FIRST, r.id DESC LIMIT 51`)
 	if err == nil {
 		plan, _ = pgx.CollectRows(rows, pgx.RowTo[string])
 	}
