@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,7 +14,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tessera/tessera/runtime/db"
 )
 
 // The record creates measured the way #18 measured them: wrk (a C load generator, far lighter
@@ -112,7 +117,53 @@ func wrkCreateRows(ctx context.Context, dsn string, app uuid.UUID, bs *benchServ
 		slices.Sort(ratios)
 		printRow(fmt.Sprintf("record create, wrk, %d conn", c), medianRate(rates), medianRate(bases))
 		fmt.Printf("  %-34s rounds' ratios %.2f–%.2f\n", "", ratios[0], ratios[len(ratios)-1])
+		if c == 8 {
+			bareRow(ctx, dsn, app, c, d, body)
+		}
 	}
+}
+
+// bareRow measures, with wrk and in alternating rounds against pgbench like the rows above,
+// the least any Go HTTP server can do for a create: a bare Fiber handler that decodes the
+// body and sends one INSERT through pgx (no authentication, validation, history or
+// middleware). Its ratio is the ceiling of a create's ratio on this machine.
+func bareRow(ctx context.Context, dsn string, app uuid.UUID, c int, d time.Duration, body []byte) {
+	pool, err := pgxpool.New(ctx, withPool(dsn, db.DefaultPoolSize)) // Tessera's pool size
+	if err != nil {
+		return
+	}
+	defer pool.Close()
+	bare := fiber.New(fiber.Config{DisableStartupMessage: true})
+	bare.Post("/records", func(fc *fiber.Ctx) error {
+		var v map[string]any
+		if err := json.Unmarshal(fc.Body(), &v); err != nil {
+			return fc.SendStatus(fiber.StatusBadRequest)
+		}
+		data, _ := json.Marshal(v)
+		var id uuid.UUID
+		if err := pool.QueryRow(fc.UserContext(), `INSERT INTO records (app_id, entity, data) VALUES ($1, 'bench_bare', $2) RETURNING id`, app, data).Scan(&id); err != nil {
+			return err
+		}
+		return fc.Status(fiber.StatusCreated).JSON(fiber.Map{"id": id, "data": v})
+	})
+	url, stop, err := serveOn(bare)
+	if err != nil {
+		return
+	}
+	defer stop()
+	var bases, rates []rate
+	for range wrkRounds {
+		tps, ok := pgbenchInsert(ctx, dsn, app, c, d)
+		if !ok {
+			return
+		}
+		r, ok := wrkPost(ctx, url+"/records", "none", body, c, d)
+		if !ok {
+			return
+		}
+		bases, rates = append(bases, rate{perSec: tps}), append(rates, r)
+	}
+	printRow(fmt.Sprintf("bare Fiber + pgx INSERT, wrk, %d", c), medianRate(rates), medianRate(bases))
 }
 
 // medianRate is the round with the median rate (its latencies and CPU come with it); errors
