@@ -16,9 +16,9 @@ import (
 
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/runtime/defs"
+	"github.com/tessera/tessera/runtime/dynjson"
 	"github.com/tessera/tessera/runtime/events"
 	"github.com/tessera/tessera/runtime/filter"
-	"github.com/tessera/tessera/runtime/jsonenc"
 )
 
 // ImportBatch is how many rows an import validates, checks and writes at once: the memory an
@@ -562,7 +562,7 @@ func (im *importer) checkStaged(ctx context.Context, rows []*importRow) error {
 		if r.failed || r.slow {
 			continue
 		}
-		raw, err := jsonenc.Marshal(r.data)
+		raw, err := dynjson.Marshal(r.data)
 		if err != nil {
 			return fmt.Errorf("encoding record: %w", err)
 		}
@@ -654,7 +654,7 @@ func (im *importer) write(ctx context.Context, tx pgx.Tx, rows []*importRow, now
 	for _, r := range rows {
 		r.id = newID()
 		// the data and its "created" changes ({key: [null, value]}), each value encoded once
-		raw, cj, err := jsonenc.Created(r.data)
+		raw, cj, err := dynjson.Created(r.data)
 		if err != nil {
 			return fmt.Errorf("encoding record: %w", err)
 		}

@@ -24,9 +24,9 @@ import (
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/runtime/access"
 	"github.com/tessera/tessera/runtime/defs"
+	"github.com/tessera/tessera/runtime/dynjson"
 	"github.com/tessera/tessera/runtime/events"
 	"github.com/tessera/tessera/runtime/filter"
-	"github.com/tessera/tessera/runtime/jsonenc"
 	"github.com/tessera/tessera/runtime/pgtx"
 )
 
@@ -146,13 +146,13 @@ func (r *Record) MarshalJSON() ([]byte, error) {
 	if r.Receipt != nil {
 		return json.Marshal(r.Receipt)
 	}
-	// written out (the data with jsonenc): the same bytes as encoding/json gives for the struct,
+	// written out (the data with dynjson): the same bytes as encoding/json gives for the struct,
 	// without its reflection (TestRecordJSON)
 	b := make([]byte, 0, 256)
 	b = append(b, `{"id":"`...)
 	b = append(b, r.ID.String()...)
-	b = append(jsonenc.AppendString(append(b, `","entity":`...), r.Entity), `,"data":`...)
-	b, err := jsonenc.Object(b, r.Data)
+	b = append(dynjson.AppendString(append(b, `","entity":`...), r.Entity), `,"data":`...)
+	b, err := dynjson.Object(b, r.Data)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +183,7 @@ func (r *Record) MarshalJSON() ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = jsonenc.AppendString(append(jsonenc.AppendString(b, k), ':'), r.Display[k])
+			b = dynjson.AppendString(append(dynjson.AppendString(b, k), ':'), r.Display[k])
 		}
 		b = append(b, '}')
 	}
@@ -527,7 +527,7 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 		owner = &id
 	}
 	// the data and its "created" changes ({key: [null, value]}), each value encoded once
-	raw, created, err := jsonenc.Created(data)
+	raw, created, err := dynjson.Created(data)
 	if err != nil {
 		return nil, fmt.Errorf("encoding record: %w", err)
 	}
@@ -1036,7 +1036,7 @@ func eventsInsert(app *defs.App, entity string, id uuid.UUID, w WriteOptions, no
 		raw := e.raw
 		if raw == nil {
 			var err error
-			if raw, err = jsonenc.Marshal(e.changes); err != nil {
+			if raw, err = dynjson.Marshal(e.changes); err != nil {
 				return "", nil, fmt.Errorf("encoding changes: %w", err)
 			}
 		}

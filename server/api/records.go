@@ -141,7 +141,7 @@ func recordError(err error) error {
 
 // readValues decodes a JSON object body keeping numbers exact; limit bounds the body size.
 func readValues(c *fiber.Ctx, limit int) (map[string]any, error) {
-	body := c.Body()
+	body := requestBody(c)
 	if limit > 0 && len(body) > limit {
 		return nil, problem.New(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes (请求体过大)", limit))
 	}

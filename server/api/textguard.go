@@ -52,14 +52,14 @@ func badRequestText(c *fiber.Ctx, readBody bool) string {
 		return bad
 	}
 	for _, h := range storedHeaders {
-		if !pgtext.ValidString(c.Get(h)) {
+		if !pgtext.ValidBytes(c.Request().Header.Peek(h)) {
 			return h
 		}
 	}
 	if !readBody {
 		return ""
 	}
-	body := c.Body()
+	body := requestBody(c)
 	if len(body) == 0 {
 		return ""
 	}

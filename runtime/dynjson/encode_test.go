@@ -1,4 +1,4 @@
-package jsonenc_test
+package dynjson_test
 
 import (
 	"bytes"
@@ -11,14 +11,14 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/tessera/tessera/runtime/jsonenc"
+	"github.com/tessera/tessera/runtime/dynjson"
 )
 
 // same fails unless Marshal(v) is json.Marshal(v), output and error alike.
 func same(t *testing.T, v any) {
 	t.Helper()
 	want, werr := json.Marshal(v)
-	got, gerr := jsonenc.Marshal(v)
+	got, gerr := dynjson.Marshal(v)
 	if (werr == nil) != (gerr == nil) {
 		t.Fatalf("%#v: error %v, encoding/json's %v", v, gerr, werr)
 	}
@@ -107,7 +107,7 @@ func TestCreated(t *testing.T) {
 		}
 	}
 	for _, data := range datas {
-		raw, changes, err := jsonenc.Created(data)
+		raw, changes, err := dynjson.Created(data)
 		wantRaw, werr := json.Marshal(data)
 		if (err == nil) != (werr == nil) {
 			t.Fatalf("%#v: error %v, encoding/json's %v", data, err, werr)
@@ -124,7 +124,7 @@ func TestCreated(t *testing.T) {
 			t.Fatalf("%#v:\n got %s %s\nwant %s %s", data, raw, changes, wantRaw, wantCh)
 		}
 	}
-	if _, _, err := jsonenc.Created(map[string]any{"x": math.NaN()}); err == nil {
+	if _, _, err := dynjson.Created(map[string]any{"x": math.NaN()}); err == nil {
 		t.Fatal("NaN encoded")
 	}
 }
@@ -154,10 +154,10 @@ func BenchmarkRecordData(b *testing.B) {
 			_, _ = json.Marshal(ch)
 		}
 	})
-	b.Run("jsonenc.Created", func(b *testing.B) {
+	b.Run("dynjson.Created", func(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
-			_, _, _ = jsonenc.Created(data)
+			_, _, _ = dynjson.Created(data)
 		}
 	})
 }

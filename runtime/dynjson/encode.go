@@ -1,4 +1,4 @@
-// Package jsonenc encodes the dynamic values records hold (maps of string keys to strings,
+// Package dynjson encodes the dynamic values records hold (maps of string keys to strings,
 // float64s, json.Numbers, booleans, nulls, lists and nested maps) the way encoding/json's
 // Marshal does, byte for byte, without its reflection: a record's data is encoded once per
 // write (and twice more for its history and an import's staging) on every write path, and
@@ -6,7 +6,7 @@
 //
 // Any other type is handed to encoding/json, so the output is always what json.Marshal gives
 // (HTML-safe escaping, sorted map keys, ES6 number formatting, U+FFFD for invalid UTF-8).
-package jsonenc
+package dynjson
 
 import (
 	"encoding/json"
