@@ -322,6 +322,15 @@ func scanRecord(row pgx.Row, entity string) (*Record, error) {
 }
 
 func decodeData(raw []byte, into *map[string]any) error {
+	if len(raw) > 0 {
+		// the usual case, an object, without encoding/json's reflection (same values)
+		if v, err := dynjson.Unmarshal(raw, false); err == nil {
+			if m, ok := v.(map[string]any); ok {
+				*into = m
+				return nil
+			}
+		}
+	}
 	m := map[string]any{}
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &m); err != nil {

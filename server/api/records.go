@@ -16,6 +16,7 @@ import (
 	"github.com/tessera/tessera/builder/spec"
 	"github.com/tessera/tessera/runtime/access"
 	"github.com/tessera/tessera/runtime/defs"
+	"github.com/tessera/tessera/runtime/dynjson"
 	"github.com/tessera/tessera/runtime/events"
 	"github.com/tessera/tessera/runtime/records"
 	"github.com/tessera/tessera/server/auth"
@@ -150,6 +151,13 @@ func readValues(c *fiber.Ctx, limit int) (map[string]any, error) {
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, problem.Validation(specErrors("$", "required", "a JSON object body is required (需要 JSON 对象)"))
+	}
+	// the usual case, an object, without encoding/json's reflection (the same values); anything
+	// else is decoded below, for its error
+	if v, err := dynjson.Unmarshal(body, true); err == nil {
+		if m, ok := v.(map[string]any); ok {
+			return m, nil
+		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
