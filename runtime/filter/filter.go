@@ -160,8 +160,11 @@ var jsonNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9
 // tessera_num run only for the rows the test lets through. cond keeps its expression, so an
 // expression index on it is used as before. vals are the comparison values; one that is not
 // a plain JSON number leaves cond alone.
+//
+// The test is false where cond is NULL (a value that is not a number): the same in a WHERE,
+// not under a NOT, where NOT false would let the row in. Under "not" cond is left alone.
 func (c *compiler) prefilter(colm *Column, cond, test string, vals ...string) string {
-	if colm.Kind != KindNumeric || colm.Doc == "" {
+	if colm.Kind != KindNumeric || colm.Doc == "" || c.negated > 0 {
 		return cond
 	}
 	for _, v := range vals {
@@ -232,6 +235,8 @@ type compiler struct {
 	args   *[]any
 	errs   spec.Errors
 	conds  int
+	// negated counts the "not" nodes around the node being compiled (see prefilter)
+	negated int
 }
 
 // Compile compiles the filter JSON raw into an SQL predicate over the records row aliased alias,
@@ -303,7 +308,10 @@ func (c *compiler) node(path string, v any, depth int) string {
 				parts = append(parts, "("+strings.Join(sub, " "+strings.ToUpper(k)+" ")+")")
 			}
 		case "not":
-			if s := c.node(p, obj[k], depth+1); s != "" {
+			c.negated++
+			s := c.node(p, obj[k], depth+1)
+			c.negated--
+			if s != "" {
 				parts = append(parts, "NOT ("+s+")")
 			}
 		default:

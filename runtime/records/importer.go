@@ -258,6 +258,11 @@ func (im *importer) readAhead(src RowSource, size int, out chan<- readBatch, sto
 			b.rows = append(b.rows, &importRow{n: n, values: values})
 			n++
 		}
+		select {
+		case <-stop: // the import ended while this batch was read: no need to validate it
+			return
+		default:
+		}
 		if b.err == nil {
 			b.now = im.s.now()
 			im.validate(b.rows, b.now)

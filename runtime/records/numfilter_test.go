@@ -46,7 +46,9 @@ func TestNumericFilterPrefilter(t *testing.T) {
 		{`{"amount": {"eq": 1e21}}`, func(x float64) bool { return x == 1e21 }},
 		{`{"amount": {"between": [0, 900]}}`, func(x float64) bool { return x >= 0 && x <= 900 }},
 		{`{"amount": {"gt": "0.09999999999999999999"}}`, func(x float64) bool { return x >= 0.1 }}, // more digits than a float64
-		{`{"amount": {"gt": "+900"}}`, func(x float64) bool { return x > 900 }},                    // a number, but not JSON's: no prefilter
+		{`{"not": {"amount": {"gt": 900}}}`, func(x float64) bool { return !(x > 900) }},           // non-numbers stay out (NULL)
+		{`{"not": {"or": [{"amount": {"lt": 0}}, {"not": {"amount": {"eq": 0}}}]}}`, func(x float64) bool { return !(x < 0 || x != 0) }},
+		{`{"amount": {"gt": "+900"}}`, func(x float64) bool { return x > 900 }}, // a number, but not JSON's: no prefilter
 	}
 	for _, c := range cases {
 		t.Run(c.filter, func(t *testing.T) {

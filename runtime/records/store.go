@@ -165,7 +165,7 @@ func (r *Record) MarshalJSON() ([]byte, error) {
 	}{{`,"created_at":`, r.CreatedAt}, {`,"updated_at":`, r.UpdatedAt}} {
 		ts, err := t.at.MarshalJSON()
 		if err != nil {
-			return nil, fmt.Errorf("json: error calling MarshalJSON for type *records.Record: %w", err)
+			return nil, fmt.Errorf("json: error calling MarshalJSON for type time.Time: %w", err)
 		}
 		b = append(append(b, t.key...), ts...)
 	}
