@@ -425,6 +425,7 @@ func (im *importer) batch(ctx context.Context, rows []*importRow, now time.Time)
 		im.res.Slow++
 		sw := w
 		sw.Tx = im.tx
+		sw.noKeyLock = true // see WriteOptions.noKeyLock
 		rec, err := im.s.Create(ctx, im.app, ent.Slug, r.values, sw)
 		if err != nil {
 			if err := im.fail(r, err); err != nil {

@@ -356,3 +356,43 @@ func TestImportSourceEnds(t *testing.T) {
 		})
 	}
 }
+
+// TestReimportHoldsNoKeyLocks: re-importing existing records (every row a dedupe hit, merged
+// one by one through Create) holds no advisory lock per row until the commit: such locks ran
+// PostgreSQL out of lock space ("out of shared memory") past some 10,000 rows.
+func TestReimportHoldsNoKeyLocks(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.publish(spec.KindEntity, "contact", `{"slug":"contact","fields":[{"key":"name","type":"text","required":true},
+		{"key":"email","type":"email"}],"dedupe":{"keys":[["email"]],"on_duplicate":"merge"}}`)
+	const n = 1500
+	rows := func(prefix string) records.RowSource {
+		i := 0
+		return func() (map[string]any, error) {
+			if i == n {
+				return nil, io.EOF
+			}
+			i++
+			return map[string]any{"name": fmt.Sprint(prefix, i), "email": fmt.Sprintf("c%d@example.com", i)}, nil
+		}
+	}
+	if res, err := e.store.Import(ctx, e.app, "contact", rows("first "), records.ImportOptions{Write: e.w(), BatchSize: 500}); err != nil || res.Created != n {
+		t.Fatalf("%+v %v", res, err)
+	}
+	most := 0
+	res, err := e.store.Import(ctx, e.app, "contact", rows("again "), records.ImportOptions{Write: e.w(), BatchSize: 500,
+		Progress: func(int, *records.ImportResult) {
+			if held := e.count(`SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`); held > most {
+				most = held
+			}
+		}})
+	if err != nil || res.Merged != n || res.Slow != n {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if most > 10 {
+		t.Fatalf("%d advisory locks held during the import (one per merged row)", most)
+	}
+	if got := e.count(`SELECT count(*) FROM records WHERE app_id = $1 AND entity = 'contact'`, e.app.ID); got != n {
+		t.Fatalf("%d records after the re-import, want %d (merged, none added)", got, n)
+	}
+}

@@ -223,6 +223,11 @@ type WriteOptions struct {
 	// Files lists file ids the writer may attach although it did not upload them (the uploads
 	// an anonymous visitor's one-time tokens of a public form stand for).
 	Files map[string]bool
+	// noKeyLock: the dedupe look-up takes no advisory lock on the key. An import's one-by-one
+	// rows set it: their locks lasted to the import's commit, one per row, and a re-import of
+	// some 10,000 existing records ran PostgreSQL out of lock space ("out of shared memory").
+	// The import's other rows take none either; a merge still locks its record (FOR UPDATE).
+	noKeyLock bool
 }
 
 // ListQuery selects records.
@@ -465,7 +470,7 @@ func (s *Store) Create(ctx context.Context, app *defs.App, entity string, values
 	// Dedupe: lock the key values, then look for a live match. Anonymous intake also treats
 	// unique fields as keys, so a unique value answers like a dedupe hit, not with a 422.
 	intake := w.Actor.Anonymous()
-	dup, keys, checked, err := s.findDuplicate(ctx, tx, app, ent, data, dedupeKeys(ent, intake))
+	dup, keys, checked, err := s.findDuplicate(ctx, tx, app, ent, data, dedupeKeys(ent, intake), !w.noKeyLock)
 	if err != nil {
 		return nil, err
 	}
@@ -1243,7 +1248,7 @@ func matchSQL(f *spec.Field, v any, args *[]any) string {
 // (locks are taken in the order of the keys, then the look-ups run, all in one round trip).
 // checked lists the fields of single-field keys that were looked up without a match: their
 // values are unique among live records, so the unique check can skip them.
-func (s *Store) findDuplicate(ctx context.Context, tx pgx.Tx, app *defs.App, ent *spec.Entity, data map[string]any, dedupe [][]string) (dup *Record, key []string, checked map[string]bool, err error) {
+func (s *Store) findDuplicate(ctx context.Context, tx pgx.Tx, app *defs.App, ent *spec.Entity, data map[string]any, dedupe [][]string, lock bool) (dup *Record, key []string, checked map[string]bool, err error) {
 	if len(dedupe) == 0 {
 		return nil, nil, nil, nil
 	}
@@ -1268,8 +1273,10 @@ func (s *Store) findDuplicate(ctx context.Context, tx pgx.Tx, app *defs.App, ent
 		if !complete {
 			continue
 		}
-		raw, _ := json.Marshal(match)
-		b.Queue(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, app.ID.String()+"|"+ent.Slug+"|"+string(raw))
+		if lock {
+			raw, _ := json.Marshal(match)
+			b.Queue(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, app.ID.String()+"|"+ent.Slug+"|"+string(raw))
+		}
 		var args []any
 		cond := liveSQL(app, ent, &args)
 		for _, f := range k {
@@ -1288,6 +1295,9 @@ func (s *Store) findDuplicate(ctx context.Context, tx pgx.Tx, app *defs.App, ent
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()
 	for range keys {
+		if !lock {
+			break
+		}
 		if _, err := br.Exec(); err != nil {
 			return nil, nil, nil, fmt.Errorf("locking dedupe key: %w", err)
 		}
