@@ -143,7 +143,8 @@ func (d *decoder) value(depth int) (any, bool) {
 			return nil, false
 		}
 	case c == '"':
-		return d.strValue()
+		s, ok := d.str()
+		return s, ok
 	case c == 't':
 		return d.literal("true", true)
 	case c == 'f':
@@ -154,14 +155,6 @@ func (d *decoder) value(depth int) (any, bool) {
 		return d.number()
 	}
 	return nil, false
-}
-
-func (d *decoder) strValue() (any, bool) {
-	s, ok := d.str()
-	if !ok {
-		return nil, false
-	}
-	return s, true
 }
 
 func (d *decoder) literal(word string, v any) (any, bool) {

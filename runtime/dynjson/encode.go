@@ -44,7 +44,7 @@ func Append(dst []byte, v any) ([]byte, error) {
 		if s == "" {
 			s = "0" // encoding/json encodes the zero Number as 0
 		}
-		if !validNumber(s) {
+		if !ValidNumber(s) {
 			return marshalled(dst, v) // its error
 		}
 		return append(dst, s...), nil
@@ -226,8 +226,9 @@ func AppendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// validNumber is the JSON number grammar (RFC 8259 section 6), as encoding/json checks it.
-func validNumber(s string) bool {
+// ValidNumber reports whether s is a number in JSON's grammar (RFC 8259 section 6), as
+// encoding/json checks it.
+func ValidNumber(s string) bool {
 	if s == "" {
 		return false
 	}

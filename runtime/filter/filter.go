@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,6 +31,7 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/tessera/tessera/builder/spec"
+	"github.com/tessera/tessera/runtime/dynjson"
 )
 
 // Limits that keep a hostile filter cheap.
@@ -148,10 +148,6 @@ func Resolve(name string, ent *spec.Entity, hidden map[string]bool, alias string
 		Doc: col(alias, "data"), Path: `$."` + f.Key + `"`}, true
 }
 
-// jsonNumber is the JSON number grammar: a comparison value of this form is also a jsonpath
-// numeric literal, with the same exact (numeric) value.
-var jsonNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
-
 // prefilter puts a numeric comparison cond (of the column against the jsonpath filter test,
 // "@ > 900" say) behind the same test as a jsonpath on the record's data: data @? 'strict
 // $."amount" ? (@ > 900)'. A row that passes cond passes the test (a JSON number compared
@@ -168,7 +164,7 @@ func (c *compiler) prefilter(colm *Column, cond, test string, vals ...string) st
 		return cond
 	}
 	for _, v := range vals {
-		if !jsonNumber.MatchString(v) {
+		if !dynjson.ValidNumber(v) { // then also a jsonpath numeric literal of the same exact value
 			return cond
 		}
 	}
