@@ -69,6 +69,9 @@ type ImportResult struct {
 	// Slow counts the rows that went through the one-row write path (dedupe hits, rows
 	// repeating a key of an earlier row, attachments and line items).
 	Slow int `json:"-"`
+	// Analyzed counts the times the import refreshed the entity's statistics in its
+	// transaction (see refreshStats).
+	Analyzed int `json:"-"`
 	// Committed is set when the import's transaction committed.
 	Committed bool `json:"-"`
 }
@@ -180,6 +183,9 @@ type importer struct {
 	tx     pgx.Tx
 	res    *ImportResult
 	checks []importCheck
+	// statsAt is the number of records this import must have written before refreshStats
+	// looks at the planner's estimate again.
+	statsAt int
 }
 
 // importCheck is a key a new row must not share with a live record: a dedupe key (a hit goes
@@ -356,6 +362,9 @@ func (im *importer) batch(ctx context.Context, rows []*importRow, now time.Time)
 	}
 	// 4. keys shared with live records: the batch is copied into the staging table and checked
 	// with one statement
+	if err := im.refreshStats(ctx); err != nil {
+		return err
+	}
 	if err := im.checkStaged(ctx, rows); err != nil {
 		return err
 	}
@@ -449,6 +458,53 @@ func (im *importer) batch(ctx context.Context, rows []*importRow, now time.Time)
 			im.res.IDs = append(im.res.IDs, r.id)
 		}
 	}
+	return nil
+}
+
+// statsFirstCheck is how many records an import writes before refreshStats first compares
+// the planner's estimate of the entity with what the import has written.
+const statsFirstCheck = 10_000
+
+// refreshStats keeps the planner's idea of the entity's size in step with the import. The
+// statistics PostgreSQL plans with are those of the last ANALYZE, which cannot have seen the
+// rows of a transaction still running: an import into a new (or small) entity plans its later
+// batches as if the entity were as small as before the import. The staged key check then
+// hashes every record of the entity, once per batch (quadratic in the import's size: 411 ms a
+// batch at 500,000 records), and the look-ups of the one-by-one rows scan the entity per row.
+// Each time the records written double (from statsFirstCheck on), the planner's estimate of
+// the entity's live records is read; under half of what this import has written, the
+// entity's columns are analyzed inside the import's transaction, which sees its own rows.
+// SKIP_LOCKED: when another transaction analyzes records, or another import holds the
+// statistics lock to its end, this import goes on with the statistics it has.
+func (im *importer) refreshStats(ctx context.Context) error {
+	written := im.res.Created
+	if written < max(im.statsAt, statsFirstCheck) {
+		return nil
+	}
+	im.statsAt = 2 * written
+	var args []any
+	var plan []byte
+	if err := im.tx.QueryRow(ctx, `EXPLAIN (FORMAT JSON) SELECT 1 FROM records WHERE `+liveSQL(im.app, im.ent, &args), args...).Scan(&plan); err != nil {
+		return fmt.Errorf("estimating the entity's size: %w", err)
+	}
+	var explained []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		} `json:"Plan"`
+	}
+	if err := json.Unmarshal(plan, &explained); err != nil {
+		return fmt.Errorf("estimating the entity's size: %w", err)
+	}
+	if len(explained) == 0 {
+		return errors.New("estimating the entity's size: EXPLAIN answered no plan")
+	}
+	if explained[0].Plan.Rows*2 >= float64(written) {
+		return nil
+	}
+	if _, err := im.tx.Exec(ctx, `ANALYZE (SKIP_LOCKED) records (app_id, entity, deleted_at)`); err != nil {
+		return fmt.Errorf("refreshing the entity's statistics: %w", err)
+	}
+	im.res.Analyzed++
 	return nil
 }
 

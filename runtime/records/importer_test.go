@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -394,5 +395,73 @@ func TestReimportHoldsNoKeyLocks(t *testing.T) {
 	}
 	if got := e.count(`SELECT count(*) FROM records WHERE app_id = $1 AND entity = 'contact'`, e.app.ID); got != n {
 		t.Fatalf("%d records after the re-import, want %d (merged, none added)", got, n)
+	}
+}
+
+// TestImportKeepsThePlannersEstimate: an import into a new entity refreshes the statistics
+// inside its transaction once it has written more than the planner believes the entity holds,
+// so the later batches look their keys up in the dedupe index instead of hashing every record
+// of the entity once per batch (the plan made for an empty entity); an import into an entity
+// whose statistics already know its size analyzes nothing.
+func TestImportKeepsThePlannersEstimate(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.publish(spec.KindEntity, "prospect", `{"slug":"prospect","fields":[{"key":"name","type":"text","required":true},
+		{"key":"email","type":"email"}],"dedupe":{"keys":[["email"]],"on_duplicate":"merge"}}`)
+	ent, _, err := defs.New(e.d.Pool).Entity(ctx, e.app.ID, "prospect")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := e.d.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := records.ProvisionIndexes(ctx, tx, e.app, ent); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows := func(prefix string, n int) records.RowSource {
+		i := 0
+		return func() (map[string]any, error) {
+			if i == n {
+				return nil, io.EOF
+			}
+			i++
+			return map[string]any{"name": fmt.Sprint(prefix, i), "email": fmt.Sprintf("%s%d@example.com", prefix, i)}, nil
+		}
+	}
+	// index scans of the entity's dedupe index (its predicate names the app and the entity)
+	probes := func() int {
+		return e.count(`SELECT coalesce(sum(s.idx_scan), 0)::int FROM pg_stat_user_indexes s JOIN pg_indexes i ON i.indexname = s.indexrelname
+			WHERE i.tablename = 'records' AND i.indexdef LIKE '%' || $1::text || '%' AND i.indexdef LIKE '%prospect%' AND i.indexdef LIKE '%email%'`, e.app.ID)
+	}
+	before := probes()
+	const n, size = 30_000, 1_000
+	res, err := e.store.Import(ctx, e.app, "prospect", rows("p", n), records.ImportOptions{Write: e.w(), BatchSize: size})
+	if err != nil || res.Created != n || res.Slow != 0 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if res.Analyzed == 0 {
+		t.Fatal("the import never refreshed the entity's statistics")
+	}
+	// the probes of the batches after the refresh (index statistics reach pg_stat_user_indexes
+	// when the import's connection reports them, within a second or two of its commit)
+	const want = 5 * size
+	got := 0
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+		if got = probes() - before; got >= want {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got < want {
+		t.Fatalf("%d look-ups in the dedupe index during the import, want at least %d: the later batches hashed the whole entity", got, want)
+	}
+	// the statistics committed with the import: another 12,000 rows need no refresh
+	res, err = e.store.Import(ctx, e.app, "prospect", rows("q", 12_000), records.ImportOptions{Write: e.w(), BatchSize: size})
+	if err != nil || res.Created != 12_000 || res.Analyzed != 0 {
+		t.Fatalf("%+v %v", res, err)
 	}
 }
