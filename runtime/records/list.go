@@ -184,52 +184,69 @@ func (s *Store) List(ctx context.Context, app *defs.App, entity string, qy ListQ
 		}
 		sk = append(sk, k)
 	}
+	base, baseArgs := w, append([]any(nil), args...)
+	nullTail := "" // see afterPredicate
 	if qy.Cursor != "" {
 		c, ok := decodeCursor(qy.Cursor)
 		if !ok || c.Sort != sortHash(sortSpec) || len(c.Vals) != len(sk) {
 			return nil, spec.Errors{{Field: "cursor", Code: "invalid", Message: "the cursor is invalid or belongs to another sort (分页游标无效)"}}
 		}
-		w += " AND " + afterPredicate(sk, idDesc, c, &args)
+		var after string
+		after, nullTail = afterPredicate(sk, idDesc, c, &args)
+		w += " AND " + after
 	}
 	cols := recordCols
 	for i, k := range sk {
 		cols += fmt.Sprintf(", (%s)::text AS sk%d", k.Expr, i)
 	}
-	sql := fmt.Sprintf(`SELECT %s FROM records r WHERE %s ORDER BY %s LIMIT %d`, prefixCols(cols), w, filter.OrderBy(keys, "r"), limit+1)
-	if s.traceQuery != nil {
-		s.traceQuery(sql, args)
-	}
-	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, queryError("listing records", err)
-	}
-	defer rows.Close()
 	page := &Page{Items: []*Record{}}
 	var lastVals []*string
-	for rows.Next() {
-		r := &Record{Entity: entity}
-		var raw []byte
-		vals := make([]*string, len(sk))
-		dest := []any{&r.ID, &raw, &r.Version, &r.OwnerID, &r.TeamID, &r.CreatedAt, &r.UpdatedAt}
-		for i := range vals {
-			dest = append(dest, &vals[i])
+	// read adds the rows of one query to the page; full: the page is complete (and has its
+	// next cursor when more rows follow)
+	read := func(where string, args []any, limit int) (full bool, err error) {
+		sql := fmt.Sprintf(`SELECT %s FROM records r WHERE %s ORDER BY %s LIMIT %d`, prefixCols(cols), where, filter.OrderBy(keys, "r"), limit+1)
+		if s.traceQuery != nil {
+			s.traceQuery(sql, args)
 		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, queryError("reading records", err)
+		rows, err := s.pool.Query(ctx, sql, args...)
+		if err != nil {
+			return false, queryError("listing records", err)
 		}
-		if err := decodeData(raw, &r.Data); err != nil {
-			return nil, fmt.Errorf("decoding record data: %w", err)
+		defer rows.Close()
+		for rows.Next() {
+			r := &Record{Entity: entity}
+			var raw []byte
+			vals := make([]*string, len(sk))
+			dest := []any{&r.ID, &raw, &r.Version, &r.OwnerID, &r.TeamID, &r.CreatedAt, &r.UpdatedAt}
+			for i := range vals {
+				dest = append(dest, &vals[i])
+			}
+			if err := rows.Scan(dest...); err != nil {
+				return false, queryError("reading records", err)
+			}
+			if err := decodeData(raw, &r.Data); err != nil {
+				return false, fmt.Errorf("decoding record data: %w", err)
+			}
+			if len(page.Items) == limit {
+				c := encodeCursor(cursor{Sort: sortHash(sortSpec), Vals: lastVals, ID: page.Items[len(page.Items)-1].ID})
+				page.NextCursor = &c
+				return true, nil
+			}
+			page.Items = append(page.Items, visible(r, g))
+			lastVals = vals
 		}
-		if len(page.Items) == limit {
-			c := encodeCursor(cursor{Sort: sortHash(sortSpec), Vals: lastVals, ID: page.Items[len(page.Items)-1].ID})
-			page.NextCursor = &c
-			break
+		if err := rows.Err(); err != nil {
+			return false, queryError("listing records", err)
 		}
-		page.Items = append(page.Items, visible(r, g))
-		lastVals = vals
+		return false, nil
 	}
-	if err := rows.Err(); err != nil {
-		return nil, queryError("listing records", err)
+	full, err := read(w, args, limit)
+	if err != nil || full || nullTail == "" {
+		return page, err
+	}
+	// the records whose sort key is NULL, which follow every value in an ascending order
+	if _, err := read(base+" AND "+nullTail, baseArgs, limit); err != nil {
+		return nil, err
 	}
 	return page, nil
 }
@@ -241,7 +258,16 @@ func prefixCols(cols string) string {
 
 // afterPredicate is the keyset condition "row comes after the cursor" for the ORDER BY that
 // filter.OrderBy renders (ascending keys NULLS LAST, descending keys NULLS FIRST, then id).
-func afterPredicate(keys []filter.SortKey, idDesc bool, c cursor, args *[]any) string {
+//
+// When every key runs in the id's direction and the cursor holds no NULL, the condition is one
+// row comparison, which PostgreSQL uses as the bound of an index scan on the keys and the id
+// (the records index for created_at and updated_at, runtime/autoindex's ((field), id) for a
+// field): any page costs the same at any depth. A row comparison leaves out the rows whose key
+// is NULL. Descending, those come first, before the cursor, so nothing is lost. Ascending, they
+// come last: for one key, nullTail is the condition that selects them (the caller lists them
+// after the rows the comparison finds, up to the page's end); with more keys, the NULLs of a
+// later key fall between values of an earlier one, and the condition is the general one below.
+func afterPredicate(keys []filter.SortKey, idDesc bool, c cursor, args *[]any) (after, nullTail string) {
 	arg := func(v any, typ string) string {
 		*args = append(*args, v)
 		return fmt.Sprintf("$%d::%s", len(*args), typ)
@@ -250,9 +276,7 @@ func afterPredicate(keys []filter.SortKey, idDesc bool, c cursor, args *[]any) s
 	if idDesc {
 		idOp = "<"
 	}
-	// Keys that are never NULL and share the id's direction: one row comparison, which
-	// PostgreSQL uses as the bound of an index scan (any page costs the same at any depth).
-	if rowComparable(keys, idDesc, c) {
+	if ok, tail := rowComparable(keys, idDesc, c); ok {
 		var cols, vals []string
 		for i, k := range keys {
 			cols = append(cols, k.Expr)
@@ -260,7 +284,7 @@ func afterPredicate(keys []filter.SortKey, idDesc bool, c cursor, args *[]any) s
 		}
 		cols = append(cols, "r.id")
 		vals = append(vals, arg(c.ID, "uuid"))
-		return fmt.Sprintf("((%s) %s (%s))", strings.Join(cols, ", "), idOp, strings.Join(vals, ", "))
+		return fmt.Sprintf("((%s) %s (%s))", strings.Join(cols, ", "), idOp, strings.Join(vals, ", ")), tail
 	}
 	var ors []string
 	var eqs []string
@@ -286,18 +310,26 @@ func afterPredicate(keys []filter.SortKey, idDesc bool, c cursor, args *[]any) s
 		}
 	}
 	ors = append(ors, "("+strings.Join(append(append([]string{}, eqs...), fmt.Sprintf("r.id %s %s", idOp, arg(c.ID, "uuid"))), " AND ")+")")
-	return "(" + strings.Join(ors, " OR ") + ")"
+	return "(" + strings.Join(ors, " OR ") + ")", ""
 }
 
-// rowComparable tells whether the keyset condition can be one row comparison: every key is a
-// non-NULL column sorted in the id's direction.
-func rowComparable(keys []filter.SortKey, idDesc bool, c cursor) bool {
+// rowComparable tells whether the keyset condition can be one row comparison (see
+// afterPredicate): every key runs in the id's direction, the cursor holds no NULL, and the
+// keys that may be NULL are either descending or the only key. tail is then the condition
+// on the rows the comparison leaves out that follow the cursor ("" when there are none).
+func rowComparable(keys []filter.SortKey, idDesc bool, c cursor) (ok bool, tail string) {
 	for i, k := range keys {
-		if !k.NotNull() || k.Desc != idDesc || c.Vals[i] == nil {
-			return false
+		if k.Desc != idDesc || c.Vals[i] == nil {
+			return false, ""
+		}
+		if !k.NotNull() && !k.Desc {
+			if len(keys) > 1 {
+				return false, ""
+			}
+			tail = k.Expr + " IS NULL"
 		}
 	}
-	return true
+	return true, tail
 }
 
 func castType(k filter.Kind) string {

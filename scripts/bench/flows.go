@@ -135,7 +135,9 @@ func serveOn(app *fiber.App) (string, func(), error) {
 		return "", nil, err
 	}
 	go func() { _ = app.Listener(ln) }()
-	return "http://" + ln.Addr().String(), func() { _ = app.Shutdown() }, nil
+	// fasthttp's Shutdown waits for keep-alive connections it has not seen go idle, which the
+	// load generator's client may hold open: bounded, or the bench could hang here.
+	return "http://" + ln.Addr().String(), func() { _ = app.ShutdownWithTimeout(5 * time.Second) }, nil
 }
 
 // webhookFigures: webhook -> JavaScript action -> record insert, end to end, next to a raw Fiber

@@ -127,6 +127,15 @@ func adHocFilter(ctx context.Context, e *env, store *records.Store, app *defs.Ap
 		plan, _ = pgx.CollectRows(rows, pgx.RowTo[string])
 	}
 	fmt.Printf("ad-hoc filter amount > 90000, sort -amount, no index: %s; plan:\n    %s\n", msf(t), strings.Join(plan, "\n    "))
+	// the physical baseline: the same filter and sort on a plain table whose amount is a typed
+	// column (what PostgreSQL does without jsonb, without an index)
+	plain, err := plainTable(ctx, e, app)
+	if err != nil {
+		return err
+	}
+	defer e.DB.Pool.Exec(ctx, `DROP TABLE IF EXISTS bench_plain`)
+	base := timeQuery(ctx, e, `SELECT id, data FROM bench_plain WHERE amount > 90000 ORDER BY amount DESC, id DESC LIMIT 51`)
+	fmt.Printf("  baseline: the same on a plain table with a typed column (%d rows, no index): %s  ratio %.2f\n", plain, msf(base), ratio(t, base))
 	var owner uuid.UUID
 	if err := e.DB.Pool.QueryRow(ctx, `INSERT INTO users (email, name) VALUES ('bench-lists-' || gen_random_uuid() || '@example.com', 'Bench') RETURNING id`).Scan(&owner); err != nil {
 		return err
@@ -144,12 +153,23 @@ func adHocFilter(ctx context.Context, e *env, store *records.Store, app *defs.Ap
 		return err
 	}
 	fmt.Printf("same page with the auto index: %s\n", msf(t))
+	if err := fieldSortDepths(ctx, e, store, app); err != nil {
+		return err
+	}
 	// an equality on the indexed field (amount = (g * 7919) % 100000 hits ~10 of 1M rows)
 	q = records.ListQuery{Filter: json.RawMessage(`{"amount":{"eq":4242}}`), Limit: 50}
 	if t, err = page(); err != nil {
 		return err
 	}
 	fmt.Printf("first page of amount = 4242 (eq on the indexed field): %s  load %s\n", msf(t), loadAvg())
+	if _, err := e.DB.Pool.Exec(ctx, `CREATE INDEX ON bench_plain (amount)`); err != nil {
+		return err
+	}
+	if _, err := e.DB.Pool.Exec(ctx, `ANALYZE bench_plain`); err != nil {
+		return err
+	}
+	base = timeQuery(ctx, e, `SELECT id, data FROM bench_plain WHERE amount = 4242 ORDER BY created_at DESC, id DESC LIMIT 51`)
+	fmt.Printf("  baseline: the same on the plain table with an index on the typed column: %s  ratio %.2f\n", msf(base), ratio(t, base))
 	plan = nil
 	if rows, err := e.DB.Pool.Query(ctx, `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, FORMAT TEXT) SELECT r.id, r.data FROM records r WHERE r.app_id = '`+app.ID.String()+`' AND r.entity = 'lead'
 		AND r.deleted_at IS NULL AND tessera_num(r.data->'amount') = 4242 ORDER BY r.created_at DESC, r.id DESC LIMIT 51`); err == nil {
@@ -193,6 +213,99 @@ func baselinePages(ctx context.Context, e *env, app *defs.App, depth int) (strin
 	off := timeIt(`SELECT id, data FROM records r WHERE r.app_id = $1 AND r.entity = 'lead' AND r.deleted_at IS NULL
 		ORDER BY r.created_at DESC, r.id DESC OFFSET $2 LIMIT 51`, app.ID, depth)
 	return old, off
+}
+
+// plainTable copies the bench entity's records into bench_plain (id, created_at, a typed
+// amount column, data), the baseline of the filter rows; it answers the row count.
+func plainTable(ctx context.Context, e *env, app *defs.App) (int64, error) {
+	pool := e.DB.Pool
+	if _, err := pool.Exec(ctx, `DROP TABLE IF EXISTS bench_plain`); err != nil {
+		return 0, err
+	}
+	tag, err := pool.Exec(ctx, `CREATE TABLE bench_plain AS SELECT id, created_at, tessera_num(data->'amount') AS amount, data
+		FROM records WHERE app_id = $1 AND entity = 'lead' AND deleted_at IS NULL`, app.ID)
+	if err != nil {
+		return 0, fmt.Errorf("plain baseline table: %w", err)
+	}
+	if _, err := pool.Exec(ctx, `VACUUM ANALYZE bench_plain`); err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), nil
+}
+
+// timeQuery is the median time of e.Iters runs of a query, its rows read through.
+func timeQuery(ctx context.Context, e *env, q string, args ...any) time.Duration {
+	var times []time.Duration
+	for i := 0; i < e.Iters; i++ {
+		start := time.Now()
+		rows, err := e.DB.Pool.Query(ctx, q, args...)
+		if err != nil {
+			return 0
+		}
+		for rows.Next() {
+		}
+		rows.Close()
+		times = append(times, time.Since(start))
+	}
+	return medianDur(times)
+}
+
+// ratio is a/b (0 when b is 0).
+func ratio(a, b time.Duration) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// fieldSortDepths walks the saved view's list (amount > 90000, sort -amount, served by the
+// automatic index ((amount), id)) and times a 50-row page at growing depths: the keyset cursor
+// is one row comparison on that index, so a deep page costs what the first one does. The
+// baseline is the previous cursor form for a field sort (an OR of comparisons) at the same
+// position.
+func fieldSortDepths(ctx context.Context, e *env, store *records.Store, app *defs.App) error {
+	q := records.ListQuery{Filter: json.RawMessage(`{"amount":{"gt":90000}}`), Sort: "-amount", Limit: records.MaxLimit}
+	fmt.Printf("%-12s %12s %14s %7s   (the saved view's order: amount > 90000, sort -amount)\n", "depth", "keyset page", "old OR cursor", "ratio")
+	depths := []int{0, 1_000, 10_000, 50_000, 90_000}
+	seen, next := 0, 0
+	var last *records.Record
+	for next < len(depths) {
+		if seen < depths[next] {
+			p, err := store.List(ctx, app, "lead", q, access.All())
+			if err != nil {
+				return err
+			}
+			if p.NextCursor == nil {
+				break
+			}
+			seen += len(p.Items)
+			last = p.Items[len(p.Items)-1]
+			q.Cursor = *p.NextCursor
+			continue
+		}
+		page := q
+		page.Limit = 50
+		var times []time.Duration
+		for i := 0; i < e.Iters; i++ {
+			start := time.Now()
+			if _, err := store.List(ctx, app, "lead", page, access.All()); err != nil {
+				return err
+			}
+			times = append(times, time.Since(start))
+		}
+		t := medianDur(times)
+		if last == nil {
+			fmt.Printf("%-12d %12s %14s %7s\n", seen, msf(t), "-", "-")
+		} else {
+			old := timeQuery(ctx, e, `SELECT id, data FROM records r WHERE r.app_id = $1 AND r.entity = 'lead' AND r.deleted_at IS NULL
+				AND (r.data @? 'strict $."amount" ? (@ > 90000)' AND tessera_num(r.data->'amount') > 90000)
+				AND ((tessera_num(r.data->'amount') < $2::numeric) OR (tessera_num(r.data->'amount') = $2::numeric AND r.id < $3))
+				ORDER BY tessera_num(r.data->'amount') DESC NULLS FIRST, r.id DESC LIMIT 51`, app.ID, fmt.Sprint(last.Data["amount"]), last.ID)
+			fmt.Printf("%-12d %12s %14s %7.2f\n", seen, msf(t), msf(old), ratio(t, old))
+		}
+		next++
+	}
+	return nil
 }
 
 func medianDur(d []time.Duration) time.Duration {
