@@ -50,16 +50,23 @@ func (e *Engine) OverloadedFor(limit time.Duration) (time.Duration, bool) {
 	if limit <= 0 {
 		return 0, false
 	}
-	e.backlog.once.Do(func() {
-		ctx, cancel := context.WithCancel(context.Background())
-		e.backlog.stop = cancel
-		go e.sampleBacklog(ctx, time.Second)
-	})
+	e.WatchBacklog()
 	secs := e.backlogSeconds()
 	if secs <= limit.Seconds() {
 		return 0, false
 	}
 	return time.Duration(math.Ceil(secs-limit.Seconds())) * time.Second, true
+}
+
+// WatchBacklog starts sampling the backlog every second (once; Close stops it), so that
+// /metrics shows tessera_flow_backlog_runs and tessera_flow_backlog_seconds whether or not
+// intake refuses work over a backlog.
+func (e *Engine) WatchBacklog() {
+	e.backlog.once.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		e.backlog.stop = cancel
+		go e.sampleBacklog(ctx, time.Second)
+	})
 }
 
 func (e *Engine) backlogSeconds() float64 {

@@ -45,6 +45,7 @@ func (s *Server) initFlows() error {
 	eng = engine.New(s.DB.Pool, s.Defs, q, engine.Options{Log: s.Log, AppConcurrency: s.Cfg.AppConcurrency, Now: s.Cfg.Clock,
 		InlineWorkers: s.Cfg.FlowWorkers})
 	s.Engine = eng
+	eng.WatchBacklog() // the backlog is in /metrics, back-pressure or not
 	s.Triggers = trigger.New(eng, s.Log)
 	s.Triggers.Limits = trigger.Limits{
 		Webhook: ratelimit.New(s.Cfg.WebhookRate, s.Cfg.WebhookBurst),
