@@ -235,12 +235,17 @@ func benchRuns(ctx context.Context, e *env) error {
 	cpu0 := machineCPU()
 	acc := measure(8, d, func(i int) error { return post(client, url+"/hooks/rb-async", "", body(i), 202) })
 	printRow("async webhook accept, 8 conn", acc, base)
+	open := -1
 	for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		var open int
 		_ = pool.QueryRow(ctx, `SELECT count(*) FROM flow_runs WHERE flow = 'rb-async' AND created_at >= $1 AND status NOT IN ('succeeded', 'failed')`, since).Scan(&open)
 		if open == 0 {
 			break
 		}
+	}
+	var failed int
+	_ = pool.QueryRow(ctx, `SELECT count(*) FROM flow_runs WHERE flow = 'rb-async' AND created_at >= $1 AND status = 'failed'`, since).Scan(&failed)
+	if open != 0 || failed > 0 {
+		fmt.Printf("  async runs: %d still open after 5 minutes, %d failed (the row below counts the succeeded ones only)\n", max(open, 0), failed)
 	}
 	var done int
 	var span float64

@@ -96,6 +96,11 @@ func wrkCreateRows(ctx context.Context, dsn string, app uuid.UUID, bs *benchServ
 	body := []byte(`{"name":"w","n":1,"phone":"138","city":"上海"}`)
 	url := bs.url + "/api/v1/apps/runbench/entities/lead/records"
 	if _, ok := wrkPost(ctx, url, bs.token, body, 2, time.Second); !ok { // warm; also: is wrk here?
+		fmt.Println("  (wrk rows left out: wrk is not installed or failed; `make bench` installs it as root)")
+		return
+	}
+	if _, ok := pgbenchInsert(ctx, dsn, app, 1, time.Second); !ok {
+		fmt.Println("  (wrk rows left out: pgbench, their baseline, is not installed or failed; it comes with the postgresql package)")
 		return
 	}
 	fmt.Printf("  (wrk as the client, pgbench's one-INSERT transaction as the baseline, %d alternating rounds, medians: #18's own method)\n", wrkRounds)
