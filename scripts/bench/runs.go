@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tessera/tessera/runtime/db"
 	"github.com/tessera/tessera/server/api"
@@ -233,6 +234,7 @@ func benchRuns(ctx context.Context, e *env) error {
 	var since time.Time
 	_ = pool.QueryRow(ctx, `SELECT now()`).Scan(&since)
 	cpu0 := machineCPU()
+	inline0, queue0 := workedRuns()
 	acc := measure(8, d, func(i int) error { return post(client, url+"/hooks/rb-async", "", body(i), 202) })
 	printRow("async webhook accept, 8 conn", acc, base)
 	open := -1
@@ -259,6 +261,8 @@ func benchRuns(ctx context.Context, e *env) error {
 			cpu = (cpu1 - cpu0) / time.Duration(done)
 		}
 		printRow("async runs completed end to end, 8", rate{perSec: float64(done) / span, p50: pct(e2e, 50), p99: pct(e2e, 99), cpu: cpu}, base)
+		inline1, queue1 := workedRuns()
+		fmt.Printf("  (worked: %.0f by the accepting process, before or as it accepted them; %.0f fetched from the queue)\n", inline1-inline0, queue1-queue0)
 	}
 	createRows(ctx, pool, app, bs, d, printRow)
 	wrkCreateRows(ctx, e.DB.DSN, app, bs, d)
@@ -300,4 +304,32 @@ func login(client *http.Client, url, email, password string) (string, error) {
 		return "", fmt.Errorf("login: status %d", resp.StatusCode)
 	}
 	return out.Token, nil
+}
+
+// workedRuns reads this process's tessera_flow_run_seconds counts: runs worked by the process
+// that accepted them (inline) and runs fetched from the queue.
+func workedRuns() (inline, queued float64) {
+	mfs, err := prometheus.DefaultGatherer.Gather()
+	if err != nil {
+		return 0, 0
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "tessera_flow_run_seconds" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() != "worked" {
+					continue
+				}
+				switch l.GetValue() {
+				case "inline":
+					inline += float64(m.GetHistogram().GetSampleCount())
+				case "queue":
+					queued += float64(m.GetHistogram().GetSampleCount())
+				}
+			}
+		}
+	}
+	return inline, queued
 }
