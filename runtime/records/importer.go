@@ -52,6 +52,12 @@ type ImportOptions struct {
 	Progress func(rows int, res *ImportResult)
 	// MaxErrors stops an all-or-nothing import after this many bad rows (0: no limit).
 	MaxErrors int
+	// Interrupt, when set, is called when the import ends before its source did (an error,
+	// MaxErrors), before Import waits for the source's reader, which may be blocked in a read
+	// (a request body still arriving): it should make that read fail at once. An HTTP handler
+	// sets a past read deadline on the request's connection, so the answer does not wait for
+	// the client's next bytes or the server's read timeout.
+	Interrupt func()
 }
 
 // ImportResult counts what an import did.
@@ -141,11 +147,20 @@ func (s *Store) Import(ctx context.Context, app *defs.App, entity string, src Ro
 	batches := make(chan readBatch)
 	stop, readerDone := make(chan struct{}), make(chan struct{})
 	go im.readAhead(src, size, batches, stop, readerDone)
+	sourceDone := false // the reader stopped by itself: the source ended or failed
 	defer func() {
 		close(stop)
+		if !sourceDone && o.Interrupt != nil {
+			select {
+			case <-readerDone:
+			default:
+				o.Interrupt()
+			}
+		}
 		<-readerDone
 	}()
 	for b := range batches {
+		sourceDone = b.eof || b.err != nil
 		if b.err != nil {
 			return nil, b.err
 		}

@@ -79,7 +79,7 @@ func (s *Server) importRecords(c *fiber.Ctx) error {
 		return err
 	}
 	defer prog.finish()
-	body := s.importBody(c, prog)
+	body, interrupt := s.importBody(c, prog)
 	src, n, err := importSource(c, body, ent, rc.grant.Hidden)
 	if err != nil {
 		return err
@@ -91,6 +91,9 @@ func (s *Server) importRecords(c *fiber.Ctx) error {
 	}
 	res := &importResult{}
 	r, err := s.Records.Import(c.UserContext(), rc.app, rc.slug, src, records.ImportOptions{
+		// an import that ends early (too many bad rows, an error) answers at once: the read
+		// of the body still pending fails (the connection closes after the answer anyway)
+		Interrupt: interrupt,
 		Write:     rc.write("import"),
 		Partial:   mode == "partial",
 		DryRun:    dryRun,

@@ -10,9 +10,11 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"net"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -100,21 +102,63 @@ func (r *countingReader) Read(p []byte) (int, error) {
 
 // importBody is the request body of an import as a reader: the read-ahead body, or the stream
 // still on the connection.
-func (s *Server) importBody(c *fiber.Ctx, prog *importProgress) *countingReader {
+//
+// interrupt (nil for a body read whole) makes the pending read of a streamed body, and every
+// later one, fail at once: an import that ends early answers without waiting for the client.
+func (s *Server) importBody(c *fiber.Ctx, prog *importProgress) (body *countingReader, interrupt func()) {
 	limit := s.Cfg.MaxImport
 	if limit <= 0 {
 		limit = 2048 << 20
 	}
 	var r io.Reader
 	if s.bodyStreamed(c) {
-		r = c.Request().BodyStream()
+		sr := &streamReader{r: c.Request().BodyStream(), conn: c.Context().Conn(), timeout: readTimeout(s.Cfg)}
+		r, interrupt = sr, sr.interrupt
 	} else {
 		r = bytes.NewReader(c.Body())
 	}
 	if n := c.Request().Header.ContentLength(); n > 0 {
 		prog.total(int64(n))
 	}
-	return &countingReader{r: r, max: limit, prog: prog}
+	return &countingReader{r: r, max: limit, prog: prog}, interrupt
+}
+
+// errImportInterrupted is a read of an import's body after the import ended.
+var errImportInterrupted = errors.New("the import ended before its body did")
+
+// streamReader reads a streamed request body with the read timeout as the wait for each next
+// chunk. fasthttp's ReadTimeout is one deadline for the request's headers and its whole body,
+// which a large import (a million rows take over a minute) would outlast and fail midway.
+type streamReader struct {
+	r       io.Reader
+	conn    net.Conn
+	timeout time.Duration
+	stopped atomic.Bool
+	// err is the stream's end or failure, answered again to every later read: a chunked
+	// stream read again after its last chunk waits for bytes of a next request.
+	err error
+}
+
+func (sr *streamReader) Read(p []byte) (int, error) {
+	if sr.err != nil {
+		return 0, sr.err
+	}
+	if sr.stopped.Load() {
+		return 0, errImportInterrupted
+	}
+	_ = sr.conn.SetReadDeadline(time.Now().Add(sr.timeout))
+	if sr.stopped.Load() { // interrupt ran since the check: its past deadline was overwritten
+		return 0, errImportInterrupted
+	}
+	n, err := sr.r.Read(p)
+	sr.err = err
+	return n, err
+}
+
+// interrupt makes the pending read fail (a past deadline) and every later one.
+func (sr *streamReader) interrupt() {
+	sr.stopped.Store(true)
+	_ = sr.conn.SetReadDeadline(time.Now())
 }
 
 // tooLarge maps a read error past the import limit to 413.

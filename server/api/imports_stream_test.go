@@ -136,3 +136,88 @@ func TestImportStreamsLargeBodies(t *testing.T) {
 		t.Fatalf("%d items", n)
 	}
 }
+
+// streamImport posts an import whose body the caller writes to w (chunked), on a real
+// connection, and answers the status and body on the channel (status 0: the connection was
+// closed before the answer).
+func streamImport(t *testing.T, e *apitest.Env, path string) (w *io.PipeWriter, answer <-chan [2]string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = e.Srv.App().Listener(ln) }()
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	ch := make(chan [2]string, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+path, pr)
+		req.Header.Set("Content-Type", "text/csv")
+		req.Header.Set("Authorization", "Bearer "+e.AdminToken)
+		res, err := (&http.Client{Timeout: 5 * time.Minute}).Do(req)
+		if err != nil {
+			ch <- [2]string{"0", err.Error()}
+			return
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		ch <- [2]string{fmt.Sprint(res.StatusCode), string(b)}
+	}()
+	return pw, ch
+}
+
+// TestStreamedImportOutlastsTheReadTimeout: the read timeout bounds the wait for each next
+// chunk of a streamed import's body, not the whole body: a body that takes three times the
+// timeout to arrive, a chunk at a time, is imported whole.
+func TestStreamedImportOutlastsTheReadTimeout(t *testing.T) {
+	e := apitest.New(t, apitest.WithConfig(func(c *config.Config) { c.ReadTimeout = time.Second }))
+	e.Must(201, "POST", "/api/v1/apps", map[string]any{"slug": "crm", "name": "CRM"}, e.AdminToken)
+	publishEntity(t, e, map[string]any{"slug": "item", "fields": []any{map[string]any{"key": "name", "type": "text", "required": true}}})
+	w, answer := streamImport(t, e, "/api/v1/apps/crm/entities/item/import")
+	if _, err := io.WriteString(w, "name\n"); err != nil {
+		t.Fatal(err)
+	}
+	const chunks = 15
+	for i := range chunks { // 15 chunks 200 ms apart: 3 s, three read timeouts
+		if _, err := fmt.Fprintf(w, "item %d\n", i); err != nil {
+			t.Fatalf("chunk %d: %v (the server stopped reading)", i, err)
+		}
+		time.Sleep(200 * time.Millisecond) // the pace of a slow client, not a wait for state
+	}
+	w.Close()
+	a := <-answer
+	if a[0] != "201" || !strings.Contains(a[1], fmt.Sprintf(`"created":%d`, chunks)) {
+		t.Fatalf("%s %s", a[0], a[1])
+	}
+}
+
+// TestImportEndingEarlyAnswersAtOnce: an all-or-nothing import that stops at its error limit
+// while the client has not sent the rest of its body answers 422 at once, not when the
+// client's next bytes or the server's read timeout (60 s) come.
+func TestImportEndingEarlyAnswersAtOnce(t *testing.T) {
+	e := apitest.New(t)
+	e.Must(201, "POST", "/api/v1/apps", map[string]any{"slug": "crm", "name": "CRM"}, e.AdminToken)
+	publishEntity(t, e, map[string]any{"slug": "item", "fields": []any{
+		map[string]any{"key": "name", "type": "text", "required": true}, map[string]any{"key": "n", "type": "number"}}})
+	w, answer := streamImport(t, e, "/api/v1/apps/crm/entities/item/import")
+	// a first batch (5,000 rows) of rows without their required name, then nothing more
+	var b strings.Builder
+	b.WriteString("name,n\n")
+	for i := range 5_000 {
+		fmt.Fprintf(&b, ",%d\n", i)
+	}
+	b.WriteString(strings.Repeat("x", 64<<10)) // the read-ahead of the next batch waits inside a row
+	go func() { _, _ = io.WriteString(w, b.String()) }()
+	select {
+	case a := <-answer:
+		if a[0] != "422" || !strings.Contains(a[1], "too_many_errors") {
+			t.Fatalf("%s %s", a[0], a[1])
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no answer 30 s after the import reached its error limit: it waits for the rest of the body")
+	}
+	var n int
+	if err := e.DB.Pool.QueryRow(context.Background(), `SELECT count(*) FROM records WHERE entity = 'item'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d records written (%v)", n, err)
+	}
+}

@@ -56,7 +56,7 @@ func New(cfg config.Config, d *db.DB, log *slog.Logger) (*Server, error) {
 		// returns (an inline run's flow name was overwritten by the next request's bytes).
 		Immutable:             true,
 		DisableStartupMessage: true,
-		ReadTimeout:           60 * time.Second,
+		ReadTimeout:           readTimeout(cfg),
 		WriteTimeout:          120 * time.Second,
 		IdleTimeout:           120 * time.Second,
 		JSONEncoder:           encodeJSON,
@@ -220,4 +220,12 @@ func encodeJSON(v any) ([]byte, error) {
 		return r.MarshalJSON()
 	}
 	return json.Marshal(v)
+}
+
+// readTimeout is the server's read timeout (config.Config.ReadTimeout, 60 s when unset).
+func readTimeout(cfg config.Config) time.Duration {
+	if cfg.ReadTimeout > 0 {
+		return cfg.ReadTimeout
+	}
+	return 60 * time.Second
 }

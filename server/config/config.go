@@ -50,6 +50,10 @@ type Config struct {
 	// uses it in flows whose connector step names no credential, or names one the app does not
 	// have. Host empty = none.
 	SMTP SMTP
+	// ReadTimeout bounds the reading of a request (headers and an ordinary body, from its
+	// first byte); a streamed import's body is read with it as the wait for each next chunk,
+	// however long the whole body takes. Default 60 s.
+	ReadTimeout time.Duration
 	// Clock is the server's clock for flows, timers and cron (tests only: a simulated clock,
 	// see server/apitest.Clock); nil is time.Now.
 	Clock func() time.Time
@@ -102,6 +106,7 @@ func FromEnv() Config {
 	}
 	c.AppConcurrency = GetCount("TESSERA_APP_CONCURRENCY", max(1, c.FlowWorkers/2))
 	c.RunBacklog = time.Duration(GetInt("TESSERA_RUN_BACKLOG_SECONDS")) * time.Second
+	c.ReadTimeout = 60 * time.Second
 	c.AutoIndexes = GetCount("TESSERA_AUTO_INDEXES", 16)
 	c.AutoIndexUnused = time.Duration(GetInt("TESSERA_AUTO_INDEX_UNUSED_DAYS")) * 24 * time.Hour
 	c.TrustedProxies = Get("TESSERA_TRUSTED_PROXIES")
