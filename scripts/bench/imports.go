@@ -1,15 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tessera/tessera/runtime/access"
 	"github.com/tessera/tessera/runtime/defs"
@@ -34,7 +37,7 @@ func benchImport(ctx context.Context, e *env) error {
 		return err
 	}
 	loader := defs.New(pool)
-	for _, slug := range []string{"lead_old", "lead", "lead_gate"} {
+	for _, slug := range []string{"lead_old", "lead", "lead_gate", "lead_http"} {
 		gate := ""
 		if slug == "lead_gate" {
 			gate = "record.amount > 0"
@@ -47,7 +50,7 @@ func benchImport(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	for _, slug := range []string{"lead_old", "lead", "lead_gate"} {
+	for _, slug := range []string{"lead_old", "lead", "lead_gate", "lead_http"} {
 		ent, _, err := loader.Entity(ctx, app.ID, slug)
 		if err != nil {
 			return err
@@ -123,8 +126,57 @@ func benchImport(ctx context.Context, e *env) error {
 		return err
 	}
 	if e.Records > 100_000 {
-		return run("b", "lead", e.Records, "new")
+		if err := run("b", "lead", e.Records, "new"); err != nil {
+			return err
+		}
 	}
+	return importOverHTTP(ctx, e, pool, e.Records)
+}
+
+// importOverHTTP sends n rows as one streamed CSV request (chunked, generated as it is sent)
+// to a Tessera server in this process: the import API end to end, with the rate, the WAL per
+// row and the process's peak RSS.
+func importOverHTTP(ctx context.Context, e *env, pool *pgxpool.Pool, n int) error {
+	bs, stop, err := startServer(ctx, e.DB)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	pr, pw := io.Pipe()
+	go func() {
+		w := bufio.NewWriterSize(pw, 64<<10)
+		fmt.Fprintln(w, "name,email,amount,stage")
+		for i := range n {
+			fmt.Fprintf(w, "h %d,h%d@example.com,%d,new\n", i, i, i%1000+1)
+		}
+		_ = w.Flush()
+		pw.Close()
+	}()
+	req, _ := http.NewRequestWithContext(ctx, "POST", bs.url+"/api/v1/apps/importbench/entities/lead_http/import?mode=partial", pr)
+	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("Authorization", "Bearer "+bs.token)
+	var lsn0 string
+	_ = pool.QueryRow(ctx, `SELECT pg_current_wal_insert_lsn()::text`).Scan(&lsn0)
+	start := time.Now()
+	res, err := (&http.Client{Timeout: 30 * time.Minute}).Do(req)
+	if err != nil {
+		pr.CloseWithError(err)
+		return fmt.Errorf("import over HTTP: %w", err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Created int `json:"created"`
+		Failed  int `json:"failed"`
+	}
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 201 || json.Unmarshal(body, &out) != nil {
+		return fmt.Errorf("import over HTTP: %d %s", res.StatusCode, body)
+	}
+	el := time.Since(start)
+	var wal float64
+	_ = pool.QueryRow(ctx, `SELECT pg_current_wal_insert_lsn() - $1::pg_lsn`, lsn0).Scan(&wal)
+	fmt.Printf("  import API, one streamed CSV request, %d rows: %d created in %s, %8.0f rows/s  WAL %.0f B/row  peak RSS %s (the whole bench process)\n",
+		n, out.Created, el.Round(time.Millisecond), float64(out.Created)/el.Seconds(), wal/float64(max(out.Created, 1)), peakRSS())
 	return nil
 }
 
