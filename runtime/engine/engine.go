@@ -60,6 +60,10 @@ type Options struct {
 	// in one transaction that also inserts it (prework.go; 0: DefaultPreworkWithin, negative:
 	// never: every run is accepted first).
 	PreworkWithin time.Duration
+	// ShowRunningAfter is how long a run River fetched may be worked in one transaction before
+	// a statement of its own marks it running for those who look (executeFirst; 0:
+	// DefaultShowRunningAfter). A working that ends sooner costs no such statement.
+	ShowRunningAfter time.Duration
 	// Tracker signs the links of tracking_link nodes (nodes_tracking.go).
 	Tracker Tracker
 }

@@ -559,9 +559,13 @@ type firstRun struct {
 
 func (f *firstRun) scan(row pgx.Row) error { return scanRun(row, &f.runRow, &f.test, &f.stepped) }
 
-// markFirstSQL marks a run running for executeFirst (committing on its own, so run lists show
-// it running while it is worked); the time it queued is written with its end.
-const markFirstSQL = `UPDATE flow_runs SET status = 'running', started_at = now(), wake_at = NULL
+// DefaultShowRunningAfter is Options.ShowRunningAfter's default.
+const DefaultShowRunningAfter = 100 * time.Millisecond
+
+// markFirstSQL marks a run running while executeFirst works it, for run lists and those who
+// watch it. It commits on its own, from another connection, and only while the run is still
+// queued: the working's end, committed first or waited for (the row's lock), wins.
+const markFirstSQL = `UPDATE flow_runs SET status = 'running', started_at = coalesce(started_at, $2), wake_at = NULL
 	WHERE id = $1 AND status = 'queued' AND NOT EXISTS (SELECT 1 FROM flow_steps WHERE run_id = $1)`
 
 // executeFirst works a run River fetched the way an inline working does, in one transaction,
@@ -579,16 +583,25 @@ func (e *Engine) executeFirst(ctx context.Context, conn *pgxpool.Conn, first *fi
 	if err != nil || !inlinePlanOK(plan) {
 		return false, nil // step by step (which reports a plan's error)
 	}
-	tag, err := conn.Exec(ctx, markFirstSQL, run.ID)
-	if err != nil {
-		return true, fmt.Errorf("marking run %s running: %w", run.ID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return false, nil
-	}
+	// The working is one transaction, whose end writes the run's status, start and queue time.
+	// The claim is its first statement (runTx: tessera_lock_run fails unless the run is still
+	// queued or running and has no step), under the session lock Execute holds. The run shows
+	// as running only when the working lasts (ShowRunningAfter): a quick one costs no statement
+	// and no commit of its own for that. The transaction begins with the working's first
+	// statement; the run's lock it takes is this session's already (advisory locks are
+	// reentrant within a session).
 	run.Status = StatusRunning
-	// the transaction begins with the working's first statement; the run's lock it takes is
-	// this session's already (advisory locks are reentrant within a session)
+	after := e.opts.ShowRunningAfter
+	if after <= 0 {
+		after = DefaultShowRunningAfter
+	}
+	started := time.Now()
+	show := time.AfterFunc(after, func() {
+		if _, err := e.Pool.Exec(context.WithoutCancel(ctx), markFirstSQL, run.ID, started); err != nil {
+			e.opts.Log.Debug("marking a run running", "run", run.ID, "error", err)
+		}
+	})
+	defer show.Stop()
 	tx := runTx(conn, run.ID)
 	wb := &batch{started: time.Now(), notify: queue.Awaited(ctx), unlock: lock}
 	defer endTx(ctx, tx, wb)

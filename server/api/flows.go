@@ -43,7 +43,7 @@ func (s *Server) initFlows() error {
 		return fmt.Errorf("starting flow queue: %w", err)
 	}
 	eng = engine.New(s.DB.Pool, s.Defs, q, engine.Options{Log: s.Log, AppConcurrency: s.Cfg.AppConcurrency, Now: s.Cfg.Clock,
-		InlineWorkers: s.Cfg.FlowWorkers})
+		InlineWorkers: s.Cfg.FlowWorkers, ShowRunningAfter: s.Cfg.ShowRunningAfter})
 	s.Engine = eng
 	eng.WatchBacklog() // the backlog is in /metrics, back-pressure or not
 	s.Triggers = trigger.New(eng, s.Log)

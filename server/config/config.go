@@ -54,6 +54,9 @@ type Config struct {
 	// first byte); a streamed import's body is read with it as the wait for each next chunk,
 	// however long the whole body takes. Default 60 s.
 	ReadTimeout time.Duration
+	// ShowRunningAfter is how long a queued run worked in one transaction goes before it is
+	// marked running on its own (engine.Options.ShowRunningAfter; tests only, 0: the default).
+	ShowRunningAfter time.Duration
 	// Clock is the server's clock for flows, timers and cron (tests only: a simulated clock,
 	// see server/apitest.Clock); nil is time.Now.
 	Clock func() time.Time
