@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -224,5 +225,35 @@ func TestHeldEffectOfUndoneWriteIsForgotten(t *testing.T) {
 	}
 	if n := e.count(`SELECT count(*) FROM records WHERE entity = 'undone'`); n != 1 {
 		t.Fatalf("%d records, want 1", n)
+	}
+}
+
+// TestShowRunningNeverOutlivesTheEnd: a first working marked running at once (ShowRunningAfter
+// 1 ns, the mark racing the working) still ends succeeded, with its start before its end: the
+// mark changes only a run still queued, and waits for the working's end if it holds the row.
+func TestShowRunningNeverOutlivesTheEnd(t *testing.T) {
+	d := dbtest.Open(t)
+	e := envWith(t, d, false, 4, engine.Options{ShowRunningAfter: time.Nanosecond})
+	e.eng.SetScripts(testScripts(t))
+	e.publish(`{"slug":"one","trigger":{"type":"manual"},"nodes":[
+	  {"id":"js","type":"script","params":{"code":"return {name: input.trigger.name.toUpperCase()};"}},
+	  {"id":"save","type":"record.create","params":{"entity":"lead","values":{"name":"{{ steps.js.name }}"}}}],
+	  "edges":[{"from":"js","to":"save"}]}`)
+	for i := range 20 {
+		id := e.start("one", map[string]any{"name": fmt.Sprint("r", i)})
+		if err := e.eng.Execute(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+		if r := e.wait(id, "succeeded", "failed"); r.Status != "succeeded" {
+			t.Fatalf("run %d %s: %s", i, r.Status, e.steps(id))
+		}
+		// a mark still in flight lands now or never: the run stays succeeded, started first
+		if n := e.count(`SELECT count(*) FROM flow_runs WHERE id = $1 AND status = 'succeeded' AND started_at <= finished_at
+			AND NOT EXISTS (SELECT 1 FROM flow_runs r WHERE r.id = $1 AND r.status = 'running')`, id); n != 1 {
+			t.Fatalf("run %d: %s", i, e.steps(id))
+		}
+	}
+	if n := e.count(`SELECT count(*) FROM flow_runs WHERE status <> 'succeeded'`); n != 0 {
+		t.Fatalf("%d runs not succeeded", n)
 	}
 }

@@ -597,8 +597,10 @@ func (e *Engine) executeFirst(ctx context.Context, conn *pgxpool.Conn, first *fi
 	}
 	started := time.Now()
 	show := time.AfterFunc(after, func() {
-		if _, err := e.Pool.Exec(context.WithoutCancel(ctx), markFirstSQL, run.ID, started); err != nil {
-			e.opts.Log.Debug("marking a run running", "run", run.ID, "error", err)
+		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, err := e.Pool.Exec(mctx, markFirstSQL, run.ID, started); err != nil {
+			e.opts.Log.Warn("marking a run running (it shows as queued until it ends)", "run", run.ID, "error", err)
 		}
 	})
 	defer show.Stop()

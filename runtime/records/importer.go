@@ -490,11 +490,13 @@ const statsFirstCheck = 10_000
 // the entity's live records is read; under half of what this import has written, the
 // entity's columns are analyzed inside the import's transaction, which sees its own rows.
 // SKIP_LOCKED: when another transaction analyzes records, or another import holds the
-// statistics lock to its end, this import goes on with the statistics it has.
+// statistics lock to its end, this import goes on with the statistics it has. The lock lasts
+// to the import's commit (docs/records.md says what waits for it); a streamed import's body is
+// bounded in time (server/api, maxImportDuration), so is the lock.
 func (im *importer) refreshStats(ctx context.Context) error {
 	written := im.res.Created
-	if written < max(im.statsAt, statsFirstCheck) {
-		return nil
+	if len(im.checks) == 0 || written < max(im.statsAt, statsFirstCheck) {
+		return nil // without a key check, nothing the import plans scans the entity
 	}
 	im.statsAt = 2 * written
 	var args []any
@@ -516,7 +518,9 @@ func (im *importer) refreshStats(ctx context.Context) error {
 	if explained[0].Plan.Rows*2 >= float64(written) {
 		return nil
 	}
-	if _, err := im.tx.Exec(ctx, `ANALYZE (SKIP_LOCKED) records (app_id, entity, deleted_at)`); err != nil {
+	// the columns the entity's estimate needs, and those the reports' statistics objects
+	// combine with expressions (without them, each such object is skipped with a warning)
+	if _, err := im.tx.Exec(ctx, `ANALYZE (SKIP_LOCKED) records (app_id, entity, deleted_at, owner_id, team_id, stage_path, created_at)`); err != nil {
 		return fmt.Errorf("refreshing the entity's statistics: %w", err)
 	}
 	im.res.Analyzed++

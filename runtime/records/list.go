@@ -201,10 +201,12 @@ func (s *Store) List(ctx context.Context, app *defs.App, entity string, qy ListQ
 	}
 	page := &Page{Items: []*Record{}}
 	var lastVals []*string
-	// read adds the rows of one query to the page; full: the page is complete (and has its
-	// next cursor when more rows follow)
-	read := func(where string, args []any, limit int) (full bool, err error) {
-		sql := fmt.Sprintf(`SELECT %s FROM records r WHERE %s ORDER BY %s LIMIT %d`, prefixCols(cols), where, filter.OrderBy(keys, "r"), limit+1)
+	// read adds the rows of one query (at most want of them, one more telling that more
+	// follow) to the page; full: the page is complete (and has its next cursor when more rows
+	// follow)
+	onPage := map[uuid.UUID]bool{}
+	read := func(where string, args []any, want int) (full bool, err error) {
+		sql := fmt.Sprintf(`SELECT %s FROM records r WHERE %s ORDER BY %s LIMIT %d`, prefixCols(cols), where, filter.OrderBy(keys, "r"), want+1)
 		if s.traceQuery != nil {
 			s.traceQuery(sql, args)
 		}
@@ -227,12 +229,18 @@ func (s *Store) List(ctx context.Context, app *defs.App, entity string, qy ListQ
 			if err := decodeData(raw, &r.Data); err != nil {
 				return false, fmt.Errorf("decoding record data: %w", err)
 			}
+			if onPage[r.ID] {
+				// the NULLs' query reads its own snapshot: a record whose field was emptied
+				// since the first query's is on the page already
+				continue
+			}
 			if len(page.Items) == limit {
 				c := encodeCursor(cursor{Sort: sortHash(sortSpec), Vals: lastVals, ID: page.Items[len(page.Items)-1].ID})
 				page.NextCursor = &c
 				return true, nil
 			}
 			page.Items = append(page.Items, visible(r, g))
+			onPage[r.ID] = true
 			lastVals = vals
 		}
 		if err := rows.Err(); err != nil {
@@ -241,10 +249,14 @@ func (s *Store) List(ctx context.Context, app *defs.App, entity string, qy ListQ
 		return false, nil
 	}
 	full, err := read(w, args, limit)
-	if err != nil || full || nullTail == "" {
-		return page, err
+	if err != nil {
+		return nil, err
 	}
-	// the records whose sort key is NULL, which follow every value in an ascending order
+	if full || nullTail == "" {
+		return page, nil
+	}
+	// the records whose sort key is NULL, which follow every value in an ascending order (up to
+	// a whole page of them: records skipped as already on the page leave enough to fill it)
 	if _, err := read(base+" AND "+nullTail, baseArgs, limit); err != nil {
 		return nil, err
 	}

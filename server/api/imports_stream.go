@@ -112,7 +112,8 @@ func (s *Server) importBody(c *fiber.Ctx, prog *importProgress) (body *countingR
 	}
 	var r io.Reader
 	if s.bodyStreamed(c) {
-		sr := &streamReader{r: c.Request().BodyStream(), conn: c.Context().Conn(), timeout: readTimeout(s.Cfg)}
+		sr := &streamReader{r: c.Request().BodyStream(), conn: c.Context().Conn(), timeout: readTimeout(s.Cfg),
+			until: c.Context().Time().Add(s.maxImportDuration())}
 		r, interrupt = sr, sr.interrupt
 	} else {
 		r = bytes.NewReader(c.Body())
@@ -126,6 +127,19 @@ func (s *Server) importBody(c *fiber.Ctx, prog *importProgress) (body *countingR
 // errImportInterrupted is a read of an import's body after the import ended.
 var errImportInterrupted = errors.New("the import ended before its body did")
 
+// maxImportDuration bounds the time a streamed import's body may take to arrive (from the
+// request's start; config.Config.MaxImportDuration, 30 minutes when unset): the import's
+// transaction, and the locks it holds, last no longer.
+func (s *Server) maxImportDuration() time.Duration {
+	if s.Cfg.MaxImportDuration > 0 {
+		return s.Cfg.MaxImportDuration
+	}
+	return 30 * time.Minute
+}
+
+// errImportTooLong is a read of an import's body past its time limit (maxImportDuration).
+var errImportTooLong = errors.New("the import's body took too long")
+
 // streamReader reads a streamed request body with the read timeout as the wait for each next
 // chunk. fasthttp's ReadTimeout is one deadline for the request's headers and its whole body,
 // which a large import (a million rows take over a minute) would outlast and fail midway.
@@ -133,6 +147,7 @@ type streamReader struct {
 	r       io.Reader
 	conn    net.Conn
 	timeout time.Duration
+	until   time.Time // the import's time limit (maxImportDuration after the request's start)
 	stopped atomic.Bool
 	// err is the stream's end or failure, answered again to every later read: a chunked
 	// stream read again after its last chunk waits for bytes of a next request.
@@ -146,11 +161,18 @@ func (sr *streamReader) Read(p []byte) (int, error) {
 	if sr.stopped.Load() {
 		return 0, errImportInterrupted
 	}
-	_ = sr.conn.SetReadDeadline(time.Now().Add(sr.timeout))
+	deadline := time.Now().Add(sr.timeout)
+	if deadline.After(sr.until) {
+		deadline = sr.until
+	}
+	_ = sr.conn.SetReadDeadline(deadline)
 	if sr.stopped.Load() { // interrupt ran since the check: its past deadline was overwritten
 		return 0, errImportInterrupted
 	}
 	n, err := sr.r.Read(p)
+	if err != nil && !time.Now().Before(sr.until) {
+		err = errImportTooLong
+	}
 	sr.err = err
 	return n, err
 }
@@ -161,8 +183,12 @@ func (sr *streamReader) interrupt() {
 	_ = sr.conn.SetReadDeadline(time.Now())
 }
 
-// tooLarge maps a read error past the import limit to 413.
+// tooLarge maps a read error past the import's limits to its answer: 413 past its size, 408
+// past its time (maxImportDuration).
 func tooLarge(err error, max int64) error {
+	if errors.Is(err, errImportTooLong) {
+		return problem.New(fiber.StatusRequestTimeout, "the import's file took too long to arrive (the limit is 30 minutes by default); nothing was imported (导入文件上传超时，未导入任何数据)")
+	}
 	if errors.Is(err, errImportTooLarge) {
 		if max <= 0 {
 			max = 2048 << 20

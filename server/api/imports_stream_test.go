@@ -221,3 +221,32 @@ func TestImportEndingEarlyAnswersAtOnce(t *testing.T) {
 		t.Fatalf("%d records written (%v)", n, err)
 	}
 }
+
+// TestStreamedImportHasATimeLimit: a streamed import whose body is still arriving when its
+// time limit (from the request's start) passes answers 408 and imports nothing, however
+// steadily the bytes come: the import's transaction (and its locks) last no longer.
+func TestStreamedImportHasATimeLimit(t *testing.T) {
+	e := apitest.New(t, apitest.WithConfig(func(c *config.Config) { c.MaxImportDuration = 2 * time.Second }))
+	e.Must(201, "POST", "/api/v1/apps", map[string]any{"slug": "crm", "name": "CRM"}, e.AdminToken)
+	publishEntity(t, e, map[string]any{"slug": "item", "fields": []any{map[string]any{"key": "name", "type": "text", "required": true}}})
+	w, answer := streamImport(t, e, "/api/v1/apps/crm/entities/item/import?mode=partial")
+	if _, err := io.WriteString(w, "name\n"); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for i := 0; ; i++ { // a row every 100 ms, past the limit
+			if _, err := fmt.Fprintf(w, "item %d\n", i); err != nil {
+				return // the server stopped reading
+			}
+			time.Sleep(100 * time.Millisecond) // the pace of a slow client, not a wait for state
+		}
+	}()
+	a := <-answer
+	if a[0] != "408" || !strings.Contains(a[1], "超时") {
+		t.Fatalf("%s %s", a[0], a[1])
+	}
+	var n int
+	if err := e.DB.Pool.QueryRow(context.Background(), `SELECT count(*) FROM records WHERE entity = 'item'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d records written (%v)", n, err)
+	}
+}
