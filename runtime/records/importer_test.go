@@ -51,6 +51,20 @@ func (rc rowCodes) collect(i int, err error) error {
 	return nil
 }
 
+// provision creates the expression indexes a publish of the entity provisions (the staging
+// check of an import looks keys up in them).
+func (e *env) provision(slug string) {
+	e.t.Helper()
+	ctx := context.Background()
+	ent, _, err := defs.New(e.d.Pool).Entity(ctx, e.app.ID, slug)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := pgx.BeginFunc(ctx, e.d.Pool, func(tx pgx.Tx) error { return records.ProvisionIndexes(ctx, tx, e.app, ent) }); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 func (e *env) count(sql string, args ...any) int {
 	e.t.Helper()
 	var n int
@@ -229,21 +243,7 @@ func TestImportStreamsInBatches(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	const total, size = 50_000, 1_000
-	// the expression indexes a publish provisions (the staging check looks keys up in them)
-	ent, _, err := defs.New(e.d.Pool).Entity(ctx, e.app.ID, "lead")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := e.d.Pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := records.ProvisionIndexes(ctx, tx, e.app, ent); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	e.provision("lead")
 	pulled := 0
 	src := func() (map[string]any, error) {
 		if pulled == total {
@@ -408,20 +408,7 @@ func TestImportKeepsThePlannersEstimate(t *testing.T) {
 	ctx := context.Background()
 	e.publish(spec.KindEntity, "prospect", `{"slug":"prospect","fields":[{"key":"name","type":"text","required":true},
 		{"key":"email","type":"email"}],"dedupe":{"keys":[["email"]],"on_duplicate":"merge"}}`)
-	ent, _, err := defs.New(e.d.Pool).Entity(ctx, e.app.ID, "prospect")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := e.d.Pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := records.ProvisionIndexes(ctx, tx, e.app, ent); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	e.provision("prospect")
 	rows := func(prefix string, n int) records.RowSource {
 		i := 0
 		return func() (map[string]any, error) {

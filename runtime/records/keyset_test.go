@@ -33,6 +33,20 @@ func planRows(node map[string]any) (read float64) {
 	return read
 }
 
+// rowsRead runs sql under EXPLAIN ANALYZE and answers the rows it read (planRows) with the plan.
+func (e *env) rowsRead(sql string, args []any) (float64, []byte) {
+	e.t.Helper()
+	var raw []byte
+	if err := e.d.Pool.QueryRow(context.Background(), "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, args...).Scan(&raw); err != nil {
+		e.t.Fatal(err)
+	}
+	var plan []map[string]any
+	if err := json.Unmarshal(raw, &plan); err != nil {
+		e.t.Fatal(err)
+	}
+	return planRows(plan[0]["Plan"].(map[string]any)), raw
+}
+
 // TestDeepCursorIsAnIndexBound checks that a page deep in the default order ("-created_at") is
 // found through an index bound, not by reading and discarding every row before it: the keyset
 // condition is one row comparison that the records index serves. Many rows share one
@@ -76,16 +90,8 @@ func TestDeepCursorIsAnIndexBound(t *testing.T) {
 				// the page after row 3,000 (3,000 more follow) must read about one page of
 				// rows: an index scan that starts at the cursor, neither skipping the rows
 				// before it by a filter nor sorting all the rows after it
-				var raw []byte
-				if err := e.d.Pool.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, args...).Scan(&raw); err != nil {
-					t.Fatal(err)
-				}
-				var plan []map[string]any
-				if err := json.Unmarshal(raw, &plan); err != nil {
-					t.Fatal(err)
-				}
-				if read := planRows(plan[0]["Plan"].(map[string]any)); read > 1000 {
-					t.Fatalf("sort %q: a page of 500 read %v rows: the cursor is not an index bound\n%s\n%s", sortSpec, read, sql, raw)
+				if read, plan := e.rowsRead(sql, args); read > 1000 {
+					t.Fatalf("sort %q: a page of 500 read %v rows: the cursor is not an index bound\n%s\n%s", sortSpec, read, sql, plan)
 				}
 			}
 		}
@@ -166,16 +172,8 @@ func TestDeepFieldSortCursorIsAnIndexBound(t *testing.T) {
 			}
 			cursor = *p.NextCursor
 			if len(got) == 3000 {
-				var raw []byte
-				if err := e.d.Pool.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, args...).Scan(&raw); err != nil {
-					t.Fatal(err)
-				}
-				var plan []map[string]any
-				if err := json.Unmarshal(raw, &plan); err != nil {
-					t.Fatal(err)
-				}
-				if read := planRows(plan[0]["Plan"].(map[string]any)); read > float64(2*limit) {
-					t.Fatalf("sort %q: a page of %d read %v rows: the cursor is not an index bound\n%s\n%s", sortSpec, limit, read, sql, raw)
+				if read, plan := e.rowsRead(sql, args); read > float64(2*limit) {
+					t.Fatalf("sort %q: a page of %d read %v rows: the cursor is not an index bound\n%s\n%s", sortSpec, limit, read, sql, plan)
 				}
 			}
 		}
