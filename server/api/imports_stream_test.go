@@ -170,19 +170,19 @@ func streamImport(t *testing.T, e *apitest.Env, path string) (w *io.PipeWriter, 
 // chunk of a streamed import's body, not the whole body: a body that takes three times the
 // timeout to arrive, a chunk at a time, is imported whole.
 func TestStreamedImportOutlastsTheReadTimeout(t *testing.T) {
-	e := apitest.New(t, apitest.WithConfig(func(c *config.Config) { c.ReadTimeout = time.Second }))
+	e := apitest.New(t, apitest.WithConfig(func(c *config.Config) { c.ReadTimeout = 2 * time.Second }))
 	e.Must(201, "POST", "/api/v1/apps", map[string]any{"slug": "crm", "name": "CRM"}, e.AdminToken)
 	publishEntity(t, e, map[string]any{"slug": "item", "fields": []any{map[string]any{"key": "name", "type": "text", "required": true}}})
 	w, answer := streamImport(t, e, "/api/v1/apps/crm/entities/item/import")
 	if _, err := io.WriteString(w, "name\n"); err != nil {
 		t.Fatal(err)
 	}
-	const chunks = 15
-	for i := range chunks { // 15 chunks 200 ms apart: 3 s, three read timeouts
+	const chunks = 20
+	for i := range chunks { // 20 chunks 300 ms apart: 6 s, three read timeouts
 		if _, err := fmt.Fprintf(w, "item %d\n", i); err != nil {
 			t.Fatalf("chunk %d: %v (the server stopped reading)", i, err)
 		}
-		time.Sleep(200 * time.Millisecond) // the pace of a slow client, not a wait for state
+		time.Sleep(300 * time.Millisecond) // the pace of a slow client, not a wait for state
 	}
 	w.Close()
 	a := <-answer
