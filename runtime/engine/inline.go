@@ -595,7 +595,9 @@ func (e *Engine) executeFirst(ctx context.Context, conn *pgxpool.Conn, first *fi
 	if after <= 0 {
 		after = DefaultShowRunningAfter
 	}
-	started := time.Now()
+	tx := runTx(conn, run.ID)
+	wb := &batch{started: time.Now(), notify: queue.Awaited(ctx), unlock: lock}
+	started := wb.started
 	show := time.AfterFunc(after, func() {
 		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
@@ -604,8 +606,6 @@ func (e *Engine) executeFirst(ctx context.Context, conn *pgxpool.Conn, first *fi
 		}
 	})
 	defer show.Stop()
-	tx := runTx(conn, run.ID)
-	wb := &batch{started: time.Now(), notify: queue.Awaited(ctx), unlock: lock}
 	defer endTx(ctx, tx, wb)
 	if ready, ok := queue.ReadyAt(ctx); ok {
 		wb.ready = &ready

@@ -184,7 +184,8 @@ func (s *Store) List(ctx context.Context, app *defs.App, entity string, qy ListQ
 		}
 		sk = append(sk, k)
 	}
-	base, baseArgs := w, append([]any(nil), args...)
+	// the conditions without the cursor's (which, appended past the capacity, go to a new array)
+	base, baseArgs := w, args[:len(args):len(args)]
 	nullTail := "" // see afterPredicate
 	if qy.Cursor != "" {
 		c, ok := decodeCursor(qy.Cursor)
@@ -201,12 +202,10 @@ func (s *Store) List(ctx context.Context, app *defs.App, entity string, qy ListQ
 	}
 	page := &Page{Items: []*Record{}}
 	var lastVals []*string
-	// read adds the rows of one query (at most want of them, one more telling that more
-	// follow) to the page; full: the page is complete (and has its next cursor when more rows
-	// follow)
-	onPage := map[uuid.UUID]bool{}
-	read := func(where string, args []any, want int) (full bool, err error) {
-		sql := fmt.Sprintf(`SELECT %s FROM records r WHERE %s ORDER BY %s LIMIT %d`, prefixCols(cols), where, filter.OrderBy(keys, "r"), want+1)
+	// read adds the rows of one query to the page, leaving out those in skip; full: the page
+	// is complete (and has its next cursor when more rows follow)
+	read := func(where string, args []any, skip map[uuid.UUID]bool) (full bool, err error) {
+		sql := fmt.Sprintf(`SELECT %s FROM records r WHERE %s ORDER BY %s LIMIT %d`, prefixCols(cols), where, filter.OrderBy(keys, "r"), limit+1)
 		if s.traceQuery != nil {
 			s.traceQuery(sql, args)
 		}
@@ -229,9 +228,7 @@ func (s *Store) List(ctx context.Context, app *defs.App, entity string, qy ListQ
 			if err := decodeData(raw, &r.Data); err != nil {
 				return false, fmt.Errorf("decoding record data: %w", err)
 			}
-			if onPage[r.ID] {
-				// the NULLs' query reads its own snapshot: a record whose field was emptied
-				// since the first query's is on the page already
+			if skip[r.ID] {
 				continue
 			}
 			if len(page.Items) == limit {
@@ -240,7 +237,6 @@ func (s *Store) List(ctx context.Context, app *defs.App, entity string, qy ListQ
 				return true, nil
 			}
 			page.Items = append(page.Items, visible(r, g))
-			onPage[r.ID] = true
 			lastVals = vals
 		}
 		if err := rows.Err(); err != nil {
@@ -248,7 +244,7 @@ func (s *Store) List(ctx context.Context, app *defs.App, entity string, qy ListQ
 		}
 		return false, nil
 	}
-	full, err := read(w, args, limit)
+	full, err := read(w, args, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -256,8 +252,13 @@ func (s *Store) List(ctx context.Context, app *defs.App, entity string, qy ListQ
 		return page, nil
 	}
 	// the records whose sort key is NULL, which follow every value in an ascending order (up to
-	// a whole page of them: records skipped as already on the page leave enough to fill it)
-	if _, err := read(base+" AND "+nullTail, baseArgs, limit); err != nil {
+	// a whole page of them). This query reads its own snapshot: a record whose field was
+	// emptied since the first query's is on the page already, and is left out.
+	onPage := make(map[uuid.UUID]bool, len(page.Items))
+	for _, r := range page.Items {
+		onPage[r.ID] = true
+	}
+	if _, err := read(base+" AND "+nullTail, baseArgs, onPage); err != nil {
 		return nil, err
 	}
 	return page, nil

@@ -72,10 +72,6 @@ func benchImport(ctx context.Context, e *env) error {
 		return map[string]any{"name": fmt.Sprintf("%s %d", prefix, i), "email": fmt.Sprintf("%s%d@example.com", prefix, i),
 			"amount": json.Number(fmt.Sprint(i%1000 + 1)), "stage": stage}
 	}
-	load := func() string {
-		b, _ := os.ReadFile("/proc/loadavg")
-		return strings.Join(strings.Fields(string(b))[:3], " ")
-	}
 	// old path: one Create per row inside one transaction
 	const oldN = 5000
 	start := time.Now()
@@ -94,7 +90,7 @@ func benchImport(ctx context.Context, e *env) error {
 		return err
 	}
 	old := float64(oldN) / time.Since(start).Seconds()
-	fmt.Printf("  old path (Create per row, %d rows)      %8.0f rows/s  load %s\n", oldN, old, load())
+	fmt.Printf("  old path (Create per row, %d rows)      %8.0f rows/s  load %s\n", oldN, old, loadAvg())
 	run := func(label, entity string, n int, stage string) error {
 		i := 0
 		src := func() (map[string]any, error) {
@@ -116,7 +112,7 @@ func benchImport(ctx context.Context, e *env) error {
 		var wal float64
 		_ = pool.QueryRow(ctx, `SELECT pg_current_wal_insert_lsn() - $1::pg_lsn`, lsn0).Scan(&wal)
 		fmt.Printf("  set-based import, %-22s %8.0f rows/s  ratio %.1fx vs old  WAL %.0f B/row  load %s  peak RSS %s\n",
-			fmt.Sprintf("%d rows%s", n, map[bool]string{true: " (gate)"}[stage == "proposal"]), r, r/old, wal/float64(max(res.Created, 1)), load(), peakRSS())
+			fmt.Sprintf("%d rows%s", n, map[bool]string{true: " (gate)"}[stage == "proposal"]), r, r/old, wal/float64(max(res.Created, 1)), loadAvg(), peakRSS())
 		return nil
 	}
 	if err := run("a", "lead", 100_000, "new"); err != nil {

@@ -134,7 +134,10 @@ func adHocFilter(ctx context.Context, e *env, store *records.Store, app *defs.Ap
 		return err
 	}
 	defer e.DB.Pool.Exec(ctx, `DROP TABLE IF EXISTS bench_plain`)
-	base := timeQuery(ctx, e, `SELECT id, data FROM bench_plain WHERE amount > 90000 ORDER BY amount DESC, id DESC LIMIT 51`)
+	base, err := timeQuery(ctx, e, `SELECT id, data FROM bench_plain WHERE amount > 90000 ORDER BY amount DESC, id DESC LIMIT 51`)
+	if err != nil {
+		return fmt.Errorf("plain-table baseline: %w", err)
+	}
 	fmt.Printf("  baseline: the same on a plain table with a typed column (%d rows, no index): %s  ratio %.2f\n", plain, msf(base), ratio(t, base))
 	var owner uuid.UUID
 	if err := e.DB.Pool.QueryRow(ctx, `INSERT INTO users (email, name) VALUES ('bench-lists-' || gen_random_uuid() || '@example.com', 'Bench') RETURNING id`).Scan(&owner); err != nil {
@@ -168,7 +171,9 @@ func adHocFilter(ctx context.Context, e *env, store *records.Store, app *defs.Ap
 	if _, err := e.DB.Pool.Exec(ctx, `ANALYZE bench_plain`); err != nil {
 		return err
 	}
-	base = timeQuery(ctx, e, `SELECT id, data FROM bench_plain WHERE amount = 4242 ORDER BY created_at DESC, id DESC LIMIT 51`)
+	if base, err = timeQuery(ctx, e, `SELECT id, data FROM bench_plain WHERE amount = 4242 ORDER BY created_at DESC, id DESC LIMIT 51`); err != nil {
+		return fmt.Errorf("plain-table baseline: %w", err)
+	}
 	fmt.Printf("  baseline: the same on the plain table with an index on the typed column: %s  ratio %.2f\n", msf(base), ratio(t, base))
 	plan = nil
 	if rows, err := e.DB.Pool.Query(ctx, `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, FORMAT TEXT) SELECT r.id, r.data FROM records r WHERE r.app_id = '`+app.ID.String()+`' AND r.entity = 'lead'
@@ -194,19 +199,11 @@ func baselinePages(ctx context.Context, e *env, app *defs.App, depth int) (strin
 	}
 	defer pool.Exec(ctx, `DROP INDEX IF EXISTS bench_old_list_idx`)
 	timeIt := func(q string, a ...any) string {
-		var times []time.Duration
-		for i := 0; i < e.Iters; i++ {
-			start := time.Now()
-			rows, err := pool.Query(ctx, q, a...)
-			if err != nil {
-				return "error"
-			}
-			for rows.Next() {
-			}
-			rows.Close()
-			times = append(times, time.Since(start))
+		t, err := timeQuery(ctx, e, q, a...)
+		if err != nil {
+			return "error"
 		}
-		return msf(medianDur(times))
+		return msf(t)
 	}
 	old := timeIt(`SELECT id, data FROM records r WHERE r.app_id = $1 AND r.entity = 'lead' AND r.deleted_at IS NULL
 		AND ((r.created_at < $2) OR (r.created_at = $2 AND r.id > $3)) ORDER BY r.created_at DESC, r.id ASC LIMIT 51`, app.ID, at, id)
@@ -234,20 +231,23 @@ func plainTable(ctx context.Context, e *env, app *defs.App) (int64, error) {
 }
 
 // timeQuery is the median time of e.Iters runs of a query, its rows read through.
-func timeQuery(ctx context.Context, e *env, q string, args ...any) time.Duration {
+func timeQuery(ctx context.Context, e *env, q string, args ...any) (time.Duration, error) {
 	var times []time.Duration
 	for i := 0; i < e.Iters; i++ {
 		start := time.Now()
 		rows, err := e.DB.Pool.Query(ctx, q, args...)
 		if err != nil {
-			return 0
+			return 0, err
 		}
 		for rows.Next() {
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, err
+		}
 		times = append(times, time.Since(start))
 	}
-	return medianDur(times)
+	return medianDur(times), nil
 }
 
 // ratio is a/b (0 when b is 0).
@@ -297,10 +297,13 @@ func fieldSortDepths(ctx context.Context, e *env, store *records.Store, app *def
 		if last == nil {
 			fmt.Printf("%-12d %12s %14s %7s\n", seen, msf(t), "-", "-")
 		} else {
-			old := timeQuery(ctx, e, `SELECT id, data FROM records r WHERE r.app_id = $1 AND r.entity = 'lead' AND r.deleted_at IS NULL
+			old, err := timeQuery(ctx, e, `SELECT id, data FROM records r WHERE r.app_id = $1 AND r.entity = 'lead' AND r.deleted_at IS NULL
 				AND (r.data @? 'strict $."amount" ? (@ > 90000)' AND tessera_num(r.data->'amount') > 90000)
 				AND ((tessera_num(r.data->'amount') < $2::numeric) OR (tessera_num(r.data->'amount') = $2::numeric AND r.id < $3))
 				ORDER BY tessera_num(r.data->'amount') DESC NULLS FIRST, r.id DESC LIMIT 51`, app.ID, fmt.Sprint(last.Data["amount"]), last.ID)
+			if err != nil {
+				return fmt.Errorf("old cursor form: %w", err)
+			}
 			fmt.Printf("%-12d %12s %14s %7.2f\n", seen, msf(t), msf(old), ratio(t, old))
 		}
 		next++

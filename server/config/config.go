@@ -52,11 +52,11 @@ type Config struct {
 	SMTP SMTP
 	// ReadTimeout bounds the reading of a request (headers and an ordinary body, from its
 	// first byte); a streamed import's body is read with it as the wait for each next chunk,
-	// however long the whole body takes. Default 60 s.
+	// however long the whole body takes. 0: 60 s (server/api).
 	ReadTimeout time.Duration
 	// MaxImportDuration bounds the time a streamed import's body may take to arrive, from the
 	// request's start (408 past it, nothing imported): the import's transaction and its locks
-	// last no longer. Default 30 minutes.
+	// last no longer. 0: 30 minutes (server/api).
 	MaxImportDuration time.Duration
 	// ShowRunningAfter is how long a queued run worked in one transaction goes before it is
 	// marked running on its own (engine.Options.ShowRunningAfter; tests only, 0: the default).
@@ -113,8 +113,6 @@ func FromEnv() Config {
 	}
 	c.AppConcurrency = GetCount("TESSERA_APP_CONCURRENCY", max(1, c.FlowWorkers/2))
 	c.RunBacklog = time.Duration(GetInt("TESSERA_RUN_BACKLOG_SECONDS")) * time.Second
-	c.ReadTimeout = 60 * time.Second
-	c.MaxImportDuration = 30 * time.Minute
 	c.AutoIndexes = GetCount("TESSERA_AUTO_INDEXES", 16)
 	c.AutoIndexUnused = time.Duration(GetInt("TESSERA_AUTO_INDEX_UNUSED_DAYS")) * 24 * time.Hour
 	c.TrustedProxies = Get("TESSERA_TRUSTED_PROXIES")
